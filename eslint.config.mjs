@@ -1,0 +1,29 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importPlugin from 'eslint-plugin-import';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'jest.config.js', 'eslint.config.mjs', 'bench/**/*.js', 'examples/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['bench/*/*.ts', 'test/*.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { import: importPlugin },
+    settings: { 'import/resolver': { typescript: { project: ['packages/*/tsconfig.json', 'tsconfig.test.json'] } } },
+    rules: {
+      'import/no-cycle': ['error', { maxDepth: 10 }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': ['error', { allow: [] }],
+    },
+  },
+  {
+    // The CLI, benchmarks and tests talk to a terminal.
+    files: ['packages/stack-cli/src/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts', 'packages/manager/src/raft/sim/cli.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './log';
+export * from './paths';
+export type * from './images/types';

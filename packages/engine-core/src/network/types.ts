@@ -1,0 +1,63 @@
+// The contract between networking (network/) and the container runtime (runtime/) and API (api/).
+
+export interface NetworkRecord {
+  Id: string;
+  Name: string;
+  Driver: 'bridge' | 'host' | 'null' | 'overlay';
+  Scope: 'local' | 'swarm';
+  Created: string;
+  Internal: boolean;
+  Attachable: boolean;
+  IPAM: { Driver: 'default'; Config: { Subnet: string; Gateway: string }[] };
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+  /** Linux bridge device name (bridge driver only). */
+  bridge?: string;
+}
+
+export interface EndpointInfo {
+  networkId: string;
+  networkName: string;
+  endpointId: string;
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  aliases: string[];
+}
+
+/** A network namespace prepared for one container before `runc create` joins it by path. */
+export interface Sandbox {
+  containerId: string;
+  /** null for --network host (the container shares the host's namespace). */
+  netnsPath: string | null;
+  endpoints: EndpointInfo[];
+}
+
+export interface PortBindingRequest {
+  hostIp: string; // "" = all addresses
+  hostPort: number; // 0 = pick a free one
+  containerPort: number;
+  proto: 'tcp' | 'udp';
+}
+
+export interface PublishedPort extends PortBindingRequest {
+  hostPort: number;
+}
+
+export interface NetworkService {
+  /** Create default networks (bridge, host, none), recover state after a restart, clean leaks. */
+  init(): Promise<void>;
+  create(opts: { name: string; driver?: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string>; options?: Record<string, string>; attachable?: boolean }): Promise<NetworkRecord>;
+  list(): Promise<NetworkRecord[]>;
+  inspect(idOrName: string): Promise<NetworkRecord & { Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string }> }>;
+  remove(idOrName: string): Promise<void>;
+  /** networkMode: "bridge" (default), "host", "none", or a user network name or ID. */
+  createSandbox(containerId: string, containerName: string, networkMode: string, opts?: { aliases?: string[]; ip?: string }): Promise<Sandbox>;
+  destroySandbox(containerId: string): Promise<void>;
+  /** Publish container ports on the host; throws ConflictError "port is already allocated". */
+  publish(containerId: string, containerIp: string, ports: PortBindingRequest[]): Promise<PublishedPort[]>;
+  unpublish(containerId: string): Promise<void>;
+  /** Stop listeners and leave kernel state for recovery (daemon shutdown). */
+  close(): Promise<void>;
+}
