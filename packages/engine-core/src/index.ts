@@ -2,3 +2,4 @@ export * from './errors';
 export * from './log';
 export * from './paths';
 export type * from './images/types';
+export * from './runtime';

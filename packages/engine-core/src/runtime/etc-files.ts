@@ -1,0 +1,39 @@
+// Pure generation of the per-container /etc/hosts, /etc/hostname and /etc/resolv.conf.
+
+export function hostsFile(hostname: string, ip?: string, aliases: string[] = []): string {
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+  ];
+  if (ip) lines.push(`${ip}\t${[hostname, ...aliases.filter((a) => a !== hostname)].join(' ')}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Docker's fallback when the host has no usable nameserver. */
+export const DEFAULT_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
+
+/**
+ * The host's resolv.conf minus loopback nameservers (127.x and ::1 do not reach the host's
+ * resolver from a container's own network namespace); falls back to public nameservers only
+ * when nothing is left. With host networking the host file is usable as is.
+ */
+export function containerResolvConf(hostResolvConf: string, hostNetwork = false): string {
+  if (hostNetwork) return hostResolvConf;
+  const out: string[] = [];
+  let nameservers = 0;
+  for (const line of hostResolvConf.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (m) {
+      if (/^127\./.test(m[1]) || m[1] === '::1') continue;
+      nameservers++;
+    }
+    out.push(line);
+  }
+  while (out.length && out[out.length - 1].trim() === '') out.pop();
+  if (nameservers === 0) for (const ns of DEFAULT_NAMESERVERS) out.push(`nameserver ${ns}`);
+  return out.join('\n') + '\n';
+}
