@@ -3,3 +3,4 @@ export * from './log';
 export * from './paths';
 export type * from './images/types';
 export * from './runtime';
+export * from './volumes';

@@ -1,0 +1,32 @@
+import { containerResolvConf, hostsFile } from './etc-files';
+import { resolveUserSpec } from './user';
+
+describe('per-container /etc files', () => {
+  it('drops loopback nameservers and keeps the rest', () => {
+    expect(containerResolvConf('search lan\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions edns0\n')).toBe('search lan\nnameserver 10.0.0.2\noptions edns0\n');
+  });
+  it('falls back to public nameservers only when none is left', () => {
+    expect(containerResolvConf('nameserver 127.0.0.1\n')).toBe('nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+    expect(containerResolvConf('nameserver 127.0.0.1\n', true)).toBe('nameserver 127.0.0.1\n');
+  });
+  it('maps the hostname to the container address', () => {
+    const h = hostsFile('abcdef012345', '172.17.0.2', ['web']);
+    expect(h).toContain('127.0.0.1\tlocalhost\n');
+    expect(h).toContain('172.17.0.2\tabcdef012345 web\n');
+    expect(hostsFile('x')).not.toContain('\tx');
+  });
+});
+
+describe('resolveUserSpec', () => {
+  const passwd = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\n';
+  const group = 'root:x:0:\napp:x:1001:\nwheel:x:10:app\n';
+  it('resolves names, numbers and groups', () => {
+    expect(resolveUserSpec('app', passwd, group)).toEqual({ uid: 1000, gid: 1001, additionalGids: [10], home: '/home/app' });
+    expect(resolveUserSpec('1000:wheel', passwd, group)).toMatchObject({ uid: 1000, gid: 10 });
+    expect(resolveUserSpec('4242', passwd, group)).toMatchObject({ uid: 4242, gid: 0 });
+    expect(resolveUserSpec('', passwd, group)).toMatchObject({ uid: 0, gid: 0, home: '/root' });
+  });
+  it('fails like docker for unknown names', () => {
+    expect(() => resolveUserSpec('ghost', passwd, group)).toThrow('unable to find user ghost: no matching entries in passwd file');
+  });
+});
