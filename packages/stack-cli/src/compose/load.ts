@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDotenv } from './dotenv';
+import { ComposeError } from './errors';
+import type { Env } from './interpolate';
+import { mergeComposeFiles } from './merge';
+import { ConvertError, convertStack, type StackSpec } from './normalize';
+import { positionOf, parseComposeSource, type ComposeSource } from './source';
+import { unsupportedWarnings, validateSource } from './validate';
+
+export interface LoadOptions {
+  /** Compose files in merge order (`-c a.yml -c b.yml`). */
+  files: string[];
+  /** The stack name: services become <namespace>_<service>. */
+  namespace: string;
+  /** The deploying shell's environment (wins over the .env file). */
+  env?: Env;
+  cwd?: string;
+  readFile?: (path: string) => string;
+}
+
+export interface LoadedStack {
+  spec: StackSpec;
+  warnings: string[];
+}
+
+const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** Reads, interpolates, validates, merges and converts compose files into a stack spec. */
+export function loadStack(opts: LoadOptions): LoadedStack {
+  if (!opts.files.length) throw new ComposeError('Please specify a Compose file (with --compose-file).', '');
+  if (!STACK_NAME.test(opts.namespace)) {
+    throw new ComposeError(`invalid stack name "${opts.namespace}": use letters, digits, "_", "." and "-", starting with a letter or digit`, '');
+  }
+  const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const cwd = opts.cwd ?? process.cwd();
+  const paths = opts.files.map((f) => resolve(cwd, f));
+  const workingDir = dirname(paths[0]!);
+  const env: Env = { ...readDotenv(workingDir, read), ...(opts.env ?? process.env) };
+
+  const sources: ComposeSource[] = paths.map((path, i) => {
+    let text: string;
+    try {
+      text = read(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ComposeError(code === 'ENOENT' ? `open ${opts.files[i]}: no such file or directory` : `cannot read ${opts.files[i]}: ${(e as Error).message}`, '');
+    }
+    return parseComposeSource(opts.files[i]!, text, env);
+  });
+  const files = sources.map(validateSource);
+  const warnings = [...new Set(files.flatMap(unsupportedWarnings))];
+  const merged = validateSource({ file: opts.files.join(','), value: mergeComposeFiles(files as Record<string, unknown>[]), positions: new Map() });
+  if (!merged.services || Object.keys(merged.services).length === 0) {
+    throw new ComposeError('no services defined: add at least one service under services:', 'services', positionOf(sources[0]!, ['services']));
+  }
+  try {
+    const spec = convertStack(merged, { namespace: opts.namespace, workingDir, env, readFile: read, parseEnvFile: parseDotenv });
+    return { spec, warnings };
+  } catch (e) {
+    if (e instanceof ConvertError) {
+      const src = [...sources].reverse().find((s) => positionOf(s, e.keyPath) && s.positions.has(e.keyPath.slice(0, 2).join('.'))) ?? sources[0]!;
+      throw new ComposeError(e.message, e.keyPath.join('.'), positionOf(src, e.keyPath));
+    }
+    throw e;
+  }
+}
+
+function readDotenv(dir: string, read: (p: string) => string): Record<string, string> {
+  try {
+    return parseDotenv(read(resolve(dir, '.env')));
+  } catch {
+    return {};
+  }
+}
