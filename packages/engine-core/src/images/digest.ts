@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '../errors';
+
+export function sha256(data: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** The hex part of "sha256:<hex>"; rejects other algorithms and malformed digests. */
+export function digestHex(digest: string): string {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
+  if (!m) throw new InvalidArgumentError(`unsupported or malformed digest ${JSON.stringify(digest)} (only sha256 is supported)`);
+  return m[1];
+}
+
+/** Docker's short ID: the first 12 hex digits. */
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
