@@ -1,0 +1,96 @@
+// Conversion between types.ts Messages and their proto3 wire objects. Everything received from a
+// peer is validated here (the edge) so the core only ever sees well-formed messages.
+import { z } from 'zod';
+import { EntryType, MessageType, type Entry, type Message, type SnapshotMeta } from '../types';
+
+const u64 = z.number().int().nonnegative();
+
+const entrySchema = z.object({
+  term: u64,
+  index: u64,
+  type: z.number().int().optional(),
+  data: z.custom<Uint8Array>((v) => v instanceof Uint8Array).optional(),
+});
+
+const confSchema = z.object({ voters: z.array(z.string()).optional(), learners: z.array(z.string()).optional() });
+
+const metaSchema = z.object({ index: u64, term: u64, conf: confSchema.optional() });
+
+export const wireMessageSchema = z.object({
+  type: z.enum(Object.values(MessageType) as [MessageType, ...MessageType[]]),
+  from: z.string().min(1),
+  to: z.string().min(1),
+  term: u64.optional(),
+  index: u64.optional(),
+  logTerm: u64.optional(),
+  entries: z.array(entrySchema).optional(),
+  commit: u64.optional(),
+  reject: z.boolean().optional(),
+  rejectHint: u64.optional(),
+  hintTerm: u64.optional(),
+  context: z.string().optional(),
+  transfer: z.boolean().optional(),
+  snapshotMeta: metaSchema.optional(),
+});
+
+export type WireMessage = z.input<typeof wireMessageSchema>;
+
+export class InvalidRaftMessageError extends Error {
+  constructor(readonly from: string, readonly detail: string) {
+    super(`malformed raft message from ${from}: ${detail}; check that every manager runs the same flotilla version`);
+    this.name = 'InvalidRaftMessageError';
+  }
+}
+
+/** The snapshot data is not put on the wire here: it travels in chunks (see peer.ts). */
+export function toWire(m: Message): WireMessage {
+  const w: WireMessage = { type: m.type, from: m.from, to: m.to, term: m.term };
+  if (m.index !== undefined) w.index = m.index;
+  if (m.logTerm !== undefined) w.logTerm = m.logTerm;
+  if (m.entries && m.entries.length > 0) w.entries = m.entries.map((e) => ({ term: e.term, index: e.index, type: e.type, data: e.data }));
+  if (m.commit !== undefined) w.commit = m.commit;
+  if (m.reject !== undefined) w.reject = m.reject;
+  if (m.rejectHint !== undefined) w.rejectHint = m.rejectHint;
+  if (m.hintTerm !== undefined) w.hintTerm = m.hintTerm;
+  if (m.context !== undefined) w.context = m.context;
+  if (m.transfer !== undefined) w.transfer = m.transfer;
+  if (m.snapshot) w.snapshotMeta = m.snapshot.meta;
+  return w;
+}
+
+/** Validates and converts; `data` is the reassembled snapshot for Snapshot messages. */
+export function fromWire(raw: unknown, snapshotData?: Uint8Array): Message {
+  const r = wireMessageSchema.safeParse(raw);
+  if (!r.success) {
+    const from = typeof (raw as { from?: unknown })?.from === 'string' ? (raw as { from: string }).from : 'unknown peer';
+    const issue = r.error.issues[0];
+    throw new InvalidRaftMessageError(from, `${issue.path.join('.') || '(message)'}: ${issue.message}`);
+  }
+  const w = r.data;
+  const m: Message = { type: w.type, from: w.from, to: w.to, term: w.term ?? 0 };
+  if (w.index !== undefined) m.index = w.index;
+  if (w.logTerm !== undefined) m.logTerm = w.logTerm;
+  if (w.entries) m.entries = w.entries.map(entryFromWire);
+  if (w.commit !== undefined) m.commit = w.commit;
+  if (w.reject !== undefined) m.reject = w.reject;
+  if (w.rejectHint !== undefined) m.rejectHint = w.rejectHint;
+  if (w.hintTerm !== undefined) m.hintTerm = w.hintTerm;
+  if (w.context !== undefined) m.context = w.context;
+  if (w.transfer !== undefined) m.transfer = w.transfer;
+  if (w.snapshotMeta) {
+    const meta: SnapshotMeta = {
+      index: w.snapshotMeta.index,
+      term: w.snapshotMeta.term,
+      conf: { voters: w.snapshotMeta.conf?.voters ?? [], learners: w.snapshotMeta.conf?.learners ?? [] },
+    };
+    m.snapshot = { meta, data: snapshotData ?? new Uint8Array(0) };
+  }
+  if (m.type === MessageType.Snapshot && !m.snapshot) throw new InvalidRaftMessageError(m.from, 'Snapshot message without snapshot metadata');
+  return m;
+}
+
+function entryFromWire(e: z.infer<typeof entrySchema>): Entry {
+  const type = e.type ?? EntryType.Normal;
+  if (type !== EntryType.Normal && type !== EntryType.ConfChange) throw new InvalidRaftMessageError('peer', `unknown entry type ${type}`);
+  return { term: e.term, index: e.index, type, data: e.data ?? new Uint8Array(0) };
+}
