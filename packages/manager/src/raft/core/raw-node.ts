@@ -2,7 +2,7 @@
 // Ready, do what it says in the documented order, then advance().
 import { EntryType, Role, type ConfChange, type ConfState, type HardState, type LogStorage, type Message, type NodeId, type RaftConfig, type Ready, type SoftState } from '../types';
 import { RaftUsageError } from './errors';
-import { ProgressState } from './progress';
+import { type ProgressState } from './progress';
 import { Raft } from './raft';
 
 export interface PeerProgress {

@@ -4,7 +4,7 @@
 import { RawNode } from '../core/raw-node';
 import { MemoryStorage } from '../core/memory-storage';
 import { decodeConfChange } from '../core/entries';
-import { EntryType, MessageType, type ConfState, type Entry, type Message, type NodeId, type RaftConfig, type ReadState } from '../types';
+import { EntryType, type MessageType, type ConfState, type Entry, type Message, type NodeId, type RaftConfig, type ReadState } from '../types';
 
 export interface ClusterNode {
   id: NodeId;
