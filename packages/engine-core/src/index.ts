@@ -4,3 +4,4 @@ export * from './paths';
 export type * from './images/types';
 export * from './runtime';
 export * from './volumes';
+export * from './network';

@@ -1,0 +1,465 @@
+// The bridge network driver of one daemon: networks, container sandboxes, NAT and published ports.
+// Decisions (names, addresses, rules) come from the pure modules; this file orders the I/O.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ConflictError, EngineError, InvalidArgumentError, NotFoundError } from '../errors';
+import { componentLogger, type Logger } from '../log';
+import type { DataPaths } from '../paths';
+import { withHostLock } from './host-lock';
+import { hostUsedPrefixes } from './host-routes';
+import { AddressPool, DEFAULT_IPAM_CONFIG, type IpamConfig, pickSubnet } from './ipam';
+import { detectFlavor, Iptables, type NatNetwork } from './iptables';
+import { type Cidr, formatCidr, formatIp, overlaps, parseCidr, parseIp } from './ipv4';
+import { createNetns, deleteLink, destroyNetns, ensureBridge, listLinks, listNetnsFiles } from './kernel';
+import { macFromIp, type NetworkNames, networkNames, newEndpointId, newNetworkId } from './names';
+import { type Proxy, startTcpProxy, startUdpProxy } from './proxy';
+import { NetworkStore, type NetworksFile, type SandboxRecord } from './store';
+import type { EndpointInfo, NetworkRecord, NetworkService, PortBindingRequest, PublishedPort, Sandbox } from './types';
+
+export interface BridgeNetworkServiceOptions {
+  paths: DataPaths;
+  /** Address pools for networks created without --subnet (default 198.19.0.0/16 in /24s). */
+  ipam?: IpamConfig;
+  log?: Logger;
+}
+
+export interface NetworkInitOptions {
+  /**
+   * The containers that still exist after a restart. Sandboxes of others are destroyed; without
+   * this list every recorded sandbox is kept (call `reconcile` once the runtime knows).
+   */
+  liveContainerIds?: Iterable<string>;
+  signal?: AbortSignal;
+}
+
+export type NetworkInspect = Awaited<ReturnType<NetworkService['inspect']>>;
+
+interface Member {
+  name: string;
+  endpoint?: EndpointInfo;
+}
+
+interface NetState {
+  record: NetworkRecord;
+  pool?: AddressPool;
+  members: Map<string, Member>;
+}
+
+const PREDEFINED = new Set(['bridge', 'host', 'none']);
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export class BridgeNetworkService implements NetworkService {
+  readonly names: NetworkNames;
+  private readonly store: NetworkStore;
+  private readonly ipamConfig: IpamConfig;
+  private readonly log: Logger;
+  private readonly lockPath: string;
+  private networks = new Map<string, NetState>();
+  private nextBridge = 1;
+  private readonly sandboxes = new Map<string, SandboxRecord>();
+  private readonly proxies = new Map<string, Proxy[]>();
+  private iptables?: Iptables;
+  private initialized = false;
+  /** Network create/remove and NAT rule writes run one at a time. */
+  private serial: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: BridgeNetworkServiceOptions) {
+    this.names = networkNames(opts.paths);
+    this.store = new NetworkStore(opts.paths.networks);
+    this.ipamConfig = opts.ipam ?? DEFAULT_IPAM_CONFIG;
+    this.log = opts.log ?? componentLogger('network', { instance: opts.paths.instance });
+    // <runDir>/network.lock: one lock for every daemon of the host (runcRoot is <runDir>/<instance>/runc)
+    this.lockPath = join(dirname(dirname(opts.paths.runcRoot)), 'network.lock');
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(fn, fn);
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  async init(opts: NetworkInitOptions = {}): Promise<void> {
+    await this.store.open();
+    await mkdir(this.names.netnsDir, { recursive: true });
+    await mkdir(dirname(this.lockPath), { recursive: true });
+    this.iptables = new Iptables(await detectFlavor(), this.names);
+    // Forwarding is off on a fresh host; containers need it for any traffic beyond the bridge.
+    await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+
+    const links = await listLinks('', opts);
+    const bridges = new Set(links.filter((l) => l.name.startsWith(this.names.bridgePrefix)).map((l) => l.name));
+    const file = await this.store.readNetworks();
+    this.networks = new Map();
+    this.nextBridge = file?.nextBridge ?? 1;
+    for (const record of file?.networks ?? []) {
+      const state: NetState = { record, members: new Map() };
+      const cfg = record.IPAM.Config[0];
+      if (cfg && record.bridge) state.pool = new AddressPool(parseCidr(cfg.Subnet, true), parseIp(cfg.Gateway));
+      this.networks.set(record.Id, state);
+      if (record.bridge) {
+        await ensureBridge(record.bridge, `${cfg?.Gateway}/${state.pool?.prefixLen}`, { exists: bridges.has(record.bridge), signal: opts.signal });
+        bridges.delete(record.bridge);
+      }
+    }
+    // Bridges of networks this daemon no longer knows (removed while it was down, or a lost state file).
+    for (const b of bridges) await deleteLink(b);
+    await this.ensurePredefined();
+
+    await this.recoverSandboxes(links.map((l) => l.name).filter((n) => n.startsWith(this.names.vethPrefix)), opts.liveContainerIds);
+    await this.iptables.sync(this.natNetworks(), { ensureJumps: true });
+    this.initialized = true;
+    await this.restorePorts();
+    this.log.info({ networks: this.networks.size, sandboxes: this.sandboxes.size }, 'networks ready');
+  }
+
+  private async ensurePredefined(): Promise<void> {
+    const have = new Set([...this.networks.values()].map((n) => n.record.Name));
+    let changed = false;
+    for (const name of ['bridge', 'host', 'none'] as const) {
+      if (have.has(name)) continue;
+      changed = true;
+      if (name === 'bridge') {
+        await this.addBridgeNetwork({ name, driver: 'bridge', bridge: this.names.bridge(0), predefined: true });
+      } else {
+        const record = this.baseRecord(name, name === 'host' ? 'host' : 'null', 'local');
+        this.networks.set(record.Id, { record, members: new Map() });
+      }
+    }
+    if (changed) await this.persistNetworks();
+  }
+
+  private async recoverSandboxes(hostVeths: string[], live?: Iterable<string>): Promise<void> {
+    const keep = live ? new Set(live) : undefined;
+    const netnsFiles = new Set(await listNetnsFiles(this.names.netnsDir));
+    for (const rec of await this.store.readSandboxes()) {
+      const net = this.networks.get(rec.networkId);
+      const kernelOk = rec.netnsPath === null || netnsFiles.has(rec.netnsPath);
+      if (net && kernelOk && (!keep || keep.has(rec.containerId))) {
+        this.sandboxes.set(rec.containerId, rec);
+        const ep = rec.endpoints[0];
+        if (ep && net.pool) net.pool.allocate(ep.ipAddress);
+        net.members.set(rec.containerId, { name: rec.containerName, endpoint: ep });
+        if (rec.netnsPath) netnsFiles.delete(rec.netnsPath);
+        continue;
+      }
+      this.log.info({ containerId: rec.containerId }, 'removing the network sandbox of a container that is gone');
+      if (rec.netnsPath) {
+        await destroyNetns(rec.netnsPath, rec.hostVeth);
+        netnsFiles.delete(rec.netnsPath);
+      }
+      await this.store.removeSandbox(rec.containerId);
+    }
+    // Kernel objects with no record: a crash between creating them and writing the record.
+    for (const path of netnsFiles) await destroyNetns(path, null);
+    const keptVeths = new Set([...this.sandboxes.values()].map((s) => s.hostVeth));
+    for (const v of hostVeths) if (!keptVeths.has(v)) await deleteLink(v);
+  }
+
+  private async restorePorts(): Promise<void> {
+    for (const rec of this.sandboxes.values()) {
+      const ip = rec.endpoints[0]?.ipAddress;
+      if (!ip || rec.ports.length === 0) continue;
+      try {
+        await this.publish(rec.containerId, ip, rec.ports);
+      } catch (e) {
+        this.log.warn({ containerId: rec.containerId, err: (e as Error).message }, 'could not publish the ports of a recovered container again');
+      }
+    }
+  }
+
+  /** Destroys the sandboxes of containers not in `liveContainerIds`; returns their ids. */
+  async reconcile(liveContainerIds: Iterable<string>): Promise<string[]> {
+    const live = new Set(liveContainerIds);
+    const gone = [...this.sandboxes.keys()].filter((id) => !live.has(id));
+    for (const id of gone) await this.destroySandbox(id);
+    return gone;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.proxies.values()].flat();
+    this.proxies.clear();
+    await Promise.all(all.map((p) => p.close()));
+    await this.serial;
+  }
+
+  /**
+   * Removes every kernel object of this daemon (sandboxes, bridges, NAT chains) and the sandbox
+   * records, keeping the network definitions: for tests and for uninstalling a daemon.
+   */
+  async teardown(): Promise<void> {
+    await this.close();
+    for (const id of [...this.sandboxes.keys()]) await this.destroySandbox(id);
+    for (const n of this.networks.values()) if (n.record.bridge) await deleteLink(n.record.bridge);
+    await (this.iptables ?? new Iptables(await detectFlavor(), this.names)).remove();
+    this.initialized = false;
+  }
+
+  // ---- networks --------------------------------------------------------------------------------
+
+  private baseRecord(name: string, driver: NetworkRecord['Driver'], scope: NetworkRecord['Scope']): NetworkRecord {
+    return {
+      Id: newNetworkId(),
+      Name: name,
+      Driver: driver,
+      Scope: scope,
+      Created: new Date().toISOString(),
+      Internal: false,
+      Attachable: false,
+      IPAM: { Driver: 'default', Config: [] },
+      Options: {},
+      Labels: {},
+    };
+  }
+
+  private async addBridgeNetwork(o: {
+    name: string;
+    driver: 'bridge' | 'overlay';
+    bridge: string;
+    predefined?: boolean;
+    subnet?: string;
+    gateway?: string;
+    internal?: boolean;
+    attachable?: boolean;
+    labels?: Record<string, string>;
+    options?: Record<string, string>;
+  }): Promise<NetworkRecord> {
+    const record = this.baseRecord(o.name, o.driver, o.driver === 'overlay' ? 'swarm' : 'local');
+    record.Internal = o.internal ?? false;
+    record.Attachable = o.attachable ?? false;
+    record.Labels = { ...o.labels };
+    record.Options = o.predefined
+      ? { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.name': o.bridge }
+      : { ...o.options };
+    record.bridge = o.bridge;
+    const own = [...this.networks.values()].flatMap((n) => (n.pool ? [n.pool.subnet] : []));
+    const claim = async (subnet: Cidr, gateway?: number) => {
+      const pool = new AddressPool(subnet, gateway);
+      await ensureBridge(o.bridge, `${formatIp(pool.gateway)}/${subnet.prefix}`, { exists: false });
+      return pool;
+    };
+    let pool: AddressPool;
+    if (o.subnet) {
+      const subnet = parseCidr(o.subnet, true);
+      if (own.some((s) => overlaps(s, subnet))) throw new ConflictError(`invalid pool request: Pool overlaps with other one on this address space (${o.subnet}): pick another --subnet`);
+      pool = await claim(subnet, o.gateway ? parseIp(o.gateway) : undefined);
+    } else {
+      if (o.gateway) throw new InvalidArgumentError('a --gateway needs a --subnet');
+      // Pick and claim under the host lock: the bridge address makes the subnet visible to other daemons.
+      pool = await withHostLock(this.lockPath, async () => claim(pickSubnet(this.ipamConfig, [...(await hostUsedPrefixes()), ...own])));
+    }
+    record.IPAM.Config = [{ Subnet: formatCidr(pool.subnet), Gateway: formatIp(pool.gateway) }];
+    this.networks.set(record.Id, { record, pool, members: new Map() });
+    return record;
+  }
+
+  private persistNetworks(): Promise<void> {
+    const file: NetworksFile = { version: 1, nextBridge: this.nextBridge, networks: [...this.networks.values()].map((n) => n.record) };
+    return this.store.writeNetworks(file);
+  }
+
+  private natNetworks(): NatNetwork[] {
+    return [...this.networks.values()].flatMap((n) =>
+      n.record.bridge && n.pool ? [{ bridge: n.record.bridge, subnet: formatCidr(n.pool.subnet), internal: n.record.Internal }] : [],
+    );
+  }
+
+  private ready(): void {
+    if (!this.initialized) throw new EngineError('the network service is not initialized: call init() first');
+  }
+
+  /** By exact ID, exact name, or unique ID prefix, like docker. */
+  private find(idOrName: string): NetState {
+    const all = [...this.networks.values()];
+    const hit =
+      all.find((n) => n.record.Id === idOrName) ??
+      all.find((n) => n.record.Name === idOrName) ??
+      (() => {
+        const byPrefix = idOrName ? all.filter((n) => n.record.Id.startsWith(idOrName)) : [];
+        if (byPrefix.length > 1) throw new InvalidArgumentError(`network ${idOrName} is ambiguous (${byPrefix.length} matches): use more of the ID or the name`);
+        return byPrefix[0];
+      })();
+    if (!hit) throw new NotFoundError(`network ${idOrName} not found`);
+    return hit;
+  }
+
+  create(opts: Parameters<NetworkService['create']>[0]): Promise<NetworkRecord> {
+    return this.exclusive(async () => {
+      this.ready();
+      const driver = opts.driver || 'bridge';
+      if (!NAME_RE.test(opts.name)) throw new InvalidArgumentError(`invalid network name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      if ([...this.networks.values()].some((n) => n.record.Name === opts.name)) throw new ConflictError(`network with name ${opts.name} already exists`);
+      if (driver === 'host' || driver === 'null') throw new EngineError(`only one instance of "${driver}" network is allowed`, 403);
+      if (driver !== 'bridge' && driver !== 'overlay') throw new NotFoundError(`plugin "${driver}" not found: use the bridge driver`);
+      const n = this.nextBridge++;
+      const record = await this.addBridgeNetwork({ ...opts, driver, bridge: this.names.bridge(n) });
+      await this.persistNetworks();
+      await this.iptables?.sync(this.natNetworks());
+      this.log.info({ network: record.Name, subnet: record.IPAM.Config[0]?.Subnet, bridge: record.bridge }, 'network created');
+      return structuredClone(record);
+    });
+  }
+
+  async list(): Promise<NetworkRecord[]> {
+    this.ready();
+    return [...this.networks.values()].map((n) => structuredClone(n.record));
+  }
+
+  async inspect(idOrName: string): Promise<NetworkInspect> {
+    this.ready();
+    const n = this.find(idOrName);
+    const Containers: NetworkInspect['Containers'] = {};
+    for (const [id, m] of n.members) {
+      Containers[id] = {
+        Name: m.name,
+        EndpointID: m.endpoint?.endpointId ?? '',
+        MacAddress: m.endpoint?.macAddress ?? '',
+        IPv4Address: m.endpoint ? `${m.endpoint.ipAddress}/${m.endpoint.prefixLen}` : '',
+      };
+    }
+    return { ...structuredClone(n.record), Containers };
+  }
+
+  remove(idOrName: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.ready();
+      const n = this.find(idOrName);
+      const { Name, Id } = n.record;
+      if (PREDEFINED.has(Name)) throw new EngineError(`${Name} is a pre-defined network and cannot be removed`, 403);
+      if (n.members.size > 0) throw new ConflictError(`error while removing network: network ${Name} id ${Id} has active endpoints`);
+      this.networks.delete(Id);
+      await this.persistNetworks();
+      if (n.record.bridge) await deleteLink(n.record.bridge);
+      await this.iptables?.sync(this.natNetworks());
+      this.log.info({ network: Name }, 'network removed');
+    });
+  }
+
+  // ---- sandboxes -------------------------------------------------------------------------------
+
+  sandbox(containerId: string): Sandbox | undefined {
+    const rec = this.sandboxes.get(containerId);
+    return rec && { containerId, netnsPath: rec.netnsPath, endpoints: structuredClone(rec.endpoints) };
+  }
+
+  /** Idempotent: a container that already has a sandbox gets the same one back. */
+  async createSandbox(containerId: string, containerName: string, networkMode: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<Sandbox> {
+    this.ready();
+    const existing = this.sandbox(containerId);
+    if (existing) return existing;
+    if (!/^[0-9a-f]{12,64}$/.test(containerId)) throw new InvalidArgumentError(`invalid container id ${containerId}`);
+    const mode = networkMode === '' || networkMode === 'default' ? 'bridge' : networkMode;
+    if (mode.startsWith('container:')) throw new InvalidArgumentError(`network mode ${mode} is not supported: use a network name, host or none`);
+    const net = this.find(mode);
+    const name = containerName.replace(/^\//, '');
+    const rec: SandboxRecord = { containerId, containerName: name, networkId: net.record.Id, netnsPath: null, hostVeth: null, endpoints: [], ports: [] };
+    if (net.record.Driver === 'host') {
+      net.members.set(containerId, { name });
+    } else {
+      rec.netnsPath = this.names.netnsPath(containerId);
+      if (net.pool && net.record.bridge) {
+        const ip = net.pool.allocate(opts.ip);
+        const endpoint: EndpointInfo = {
+          networkId: net.record.Id,
+          networkName: net.record.Name,
+          endpointId: newEndpointId(),
+          ipAddress: ip,
+          prefixLen: net.pool.prefixLen,
+          gateway: formatIp(net.pool.gateway),
+          macAddress: macFromIp(ip),
+          aliases: [...(opts.aliases ?? [])],
+        };
+        rec.hostVeth = this.names.hostVeth(containerId);
+        rec.endpoints.push(endpoint);
+        net.members.set(containerId, { name, endpoint });
+      } else {
+        net.members.set(containerId, { name });
+      }
+      this.sandboxes.set(containerId, rec);
+      try {
+        const ep = rec.endpoints[0];
+        const veth =
+          ep && rec.hostVeth && net.record.bridge
+            ? { hostVeth: rec.hostVeth, bridge: net.record.bridge, ipCidr: `${ep.ipAddress}/${ep.prefixLen}`, gateway: ep.gateway, mac: ep.macAddress }
+            : null;
+        await createNetns(rec.netnsPath, veth);
+      } catch (e) {
+        this.forget(rec);
+        throw e;
+      }
+    }
+    this.sandboxes.set(containerId, rec);
+    await this.store.writeSandbox(rec);
+    return { containerId, netnsPath: rec.netnsPath, endpoints: structuredClone(rec.endpoints) };
+  }
+
+  private forget(rec: SandboxRecord): void {
+    this.sandboxes.delete(rec.containerId);
+    const net = this.networks.get(rec.networkId);
+    net?.members.delete(rec.containerId);
+    const ip = rec.endpoints[0]?.ipAddress;
+    if (ip && net?.pool) net.pool.release(ip);
+  }
+
+  /** Idempotent: an unknown container has nothing to destroy. */
+  async destroySandbox(containerId: string): Promise<void> {
+    const rec = this.sandboxes.get(containerId);
+    if (!rec) return;
+    await this.closeProxies(containerId);
+    if (rec.netnsPath) await destroyNetns(rec.netnsPath, rec.hostVeth);
+    this.forget(rec);
+    await this.store.removeSandbox(containerId);
+  }
+
+  // ---- published ports -------------------------------------------------------------------------
+
+  async publish(containerId: string, containerIp: string, ports: PortBindingRequest[]): Promise<PublishedPort[]> {
+    this.ready();
+    const rec = this.sandboxes.get(containerId);
+    if (!rec) throw new NotFoundError(`container ${containerId} has no network sandbox: create it before publishing ports`);
+    // docker: "Published ports are discarded when using host network mode"; none has no address.
+    if (rec.netnsPath === null || rec.endpoints.length === 0) return [];
+    const started: Proxy[] = [];
+    const published: PublishedPort[] = [];
+    try {
+      for (const p of ports) {
+        if (p.proto !== 'tcp' && p.proto !== 'udp') throw new InvalidArgumentError(`invalid protocol ${String(p.proto)}: use tcp or udp`);
+        if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) throw new InvalidArgumentError(`invalid container port ${p.containerPort}`);
+        if (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535) throw new InvalidArgumentError(`invalid host port ${p.hostPort}`);
+        const hostIp = p.hostIp === '0.0.0.0' ? '' : p.hostIp;
+        const target = { host: containerIp, port: p.containerPort };
+        const proxy = p.proto === 'tcp' ? await startTcpProxy(hostIp, p.hostPort, target, this.log) : await startUdpProxy(hostIp, p.hostPort, target, this.log);
+        started.push(proxy);
+        published.push({ ...p, hostIp: p.hostIp, hostPort: proxy.hostPort });
+      }
+    } catch (e) {
+      await Promise.all(started.map((s) => s.close()));
+      throw e;
+    }
+    this.proxies.set(containerId, [...(this.proxies.get(containerId) ?? []), ...started]);
+    rec.ports = [...rec.ports.filter((old) => !published.some((p) => p.proto === old.proto && p.containerPort === old.containerPort && p.hostPort === old.hostPort)), ...published];
+    await this.store.writeSandbox(rec);
+    return published;
+  }
+
+  /** The ports currently published for a container (docker port). */
+  published(containerId: string): PublishedPort[] {
+    return structuredClone(this.sandboxes.get(containerId)?.ports ?? []);
+  }
+
+  private async closeProxies(containerId: string): Promise<void> {
+    const list = this.proxies.get(containerId) ?? [];
+    this.proxies.delete(containerId);
+    await Promise.all(list.map((p) => p.close()));
+  }
+
+  async unpublish(containerId: string): Promise<void> {
+    await this.closeProxies(containerId);
+    const rec = this.sandboxes.get(containerId);
+    if (rec && rec.ports.length > 0) {
+      rec.ports = [];
+      await this.store.writeSandbox(rec);
+    }
+  }
+}
