@@ -1,0 +1,2 @@
+export { schedule, type ScheduleResult } from './scheduler';
+export { parseConstraint, satisfies, InvalidConstraintError, type Constraint } from './constraints';

@@ -1,0 +1,81 @@
+// The replicated state machine's objects, in Docker Engine API shapes (what `service inspect`,
+// `node inspect` and `service ps` show). Version.Index is the Raft index of the last change and is
+// what optimistic concurrency checks (`service update` with a stale version is refused).
+import type { EndpointSpec, ServiceSpec, TaskSpec } from '../api/types';
+
+export interface Meta {
+  ID: string;
+  Version: { Index: number };
+  CreatedAt: string;
+  UpdatedAt: string;
+}
+
+/** Task states move forward only, numerically ordered as in swarmkit. */
+export enum TaskState {
+  NEW = 0,
+  PENDING = 64,
+  ASSIGNED = 192,
+  ACCEPTED = 256,
+  PREPARING = 320,
+  READY = 384,
+  STARTING = 448,
+  RUNNING = 512,
+  COMPLETE = 576,
+  SHUTDOWN = 640,
+  FAILED = 704,
+  REJECTED = 768,
+  REMOVE = 800,
+  ORPHANED = 832,
+}
+
+export const taskStateName = (s: TaskState): string => TaskState[s]!.toLowerCase();
+
+/** A task in COMPLETE or later has stopped for good; a replacement is a new task. */
+export const isTerminal = (s: TaskState): boolean => s >= TaskState.COMPLETE;
+
+export interface TaskStatus {
+  Timestamp: string;
+  State: TaskState;
+  Message: string;
+  Err?: string;
+  ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
+  PortStatus?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort: number; PublishMode: 'host' }[] };
+}
+
+export interface Task extends Meta {
+  ServiceID: string;
+  /** Replicated services: 1..N. Global services: none (one task per node). */
+  Slot?: number;
+  NodeID?: string;
+  Spec: TaskSpec;
+  /** The service's Version.Index the task was made from: an update replaces tasks of older specs. */
+  SpecVersion: { Index: number };
+  Status: TaskStatus;
+  DesiredState: TaskState;
+  Labels?: Record<string, string>;
+  /** The service's endpoint when the task was made: host-mode ports bind on the task's node. */
+  Endpoint?: { Spec: EndpointSpec };
+}
+
+export interface Service extends Meta {
+  Spec: ServiceSpec;
+  PreviousSpec?: ServiceSpec;
+  Endpoint?: { Spec: ServiceSpec['EndpointSpec']; Ports?: NonNullable<NonNullable<ServiceSpec['EndpointSpec']>['Ports']> };
+  UpdateStatus?: { State: 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed'; StartedAt?: string; CompletedAt?: string; Message?: string };
+}
+
+export type NodeRole = 'worker' | 'manager';
+export type NodeAvailability = 'active' | 'pause' | 'drain';
+export type NodeStateName = 'unknown' | 'down' | 'ready' | 'disconnected';
+
+export interface Node extends Meta {
+  Spec: { Name?: string; Labels: Record<string, string>; Role: NodeRole; Availability: NodeAvailability };
+  Description: {
+    Hostname: string;
+    Platform: { Architecture: string; OS: string };
+    Resources: { NanoCPUs: number; MemoryBytes: number };
+    Engine: { EngineVersion: string; Labels?: Record<string, string> };
+  };
+  Status: { State: NodeStateName; Message?: string; Addr: string };
+  ManagerStatus?: { Leader?: boolean; Reachability: 'unknown' | 'unreachable' | 'reachable'; Addr: string };
+}
