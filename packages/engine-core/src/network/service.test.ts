@@ -1,0 +1,269 @@
+// Real kernel objects (root): bridges, netns, veths, iptables chains, and the userland proxy.
+// Every object is named from a temp data root, so this suite never touches another daemon's.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ConflictError } from '../errors';
+import { dataPaths, type DataPaths } from '../paths';
+import { run } from './exec';
+import { type Cidr, overlaps, parseCidr, parseIp } from './ipv4';
+import { BridgeNetworkService } from './service';
+
+const execFileP = promisify(execFile);
+jest.setTimeout(30_000);
+
+const tmp = mkdtempSync(join(tmpdir(), 'flotilla-net-'));
+const paths: DataPaths = dataPaths(join(tmp, 'root'));
+const otherPaths: DataPaths = dataPaths(join(tmp, 'other-root'));
+const services: BridgeNetworkService[] = [];
+const children: ChildProcess[] = [];
+const outside = { ns: join(tmp, 'outside-ns'), veth: `fltout${process.pid}`.slice(0, 15), hostIp: '198.18.251.1', ip: '198.18.251.2' };
+const www = join(tmp, 'www');
+
+const idA = 'a1'.repeat(32);
+const idB = 'b2'.repeat(32);
+const idC = 'c3'.repeat(32);
+const idHost = 'd4'.repeat(32);
+const idNone = 'e5'.repeat(32);
+
+function newService(p = paths): BridgeNetworkService {
+  const s = new BridgeNetworkService({ paths: p });
+  services.push(s);
+  return s;
+}
+
+async function inNs(netnsPath: string, args: string[]): Promise<string> {
+  const { stdout } = await execFileP('nsenter', [`--net=${netnsPath}`, '/usr/bin/busybox', ...args], { timeout: 10_000 });
+  return stdout;
+}
+
+function serveHttp(netnsPath: string, port: number): void {
+  children.push(spawn('nsenter', [`--net=${netnsPath}`, '/usr/bin/busybox', 'httpd', '-f', '-p', String(port), '-h', www], { stdio: 'ignore' }));
+}
+
+async function waitFor<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+function httpGet(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host, port, path: '/index.html', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => (body += b.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+async function ourLinks(p: DataPaths): Promise<string[]> {
+  const links = JSON.parse(await run('ip', ['-j', 'link', 'show'])) as { ifname: string }[];
+  return links.map((l) => l.ifname.split('@')[0] ?? '').filter((n) => n.includes(p.instance));
+}
+
+async function ourRules(p: DataPaths): Promise<string[]> {
+  const flavor = process.env.FLOTILLA_IPTABLES ?? 'nft';
+  const save = await run(`iptables-${flavor}-save`, []).catch(() => run('iptables-legacy-save', []));
+  return save.split('\n').filter((l) => l.includes(`FLOTILLA-${p.instance}`));
+}
+
+function netnsFiles(p: DataPaths): string[] {
+  const dir = join(tmpdirOfRun(p), 'netns');
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+function tmpdirOfRun(p: DataPaths): string {
+  return join(p.runcRoot, '..');
+}
+
+beforeAll(async () => {
+  mkdirSync(www);
+  writeFileSync(join(www, 'index.html'), 'hello from the sandbox\n');
+  // A stand-in for "the internet": a namespace reachable from the host only, with no route back to
+  // container subnets, so a reply can only come back through the masquerade.
+  writeFileSync(outside.ns, '');
+  await run('unshare', [`--net=${outside.ns}`, 'ip', '-batch', '-'], {
+    input: `link set lo up\nlink add eth0 type veth peer name ${outside.veth} netns ${process.pid}\naddr add ${outside.ip}/30 dev eth0\nlink set eth0 up\n`,
+  });
+  await run('ip', ['-batch', '-'], { input: `addr add ${outside.hostIp}/30 dev ${outside.veth}\nlink set ${outside.veth} up\n` });
+});
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  for (const s of services) await s.teardown().catch(() => undefined);
+  await run('ip', ['link', 'del', outside.veth]).catch(() => undefined);
+  await run('umount', [outside.ns]).catch(() => undefined);
+  for (const p of [paths, otherPaths]) rmSync(tmpdirOfRun(p), { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('bridge networks on a real kernel', () => {
+  let svc: BridgeNetworkService;
+  let bridgeSubnet: Cidr;
+  let port = 0;
+
+  test('init creates bridge, host and none; the bridge gets a free /24 of 198.19.0.0/16', async () => {
+    svc = newService();
+    await svc.init();
+    const list = await svc.list();
+    expect(list.map((n) => [n.Name, n.Driver]).sort()).toEqual([
+      ['bridge', 'bridge'],
+      ['host', 'host'],
+      ['none', 'null'],
+    ]);
+    const bridge = list.find((n) => n.Name === 'bridge')!;
+    expect(bridge.Id).toMatch(/^[0-9a-f]{64}$/);
+    bridgeSubnet = parseCidr(bridge.IPAM.Config[0]!.Subnet);
+    expect(bridgeSubnet.prefix).toBe(24);
+    expect(overlaps(bridgeSubnet, parseCidr('198.19.0.0/16'))).toBe(true);
+    expect(bridge.IPAM.Config[0]!.Gateway).toBe(bridge.IPAM.Config[0]!.Subnet.replace(/0\/24$/, '1'));
+    expect(await ourLinks(paths)).toEqual([`fl${paths.instance}-0`]);
+    expect(await ourRules(paths)).toEqual(
+      expect.arrayContaining([`-A POSTROUTING -j FLOTILLA-${paths.instance}-NAT`, `-A FLOTILLA-${paths.instance}-NAT -s ${bridge.IPAM.Config[0]!.Subnet} ! -o fl${paths.instance}-0 -j MASQUERADE`]),
+    );
+  });
+
+  test('a second daemon on the host picks a different subnet', async () => {
+    const other = newService(otherPaths);
+    await other.init();
+    const subnet = parseCidr((await other.inspect('bridge')).IPAM.Config[0]!.Subnet);
+    expect(overlaps(subnet, bridgeSubnet)).toBe(false);
+    await other.teardown();
+    expect(await ourLinks(otherPaths)).toEqual([]);
+    expect(await ourRules(otherPaths)).toEqual([]);
+  });
+
+  test('network create: docker shapes, duplicate names and predefined networks refused', async () => {
+    const net = await svc.create({ name: 'backend', labels: { tier: 'db' } });
+    expect(net).toMatchObject({ Name: 'backend', Driver: 'bridge', Scope: 'local', Labels: { tier: 'db' }, bridge: `fl${paths.instance}-1` });
+    expect(overlaps(parseCidr(net.IPAM.Config[0]!.Subnet), bridgeSubnet)).toBe(false);
+    await expect(svc.create({ name: 'backend' })).rejects.toThrow(new ConflictError('network with name backend already exists'));
+    await expect(svc.remove('bridge')).rejects.toMatchObject({ status: 403, message: 'bridge is a pre-defined network and cannot be removed' });
+    await expect(svc.create({ name: 'custom', subnet: net.IPAM.Config[0]!.Subnet })).rejects.toThrow(/Pool overlaps/);
+    const custom = await svc.create({ name: 'custom', subnet: '198.18.252.0/24', gateway: '198.18.252.254' });
+    expect(custom.IPAM.Config).toEqual([{ Subnet: '198.18.252.0/24', Gateway: '198.18.252.254' }]);
+    expect((await svc.inspect(custom.Id.slice(0, 12))).Name).toBe('custom');
+    await svc.remove('custom');
+    await expect(svc.inspect('custom')).rejects.toThrow('network custom not found');
+  });
+
+  test('two containers on a user network talk to each other; the host reaches them', async () => {
+    const a = await svc.createSandbox(idA, '/web', 'backend');
+    const b = await svc.createSandbox(idB, 'db', 'backend', { aliases: ['database'] });
+    expect(a.netnsPath).toBe(join(tmpdirOfRun(paths), 'netns', idA.slice(0, 12)));
+    const [epA, epB] = [a.endpoints[0]!, b.endpoints[0]!];
+    expect(epA.gateway).toBe((await svc.inspect('backend')).IPAM.Config[0]!.Gateway);
+    expect(parseIp(epB.ipAddress)).toBe(parseIp(epA.ipAddress) + 1);
+    expect(epA.macAddress).toMatch(/^02:42:c6:1[23]:/);
+    expect(await inNs(a.netnsPath!, ['ip', '-o', 'addr', 'show', 'eth0'])).toContain(`inet ${epA.ipAddress}/24`);
+    expect(await inNs(a.netnsPath!, ['ip', 'route'])).toContain(`default via ${epA.gateway}`);
+    expect((await inNs(a.netnsPath!, ['ip', 'link', 'show', 'eth0'])).toLowerCase()).toContain(epA.macAddress);
+
+    serveHttp(b.netnsPath!, 8080);
+    const page = await waitFor(() => inNs(a.netnsPath!, ['wget', '-q', '-O', '-', `http://${epB.ipAddress}:8080/index.html`]));
+    expect(page).toBe('hello from the sandbox\n');
+    expect(await waitFor(() => httpGet(8080, epB.ipAddress))).toBe('hello from the sandbox\n');
+
+    const inspect = await svc.inspect('backend');
+    expect(inspect.Containers[idA]).toEqual({ Name: 'web', EndpointID: epA.endpointId, MacAddress: epA.macAddress, IPv4Address: `${epA.ipAddress}/24` });
+    await expect(svc.remove('backend')).rejects.toThrow(`error while removing network: network backend id ${inspect.Id} has active endpoints`);
+  });
+
+  test('outbound traffic is masqueraded to the host address', async () => {
+    const c = await svc.createSandbox(idC, 'out', 'bridge');
+    // The outside namespace has no route to the container subnet: only NAT lets the reply come back.
+    const out = await inNs(c.netnsPath!, ['ping', '-c', '1', '-W', '2', outside.ip]);
+    expect(out).toContain('1 packets received');
+  });
+
+  test('host and none modes', async () => {
+    const host = await svc.createSandbox(idHost, 'h', 'host');
+    expect(host).toEqual({ containerId: idHost, netnsPath: null, endpoints: [] });
+    expect((await svc.inspect('host')).Containers[idHost]?.Name).toBe('h');
+    const none = await svc.createSandbox(idNone, 'n', 'none');
+    expect(none.endpoints).toEqual([]);
+    const links = await inNs(none.netnsPath!, ['ip', '-o', 'link']);
+    expect(links.trim().split('\n')).toHaveLength(1);
+    expect(links).toMatch(/lo: <LOOPBACK,UP/);
+    await expect(svc.createSandbox('f6'.repeat(32), 'x', 'nonet')).rejects.toThrow('network nonet not found');
+  });
+
+  test('publish: the host port forwards to the container; a taken port is refused like docker', async () => {
+    const epB = svc.sandbox(idB)!.endpoints[0]!;
+    const [pub] = await svc.publish(idB, epB.ipAddress, [{ hostIp: '', hostPort: 0, containerPort: 8080, proto: 'tcp' }]);
+    port = pub!.hostPort;
+    expect(port).toBeGreaterThan(0);
+    expect(await httpGet(port)).toBe('hello from the sandbox\n');
+    await expect(svc.publish(idA, svc.sandbox(idA)!.endpoints[0]!.ipAddress, [{ hostIp: '', hostPort: port, containerPort: 80, proto: 'tcp' }])).rejects.toThrow(
+      new ConflictError(`Bind for 0.0.0.0:${port} failed: port is already allocated`),
+    );
+    expect(svc.published(idA)).toEqual([]);
+    expect(svc.published(idB)).toEqual([{ hostIp: '', hostPort: port, containerPort: 8080, proto: 'tcp' }]);
+  });
+
+  test('a daemon restart recovers networks, live sandboxes and their ports, and removes the rest', async () => {
+    await svc.close();
+    await expect(httpGet(port)).rejects.toThrow(/ECONNREFUSED/);
+    // Leaks a crash could leave: a netns file and a host veth with no record.
+    const strayNs = join(tmpdirOfRun(paths), 'netns', 'deadbeef0000');
+    writeFileSync(strayNs, '');
+    await run('unshare', [`--net=${strayNs}`, 'true']);
+    await run('ip', ['link', 'add', `v${paths.instance}dead0`, 'type', 'veth', 'peer', 'name', `v${paths.instance}dead1`]);
+
+    const netId = (await svc.inspect('backend')).Id;
+    svc = newService();
+    await svc.init({ liveContainerIds: [idB, idC, idHost] });
+    expect((await svc.inspect('backend')).Id).toBe(netId);
+    expect(Object.keys((await svc.inspect('backend')).Containers)).toEqual([idB]);
+    expect(svc.sandbox(idA)).toBeUndefined();
+    expect(netnsFiles(paths).sort()).toEqual([idB.slice(0, 12), idC.slice(0, 12)].sort());
+    expect((await ourLinks(paths)).sort()).toEqual(
+      [`fl${paths.instance}-0`, `fl${paths.instance}-1`, svc.names.hostVeth(idB), svc.names.hostVeth(idC)].sort(),
+    );
+    expect(await waitFor(() => httpGet(port))).toBe('hello from the sandbox\n');
+    // The released address of A is not handed out again at once; B keeps its own.
+    const again = await svc.createSandbox(idA, 'web', 'backend');
+    expect(again.endpoints[0]!.ipAddress).not.toBe(svc.sandbox(idB)!.endpoints[0]!.ipAddress);
+  });
+
+  test('sandbox create + destroy time on the default bridge', async () => {
+    const times: { create: number; destroy: number }[] = [];
+    for (let i = 0; i < 15; i++) {
+      const id = (i.toString(16).padStart(2, '0') + 'f0').repeat(16);
+      const t0 = performance.now();
+      await svc.createSandbox(id, `t${i}`, 'bridge');
+      const t1 = performance.now();
+      await svc.destroySandbox(id);
+      times.push({ create: t1 - t0, destroy: performance.now() - t1 });
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const create = median(times.map((t) => t.create));
+    const destroy = median(times.map((t) => t.destroy));
+    console.log(`sandbox create median ${create.toFixed(1)} ms, destroy median ${destroy.toFixed(1)} ms (15 runs)`);
+    expect(create + destroy).toBeLessThan(200);
+  });
+
+  test('destroy and teardown leave no veth, netns file, listener or iptables rule', async () => {
+    for (const id of [idA, idB, idC, idHost, idNone]) await svc.destroySandbox(id);
+    await expect(httpGet(port)).rejects.toThrow(/ECONNREFUSED/);
+    expect(netnsFiles(paths)).toEqual([]);
+    expect(await ourLinks(paths)).toEqual([`fl${paths.instance}-0`, `fl${paths.instance}-1`]);
+    await svc.remove('backend');
+    expect(await ourLinks(paths)).toEqual([`fl${paths.instance}-0`]);
+    await svc.teardown();
+    expect(await ourLinks(paths)).toEqual([]);
+    expect(await ourRules(paths)).toEqual([]);
+  });
+});
