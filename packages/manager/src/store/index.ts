@@ -1,0 +1,5 @@
+export * from './types';
+export * from './errors';
+export type { TableName, Tables, NetworkObject, ClusterObject } from './tables';
+export { StoreState, type ChangeEvent } from './state';
+export { Store, TxBuilder, LocalProposer, newId, type Proposer, type ApplyResult } from './store';
