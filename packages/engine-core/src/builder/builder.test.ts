@@ -1,0 +1,129 @@
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BuildError } from '../errors';
+import { ImageStore } from '../images/image-store';
+import { dataPaths } from '../paths';
+import { RuncBuildRunner } from '../runtime/build-runner';
+import { makeBusyboxRootfsTar } from '../testing/busybox-rootfs';
+import { Builder } from './builder';
+
+function findInLayers(dirs: string[], path: string): string | undefined {
+  for (let i = dirs.length - 1; i >= 0; i--) {
+    const p = join(dirs[i], path);
+    if (existsSync(p) || (() => { try { return !!lstatSync(p); } catch { return false; } })()) return p;
+  }
+  return undefined;
+}
+
+describe('Builder', () => {
+  let root: string;
+  let ctx: string;
+  let store: ImageStore;
+  let builder: Builder;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'flotilla-build-'));
+    const paths = dataPaths(join(root, 'data'));
+    store = await ImageStore.open(paths.images);
+    builder = new Builder({ store, runner: new RuncBuildRunner(paths) });
+    ctx = join(root, 'ctx');
+    mkdirSync(join(ctx, 'app/node_modules/dep'), { recursive: true });
+    copyFileSync(makeBusyboxRootfsTar(root).tar, join(ctx, 'rootfs.tar'));
+    writeFileSync(join(ctx, 'app/server.js'), 'console.log("hi")\n');
+    writeFileSync(join(ctx, 'app/debug.log'), 'noise\n');
+    writeFileSync(join(ctx, 'app/keep.log'), 'kept\n');
+    writeFileSync(join(ctx, 'app/node_modules/dep/index.js'), 'module.exports = 1\n');
+    writeFileSync(join(ctx, '.dockerignore'), '# not in the image\n**/node_modules\n*/*.log\n!app/keep.log\n');
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      [
+        '# syntax=docker/dockerfile:1',
+        'FROM scratch',
+        'ADD rootfs.tar /',
+        'ARG GREETING=hello',
+        'ENV APP_HOME=/srv/app \\',
+        '    MODE=${GREETING:-none}',
+        'WORKDIR $APP_HOME',
+        'COPY app/ ./',
+        'RUN echo "$GREETING from $(pwd)" > /greeting && rm /bin/vi',
+        'EXPOSE 80',
+        'LABEL org.example.name="demo app"',
+        'CMD ["sh", "-c", "cat /greeting"]',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('builds from scratch with ADD, ENV, WORKDIR, COPY (.dockerignore), RUN, CMD and tags the result', async () => {
+    const lines: string[] = [];
+    const res = await builder.build({ contextDir: ctx, tags: ['demo', 'demo:v1'], buildArgs: { GREETING: 'howdy' }, onProgress: (t) => lines.push(t) });
+    const out = lines.join('');
+    expect(out).toContain('Step 1/10 : FROM scratch\n');
+    expect(out).toContain('Step 3/10 : ARG GREETING=hello\n');
+    expect(out).toMatch(new RegExp(`Successfully built ${res.id.slice(7, 19)}\nSuccessfully tagged demo:latest\nSuccessfully tagged demo:v1\n$`));
+    expect(res.cachedSteps).toBe(0);
+    const img = await store.resolve('demo:v1');
+    expect(img.id).toBe(res.id);
+    expect(img.config.Env).toEqual(expect.arrayContaining(['APP_HOME=/srv/app', 'MODE=howdy']));
+    expect(img.config.WorkingDir).toBe('/srv/app');
+    expect(img.config.Cmd).toEqual(['sh', '-c', 'cat /greeting']);
+    expect(img.config.ExposedPorts).toEqual({ '80/tcp': {} });
+    expect(img.config.Labels).toEqual({ 'org.example.name': 'demo app' });
+    expect(img.diffIds).toHaveLength(3); // ADD, COPY, RUN
+    const dirs = await store.layerDirs(img);
+    expect(readFileSync(findInLayers(dirs, 'srv/app/server.js')!, 'utf8')).toContain('hi');
+    expect(findInLayers(dirs, 'srv/app/keep.log')).toBeDefined();
+    expect(findInLayers(dirs, 'srv/app/debug.log')).toBeUndefined();
+    expect(findInLayers(dirs, 'srv/app/node_modules')).toBeUndefined();
+    expect(readFileSync(join(dirs[2], 'greeting'), 'utf8')).toBe('howdy from /srv/app\n');
+    const vi = lstatSync(join(dirs[2], 'bin/vi')); // deleted in RUN: an overlay whiteout in the layer
+    expect(vi.isCharacterDevice() && vi.rdev === 0).toBe(true);
+    const hist = await store.history('demo');
+    expect(hist).toHaveLength(9);
+    expect(hist[0].Id).toBe(res.id);
+  });
+
+  it('rebuilds an unchanged context entirely from the cache, and rebuilds from a changed file on', async () => {
+    const lines: string[] = [];
+    const t0 = process.hrtime.bigint();
+    const res = await builder.build({ contextDir: ctx, tags: ['demo'], buildArgs: { GREETING: 'howdy' }, onProgress: (t) => lines.push(t) });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    expect(res.cachedSteps).toBe(9);
+    expect(lines.join('').match(/ ---> Using cache\n/g)).toHaveLength(9);
+    expect(res.id).toBe((await store.resolve('demo:v1')).id);
+    console.log(`warm rebuild: ${ms.toFixed(0)} ms`);
+
+    writeFileSync(join(ctx, 'app/server.js'), 'console.log("changed")\n');
+    const changed = await builder.build({ contextDir: ctx, tags: ['demo'], buildArgs: { GREETING: 'howdy' } });
+    expect(changed.cachedSteps).toBe(4); // ADD, ARG, ENV, WORKDIR cached; COPY and later rebuilt
+    expect(changed.id).not.toBe(res.id);
+    // a changed ignored file does not invalidate the cache
+    writeFileSync(join(ctx, 'app/debug.log'), 'other noise\n');
+    const again = await builder.build({ contextDir: ctx, tags: ['demo'], buildArgs: { GREETING: 'howdy' } });
+    expect(again.cachedSteps).toBe(9);
+    expect(again.id).toBe(changed.id);
+  });
+
+  it('names the Dockerfile line of an error and leaves no image or temp dirs behind', async () => {
+    const bad = join(root, 'bad');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'Dockerfile'), 'FROM scratch\n\n\n\n\nENV A=1\nCOPPY a b\n');
+    await expect(builder.build({ contextDir: bad, tags: ['bad'] })).rejects.toThrow('Dockerfile:7: unknown instruction: COPPY');
+
+    const failing = join(root, 'failing');
+    mkdirSync(failing);
+    copyFileSync(join(ctx, 'rootfs.tar'), join(failing, 'rootfs.tar'));
+    writeFileSync(join(failing, 'Dockerfile'), 'FROM scratch\nADD rootfs.tar /\nRUN touch /half && exit 3\nCMD ["sh"]\n');
+    const before = (await store.list()).length;
+    const err = await builder.build({ contextDir: failing, tags: ['failing'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect((err as Error).message).toBe("Dockerfile:3: The command '/bin/sh -c touch /half && exit 3' returned a non-zero code: 3");
+    expect((await store.list()).length).toBe(before);
+    await expect(store.resolve('failing')).rejects.toThrow('No such image: failing');
+    expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
+
+    writeFileSync(join(failing, 'Dockerfile'), 'FROM scratch\nCOPY missing.txt /\n');
+    await expect(builder.build({ contextDir: failing })).rejects.toThrow(/^Dockerfile:2: file not found in build context or excluded by \.dockerignore: stat missing\.txt/);
+  });
+});
