@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { MissingDependencyError } from '../errors';
 
 export interface RunResult {
@@ -14,7 +13,7 @@ export interface RunResult {
 export function runTool(
   cmd: string,
   args: string[],
-  opts: { input?: Buffer | Readable; signal?: AbortSignal; aptPackage?: string } = {},
+  opts: { input?: Buffer | NodeJS.ReadableStream; signal?: AbortSignal; aptPackage?: string } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
