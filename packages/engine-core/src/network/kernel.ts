@@ -76,12 +76,17 @@ async function unmount(path: string): Promise<void> {
   }
 }
 
-/** Deleting the host veth takes its peer with it at once; unmounting lets the namespace go. */
-export async function destroyNetns(path: string, hostVeth: string | null): Promise<void> {
-  await Promise.all([hostVeth ? deleteLink(hostVeth) : undefined, unmount(path)]);
+/** Unmounting the namespace file lets the namespace go once no process is left in it. */
+export async function removeNetnsFile(path: string): Promise<void> {
+  await unmount(path);
   await unlink(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'ENOENT') throw e;
   });
+}
+
+/** Deleting the host veth takes its peer with it at once, even while a process still holds the namespace. */
+export async function destroyNetns(path: string, hostVeth: string | null): Promise<void> {
+  await Promise.all([hostVeth ? deleteLink(hostVeth) : undefined, removeNetnsFile(path)]);
 }
 
 export async function listNetnsFiles(dir: string): Promise<string[]> {

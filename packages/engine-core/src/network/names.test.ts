@@ -6,11 +6,12 @@ const names = networkNames(dataPaths('/var/lib/flotilla-test'));
 const id = 'ab'.repeat(32);
 
 test('device names fit IFNAMSIZ and carry the daemon instance', () => {
-  for (const n of [names.bridge(0), names.bridge(999999), names.hostVeth(id)]) {
+  for (const n of [names.bridge(0), names.bridge(999999), names.hostVeth()]) {
     expect(n.length).toBeLessThanOrEqual(IFNAMSIZ_MAX);
     expect(n).toContain(names.instance);
   }
-  expect(names.hostVeth(id).startsWith(names.vethPrefix)).toBe(true);
+  expect(names.hostVeth()).not.toBe(names.hostVeth());
+  expect(names.hostVeth().startsWith(names.vethPrefix)).toBe(true);
   expect(names.bridge(3).startsWith(names.bridgePrefix)).toBe(true);
   expect(names.netnsPath(id)).toBe(`/run/flotilla/${names.instance}/netns/${id.slice(0, 12)}`);
 });

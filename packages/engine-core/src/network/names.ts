@@ -12,8 +12,11 @@ export interface NetworkNames {
   instance: string;
   /** Bridge of the default "bridge" network (n = 0) or of the n-th user network. */
   bridge(n: number): string;
-  /** Host end of a container's veth pair. */
-  hostVeth(containerId: string): string;
+  /**
+   * Host end of a new veth pair: random, because a destroyed sandbox's veth lingers until the
+   * kernel has cleaned up its namespace, and a new one (same container restarted) must not clash.
+   */
+  hostVeth(): string;
   netnsDir: string;
   netnsPath(containerId: string): string;
   /** Every bridge / host veth of this daemon starts with this; recovery finds leaks by it. */
@@ -32,7 +35,7 @@ export function networkNames(paths: Pick<DataPaths, 'instance' | 'runcRoot'>): N
     bridgePrefix: `fl${instance}-`,
     vethPrefix: `v${instance}`,
     bridge: (n) => `fl${instance}-${n}`,
-    hostVeth: (id) => `v${instance}${id.slice(0, IFNAMSIZ_MAX - 1 - instance.length)}`,
+    hostVeth: () => `v${instance}${randomBytes(8).toString('hex').slice(0, IFNAMSIZ_MAX - 1 - instance.length)}`,
     netnsDir,
     netnsPath: (id) => join(netnsDir, id.slice(0, 12)),
     natChain: `FLOTILLA-${instance}-NAT`,
