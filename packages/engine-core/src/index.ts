@@ -5,3 +5,5 @@ export type * from './images/types';
 export * from './runtime';
 export * from './volumes';
 export * from './network';
+export * from './api';
+export * from './daemon';

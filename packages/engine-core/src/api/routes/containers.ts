@@ -1,0 +1,187 @@
+// /containers/... and /exec/... : translate HTTP to the container backend.
+import type { ContainerBackend, ContainerCreateBody, ExecCreateBody } from '../backend';
+import type { Router } from '../router';
+import type { HijackRouter } from '../hijack';
+import { InvalidArgumentError } from '../../errors';
+import { qBool, qFilters, qInt, readJson, sendJson, sendNoContent } from '../http';
+import { containerCreateSchema, execCreateSchema, execStartSchema } from '../schemas';
+import { pipeOutput } from '../streams';
+
+const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+function parseSince(v: string | null): number {
+  if (!v) return 0;
+  const n = Number(v);
+  if (Number.isFinite(n)) return n;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid value for since: ${v}`);
+  return t / 1000;
+}
+
+export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend): void {
+  r.add('GET', '/containers/json', async ({ res, query }) => {
+    sendJson(res, 200, await c.list({ all: qBool(query, 'all'), filters: qFilters(query) }));
+  });
+
+  r.add('POST', '/containers/create', async ({ req, res, query }) => {
+    const name = query.get('name') ?? undefined;
+    if (name !== undefined && name !== '' && !NAME_RE.test(name)) {
+      throw new InvalidArgumentError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    const body = (await readJson(req, containerCreateSchema, null)) as ContainerCreateBody;
+    sendJson(res, 201, await c.create(name || undefined, body));
+  });
+
+  r.add('GET', '/containers/{id}/json', async ({ res, params }) => {
+    sendJson(res, 200, await c.inspect(params.id!));
+  });
+
+  r.add('POST', '/containers/{id}/start', async ({ res, params }) => {
+    await c.start(params.id!);
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/stop', async ({ res, params, query }) => {
+    await c.stop(params.id!, { timeout: qInt(query, 't'), signal: query.get('signal') ?? undefined });
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/restart', async ({ res, params, query }) => {
+    await c.restart(params.id!, { timeout: qInt(query, 't') });
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/kill', async ({ res, params, query }) => {
+    await c.kill(params.id!, query.get('signal') || 'SIGKILL');
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/wait', async ({ res, params, query, signal }) => {
+    const condition = query.get('condition') || 'not-running';
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidArgumentError(`invalid condition: ${condition}`);
+    // docker sends the headers first so the client knows the wait is registered, then the result.
+    const result = c.wait(params.id!, { condition, signal });
+    await Promise.race([result, new Promise((r) => setImmediate(r))]);
+    const status = await result.then(
+      (v) => ({ ok: true as const, v }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
+    if (!status.ok) throw status.e;
+    sendJson(res, 200, status.v);
+  });
+
+  r.add('DELETE', '/containers/{id}', async ({ res, params, query }) => {
+    await c.remove(params.id!, { force: qBool(query, 'force'), volumes: qBool(query, 'v') });
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/rename', async ({ res, params, query }) => {
+    const name = query.get('name');
+    if (!name || !NAME_RE.test(name)) throw new InvalidArgumentError(`Invalid container name (${name ?? ''})`);
+    if (!c.rename) throw new InvalidArgumentError('rename is not supported');
+    await c.rename(params.id!, name);
+    sendNoContent(res);
+  });
+
+  r.add('GET', '/containers/{id}/logs', async ({ res, params, query, signal }) => {
+    const stdout = qBool(query, 'stdout');
+    const stderr = qBool(query, 'stderr');
+    if (!stdout && !stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+    const tailQ = query.get('tail');
+    const tail = !tailQ || tailQ === 'all' ? 'all' : Number(tailQ);
+    if (tail !== 'all' && (!Number.isInteger(tail) || tail < 0)) throw new InvalidArgumentError(`invalid value for tail: ${tailQ}`);
+    const { tty, chunks } = await c.logs(params.id!, {
+      follow: qBool(query, 'follow'),
+      stdout,
+      stderr,
+      since: parseSince(query.get('since')),
+      until: parseSince(query.get('until')),
+      timestamps: qBool(query, 'timestamps'),
+      tail,
+      signal,
+    });
+    res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.flushHeaders();
+    await pipeOutput(chunks, res, tty);
+    res.end();
+  });
+
+  r.add('GET', '/containers/{id}/top', async ({ res, params, query }) => {
+    sendJson(res, 200, await c.top(params.id!, query.get('ps_args') || '-ef'));
+  });
+
+  r.add('GET', '/containers/{id}/stats', async ({ res, params, query, signal }) => {
+    const stream = qBool(query, 'stream', true) && !qBool(query, 'one-shot');
+    if (!stream) {
+      sendJson(res, 200, await c.stats(params.id!));
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    while (!signal.aborted && !res.destroyed) {
+      res.write(`${JSON.stringify(await c.stats(params.id!))}\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    res.end();
+  });
+
+  // Attach without hijacking: output only (the hijacked form in hijack.ts also carries stdin).
+  r.add('POST', '/containers/{id}/attach', async ({ res, params, query, signal }) => {
+    const p = await c.attach(params.id!, {
+      stdin: false,
+      stdout: qBool(query, 'stdout'),
+      stderr: qBool(query, 'stderr'),
+      stream: qBool(query, 'stream'),
+      logs: qBool(query, 'logs'),
+      signal,
+    });
+    res.writeHead(200, { 'Content-Type': p.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.flushHeaders();
+    await pipeOutput(p.output, res, p.tty);
+    res.end();
+  });
+
+  h.add('/containers/{id}/attach', async ({ params, query, signal }) => {
+    const p = await c.attach(params.id!, {
+      stdin: qBool(query, 'stdin'),
+      stdout: qBool(query, 'stdout'),
+      stderr: qBool(query, 'stderr'),
+      stream: qBool(query, 'stream'),
+      logs: qBool(query, 'logs'),
+      signal,
+    });
+    return p;
+  });
+
+  r.add('POST', '/containers/{id}/exec', async ({ req, res, params }) => {
+    const body = (await readJson(req, execCreateSchema)) as ExecCreateBody;
+    sendJson(res, 201, await c.execCreate(params.id!, body));
+  });
+
+  r.add('POST', '/exec/{id}/start', async ({ req, res, params, signal }) => {
+    const body = await readJson(req, execStartSchema);
+    const p = await c.execStart(params.id!, { detach: !!body.Detach, tty: !!body.Tty, signal });
+    if (!p) {
+      sendNoContent(res, 200);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': p.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.flushHeaders();
+    await pipeOutput(p.output, res, p.tty);
+    res.end();
+  });
+
+  h.add('/exec/{id}/start', async ({ body, params, signal }) => {
+    const parsed = execStartSchema.safeParse(body ?? {});
+    if (!parsed.success) throw new InvalidArgumentError('invalid exec start body');
+    const p = await c.execStart(params.id!, { detach: false, tty: !!parsed.data.Tty, signal });
+    if (!p) throw new InvalidArgumentError('exec started detached');
+    return p;
+  });
+
+  r.add('GET', '/exec/{id}/json', async ({ res, params }) => {
+    sendJson(res, 200, await c.execInspect(params.id!));
+  });
+
+  r.add('POST', '/exec/{id}/resize', async ({ res }) => sendNoContent(res, 200));
+  r.add('POST', '/containers/{id}/resize', async ({ res }) => sendNoContent(res, 200));
+}

@@ -1,0 +1,93 @@
+// The composition root of one engine daemon: data paths, image store, container manager, network
+// service, volumes, and the local API server on its socket. `startDaemon` returns a handle whose
+// `close()` stops accepting requests and hands kernel state over for recovery at next start.
+import type { Server } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EngineBackend } from '../api/backend';
+import { createApiServer } from '../api/server';
+import { ImageStore } from '../images/image-store';
+import { componentLogger, type Logger } from '../log';
+import { BridgeNetworkService } from '../network/service';
+import { type DataPaths, dataPaths } from '../paths';
+import { RuncBuildRunner } from '../runtime/build-runner';
+import { VolumeStore } from '../volumes/volume-store';
+import { type ContainerEngine, createContainerEngine } from './containers-backend';
+import { imageBackend } from './images-backend';
+import { type HostAddress, claimPidFile, ensureSocketFree, listen, parseHost, releasePidFile } from './listen';
+import { registryExtras } from './registry-extras';
+import { systemBackend } from './system-backend';
+import { volumeBackend } from './volumes-backend';
+
+export const DEFAULT_DATA_ROOT = '/var/lib/flotilla';
+export const DEFAULT_HOST = 'unix:///run/flotilla/flotilla.sock';
+
+export interface DaemonOptions {
+  dataRoot?: string;
+  host?: string;
+  /** Base of runtime state on tmpfs (runc root); default /run/flotilla. */
+  runDir?: string;
+  log?: Logger;
+}
+
+export interface DaemonHandle {
+  paths: DataPaths;
+  host: string;
+  address: HostAddress;
+  server: Server;
+  engine: EngineBackend;
+  close(): Promise<void>;
+}
+
+export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandle> {
+  const dataRoot = opts.dataRoot ?? DEFAULT_DATA_ROOT;
+  const host = opts.host ?? DEFAULT_HOST;
+  const log = opts.log ?? componentLogger('daemon');
+  const address = parseHost(host);
+  const paths = dataPaths(dataRoot, opts.runDir);
+  const pidFile = join(dataRoot, 'flotilla.pid');
+
+  await ensureSocketFree(address);
+  await mkdir(dataRoot, { recursive: true });
+  await claimPidFile(pidFile);
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    await mkdir(paths.tmp, { recursive: true });
+    const images = await ImageStore.open(paths.images);
+    const volumes = new VolumeStore(paths.volumes);
+    await volumes.init();
+    const networks = new BridgeNetworkService({ paths });
+    const runner = new RuncBuildRunner(paths);
+    const containers: ContainerEngine = await createContainerEngine({ paths, images, volumes, networks, log });
+    opened.push(containers);
+    const extras = registryExtras(images, paths);
+    const engine: EngineBackend = {
+      system: systemBackend(paths, { containers: () => containers.counts(), images: async () => (await images.list()).length }),
+      containers: containers.backend,
+      images: imageBackend(images, paths, runner, extras),
+      networks,
+      volumes: volumeBackend(volumes),
+    };
+    const server = createApiServer(engine, log.child({ component: 'api' }));
+    await listen(server, address);
+    log.info({ host, dataRoot, instance: paths.instance }, 'API listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        log.info('shutting down');
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        for (const o of opened.reverse()) await o.close().catch((e: unknown) => log.error({ err: e }, 'close failed'));
+        await releasePidFile(pidFile);
+        log.info('shut down');
+      })());
+    return { paths, host, address, server, engine, close };
+  } catch (e) {
+    for (const o of opened.reverse()) await o.close().catch(() => undefined);
+    await releasePidFile(pidFile);
+    throw e;
+  }
+}

@@ -1,0 +1,16 @@
+// Remove every trace of one daemon's state from the host (kernel objects and, optionally, the
+// data root): for tests, benchmarks and uninstalling. Never used by a running daemon.
+import { rm } from 'node:fs/promises';
+import { BridgeNetworkService } from '../network/service';
+import { dataPaths } from '../paths';
+import { cleanupDaemonCgroups } from '../runtime/cgroups';
+
+export async function purgeDaemonState(dataRoot: string, opts: { runDir?: string; removeData?: boolean } = {}): Promise<void> {
+  const paths = dataPaths(dataRoot, opts.runDir);
+  const net = new BridgeNetworkService({ paths });
+  await net.init({ liveContainerIds: [] });
+  await net.teardown();
+  await cleanupDaemonCgroups(paths).catch(() => undefined);
+  await rm(paths.runcRoot, { recursive: true, force: true });
+  if (opts.removeData) await rm(dataRoot, { recursive: true, force: true });
+}

@@ -1,0 +1,35 @@
+// What a command gets: its streams and environment (real process streams from the bin, captured
+// buffers in tests), and the API client.
+import type { Readable, Writable } from 'node:stream';
+import type { Client } from './client';
+
+export interface Io {
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable;
+  env: NodeJS.ProcessEnv;
+  /** Where relative paths (build context, -o, -i, --env-file) resolve. */
+  cwd: string;
+}
+
+export interface Ctx {
+  io: Io;
+  client: Client;
+  host: string;
+}
+
+/** Exit with a docker-style status after printing to stderr. */
+export class ExitError extends Error {
+  constructor(message: string, readonly code: number) {
+    super(message);
+    this.name = 'ExitError';
+  }
+}
+
+export function out(ctx: Ctx, s: string): void {
+  ctx.io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+}
+
+export function err(ctx: Ctx, s: string): void {
+  ctx.io.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+}

@@ -1,0 +1,231 @@
+// The `flotilla` command: global flags, docker's command tree, and docker's error texts and exit
+// codes. `main` is pure of process state (streams and env come in `io`) so tests call it in-process.
+import { UsageError, parseArgs, str } from './args';
+import type * as DaemonCmd from './commands/daemon';
+import { CannotConnectError, Client, DEFAULT_HOST, DaemonError } from './client';
+import { type Ctx, ExitError, type Io } from './io';
+
+type Command = (ctx: Ctx, argv: string[]) => Promise<number>;
+
+import * as containersMod from './commands/containers';
+import * as imagesMod from './commands/images';
+import * as objectsMod from './commands/objects';
+
+const containers = async () => containersMod;
+const images = async () => imagesMod;
+const objects = async () => objectsMod;
+
+const lazy =
+  <M>(mod: () => Promise<M>, pick: (m: M) => Command): Command =>
+  async (ctx, argv) =>
+    pick(await mod())(ctx, argv);
+
+const CONTAINER: Record<string, Command> = {
+  run: lazy(containers, (m) => m.run),
+  create: lazy(containers, (m) => m.create),
+  start: lazy(containers, (m) => m.start),
+  stop: lazy(containers, (m) => m.stop),
+  restart: lazy(containers, (m) => m.restart),
+  kill: lazy(containers, (m) => m.kill),
+  rm: lazy(containers, (m) => m.rm),
+  ls: lazy(containers, (m) => m.ps),
+  list: lazy(containers, (m) => m.ps),
+  ps: lazy(containers, (m) => m.ps),
+  logs: lazy(containers, (m) => m.logs),
+  exec: lazy(containers, (m) => m.exec),
+  port: lazy(containers, (m) => m.port),
+  stats: lazy(containers, (m) => m.stats),
+  top: lazy(containers, (m) => m.top),
+  wait: lazy(containers, (m) => m.wait),
+  inspect: lazy(objects, (m) => m.containerInspect),
+};
+
+const IMAGE: Record<string, Command> = {
+  build: lazy(images, (m) => m.build),
+  ls: lazy(images, (m) => m.images),
+  list: lazy(images, (m) => m.images),
+  rm: lazy(images, (m) => m.rmi),
+  remove: lazy(images, (m) => m.rmi),
+  tag: lazy(images, (m) => m.tag),
+  save: lazy(images, (m) => m.save),
+  load: lazy(images, (m) => m.load),
+  import: lazy(images, (m) => m.importImage),
+  pull: lazy(images, (m) => m.pull),
+  push: lazy(images, (m) => m.push),
+  history: lazy(images, (m) => m.history),
+  inspect: lazy(objects, (m) => m.imageInspect),
+};
+
+const TOP: Record<string, Command> = {
+  version: lazy(objects, (m) => m.version),
+  info: lazy(objects, (m) => m.info),
+  inspect: lazy(objects, (m) => m.inspect),
+  network: lazy(objects, (m) => m.network),
+  volume: lazy(objects, (m) => m.volume),
+  login: lazy(images, (m) => m.login),
+  logout: lazy(images, (m) => m.logout),
+  images: IMAGE.ls!,
+  rmi: IMAGE.rm!,
+  build: IMAGE.build!,
+  tag: IMAGE.tag!,
+  save: IMAGE.save!,
+  load: IMAGE.load!,
+  import: IMAGE.import!,
+  pull: IMAGE.pull!,
+  push: IMAGE.push!,
+  history: IMAGE.history!,
+  run: CONTAINER.run!,
+  create: CONTAINER.create!,
+  start: CONTAINER.start!,
+  stop: CONTAINER.stop!,
+  restart: CONTAINER.restart!,
+  kill: CONTAINER.kill!,
+  rm: CONTAINER.rm!,
+  ps: CONTAINER.ps!,
+  logs: CONTAINER.logs!,
+  exec: CONTAINER.exec!,
+  port: CONTAINER.port!,
+  stats: CONTAINER.stats!,
+  top: CONTAINER.top!,
+  wait: CONTAINER.wait!,
+  container: async (ctx, argv) => group(ctx, 'container', CONTAINER, argv),
+  image: async (ctx, argv) => group(ctx, 'image', IMAGE, argv),
+  daemon: async (ctx, argv) => {
+    // Only the daemon loads the engine's modules; client commands stay fast to start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const m = require('./commands/daemon') as typeof DaemonCmd;
+    return m.daemon(ctx, argv);
+  },
+};
+
+const USAGE = `Usage:  flotilla [OPTIONS] COMMAND
+
+A Docker-Swarm-style container orchestrator
+
+Options:
+  -H, --host string      Daemon socket to connect to (default ${DEFAULT_HOST}, or FLOTILLA_HOST)
+  -v, --version          Print version information and quit
+
+Management Commands:
+  container   Manage containers
+  image       Manage images
+  network     Manage networks
+  volume      Manage volumes
+
+Commands:
+  build    Build an image from a Dockerfile
+  daemon   Run the flotilla daemon
+  exec     Execute a command in a running container
+  images   List images
+  import   Import the contents of a tarball to create a filesystem image
+  info     Display system-wide information
+  inspect  Return low-level information on flotilla objects
+  kill     Kill one or more running containers
+  load     Load an image from a tar archive or STDIN
+  login    Log in to a registry
+  logs     Fetch the logs of a container
+  port     List port mappings or a specific mapping for the container
+  ps       List containers
+  pull     Download an image from a registry
+  push     Upload an image to a registry
+  restart  Restart one or more containers
+  rm       Remove one or more containers
+  rmi      Remove one or more images
+  run      Create and run a new container from an image
+  save     Save one or more images to a tar archive (streamed to STDOUT by default)
+  start    Start one or more stopped containers
+  stats    Display a live stream of container(s) resource usage statistics
+  stop     Stop one or more running containers
+  tag      Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  top      Display the running processes of a container
+  version  Show the flotilla version information
+  wait     Block until one or more containers stop, then print their exit codes
+`;
+
+async function group(ctx: Ctx, name: string, table: Record<string, Command>, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help') {
+    ctx.io.stdout.write(`Usage:  flotilla ${name} COMMAND\n\nCommands:\n${Object.keys(table).map((k) => `  ${k}\n`).join('')}`);
+    return sub ? 0 : 1;
+  }
+  const cmd = table[sub];
+  if (!cmd) throw new UsageError(`flotilla ${name}: '${sub}' is not a flotilla command.`);
+  return cmd(ctx, rest);
+}
+
+/** Run one CLI invocation; returns the exit code (never calls process.exit). */
+export async function main(argv: string[], io: Io): Promise<number> {
+  let globals;
+  try {
+    globals = parseArgs(argv, [
+      { name: 'host', short: 'H', type: 'string' },
+      { name: 'version', short: 'v', type: 'bool' },
+      { name: 'help', type: 'bool' },
+      { name: 'debug', short: 'D', type: 'bool' },
+      { name: 'log-level', short: 'l', type: 'string' },
+      { name: 'config', type: 'string' },
+    ], { interspersed: false });
+  } catch (e) {
+    io.stderr.write(`${(e as Error).message}\nSee 'flotilla --help'.\n`);
+    return 125;
+  }
+  const [name, ...rest] = globals.positionals;
+  const host = str(globals, 'host') ?? io.env.FLOTILLA_HOST ?? DEFAULT_HOST;
+  const ctx: Ctx = { io, client: new Client(host), host };
+  if (globals.flags.version && !name) {
+    io.stdout.write('flotilla version 0.1.0\n');
+    return 0;
+  }
+  if (!name || globals.flags.help) {
+    io.stdout.write(USAGE);
+    return name ? 0 : globals.flags.help ? 0 : 1;
+  }
+  const cmd = TOP[name];
+  if (!cmd) {
+    io.stderr.write(`flotilla: '${name}' is not a flotilla command.\nSee 'flotilla --help'\n`);
+    return 1;
+  }
+  try {
+    return await cmd(ctx, rest);
+  } catch (e) {
+    if (e instanceof ExitError) {
+      if (e.message) io.stderr.write(`${e.message}\n`);
+      return e.code;
+    }
+    if (e instanceof UsageError) {
+      io.stderr.write(`${e.message}\nSee 'flotilla ${name} --help'.\n`);
+      return 125;
+    }
+    if (e instanceof CannotConnectError) {
+      io.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof DaemonError) {
+      io.stderr.write(`Error response from daemon: ${e.message}\n`);
+      return 1;
+    }
+    io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+/** The bin's entry: real process streams, exit with the code. */
+export function runCli(): void {
+  const io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      // The daemon keeps running until a signal; every other command ends here.
+      if (code >= 0) {
+        process.exitCode = code;
+        if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
+        else process.exit(code);
+      }
+    },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) runCli();
