@@ -36,6 +36,9 @@ interface Member {
   opts: RaftNodeOptions<KvResult>;
 }
 
+// Real processes share 2 cores with other suites: allow for a slow machine.
+jest.setTimeout(30_000);
+
 let root: string;
 let members: Member[] = [];
 
@@ -57,7 +60,7 @@ async function startMember(id: string, peers: Record<string, string>, extra: Par
     peers: Object.fromEntries(Object.entries(peers).filter(([k]) => k !== id)),
     bootstrap: true,
     stateMachine: sm,
-    tickMs: 10,
+    tickMs: 20,
     electionTicks: 10,
     ...extra,
   };
