@@ -19,6 +19,8 @@ export interface NetworkNames {
   hostVeth(): string;
   netnsDir: string;
   netnsPath(containerId: string): string;
+  /** A namespace made ahead of time, before its container is known (see sandbox-pool.ts). */
+  pooledNetnsPath(): string;
   /** Every bridge / host veth of this daemon starts with this; recovery finds leaks by it. */
   bridgePrefix: string;
   vethPrefix: string;
@@ -38,6 +40,7 @@ export function networkNames(paths: Pick<DataPaths, 'instance' | 'runcRoot'>): N
     hostVeth: () => `v${instance}${randomBytes(8).toString('hex').slice(0, IFNAMSIZ_MAX - 1 - instance.length)}`,
     netnsDir,
     netnsPath: (id) => join(netnsDir, id.slice(0, 12)),
+    pooledNetnsPath: () => join(netnsDir, `pool-${randomBytes(6).toString('hex')}`),
     natChain: `FLOTILLA-${instance}-NAT`,
     filterChain: `FLOTILLA-${instance}-FWD`,
   };

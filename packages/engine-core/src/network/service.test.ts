@@ -18,6 +18,7 @@ jest.setTimeout(30_000);
 const tmp = mkdtempSync(join(tmpdir(), 'flotilla-net-'));
 const paths: DataPaths = dataPaths(join(tmp, 'root'));
 const otherPaths: DataPaths = dataPaths(join(tmp, 'other-root'));
+const poolPaths: DataPaths = dataPaths(join(tmp, 'pool-root'));
 const services: BridgeNetworkService[] = [];
 const children: ChildProcess[] = [];
 const outside = { ns: join(tmp, 'outside-ns'), veth: `fltout${process.pid}`.slice(0, 15), hostIp: '198.18.251.1', ip: '198.18.251.2' };
@@ -29,8 +30,8 @@ const idC = 'c3'.repeat(32);
 const idHost = 'd4'.repeat(32);
 const idNone = 'e5'.repeat(32);
 
-function newService(p = paths): BridgeNetworkService {
-  const s = new BridgeNetworkService({ paths: p });
+function newService(p = paths, sandboxPool = 0): BridgeNetworkService {
+  const s = new BridgeNetworkService({ paths: p, sandboxPool });
   services.push(s);
   return s;
 }
@@ -88,6 +89,23 @@ function tmpdirOfRun(p: DataPaths): string {
   return join(p.runcRoot, '..');
 }
 
+async function timeSandboxes(s: BridgeNetworkService, tag: string): Promise<{ create: number; destroy: number }> {
+  const times: { create: number; destroy: number }[] = [];
+  for (let i = 0; i < 15; i++) {
+    const id = (i.toString(16).padStart(2, '0') + tag).repeat(16);
+    const t0 = performance.now();
+    await s.createSandbox(id, `t${i}`, 'bridge');
+    const t1 = performance.now();
+    await s.destroySandbox(id);
+    times.push({ create: t1 - t0, destroy: performance.now() - t1 });
+    // a pause like a container's run time, in which the pool refills
+    await new Promise((r) => setTimeout(r, Number(process.env.GAP ?? 20)));
+  }
+  await s.settle();
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { create: median(times.map((t) => t.create)), destroy: median(times.map((t) => t.destroy)) };
+}
+
 beforeAll(async () => {
   mkdirSync(www);
   writeFileSync(join(www, 'index.html'), 'hello from the sandbox\n');
@@ -105,7 +123,7 @@ afterAll(async () => {
   for (const s of services) await s.teardown().catch(() => undefined);
   await run('ip', ['link', 'del', outside.veth]).catch(() => undefined);
   await run('umount', [outside.ns]).catch(() => undefined);
-  for (const p of [paths, otherPaths]) rmSync(tmpdirOfRun(p), { recursive: true, force: true });
+  for (const p of [paths, otherPaths, poolPaths]) rmSync(tmpdirOfRun(p), { recursive: true, force: true });
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -238,22 +256,9 @@ describe('bridge networks on a real kernel', () => {
     expect(again.endpoints[0]!.ipAddress).not.toBe(svc.sandbox(idB)!.endpoints[0]!.ipAddress);
   });
 
-  test('sandbox create + destroy time on the default bridge', async () => {
-    const times: { create: number; destroy: number }[] = [];
-    for (let i = 0; i < 15; i++) {
-      const id = (i.toString(16).padStart(2, '0') + 'f0').repeat(16);
-      const t0 = performance.now();
-      await svc.createSandbox(id, `t${i}`, 'bridge');
-      const t1 = performance.now();
-      await svc.destroySandbox(id);
-      times.push({ create: t1 - t0, destroy: performance.now() - t1 });
-      if (process.env.SETTLE) await svc.settle();
-    }
-    await svc.settle();
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const create = median(times.map((t) => t.create));
-    const destroy = median(times.map((t) => t.destroy));
-    console.log(`sandbox create median ${create.toFixed(1)} ms, destroy median ${destroy.toFixed(1)} ms (15 runs)`);
+  test('sandbox create + destroy time on the default bridge, without a pool', async () => {
+    const { create, destroy } = await timeSandboxes(svc, 'f0');
+    console.log(`no pool: sandbox create median ${create.toFixed(1)} ms, destroy median ${destroy.toFixed(1)} ms (15 runs)`);
     expect(create + destroy).toBeLessThan(200);
   });
 
@@ -268,5 +273,31 @@ describe('bridge networks on a real kernel', () => {
     await svc.teardown();
     expect(await ourLinks(paths)).toEqual([]);
     expect(await ourRules(paths)).toEqual([]);
+  });
+});
+
+describe('sandboxes made ahead of time', () => {
+  test('a pooled sandbox is wired like a direct one, and close/teardown removes the pool', async () => {
+    const svc = newService(poolPaths, 2);
+    await svc.init();
+    await waitFor(async () => expect(netnsFiles(poolPaths).filter((f) => f.startsWith('pool-'))).toHaveLength(2));
+    const s = await svc.createSandbox(idA, 'pooled', 'bridge');
+    expect(s.netnsPath).toContain('/pool-');
+    const ep = s.endpoints[0]!;
+    expect(await inNs(s.netnsPath!, ['ip', '-o', 'addr', 'show', 'eth0'])).toContain(`inet ${ep.ipAddress}/24`);
+    expect((await inNs(s.netnsPath!, ['ip', 'link', 'show', 'eth0'])).toLowerCase()).toContain(ep.macAddress);
+    expect(await inNs(s.netnsPath!, ['ping', '-c', '1', '-W', '2', ep.gateway])).toContain('1 packets received');
+    expect(Object.keys((await svc.inspect('bridge')).Containers)).toEqual([idA]);
+    await svc.destroySandbox(idA);
+
+    const { create, destroy } = await timeSandboxes(svc, 'e0');
+    console.log(`pool of 2: sandbox create median ${create.toFixed(2)} ms, destroy median ${destroy.toFixed(1)} ms (15 runs, 20 ms apart)`);
+    expect(create).toBeLessThan(50);
+
+    await svc.close();
+    expect(netnsFiles(poolPaths)).toEqual([]);
+    await svc.teardown();
+    expect(await ourLinks(poolPaths)).toEqual([]);
+    expect(await ourRules(poolPaths)).toEqual([]);
   });
 });

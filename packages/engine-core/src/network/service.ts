@@ -13,6 +13,7 @@ import { type Cidr, formatCidr, formatIp, overlaps, parseCidr, parseIp } from '.
 import { createNetns, deleteLink, destroyNetns, ensureBridge, listLinks, listNetnsFiles, removeNetnsFile } from './kernel';
 import { macFromIp, type NetworkNames, networkNames, newEndpointId, newNetworkId } from './names';
 import { type Proxy, startTcpProxy, startUdpProxy } from './proxy';
+import { type PooledSandbox, SandboxPool } from './sandbox-pool';
 import { NetworkStore, type NetworksFile, type SandboxRecord } from './store';
 import type { EndpointInfo, NetworkRecord, NetworkService, PortBindingRequest, PublishedPort, Sandbox } from './types';
 
@@ -21,6 +22,8 @@ export interface BridgeNetworkServiceOptions {
   /** Address pools for networks created without --subnet (default 198.19.0.0/16 in /24s). */
   ipam?: IpamConfig;
   log?: Logger;
+  /** Sandboxes on the default bridge prepared ahead of time (default 2; 0 turns the pool off). */
+  sandboxPool?: number;
 }
 
 export interface NetworkInitOptions {
@@ -64,6 +67,8 @@ export class BridgeNetworkService implements NetworkService {
    */
   private readonly lingering = new Set<string>();
   private iptables?: Iptables;
+  private readonly poolSize: number;
+  private pool?: SandboxPool;
   private initialized = false;
   /** Network create/remove and NAT rule writes run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
@@ -72,6 +77,7 @@ export class BridgeNetworkService implements NetworkService {
     this.names = networkNames(opts.paths);
     this.store = new NetworkStore(opts.paths.networks);
     this.ipamConfig = opts.ipam ?? DEFAULT_IPAM_CONFIG;
+    this.poolSize = opts.sandboxPool ?? 2;
     this.log = opts.log ?? componentLogger('network', { instance: opts.paths.instance });
     // <runDir>/network.lock: one lock for every daemon of the host (runcRoot is <runDir>/<instance>/runc)
     this.lockPath = join(dirname(dirname(opts.paths.runcRoot)), 'network.lock');
@@ -116,6 +122,8 @@ export class BridgeNetworkService implements NetworkService {
     await this.iptables.sync(this.natNetworks(), { ensureJumps: true });
     this.initialized = true;
     await this.restorePorts();
+    this.pool = new SandboxPool(this.poolSize, () => this.makePooled(), (p) => this.dropPooled(p), this.log);
+    void this.pool.fill();
     this.log.info({ networks: this.networks.size, sandboxes: this.sandboxes.size }, 'networks ready');
   }
 
@@ -185,7 +193,7 @@ export class BridgeNetworkService implements NetworkService {
   async close(): Promise<void> {
     const all = [...this.proxies.values()].flat();
     this.proxies.clear();
-    await Promise.all(all.map((p) => p.close()));
+    await Promise.all([this.pool?.close(), ...all.map((p) => p.close())]);
     await this.serial;
     await this.settle();
   }
@@ -370,22 +378,19 @@ export class BridgeNetworkService implements NetworkService {
     const net = this.find(mode);
     const name = containerName.replace(/^\//, '');
     const rec: SandboxRecord = { containerId, containerName: name, networkId: net.record.Id, netnsPath: null, hostVeth: null, endpoints: [], ports: [] };
-    if (net.record.Driver === 'host') {
+    const pooled = net.record.Name === 'bridge' && !opts.ip ? this.pool?.take() : undefined;
+    if (pooled && net.pool) {
+      rec.netnsPath = pooled.netnsPath;
+      rec.hostVeth = pooled.hostVeth;
+      const endpoint = this.endpoint(net, pooled.ipAddress, opts.aliases);
+      rec.endpoints.push(endpoint);
+      net.members.set(containerId, { name, endpoint });
+    } else if (net.record.Driver === 'host') {
       net.members.set(containerId, { name });
     } else {
       rec.netnsPath = this.names.netnsPath(containerId);
       if (net.pool && net.record.bridge) {
-        const ip = net.pool.allocate(opts.ip);
-        const endpoint: EndpointInfo = {
-          networkId: net.record.Id,
-          networkName: net.record.Name,
-          endpointId: newEndpointId(),
-          ipAddress: ip,
-          prefixLen: net.pool.prefixLen,
-          gateway: formatIp(net.pool.gateway),
-          macAddress: macFromIp(ip),
-          aliases: [...(opts.aliases ?? [])],
-        };
+        const endpoint = this.endpoint(net, net.pool.allocate(opts.ip), opts.aliases);
         rec.hostVeth = this.names.hostVeth();
         rec.endpoints.push(endpoint);
         net.members.set(containerId, { name, endpoint });
@@ -408,6 +413,46 @@ export class BridgeNetworkService implements NetworkService {
     this.sandboxes.set(containerId, rec);
     await this.store.writeSandbox(rec);
     return { containerId, netnsPath: rec.netnsPath, endpoints: structuredClone(rec.endpoints) };
+  }
+
+  private endpoint(net: NetState, ip: string, aliases: string[] = []): EndpointInfo {
+    const pool = net.pool as AddressPool;
+    return {
+      networkId: net.record.Id,
+      networkName: net.record.Name,
+      endpointId: newEndpointId(),
+      ipAddress: ip,
+      prefixLen: pool.prefixLen,
+      gateway: formatIp(pool.gateway),
+      macAddress: macFromIp(ip),
+      aliases: [...aliases],
+    };
+  }
+
+  private async makePooled(): Promise<PooledSandbox> {
+    const net = this.find('bridge');
+    const pool = net.pool as AddressPool;
+    const ipAddress = pool.allocate();
+    const s: PooledSandbox = { netnsPath: this.names.pooledNetnsPath(), hostVeth: this.names.hostVeth(), ipAddress };
+    try {
+      await createNetns(s.netnsPath, {
+        hostVeth: s.hostVeth,
+        bridge: net.record.bridge as string,
+        ipCidr: `${ipAddress}/${pool.prefixLen}`,
+        gateway: formatIp(pool.gateway),
+        mac: macFromIp(ipAddress),
+      });
+    } catch (e) {
+      pool.release(ipAddress);
+      throw e;
+    }
+    return s;
+  }
+
+  private async dropPooled(s: PooledSandbox): Promise<void> {
+    await removeNetnsFile(s.netnsPath);
+    this.lingering.add(s.hostVeth);
+    this.find('bridge').pool?.release(s.ipAddress);
   }
 
   private forget(rec: SandboxRecord): void {
