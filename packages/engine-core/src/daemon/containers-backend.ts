@@ -1,15 +1,19 @@
 // Adapts the runtime's container manager to the API's ContainerBackend, and owns the start-up
 // order: networks recover first, then containers reconcile against them.
-import type { ContainerBackend } from '../api/backend';
-import { EngineError } from '../errors';
+import { PassThrough } from 'node:stream';
+import type { ContainerBackend, ContainerCreateBody, LogChunk, ProcessStreams } from '../api/backend';
 import type { ImageStore } from '../images/image-store';
 import type { Logger } from '../log';
 import type { BridgeNetworkService } from '../network/service';
 import type { DataPaths } from '../paths';
+import { ContainerManager } from '../runtime/container-manager';
+import type { ContainerCreateRequest, WaitCondition } from '../runtime/container-types';
+import { formatLogEntry } from '../runtime/log-file';
 import type { VolumeStore } from '../volumes/volume-store';
 
 export interface ContainerEngine {
   backend: ContainerBackend;
+  manager: ContainerManager;
   counts(): { total: number; running: number; paused: number; stopped: number };
   close(): Promise<void>;
 }
@@ -22,15 +26,96 @@ export interface ContainerEngineDeps {
   log: Logger;
 }
 
+async function* logChunks(entries: AsyncIterable<{ stream: 'stdout' | 'stderr'; time: string; line: string }>, timestamps: boolean): AsyncGenerator<LogChunk> {
+  for await (const e of entries) yield { stream: e.stream, data: formatLogEntry(e, timestamps) };
+}
+
 export async function createContainerEngine(deps: ContainerEngineDeps): Promise<ContainerEngine> {
-  await deps.networks.init();
-  const unavailable = async (): Promise<never> => {
-    throw new EngineError('the container runtime is not wired into this daemon yet', 501);
+  const { networks, images } = deps;
+  // Networks first: the manager tears down the sandboxes of containers that died with the last daemon.
+  await networks.init();
+  const manager = new ContainerManager({ paths: deps.paths, images, volumes: deps.volumes, network: networks });
+  await manager.init();
+  await networks.reconcile(manager.list({ all: true }).filter((c) => c.State === 'running' || c.State === 'paused').map((c) => c.Id));
+  images.setUsageChecker((imageId) =>
+    manager
+      .list({ all: true })
+      .filter((c) => c.ImageID === imageId)
+      .map((c) => ({ containerId: c.Id, running: c.State === 'running' || c.State === 'paused' })),
+  );
+
+  const tty = (ref: string) => Boolean(manager.inspect(ref).Config?.Tty);
+
+  const backend: ContainerBackend = {
+    async list({ all, filters }) {
+      return manager.list({ all, filters }) as unknown as Awaited<ReturnType<ContainerBackend['list']>>;
+    },
+    async create(name, body: ContainerCreateBody) {
+      return manager.create(body as unknown as ContainerCreateRequest, { name });
+    },
+    async inspect(ref) {
+      return manager.inspect(ref) as unknown as Awaited<ReturnType<ContainerBackend['inspect']>>;
+    },
+    start: (ref) => manager.start(ref),
+    stop: (ref, opts) => manager.stop(ref, opts),
+    restart: (ref, opts) => manager.restart(ref, opts),
+    kill: (ref, signal) => manager.kill(ref, { signal }),
+    async wait(ref, { condition, signal }) {
+      return manager.wait(ref, { condition: condition as WaitCondition, signal });
+    },
+    remove: (ref, opts) => manager.remove(ref, opts),
+    async logs(ref, o) {
+      const entries = await manager.logs(ref, { stdout: o.stdout, stderr: o.stderr, follow: o.follow, tail: o.tail, since: o.since || undefined, until: o.until || undefined, signal: o.signal });
+      return { tty: tty(ref), chunks: logChunks(entries, o.timestamps) };
+    },
+    async attach(ref, o): Promise<ProcessStreams> {
+      const stdin = o.stdin ? new PassThrough() : undefined;
+      const { output } = await manager.attach(ref, { stdin, stdout: o.stdout, stderr: o.stderr, signal: o.signal });
+      return { output, stdin, tty: tty(ref) };
+    },
+    async top(ref) {
+      return manager.top(ref);
+    },
+    async stats(ref) {
+      return (await manager.stats(ref)) as unknown as Record<string, unknown>;
+    },
+    async execCreate(ref, body) {
+      return manager.execCreate(ref, body);
+    },
+    async execStart(execId, { detach, signal }) {
+      const info = manager.execInspect(execId);
+      const stdin = info.OpenStdin && !detach ? new PassThrough() : undefined;
+      const r = await manager.execStart(execId, { stdin, signal: detach ? undefined : signal });
+      if (detach) {
+        // Nobody reads a detached exec's output; drain it so the process never blocks on a pipe.
+        void (async () => {
+          for await (const _c of r.output) void _c;
+        })().catch(() => undefined);
+        return null;
+      }
+      const output = (async function* () {
+        yield* r.output;
+        await r.exitCode;
+      })();
+      return { output, stdin, tty: Boolean(info.ProcessConfig?.tty) };
+    },
+    async execInspect(execId) {
+      return manager.execInspect(execId) as unknown as Record<string, unknown>;
+    },
   };
-  const backend = new Proxy({} as ContainerBackend, { get: () => unavailable });
+
   return {
     backend,
-    counts: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
-    close: () => deps.networks.close(),
+    manager,
+    counts() {
+      const all = manager.list({ all: true });
+      const running = all.filter((c) => c.State === 'running').length;
+      const paused = all.filter((c) => c.State === 'paused').length;
+      return { total: all.length, running, paused, stopped: all.length - running - paused };
+    },
+    async close() {
+      await manager.shutdown();
+      await networks.close();
+    },
   };
 }
