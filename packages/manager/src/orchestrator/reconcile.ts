@@ -2,6 +2,7 @@ import type { ServiceSpec } from '../api/types';
 import { isTerminal, TaskState, type Node, type Service, type Task } from '../store/types';
 import { parseConstraint, satisfies } from '../scheduler/constraints';
 import { decideRestart } from './restart';
+import { stableJson, taskMatchesService } from './spec-match';
 
 /** Finished tasks kept per slot (or per node for global services) for `service ps`, like docker. */
 export const TASK_HISTORY_RETENTION = 5;
@@ -44,9 +45,12 @@ export function reconcileReplicated(service: Service, tasks: Task[], now: number
   for (let slot = 1; slot <= replicas; slot++) {
     const slotTasks = bySlot.get(slot) ?? [];
     const liveTasks = slotTasks.filter(live);
-    // Two live tasks in one slot (e.g. a node came back): keep the most advanced, newest one.
-    liveTasks.sort((a, b) => b.Status.State - a.Status.State || created(b) - created(a));
-    for (const extra of liveTasks.slice(1)) actions.push({ kind: 'shutdown', taskId: extra.ID, remove: false });
+    // Two live tasks of one definition in one slot (e.g. a node came back): keep the most advanced,
+    // newest one. An old and a new definition side by side is a start-first update: the updater's.
+    for (const same of [liveTasks.filter((t) => taskMatchesService(t, service)), liveTasks.filter((t) => !taskMatchesService(t, service))]) {
+      same.sort((a, b) => b.Status.State - a.Status.State || created(b) - created(a));
+      for (const extra of same.slice(1)) actions.push({ kind: 'shutdown', taskId: extra.ID, remove: false });
+    }
     if (liveTasks.length === 0) {
       const last = latest(slotTasks);
       if (!last) {
@@ -140,5 +144,5 @@ function groupBy<K>(tasks: Task[], key: (t: Task) => K): Map<K, Task[]> {
 /** Whether a service change needs its tasks replaced (an update), as opposed to a scale. */
 export function specChangeNeedsUpdate(prev: ServiceSpec | undefined, next: ServiceSpec): boolean {
   if (!prev) return false;
-  return JSON.stringify(prev.TaskTemplate) !== JSON.stringify(next.TaskTemplate) || JSON.stringify(prev.EndpointSpec?.Ports ?? []) !== JSON.stringify(next.EndpointSpec?.Ports ?? []);
+  return stableJson(prev.TaskTemplate) !== stableJson(next.TaskTemplate) || stableJson(prev.EndpointSpec?.Ports ?? []) !== stableJson(next.EndpointSpec?.Ports ?? []);
 }
