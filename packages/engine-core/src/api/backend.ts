@@ -140,7 +140,7 @@ export interface ImageBackend {
   push(ref: string, auth: RegistryAuth | undefined, progress: ProgressSink, opts: { signal?: AbortSignal }): Promise<void>;
   /** docker save format tar of the given references. */
   save(refs: string[], opts: { signal?: AbortSignal }): Promise<Readable>;
-  /** docker load: returns the loaded references ("Loaded image: x:y" / "Loaded image ID: sha256:..."). */
+  /** docker load: returns docker's output lines ("Loaded image: x:y" / "Loaded image ID: sha256:..."). */
   load(tar: Readable, opts: { signal?: AbortSignal }): Promise<string[]>;
   build(req: BuildRequest, progress: ProgressSink): Promise<{ id: string }>;
   /** POST /auth: check credentials against the registry and remember them. */

@@ -77,12 +77,9 @@ export function imageRoutes(r: Router, images: ImageBackend): void {
   r.add('POST', '/images/load', async ({ req, res, query, signal }) => {
     const quiet = qBool(query, 'quiet');
     await streamed(res, async (progress) => {
+      // The backend answers docker's own lines ("Loaded image: x:y" / "Loaded image ID: sha256:...").
       const loaded = await images.load(req, { signal });
-      for (const ref of loaded) {
-        const isId = ref.startsWith('sha256:');
-        progress({ stream: `Loaded image${isId ? ' ID' : ''}: ${ref}\n` });
-      }
-      void quiet;
+      if (!quiet) for (const line of loaded) progress({ stream: `${line}\n` });
     });
   });
 
@@ -116,9 +113,8 @@ export function imageRoutes(r: Router, images: ImageBackend): void {
         },
         progress,
       );
+      // The builder already printed docker's "Successfully built/tagged" lines.
       progress({ aux: { ID: id } });
-      progress({ stream: `Successfully built ${id.replace(/^sha256:/, '').slice(0, 12)}\n` });
-      for (const t of tags) progress({ stream: `Successfully tagged ${t.includes(':') && t.lastIndexOf(':') > t.lastIndexOf('/') ? t : `${t}:latest`}\n` });
     });
   });
 

@@ -284,7 +284,6 @@ export async function push(ctx: Ctx, argv: string[]): Promise<number> {
   const name = full.includes('@') ? full.slice(0, full.indexOf('@')) : full.slice(0, colon);
   const tagPart = full.includes('@') ? undefined : full.slice(colon + 1);
   const auth = authHeaderFor(ctx.io.env, ref);
-  if (!bool(p, 'quiet')) out(ctx, `The push refers to repository [${name.includes('/') && /[.:]|^localhost/.test(name.split('/')[0]!) ? name : `docker.io/${name.includes('/') ? name : `library/${name}`}`}]`);
   try {
     for await (const msg of ctx.client.jsonStream('POST', `/images/${name}/push`, { query: { tag: tagPart }, headers: auth ? { 'X-Registry-Auth': auth } : {} })) {
       if (bool(p, 'quiet')) continue;
