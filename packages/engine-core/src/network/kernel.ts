@@ -1,6 +1,6 @@
-// The kernel side of the bridge driver: bridges, network namespaces, veth pairs. Each operation is
-// one or two `ip -batch` spawns; nothing here keeps state.
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+// The kernel side of the bridge driver outside the hot path (start-up, recovery, network create and
+// remove): bridges, links, namespace files. Sandboxes themselves are made by netns-helper.ts.
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError, run } from './exec';
 
@@ -31,40 +31,6 @@ export async function deleteLink(name: string): Promise<void> {
     await run('ip', ['link', 'del', name]);
   } catch (e) {
     if (!(e instanceof CommandError && /Cannot find device|does not exist/.test(e.stderr))) throw e;
-  }
-}
-
-export interface VethSpec {
-  hostVeth: string;
-  bridge: string;
-  ipCidr: string;
-  gateway: string;
-  mac: string;
-}
-
-/**
- * A new network namespace persisted as a bind mount on `path` (like `ip netns add`), configured from
- * inside in the same spawn: lo up and, for a bridge endpoint, eth0 whose peer is created directly
- * in the daemon's namespace; a second spawn enslaves the peer to the bridge.
- */
-export async function createNetns(path: string, veth: VethSpec | null, opts: { signal?: AbortSignal } = {}): Promise<void> {
-  const fh = await open(path, 'wx');
-  await fh.close();
-  const inside = ['link set lo up'];
-  if (veth) {
-    inside.push(
-      `link add eth0 address ${veth.mac} type veth peer name ${veth.hostVeth} netns ${process.pid}`,
-      `addr add ${veth.ipCidr} dev eth0`,
-      `link set eth0 up`,
-      `route add default via ${veth.gateway}`,
-    );
-  }
-  try {
-    await run('unshare', [`--net=${path}`, 'ip', '-batch', '-'], { input: inside.join('\n') + '\n', signal: opts.signal });
-    if (veth) await run('ip', ['link', 'set', veth.hostVeth, 'master', veth.bridge, 'up'], opts);
-  } catch (e) {
-    await destroyNetns(path, veth?.hostVeth ?? null).catch(() => undefined);
-    throw e;
   }
 }
 

@@ -24,7 +24,7 @@ export class SandboxPool {
   /** A ready sandbox, or undefined when the pool is empty; refills in the background. */
   take(): PooledSandbox | undefined {
     const s = this.ready.shift();
-    this.fill();
+    void this.fill();
     return s;
   }
 

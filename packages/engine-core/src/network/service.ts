@@ -10,7 +10,8 @@ import { hostUsedPrefixes } from './host-routes';
 import { AddressPool, DEFAULT_IPAM_CONFIG, type IpamConfig, pickSubnet } from './ipam';
 import { detectFlavor, Iptables, type NatNetwork } from './iptables';
 import { type Cidr, formatCidr, formatIp, overlaps, parseCidr, parseIp } from './ipv4';
-import { createNetns, deleteLink, destroyNetns, ensureBridge, listLinks, listNetnsFiles, removeNetnsFile } from './kernel';
+import { deleteLink, destroyNetns, ensureBridge, listLinks, listNetnsFiles } from './kernel';
+import { NetnsHelper } from './netns-helper';
 import { macFromIp, type NetworkNames, networkNames, newEndpointId, newNetworkId } from './names';
 import { type Proxy, startTcpProxy, startUdpProxy } from './proxy';
 import { type PooledSandbox, SandboxPool } from './sandbox-pool';
@@ -68,6 +69,9 @@ export class BridgeNetworkService implements NetworkService {
   private readonly lingering = new Set<string>();
   private iptables?: Iptables;
   private readonly poolSize: number;
+  private readonly helper = new NetnsHelper();
+  /** The pool refills through its own shell so that a container's sandbox never queues behind it. */
+  private readonly poolHelper = new NetnsHelper();
   private pool?: SandboxPool;
   private initialized = false;
   /** Network create/remove and NAT rule writes run one at a time. */
@@ -196,6 +200,8 @@ export class BridgeNetworkService implements NetworkService {
     await Promise.all([this.pool?.close(), ...all.map((p) => p.close())]);
     await this.serial;
     await this.settle();
+    this.helper.close();
+    this.poolHelper.close();
   }
 
   /** Deletes what the kernel has not yet cleaned up of destroyed sandboxes (their veths). */
@@ -217,6 +223,7 @@ export class BridgeNetworkService implements NetworkService {
     await this.settle();
     for (const n of this.networks.values()) if (n.record.bridge) await deleteLink(n.record.bridge);
     await (this.iptables ?? new Iptables(await detectFlavor(), this.names)).remove();
+    this.helper.close();
     this.initialized = false;
   }
 
@@ -404,7 +411,7 @@ export class BridgeNetworkService implements NetworkService {
           ep && rec.hostVeth && net.record.bridge
             ? { hostVeth: rec.hostVeth, bridge: net.record.bridge, ipCidr: `${ep.ipAddress}/${ep.prefixLen}`, gateway: ep.gateway, mac: ep.macAddress }
             : null;
-        await createNetns(rec.netnsPath, veth);
+        await this.helper.createNetns(rec.netnsPath, veth);
       } catch (e) {
         this.forget(rec);
         throw e;
@@ -435,7 +442,7 @@ export class BridgeNetworkService implements NetworkService {
     const ipAddress = pool.allocate();
     const s: PooledSandbox = { netnsPath: this.names.pooledNetnsPath(), hostVeth: this.names.hostVeth(), ipAddress };
     try {
-      await createNetns(s.netnsPath, {
+      await this.poolHelper.createNetns(s.netnsPath, {
         hostVeth: s.hostVeth,
         bridge: net.record.bridge as string,
         ipCidr: `${ipAddress}/${pool.prefixLen}`,
@@ -450,7 +457,7 @@ export class BridgeNetworkService implements NetworkService {
   }
 
   private async dropPooled(s: PooledSandbox): Promise<void> {
-    await removeNetnsFile(s.netnsPath);
+    await this.poolHelper.removeNetns(s.netnsPath);
     this.lingering.add(s.hostVeth);
     this.find('bridge').pool?.release(s.ipAddress);
   }
@@ -472,7 +479,7 @@ export class BridgeNetworkService implements NetworkService {
     if (!rec) return;
     await this.closeProxies(containerId);
     this.forget(rec);
-    if (rec.netnsPath) await removeNetnsFile(rec.netnsPath);
+    if (rec.netnsPath) await this.helper.removeNetns(rec.netnsPath);
     if (rec.hostVeth) this.lingering.add(rec.hostVeth);
     if (this.lingering.size >= 32) {
       this.settle().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not delete the veths of destroyed sandboxes'));
