@@ -1,7 +1,7 @@
 // docker load: a `docker save` archive (classic manifest.json layout, or the OCI image layout
 // that docker 25+ writes) -> images in the store. Every layer is checked against the config's
 // diff IDs before the image is registered.
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import { InvalidArgumentError } from '../errors';
 import { sha256 } from '../images/digest';
@@ -61,6 +61,15 @@ async function fromOciLayout(dir: string): Promise<Candidate[]> {
   return out;
 }
 
+/** Refuse archive members that are symlinks leading out of the archive (older docker links duplicate layers). */
+async function contained(dir: string, p: string): Promise<string> {
+  const real = await realpath(p).catch(() => {
+    throw new InvalidArgumentError(`invalid archive: ${p.slice(dir.length + 1)} is missing`);
+  });
+  if (!real.startsWith(`${await realpath(dir)}/`)) throw new InvalidArgumentError(`invalid archive: ${p.slice(dir.length + 1)} points outside the archive`);
+  return real;
+}
+
 /** Load an archive (docker save format or OCI layout tar) from `input` into the store. */
 export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream, opts: { signal?: AbortSignal } = {}): Promise<LoadResult> {
   const dir = store.tempPath('load');
@@ -83,7 +92,7 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
     const result: LoadResult = { messages: [], images: [] };
     for (const c of candidates) {
       opts.signal?.throwIfAborted();
-      const configBytes = await readFile(c.config);
+      const configBytes = await readFile(await contained(dir, c.config));
       const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== c.layers.length) {
@@ -91,7 +100,7 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
       }
       for (let i = 0; i < c.layers.length; i++) {
         if (await store.layers.has(diffIds[i])) continue;
-        const blob = await store.blobs.putFile(c.layers[i]);
+        const blob = await store.blobs.putFile(await contained(dir, c.layers[i]));
         const gz = (await detectCompression(store.blobs.path(blob.digest))) === 'gzip';
         await store.layers.ensureFromBlob({ mediaType: gz ? MEDIA.ociLayerGzip : MEDIA.ociLayer, digest: blob.digest, size: blob.size }, diffIds[i], opts.signal);
       }

@@ -136,4 +136,30 @@ describe('save and load', () => {
     expect(readFileSync(join(dirs[0], 'bin/busybox')).equals(readFileSync('/usr/bin/busybox'))).toBe(true);
     expect((await dst.resolve('two')).id).toBe(`sha256:${hex(config)}`);
   });
+
+  it('saves gzip-compressed layers as plain layer.tar and refuses archive members that leave the archive', async () => {
+    const src = await ImageStore.open(join(root, 'gz'));
+    const { tar } = makeBusyboxRootfsTar(root);
+    const gz = join(root, 'rootfs.tar.gz');
+    execFileSync('sh', ['-c', `gzip -c ${tar} > ${gz}`]);
+    const img = await importRootfs(src, createReadStream(gz), { tag: 'gz' });
+    expect(img.diffIds[0]).toBe(`sha256:${hex(readFileSync(tar))}`);
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await saveImages(src, ['gz'], out);
+    const dst = await ImageStore.open(join(root, 'gz-dst'));
+    await loadImages(dst, Readable.from([Buffer.concat(chunks)]));
+    expect((await dst.resolve('gz')).id).toBe(img.id);
+
+    const { config } = await twoLayerImage();
+    const evil = await tarOf([
+      file(`${hex(config)}.json`, config.toString()),
+      { name: 'l1/layer.tar', type: 'symlink', mode: 0o777, linkname: '/etc/hostname' },
+      { name: 'l2/layer.tar', type: 'symlink', mode: 0o777, linkname: '/etc/hostname' },
+      file('manifest.json', JSON.stringify([{ Config: `${hex(config)}.json`, RepoTags: ['evil:1'], Layers: ['l1/layer.tar', 'l2/layer.tar'] }])),
+    ]);
+    await expect(loadImages(dst, Readable.from([evil]))).rejects.toThrow('invalid archive: l1/layer.tar points outside the archive');
+    await expect(dst.resolve('evil:1')).rejects.toThrow('No such image');
+  });
 });

@@ -27,6 +27,8 @@ export interface LayerMeta {
 export class LayerStore {
   readonly dir: string;
   private readonly locks = new KeyedMutex();
+  /** meta.json contents, cached: every container start resolves its image's layers. */
+  private readonly metas = new Map<string, LayerMeta>();
   constructor(root: string, private readonly blobs: BlobStore) {
     this.dir = join(root, 'layers');
   }
@@ -40,8 +42,12 @@ export class LayerStore {
   }
 
   async meta(diffId: string): Promise<LayerMeta | undefined> {
+    const hit = this.metas.get(diffId);
+    if (hit) return hit;
     try {
-      return JSON.parse(await readFile(join(this.dir, digestHex(diffId), 'meta.json'), 'utf8')) as LayerMeta;
+      const meta = JSON.parse(await readFile(join(this.dir, digestHex(diffId), 'meta.json'), 'utf8')) as LayerMeta;
+      this.metas.set(diffId, meta);
+      return meta;
     } catch {
       return undefined;
     }
@@ -146,6 +152,7 @@ export class LayerStore {
 
   async remove(diffId: string): Promise<void> {
     const meta = await this.meta(diffId);
+    this.metas.delete(diffId);
     const dir = join(this.dir, digestHex(diffId));
     const trash = `${dir}.rm-${randomBytes(4).toString('hex')}`;
     try {
