@@ -1,0 +1,29 @@
+// Persistence of container records: <containers>/<id>/container.json, written atomically.
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerRecord } from './container-types';
+
+export const RECORD_FILE = 'container.json';
+
+export async function saveRecord(dir: string, rec: ContainerRecord): Promise<void> {
+  const file = join(dir, RECORD_FILE);
+  await writeFile(`${file}.tmp`, JSON.stringify(rec));
+  await rename(`${file}.tmp`, file);
+}
+
+/** All readable records; directories without one (a crash inside create) are returned as orphans. */
+export async function loadRecords(containersDir: string): Promise<{ records: ContainerRecord[]; orphans: string[] }> {
+  const records: ContainerRecord[] = [];
+  const orphans: string[] = [];
+  const names = await readdir(containersDir).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        records.push(JSON.parse(await readFile(join(containersDir, name, RECORD_FILE), 'utf8')) as ContainerRecord);
+      } catch {
+        orphans.push(name);
+      }
+    }),
+  );
+  return { records, orphans };
+}
