@@ -67,6 +67,12 @@ describe('replicated services', () => {
     expect(reconcileReplicated(service(max2, 1), history, NOW).actions).toEqual([]);
   });
 
+  test('a task on a node that went down is replaced at once', () => {
+    const tasks = [makeTask('a', 'svc', { slot: 1, node: 'n1', state: TaskState.RUNNING }), makeTask('b', 'svc', { slot: 2, node: 'n2', state: TaskState.RUNNING })];
+    const r = reconcileReplicated(service({}, 2), tasks, NOW, { downNodes: new Set(['n1']) });
+    expect(r.actions).toEqual([{ kind: 'shutdown', taskId: 'a', remove: false }, { kind: 'create', slot: 1 }]);
+  });
+
   test('two live tasks in one slot: the extra one is shut down', () => {
     const a = at('2026-01-01T00:00:01Z', makeTask('a', 'svc', { slot: 1, state: TaskState.RUNNING }));
     const b = at('2026-01-01T00:00:02Z', makeTask('b', 'svc', { slot: 1, state: TaskState.RUNNING }));

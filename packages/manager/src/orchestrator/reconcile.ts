@@ -26,7 +26,7 @@ const live = (t: Task) => t.DesiredState <= TaskState.RUNNING && !isTerminal(t.S
  * existing tasks are never restarted by a count change. Stopped tasks are replaced per
  * restart_policy, and old tasks beyond the history retention are deleted.
  */
-export function reconcileReplicated(service: Service, tasks: Task[], now: number): ReconcileResult {
+export function reconcileReplicated(service: Service, tasks: Task[], now: number, opts: { downNodes?: ReadonlySet<string> } = {}): ReconcileResult {
   const mode = service.Spec.Mode;
   const replicas = 'Replicated' in mode ? mode.Replicated.Replicas : 0;
   const actions: Action[] = [];
@@ -44,7 +44,16 @@ export function reconcileReplicated(service: Service, tasks: Task[], now: number
   }
   for (let slot = 1; slot <= replicas; slot++) {
     const slotTasks = bySlot.get(slot) ?? [];
-    const liveTasks = slotTasks.filter(live);
+    // A task on a node that went down is lost: shut it down and replace it at once (no restart
+    // delay: the task did not fail, its node did).
+    const lost = slotTasks.filter((t) => live(t) && t.NodeID !== undefined && opts.downNodes?.has(t.NodeID));
+    for (const t of lost) actions.push({ kind: 'shutdown', taskId: t.ID, remove: false });
+    const liveTasks = slotTasks.filter((t) => live(t) && !lost.includes(t));
+    if (lost.length && liveTasks.length === 0) {
+      actions.push({ kind: 'create', slot });
+      pruneHistory(slotTasks, actions);
+      continue;
+    }
     // Two live tasks of one definition in one slot (e.g. a node came back): keep the most advanced,
     // newest one. An old and a new definition side by side is a start-first update: the updater's.
     for (const same of [liveTasks.filter((t) => taskMatchesService(t, service)), liveTasks.filter((t) => !taskMatchesService(t, service))]) {

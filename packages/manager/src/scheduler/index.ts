@@ -1,2 +1,3 @@
 export { schedule, type ScheduleResult } from './scheduler';
 export { parseConstraint, satisfies, InvalidConstraintError, type Constraint } from './constraints';
+export { SchedulerLoop } from './loop';

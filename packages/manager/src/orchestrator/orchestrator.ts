@@ -1,0 +1,177 @@
+import type { Logger } from 'pino';
+import type { Store, TxBuilder } from '../store/store';
+import { isTerminal, TaskState, type Service, type Task } from '../store/types';
+import { reconcileGlobal, reconcileReplicated, type Action } from './reconcile';
+import { newTask } from './task-factory';
+import { planUpdate } from './updater';
+
+export interface OrchestratorOptions {
+  now?: () => number;
+  log?: Logger;
+}
+
+/**
+ * Runs on the leader: turns services into tasks. Every store change marks the services it touches
+ * dirty; one pass reconciles them and writes all resulting changes in one transaction.
+ */
+export class Orchestrator {
+  private readonly dirty = new Set<string>();
+  private all = true;
+  private scheduled = false;
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private wakeAt: number | null = null;
+  private readonly now: () => number;
+  private readonly onChange = (events: { table: string; object: { ID: string; ServiceID?: string; NodeID?: string } }[]) => {
+    for (const e of events) {
+      if (e.table === 'services') this.dirty.add(e.object.ID);
+      else if (e.table === 'tasks' && e.object.ServiceID) this.dirty.add(e.object.ServiceID);
+      else if (e.table === 'nodes') this.all = true;
+    }
+    if (events.length === 0) this.all = true;
+    this.kick();
+  };
+
+  constructor(private readonly store: Store, private readonly opts: OrchestratorOptions = {}) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  start(): void {
+    this.store.on('change', this.onChange);
+    this.all = true;
+    this.kick();
+  }
+
+  stop(): void {
+    this.store.off('change', this.onChange);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Coalesces bursts of changes into one pass. */
+  private kick(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pass();
+    });
+  }
+
+  /** One reconcile pass over the dirty services; returns when its transaction is applied. */
+  async pass(): Promise<void> {
+    if (this.running) {
+      this.kick();
+      return;
+    }
+    this.running = true;
+    try {
+      const ids = this.all ? null : new Set(this.dirty);
+      this.all = false;
+      this.dirty.clear();
+      let wakeAt: number | null = null;
+      await this.store.update((tx) => {
+        wakeAt = this.reconcileAll(tx, ids);
+      });
+      this.arm(wakeAt);
+    } catch (e) {
+      // A conflicting write raced us: the change it made marks the services dirty again.
+      this.opts.log?.debug({ err: e }, 'orchestrator pass retried');
+      this.all = true;
+      setTimeout(() => this.kick(), 20).unref();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private reconcileAll(tx: TxBuilder, ids: Set<string> | null): number | null {
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    const nodes = tx.list('nodes');
+    const downNodes = new Set(nodes.filter((n) => n.Status.State === 'down').map((n) => n.ID));
+    const tasksByService = new Map<string, Task[]>();
+    for (const t of tx.list('tasks')) tasksByService.set(t.ServiceID, [...(tasksByService.get(t.ServiceID) ?? []), t]);
+    let wakeAt: number | null = null;
+    const services = new Map(tx.list('services').map((s) => [s.ID, s]));
+    // Tasks of deleted services: stop them, then forget them.
+    for (const [sid, tasks] of tasksByService) {
+      if (services.has(sid) || (ids && !ids.has(sid))) continue;
+      for (const t of tasks) {
+        if (t.DesiredState < TaskState.REMOVE) tx.update('tasks', { ...t, DesiredState: TaskState.REMOVE });
+        else if (isTerminal(t.Status.State) || !t.NodeID) tx.delete('tasks', t.ID);
+      }
+    }
+    for (const service of services.values()) {
+      if (ids && !ids.has(service.ID)) continue;
+      const tasks = tasksByService.get(service.ID) ?? [];
+      const isGlobal = 'Global' in service.Spec.Mode;
+      const r = isGlobal ? reconcileGlobal(service, tasks, nodes, now) : reconcileReplicated(service, tasks, now, { downNodes });
+      const actions = [...r.actions];
+      wakeAt = min(wakeAt, r.wakeAt);
+      let svc: Service = service;
+      if (!isGlobal) {
+        const plan = planUpdate(service, tasks, now);
+        wakeAt = min(wakeAt, plan.wakeAt);
+        actions.push(...plan.actions.filter((a) => !actions.some((b) => sameAction(a, b))));
+        if (plan.status || plan.rollback) {
+          svc = { ...service, UpdateStatus: plan.status ?? service.UpdateStatus };
+          if (plan.rollback && service.PreviousSpec) svc = { ...svc, Spec: service.PreviousSpec, PreviousSpec: service.Spec };
+          tx.update('services', svc);
+        }
+      }
+      this.applyActions(tx, svc, tasks, actions, at);
+    }
+    return wakeAt;
+  }
+
+  private applyActions(tx: TxBuilder, service: Service, tasks: Task[], actions: Action[], at: string): void {
+    const byId = new Map(tasks.map((t) => [t.ID, t]));
+    const createdSlots = new Set<number>();
+    for (const a of actions) {
+      if (a.kind === 'create') {
+        // One new task per slot per pass, whichever rule asked for it.
+        if (a.slot !== undefined) {
+          if (createdSlots.has(a.slot)) continue;
+          createdSlots.add(a.slot);
+        }
+        tx.create('tasks', newTask(service, at, { slot: a.slot, nodeId: a.nodeId }));
+      } else if (a.kind === 'shutdown') {
+        const t = byId.get(a.taskId);
+        if (!t) continue;
+        const desired = a.remove ? TaskState.REMOVE : TaskState.SHUTDOWN;
+        if (t.DesiredState >= desired) continue;
+        // A task no worker has yet can stop right here.
+        const unassigned = !t.NodeID || t.Status.State < TaskState.ASSIGNED;
+        const status = unassigned && !isTerminal(t.Status.State) ? { ...t.Status, State: TaskState.SHUTDOWN, Message: 'shutdown', Timestamp: at } : t.Status;
+        tx.update('tasks', { ...t, DesiredState: desired, Status: status });
+        byId.set(t.ID, { ...t, DesiredState: desired });
+      } else {
+        if (byId.has(a.taskId)) tx.delete('tasks', a.taskId);
+        byId.delete(a.taskId);
+      }
+    }
+  }
+
+  private arm(wakeAt: number | null): void {
+    if (wakeAt === null || (this.wakeAt !== null && this.wakeAt <= wakeAt && this.timer)) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.wakeAt = wakeAt;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.wakeAt = null;
+      this.all = true;
+      this.kick();
+    }, Math.max(0, wakeAt - this.now()));
+    this.timer.unref();
+  }
+}
+
+function min(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+function sameAction(a: Action, b: Action): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { Store } from '../store/store';
+import { isTerminal, TaskState, type Task } from '../store/types';
+import { schedule } from './scheduler';
+
+/**
+ * Runs on the leader: assigns PENDING tasks to nodes in batches. Tasks that fit nowhere stay
+ * PENDING with the reason as their status message (what `service ps` shows), and are tried again
+ * whenever nodes or tasks change.
+ */
+export class SchedulerLoop {
+  private scheduled = false;
+  private running = false;
+  private readonly onChange = (events: { table: string; object: unknown }[]) => {
+    if (events.length === 0 || events.some((e) => e.table === 'nodes' || (e.table === 'tasks' && ((e.object as Task).Status.State === TaskState.PENDING || isTerminal((e.object as Task).Status.State))))) this.kick();
+  };
+
+  constructor(private readonly store: Store, private readonly opts: { log?: Logger; now?: () => number } = {}) {}
+
+  start(): void {
+    this.store.on('change', this.onChange);
+    this.kick();
+  }
+
+  stop(): void {
+    this.store.off('change', this.onChange);
+  }
+
+  private kick(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pass();
+    });
+  }
+
+  async pass(): Promise<void> {
+    if (this.running) {
+      this.kick();
+      return;
+    }
+    this.running = true;
+    try {
+      await this.store.update((tx) => {
+        const tasks = tx.list('tasks');
+        const pending = tasks.filter((t) => t.Status.State === TaskState.PENDING && t.DesiredState <= TaskState.RUNNING);
+        if (pending.length === 0) return;
+        const nodes = tx.list('nodes');
+        // Global tasks come with their node chosen; the scheduler still checks that node fits.
+        const r = schedule(nodes, tasks, pending);
+        const at = new Date((this.opts.now ?? Date.now)()).toISOString();
+        for (const t of pending) {
+          const nodeId = r.assigned.get(t.ID);
+          if (nodeId && (!t.NodeID || t.NodeID === nodeId)) {
+            tx.update('tasks', { ...t, NodeID: nodeId, Status: { Timestamp: at, State: TaskState.ASSIGNED, Message: 'scheduler assigned task to node' } });
+          } else {
+            const reason = t.NodeID && nodeId ? 'no suitable node (the node chosen for this global task does not fit)' : r.failed.get(t.ID) ?? 'no suitable node';
+            if (t.Status.Message !== reason) tx.update('tasks', { ...t, Status: { ...t.Status, Message: reason, Err: reason } });
+          }
+        }
+      });
+    } catch (e) {
+      this.opts.log?.debug({ err: e }, 'scheduler pass retried');
+      setTimeout(() => this.kick(), 20).unref();
+    } finally {
+      this.running = false;
+    }
+  }
+}
