@@ -3,6 +3,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createSign, randomBytes, X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importRootfs } from '../archive/import';
@@ -32,10 +34,10 @@ interface Registry {
   proc: ChildProcess;
 }
 
-async function startRegistry(dir: string, htpasswd?: string): Promise<Registry> {
+async function startRegistry(dir: string, htpasswd?: string, authYaml = ''): Promise<Registry> {
   const port = await freePort();
   mkdirSync(join(dir, 'storage'), { recursive: true });
-  let auth = '';
+  let auth = authYaml;
   if (htpasswd) {
     writeFileSync(join(dir, 'htpasswd'), htpasswd);
     auth = `auth:\n  htpasswd:\n    realm: flotilla-test\n    path: ${join(dir, 'htpasswd')}\n`;
@@ -185,5 +187,69 @@ describe('registry client against docker-registry', () => {
     await expect(new RegistryClient({ store: fresh }).pull(name)).rejects.toThrow(/unauthorized/);
     expect((await new RegistryClient({ store: fresh }).pull(name, { auth: { username: 'alice', password: 's3cret' } })).id).toBe(img.id);
     expect((await new RegistryClient({ store: fresh, credentials }).pull(name)).id).toBe(img.id);
+  });
+
+  it('follows the Docker Hub style bearer token flow: anonymous pull token, push with credentials', async () => {
+    const dir = join(root, 'token');
+    mkdirSync(dir, { recursive: true });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=flotilla-test-issuer'], { stdio: 'ignore' });
+    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+    const x5c = new X509Certificate(readFileSync(join(dir, 'cert.pem'))).raw.toString('base64');
+    const seen: { scope: string | null; user?: string }[] = [];
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const tokenServer: Server = createHttpServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString() : undefined;
+      const user = basic?.split(':')[0];
+      seen.push({ scope: u.searchParams.get('scope'), user });
+      if (basic && basic !== 'bob:hunter2') {
+        res.writeHead(401).end('{"details":"incorrect username or password"}');
+        return;
+      }
+      const access = [];
+      const scope = u.searchParams.get('scope');
+      if (scope) {
+        const [type, name, actions] = scope.split(':');
+        access.push({ type, name, actions: user ? actions.split(',') : actions.split(',').filter((a) => a === 'pull') });
+      }
+      const now = Math.floor(Date.now() / 1000);
+      const head = b64({ alg: 'RS256', typ: 'JWT', x5c: [x5c] });
+      const body = b64({ iss: 'flotilla-test-issuer', sub: user ?? '', aud: u.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access });
+      const sig = createSign('RSA-SHA256').update(`${head}.${body}`).sign(key).toString('base64url');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${head}.${body}.${sig}` }));
+    });
+    await new Promise<void>((r) => tokenServer.listen(0, '127.0.0.1', r));
+    const tokenPort = (tokenServer.address() as { port: number }).port;
+    try {
+      const reg = await startRegistry(
+        dir,
+        undefined,
+        `auth:\n  token:\n    realm: http://127.0.0.1:${tokenPort}/token\n    service: flotilla-test\n    issuer: flotilla-test-issuer\n    rootcertbundle: ${join(dir, 'cert.pem')}\n`,
+      );
+      registries.push(reg);
+      const store = await ImageStore.open(join(root, 'store-token'));
+      const name = `${reg.host}/team/app:2`;
+      const img = await importRootfs(store, createReadStream(rootfsTar), { tag: name });
+      const anonymous = new RegistryClient({ store });
+      const denied = await anonymous.push(name).catch((e: unknown) => e);
+      expect(denied).toBeInstanceOf(RegistryError);
+      expect((denied as RegistryError).status).toBe(401);
+      expect(seen.at(-1)).toEqual({ scope: 'repository:team/app:pull,push', user: undefined });
+
+      await expect(anonymous.login(reg.host, { username: 'bob', password: 'nope' })).rejects.toThrow(`unauthorized: incorrect username or password for ${reg.host}`);
+      const credentials = new CredentialStore(join(dir, 'config.json'));
+      const client = new RegistryClient({ store, credentials });
+      await client.login(reg.host, { username: 'bob', password: 'hunter2' });
+      const pushed = await client.push(name);
+      expect(seen.at(-1)).toEqual({ scope: 'repository:team/app:pull,push', user: 'bob' });
+
+      const fresh = await ImageStore.open(join(root, 'store-token-2'));
+      const pulled = await new RegistryClient({ store: fresh }).pull(name);
+      expect(pulled.id).toBe(img.id);
+      expect(pulled.repoDigests).toEqual([`${reg.host}/team/app@${pushed.digest}`]);
+      expect(seen.at(-1)).toEqual({ scope: 'repository:team/app:pull', user: undefined });
+    } finally {
+      await new Promise((r) => tokenServer.close(r));
+    }
   });
 });
