@@ -26,6 +26,13 @@ export async function ensureBridge(name: string, gatewayCidr: string, opts: { ex
   await run('ip', ['-batch', '-'], { input: lines.join('\n') + '\n', signal: opts.signal });
 }
 
+/** Puts host veths (back) on their bridges; one spawn, and one missing veth does not stop the rest. */
+export async function attachVeths(ports: { veth: string; bridge: string }[]): Promise<void> {
+  if (ports.length === 0) return;
+  const input = ports.map((p) => `link set ${p.veth} master ${p.bridge} up`).join('\n') + '\n';
+  await run('ip', ['-force', '-batch', '-'], { input }).catch(() => undefined);
+}
+
 export async function deleteLink(name: string): Promise<void> {
   try {
     await run('ip', ['link', 'del', name]);

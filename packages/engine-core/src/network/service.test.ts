@@ -239,6 +239,8 @@ describe('bridge networks on a real kernel', () => {
     writeFileSync(strayNs, '');
     await run('unshare', [`--net=${strayNs}`, 'true']);
     await run('ip', ['link', 'add', `v${paths.instance}dead0`, 'type', 'veth', 'peer', 'name', `v${paths.instance}dead1`]);
+    // And a bridge deleted by hand while the daemon was down: made again, with B's veth back on it.
+    await run('ip', ['link', 'del', `fl${paths.instance}-1`]);
 
     const netId = (await svc.inspect('backend')).Id;
     svc = newService();

@@ -10,7 +10,7 @@ import { hostUsedPrefixes } from './host-routes';
 import { AddressPool, DEFAULT_IPAM_CONFIG, type IpamConfig, pickSubnet } from './ipam';
 import { detectFlavor, Iptables, type NatNetwork } from './iptables';
 import { type Cidr, formatCidr, formatIp, overlaps, parseCidr, parseIp } from './ipv4';
-import { deleteLink, destroyNetns, ensureBridge, listLinks, listNetnsFiles } from './kernel';
+import { attachVeths, deleteLink, destroyNetns, ensureBridge, listLinks, listNetnsFiles } from './kernel';
 import { NetnsHelper } from './netns-helper';
 import { macFromIp, type NetworkNames, networkNames, newEndpointId, newNetworkId } from './names';
 import { type Proxy, startTcpProxy, startUdpProxy } from './proxy';
@@ -153,9 +153,11 @@ export class BridgeNetworkService implements NetworkService {
     for (const rec of await this.store.readSandboxes()) {
       const net = this.networks.get(rec.networkId);
       const kernelOk = rec.netnsPath === null || netnsFiles.has(rec.netnsPath);
-      if (net && kernelOk && (!keep || keep.has(rec.containerId))) {
+      const ep = rec.endpoints[0];
+      // Two records claiming one address cannot both be right: the later one is dropped.
+      const addressFree = !ep || !net?.pool || !net.pool.isAllocated(ep.ipAddress);
+      if (net && kernelOk && addressFree && (!keep || keep.has(rec.containerId))) {
         this.sandboxes.set(rec.containerId, rec);
-        const ep = rec.endpoints[0];
         if (ep && net.pool) net.pool.allocate(ep.ipAddress);
         net.members.set(rec.containerId, { name: rec.containerName, endpoint: ep });
         if (rec.netnsPath) netnsFiles.delete(rec.netnsPath);
@@ -172,6 +174,12 @@ export class BridgeNetworkService implements NetworkService {
     for (const path of netnsFiles) await destroyNetns(path, null);
     const keptVeths = new Set([...this.sandboxes.values()].map((s) => s.hostVeth));
     for (const v of hostVeths) if (!keptVeths.has(v)) await deleteLink(v);
+    // A bridge that had to be made again (deleted while the daemon was down) lost its ports.
+    const ports = [...this.sandboxes.values()].flatMap((s) => {
+      const bridge = this.networks.get(s.networkId)?.record.bridge;
+      return s.hostVeth && bridge ? [{ veth: s.hostVeth, bridge }] : [];
+    });
+    await attachVeths(ports);
   }
 
   private async restorePorts(): Promise<void> {
