@@ -702,8 +702,8 @@ export class ContainerManager {
       }
     }
     e.removing = true;
+    // Not persisted: a crash during the rm leaves a directory without a record, which init removes.
     rec.state.Status = 'removing';
-    await this.save(e);
     this.byId.delete(rec.id);
     if (this.byName.get(rec.name) === rec.id) this.byName.delete(rec.name);
     for (const id of e.execIds) this.execs.delete(id);
