@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,5 +126,41 @@ describe('Builder', () => {
 
     writeFileSync(join(failing, 'Dockerfile'), 'FROM scratch\nCOPY missing.txt /\n');
     await expect(builder.build({ contextDir: failing })).rejects.toThrow(/^Dockerfile:2: file not found in build context or excluded by \.dockerignore: stat missing\.txt/);
+  });
+
+  it('builds multi-stage Dockerfiles: FROM <stage>, COPY --from by name, index and merged layers, --target', async () => {
+    const ms = join(root, 'multistage');
+    mkdirSync(ms);
+    copyFileSync(join(ctx, 'rootfs.tar'), join(ms, 'rootfs.tar'));
+    writeFileSync(
+      join(ms, 'Dockerfile'),
+      [
+        'FROM scratch AS base',
+        'ADD rootfs.tar /',
+        'FROM base AS build',
+        'RUN mkdir -p /out && echo built > /out/artifact && rm /bin/ls',
+        'FROM scratch',
+        'COPY --from=build /out/artifact /artifact',
+        'COPY --from=0 /etc/passwd /etc/',
+        'COPY --from=build /bin/ls* /bin/busybox /tools/',
+        '',
+      ].join('\n'),
+    );
+    const res = await builder.build({ contextDir: ms, tags: ['multi'] });
+    const dirs = await store.layerDirs(res.image);
+    expect(dirs).toHaveLength(3);
+    expect(readFileSync(join(dirs[0], 'artifact'), 'utf8')).toBe('built\n');
+    expect(readFileSync(join(dirs[1], 'etc/passwd'), 'utf8')).toMatch(/^root:x:0:0/);
+    // /bin/ls was deleted in the build stage: the merged view hides it from the glob
+    const lsApplets = execFileSync('/usr/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a.startsWith('ls') && a !== 'ls');
+    expect(readdirSync(join(dirs[2], 'tools')).sort()).toEqual(['busybox', ...lsApplets].sort());
+    expect(readdirSync(join(dirs[2], 'tools'))).not.toContain('ls');
+    const again = await builder.build({ contextDir: ms, tags: ['multi'] });
+    expect(again.id).toBe(res.id);
+    expect(again.cachedSteps).toBe(5);
+    const base = await builder.build({ contextDir: ms, target: 'build', tags: ['multi:build'] });
+    expect(base.image.diffIds).toHaveLength(2);
+    await expect(builder.build({ contextDir: ms, target: 'nope' })).rejects.toThrow('failed to reach build target nope');
+    expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import { applyConfigInstruction, ConfigInstructionError, normalizeAbs, shellArgs
 import { BuildContext, SourceNotFoundError } from './context';
 import { copySources, ensureDirs } from './copy';
 import { parseDockerfile, type Instruction } from './parser';
+import { mergedView } from './stage-view';
 import { RootfsView } from './rootfs-view';
 import { expandWord, expandWords, splitWords, type Lookup } from './shell-lex';
 
@@ -35,6 +36,8 @@ export interface BuildOptions {
   noCache?: boolean;
   /** --label: added to the final image. */
   labels?: Record<string, string>;
+  /** --target: stop after this stage (multi-stage builds); default the last stage. */
+  target?: string;
   /** Docker-style progress text ("Step 1/7 : FROM scratch\n", " ---> Using cache\n", RUN output). */
   onProgress?: (text: string) => void;
   signal?: AbortSignal;
@@ -65,6 +68,8 @@ interface Stage {
   args: Map<string, string | undefined>;
   /** CMD was set in this build (so a later ENTRYPOINT keeps it; an inherited CMD is reset). */
   cmdSet: boolean;
+  /** `FROM ... AS name`, lowercased. */
+  name?: string;
 }
 
 const SCRATCH_CONFIG = (): ImageConfig => ({
@@ -112,6 +117,8 @@ export class Builder {
     const metaArgs = new Map<string, string | undefined>();
     const total = df.instructions.length;
     let stage: Stage | undefined;
+    const stages: Stage[] = [];
+    const target = opts.target?.toLowerCase();
     let cached = 0;
     const temps: string[] = [];
     try {
@@ -124,7 +131,9 @@ export class Builder {
         };
         try {
           if (inst.cmd === 'FROM') {
-            stage = await this.from(inst, df.escape, metaArgs, progress, opts.signal, fail);
+            if (target && stage?.name === target) break;
+            stage = await this.from(inst, df.escape, metaArgs, stages, progress, opts.signal, fail);
+            stages.push(stage);
             continue;
           }
           if (!stage) {
@@ -138,7 +147,7 @@ export class Builder {
             continue;
           }
           const lookup: Lookup = (name) => envOf(stage!.config.config?.Env, name) ?? (stage!.args.has(name) ? stage!.args.get(name) : undefined);
-          const hit = await this.step(stage, inst, { ctx, escape: df.escape, lookup, buildArgs, usedArgs, metaArgs, noCache: !!opts.noCache, progress, temps, signal: opts.signal, fail });
+          const hit = await this.step(stage, inst, { ctx, stages, escape: df.escape, lookup, buildArgs, usedArgs, metaArgs, noCache: !!opts.noCache, progress, temps, signal: opts.signal, fail });
           if (hit) cached++;
           progress(` ---> ${shortId(stage.id ?? '')}\n`);
         } catch (e) {
@@ -151,6 +160,7 @@ export class Builder {
       for (const t of temps) await rm(t, { recursive: true, force: true });
       await this.cache.flush();
     }
+    if (target && stage?.name !== target) throw new BuildError(`failed to reach build target ${opts.target} in Dockerfile`, displayName);
     if (!stage?.id) throw new BuildError('No image was generated. Is your Dockerfile empty?', displayName);
     const unused = Object.keys(buildArgs).filter((a) => !usedArgs.has(a));
     if (unused.length) progress(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
@@ -167,13 +177,36 @@ export class Builder {
     return { id: image.id, image: await this.deps.store.record(image.id), tags, totalSteps: total, cachedSteps: cached };
   }
 
-  private async from(inst: Instruction, escape: string, metaArgs: Map<string, string | undefined>, progress: (t: string) => void, signal: AbortSignal | undefined, fail: (m: string, c?: unknown) => never): Promise<Stage> {
+  private async from(
+    inst: Instruction,
+    escape: string,
+    metaArgs: Map<string, string | undefined>,
+    stages: Stage[],
+    progress: (t: string) => void,
+    signal: AbortSignal | undefined,
+    fail: (m: string, c?: unknown) => never,
+  ): Promise<Stage> {
     const words = splitWords(inst.rest, escape);
     if (words.length !== 1 && !(words.length === 3 && words[1].toLowerCase() === 'as')) fail('FROM requires either one or three arguments');
     const ref = expandWord(words[0], (n) => metaArgs.get(n), escape);
+    const name = words.length === 3 ? words[2].toLowerCase() : undefined;
+    if (name && stages.some((s) => s.name === name)) fail(`duplicate stage name ${JSON.stringify(name)}`);
     if (inst.flags.platform && !/^linux\/amd64/.test(inst.flags.platform)) fail(`platform ${inst.flags.platform} is not supported: only linux/amd64 images can be built here`);
     const args = new Map<string, string | undefined>();
-    if (ref === 'scratch') return { config: SCRATCH_CONFIG(), id: undefined, args, cmdSet: false };
+    if (ref === 'scratch') return { config: SCRATCH_CONFIG(), id: undefined, args, cmdSet: false, name };
+    const parentStage = stages.find((s) => s.name === ref.toLowerCase());
+    if (parentStage) {
+      if (parentStage.id) progress(` ---> ${shortId(parentStage.id)}\n`);
+      return { config: structuredClone(parentStage.config), id: parentStage.id, args, cmdSet: false, name };
+    }
+    const id = await this.imageFor(ref, progress, signal, fail);
+    const config = structuredClone(await this.deps.store.config(id));
+    progress(` ---> ${shortId(id)}\n`);
+    return { config, id, args, cmdSet: false, name };
+  }
+
+  /** A local image ID for `ref`, pulling it when it is not in the store. */
+  private async imageFor(ref: string, progress: (t: string) => void, signal: AbortSignal | undefined, fail: (m: string, c?: unknown) => never): Promise<string> {
     const store = this.deps.store;
     let id = store.lookup(ref);
     if (!id) {
@@ -184,9 +217,7 @@ export class Builder {
         fail(e instanceof Error ? e.message : String(e), e);
       }
     }
-    const config = structuredClone(await store.config(id!));
-    progress(` ---> ${shortId(id!)}\n`);
-    return { config, id, args, cmdSet: false };
+    return id!;
   }
 
   /** Run one non-FROM instruction in `stage`; returns true when it came from the cache. */
@@ -195,6 +226,7 @@ export class Builder {
     inst: Instruction,
     env: {
       ctx: BuildContext;
+      stages: Stage[];
       escape: string;
       lookup: Lookup;
       buildArgs: Record<string, string>;
@@ -281,7 +313,6 @@ export class Builder {
     keyOf: (...p: unknown[]) => string,
   ): Promise<boolean> {
     const store = this.deps.store;
-    if (inst.flags.from) env.fail(`${inst.cmd} --from is not supported by flotilla yet (multi-stage builds)`);
     const words = inst.json ? inst.json.map((w) => expandWord(w, env.lookup, env.escape)) : expandWords(inst.rest, env.lookup, env.escape);
     const rawDest = words[words.length - 1];
     const srcs = words.slice(0, -1);
@@ -291,11 +322,55 @@ export class Builder {
     const workdir = cfg.WorkingDir || '/';
     const destPath = normalizeAbs(rawDest.startsWith('/') ? rawDest : `${workdir}/${rawDest}`);
     const destIsDir = rawDest.endsWith('/') || rawDest === '.' || rawDest.endsWith('/.');
-    const sources = await env.ctx.resolve(srcs);
-    const contentHash = await env.ctx.hash(sources);
     const chown = inst.flags.chown ?? '';
-    const key = keyOf(inst.cmd, contentHash, destPath, destIsDir, chown, srcs.length);
-    if (await tryCache(key)) return true;
+    let ctx = env.ctx;
+    let release: (() => Promise<void>) | undefined;
+    let key: string;
+    let contentHash: string;
+    if (inst.flags.from) {
+      if (inst.cmd === 'ADD') env.fail('ADD does not support --from: use COPY --from');
+      const from = inst.flags.from.toLowerCase();
+      const byIndex = /^\d+$/.test(from) ? env.stages[Number(from)] : undefined;
+      const src = byIndex ?? env.stages.find((s) => s.name === from);
+      if (src === stage) env.fail(`circular dependency detected on stage: ${from}`);
+      const diffIds = src ? src.config.rootfs.diff_ids : (await store.config(await this.imageFor(inst.flags.from, env.progress, env.signal, env.fail))).rootfs.diff_ids;
+      // the source stage's layer chain pins its content, so it keys the cache without reading files
+      contentHash = sha256(JSON.stringify(diffIds)).slice(7);
+      key = keyOf(inst.cmd, 'from', contentHash, srcs, destPath, destIsDir, chown);
+      if (await tryCache(key)) return true;
+      const mount = store.tempPath('from');
+      env.temps.push(mount);
+      const view = await mergedView(await store.layerDirs({ diffIds } as ImageRecord), mount);
+      release = view.release;
+      ctx = BuildContext.forDir(view.dir);
+    } else {
+      const sources = await ctx.resolve(srcs);
+      contentHash = await ctx.hash(sources);
+      key = keyOf(inst.cmd, contentHash, destPath, destIsDir, chown, srcs.length);
+      if (await tryCache(key)) return true;
+    }
+    try {
+      return await this.copyInto(stage, inst, ctx, srcs, destPath, destIsDir, chown, contentHash, key, env, commit);
+    } finally {
+      await release?.();
+    }
+  }
+
+  private async copyInto(
+    stage: Stage,
+    inst: Instruction,
+    ctx: BuildContext,
+    srcs: string[],
+    destPath: string,
+    destIsDir: boolean,
+    chown: string,
+    contentHash: string,
+    key: string,
+    env: Parameters<Builder['step']>[2],
+    commit: (k: string, by: string, layer?: LayerMeta) => Promise<void>,
+  ): Promise<boolean> {
+    const store = this.deps.store;
+    const sources = await ctx.resolve(srcs);
     const view = new RootfsView(await store.layerDirs({ diffIds: stage.config.rootfs.diff_ids } as ImageRecord));
     let owner = { uid: 0, gid: 0 };
     if (chown) {
@@ -308,7 +383,7 @@ export class Builder {
     const staging = store.tempPath('copy');
     env.temps.push(staging);
     await mkdir(staging, { recursive: true });
-    await copySources({ ctx: env.ctx, sources, staging, destPath, destIsDir, view, owner, extractArchives: inst.cmd === 'ADD' });
+    await copySources({ ctx, sources, staging, destPath, destIsDir, view, owner, extractArchives: inst.cmd === 'ADD' });
     const layer = await store.layers.createFromDir(staging);
     await commit(key, `/bin/sh -c #(nop) ${inst.cmd} ${inst.cmd === 'ADD' ? 'file' : 'dir'}:${contentHash} in ${destPath} `, layer);
     return false;

@@ -33,6 +33,11 @@ export class BuildContext {
     return new BuildContext(dir, new IgnoreMatcher(lines));
   }
 
+  /** A directory seen without .dockerignore (another stage's root filesystem for COPY --from). */
+  static forDir(dir: string): BuildContext {
+    return new BuildContext(dir, new IgnoreMatcher([]));
+  }
+
   /** Resolve COPY/ADD sources (globs allowed) to existing, non-ignored context paths. */
   async resolve(srcs: string[]): Promise<ContextSource[]> {
     const out: ContextSource[] = [];
