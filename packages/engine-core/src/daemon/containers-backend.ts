@@ -61,7 +61,16 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
     restart: (ref, opts) => manager.restart(ref, opts),
     kill: (ref, signal) => manager.kill(ref, { signal }),
     async wait(ref, { condition, signal }) {
-      return manager.wait(ref, { condition: condition as WaitCondition, signal });
+      const r = await manager.wait(ref, { condition: condition as WaitCondition, signal });
+      if (condition === 'removed') return r;
+      // The manager can report "not running" a moment before it records the exit code; the
+      // recorded state is the truth, so wait for it to leave "running".
+      for (let i = 0; i < 500; i++) {
+        const st = manager.inspect(ref).State;
+        if (!st.Running) return { StatusCode: st.ExitCode, Error: st.Error ? { Message: st.Error } : null };
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      return r;
     },
     remove: (ref, opts) => manager.remove(ref, opts),
     async logs(ref, o) {

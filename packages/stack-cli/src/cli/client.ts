@@ -84,9 +84,10 @@ export class Client {
       headers['Content-Length'] = String(payload.length);
     }
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpRequest({ ...target(this.host), method, path: `${API}${path}${qs(init.query)}`, headers, signal: init.signal }, resolve);
+      // No keep-alive: a CLI call is short, and a reused idle socket can race the server's close.
+      const req = httpRequest({ ...target(this.host), agent: false, method, path: `${API}${path}${qs(init.query)}`, headers, signal: init.signal }, resolve);
       req.on('error', (e: NodeJS.ErrnoException) => {
-        if (['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET'].includes(e.code ?? '') && !req.reusedSocket) reject(new CannotConnectError(this.host, { cause: e }));
+        if (['ECONNREFUSED', 'ENOENT', 'EACCES'].includes(e.code ?? '')) reject(new CannotConnectError(this.host, { cause: e }));
         else reject(e);
       });
       if (init.stream) {
@@ -139,6 +140,7 @@ export class Client {
     return new Promise((resolve, reject) => {
       const req = httpRequest({
         ...target(this.host),
+        agent: false,
         method: 'POST',
         path: `${API}${path}${qs(init.query)}`,
         headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json', 'Content-Length': String(payload.length) },

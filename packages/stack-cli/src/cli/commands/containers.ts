@@ -11,6 +11,11 @@ import { humanDuration, humanSize } from '../units';
 
 type Json = Record<string, unknown>;
 
+/** docker's run errors end with one period. */
+function sentence(m: string): string {
+  return m.endsWith('.') ? m : `${m}.`;
+}
+
 function isNoSuchImage(e: unknown): boolean {
   return e instanceof DaemonError && e.status === 404 && /no such image|not found|does not exist|pull access denied/i.test(e.message) && !/container/i.test(e.message);
 }
@@ -63,14 +68,14 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
   try {
     id = await createContainer(ctx, cfg.name, cfg.body, str(p, 'pull'));
   } catch (e) {
-    if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${e.message}.\nSee 'flotilla run --help'.`, 125);
+    if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}\nSee 'flotilla run --help'.`, 125);
     throw e;
   }
   if (cfg.detach) {
     try {
       await ctx.client.call('POST', `/containers/${id}/start`);
     } catch (e) {
-      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${e.message}.`, 125);
+      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}`, 125);
       throw e;
     }
     out(ctx, id);
@@ -82,7 +87,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     try {
       await ctx.client.call('POST', `/containers/${id}/start`);
     } catch (e) {
-      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${e.message}.`, 125);
+      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}`, 125);
       throw e;
     }
     if (!output) output = streamOutput(ctx, id, cfg.tty);
