@@ -229,8 +229,11 @@ export class Raft {
       if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.Append)) {
         // A stale leader may be stuck behind pre-vote/check-quorum: tell it about our term.
         this.send({ type: MessageType.AppendResp, to: m.from });
-      } else if (m.type === MessageType.PreVote) {
-        this.send({ type: MessageType.PreVoteResp, to: m.from, term: this.term, reject: true });
+      } else if (m.type === MessageType.PreVote || m.type === MessageType.Vote) {
+        // §5.1: reply with our term so a candidate stuck in an old term catches up; otherwise a
+        // lagging voter that campaigns in ever higher terms could starve it forever.
+        const type = m.type === MessageType.PreVote ? MessageType.PreVoteResp : MessageType.VoteResp;
+        this.send({ type, to: m.from, term: this.term, reject: true });
       }
       return;
     }

@@ -156,6 +156,11 @@ export class RawNode {
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
   }
 
+  /** Term of this node's log entry at `index` (0 past the end); throws CompactedError if compacted. */
+  logTerm(index: number): number {
+    return this.raft.log.term(index);
+  }
+
   status(): RaftStatus {
     const r = this.raft;
     const s: RaftStatus = {
