@@ -77,6 +77,15 @@ describe('ImageStore', () => {
     expect(await store.remove('one:1')).toEqual([{ Untagged: 'one:1' }, { Deleted: img.id }]);
     expect(existsSync(layerDir)).toBe(false);
     await expect(store.resolve(img.id)).rejects.toThrow(NotFoundError);
+
+    // prune removes only untagged images unless asked for all
+    const kept = await importRootfs(store, createReadStream(fixture.tar), { tag: 'kept' });
+    const dangling = await importRootfs(store, createReadStream(fixture.tar), { changes: ['CMD ["x"]'] });
+    expect((await store.summaries({ filters: { dangling: true } })).map((s) => s.Id)).toEqual([dangling.id]);
+    const pruned = await store.prune();
+    expect(pruned.ImagesDeleted).toEqual([{ Deleted: dangling.id }]);
+    expect((await store.resolve('kept')).id).toBe(kept.id);
+    expect(existsSync(join((await store.layerDirs(kept))[0], 'bin/busybox'))).toBe(true); // the shared layer survives
   });
 
   it('rejects a blob whose content does not match its digest', async () => {

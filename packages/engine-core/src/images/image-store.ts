@@ -394,6 +394,24 @@ export class ImageStore implements ImageProvider {
     });
   }
 
+  /**
+   * docker image prune: remove dangling images (no tags), or with `all` every image no container
+   * uses. Returns docker's response body.
+   */
+  async prune(opts: { all?: boolean } = {}): Promise<{ ImagesDeleted: ImageDeleteItem[]; SpaceReclaimed: number }> {
+    const deleted: ImageDeleteItem[] = [];
+    let reclaimed = 0;
+    for (const id of Object.keys(this.state.images)) {
+      if (this.usage(id).length) continue;
+      if (!opts.all && this.tagsOf(id).length) continue;
+      const size = (await this.record(id)).size;
+      const items = await this.remove(id, { force: true }).catch(() => []);
+      if (items.some((i) => 'Deleted' in i)) reclaimed += size;
+      deleted.push(...items);
+    }
+    return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
   /** Delete the blobs and layers of a removed image that no remaining image shares. */
   private async gc(id: string, manifestDigest: string, config: ImageConfig): Promise<void> {
     const keep = new Set<string>();

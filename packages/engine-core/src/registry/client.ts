@@ -1,7 +1,7 @@
 // Pull, push and login over the OCI distribution protocol. Manifests and blobs are verified
 // against their digests before anything lands in the store.
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { InvalidArgumentError, NotFoundError } from '../errors';
 import { sha256, shortId } from '../images/digest';
 import type { ImageStore } from '../images/image-store';
@@ -112,21 +112,40 @@ export class RegistryClient {
         todo.push(i);
       }
     }
-    for (const i of todo) {
+    // three layers at a time, like docker; each is verified and unpacked as soon as it is in
+    const fetchLayer = async (i: number): Promise<void> => {
       const layer = m.layers[i];
       const id = shortId(layer.digest);
       if (layer.mediaType === MEDIA.dockerForeignLayer) throw new RegistryError(`foreign layer ${layer.digest} (${layer.urls?.[0] ?? 'no URL'}) is not supported`, 502);
       if (!(await store.blobs.has(layer.digest))) {
         const res = await s.request(`/v2/${ref.path}/blobs/${layer.digest}`, { signal: opts.signal });
+        let current = 0;
+        let reported = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _e, cb) {
+            current += chunk.length;
+            if (current - reported >= 512 * 1024) {
+              reported = current;
+              progress({ status: 'Downloading', id, progressDetail: { current, total: layer.size } });
+            }
+            cb(null, chunk);
+          },
+        });
         progress({ status: 'Downloading', id, progressDetail: { current: 0, total: layer.size } });
-        await store.blobs.putStream(Readable.fromWeb(res.body! as never), { expected: layer.digest, signal: opts.signal });
+        await store.blobs.putStream(Readable.fromWeb(res.body! as never).pipe(counter), { expected: layer.digest, signal: opts.signal });
         progress({ status: 'Verifying Checksum', id });
         progress({ status: 'Download complete', id });
       }
       progress({ status: 'Extracting', id });
       await store.layers.ensureFromBlob(layer, diffIds[i], opts.signal);
       progress({ status: 'Pull complete', id });
-    }
+    };
+    const queue = [...todo];
+    await Promise.all(
+      Array.from({ length: Math.min(3, queue.length) }, async () => {
+        for (let i = queue.shift(); i !== undefined; i = queue.shift()) await fetchLayer(i);
+      }),
+    );
     const configBytes = await store.blobs.get(m.config.digest);
     const img = await store.addImage(configBytes, {
       manifest: bytes,
