@@ -7,7 +7,7 @@ import type { BuildRunner } from '../images/types';
 import type { DataPaths } from '../paths';
 import { componentLogger } from '../log';
 import { buildOciSpec, mergeEnv } from './oci-spec';
-import { runc, runcDeleteForce } from './runc';
+import { findRunc, runc, runcDeleteForce } from './runc';
 import { spawnRuncRun, waitChild } from './runc-run';
 import { resolveUser } from './user';
 import { containerResolvConf, hostsFile } from './etc-files';
@@ -23,6 +23,7 @@ export class RuncBuildRunner implements BuildRunner {
 
   async run(opts: Parameters<BuildRunner['run']>[0]): Promise<{ exitCode: number }> {
     opts.signal?.throwIfAborted();
+    findRunc();
     const id = `build-${randomBytes(8).toString('hex')}`;
     const bundle = join(this.paths.tmp, id);
     const rootPath = join(bundle, 'rootfs');

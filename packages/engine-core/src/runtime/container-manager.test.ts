@@ -107,6 +107,16 @@ describe('ContainerManager (real runc)', () => {
     await m.remove(k.Id);
   });
 
+  it('creates a missing working directory and runs as a named user', async () => {
+    const r = await run(['sh', '-c', 'pwd; id -u; id -g; echo $HOME'], { WorkingDir: '/srv/app', User: 'nobody' });
+    expect(r.out).toBe('/srv/app\n65534\n65534\n/nonexistent\n');
+    expect(r.code).toBe(0);
+    await m.remove(r.id);
+    const { Id } = await m.create(req(['true'], { User: 'ghost' }));
+    await expect(m.start(Id)).rejects.toThrow('unable to find user ghost: no matching entries in passwd file');
+    await m.remove(Id);
+  });
+
   it('reports a missing executable as a start error with exit code 127', async () => {
     const { Id } = await m.create(req(['/nope']));
     await expect(m.start(Id)).rejects.toThrow(/executable file not found|no such file/);
@@ -230,6 +240,24 @@ describe('ContainerManager (real runc)', () => {
     await m.remove(r.id);
     await m.remove(again.id);
     await volumes.remove('myvol');
+  });
+
+  it('creates anonymous volumes for image VOLUME entries and removes them with the container', async () => {
+    const v2 = new VolumeStore(join(base, 'vol2'));
+    await v2.init();
+    const withVolume = new ContainerManager({ paths, images: busyboxImages(rootfs, { Volumes: { '/data': {} } }), volumes: v2 });
+    const { Id } = await withVolume.create(req(['sh', '-c', 'echo kept > /data/f']));
+    const mount = withVolume.inspect(Id).Mounts[0];
+    expect(mount).toMatchObject({ Type: 'volume', Destination: '/data', RW: true });
+    expect(mount.Name).toMatch(/^[0-9a-f]{64}$/);
+    await withVolume.start(Id);
+    await withVolume.wait(Id);
+    expect(readFileSync(join(v2.get(mount.Name!).Mountpoint, 'f'), 'utf8')).toBe('kept\n');
+    await withVolume.rename(Id, 'renamed');
+    expect(withVolume.inspect('renamed').Id).toBe(Id);
+    expect(withVolume.counts()).toEqual({ total: 1, running: 0, paused: 0, stopped: 1 });
+    await withVolume.remove(Id, { volumes: true });
+    expect(v2.list().Volumes).toEqual([]);
   });
 
   it('answers 409 for a name in use and for removing a running container', async () => {

@@ -106,11 +106,22 @@ export class ContainerManager {
    * exited (like dockerd without live-restore); then restart policies apply.
    */
   async init(): Promise<void> {
-    findRunc();
+    // Without runc nothing can have run: records load, and `start` explains what to install.
+    let haveRunc = true;
+    try {
+      findRunc();
+    } catch {
+      haveRunc = false;
+      log.warn('runc not found: apt-get install runc');
+    }
     await Promise.all([mkdir(this.paths.containers, { recursive: true }), mkdir(this.paths.runcRoot, { recursive: true }), mkdir(this.paths.tmp, { recursive: true })]);
     this.o.volumes.setUsers((name) => this.volumeUsers(name));
     const { records, orphans } = await loadRecords(this.paths.containers);
     await Promise.all(orphans.map((o) => rm(join(this.paths.containers, o), { recursive: true, force: true })));
+    if (!haveRunc) {
+      for (const rec of records) this.register(rec);
+      return;
+    }
     const leftovers = new Set(await readdir(this.paths.runcRoot).catch(() => [] as string[]));
     const toRestart: Entry[] = [];
     const toRemove: Entry[] = [];
@@ -390,6 +401,7 @@ export class ContainerManager {
       if (rec.state.Paused) throw new ConflictError(`cannot start a paused container, try unpause instead`);
       throw new NotModifiedError('container already started');
     }
+    findRunc();
     if (e.restartTimer) {
       clearTimeout(e.restartTimer);
       e.restartTimer = null;
@@ -741,6 +753,39 @@ export class ContainerManager {
     recs.sort((a, b) => b.created.localeCompare(a.created));
     if (opts.limit && opts.limit > 0) recs = recs.slice(0, opts.limit);
     return recs.map((r) => summaryView(r, now));
+  }
+
+  /** Counts for GET /info. */
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    let running = 0;
+    let paused = 0;
+    for (const e of this.byId.values()) {
+      if (e.rec.state.Status === 'paused') paused++;
+      else if (e.proc) running++;
+    }
+    return { total: this.byId.size, running, paused, stopped: this.byId.size - running - paused };
+  }
+
+  /** IDs of containers created from an image (image rm refuses them without force, like docker). */
+  containersUsingImage(imageId: string): string[] {
+    return [...this.byId.values()].filter((e) => e.rec.imageId === imageId).map((e) => e.rec.id);
+  }
+
+  /** POST /containers/{id}/rename. */
+  async rename(ref: string, newName: string): Promise<void> {
+    const e = this.find(ref);
+    const name = validateContainerName(newName);
+    if (name === e.rec.name) throw new InvalidArgumentError(`Renaming a container with the same name as its current name`);
+    const other = this.byName.get(name);
+    if (other) {
+      throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const old = e.rec.name;
+    this.byName.delete(old);
+    this.byName.set(name, e.rec.id);
+    e.rec.name = name;
+    await this.save(e);
+    this.emit(e, 'rename', { oldName: `/${old}` });
   }
 
   /** GET /containers/{id}/json. */

@@ -1,4 +1,6 @@
 import { containerResolvConf, hostsFile } from './etc-files';
+import { MissingDependencyError } from '../errors';
+import { findRunc } from './runc';
 import { resolveUserSpec } from './user';
 
 describe('per-container /etc files', () => {
@@ -28,5 +30,13 @@ describe('resolveUserSpec', () => {
   });
   it('fails like docker for unknown names', () => {
     expect(() => resolveUserSpec('ghost', passwd, group)).toThrow('unable to find user ghost: no matching entries in passwd file');
+  });
+});
+
+describe('findRunc', () => {
+  it('says what to install when runc is not on PATH', () => {
+    expect(() => findRunc('/nonexistent-dir')).toThrow(new MissingDependencyError('runc', 'runc'));
+    expect(() => findRunc('/nonexistent-dir')).toThrow('runc not found: apt-get install runc');
+    expect(findRunc()).toMatch(/\/runc$/);
   });
 });
