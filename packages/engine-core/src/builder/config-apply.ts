@@ -25,9 +25,12 @@ export function shellArgs(config: ContainerConfigSpec, cmd: string): string[] {
   return [...(config.Shell?.length ? config.Shell : ['/bin/sh', '-c']), cmd];
 }
 
+/** Set a variable like docker does: in place when it exists, appended otherwise. */
 export function setEnv(env: string[] | undefined, key: string, value: string): string[] {
-  const out = (env ?? []).filter((e) => e.split('=')[0] !== key);
-  out.push(`${key}=${value}`);
+  const out = [...(env ?? [])];
+  const i = out.findIndex((e) => e.slice(0, e.indexOf('=')) === key);
+  if (i >= 0) out[i] = `${key}=${value}`;
+  else out.push(`${key}=${value}`);
   return out;
 }
 
