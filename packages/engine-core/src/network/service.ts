@@ -1,6 +1,6 @@
 // The bridge network driver of one daemon: networks, container sandboxes, NAT and published ports.
 // Decisions (names, addresses, rules) come from the pure modules; this file orders the I/O.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConflictError, EngineError, InvalidArgumentError, NotFoundError } from '../errors';
 import { componentLogger, type Logger } from '../log';
@@ -232,6 +232,7 @@ export class BridgeNetworkService implements NetworkService {
     for (const n of this.networks.values()) if (n.record.bridge) await deleteLink(n.record.bridge);
     await (this.iptables ?? new Iptables(await detectFlavor(), this.names)).remove();
     this.helper.close();
+    await rmdir(this.names.netnsDir).catch(() => undefined);
     this.initialized = false;
   }
 
