@@ -1,0 +1,73 @@
+// One accept loop: the listening sockets it accepts on and its own copy of every backend pool.
+// The daemon runs one in-process; each child process runs another over the same sockets, so
+// the kernel hands each new connection to whichever loop accepts first.
+import type net from 'node:net';
+import { BackendPool } from './pool';
+import type { PoolStatsWire, ToLoop } from './protocol';
+import { proxyConnection } from './splice';
+import type { Strategy } from './types';
+
+export class AcceptLoop {
+  private readonly pools = new Map<string, BackendPool>();
+  private readonly servers = new Map<number, net.Server>();
+
+  /** The pool for a key, created empty so that a port published before its tasks run rejects cleanly. */
+  pool(key: string, strategy: Strategy = 'round-robin'): BackendPool {
+    let p = this.pools.get(key);
+    if (!p) {
+      p = new BackendPool(strategy);
+      this.pools.set(key, p);
+    }
+    return p;
+  }
+
+  /** Starts accepting on a listening server (ours, or one received from the daemon). */
+  attach(lid: number, key: string, server: net.Server): void {
+    // Options of a server received over IPC are Node's defaults; set the ones the data path needs
+    // before the first connection (onconnection reads them per accepted socket).
+    const s = server as net.Server & { pauseOnConnect: boolean; allowHalfOpen: boolean };
+    s.pauseOnConnect = true;
+    s.allowHalfOpen = true;
+    const pool = this.pool(key);
+    server.on('connection', (client: net.Socket) => proxyConnection(client, pool));
+    server.on('error', () => {}); // accept errors (EMFILE) must not kill the loop; libuv retries
+    this.servers.set(lid, server);
+  }
+
+  detach(lid: number): Promise<void> {
+    const server = this.servers.get(lid);
+    this.servers.delete(lid);
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  apply(msg: ToLoop, handle?: unknown): Promise<void> | void {
+    switch (msg.op) {
+      case 'pool': {
+        const p = this.pool(msg.key, msg.strategy);
+        p.strategy = msg.strategy;
+        p.set(msg.backends);
+        return;
+      }
+      case 'drop-pool':
+        this.pools.get(msg.key)?.set([]);
+        this.pools.delete(msg.key);
+        return;
+      case 'listen':
+        if (handle) this.attach(msg.lid, msg.key, handle as net.Server);
+        return;
+      case 'unlisten':
+        return this.detach(msg.lid);
+      case 'stats':
+        return;
+    }
+  }
+
+  stats(): PoolStatsWire[] {
+    return [...this.pools].map(([key, p]) => ({ key, rejected: p.rejected, backends: p.stats() }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.servers.keys()].map((lid) => this.detach(lid)));
+  }
+}

@@ -1,0 +1,4 @@
+export { RoutingMesh, type RoutingMeshOptions } from './routing-mesh';
+export { PortInUseError, UnsupportedProtocolError, MeshListenError } from './errors';
+export { BackendPool, type BackendSlot } from './pool';
+export type { Backend, BackendStats, MeshStats, PublishedPort, ServicePortStats, Strategy } from './types';

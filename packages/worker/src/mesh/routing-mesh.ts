@@ -1,0 +1,200 @@
+// The routing mesh of one node: a userspace L4 balancer on every published ingress port. The
+// daemon keeps the truth (ports, backend sets) and runs one accept loop itself; optional child
+// processes run more accept loops on the same listening sockets, so accepts and connects use
+// every core. Backend changes reach every loop before setBackends resolves.
+import type net from 'node:net';
+import { componentLogger, type Logger } from '@flotilla/engine-core';
+import { AcceptLoop } from './accept-loop';
+import { PortInUseError, UnsupportedProtocolError } from './errors';
+import { bindPublishedPort } from './listen';
+import { type LoopRequest, LoopProcess } from './loop-process';
+import { poolKey } from './protocol';
+import type { Backend, BackendStats, MeshStats, PublishedPort, ServicePortStats, Strategy } from './types';
+
+export interface RoutingMeshOptions {
+  /** Default balancing for service ports without their own strategy. Default round robin. */
+  strategy?: Strategy;
+  /**
+   * Accept-loop child processes beside the daemon's own loop. 0 (default) proxies in the daemon
+   * only; on a node that serves real traffic, cores - 1 is a good value.
+   */
+  acceptLoops?: number;
+  /** Node flags for the children (tests running the TypeScript sources pass a register hook). */
+  execArgv?: string[];
+  logger?: Logger;
+}
+
+interface Publication {
+  port: PublishedPort;
+  serviceId: string;
+  lid: number;
+  server: net.Server;
+}
+
+interface PoolSpec {
+  serviceId: string;
+  targetPort: number;
+  strategy: Strategy;
+  backends: Backend[];
+}
+
+/** Respawn delay of a crashed accept loop; its share of connections goes to the others meanwhile. */
+const RESPAWN_MS = 200;
+
+export class RoutingMesh {
+  private readonly log: Logger;
+  private readonly strategy: Strategy;
+  private readonly execArgv: string[];
+  private readonly local = new AcceptLoop();
+  private readonly loops: (LoopProcess | undefined)[] = [];
+  private readonly published = new Map<number, Publication>();
+  private readonly pools = new Map<string, PoolSpec>();
+  private readonly strategies = new Map<string, Strategy>();
+  private nextLid = 1;
+  private closed = false;
+
+  constructor(opts: RoutingMeshOptions = {}) {
+    this.log = opts.logger ?? componentLogger('mesh');
+    this.strategy = opts.strategy ?? 'round-robin';
+    this.execArgv = opts.execArgv ?? [];
+    for (let i = 0; i < (opts.acceptLoops ?? 0); i++) this.loops.push(this.spawn(i));
+  }
+
+  /** Accept loops that proxy connections: the daemon's own one plus the live children. */
+  get acceptLoops(): number {
+    return 1 + this.loops.filter((l) => l !== undefined).length;
+  }
+
+  /** Child process ids (for debugging and for tests that kill one). */
+  get loopPids(): number[] {
+    return this.loops.flatMap((l) => (l?.pid === undefined ? [] : [l.pid]));
+  }
+
+  private spawn(index: number): LoopProcess {
+    const loop = new LoopProcess(index, this.execArgv, this.log);
+    void loop.exited.then(() => {
+      if (this.closed || this.loops[index] !== loop) return;
+      this.loops[index] = undefined;
+      this.log.warn({ loop: index }, 'accept loop died; restarting it');
+      setTimeout(() => {
+        if (this.closed) return;
+        const fresh = this.spawn(index);
+        this.loops[index] = fresh;
+        void this.replay(fresh);
+      }, RESPAWN_MS).unref();
+    });
+    return loop;
+  }
+
+  /** Gives a restarted loop everything the others have. */
+  private async replay(loop: LoopProcess): Promise<void> {
+    for (const [key, p] of this.pools) await loop.request({ op: 'pool', key, strategy: p.strategy, backends: p.backends });
+    for (const pub of this.published.values()) {
+      await loop.request({ op: 'listen', lid: pub.lid, key: poolKey(pub.serviceId, pub.port.target) }, pub.server);
+    }
+  }
+
+  private async broadcast(msg: LoopRequest, handle?: net.Server): Promise<void> {
+    await Promise.all(this.loops.map((l) => l?.request(msg, handle)));
+  }
+
+  /**
+   * Listens on a published port for a service; connections go to the backends given by
+   * setBackends(serviceId, port.target, ...). Throws PortInUseError when another service of this
+   * mesh or another process holds the port.
+   */
+  async publish(port: PublishedPort, serviceId: string): Promise<void> {
+    if (this.closed) throw new Error('the routing mesh is closed');
+    if (port.protocol !== 'tcp') throw new UnsupportedProtocolError(String(port.protocol));
+    const held = this.published.get(port.published);
+    if (held) {
+      if (held.serviceId === serviceId && held.port.target === port.target && (held.port.hostIp ?? '') === (port.hostIp ?? '')) return;
+      throw new PortInUseError(port.published, held.serviceId);
+    }
+    const server = await bindPublishedPort(port.hostIp ?? '', port.published);
+    const lid = this.nextLid++;
+    const key = poolKey(serviceId, port.target);
+    this.published.set(port.published, { port: { ...port }, serviceId, lid, server });
+    this.local.attach(lid, key, server);
+    await this.broadcast({ op: 'listen', lid, key }, server);
+    this.log.info({ service: serviceId, published: port.published, target: port.target, loops: this.acceptLoops }, 'mesh port published');
+  }
+
+  /** Stops listening on a published port; connections already proxied go on. */
+  async unpublish(published: number): Promise<void> {
+    const pub = this.published.get(published);
+    if (!pub) return;
+    this.published.delete(published);
+    await Promise.all([this.local.detach(pub.lid), this.broadcast({ op: 'unlisten', lid: pub.lid })]);
+    this.log.info({ service: pub.serviceId, published }, 'mesh port unpublished');
+  }
+
+  /** Sets the balancing strategy of a service (all its ports); applies from its next setBackends. */
+  setStrategy(serviceId: string, strategy: Strategy): void {
+    this.strategies.set(serviceId, strategy);
+  }
+
+  /**
+   * The RUNNING tasks behind a service's target port. Takes effect in the daemon's loop at once
+   * and resolves once every accept loop has the new set. A task that left gets no new
+   * connection; connections already open to it are left alone.
+   */
+  async setBackends(serviceId: string, targetPort: number, backends: readonly Backend[]): Promise<void> {
+    const key = poolKey(serviceId, targetPort);
+    const strategy = this.strategies.get(serviceId) ?? this.strategy;
+    const copy = backends.map((b) => ({ taskId: b.taskId, address: b.address, port: b.port }));
+    this.pools.set(key, { serviceId, targetPort, strategy, backends: copy });
+    this.local.apply({ op: 'pool', seq: 0, key, strategy, backends: copy });
+    await this.broadcast({ op: 'pool', key, strategy, backends: copy });
+  }
+
+  /** Forgets a service: its ports and backend sets. */
+  async removeService(serviceId: string): Promise<void> {
+    for (const [published, pub] of [...this.published]) if (pub.serviceId === serviceId) await this.unpublish(published);
+    for (const [key, p] of [...this.pools]) {
+      if (p.serviceId !== serviceId) continue;
+      this.pools.delete(key);
+      this.local.apply({ op: 'drop-pool', seq: 0, key });
+      await this.broadcast({ op: 'drop-pool', key });
+    }
+    this.strategies.delete(serviceId);
+  }
+
+  /** Connections per backend summed over every accept loop. */
+  async stats(): Promise<MeshStats> {
+    const all = [this.local.stats(), ...(await Promise.all(this.loops.map((l) => l?.stats())))].filter((s) => s !== undefined);
+    const services: ServicePortStats[] = [];
+    for (const [key, spec] of this.pools) {
+      const byTask = new Map<string, BackendStats>();
+      for (const b of spec.backends) byTask.set(`${b.taskId}\0${b.address}\0${b.port}`, { ...b, active: 0, total: 0, failed: 0 });
+      let rejected = 0;
+      for (const loopStats of all) {
+        const p = loopStats.find((x) => x.key === key);
+        if (!p) continue;
+        rejected += p.rejected;
+        for (const b of p.backends) {
+          const s = byTask.get(`${b.taskId}\0${b.address}\0${b.port}`);
+          if (!s) continue; // a loop that has not seen the latest set yet
+          s.active += b.active;
+          s.total += b.total;
+          s.failed += b.failed;
+        }
+      }
+      services.push({ serviceId: spec.serviceId, targetPort: spec.targetPort, strategy: spec.strategy, backends: [...byTask.values()], rejected });
+    }
+    return { loops: all.length, services };
+  }
+
+  /** Stops listening and stops the accept-loop children. Open proxied connections in the daemon are left to finish. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const servers = [...this.published.values()];
+    this.published.clear();
+    await Promise.all([
+      this.local.close(),
+      ...servers.map((p) => new Promise<void>((resolve) => (p.server.listening ? p.server.close(() => resolve()) : resolve()))),
+      ...this.loops.map((l) => l?.stop()),
+    ]);
+  }
+}
