@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importRootfs } from '../archive/import';
@@ -43,8 +43,12 @@ describe('ImageStore', () => {
     expect(lstatSync(join(dirs[0], 'bin/sh')).isSymbolicLink()).toBe(true);
     await expect(store.resolve('nope')).rejects.toThrow(NotFoundError);
 
-    // reopened from disk: same answer
+    // reopened from disk after a crash: same answer, and half-done work is cleaned up
+    mkdirSync(join(root, 'store1', 'tmp', 'copy-dead', 'x'), { recursive: true });
+    mkdirSync(join(root, 'store1', 'layers', '.unpack-dead', 'diff'), { recursive: true });
     const again = await ImageStore.open(join(root, 'store1'));
+    expect(readdirSync(join(root, 'store1', 'tmp'))).toEqual([]);
+    expect(readdirSync(join(root, 'store1', 'layers'))).toEqual([img.diffIds[0].slice(7)]);
     const summaries = await again.summaries();
     expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatchObject({ Id: img.id, RepoTags: ['busybox:latest'] });

@@ -1,7 +1,8 @@
 // The local image store (OCI image layout under paths.images): images are config + manifest blobs
 // plus unpacked layers; names live in repositories.json (and a mirrored OCI index.json).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runTool } from '../archive/exec';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors';
 import { componentLogger } from '../log';
 import { BlobStore } from './blob-store';
@@ -68,12 +69,30 @@ export class ImageStore implements ImageProvider {
     await mkdir(root, { recursive: true });
     await s.blobs.init();
     await s.layers.init();
+    await s.recover();
     try {
       s.state = JSON.parse(await readFile(join(root, 'repositories.json'), 'utf8')) as State;
     } catch {
       await writeFile(join(root, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     }
     return s;
+  }
+
+  /**
+   * Clean what a crash left half done: temp files and dirs (after unmounting any COPY --from view
+   * still mounted there) and interrupted layer unpacks. Finished layers and blobs are untouched.
+   */
+  private async recover(): Promise<void> {
+    const tmp = join(this.root, 'tmp');
+    const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
+    for (const line of mounts.split('\n')) {
+      const mp = line.split(' ')[1]?.replace(/\\040/g, ' ');
+      if (mp?.startsWith(`${tmp}/`)) await runTool('umount', ['-l', mp]).catch(() => undefined);
+    }
+    for (const n of await readdir(tmp)) await rm(join(tmp, n), { recursive: true, force: true });
+    for (const n of await readdir(this.layers.dir)) {
+      if (n.startsWith('.') || n.includes('.new-') || n.includes('.rm-')) await rm(join(this.layers.dir, n), { recursive: true, force: true });
+    }
   }
 
   setUsageChecker(fn: ImageUsageChecker): void {
