@@ -5,7 +5,7 @@ import type net from 'node:net';
 import { BackendPool } from './pool';
 import type { PoolStatsWire, ToLoop } from './protocol';
 import { proxyConnection } from './splice';
-import type { Strategy } from './types';
+import type { Backend, Strategy } from './types';
 
 export class AcceptLoop {
   private readonly pools = new Map<string, BackendPool>();
@@ -41,18 +41,23 @@ export class AcceptLoop {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
+  setPool(key: string, strategy: Strategy, backends: readonly Backend[]): void {
+    const p = this.pool(key, strategy);
+    p.strategy = strategy;
+    p.set(backends);
+  }
+
+  dropPool(key: string): void {
+    this.pools.get(key)?.set([]);
+    this.pools.delete(key);
+  }
+
   apply(msg: ToLoop, handle?: unknown): Promise<void> | void {
     switch (msg.op) {
-      case 'pool': {
-        const p = this.pool(msg.key, msg.strategy);
-        p.strategy = msg.strategy;
-        p.set(msg.backends);
-        return;
-      }
+      case 'pool':
+        return this.setPool(msg.key, msg.strategy, msg.backends);
       case 'drop-pool':
-        this.pools.get(msg.key)?.set([]);
-        this.pools.delete(msg.key);
-        return;
+        return this.dropPool(msg.key);
       case 'listen':
         if (handle) this.attach(msg.lid, msg.key, handle as net.Server);
         return;

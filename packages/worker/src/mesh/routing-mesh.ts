@@ -144,7 +144,7 @@ export class RoutingMesh {
     const strategy = this.strategies.get(serviceId) ?? this.strategy;
     const copy = backends.map((b) => ({ taskId: b.taskId, address: b.address, port: b.port }));
     this.pools.set(key, { serviceId, targetPort, strategy, backends: copy });
-    this.local.apply({ op: 'pool', seq: 0, key, strategy, backends: copy });
+    this.local.setPool(key, strategy, copy);
     await this.broadcast({ op: 'pool', key, strategy, backends: copy });
   }
 
@@ -154,7 +154,7 @@ export class RoutingMesh {
     for (const [key, p] of [...this.pools]) {
       if (p.serviceId !== serviceId) continue;
       this.pools.delete(key);
-      this.local.apply({ op: 'drop-pool', seq: 0, key });
+      this.local.dropPool(key);
       await this.broadcast({ op: 'drop-pool', key });
     }
     this.strategies.delete(serviceId);
