@@ -67,6 +67,8 @@ export class BridgeNetworkService implements NetworkService {
    * in its batched cleanup, far cheaper than `ip link del` (~25 ms each); `settle()` makes sure.
    */
   private readonly lingering = new Set<string>();
+  /** Sandboxes being removed in the background, by container. */
+  private readonly removals = new Map<string, Promise<void>>();
   private iptables?: Iptables;
   private readonly poolSize: number;
   private readonly helper = new NetnsHelper();
@@ -212,8 +214,9 @@ export class BridgeNetworkService implements NetworkService {
     this.poolHelper.close();
   }
 
-  /** Deletes what the kernel has not yet cleaned up of destroyed sandboxes (their veths). */
+  /** Finishes background removals and deletes what the kernel has not yet cleaned up (veths). */
   async settle(): Promise<void> {
+    await Promise.all([...this.removals.values()]);
     const names = [...this.lingering];
     this.lingering.clear();
     if (names.length === 0) return;
@@ -386,6 +389,7 @@ export class BridgeNetworkService implements NetworkService {
   /** Idempotent: a container that already has a sandbox gets the same one back. */
   async createSandbox(containerId: string, containerName: string, networkMode: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<Sandbox> {
     this.ready();
+    await this.removals.get(containerId);
     const existing = this.sandbox(containerId);
     if (existing) return existing;
     if (!/^[0-9a-f]{12,64}$/.test(containerId)) throw new InvalidArgumentError(`invalid container id ${containerId}`);
@@ -482,18 +486,28 @@ export class BridgeNetworkService implements NetworkService {
   /**
    * Idempotent: an unknown container has nothing to destroy. The veth pair goes with the
    * namespace; its address is handed out again only after the rest of the subnet (round robin).
+   * With `background`, returns once the container is off its network (ports closed, endpoint
+   * gone) and unmounts the namespace after: `settle()` waits for that, and so does a new sandbox
+   * for the same container.
    */
-  async destroySandbox(containerId: string): Promise<void> {
+  async destroySandbox(containerId: string, opts: { background?: boolean } = {}): Promise<void> {
     const rec = this.sandboxes.get(containerId);
-    if (!rec) return;
+    if (!rec) return this.removals.get(containerId);
     await this.closeProxies(containerId);
     this.forget(rec);
-    if (rec.netnsPath) await this.helper.removeNetns(rec.netnsPath);
-    if (rec.hostVeth) this.lingering.add(rec.hostVeth);
-    if (this.lingering.size >= 32) {
-      this.settle().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not delete the veths of destroyed sandboxes'));
-    }
-    await this.store.removeSandbox(containerId);
+    const removal = (async () => {
+      if (rec.netnsPath) await this.helper.removeNetns(rec.netnsPath);
+      if (rec.hostVeth) this.lingering.add(rec.hostVeth);
+      if (this.lingering.size >= 32) {
+        this.settle().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not delete the veths of destroyed sandboxes'));
+      }
+      await this.store.removeSandbox(containerId);
+    })();
+    if (!opts.background) return removal;
+    const tracked = removal
+      .catch((e: unknown) => this.log.warn({ containerId, err: (e as Error).message }, 'could not remove a network sandbox (the next start cleans it)'))
+      .finally(() => this.removals.delete(containerId));
+    this.removals.set(containerId, tracked);
   }
 
   // ---- published ports -------------------------------------------------------------------------
