@@ -396,6 +396,7 @@ export class ContainerManager {
 
   private async startEntry(e: Entry): Promise<void> {
     const rec = e.rec;
+    await this.settleExit(e);
     if (e.removing) throw new ConflictError(`cannot start container ${rec.id}: removal in progress`);
     if (e.proc) {
       if (rec.state.Paused) throw new ConflictError(`cannot start a paused container, try unpause instead`);
@@ -574,6 +575,7 @@ export class ContainerManager {
 
   private async stopEntry(e: Entry, timeout: number | undefined, manual: boolean, signalName?: string): Promise<void> {
     const rec = e.rec;
+    await this.settleExit(e);
     if (manual) rec.manuallyStopped = true;
     if (!e.proc) {
       if (e.restartTimer) {
@@ -600,6 +602,11 @@ export class ContainerManager {
     await proc.exited;
     await done;
     this.emit(e, 'stop');
+  }
+
+  /** When the process has ended but its exit is still being recorded, wait for that first. */
+  private async settleExit(e: Entry): Promise<void> {
+    if (!e.proc && e.runDone) await e.runDone;
   }
 
   private signalProcess(pid: number, sig: NodeJS.Signals): void {
@@ -666,7 +673,9 @@ export class ContainerManager {
     const e = this.find(ref);
     const condition = opts.condition ?? 'not-running';
     const result = (): WaitResult => ({ StatusCode: e.rec.state.ExitCode, Error: null });
-    const notRunning = () => !e.proc && !e.restartTimer && e.rec.state.Status !== 'restarting';
+    // The recorded state, not the process handle: between the process's end and onExit's state
+    // update the exit code is not known yet.
+    const notRunning = () => !['running', 'paused', 'restarting'].includes(e.rec.state.Status);
     if (condition === 'not-running' && notRunning()) return result();
     return new Promise<WaitResult>((resolve, reject) => {
       const set = condition === 'removed' ? e.removedListeners : e.exitListeners;
@@ -696,6 +705,7 @@ export class ContainerManager {
 
   private async removeEntry(e: Entry, force: boolean, removeVolumes = e.rec.hostConfig.AutoRemove): Promise<void> {
     const rec = e.rec;
+    await this.settleExit(e);
     if (!this.byId.has(rec.id) || e.removing) return;
     if (e.proc || e.restartTimer) {
       if (!force) {
