@@ -125,13 +125,13 @@ export class Builder {
       for (let n = 0; n < total; n++) {
         opts.signal?.throwIfAborted();
         const inst = df.instructions[n];
+        if (inst.cmd === 'FROM' && target && stage?.name === target) break;
         progress(`Step ${n + 1}/${total} : ${inst.original}\n`);
         const fail = (msg: string, cause?: unknown): never => {
           throw new BuildError(msg, displayName, inst.line, { cause });
         };
         try {
           if (inst.cmd === 'FROM') {
-            if (target && stage?.name === target) break;
             stage = await this.from(inst, df.escape, metaArgs, stages, progress, opts.signal, fail);
             stages.push(stage);
             continue;
@@ -414,7 +414,9 @@ export class Builder {
     await mkdir(upper, { recursive: true });
     await mkdir(work, { recursive: true });
     const cwd = cfg.WorkingDir || '/';
-    if (cwd !== '/') await ensureDirs(upper, cwd, new RootfsView(layerDirs));
+    // docker creates a missing WORKDIR for RUN; an existing one must not be copied into the layer
+    const view = new RootfsView(layerDirs);
+    if (cwd !== '/' && !(await view.stat(cwd))) await ensureDirs(upper, cwd, view);
     const hostname = randomBytes(6).toString('hex');
     env.progress(` ---> Running in ${hostname}\n`);
     const { exitCode } = await runner!.run({
