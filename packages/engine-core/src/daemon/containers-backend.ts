@@ -37,6 +37,9 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
   const manager = new ContainerManager({ paths: deps.paths, images, volumes: deps.volumes, network: networks });
   await manager.init();
   await networks.reconcile(manager.list({ all: true }).filter((c) => c.State === 'running' || c.State === 'paused').map((c) => c.Id));
+  // Sandboxes of containers that died with the last daemon were destroyed just now; delete their
+  // host veths at once rather than whenever the next batch of exits settles.
+  await networks.settle();
   images.setUsageChecker((imageId) =>
     manager
       .list({ all: true })
