@@ -138,13 +138,15 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     });
     let node: RaftNode<R>;
     try {
+      // An option passed as undefined means "default", not "undefined".
+      const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as RaftNodeOptions<R>;
       const full = {
         tickMs: 25,
         snapshotEvery: 10_000,
         keepEntries: 1000,
         proposalTimeoutMs: 10_000,
         forwardProposals: true,
-        ...opts,
+        ...given,
       };
       // The port is needed for the advertised address before the node exists; bind first.
       let handler: RaftNode<R> | null = null;

@@ -1,7 +1,7 @@
 // One outbound connection to a peer: a long-lived client stream carrying batches, a bounded queue
 // (Raft tolerates loss, so a full queue drops rather than blocks), reconnect with exponential
 // backoff, and snapshots on a separate call in chunks.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { type Logger } from '@flotilla/engine-core';
 import { MessageType, type Message, type NodeId } from '../types';
 import { raftService, type RaftServiceClient } from './proto';
