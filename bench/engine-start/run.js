@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// bench/engine-start: median (and p90) time to run `true` in a container, four ways, measured in
+// the same run so the ratios compare like with like:
+//   api    create + start + wait + remove through the local API (what an SDK or the worker does)
+//   cli    `flotilla run --rm IMAGE true` as a user types it (a fresh node process each time)
+//   runc   bare `runc run` of the same rootfs with a `runc spec` config (the floor)
+//   docker `docker run --rm` when a docker engine answers (null otherwise)
+// Runs as root; needs a build (`npx tsc -b`). Usage: node bench/engine-start/run.js [iterations]
+'use strict';
+const { execFile, execFileSync } = require('node:child_process');
+const { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } = require('node:fs');
+const http = require('node:http');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '../..');
+const engine = require(join(ROOT, 'packages/engine-core/dist/index.js'));
+const { makeBusyboxRootfs, makeBusyboxRootfsTar } = require(join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'));
+const BIN = join(ROOT, 'packages/stack-cli/bin/flotilla');
+const N = Number(process.argv[2] || 30);
+const WARMUP = 3;
+
+function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { median_ms: round(q(0.5)), p90_ms: round(q(0.9)), min_ms: round(s[0]), n: s.length };
+}
+const round = (x) => Math.round(x * 10) / 10;
+
+async function measure(fn) {
+  for (let i = 0; i < WARMUP; i++) await fn();
+  const out = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return stats(out);
+}
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { ...opts, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(Object.assign(err, { stdout, stderr })) : resolve(stdout)));
+  });
+}
+
+function api(socketPath, agent, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request({ socketPath, agent, method, path: `/v1.41${path}`, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+        else resolve(text ? JSON.parse(text) : undefined);
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function dockerAvailable() {
+  try {
+    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main() {
+  if (process.getuid && process.getuid() !== 0) throw new Error('run as root: containers need runc with namespaces and cgroups');
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-engine-'));
+  const dataRoot = join(dir, 'root');
+  const sock = join(dir, 'flotilla.sock');
+  const host = `unix://${sock}`;
+  const runcRoot = join(dir, 'runc-state');
+  let daemon;
+  try {
+    daemon = await engine.startDaemon({ dataRoot, host });
+    const { tar } = makeBusyboxRootfsTar(dir);
+    await run(process.execPath, [BIN, '-H', host, 'import', tar, 'bench:latest']);
+
+    // The runc floor: same busybox rootfs, the stock `runc spec` with `true` as the process.
+    const bundle = join(dir, 'bundle');
+    mkdirSync(bundle);
+    makeBusyboxRootfs(join(bundle, 'rootfs'));
+    execFileSync('runc', ['spec', '--bundle', bundle]);
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    spec.process.terminal = false;
+    spec.process.args = ['true'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    let k = 0;
+    const runcStats = await measure(() => run('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${process.pid}-${k++}`]));
+
+    const agent = new http.Agent({ keepAlive: true });
+    const apiStats = await measure(async () => {
+      const { Id } = await api(sock, agent, 'POST', '/containers/create', { Image: 'bench:latest', Cmd: ['true'] });
+      await api(sock, agent, 'POST', `/containers/${Id}/start`);
+      const w = await api(sock, agent, 'POST', `/containers/${Id}/wait`);
+      if (w.StatusCode !== 0) throw new Error(`exit ${w.StatusCode}`);
+      await api(sock, agent, 'DELETE', `/containers/${Id}`);
+    });
+    agent.destroy();
+
+    const cliStats = await measure(() => run(process.execPath, [BIN, '-H', host, 'run', '--rm', 'bench:latest', 'true']));
+    const nodeStats = await measure(() => run(process.execPath, ['-e', '0']));
+
+    let dockerStats = null;
+    if (await dockerAvailable()) {
+      await run('docker', ['import', tar, 'flotilla-bench:latest']);
+      dockerStats = await measure(() => run('docker', ['run', '--rm', 'flotilla-bench:latest', 'true']));
+      await run('docker', ['rmi', 'flotilla-bench:latest']).catch(() => undefined);
+    }
+
+    const ratio = (x) => (x ? round(x.median_ms / runcStats.median_ms) : null);
+    const result = {
+      bench: 'engine-start',
+      iterations: N,
+      runc: runcStats,
+      api: apiStats,
+      cli: cliStats,
+      docker: dockerStats,
+      node_startup: nodeStats,
+      ratios: { api_vs_runc: ratio(apiStats), cli_vs_runc: ratio(cliStats), docker_vs_runc: ratio(dockerStats) },
+      goals: { api_vs_runc: 2, cli_vs_runc: 8 },
+      met: { api: ratio(apiStats) <= 2, cli: ratio(cliStats) <= 8 },
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    if (daemon) await daemon.close();
+    await engine.purgeDaemonState(dataRoot, { removeData: true });
+    try {
+      execFileSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .forEach((id) => execFileSync('runc', ['--root', runcRoot, 'delete', '--force', id]));
+    } catch {
+      /* no runc state */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`${e.stack || e}\n`);
+    process.exit(1);
+  },
+);
