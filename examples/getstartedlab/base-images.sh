@@ -9,13 +9,14 @@
 # Usage: base-images.sh [node] [redis] [--rebuild] [--rootfs-only]
 #   (no image named: both)  --rebuild: run mmdebstrap again  --rootfs-only: make the tars, no build
 # Environment: FLOTILLA (the CLI command; FLOTILLA_HOST picks the daemon), GSL_CACHE (tar cache,
-#   default examples/getstartedlab/.build), DEBIAN_SUITE (default trixie), DEBIAN_MIRROR,
+#   default /var/cache/flotilla/getstartedlab), DEBIAN_SUITE (default trixie), DEBIAN_MIRROR,
 #   DEBIAN_SECURITY_MIRROR.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cache=${GSL_CACHE:-$here/.build}
+# Outside the app's build context: the tars are big and must not be walked or sent with it.
+cache=${GSL_CACHE:-/var/cache/flotilla/getstartedlab}
 # trixie: its nodejs is 20 (ioredis 6 and this repository want Node >= 20; bookworm has 18).
 suite=${DEBIAN_SUITE:-trixie}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -28,7 +29,7 @@ for arg in "$@"; do
     node|redis) images+=("$arg") ;;
     --rebuild) rebuild=1 ;;
     --rootfs-only) build=0 ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "base-images.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -77,12 +78,20 @@ make_rootfs() {
 }
 
 # build_image NAME TAG [EXTRA TAG]: the context is the cache dir (the tar, the Dockerfile, extras).
+# A label records which rootfs the image holds, so that an up-to-date image is not sent again
+# (the build cache would reuse it, but only after streaming the whole tar to the daemon).
 build_image() {
-  local name=$1 tag=$2 extra=${3:-} dir="$cache/$1"
-  cp "$here/base-images/$name.Dockerfile" "$dir/Dockerfile"
-  [ "$name" != redis ] || cp "$here/base-images/redis-entrypoint.sh" "$dir/docker-entrypoint.sh"
-  printf 'recipe\nrootfs.partial.tar\n' >"$dir/.dockerignore"
-  (cd "$dir" && "${flotilla[@]}" build -t "$tag" .) || die "flotilla build of $tag failed (is the daemon running? FLOTILLA_HOST=${FLOTILLA_HOST:-unset})"
+  local name=$1 tag=$2 extra=${3:-} dir="$cache/$1" stamp
+  stamp=$( { cat "$dir/recipe"; stat -c '%s %Y' "$dir/rootfs.tar"; cat "$here/base-images/$name.Dockerfile"; } | sha256sum | cut -c1-16)
+  if "${flotilla[@]}" image inspect "$tag" 2>/dev/null | grep -q "\"$stamp\""; then
+    echo "base-images: $tag is up to date (rootfs $stamp)"
+  else
+    { cat "$here/base-images/$name.Dockerfile"; echo "LABEL org.flotilla.getstartedlab.rootfs=\"$stamp\""; } >"$dir/Dockerfile"
+    [ "$name" != redis ] || cp "$here/base-images/redis-entrypoint.sh" "$dir/docker-entrypoint.sh"
+    printf 'recipe\nrootfs.partial.tar\n' >"$dir/.dockerignore"
+    (cd "$dir" && "${flotilla[@]}" build -t "$tag" .) \
+      || die "flotilla build of $tag failed (is the daemon running? FLOTILLA_HOST=${FLOTILLA_HOST:-unset})"
+  fi
   [ -z "$extra" ] || "${flotilla[@]}" tag "$tag" "$extra" || die "flotilla tag $tag $extra failed"
 }
 
