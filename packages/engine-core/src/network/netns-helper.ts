@@ -33,6 +33,11 @@ while IFS=' ' read -r id op a b c d e f; do
     lo)
       if out=$( { : > "$a" && unshare --net="$a" ip link set lo up; } 2>&1 ); then reply "$id" ""
       else umount -l "$a" 2>/dev/null; rm -f "$a"; reply "$id" "\${out:-failed}"; fi ;;
+    attach)
+      if out=$( { ip link add "$b" master "$c" up type veth peer name "$f" address "$e" netns "$a" && printf 'addr add %s dev %s\nlink set %s up\n' "$d" "$f" "$f" | nsenter --net="$a" ip -batch -; } 2>&1 ); then reply "$id" ""
+      else ip link del "$b" 2>/dev/null; reply "$id" "\${out:-failed}"; fi ;;
+    detach)
+      if out=$(ip link del "$a" 2>&1); then reply "$id" ""; else reply "$id" "\${out:-failed}"; fi ;;
     rmns)
       umount -l "$a" 2>/dev/null
       if out=$(rm -f "$a" 2>&1); then reply "$id" ""; else reply "$id" "\${out:-failed}"; fi ;;
@@ -97,6 +102,16 @@ export class NetnsHelper {
   createNetns(path: string, veth: VethSpec | null): Promise<void> {
     if (!veth) return this.request('lo', [path]);
     return this.request('create', [path, veth.hostVeth, veth.bridge, veth.ipCidr, veth.gateway, veth.mac]);
+  }
+
+  /** One more interface `ifname` in an existing namespace, wired to another bridge (network connect). */
+  attach(path: string, veth: Omit<VethSpec, 'gateway'>, ifname: string): Promise<void> {
+    return this.request('attach', [path, veth.hostVeth, veth.bridge, veth.ipCidr, veth.mac, ifname]);
+  }
+
+  /** Deletes a host veth and with it its peer in the container (network disconnect). */
+  detach(hostVeth: string): Promise<void> {
+    return this.request('detach', [hostVeth]);
   }
 
   /** Unmounts and removes a namespace file; the namespace goes once no process is left in it. */

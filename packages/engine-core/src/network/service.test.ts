@@ -206,6 +206,22 @@ describe('bridge networks on a real kernel', () => {
     expect(out).toContain('1 packets received');
   });
 
+  test('network connect adds eth1 on the other bridge; disconnect removes it', async () => {
+    const epB = svc.sandbox(idB)!.endpoints[0]!;
+    const c = svc.sandbox(idC)!;
+    const ep = await svc.connect('backend', idC, { aliases: ['outer'] });
+    expect(ep.networkName).toBe('backend');
+    expect(await inNs(c.netnsPath!, ['ip', '-o', 'addr', 'show', 'eth1'])).toContain(`inet ${ep.ipAddress}/24`);
+    expect(await waitFor(() => inNs(c.netnsPath!, ['wget', '-q', '-O', '-', `http://${epB.ipAddress}:8080/index.html`]))).toBe('hello from the sandbox\n');
+    expect((await svc.inspect('backend')).Containers[idC]?.IPv4Address).toBe(`${ep.ipAddress}/24`);
+    await expect(svc.connect('backend', idC)).rejects.toThrow('endpoint with name out already exists in network backend');
+    await expect(svc.disconnect('bridge', idC)).rejects.toThrow(/cannot leave bridge/);
+    await svc.disconnect('backend', idC);
+    await expect(inNs(c.netnsPath!, ['ip', 'link', 'show', 'eth1'])).rejects.toThrow();
+    expect((await svc.inspect('backend')).Containers[idC]).toBeUndefined();
+    expect(svc.sandbox(idC)!.endpoints.map((e) => e.networkName)).toEqual(['bridge']);
+  });
+
   test('host and none modes', async () => {
     const host = await svc.createSandbox(idHost, 'h', 'host');
     expect(host).toEqual({ containerId: idHost, netnsPath: null, endpoints: [] });

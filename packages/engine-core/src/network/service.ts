@@ -155,32 +155,37 @@ export class BridgeNetworkService implements NetworkService {
     for (const rec of await this.store.readSandboxes()) {
       const net = this.networks.get(rec.networkId);
       const kernelOk = rec.netnsPath === null || netnsFiles.has(rec.netnsPath);
-      const ep = rec.endpoints[0];
       // Two records claiming one address cannot both be right: the later one is dropped.
-      const addressFree = !ep || !net?.pool || !net.pool.isAllocated(ep.ipAddress);
-      if (net && kernelOk && addressFree && (!keep || keep.has(rec.containerId))) {
+      const addressesFree = rec.endpoints.every((ep) => {
+        const pool = this.networks.get(ep.networkId)?.pool;
+        return pool !== undefined && !pool.isAllocated(ep.ipAddress);
+      });
+      const networksKnown = rec.endpoints.every((ep) => this.networks.has(ep.networkId));
+      if (net && networksKnown && kernelOk && addressesFree && (!keep || keep.has(rec.containerId))) {
         this.sandboxes.set(rec.containerId, rec);
-        if (ep && net.pool) net.pool.allocate(ep.ipAddress);
-        net.members.set(rec.containerId, { name: rec.containerName, endpoint: ep });
+        if (rec.endpoints.length === 0) net.members.set(rec.containerId, { name: rec.containerName });
+        for (const ep of rec.endpoints) {
+          const n = this.networks.get(ep.networkId) as NetState;
+          n.pool?.allocate(ep.ipAddress);
+          n.members.set(rec.containerId, { name: rec.containerName, endpoint: ep });
+        }
         if (rec.netnsPath) netnsFiles.delete(rec.netnsPath);
         continue;
       }
       this.log.info({ containerId: rec.containerId }, 'removing the network sandbox of a container that is gone');
       if (rec.netnsPath) {
         await destroyNetns(rec.netnsPath, rec.hostVeth);
+        for (const a of rec.attachments ?? []) await deleteLink(a.hostVeth);
         netnsFiles.delete(rec.netnsPath);
       }
       await this.store.removeSandbox(rec.containerId);
     }
     // Kernel objects with no record: a crash between creating them and writing the record.
     for (const path of netnsFiles) await destroyNetns(path, null);
-    const keptVeths = new Set([...this.sandboxes.values()].map((s) => s.hostVeth));
-    for (const v of hostVeths) if (!keptVeths.has(v)) await deleteLink(v);
     // A bridge that had to be made again (deleted while the daemon was down) lost its ports.
-    const ports = [...this.sandboxes.values()].flatMap((s) => {
-      const bridge = this.networks.get(s.networkId)?.record.bridge;
-      return s.hostVeth && bridge ? [{ veth: s.hostVeth, bridge }] : [];
-    });
+    const ports = [...this.sandboxes.values()].flatMap((s) => this.vethsOf(s));
+    const keptVeths = new Set(ports.map((p) => p.veth));
+    for (const v of hostVeths) if (!keptVeths.has(v)) await deleteLink(v);
     await attachVeths(ports);
   }
 
@@ -475,12 +480,23 @@ export class BridgeNetworkService implements NetworkService {
     this.find('bridge').pool?.release(s.ipAddress);
   }
 
+  /** Every host veth of a sandbox with its bridge: the first network's and those of `connect`. */
+  private vethsOf(rec: SandboxRecord): { veth: string; bridge: string }[] {
+    const all = rec.hostVeth ? [{ networkId: rec.networkId, hostVeth: rec.hostVeth }] : [];
+    return [...all, ...(rec.attachments ?? [])].flatMap((a) => {
+      const bridge = this.networks.get(a.networkId)?.record.bridge;
+      return bridge ? [{ veth: a.hostVeth, bridge }] : [];
+    });
+  }
+
   private forget(rec: SandboxRecord): void {
     this.sandboxes.delete(rec.containerId);
-    const net = this.networks.get(rec.networkId);
-    net?.members.delete(rec.containerId);
-    const ip = rec.endpoints[0]?.ipAddress;
-    if (ip && net?.pool) net.pool.release(ip);
+    this.networks.get(rec.networkId)?.members.delete(rec.containerId);
+    for (const ep of rec.endpoints) {
+      const net = this.networks.get(ep.networkId);
+      net?.members.delete(rec.containerId);
+      net?.pool?.release(ep.ipAddress);
+    }
   }
 
   /**
@@ -498,6 +514,7 @@ export class BridgeNetworkService implements NetworkService {
     const removal = (async () => {
       if (rec.netnsPath) await this.helper.removeNetns(rec.netnsPath);
       if (rec.hostVeth) this.lingering.add(rec.hostVeth);
+      for (const a of rec.attachments ?? []) this.lingering.add(a.hostVeth);
       if (this.lingering.size >= 32) {
         this.settle().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not delete the veths of destroyed sandboxes'));
       }
@@ -508,6 +525,54 @@ export class BridgeNetworkService implements NetworkService {
       .catch((e: unknown) => this.log.warn({ containerId, err: (e as Error).message }, 'could not remove a network sandbox (the next start cleans it)'))
       .finally(() => this.removals.delete(containerId));
     this.removals.set(containerId, tracked);
+  }
+
+  /** docker network connect: one more interface (eth1, ...) on another bridge network. */
+  async connect(idOrName: string, containerId: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<EndpointInfo> {
+    this.ready();
+    const net = this.find(idOrName);
+    const rec = this.sandboxes.get(containerId);
+    if (!rec) throw new NotFoundError(`container ${containerId} has no network sandbox: start it first`);
+    if (rec.netnsPath === null || net.record.Driver === 'host') throw new InvalidArgumentError('container cannot be disconnected from host network or connected to host network');
+    if (rec.endpoints.length === 0 || !net.pool || !net.record.bridge) {
+      throw new InvalidArgumentError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+    }
+    if (net.members.has(containerId)) throw new EngineError(`endpoint with name ${rec.containerName} already exists in network ${net.record.Name}`, 403);
+    const used = new Set(['eth0', ...(rec.attachments ?? []).map((a) => a.ifname)]);
+    let n = 1;
+    while (used.has(`eth${n}`)) n++;
+    const ifname = `eth${n}`;
+    const endpoint = this.endpoint(net, net.pool.allocate(opts.ip), opts.aliases);
+    const hostVeth = this.names.hostVeth();
+    net.members.set(containerId, { name: rec.containerName, endpoint });
+    try {
+      await this.helper.attach(rec.netnsPath, { hostVeth, bridge: net.record.bridge, ipCidr: `${endpoint.ipAddress}/${endpoint.prefixLen}`, mac: endpoint.macAddress }, ifname);
+    } catch (e) {
+      net.members.delete(containerId);
+      net.pool.release(endpoint.ipAddress);
+      throw e;
+    }
+    rec.endpoints.push(endpoint);
+    rec.attachments = [...(rec.attachments ?? []), { networkId: net.record.Id, hostVeth, ifname }];
+    await this.store.writeSandbox(rec);
+    return structuredClone(endpoint);
+  }
+
+  /** docker network disconnect, for networks joined with `connect`. */
+  async disconnect(idOrName: string, containerId: string): Promise<void> {
+    this.ready();
+    const net = this.find(idOrName);
+    const rec = this.sandboxes.get(containerId);
+    if (!rec || !net.members.has(containerId)) throw new EngineError(`container ${containerId} is not connected to network ${net.record.Name}`, 403);
+    const attachment = (rec.attachments ?? []).find((a) => a.networkId === net.record.Id);
+    if (!attachment) throw new InvalidArgumentError(`container ${rec.containerName} cannot leave ${net.record.Name}, the network it was started on: stop it instead`);
+    await this.helper.detach(attachment.hostVeth);
+    rec.attachments = (rec.attachments ?? []).filter((a) => a !== attachment);
+    const ep = rec.endpoints.find((e) => e.networkId === net.record.Id);
+    rec.endpoints = rec.endpoints.filter((e) => e !== ep);
+    net.members.delete(containerId);
+    if (ep) net.pool?.release(ep.ipAddress);
+    await this.store.writeSandbox(rec);
   }
 
   // ---- published ports -------------------------------------------------------------------------

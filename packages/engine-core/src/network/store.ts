@@ -17,6 +17,8 @@ export interface SandboxRecord {
   networkId: string;
   netnsPath: string | null;
   hostVeth: string | null;
+  /** Networks joined after the first (network connect): one more veth each, eth1, eth2, ... */
+  attachments?: { networkId: string; hostVeth: string; ifname: string }[];
   endpoints: EndpointInfo[];
   ports: PublishedPort[];
 }

@@ -59,6 +59,9 @@ export interface NetworkService {
    * released) and unmount its namespace afterwards (saves ~5 ms on a container's remove).
    */
   destroySandbox(containerId: string, opts?: { background?: boolean }): Promise<void>;
+  /** docker network connect / disconnect: join or leave another bridge network (eth1, eth2, ...). */
+  connect?(network: string, containerId: string, opts?: { aliases?: string[]; ip?: string }): Promise<EndpointInfo>;
+  disconnect?(network: string, containerId: string): Promise<void>;
   /** Publish container ports on the host; throws ConflictError "port is already allocated". */
   publish(containerId: string, containerIp: string, ports: PortBindingRequest[]): Promise<PublishedPort[]>;
   unpublish(containerId: string): Promise<void>;
