@@ -189,6 +189,11 @@ export class RegistryClient {
     progress({ status: `The push refers to repository [${repositoryName(ref).replace(/^docker\.io\//, 'docker.io/')}]` });
     const s = await this.session(ref, ['pull', 'push'], opts.auth);
     const { bytes, manifest, digest } = await store.manifest(id);
+    // a repository of the same registry that already has the blobs lets us mount instead of upload
+    const rec = await store.record(id);
+    const mountFrom = rec.repoDigests
+      .map((d) => parseReference(d))
+      .find((r) => r.domain === ref.domain && r.path !== ref.path)?.path;
     for (const layer of [...manifest.layers].reverse()) {
       progress({ status: 'Preparing', id: shortId(layer.digest) });
     }
@@ -200,8 +205,8 @@ export class RegistryClient {
         continue;
       }
       if (blob !== manifest.config) progress({ status: 'Pushing', id: sid, progressDetail: { current: 0, total: blob.size } });
-      await this.uploadBlob(s, ref, blob.digest, blob.size, opts.signal);
-      if (blob !== manifest.config) progress({ status: 'Pushed', id: sid });
+      const mounted = await this.uploadBlob(s, ref, blob.digest, blob.size, mountFrom, opts.signal);
+      if (blob !== manifest.config) progress({ status: mounted ? `Mounted from ${mountFrom}` : 'Pushed', id: sid });
     }
     const mediaType = manifest.mediaType ?? MEDIA.ociManifest;
     const res = await s.request(`/v2/${ref.path}/manifests/${ref.tag}`, {
@@ -219,10 +224,15 @@ export class RegistryClient {
     return { tag: ref.tag, digest, size: bytes.length };
   }
 
-  /** Monolithic upload: POST for an upload URL, then one PUT with the whole blob and its digest. */
-  private async uploadBlob(s: RegistrySession, ref: ImageReference, digest: string, size: number, signal?: AbortSignal): Promise<void> {
-    const start = await s.request(`/v2/${ref.path}/blobs/uploads/`, { method: 'POST', headers: { 'content-length': '0' }, signal });
+  /**
+   * Cross-repository mount when `mountFrom` is given (201: done, returns true); otherwise, or when
+   * the registry declines (202), a monolithic upload: one PUT with the whole blob and its digest.
+   */
+  private async uploadBlob(s: RegistrySession, ref: ImageReference, digest: string, size: number, mountFrom: string | undefined, signal?: AbortSignal): Promise<boolean> {
+    const query = mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : '';
+    const start = await s.request(`/v2/${ref.path}/blobs/uploads/${query}`, { method: 'POST', headers: { 'content-length': '0' }, signal });
     await start.body?.cancel();
+    if (mountFrom && start.status === 201) return true;
     const location = start.headers.get('location');
     if (!location) throw new RegistryError(`${ref.domain} started an upload without a Location header`, 502);
     const url = new URL(location, s.baseUrl);
@@ -235,6 +245,7 @@ export class RegistryClient {
       signal,
     });
     await res.body?.cancel();
+    return false;
   }
 }
 

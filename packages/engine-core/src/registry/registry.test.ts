@@ -104,6 +104,12 @@ describe('registry client against docker-registry', () => {
     const again: ProgressEvent[] = [];
     await client.push(name, { onProgress: (e) => again.push(e) });
     expect(again.filter((e) => e.status === 'Layer already exists')).toHaveLength(2);
+    // another repository of the same registry: layers are mounted, not uploaded again
+    await store.tag(name, `${reg.host}/team/copy:1`);
+    const copied: ProgressEvent[] = [];
+    expect((await client.push(`${reg.host}/team/copy:1`, { onProgress: (e) => copied.push(e) })).digest).toBe(pushed.digest);
+    expect(copied.filter((e) => e.status === 'Mounted from team/hello')).toHaveLength(2);
+    await store.remove(`${reg.host}/team/copy:1`);
 
     await store.remove(name);
     await store.remove('bb');
