@@ -163,4 +163,24 @@ describe('Builder', () => {
     await expect(builder.build({ contextDir: ms, target: 'nope' })).rejects.toThrow('failed to reach build target nope');
     expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
   });
+
+  it('COPY --chown resolves names in the image; ADD extracts a local .tar.gz; a later ENTRYPOINT resets an inherited CMD', async () => {
+    const c2 = join(root, 'chown');
+    mkdirSync(join(c2, 'payload'), { recursive: true });
+    writeFileSync(join(c2, 'payload', 'p.txt'), 'payload');
+    execFileSync('tar', ['-czf', join(c2, 'bundle.tar.gz'), '-C', join(c2, 'payload'), '.']);
+    writeFileSync(join(c2, 'note.txt'), 'note');
+    writeFileSync(
+      join(c2, 'Dockerfile'),
+      'FROM demo\nCOPY --chown=nobody:nogroup note.txt /home/note.txt\nADD bundle.tar.gz /opt/bundle/\nENTRYPOINT ["/bin/sh"]\n',
+    );
+    const res = await builder.build({ contextDir: c2 });
+    const dirs = await store.layerDirs(res.image);
+    const note = lstatSync(join(dirs[dirs.length - 2], 'home/note.txt'));
+    expect([note.uid, note.gid]).toEqual([65534, 65534]);
+    expect(readFileSync(join(dirs[dirs.length - 1], 'opt/bundle/p.txt'), 'utf8')).toBe('payload');
+    expect(res.image.config.Entrypoint).toEqual(['/bin/sh']);
+    expect(res.image.config.Cmd).toBeNull();
+    expect(res.image.repoTags).toEqual([]);
+  });
 });
