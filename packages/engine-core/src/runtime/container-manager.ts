@@ -3,7 +3,8 @@
 // so a restarted daemon can tell the truth about, and clean up after, what ran before.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -64,7 +65,6 @@ interface Entry {
   output: EventEmitter;
   pendingStdin: Readable[];
   lock: Promise<unknown>;
-  saving: Promise<void>;
   restartTimer: NodeJS.Timeout | null;
   restartDelay: number;
   /** Resolves when the current run's exit has been fully processed. */
@@ -140,7 +140,7 @@ export class ContainerManager {
           rec.state.FinishedAt = new Date().toISOString();
         }
         Object.assign(rec.state, { Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0 });
-        void this.save(entry);
+        this.save(entry);
         if (rec.hostConfig.AutoRemove) toRemove.push(entry);
         else if (shouldRestart(rec.hostConfig.RestartPolicy, rec.state.ExitCode, rec.restartCount, rec.manuallyStopped)) toRestart.push(entry);
       }
@@ -151,7 +151,7 @@ export class ContainerManager {
       await removeContainerCgroups(this.paths, id);
     }
     for (const name of await readdir(this.paths.tmp).catch(() => [] as string[])) {
-      if (name.startsWith('build-')) await rm(join(this.paths.tmp, name), { recursive: true, force: true });
+      if (name.startsWith('build-') || name.startsWith('removed-')) await rm(join(this.paths.tmp, name), { recursive: true, force: true });
     }
     for (const cg of await leakedCgroups(this.paths)) {
       const id = cg.slice(cg.indexOf('/') + 1);
@@ -189,7 +189,6 @@ export class ContainerManager {
         if (e.restartTimer) clearTimeout(e.restartTimer);
         e.restartTimer = null;
         if (e.proc) await this.stopEntry(e, undefined, false).catch(() => undefined);
-        await e.saving;
       }),
     );
   }
@@ -205,7 +204,6 @@ export class ContainerManager {
       output: new EventEmitter(),
       pendingStdin: [],
       lock: Promise.resolve(),
-      saving: Promise.resolve(),
       restartTimer: null,
       restartDelay: 0,
       runDone: null,
@@ -256,10 +254,13 @@ export class ContainerManager {
     return run;
   }
 
-  private save(e: Entry): Promise<void> {
-    const snapshot = JSON.parse(JSON.stringify(e.rec)) as ContainerRecord;
-    e.saving = e.saving.then(() => (e.removing && !this.byId.has(e.rec.id) ? undefined : saveRecord(e.dir, snapshot))).catch((err: unknown) => log.warn({ err, id: e.rec.id }, 'saving container record failed'));
-    return e.saving;
+  private save(e: Entry): void {
+    if (e.removing && !this.byId.has(e.rec.id)) return;
+    try {
+      saveRecord(e.dir, e.rec);
+    } catch (err) {
+      log.warn({ err, id: e.rec.id }, 'saving container record failed');
+    }
   }
 
   private emit(e: Entry, action: string, extra: Record<string, string> = {}): void {
@@ -348,17 +349,20 @@ export class ContainerManager {
         runcPid: 0,
       };
       const dir = join(this.paths.containers, id);
-      await mkdir(dir);
-      const hostResolv = await readFile(this.o.resolvConfPath ?? '/etc/resolv.conf', 'utf8').catch(() => '');
-      await Promise.all([
-        mkdir(join(dir, 'rootfs')),
-        mkdir(join(dir, 'upper')),
-        mkdir(join(dir, 'work')),
-        writeFile(join(dir, 'hostname'), `${hostname}\n`),
-        writeFile(join(dir, 'hosts'), hostsFile(hostname)),
-        writeFile(join(dir, 'resolv.conf'), containerResolvConf(hostResolv, networkMode === 'host')),
-        saveRecord(dir, rec),
-      ]);
+      // Small metadata writes, synchronously: microseconds each, where thread-pool round trips
+      // cost milliseconds on a loaded host (this is the hot path of `docker run`).
+      let hostResolv = '';
+      try {
+        hostResolv = readFileSync(this.o.resolvConfPath ?? '/etc/resolv.conf', 'utf8');
+      } catch {
+        // no resolv.conf on the host: public fallback
+      }
+      mkdirSync(dir);
+      for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(dir, d));
+      writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
+      writeFileSync(join(dir, 'hosts'), hostsFile(hostname));
+      writeFileSync(join(dir, 'resolv.conf'), containerResolvConf(hostResolv, networkMode === 'host'));
+      saveRecord(dir, rec);
       const entry = this.register(rec);
       this.emit(entry, 'create');
       return { Id: id, Warnings: [] };
@@ -410,7 +414,7 @@ export class ContainerManager {
     try {
       await this.setupNetwork(e);
       const spec = await this.spec(e);
-      await writeFile(join(e.dir, 'config.json'), JSON.stringify(spec));
+      writeFileSync(join(e.dir, 'config.json'), JSON.stringify(spec));
       const logWriter = new JsonFileLogWriter(join(e.dir, `${rec.id}-json.log`));
       let proc: ContainerProcess;
       try {
@@ -436,7 +440,7 @@ export class ContainerManager {
       rec.runcPid = proc.runcPid;
       rec.manuallyStopped = false;
       for (const s of e.pendingStdin.splice(0)) proc.attachStdin(s, rec.config.StdinOnce);
-      void this.save(e);
+      this.save(e);
       this.emit(e, 'start');
       e.runDone = proc.exited.then((code) => this.onExit(e, proc, code));
     } catch (err) {
@@ -445,7 +449,7 @@ export class ContainerManager {
         rec.state.Error = err.message;
         rec.state.ExitCode = err.exitCode;
         if (rec.state.StartedAt !== ZERO_TIME) rec.state.Status = 'exited';
-        void this.save(e);
+        this.save(e);
         await runcDeleteForce(this.paths.runcRoot, rec.id);
         const msg = `failed to create task for container: OCI runtime create failed: ${err.message}: unknown`;
         throw err.exitCode === 126 || err.exitCode === 127 ? new InvalidArgumentError(msg, { cause: err }) : new EngineError(msg, 500, { cause: err });
@@ -535,7 +539,7 @@ export class ContainerManager {
     const logWriter = e.log;
     e.log = null;
     // runc run removes its state and cgroups itself; only a runc that died abnormally leaves them.
-    const leftover = await access(join(this.paths.runcRoot, rec.id)).then(() => true, () => false);
+    const leftover = existsSync(join(this.paths.runcRoot, rec.id));
     await Promise.all([
       logWriter?.close(),
       this.teardownNetwork(rec),
@@ -546,7 +550,7 @@ export class ContainerManager {
     const restart = !e.removing && !this.shuttingDown && shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped);
     Object.assign(rec.state, { Status: restart ? 'restarting' : 'exited', Running: false, Paused: false, Restarting: restart, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() });
     rec.runcPid = 0;
-    void this.save(e);
+    this.save(e);
     this.emit(e, 'die', { exitCode: String(code) });
     for (const l of [...e.exitListeners]) l();
     if (restart) {
@@ -557,7 +561,7 @@ export class ContainerManager {
         void this.withLock(e, () => (e.proc || e.removing ? Promise.resolve() : this.startEntry(e))).catch((err: unknown) => {
           log.warn({ err, id: rec.id }, 'restart failed');
           Object.assign(rec.state, { Status: 'exited', Restarting: false });
-          void this.save(e);
+          this.save(e);
         });
       }, e.restartDelay);
     } else if (rec.hostConfig.AutoRemove && !e.removing && !this.shuttingDown) {
@@ -582,7 +586,7 @@ export class ContainerManager {
         clearTimeout(e.restartTimer);
         e.restartTimer = null;
         Object.assign(rec.state, { Status: 'exited', Restarting: false });
-        void this.save(e);
+        this.save(e);
         return;
       }
       throw new NotModifiedError('container already stopped');
@@ -649,7 +653,7 @@ export class ContainerManager {
       const r = await runc(this.paths.runcRoot, ['pause', e.rec.id]);
       if (r.code !== 0) throw new EngineError(`cannot pause container ${e.rec.id}: ${r.stderr.trim()}`);
       Object.assign(e.rec.state, { Status: 'paused', Paused: true });
-      void this.save(e);
+      this.save(e);
       this.emit(e, 'pause');
     });
   }
@@ -661,7 +665,7 @@ export class ContainerManager {
       const r = await runc(this.paths.runcRoot, ['resume', e.rec.id]);
       if (r.code !== 0) throw new EngineError(`cannot unpause container ${e.rec.id}: ${r.stderr.trim()}`);
       Object.assign(e.rec.state, { Status: 'running', Paused: false });
-      void this.save(e);
+      this.save(e);
       this.emit(e, 'unpause');
     });
   }
@@ -730,8 +734,14 @@ export class ContainerManager {
     if (this.byName.get(rec.name) === rec.id) this.byName.delete(rec.name);
     for (const id of e.execIds) this.execs.delete(id);
     this.lastCpu.delete(rec.id);
-    await e.saving;
-    await rm(e.dir, { recursive: true, force: true });
+    // Renamed away at once, deleted in the background: a big upper dir must not delay the caller.
+    const trash = join(this.paths.tmp, `removed-${rec.id}`);
+    try {
+      renameSync(e.dir, trash);
+      void rm(trash, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err, id: rec.id }, 'deleting container files failed'));
+    } catch {
+      await rm(e.dir, { recursive: true, force: true });
+    }
     if (removeVolumes) {
       for (const m of rec.mounts) {
         if (m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name)) await this.o.volumes.remove(m.Name, { force: true }).catch(() => undefined);
@@ -794,7 +804,7 @@ export class ContainerManager {
     this.byName.delete(old);
     this.byName.set(name, e.rec.id);
     e.rec.name = name;
-    await this.save(e);
+    this.save(e);
     this.emit(e, 'rename', { oldName: `/${old}` });
   }
 

@@ -1,14 +1,19 @@
 // Persistence of container records: <containers>/<id>/container.json, written atomically.
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerRecord } from './container-types';
 
 export const RECORD_FILE = 'container.json';
 
-export async function saveRecord(dir: string, rec: ContainerRecord): Promise<void> {
+/**
+ * Synchronous on purpose: a few KB into the page cache take microseconds, while two thread-pool
+ * round trips per state change are what a loaded 2-core host makes slow (and ordering trivial).
+ */
+export function saveRecord(dir: string, rec: ContainerRecord): void {
   const file = join(dir, RECORD_FILE);
-  await writeFile(`${file}.tmp`, JSON.stringify(rec));
-  await rename(`${file}.tmp`, file);
+  writeFileSync(`${file}.tmp`, JSON.stringify(rec));
+  renameSync(`${file}.tmp`, file);
 }
 
 /** All readable records; directories without one (a crash inside create) are returned as orphans. */

@@ -37,7 +37,6 @@ describe('json-file logs', () => {
   it('follows a live writer until it closes', async () => {
     const w = new JsonFileLogWriter(join(dir, 'f.log'));
     w.write('stdout', Buffer.from('one\n'));
-    await new Promise((r) => w.events.once('written', r));
     const seen: string[] = [];
     const done = (async () => {
       for await (const e of readLogs(join(dir, 'f.log'), { follow: true }, w)) seen.push(e.line);

@@ -1,7 +1,7 @@
 // Container logs in Docker's json-file format: one {"log","stream","time"} object per line.
 // The writer splits the raw stdio chunks into lines; the reader replays, tails and follows.
 import { EventEmitter } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import type { LogEntry, LogsOptions } from './container-types';
 import { parseRfc3339Nanos, rfc3339Nano } from './log-time';
@@ -9,20 +9,25 @@ import { parseRfc3339Nanos, rfc3339Nano } from './log-time';
 /** Docker flushes a partial line once it reaches 16 KiB. */
 const MAX_PARTIAL = 16 * 1024;
 
+/**
+ * Writes go straight to the file with write(2) (page cache, microseconds): every line is on disk in
+ * order before the next event, so `logs` right after `wait` sees everything, with no thread-pool
+ * round trips on a container's exit path.
+ */
 export class JsonFileLogWriter {
   /** 'written' after data reached the file; 'closed' once after close(). */
   readonly events = new EventEmitter();
   closed = false;
-  private readonly out: WriteStream;
+  private fd: number;
   private partial: Record<'stdout' | 'stderr', Buffer | null> = { stdout: null, stderr: null };
 
   constructor(readonly path: string) {
-    this.out = createWriteStream(path, { flags: 'a' });
-    this.out.on('error', () => undefined);
+    this.fd = openSync(path, 'a', 0o640);
     this.events.setMaxListeners(0);
   }
 
   write(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    if (this.closed) return;
     let buf = this.partial[stream] ? Buffer.concat([this.partial[stream], chunk]) : chunk;
     this.partial[stream] = null;
     let text = '';
@@ -35,7 +40,16 @@ export class JsonFileLogWriter {
     buf = buf.subarray(start);
     if (buf.length >= MAX_PARTIAL) text += formatLine(stream, buf, time);
     else if (buf.length) this.partial[stream] = Buffer.from(buf);
-    if (text) this.out.write(text, () => this.events.emit('written'));
+    if (text) this.append(text);
+  }
+
+  private append(text: string): void {
+    try {
+      writeSync(this.fd, text);
+    } catch {
+      // disk full or the container directory removed: logging must not take the daemon down
+    }
+    this.events.emit('written');
   }
 
   async close(): Promise<void> {
@@ -44,8 +58,14 @@ export class JsonFileLogWriter {
     let text = '';
     for (const s of ['stdout', 'stderr'] as const) if (this.partial[s]) text += formatLine(s, this.partial[s], time);
     this.partial = { stdout: null, stderr: null };
-    await new Promise<void>((resolve) => this.out.end(text, () => resolve()));
+    if (text) this.append(text);
     this.closed = true;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.fd = -1;
     this.events.emit('written');
     this.events.emit('closed');
   }
