@@ -2,15 +2,21 @@
 // wrk in one run: keep-alive clients and a new connection per request (-H "Connection: close").
 // Prints one JSON object as the last line. Build first: npx tsc -b packages/worker
 // Env: MESH_LOOPS (accept-loop children beside the in-process loop, default cores - 1),
-//      DURATION (s, default 10), CONNECTIONS (default 50), THREADS (wrk, default 2), REPLICAS (5).
+//      DURATION (s per wrk run, default 5), ROUNDS (interleaved
+//      haproxy/mesh rounds, medians reported, default 3), CONNECTIONS (default 50), THREADS (wrk, default 2), REPLICAS (5).
 'use strict';
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn, execFile } = require('node:child_process');
+const { promisify } = require('node:util');
+
+// Never a sync exec: the mesh's own accept loop runs in this process's event loop.
+const run = promisify(execFile);
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const DURATION = Number(process.env.DURATION ?? 10);
+const DURATION = Number(process.env.DURATION ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const THREADS = Number(process.env.THREADS ?? 2);
 const REPLICAS = Number(process.env.REPLICAS ?? 5);
@@ -71,11 +77,11 @@ function toMs(v, unit) {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60000 : n;
 }
 
-function wrk(port, close) {
+async function wrk(port, close) {
   const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'];
   if (close) args.push('-H', 'Connection: close');
   args.push(`http://127.0.0.1:${port}/`);
-  const out = execFileSync('wrk', args, { encoding: 'utf8', timeout: (DURATION + 30) * 1000 });
+  const { stdout: out } = await run('wrk', args, { encoding: 'utf8', timeout: (DURATION + 30) * 1000 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p = (q) => {
     const m = new RegExp(`\\s${q}%\\s+([\\d.]+)(us|ms|s|m)`).exec(out);
@@ -84,6 +90,23 @@ function wrk(port, close) {
   const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   return { rps, p50Ms: p(50), p99Ms: p(99), socketErrors: errors, non2xx };
+}
+
+function median(xs) {
+  const v = xs.filter((x) => x !== null && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
+function summarize(rs) {
+  return {
+    rps: median(rs.map((r) => r.rps)),
+    p50Ms: median(rs.map((r) => r.p50Ms)),
+    p99Ms: median(rs.map((r) => r.p99Ms)),
+    rounds: rs.map((r) => r.rps),
+    socketErrors: rs.map((r) => r.socketErrors).filter(Boolean),
+    non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+  };
 }
 
 async function main() {
@@ -132,21 +155,28 @@ async function main() {
   updates.sort((a, b) => a - b);
 
   // Warm both up (JIT, connection tables) before measuring.
-  execFileSync('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${haPort}/`]);
-  execFileSync('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${meshPort}/`]);
+  await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${haPort}/`]);
+  await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${meshPort}/`]);
 
-  // Interleaved so that a change in background load hits both sides alike.
-  const haKeepAlive = wrk(haPort, false);
-  const meshKeepAlive = wrk(meshPort, false);
-  const haClose = wrk(haPort, true);
-  const meshClose = wrk(meshPort, true);
+  // Interleaved rounds so that a change in background load hits both sides alike; medians.
+  const runs = { haKeepAlive: [], meshKeepAlive: [], haClose: [], meshClose: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    runs.haKeepAlive.push(await wrk(haPort, false));
+    runs.meshKeepAlive.push(await wrk(meshPort, false));
+    runs.haClose.push(await wrk(haPort, true));
+    runs.meshClose.push(await wrk(meshPort, true));
+  }
+  const haKeepAlive = summarize(runs.haKeepAlive);
+  const meshKeepAlive = summarize(runs.meshKeepAlive);
+  const haClose = summarize(runs.haClose);
+  const meshClose = summarize(runs.meshClose);
   const stats = await mesh.stats();
 
   const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
   const added = (a, b) => (a === null || b === null ? null : Math.round((a - b) * 1000) / 1000);
   const result = {
     bench: 'mesh',
-    conditions: { cores: os.availableParallelism(), loadavg1: os.loadavg()[0], durationS: DURATION, connections: CONNECTIONS, wrkThreads: THREADS, replicas: REPLICAS, meshAcceptLoops: 1 + LOOPS },
+    conditions: { cores: os.availableParallelism(), loadavg1: os.loadavg()[0], durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, wrkThreads: THREADS, replicas: REPLICAS, meshAcceptLoops: 1 + LOOPS },
     keepAlive: { haproxy: haKeepAlive, mesh: meshKeepAlive, ratio: ratio(meshKeepAlive.rps, haKeepAlive.rps), addedP99Ms: added(meshKeepAlive.p99Ms, haKeepAlive.p99Ms) },
     connectionPerRequest: { haproxy: haClose, mesh: meshClose, ratio: ratio(meshClose.rps, haClose.rps), addedP99Ms: added(meshClose.p99Ms, haClose.p99Ms) },
     backendUpdateMs: { median: updates[Math.floor(updates.length / 2)], max: updates[updates.length - 1] },
