@@ -135,7 +135,7 @@ describe('Builder', () => {
     writeFileSync(
       join(ms, 'Dockerfile'),
       [
-        'FROM scratch AS base',
+        'FROM --platform=$BUILDPLATFORM scratch AS base',
         'ADD rootfs.tar /',
         'FROM base AS build',
         'RUN mkdir -p /out && echo built > /out/artifact && rm /bin/ls',

@@ -114,7 +114,10 @@ export class Builder {
     const ctx = await BuildContext.open(opts.contextDir);
     const buildArgs = opts.buildArgs ?? {};
     const usedArgs = new Set<string>();
-    const metaArgs = new Map<string, string | undefined>();
+    // BuildKit's automatic platform args, which many Dockerfiles use in FROM --platform=...
+    const metaArgs = new Map<string, string | undefined>(
+      Object.entries({ TARGETPLATFORM: 'linux/amd64', TARGETOS: 'linux', TARGETARCH: 'amd64', BUILDPLATFORM: 'linux/amd64', BUILDOS: 'linux', BUILDARCH: 'amd64' }),
+    );
     const total = df.instructions.length;
     let stage: Stage | undefined;
     const stages: Stage[] = [];
@@ -191,7 +194,8 @@ export class Builder {
     const ref = expandWord(words[0], (n) => metaArgs.get(n), escape);
     const name = words.length === 3 ? words[2].toLowerCase() : undefined;
     if (name && stages.some((s) => s.name === name)) fail(`duplicate stage name ${JSON.stringify(name)}`);
-    if (inst.flags.platform && !/^linux\/amd64/.test(inst.flags.platform)) fail(`platform ${inst.flags.platform} is not supported: only linux/amd64 images can be built here`);
+    const platform = inst.flags.platform ? expandWord(inst.flags.platform, (n) => metaArgs.get(n), escape) : undefined;
+    if (platform && !/^linux\/amd64/.test(platform)) fail(`platform ${platform} is not supported: only linux/amd64 images can be built here`);
     const args = new Map<string, string | undefined>();
     if (ref === 'scratch') return { config: SCRATCH_CONFIG(), id: undefined, args, cmdSet: false, name };
     const parentStage = stages.find((s) => s.name === ref.toLowerCase());

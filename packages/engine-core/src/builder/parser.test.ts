@@ -26,6 +26,12 @@ describe('parseDockerfile', () => {
     expect(late.escape).toBe('\\');
   });
 
+  it('ignores a UTF-8 byte order mark and CRLF line ends', () => {
+    const df = parseDockerfile('\uFEFFFROM scratch\r\nCMD ["a"]\r\n');
+    expect(df.instructions.map((i) => i.cmd)).toEqual(['FROM', 'CMD']);
+    expect(df.instructions[1].json).toEqual(['a']);
+  });
+
   it('takes flags before the arguments', () => {
     const df = parseDockerfile('FROM scratch\nCOPY --chown=1:2 a b /dst/\n');
     expect(df.instructions[1].flags).toEqual({ chown: '1:2' });

@@ -43,7 +43,7 @@ function parseJsonArray(rest: string): string[] | undefined {
 }
 
 export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').split('\n');
   const directives: Record<string, string> = {};
   let i = 0;
   // Parser directives: only at the very top, before any comment, blank line or instruction.
