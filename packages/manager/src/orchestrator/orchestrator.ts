@@ -90,7 +90,11 @@ export class Orchestrator {
     const nodes = tx.list('nodes');
     const downNodes = new Set(nodes.filter((n) => n.Status.State === 'down').map((n) => n.ID));
     const tasksByService = new Map<string, Task[]>();
-    for (const t of tx.list('tasks')) tasksByService.set(t.ServiceID, [...(tasksByService.get(t.ServiceID) ?? []), t]);
+    for (const t of tx.list('tasks')) {
+      const list = tasksByService.get(t.ServiceID);
+      if (list) list.push(t);
+      else tasksByService.set(t.ServiceID, [t]);
+    }
     let wakeAt: number | null = null;
     const services = new Map(tx.list('services').map((s) => [s.ID, s]));
     // Tasks of deleted services: stop them, then forget them.

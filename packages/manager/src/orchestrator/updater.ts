@@ -46,7 +46,12 @@ export function planUpdate(service: Service, tasks: Task[], now: number): Update
   const replicas = 'Replicated' in service.Spec.Mode ? service.Spec.Mode.Replicated.Replicas : 0;
 
   const slots = new Map<number, Task[]>();
-  for (const t of tasks) if (t.Slot && t.Slot <= replicas) slots.set(t.Slot, [...(slots.get(t.Slot) ?? []), t]);
+  for (const t of tasks) {
+    if (!t.Slot || t.Slot > replicas) continue;
+    const list = slots.get(t.Slot);
+    if (list) list.push(t);
+    else slots.set(t.Slot, [t]);
+  }
 
   const actions: Action[] = [];
   let inFlight = 0;

@@ -14,11 +14,18 @@ export interface Proposer {
 export type ApplyResult = { ok: true } | { ok: false; error: { name: string; message: string; fields: Record<string, unknown> } };
 
 /** Docker-style object IDs: 25 lowercase alphanumerics. */
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+let pool = Buffer.alloc(0);
+let poolAt = 0;
 export function newId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = randomBytes(25);
+  // One getrandom call per 160 IDs: the orchestrator creates thousands in a pass.
+  if (poolAt + 25 > pool.length) {
+    pool = randomBytes(25 * 160);
+    poolAt = 0;
+  }
   let s = '';
-  for (const b of bytes) s += alphabet[b % alphabet.length];
+  for (let i = 0; i < 25; i++) s += ALPHABET[pool[poolAt + i]! % 36];
+  poolAt += 25;
   return s;
 }
 
