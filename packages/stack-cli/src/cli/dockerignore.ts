@@ -72,7 +72,7 @@ export function isIgnored(patterns: Pattern[], relPath: string): boolean {
   for (let i = 1; i < segs.length; i++) parents.push(segs.slice(0, i).join('/'));
   let matched = false;
   for (const p of patterns) {
-    if (p.exclusion !== matched) {
+    if (p.exclusion === matched) {
       // Only a pattern that could flip the current result matters.
       const hit = p.re.test(path) || parents.some((d) => p.re.test(d));
       if (hit) matched = !p.exclusion;
