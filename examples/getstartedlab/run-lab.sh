@@ -131,7 +131,7 @@ start_daemon() {
   fi
   show "flotilla daemon --data-root $state/data --host $FLOTILLA_HOST &    # log: $state/daemon.log"
   # node itself, not the flotilla function, so that $! is the daemon and the trap can stop it.
-  node "$repo/packages/stack-cli/bin/flotilla" daemon --data-root "$state/data" --host "$FLOTILLA_HOST" >>"$state/daemon.log" 2>&1 &
+  node "$repo/packages/stack-cli/bin/flotilla" daemon --data-root "$state/data" --host "$FLOTILLA_HOST" >"$state/daemon.log" 2>&1 &
   daemon_pid=$!
   echo "$daemon_pid" >"$state/daemon.pid"
   for _ in $(seq 120); do
