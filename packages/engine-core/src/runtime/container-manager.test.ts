@@ -330,6 +330,16 @@ describe('daemon restart (real runc)', () => {
       expect(cgs.filter((c) => !c.endsWith(`/${ids.always}`))).toEqual([]);
       // No mount of the old containers is visible on the host (the overlay lived in their mount namespace).
       expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(p2.containers);
+      // A clean shutdown stops it without marking it manually stopped: the next daemon starts it again.
+      await second.m.shutdown();
+      expect(second.m.inspect('always').State.Status).toBe('exited');
+      const third = await newManager(p2);
+      for (let i = 0; i < 100 && third.m.inspect('always').State.Status !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(third.m.inspect('always').State.Status).toBe('running');
+      expect(third.m.inspect('plain').State.Status).toBe('exited');
+      second.m = third.m;
+      await second.m.stop('always', { timeout: 0 });
+      expect(second.m.inspect('always').State).toMatchObject({ Status: 'exited', ExitCode: 137 });
       await second.m.remove('always', { force: true });
       expect(await leakedCgroups(p2)).toEqual([]);
       expect(await runcList(p2)).toEqual([]);

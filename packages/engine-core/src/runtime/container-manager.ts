@@ -141,8 +141,15 @@ export class ContainerManager {
         }
         Object.assign(rec.state, { Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0 });
         this.save(entry);
-        if (rec.hostConfig.AutoRemove) toRemove.push(entry);
-        else if (shouldRestart(rec.hostConfig.RestartPolicy, rec.state.ExitCode, rec.restartCount, rec.manuallyStopped)) toRestart.push(entry);
+        if (rec.hostConfig.AutoRemove) {
+          toRemove.push(entry);
+          continue;
+        }
+      }
+      // Like dockerd at start: every container that has run and whose policy says so (stopped by the
+      // last daemon's shutdown or crash, not by a user) is started again.
+      if (rec.state.Status === 'exited' && rec.state.StartedAt !== ZERO_TIME && shouldRestart(rec.hostConfig.RestartPolicy, rec.state.ExitCode, rec.restartCount, rec.manuallyStopped)) {
+        toRestart.push(entry);
       }
     }
     // runc state without a record: throwaway build containers or a crash inside create/remove.

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const m = new ContainerManager({ paths, images: busyboxImages(rootfs), volumes });
   await m.init();
   const plain = await m.create({ Image: 'busybox', Cmd: ['sleep', '300'], HostConfig: { NetworkMode: 'none', Memory: 64 << 20 } }, { name: 'plain' });
-  const always = await m.create({ Image: 'busybox', Cmd: ['sh', '-c', 'echo up; sleep 300'], HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'always' } } }, { name: 'always' });
+  const always = await m.create({ Image: 'busybox', Cmd: ['sh', '-c', "trap 'exit 0' TERM; echo up; while true; do sleep 0.1; done"], HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'always' } } }, { name: 'always' });
   const created = await m.create({ Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } }, { name: 'created' });
   await m.start(plain.Id);
   await m.start(always.Id);
