@@ -9,8 +9,8 @@
 # Usage: base-images.sh [node] [redis] [--rebuild] [--rootfs-only]
 #   (no image named: both)  --rebuild: run mmdebstrap again  --rootfs-only: make the tars, no build
 # Environment: FLOTILLA (the CLI command; FLOTILLA_HOST picks the daemon), GSL_CACHE (tar cache,
-#   default /var/cache/flotilla/getstartedlab), DEBIAN_SUITE (default trixie), DEBIAN_MIRROR,
-#   DEBIAN_SECURITY_MIRROR.
+#   default /var/cache/flotilla/getstartedlab), DEBIAN_SUITE (default trixie), DEBIAN_MIRROR and
+#   DEBIAN_SECURITY_MIRROR (default: the Debian mirror in this machine's apt sources, else deb.debian.org).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,8 +19,16 @@ repo=$(cd "$here/../.." && pwd)
 cache=${GSL_CACHE:-/var/cache/flotilla/getstartedlab}
 # trixie: its nodejs is 20 (ioredis 6 and this repository want Node >= 20; bookworm has 18).
 suite=${DEBIAN_SUITE:-trixie}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-security=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# The machine's own Debian mirror when its apt sources name one (a local mirror or proxy),
+# else Debian's CDN.
+host_mirror() {
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+    | grep -v '^[[:space:]]*#' | grep -oE "https?://[^[:space:]]+/$1/?([[:space:]]|\$)" | head -n 1 | tr -d '[:space:]' | sed 's:/$::' || true
+}
+mirror=${DEBIAN_MIRROR:-$(host_mirror debian)}
+mirror=${mirror:-http://deb.debian.org/debian}
+security=${DEBIAN_SECURITY_MIRROR:-$(host_mirror debian-security)}
+security=${security:-http://deb.debian.org/debian-security}
 read -r -a flotilla <<<"${FLOTILLA:-node $repo/packages/stack-cli/bin/flotilla}"
 
 images=() rebuild=0 build=1
