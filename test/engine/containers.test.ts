@@ -212,6 +212,15 @@ describe('errors say what is wrong', () => {
     expect(existsSync(engine.socket)).toBe(true);
   });
 
+  test('a command that is missing exits 127, one that cannot be invoked 126', async () => {
+    const missing = await engine.cli(['run', '--rm', 'busybox', 'nosuchcmd']);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain('executable file not found');
+    const notExec = await engine.cli(['run', '--rm', 'busybox', '/etc/passwd']);
+    expect(notExec.code).toBe(126);
+    expect(notExec.stderr).toContain('permission denied');
+  });
+
   test('a daemon that is not running: docker-style message, exit 1', async () => {
     const r = await engine.cli(['ps'], { env: {} });
     expect(r.code).toBe(0);

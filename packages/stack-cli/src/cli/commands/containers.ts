@@ -11,6 +11,13 @@ import { humanDuration, humanSize } from '../units';
 
 type Json = Record<string, unknown>;
 
+/** docker run's exit code for a start failure: 127 command not found, 126 cannot invoke, else 125. */
+export function startFailureCode(message: string): number {
+  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(message)) return 127;
+  if (/permission denied|not a directory/i.test(message) && /exec/.test(message)) return 126;
+  return 125;
+}
+
 /** docker's run errors end with one period. */
 function sentence(m: string): string {
   return m.endsWith('.') ? m : `${m}.`;
@@ -75,7 +82,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     try {
       await ctx.client.call('POST', `/containers/${id}/start`);
     } catch (e) {
-      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}`, 125);
+      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}`, startFailureCode(e.message));
       throw e;
     }
     out(ctx, id);
@@ -87,7 +94,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     try {
       await ctx.client.call('POST', `/containers/${id}/start`);
     } catch (e) {
-      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}`, 125);
+      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}`, startFailureCode(e.message));
       throw e;
     }
     if (!output) output = streamOutput(ctx, id, cfg.tty);
