@@ -1,10 +1,12 @@
 // The engine end to end through the flotilla CLI and a real daemon: containers under runc.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { cliMain } from '@flotilla/stack-cli';
 import { TestEngine, eventually, freePort } from './harness';
 
 jest.setTimeout(60_000);
@@ -47,6 +49,15 @@ test('the bin runs as a separate process (built dist)', async () => {
   expect(rows).toContainEqual(expect.objectContaining({ Repository: 'busybox', Tag: 'latest' }));
 });
 
+test('import - reads a rootfs tar from stdin', async () => {
+  const fixture = readdirSync(engine.dir).find((d) => d.startsWith('flotilla-busybox-'))!;
+  const tar = readFileSync(join(engine.dir, fixture, 'rootfs.tar'));
+  const id = (await engine.ok(['import', '-c', 'CMD ["echo", "imported"]', '-', 'fromstdin:v1'], { input: tar })).trim();
+  expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(await engine.ok(['run', '--rm', 'fromstdin:v1'])).toBe('imported\n');
+  await engine.ok(['rmi', 'fromstdin:v1']);
+});
+
 test('run returns the container exit code and prints its output; --rm removes it', async () => {
   const r = await engine.cli(['run', '--rm', '--name', 'exit3', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   expect(r).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
@@ -78,6 +89,8 @@ test('run -d, ps, logs, logs -f, exec, stop with grace, rm', async () => {
   expect((await engine.ok(['ps', '-q'])).split('\n')).toContain(id.slice(0, 12));
 
   await eventually(async () => (await engine.ok(['logs', 'worker'])).includes('started'), 5000, 'first log line');
+  expect(await engine.ok(['logs', '--since', '1h', '--tail', '1', 'worker'])).toBe('started\n');
+  expect(await engine.ok(['logs', '--since', String(Math.ceil(Date.now() / 1000) + 3600), 'worker'])).toBe('');
   const ts = await engine.ok(['logs', '-t', 'worker']);
   expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z started\n/);
 
@@ -225,8 +238,6 @@ describe('errors say what is wrong', () => {
     const r = await engine.cli(['ps'], { env: {} });
     expect(r.code).toBe(0);
     const missing = join(engine.dir, 'nobody.sock');
-    const { cliMain } = await import('@flotilla/stack-cli');
-    const { PassThrough, Readable } = await import('node:stream');
     const err = new PassThrough();
     let text = '';
     err.on('data', (c: Buffer) => (text += c.toString()));
