@@ -3,6 +3,7 @@
 // `.wh.<name>`, opaque xattr -> `.wh..wh..opq`) and layer bytes must be deterministic for digests.
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 
 export type TarEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
@@ -62,6 +63,7 @@ function header(name: string, type: string, e: Partial<TarEntry>, size: number):
 }
 
 const ZERO = Buffer.alloc(1024);
+const SMALL_FILE = 4 << 20;
 
 function pad(size: number): Buffer {
   const r = size % 512;
@@ -106,8 +108,13 @@ export class TarWriter {
     if (e.type !== 'file' || size === 0) return;
     if (content?.data) {
       await this.write(content.data);
+    } else if (content?.sourcePath && size <= SMALL_FILE) {
+      // one read for small files: far fewer stream events than createReadStream
+      const data = await readFile(content.sourcePath);
+      if (data.length !== size) throw new Error(`tar: ${e.name} changed size while being archived (${data.length} != ${size})`);
+      await this.write(data);
     } else {
-      const src = content?.stream ?? (content?.sourcePath ? createReadStream(content.sourcePath) : undefined);
+      const src = content?.stream ?? (content?.sourcePath ? createReadStream(content.sourcePath, { highWaterMark: 1 << 20 }) : undefined);
       if (!src) throw new Error(`tar: no content for ${e.name}`);
       let n = 0;
       for await (const chunk of src as AsyncIterable<Buffer>) {

@@ -1,10 +1,11 @@
 // Unpacked layers, one directory per diff ID (<root>/layers/<hex>/diff), unpacked once and shared
 // by every image that stacks them. meta.json remembers the blobs (compressed or not) of the layer.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { writeLayerTar } from '../archive/layer-diff';
 import { unpackLayer } from '../archive/layer-unpack';
 import { componentLogger } from '../log';
@@ -105,18 +106,23 @@ export class LayerStore {
    * unpacked copy. The directory must be on the same filesystem as the store.
    */
   async createFromDir(dir: string, opts: { overlayUpper?: boolean } = {}): Promise<LayerMeta> {
-    const pass = new PassThrough();
     const tmpTar = this.blobs.tempPath('layer');
-    const file = createWriteStream(tmpTar);
-    pass.pipe(file);
-    const fileDone = new Promise<void>((res, rej) => {
-      file.on('close', res);
-      file.on('error', rej);
+    // hash on the way to disk, so the tar is written once and never read back
+    const hash = createHash('sha256');
+    let size = 0;
+    const hasher = new Transform({
+      transform(c: Buffer, _e, cb) {
+        hash.update(c);
+        size += c.length;
+        cb(null, c);
+      },
     });
+    const file = createWriteStream(tmpTar, { highWaterMark: 1 << 20 });
+    const written = pipeline(hasher, file);
     try {
-      await writeLayerTar(dir, pass, opts);
-      await fileDone;
-      const { digest, size } = await this.blobs.putFile(tmpTar, { move: true });
+      await Promise.all([writeLayerTar(dir, hasher, opts), written]);
+      const digest = `sha256:${hash.digest('hex')}`;
+      await rename(tmpTar, this.blobs.path(digest));
       return await this.locks.run(digest, async () => {
         const blob: Descriptor = { mediaType: MEDIA.ociLayer, digest, size };
         const existing = await this.meta(digest);
