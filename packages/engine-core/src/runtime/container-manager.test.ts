@@ -117,6 +117,14 @@ describe('ContainerManager (real runc)', () => {
     await m.remove(Id);
   });
 
+  it('honours --read-only, --cap-drop, --dns and --add-host', async () => {
+    const r = await run(['sh', '-c', 'touch /x 2>/dev/null || echo ro; touch /tmp/y 2>/dev/null || echo ro-tmp; chown 1 /etc/hostname 2>/dev/null || echo no-chown; grep nameserver /etc/resolv.conf; grep db /etc/hosts'], {
+      HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, CapDrop: ['CHOWN'], Dns: ['198.18.0.53'], ExtraHosts: ['db:198.18.0.7'] },
+    });
+    expect(r.out).toBe('ro\nro-tmp\nno-chown\nnameserver 198.18.0.53\n198.18.0.7\tdb\n');
+    await m.remove(r.id);
+  });
+
   it('reports a missing executable as a start error with exit code 127', async () => {
     const { Id } = await m.create(req(['/nope']));
     await expect(m.start(Id)).rejects.toThrow(/executable file not found|no such file/);

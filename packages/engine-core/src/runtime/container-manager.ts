@@ -21,12 +21,12 @@ import { ContainerProcess, StartFailure } from './container-process';
 import { loadRecords, saveRecord } from './container-store';
 import type { ContainerCreateRequest, ContainerInspect, ContainerRecord, ContainerSummary, LogEntry, LogsOptions, MountPoint, OutputChunk, WaitCondition, WaitResult } from './container-types';
 import { initialState, inspectView, summaryView, ZERO_TIME } from './container-views';
-import { containerResolvConf, hostsFile } from './etc-files';
+import { applyDnsOverrides, containerResolvConf, hostsFile } from './etc-files';
 import { runExec, type ExecCreateRequest, type ExecInspect } from './exec';
 import { hostNofileLimit } from './host-limits';
 import { JsonFileLogWriter, readLogs } from './log-file';
 import { randomName, validateContainerName } from './names';
-import { buildOciSpec, type BindMount } from './oci-spec';
+import { buildOciSpec, capabilitySet, type BindMount } from './oci-spec';
 import { restartDelayMs, shouldRestart, validateRestartPolicy } from './restart-policy';
 import { findRunc, runc, runcDeleteForce } from './runc';
 import { parseSignal } from './signals';
@@ -304,6 +304,7 @@ export class ContainerManager {
       const host = req.HostConfig ?? {};
       const restartPolicy = validateRestartPolicy(host.RestartPolicy, !!host.AutoRemove);
       validateResources({ ...host, PidsLimit: host.PidsLimit ?? undefined }, cpus().length);
+      capabilitySet(host.CapAdd ?? [], host.CapDrop ?? [], !!host.Privileged);
       let networkMode = host.NetworkMode || 'default';
       if (networkMode === 'default') networkMode = 'bridge';
       if (networkMode.startsWith('container:')) throw new InvalidArgumentError('network mode "container:" is not supported');
@@ -367,8 +368,8 @@ export class ContainerManager {
       mkdirSync(dir);
       for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(dir, d));
       writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
-      writeFileSync(join(dir, 'hosts'), hostsFile(hostname));
-      writeFileSync(join(dir, 'resolv.conf'), containerResolvConf(hostResolv, networkMode === 'host'));
+      writeFileSync(join(dir, 'hosts'), hostsFile(hostname, undefined, [], host.ExtraHosts ?? []));
+      writeFileSync(join(dir, 'resolv.conf'), applyDnsOverrides(containerResolvConf(hostResolv, networkMode === 'host'), { dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
       saveRecord(dir, rec);
       const entry = this.register(rec);
       this.emit(entry, 'create');
@@ -505,6 +506,11 @@ export class ContainerManager {
       cpuShares: h.CpuShares || undefined,
       pidsLimit: h.PidsLimit && h.PidsLimit > 0 ? h.PidsLimit : undefined,
       nofile: hostNofileLimit(),
+      capAdd: h.CapAdd ?? undefined,
+      capDrop: h.CapDrop ?? undefined,
+      privileged: !!h.Privileged,
+      readonlyRootfs: !!h.ReadonlyRootfs,
+      domainname: rec.config.Domainname || undefined,
     });
   }
 
@@ -522,7 +528,7 @@ export class ContainerManager {
     try {
       const ports = portRequests(rec.hostConfig, rec.config.ExposedPorts);
       rec.ports = ports.length && ip ? await net.publish(rec.id, ip, ports) : [];
-      await writeFile(join(e.dir, 'hosts'), hostsFile(rec.config.Hostname, ip, ep.Aliases ?? []));
+      await writeFile(join(e.dir, 'hosts'), hostsFile(rec.config.Hostname, ip, ep.Aliases ?? [], rec.hostConfig.ExtraHosts ?? []));
     } catch (err) {
       await this.teardownNetwork(rec);
       throw err;

@@ -36,6 +36,16 @@ export interface HostConfig {
   PidsLimit?: number | null;
   Tmpfs?: Record<string, string> | null;
   Mounts?: MountRequest[] | null;
+  /** --dns, --dns-search, --dns-option (the swarm points containers at its DNS this way). */
+  Dns?: string[] | null;
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
+  /** --add-host "name:ip" */
+  ExtraHosts?: string[] | null;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  Privileged?: boolean;
+  ReadonlyRootfs?: boolean;
 }
 
 /** Body of POST /containers/create (Config fields at top level, like Docker). */

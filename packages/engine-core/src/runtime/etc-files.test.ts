@@ -1,4 +1,4 @@
-import { containerResolvConf, hostsFile } from './etc-files';
+import { applyDnsOverrides, containerResolvConf, hostsFile } from './etc-files';
 import { MissingDependencyError } from '../errors';
 import { findRunc } from './runc';
 import { resolveUserSpec } from './user';
@@ -16,6 +16,11 @@ describe('per-container /etc files', () => {
     expect(h).toContain('127.0.0.1\tlocalhost\n');
     expect(h).toContain('172.17.0.2\tabcdef012345 web\n');
     expect(hostsFile('x')).not.toContain('\tx');
+    expect(hostsFile('x', undefined, [], ['db:198.18.0.5', 'cache=198.18.0.6'])).toContain('198.18.0.5\tdb\n198.18.0.6\tcache\n');
+  });
+  it('lets --dns, --dns-search and --dns-option replace the host entries', () => {
+    expect(applyDnsOverrides('search lan\nnameserver 10.0.0.2\noptions edns0\n', { dns: ['198.18.0.1'], search: ['svc'] })).toBe('options edns0\nsearch svc\nnameserver 198.18.0.1\n');
+    expect(applyDnsOverrides('nameserver 10.0.0.2\n', {})).toBe('nameserver 10.0.0.2\n');
   });
 });
 

@@ -1,6 +1,7 @@
 // Pure generation of the per-container /etc/hosts, /etc/hostname and /etc/resolv.conf.
 
-export function hostsFile(hostname: string, ip?: string, aliases: string[] = []): string {
+/** --add-host entries are "name:ip" (Docker also accepts "name=ip"). */
+export function hostsFile(hostname: string, ip?: string, aliases: string[] = [], extraHosts: string[] = []): string {
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -9,6 +10,10 @@ export function hostsFile(hostname: string, ip?: string, aliases: string[] = [])
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
   ];
+  for (const h of extraHosts) {
+    const sep = h.search(/[:=]/);
+    if (sep > 0) lines.push(`${h.slice(sep + 1)}\t${h.slice(0, sep)}`);
+  }
   if (ip) lines.push(`${ip}\t${[hostname, ...aliases.filter((a) => a !== hostname)].join(' ')}`);
   return lines.join('\n') + '\n';
 }
@@ -36,4 +41,19 @@ export function containerResolvConf(hostResolvConf: string, hostNetwork = false)
   while (out.length && out[out.length - 1].trim() === '') out.pop();
   if (nameservers === 0) for (const ns of DEFAULT_NAMESERVERS) out.push(`nameserver ${ns}`);
   return out.join('\n') + '\n';
+}
+
+/** --dns / --dns-search / --dns-option replace the host's entries of the same kind, like docker. */
+export function applyDnsOverrides(resolvConf: string, o: { dns?: string[] | null; search?: string[] | null; options?: string[] | null }): string {
+  if (!o.dns?.length && !o.search?.length && !o.options?.length) return resolvConf;
+  const lines = resolvConf.split('\n').filter((l) => {
+    if (o.dns?.length && /^\s*nameserver\s/.test(l)) return false;
+    if (o.search?.length && /^\s*(search|domain)\s/.test(l)) return false;
+    if (o.options?.length && /^\s*options\s/.test(l)) return false;
+    return l.trim() !== '';
+  });
+  if (o.search?.length) lines.push(`search ${o.search.join(' ')}`);
+  for (const ns of o.dns ?? []) lines.push(`nameserver ${ns}`);
+  if (o.options?.length) lines.push(`options ${o.options.join(' ')}`);
+  return lines.join('\n') + '\n';
 }

@@ -1,4 +1,4 @@
-import { buildOciSpec, DEFAULT_CAPABILITIES, mergeEnv, type SpecInput } from './oci-spec';
+import { buildOciSpec, capabilitySet, DEFAULT_CAPABILITIES, MASKED_PATHS, mergeEnv, type SpecInput } from './oci-spec';
 
 const base: SpecInput = {
   args: ['sh'],
@@ -62,5 +62,24 @@ describe('mergeEnv', () => {
   it('lets later values override and adds a default PATH', () => {
     expect(mergeEnv(['A=1', 'B=2'], ['B=3', 'C=4'])).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1', 'B=3', 'C=4']);
     expect(mergeEnv(['PATH=/x', 'A=1'])).toEqual(['PATH=/x', 'A=1']);
+  });
+});
+
+describe('capabilities and privileged', () => {
+  it('applies --cap-add and --cap-drop in docker spelling', () => {
+    expect(capabilitySet(['NET_ADMIN'], ['chown'])).toEqual([...DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_CHOWN'), 'CAP_NET_ADMIN']);
+    expect(capabilitySet(['CAP_KILL'], ['ALL'])).toEqual(['CAP_KILL']);
+    expect(capabilitySet(['ALL'])).toContain('CAP_SYS_ADMIN');
+    expect(() => capabilitySet(['BOGUS'])).toThrow('unknown capability: "BOGUS"');
+  });
+  it('privileged: all caps, nothing masked, /sys writable, all devices', () => {
+    const s = buildOciSpec({ ...base, privileged: true });
+    expect(s.process.capabilities.bounding).toContain('CAP_SYS_ADMIN');
+    expect(s.linux.maskedPaths).toEqual([]);
+    expect(s.linux.readonlyPaths).toEqual([]);
+    expect(s.mounts.find((m) => m.destination === '/sys')?.options).not.toContain('ro');
+    expect(s.linux.resources.devices).toEqual([{ allow: true, access: 'rwm' }]);
+    expect(buildOciSpec(base).linux.maskedPaths).toEqual(MASKED_PATHS);
+    expect(buildOciSpec({ ...base, readonlyRootfs: true }).root.readonly).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 // Pure generation of the OCI runtime spec (config.json) that runc runs. Defaults mirror Docker's
 // (moby/oci/defaults.go): capability set, masked and read-only paths, mounts, devices.
+import { InvalidArgumentError } from '../errors';
 
 export interface OciMount {
   destination: string;
@@ -23,6 +24,7 @@ export interface OciSpec {
   };
   root: { path: string; readonly: boolean };
   hostname: string;
+  domainname?: string;
   mounts: OciMount[];
   linux: {
     namespaces: { type: string; path?: string }[];
@@ -43,6 +45,33 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
+
+/** Every capability of this kernel generation (docker run --privileged / --cap-add ALL). */
+export const ALL_CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+/** Docker's --cap-add/--cap-drop on top of the default set ("NET_ADMIN", "CAP_NET_ADMIN", "ALL"). */
+export function capabilitySet(add: string[] = [], drop: string[] = [], privileged = false): string[] {
+  const norm = (c: string) => {
+    const up = c.toUpperCase();
+    const name = up === 'ALL' ? 'ALL' : up.startsWith('CAP_') ? up : `CAP_${up}`;
+    if (name !== 'ALL' && !ALL_CAPABILITIES.includes(name)) throw new InvalidArgumentError(`unknown capability: "${c}"`);
+    return name;
+  };
+  const adds = add.map(norm);
+  const drops = drop.map(norm);
+  let caps = privileged || adds.includes('ALL') ? [...ALL_CAPABILITIES] : [...DEFAULT_CAPABILITIES];
+  for (const c of adds) if (c !== 'ALL' && !caps.includes(c)) caps.push(c);
+  if (drops.includes('ALL')) caps = adds.filter((c) => c !== 'ALL');
+  else caps = caps.filter((c) => !drops.includes(c));
+  return caps;
+}
 
 export const MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
@@ -117,6 +146,12 @@ export interface SpecInput {
   pidsLimit?: number;
   /** RLIMIT_NOFILE for the process; must not exceed the daemon's own hard limit (see hostNofileLimit). */
   nofile?: number;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** --privileged: all capabilities, no masked or read-only paths, /sys writable, all devices allowed. */
+  privileged?: boolean;
+  readonlyRootfs?: boolean;
+  domainname?: string;
 }
 
 export const CFS_PERIOD_US = 100000;
@@ -144,7 +179,11 @@ export function buildOciSpec(input: SpecInput): OciSpec {
     mounts.push({ destination: b.destination, type: 'bind', source: b.source, options: ['rbind', 'rprivate', b.readonly ? 'ro' : 'rw'] });
   }
 
-  const resources: OciSpec['linux']['resources'] = { devices: DEVICE_RULES };
+  if (input.privileged) {
+    for (const m of mounts) if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = (m.options ?? []).map((o) => (o === 'ro' ? 'rw' : o));
+  }
+  const resources: OciSpec['linux']['resources'] = { devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES };
+  const caps = capabilitySet(input.capAdd, input.capDrop, input.privileged);
   if (input.memoryBytes && input.memoryBytes > 0) {
     // Docker: without --memory-swap the container may use as much swap as memory (total 2x).
     const swap = input.memorySwapBytes === undefined || input.memorySwapBytes === 0 ? input.memoryBytes * 2 : input.memorySwapBytes;
@@ -162,20 +201,21 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       args: input.args,
       env: input.env,
       cwd: input.cwd || '/',
-      capabilities: { bounding: DEFAULT_CAPABILITIES, effective: DEFAULT_CAPABILITIES, permitted: DEFAULT_CAPABILITIES },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: input.nofile ?? 1024, soft: input.nofile ?? 1024 }],
       noNewPrivileges: false,
     },
-    root: { path: input.rootPath, readonly: false },
+    root: { path: input.rootPath, readonly: !!input.readonlyRootfs },
     hostname: input.hostname,
+    ...(input.domainname ? { domainname: input.domainname } : {}),
     mounts,
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
       resources,
       devices: DEVICES.map(([path, major, minor]) => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 })),
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      maskedPaths: input.privileged ? [] : MASKED_PATHS,
+      readonlyPaths: input.privileged ? [] : READONLY_PATHS,
     },
   };
 }
