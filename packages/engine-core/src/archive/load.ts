@@ -100,7 +100,8 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
       }
       for (let i = 0; i < c.layers.length; i++) {
         if (await store.layers.has(diffIds[i])) continue;
-        const blob = await store.blobs.putFile(await contained(dir, c.layers[i]));
+        // the extracted archive is thrown away afterwards: move, do not copy
+        const blob = await store.blobs.putFile(await contained(dir, c.layers[i]), { move: true });
         const gz = (await detectCompression(store.blobs.path(blob.digest))) === 'gzip';
         await store.layers.ensureFromBlob({ mediaType: gz ? MEDIA.ociLayerGzip : MEDIA.ociLayer, digest: blob.digest, size: blob.size }, diffIds[i], opts.signal);
       }

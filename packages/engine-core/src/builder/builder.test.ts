@@ -104,6 +104,9 @@ describe('Builder', () => {
     const again = await builder.build({ contextDir: ctx, tags: ['demo'], buildArgs: { GREETING: 'howdy' } });
     expect(again.cachedSteps).toBe(9);
     expect(again.id).toBe(changed.id);
+    // --no-cache runs every step again
+    const fresh = await builder.build({ contextDir: ctx, buildArgs: { GREETING: 'howdy' }, noCache: true });
+    expect(fresh.cachedSteps).toBe(0);
   });
 
   it('names the Dockerfile line of an error and leaves no image or temp dirs behind', async () => {
@@ -111,6 +114,11 @@ describe('Builder', () => {
     mkdirSync(bad);
     writeFileSync(join(bad, 'Dockerfile'), 'FROM scratch\n\n\n\n\nENV A=1\nCOPPY a b\n');
     await expect(builder.build({ contextDir: bad, tags: ['bad'] })).rejects.toThrow('Dockerfile:7: unknown instruction: COPPY');
+    // -f names another file; errors then name that file
+    mkdirSync(join(bad, 'sub'));
+    writeFileSync(join(bad, 'sub', 'Dockerfile.dev'), 'FROM scratch\nEXPOSE eighty\n');
+    await expect(builder.build({ contextDir: bad, dockerfile: 'sub/Dockerfile.dev' })).rejects.toThrow('Dockerfile.dev:2: invalid containerPort: eighty');
+    await expect(builder.build({ contextDir: bad, dockerfile: 'nope/Dockerfile' })).rejects.toThrow('Cannot locate specified Dockerfile: nope/Dockerfile');
 
     const failing = join(root, 'failing');
     mkdirSync(failing);
