@@ -20,6 +20,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const THREADS = Number(process.env.THREADS ?? 2);
 const REPLICAS = Number(process.env.REPLICAS ?? 5);
+const CLK_TCK = Number(process.env.CLK_TCK ?? 100); // getconf CLK_TCK on Linux x86-64
 const LOOPS = Number(process.env.MESH_LOOPS ?? Math.max(0, os.availableParallelism() - 1));
 
 const children = [];
@@ -77,11 +78,33 @@ function toMs(v, unit) {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60000 : n;
 }
 
-async function wrk(port, close) {
+/** CPU seconds (user + system) a process has used, from /proc (all its threads). */
+function cpuOf(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** CPU seconds used so far by a set of processes; 'self' is this process (the mesh's own loop). */
+function cpuNow(pids) {
+  let t = 0;
+  for (const pid of pids) {
+    if (pid === 'self') {
+      const u = process.cpuUsage();
+      t += (u.user + u.system) / 1e6;
+    } else t += cpuOf(pid);
+  }
+  return t;
+}
+
+async function wrk(port, close, pids) {
   const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'];
   if (close) args.push('-H', 'Connection: close');
   args.push(`http://127.0.0.1:${port}/`);
+  const cpu0 = cpuNow(pids);
   const { stdout: out } = await run('wrk', args, { encoding: 'utf8', timeout: (DURATION + 30) * 1000 });
+  const cpuS = cpuNow(pids) - cpu0;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p = (q) => {
     const m = new RegExp(`\\s${q}%\\s+([\\d.]+)(us|ms|s|m)`).exec(out);
@@ -89,7 +112,8 @@ async function wrk(port, close) {
   };
   const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50Ms: p(50), p99Ms: p(99), socketErrors: errors, non2xx };
+  // CPU per request does not depend on how much CPU the neighbours leave us: the fair figure on a busy machine.
+  return { rps, p50Ms: p(50), p99Ms: p(99), cpuUsPerRequest: requests ? Math.round((cpuS / requests) * 1e7) / 10 : null, socketErrors: errors, non2xx };
 }
 
 function median(xs) {
@@ -103,6 +127,7 @@ function summarize(rs) {
     rps: median(rs.map((r) => r.rps)),
     p50Ms: median(rs.map((r) => r.p50Ms)),
     p99Ms: median(rs.map((r) => r.p99Ms)),
+    cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
     rounds: rs.map((r) => r.rps),
     socketErrors: rs.map((r) => r.socketErrors).filter(Boolean),
     non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
@@ -133,11 +158,11 @@ async function main() {
     '',
   ].join('\n');
   fs.writeFileSync(path.join(tmp, 'haproxy.cfg'), cfg);
-  await start('haproxy', ['-db', '-f', path.join(tmp, 'haproxy.cfg')]);
+  const haproxy = await start('haproxy', ['-db', '-f', path.join(tmp, 'haproxy.cfg')]);
   await waitPort(haPort);
 
   process.env.FLOTILLA_LOG_LEVEL ??= 'warn'; // stdout's last line is the JSON result
-  const { RoutingMesh } = require('../../packages/worker/dist');
+  const { RoutingMesh } = require('../../packages/worker/dist/mesh'); // the mesh alone: the rest of the package may be mid-work
   const meshPort = await freePort();
   mesh = new RoutingMesh({ acceptLoops: LOOPS });
   await mesh.publish({ published: meshPort, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'bench_web');
@@ -160,11 +185,17 @@ async function main() {
 
   // Interleaved rounds so that a change in background load hits both sides alike; medians.
   const runs = { haKeepAlive: [], meshKeepAlive: [], haClose: [], meshClose: [] };
+  const haPids = [haproxy.pid];
+  const meshPids = ['self', ...mesh.loopPids];
   for (let r = 0; r < ROUNDS; r++) {
-    runs.haKeepAlive.push(await wrk(haPort, false));
-    runs.meshKeepAlive.push(await wrk(meshPort, false));
-    runs.haClose.push(await wrk(haPort, true));
-    runs.meshClose.push(await wrk(meshPort, true));
+    // Alternate who goes first: the second run of a pair inherits the first one's TIME_WAIT sockets.
+    const pair = async (close, key) => {
+      const ha = () => wrk(haPort, close, haPids).then((x) => runs[`ha${key}`].push(x));
+      const me = () => wrk(meshPort, close, meshPids).then((x) => runs[`mesh${key}`].push(x));
+      if (r % 2 === 0) { await ha(); await me(); } else { await me(); await ha(); }
+    };
+    await pair(false, 'KeepAlive');
+    await pair(true, 'Close');
   }
   const haKeepAlive = summarize(runs.haKeepAlive);
   const meshKeepAlive = summarize(runs.meshKeepAlive);
@@ -177,8 +208,8 @@ async function main() {
   const result = {
     bench: 'mesh',
     conditions: { cores: os.availableParallelism(), loadavg1: os.loadavg()[0], durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, wrkThreads: THREADS, replicas: REPLICAS, meshAcceptLoops: 1 + LOOPS },
-    keepAlive: { haproxy: haKeepAlive, mesh: meshKeepAlive, ratio: ratio(meshKeepAlive.rps, haKeepAlive.rps), addedP99Ms: added(meshKeepAlive.p99Ms, haKeepAlive.p99Ms) },
-    connectionPerRequest: { haproxy: haClose, mesh: meshClose, ratio: ratio(meshClose.rps, haClose.rps), addedP99Ms: added(meshClose.p99Ms, haClose.p99Ms) },
+    keepAlive: { haproxy: haKeepAlive, mesh: meshKeepAlive, ratio: ratio(meshKeepAlive.rps, haKeepAlive.rps), addedP99Ms: added(meshKeepAlive.p99Ms, haKeepAlive.p99Ms), cpuRatio: ratio(meshKeepAlive.cpuUsPerRequest, haKeepAlive.cpuUsPerRequest) },
+    connectionPerRequest: { haproxy: haClose, mesh: meshClose, ratio: ratio(meshClose.rps, haClose.rps), addedP99Ms: added(meshClose.p99Ms, haClose.p99Ms), cpuRatio: ratio(meshClose.cpuUsPerRequest, haClose.cpuUsPerRequest) },
     backendUpdateMs: { median: updates[Math.floor(updates.length / 2)], max: updates[updates.length - 1] },
     meshConnectionsPerBackend: Object.fromEntries(stats.services[0].backends.map((b) => [b.taskId, b.total])),
     goals: { ratio: 0.9, addedP99Ms: 1 },

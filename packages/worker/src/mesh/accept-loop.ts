@@ -4,12 +4,21 @@
 import type net from 'node:net';
 import { BackendPool } from './pool';
 import type { PoolStatsWire, ToLoop } from './protocol';
+import { acceptRaw } from './raw-splice';
 import { proxyConnection } from './splice';
 import type { Backend, Strategy } from './types';
+
+/**
+ * 'handles': the fast path on libuv handles (raw-splice.ts) when this Node has it, else sockets;
+ * 'sockets': always net.Socket (splice.ts).
+ */
+export type DataPath = 'handles' | 'sockets';
 
 export class AcceptLoop {
   private readonly pools = new Map<string, BackendPool>();
   private readonly servers = new Map<number, net.Server>();
+
+  constructor(readonly dataPath: DataPath = 'handles') {}
 
   /** The pool for a key, created empty so that a port published before its tasks run rejects cleanly. */
   pool(key: string, strategy: Strategy = 'round-robin'): BackendPool {
@@ -29,7 +38,7 @@ export class AcceptLoop {
     s.pauseOnConnect = true;
     s.allowHalfOpen = true;
     const pool = this.pool(key);
-    server.on('connection', (client: net.Socket) => proxyConnection(client, pool));
+    if (this.dataPath === 'sockets' || !acceptRaw(server, pool)) server.on('connection', (client: net.Socket) => proxyConnection(client, pool));
     server.on('error', () => {}); // accept errors (EMFILE) must not kill the loop; libuv retries
     this.servers.set(lid, server);
   }

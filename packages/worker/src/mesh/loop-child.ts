@@ -3,7 +3,7 @@
 import { AcceptLoop } from './accept-loop';
 import type { FromLoop, ToLoop } from './protocol';
 
-const loop = new AcceptLoop();
+const loop = new AcceptLoop(process.argv[2] === 'sockets' ? 'sockets' : 'handles');
 
 function send(msg: FromLoop): void {
   if (process.connected) process.send?.(msg);

@@ -4,6 +4,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import type net from 'node:net';
 import { extname, join } from 'node:path';
 import type { Logger } from '@flotilla/engine-core';
+import type { DataPath } from './accept-loop';
 import type { FromLoop, PoolStatsWire, ToLoop } from './protocol';
 
 /** Messages without an answer in this time are given up (the child is then restarted). */
@@ -25,11 +26,12 @@ export class LoopProcess {
   constructor(
     readonly index: number,
     execArgv: string[],
+    dataPath: DataPath,
     private readonly log: Logger,
   ) {
     // Same extension as this file: .js from dist, .ts when a test runs the sources.
     const entry = join(__dirname, `loop-child${extname(__filename)}`);
-    this.child = fork(entry, [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    this.child = fork(entry, [dataPath], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
     this.ready = new Promise((resolve) => {
       const onMessage = (m: FromLoop) => {
         if (m.op === 'ready') {

@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { join } from 'node:path';
 import { PortInUseError } from './errors';
+import { rawAvailable } from './raw-splice';
 import { RoutingMesh } from './routing-mesh';
 import type { Backend } from './types';
 
@@ -92,7 +93,7 @@ const servers: TestBackend[] = [];
 const meshes: RoutingMesh[] = [];
 const clients: net.Socket[] = [];
 
-async function setup(n: number, opts: ConstructorParameters<typeof RoutingMesh>[0] = {}) {
+async function setup(n: number, opts: ConstructorParameters<typeof RoutingMesh>[0]) {
   const backends = await Promise.all(Array.from({ length: n }, (_, i) => echoIdBackend(`task${i + 1}`)));
   servers.push(...backends);
   const mesh = new RoutingMesh(opts);
@@ -112,16 +113,20 @@ afterEach(async () => {
   }
 });
 
-describe('RoutingMesh (in-process accept loop)', () => {
+it('the fast data path (libuv handles) is available on this Node, so the "handles" tests below exercise it', () => {
+  expect(rawAvailable).toBe(true);
+});
+
+describe.each(['handles', 'sockets'] as const)('RoutingMesh (in-process accept loop, data path %s)', (dataPath) => {
   it('spreads connections round robin over the replicas, each answering with its own id', async () => {
-    const { port } = await setup(3);
+    const { port } = await setup(3, { dataPath });
     const replies: string[] = [];
     for (let i = 0; i < 6; i++) replies.push((await request(port, `r${i}`)).reply);
     expect(replies).toEqual(['task1:r0', 'task2:r1', 'task3:r2', 'task1:r3', 'task2:r4', 'task3:r5']);
   });
 
   it('least connections sends a new connection to the replica with the fewest open ones', async () => {
-    const { mesh, port } = await setup(3);
+    const { mesh, port } = await setup(3, { dataPath });
     mesh.setStrategy('web', 'least-connections');
     await mesh.setBackends('web', 80, servers);
     const held = [];
@@ -140,7 +145,7 @@ describe('RoutingMesh (in-process accept loop)', () => {
   });
 
   it('a replica removed from the set gets no new connection at once; its open connection goes on', async () => {
-    const { mesh, port, backends } = await setup(3);
+    const { mesh, port, backends } = await setup(3, { dataPath });
     const onTask1 = await openHeld(port);
     clients.push(onTask1.socket);
     expect(onTask1.id).toBe('task1');
@@ -159,7 +164,7 @@ describe('RoutingMesh (in-process accept loop)', () => {
   });
 
   it('a replica that refuses connections is skipped and the request still succeeds', async () => {
-    const { mesh, port, backends } = await setup(2);
+    const { mesh, port, backends } = await setup(2, { dataPath });
     const dead = { taskId: 'dead', address: '127.0.0.1', port: await closedPort() };
     await mesh.setBackends('web', 80, [dead, ...backends]);
     const replies = await Promise.all([1, 2, 3, 4].map((i) => request(port, `q${i}`)));
@@ -175,7 +180,7 @@ describe('RoutingMesh (in-process accept loop)', () => {
   });
 
   it('with every replica down the client sees its connection closed, without data', async () => {
-    const { mesh, port } = await setup(0);
+    const { mesh, port } = await setup(0, { dataPath });
     await mesh.setBackends('web', 80, [
       { taskId: 'a', address: '127.0.0.1', port: await closedPort() },
       { taskId: 'b', address: '127.0.0.1', port: await closedPort() },
@@ -194,7 +199,7 @@ describe('RoutingMesh (in-process accept loop)', () => {
   });
 
   it('half-close: a client that ends its write side still gets the whole response', async () => {
-    const { port } = await setup(1);
+    const { port } = await setup(1, { dataPath });
     const big = 'y'.repeat(1024 * 1024);
     const r = await request(port, big);
     expect(r.error).toBeUndefined();
@@ -205,7 +210,7 @@ describe('RoutingMesh (in-process accept loop)', () => {
   it('survives a client reset in the middle of a stream and closes the backend side', async () => {
     const hose = await firehoseBackend('hose');
     servers.push(hose);
-    const mesh = new RoutingMesh();
+    const mesh = new RoutingMesh({ dataPath });
     meshes.push(mesh);
     const port = await closedPort();
     await mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'web');
@@ -232,7 +237,7 @@ describe('RoutingMesh (in-process accept loop)', () => {
     const holder = net.createServer();
     await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
     const port = (holder.address() as net.AddressInfo).port;
-    const mesh = new RoutingMesh();
+    const mesh = new RoutingMesh({ dataPath });
     meshes.push(mesh);
     try {
       const err = await mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'web').catch((e: unknown) => e);
@@ -244,7 +249,7 @@ describe('RoutingMesh (in-process accept loop)', () => {
   });
 
   it('a port published by one service is refused to another', async () => {
-    const { mesh, port } = await setup(1);
+    const { mesh, port } = await setup(1, { dataPath });
     await expect(mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'other')).rejects.toThrow(
       `port ${port} is already in use on this node: service web publishes it`,
     );
@@ -256,11 +261,11 @@ describe('RoutingMesh (in-process accept loop)', () => {
   });
 });
 
-describe('RoutingMesh with accept-loop child processes', () => {
+describe.each(['handles', 'sockets'] as const)('RoutingMesh with accept-loop child processes (data path %s)', (dataPath) => {
   const execArgv = ['-r', join(__dirname, '__fixtures__/register-swc.js')];
 
   it('every loop proxies, gets backend changes before setBackends resolves, and a dead loop is replaced', async () => {
-    const { mesh, port, backends } = await setup(3, { acceptLoops: 2, execArgv });
+    const { mesh, port, backends } = await setup(3, { acceptLoops: 2, execArgv, dataPath });
     expect(mesh.acceptLoops).toBe(3);
     const burst = async (n: number) => Promise.all(Array.from({ length: n }, () => request(port)));
     let replies = await burst(60);

@@ -1,0 +1,292 @@
+// The fast data path: the same proxying as splice.ts, but on Node's libuv TCP handles directly
+// (the layer under net.Socket). A connection then costs a handful of syscalls and two small
+// objects instead of two stream objects with their state machines and listeners, which is what
+// a connection-per-request load spends its time on. The handles are Node internals
+// (process.binding), so everything is feature-checked at load and the mesh falls back to
+// splice.ts when they are missing or different.
+import type { BackendPool, BackendSlot } from './pool';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped Node internals, checked in loadBindings */
+interface Bindings {
+  TCP: any;
+  TCPConnectWrap: any;
+  WriteWrap: any;
+  ShutdownWrap: any;
+  SOCKET: number;
+  state: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  kLastWriteWasAsync: number;
+  UV_EOF: number;
+}
+
+function loadBindings(): Bindings | undefined {
+  try {
+    const binding = (process as unknown as { binding(name: string): any }).binding;
+    // process.binding warns only under --pending-deprecation (DEP0111, documentation-only otherwise).
+    const tcp = binding('tcp_wrap');
+    const stream = binding('stream_wrap');
+    const uv = binding('uv');
+    const proto = tcp.TCP?.prototype;
+    const ok =
+      typeof tcp.TCPConnectWrap === 'function' &&
+      typeof stream.WriteWrap === 'function' &&
+      typeof stream.ShutdownWrap === 'function' &&
+      stream.streamBaseState instanceof Int32Array &&
+      typeof tcp.constants?.SOCKET === 'number' &&
+      typeof uv.UV_EOF === 'number' &&
+      ['connect', 'connect6', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'reset', 'setNoDelay'].every((m) => typeof proto?.[m] === 'function');
+    if (!ok) return undefined;
+    return {
+      TCP: tcp.TCP,
+      TCPConnectWrap: tcp.TCPConnectWrap,
+      WriteWrap: stream.WriteWrap,
+      ShutdownWrap: stream.ShutdownWrap,
+      SOCKET: tcp.constants.SOCKET,
+      state: stream.streamBaseState,
+      kReadBytesOrError: stream.kReadBytesOrError,
+      kArrayBufferOffset: stream.kArrayBufferOffset,
+      kLastWriteWasAsync: stream.kLastWriteWasAsync,
+      UV_EOF: uv.UV_EOF,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const B = loadBindings();
+
+/** True when the fast path can run on this Node; otherwise the mesh uses net.Socket. */
+export const rawAvailable = B !== undefined;
+
+/** Above this many bytes queued towards one side, reading from the other side stops. */
+const HIGH_WATER = 256 * 1024;
+/** A replica that neither accepts nor refuses (its network is gone) is given up after this long. */
+const CONNECT_TIMEOUT_MS = 3000;
+
+type Handle = any;
+
+/** Connects in progress, swept by one timer rather than a timer per connection. */
+const connecting = new Set<Pair>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const p of connecting) if (now - p.started > CONNECT_TIMEOUT_MS) p.connectFailed();
+  if (connecting.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+function onWriteDone(this: any, status: number): void {
+  const dir = this.dir as Direction;
+  this.buffer = null;
+  dir.writeDone(status);
+}
+
+function onShutdownDone(this: any, status: number): void {
+  (this.dir as Direction).shutdownDone(status);
+}
+
+function onRead(this: any, arrayBuffer: ArrayBuffer | undefined): void {
+  (this.dir as Direction).read(arrayBuffer);
+}
+
+/** One direction of a pair: bytes read from `from` are written to `to`. */
+class Direction {
+  paused = false;
+  /** EOF read and the shutdown of `to` sent. */
+  ended = false;
+  shutDown = false;
+
+  constructor(
+    readonly pair: Pair,
+    readonly from: Handle,
+    readonly to: Handle,
+  ) {}
+
+  start(): void {
+    this.from.dir = this;
+    this.from.onread = onRead;
+    const err = this.from.readStart();
+    if (err) this.pair.fail();
+  }
+
+  read(arrayBuffer: ArrayBuffer | undefined): void {
+    const b = B as Bindings;
+    const nread = b.state[b.kReadBytesOrError] as number;
+    if (nread > 0 && arrayBuffer) {
+      if (this.pair.closed) return;
+      const chunk = Buffer.from(arrayBuffer, b.state[b.kArrayBufferOffset], nread);
+      const req = new b.WriteWrap();
+      req.handle = this.to;
+      req.oncomplete = onWriteDone;
+      req.dir = this;
+      req.buffer = null;
+      const err = this.to.writeBuffer(req, chunk);
+      if (err) {
+        this.pair.fail();
+        return;
+      }
+      if (b.state[b.kLastWriteWasAsync]) {
+        req.buffer = chunk; // keep the bytes alive until libuv has written them
+        if (this.to.writeQueueSize > HIGH_WATER && !this.paused) {
+          this.paused = true;
+          this.from.readStop();
+        }
+      }
+      return;
+    }
+    if (nread === 0) return;
+    if (nread === b.UV_EOF) {
+      // Half-close: the peer will send no more; pass the FIN on once queued bytes are out.
+      this.ended = true;
+      this.from.readStop();
+      const req = new b.ShutdownWrap();
+      req.handle = this.to;
+      req.oncomplete = onShutdownDone;
+      req.dir = this;
+      if (this.to.shutdown(req)) this.pair.fail();
+      return;
+    }
+    this.pair.fail(); // ECONNRESET and friends
+  }
+
+  writeDone(status: number): void {
+    if (status < 0) {
+      this.pair.fail();
+      return;
+    }
+    if (this.paused && this.to.writeQueueSize <= HIGH_WATER / 2 && !this.pair.closed) {
+      this.paused = false;
+      if (this.from.readStart()) this.pair.fail();
+    }
+  }
+
+  shutdownDone(status: number): void {
+    if (status < 0) {
+      this.pair.fail();
+      return;
+    }
+    this.shutDown = true;
+    this.pair.maybeDone();
+  }
+}
+
+function noop(): void {}
+
+/** A client connection and its backend connection. */
+class Pair {
+  upstream: Handle = null;
+  slot: BackendSlot | undefined;
+  tried: BackendSlot[] | undefined;
+  started = 0;
+  closed = false;
+  connected = false;
+  up: Direction | undefined;
+  down: Direction | undefined;
+
+  constructor(
+    readonly client: Handle,
+    readonly pool: BackendPool,
+  ) {}
+
+  connectNext(): void {
+    const b = B as Bindings;
+    const slot = this.pool.pick(this.tried);
+    if (!slot) {
+      this.pool.rejected++;
+      this.closed = true;
+      // No replica left: the client sees its connection reset rather than a silent hang.
+      if (this.client.reset(noop)) this.client.close(noop);
+      return;
+    }
+    this.slot = slot;
+    slot.active++;
+    const up = new b.TCP(b.SOCKET);
+    this.upstream = up;
+    const req = new b.TCPConnectWrap();
+    req.oncomplete = onConnect;
+    req.pair = this;
+    const { address, port } = slot.backend;
+    const err = address.includes(':') ? up.connect6(req, address, port) : up.connect(req, address, port);
+    if (err) {
+      this.connectFailed();
+      return;
+    }
+    this.started = Date.now();
+    connecting.add(this);
+    if (!sweeper) sweeper = setInterval(sweep, 500).unref();
+  }
+
+  connectFailed(): void {
+    connecting.delete(this);
+    const slot = this.slot as BackendSlot;
+    this.slot = undefined;
+    slot.active--;
+    slot.failed++;
+    this.upstream.close(noop);
+    this.upstream = null;
+    (this.tried ??= []).push(slot);
+    this.connectNext();
+  }
+
+  connectDone(status: number, handle: Handle): void {
+    if (handle !== this.upstream || this.closed) return; // a timed-out attempt answering late
+    connecting.delete(this);
+    if (status < 0) {
+      this.connectFailed();
+      return;
+    }
+    this.connected = true;
+    (this.slot as BackendSlot).total++;
+    this.upstream.setNoDelay(true);
+    this.up = new Direction(this, this.client, this.upstream);
+    this.down = new Direction(this, this.upstream, this.client);
+    this.up.start();
+    if (!this.closed) this.down.start();
+  }
+
+  /** Both directions finished cleanly: close both sockets. */
+  maybeDone(): void {
+    if (this.up?.shutDown && this.down?.shutDown) this.close(false);
+  }
+
+  /** An error on either side: reset both, like a kernel L4 balancer passes an RST on. */
+  fail(): void {
+    this.close(true);
+  }
+
+  close(reset: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    connecting.delete(this);
+    if (this.slot) this.slot.active--;
+    for (const h of [this.client, this.upstream]) {
+      if (!h) continue;
+      h.onread = noop;
+      if (!reset || h.reset(noop)) h.close(noop);
+    }
+  }
+}
+
+function onConnect(this: any, status: number, handle: Handle): void {
+  (this.pair as Pair).connectDone(status, handle);
+}
+
+/**
+ * Takes over a net.Server's accepting: each accepted handle is proxied without ever becoming a
+ * net.Socket. Returns false when the fast path is not available or the server has no handle.
+ */
+export function acceptRaw(server: unknown, pool: BackendPool): boolean {
+  const handle = (server as { _handle?: any })._handle;
+  if (!B || !handle || typeof handle.onconnection !== 'function') return false;
+  handle.onconnection = (err: number, client: Handle) => {
+    if (err || !client) return;
+    client.setNoDelay(true);
+    new Pair(client, pool).connectNext();
+  };
+  return true;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
