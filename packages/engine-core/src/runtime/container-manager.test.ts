@@ -254,6 +254,8 @@ describe('ContainerManager (real runc)', () => {
     const v2 = new VolumeStore(join(base, 'vol2'));
     await v2.init();
     const withVolume = new ContainerManager({ paths, images: busyboxImages(rootfs, { Volumes: { '/data': {} } }), volumes: v2 });
+    mkdirSync(join(rootfs, 'data'), { recursive: true });
+    writeFileSync(join(rootfs, 'data/from-image'), 'image content\n');
     const { Id } = await withVolume.create(req(['sh', '-c', 'echo kept > /data/f']));
     const mount = withVolume.inspect(Id).Mounts[0];
     expect(mount).toMatchObject({ Type: 'volume', Destination: '/data', RW: true });
@@ -261,6 +263,9 @@ describe('ContainerManager (real runc)', () => {
     await withVolume.start(Id);
     await withVolume.wait(Id);
     expect(readFileSync(join(v2.get(mount.Name!).Mountpoint, 'f'), 'utf8')).toBe('kept\n');
+    // Docker's copy-up: the image's content at the mount point was copied into the new volume.
+    expect(readFileSync(join(v2.get(mount.Name!).Mountpoint, 'from-image'), 'utf8')).toBe('image content\n');
+    rmSync(join(rootfs, 'data'), { recursive: true });
     await withVolume.rename(Id, 'renamed');
     expect(withVolume.inspect('renamed').Id).toBe(Id);
     expect(withVolume.counts()).toEqual({ total: 1, running: 0, paused: 0, stopped: 1 });

@@ -33,6 +33,7 @@ import { parseSignal } from './signals';
 import { sampleStats, type ContainerStats } from './stats';
 import { containerTop, type TopResult } from './top';
 import { resolveUser } from './user';
+import { copyImageContentIntoVolume } from './volume-copy';
 import { validateResources } from './units';
 
 const log = componentLogger('containers');
@@ -420,6 +421,9 @@ export class ContainerManager {
       e.restartTimer = null;
     }
     try {
+      for (const mp of rec.mounts) {
+        if (mp.Type === 'volume' && !mp.Mode.split(',').includes('nocopy')) await copyImageContentIntoVolume(rec.layerDirs, mp.Destination, mp.Source);
+      }
       await this.setupNetwork(e);
       const spec = await this.spec(e);
       writeFileSync(join(e.dir, 'config.json'), JSON.stringify(spec));
