@@ -4,6 +4,7 @@
 // a connection-per-request load spends its time on. The handles are Node internals
 // (process.binding), so everything is feature-checked at load and the mesh falls back to
 // splice.ts when they are missing or different.
+import { types } from 'node:util';
 import type { BackendPool, BackendSlot } from './pool';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- untyped Node internals, checked in loadBindings */
@@ -32,7 +33,7 @@ function loadBindings(): Bindings | undefined {
       typeof tcp.TCPConnectWrap === 'function' &&
       typeof stream.WriteWrap === 'function' &&
       typeof stream.ShutdownWrap === 'function' &&
-      stream.streamBaseState instanceof Int32Array &&
+      types.isInt32Array(stream.streamBaseState) && // not instanceof: jest runs us in another realm
       typeof tcp.constants?.SOCKET === 'number' &&
       typeof uv.UV_EOF === 'number' &&
       ['connect', 'connect6', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'reset', 'setNoDelay'].every((m) => typeof proto?.[m] === 'function');
