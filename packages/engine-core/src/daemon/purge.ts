@@ -1,6 +1,7 @@
 // Remove every trace of one daemon's state from the host (kernel objects and, optionally, the
 // data root): for tests, benchmarks and uninstalling. Never used by a running daemon.
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { BridgeNetworkService } from '../network/service';
 import { dataPaths } from '../paths';
 import { cleanupDaemonCgroups } from '../runtime/cgroups';
@@ -12,5 +13,8 @@ export async function purgeDaemonState(dataRoot: string, opts: { runDir?: string
   await net.teardown();
   await cleanupDaemonCgroups(paths).catch(() => undefined);
   await rm(paths.runcRoot, { recursive: true, force: true });
+  // The instance's run directory (runc state and netns files live under it) goes when empty.
+  await rmdir(join(dirname(paths.runcRoot), 'netns')).catch(() => undefined);
+  await rmdir(dirname(paths.runcRoot)).catch(() => undefined);
   if (opts.removeData) await rm(dataRoot, { recursive: true, force: true });
 }
