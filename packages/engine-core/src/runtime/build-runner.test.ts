@@ -1,17 +1,24 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataPaths } from '../paths';
+import { dataPaths, type DataPaths } from '../paths';
 import { makeBusyboxRootfs } from '../testing/busybox-rootfs';
 import { RuncBuildRunner } from './build-runner';
 import { cleanupDaemonCgroups, leakedCgroups } from './cgroups';
 import { runc } from './runc';
 
 describe('RuncBuildRunner (real runc)', () => {
-  const base = mkdtempSync(join(tmpdir(), 'flotilla-build-runner-'));
-  const paths = dataPaths(join(base, 'data'), join(base, 'run'));
-  const lower = makeBusyboxRootfs(join(base, 'layer0'));
-  const runner = new RuncBuildRunner(paths);
+  // Made in beforeAll: when a -t filter skips every test, jest skips afterAll too.
+  let base: string;
+  let paths: DataPaths;
+  let lower: string;
+  let runner: RuncBuildRunner;
+  beforeAll(() => {
+    base = mkdtempSync(join(tmpdir(), 'flotilla-build-runner-'));
+    paths = dataPaths(join(base, 'data'), join(base, 'run'));
+    lower = makeBusyboxRootfs(join(base, 'layer0'));
+    runner = new RuncBuildRunner(paths);
+  });
   let n = 0;
   const dirs = () => {
     const d = join(base, `step${n++}`);

@@ -15,8 +15,9 @@ import { runc } from './runc';
 
 jest.setTimeout(30_000);
 
-const base = mkdtempSync(join(tmpdir(), 'flotilla-containers-'));
-const rootfs = makeBusyboxRootfs(join(base, 'busybox'));
+// Made in beforeAll: when a -t filter skips every test, jest skips afterAll too.
+let base: string;
+let rootfs: string;
 let paths: DataPaths;
 let volumes: VolumeStore;
 let m: ContainerManager;
@@ -60,6 +61,8 @@ async function runcList(p: DataPaths): Promise<string[]> {
 }
 
 beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'flotilla-containers-'));
+  rootfs = makeBusyboxRootfs(join(base, 'busybox'));
   writeFileSync(join(base, 'resolv.conf'), 'nameserver 127.0.0.53\nnameserver 198.18.0.1\n');
   paths = dataPaths(join(base, 'data'), join(base, 'run'));
   ({ m, volumes } = await newManager(paths));

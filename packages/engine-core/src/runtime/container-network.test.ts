@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BridgeNetworkService } from '../network/service';
-import { dataPaths } from '../paths';
+import { dataPaths, type DataPaths } from '../paths';
 import { makeBusyboxRootfs } from '../testing/busybox-rootfs';
 import { VolumeStore } from '../volumes/volume-store';
 import { busyboxImages } from './__fixtures__/busybox-images';
@@ -13,8 +13,12 @@ import { ContainerManager } from './container-manager';
 
 jest.setTimeout(30_000);
 
-const base = mkdtempSync(join(tmpdir(), 'flotilla-ctr-net-'));
-const paths = dataPaths(join(base, 'data'), join(base, 'run'));
+let base: string;
+let paths: DataPaths;
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'flotilla-ctr-net-'));
+  paths = dataPaths(join(base, 'data'), join(base, 'run'));
+});
 
 function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
