@@ -61,6 +61,12 @@ function percentile(sorted: number[], p: number): number {
 
 /** In-process load for the benchmark: measures propose() to applied on this node. */
 async function bench(node: RaftNode<KvResult>, q: URLSearchParams): Promise<unknown> {
+  const before = node.status().applied;
+  const r = await benchRun(node, q);
+  return { ...(r as object), applied_entries: node.status().applied - before };
+}
+
+async function benchRun(node: RaftNode<KvResult>, q: URLSearchParams): Promise<unknown> {
   const mode = q.get('mode') ?? 'latency';
   const size = Number(q.get('size') ?? 64);
   const value = 'v'.repeat(Math.max(0, size - 16));

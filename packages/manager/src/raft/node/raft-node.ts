@@ -6,10 +6,10 @@ import { type ChannelCredentials, type ServerCredentials } from '@grpc/grpc-js';
 import { componentLogger, type Logger } from '@flotilla/engine-core';
 import { decodeConfChange } from '../core/entries';
 import { ConfChangeRejectedError, ProposalDroppedError } from '../core/errors';
-import { RawNode } from '../core/raw-node';
+import { RawNode, type RaftStatus } from '../core/raw-node';
 import { DurableStorage } from '../storage/durable-storage';
 import { GrpcTransport } from '../transport/grpc-transport';
-import { ConfChangeType, EntryType, Role, type ConfChange, type Entry, type Message, type NodeId, type Ready } from '../types';
+import { ConfChangeType, EntryType, Role, type ConfChange, type Entry, type HardState, type Message, type NodeId, type Ready } from '../types';
 import { decodeMemberContext, encodeMemberContext, unwrapProposal, unwrapSnapshot, wrapProposal, wrapSnapshot } from './envelope';
 import { LeadershipLostError, NodeStoppedError, NotLeaderError, ProposalTimeoutError, RaftAbortedError } from './errors';
 import { type StateMachine } from './state-machine';
@@ -69,6 +69,8 @@ export interface RaftNodeStatus {
   lastIndex: number;
   snapshotIndex: number;
   members: MemberStatus[];
+  /** Only on the leader: replication progress per member. */
+  progress?: RaftStatus['progress'];
 }
 
 export interface RaftNodeEvents {
@@ -96,6 +98,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private stopped = false;
   private loopDone: Promise<void> = Promise.resolve();
   private fatal: unknown = null;
+  /** The hard state last made durable. */
+  private persisted: HardState;
 
   private constructor(
     private readonly o: Required<Pick<RaftNodeOptions<R>, 'tickMs' | 'snapshotEvery' | 'keepEntries' | 'proposalTimeoutMs' | 'forwardProposals'>> &
@@ -119,6 +123,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       },
       storage,
     );
+    this.persisted = storage.hardState();
     const snap = storage.snapshot();
     this.snapshotIndex = snap?.meta.index ?? 0;
     this.applied = Math.max(storage.firstIndex() - 1, this.snapshotIndex);
@@ -253,6 +258,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       lastIndex: s.lastIndex,
       snapshotIndex: this.snapshotIndex,
       members,
+      ...(s.progress ? { progress: s.progress } : {}),
     };
   }
 
@@ -306,15 +312,24 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState.leader, rd.softState.role);
+    const local: Message[] = [];
+    const remote: Message[] = [];
+    for (const m of rd.messages) (m.to === this.o.id ? local : remote).push(m);
+    // Thesis §10.2.1: a leader may replicate in parallel with its own fsync. Its messages promise
+    // nothing about its own disk, and whatever the core concludes from the replies (a new commit
+    // index) only leaves this node in a later Ready, after this one is durable. A term or vote
+    // change is a promise, so such a Ready is persisted first, as followers always do.
+    const hs = rd.hardState;
+    const prev = this.persisted;
+    const early = this.role === Role.Leader && (!hs || (hs.term === prev.term && hs.vote === prev.vote));
+    if (early) this.transport.send(remote);
     await this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot);
+    if (hs) this.persisted = hs;
     for (const e of rd.entries) {
       const env = e.type === EntryType.Normal ? unwrapProposal(e.data) : null;
       if (env && this.proposals.has(env.id)) this.proposals.placed(env.id, e.index);
     }
-    const local: Message[] = [];
-    const remote: Message[] = [];
-    for (const m of rd.messages) (m.to === this.o.id ? local : remote).push(m);
-    this.transport.send(remote);
+    if (!early) this.transport.send(remote);
     if (rd.snapshot) this.applySnapshot(rd.snapshot.meta.index, rd.snapshot.data);
     for (const e of rd.committedEntries) this.applyEntry(e);
     for (const rs of rd.readStates) {

@@ -152,13 +152,12 @@ export class Wal {
     this.assertOpen();
     if (this.size >= this.segmentBytes) await this.cut();
     const buf = Buffer.concat(recs.map(encodeRecord));
-    // Synchronous on purpose: a write + fdatasync of a few KiB takes well under a millisecond,
-    // while two thread-pool round trips add more than that on a busy machine. Messages arriving
-    // meanwhile wait in socket buffers and join the next Ready (group commit).
+    // The write only copies into the page cache: do it synchronously. The fdatasync goes to the
+    // thread pool so the event loop keeps sending and receiving while the disk works.
     let off = 0;
     while (off < buf.length) off += fs.writeSync(this.fh.fd, buf, off, buf.length - off, this.size + off);
     this.size += buf.length;
-    if (sync) fs.fdatasyncSync(this.fh.fd);
+    if (sync) await this.fh.datasync();
   }
 
   /** Starts a new segment whose header carries everything replay needs if older ones are dropped. */

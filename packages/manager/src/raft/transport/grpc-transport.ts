@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { componentLogger, type Logger } from '@flotilla/engine-core';
 import { type Message, type NodeId } from '../types';
+import { coalesce } from './coalesce';
 import { Peer } from './peer';
 import { raftService } from './proto';
 import { fromWire, InvalidRaftMessageError } from './wire';
@@ -103,7 +104,7 @@ export class GrpcTransport {
 
   /** Fire and forget: messages to unknown peers or beyond a full queue are dropped. */
   send(messages: readonly Message[]): void {
-    for (const m of messages) {
+    for (const m of coalesce(messages)) {
       const p = this.peers.get(m.to);
       if (p) p.send(m);
       else this.log.debug({ to: m.to, type: m.type }, 'no address for raft peer; dropping message');

@@ -76,8 +76,9 @@ export class Peer {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.waitingDrain) return;
     this.flushScheduled = true;
-    // Coalesce everything sent in this turn of the event loop into one batch.
-    setImmediate(() => {
+    // Coalesce everything sent by the current Ready (sent synchronously) into one batch, without
+    // waiting for the next turn of the event loop.
+    queueMicrotask(() => {
       this.flushScheduled = false;
       this.flush();
     });

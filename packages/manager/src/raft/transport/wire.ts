@@ -5,12 +5,6 @@ import { EntryType, MessageType, type Entry, type Message, type SnapshotMeta } f
 
 const u64 = z.number().int().nonnegative();
 
-const entrySchema = z.object({
-  term: u64,
-  index: u64,
-  type: z.number().int().optional(),
-  data: z.custom<Uint8Array>((v) => v instanceof Uint8Array).optional(),
-});
 
 const confSchema = z.object({ voters: z.array(z.string()).optional(), learners: z.array(z.string()).optional() });
 
@@ -23,7 +17,7 @@ export const wireMessageSchema = z.object({
   term: u64.optional(),
   index: u64.optional(),
   logTerm: u64.optional(),
-  entries: z.array(entrySchema).optional(),
+  entries: z.custom<Uint8Array>((v) => v instanceof Uint8Array).optional(),
   commit: u64.optional(),
   reject: z.boolean().optional(),
   rejectHint: u64.optional(),
@@ -47,7 +41,7 @@ export function toWire(m: Message): WireMessage {
   const w: WireMessage = { type: m.type, from: m.from, to: m.to, term: m.term };
   if (m.index !== undefined) w.index = m.index;
   if (m.logTerm !== undefined) w.logTerm = m.logTerm;
-  if (m.entries && m.entries.length > 0) w.entries = m.entries.map((e) => ({ term: e.term, index: e.index, type: e.type, data: e.data }));
+  if (m.entries && m.entries.length > 0) w.entries = packEntries(m.entries);
   if (m.commit !== undefined) w.commit = m.commit;
   if (m.reject !== undefined) w.reject = m.reject;
   if (m.rejectHint !== undefined) w.rejectHint = m.rejectHint;
@@ -70,7 +64,7 @@ export function fromWire(raw: unknown, snapshotData?: Uint8Array): Message {
   const m: Message = { type: w.type, from: w.from, to: w.to, term: w.term ?? 0 };
   if (w.index !== undefined) m.index = w.index;
   if (w.logTerm !== undefined) m.logTerm = w.logTerm;
-  if (w.entries) m.entries = w.entries.map(entryFromWire);
+  if (w.entries && w.entries.length > 0) m.entries = unpackEntries(w.from, w.entries);
   if (w.commit !== undefined) m.commit = w.commit;
   if (w.reject !== undefined) m.reject = w.reject;
   if (w.rejectHint !== undefined) m.rejectHint = w.rejectHint;
@@ -89,8 +83,47 @@ export function fromWire(raw: unknown, snapshotData?: Uint8Array): Message {
   return m;
 }
 
-function entryFromWire(e: z.infer<typeof entrySchema>): Entry {
-  const type = e.type ?? EntryType.Normal;
-  if (type !== EntryType.Normal && type !== EntryType.ConfChange) throw new InvalidRaftMessageError('peer', `unknown entry type ${type}`);
-  return { term: e.term, index: e.index, type, data: e.data ?? new Uint8Array(0) };
+const ENTRY_HEAD = 21;
+
+function writeU64(b: Buffer, v: number, off: number): void {
+  b.writeUInt32LE(v % 0x100000000, off);
+  b.writeUInt32LE(Math.floor(v / 0x100000000), off + 4);
+}
+
+function readU64(b: Buffer, off: number): number {
+  return b.readUInt32LE(off) + b.readUInt32LE(off + 4) * 0x100000000;
+}
+
+export function packEntries(entries: readonly Entry[]): Uint8Array {
+  let size = 0;
+  for (const e of entries) size += ENTRY_HEAD + e.data.length;
+  const b = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (const e of entries) {
+    writeU64(b, e.term, off);
+    writeU64(b, e.index, off + 8);
+    b[off + 16] = e.type;
+    b.writeUInt32LE(e.data.length, off + 17);
+    b.set(e.data, off + ENTRY_HEAD);
+    off += ENTRY_HEAD + e.data.length;
+  }
+  return b;
+}
+
+export function unpackEntries(from: string, packed: Uint8Array): Entry[] {
+  const b = Buffer.from(packed.buffer, packed.byteOffset, packed.length);
+  const out: Entry[] = [];
+  let off = 0;
+  while (off < b.length) {
+    if (b.length - off < ENTRY_HEAD) throw new InvalidRaftMessageError(from, `entries: truncated entry header at byte ${off}`);
+    const len = b.readUInt32LE(off + 17);
+    const type = b[off + 16];
+    if (type !== EntryType.Normal && type !== EntryType.ConfChange) throw new InvalidRaftMessageError(from, `entries: unknown entry type ${type} at byte ${off}`);
+    const end = off + ENTRY_HEAD + len;
+    if (end > b.length) throw new InvalidRaftMessageError(from, `entries: entry at byte ${off} runs past the end`);
+    // Copy: the entry outlives the received gRPC buffer (it goes into the log).
+    out.push({ term: readU64(b, off), index: readU64(b, off + 8), type, data: new Uint8Array(b.subarray(off + ENTRY_HEAD, end)) });
+    off = end;
+  }
+  return out;
 }
