@@ -6,3 +6,4 @@ export * from './ca';
 export { ServiceApi, findService, INGRESS_PORT_RANGE } from './api/services';
 export * from './api/errors';
 export { validateServiceSpec } from './api/validate';
+export * from './dispatcher';

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { ChangeEvent } from '../store/state';
+import type { Store } from '../store/store';
+import { TaskState, type Node, type Task, type TaskStatus } from '../store/types';
+import { belongsToNode, foldChanges } from './assignments';
+import { callerIdentity, PermissionDeniedError } from './identity';
+import { Liveness } from './liveness';
+import { swarmServices } from './proto';
+
+export interface DispatcherOptions {
+  clusterId: string;
+  heartbeatPeriodMs?: number;
+  /** The managers workers may fail over to, leader first. */
+  managers: () => { nodeId: string; addr: string }[];
+  now?: () => number;
+  log?: Logger;
+}
+
+interface Session {
+  id: string;
+  nodeId: string;
+  /** The Session stream and any Assignments streams: the session lives while one is open. */
+  streams: Set<grpc.ServerWritableStream<unknown, unknown>>;
+  assignmentStreams: Set<grpc.ServerWritableStream<unknown, unknown>>;
+  pending: ChangeEvent<'tasks'>[];
+  flushScheduled: boolean;
+}
+
+const statusSchema = z.object({
+  Timestamp: z.string(),
+  State: z.number().int().min(TaskState.NEW).max(TaskState.ORPHANED),
+  Message: z.string(),
+  Err: z.string().optional(),
+  ContainerStatus: z.object({ ContainerID: z.string().optional(), PID: z.number().optional(), ExitCode: z.number().optional() }).optional(),
+  PortStatus: z.unknown().optional(),
+});
+
+const descriptionSchema = z.object({
+  Hostname: z.string(),
+  Platform: z.object({ Architecture: z.string(), OS: z.string() }),
+  Resources: z.object({ NanoCPUs: z.number(), MemoryBytes: z.number() }),
+  Engine: z.object({ EngineVersion: z.string(), Labels: z.record(z.string(), z.string()).optional() }),
+});
+
+const grpcError = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
+
+/**
+ * The leader's side of worker sessions: heartbeats (nodes that stop are marked down), assignment
+ * streams (the whole set, then increments), and task status reports written to the store in
+ * batches (one Raft entry per flush, not per report).
+ */
+export class Dispatcher {
+  private readonly sessions = new Map<string, Session>();
+  private readonly liveness: Liveness;
+  private readonly period: number;
+  private readonly now: () => number;
+  private statusBatch = new Map<string, { nodeId: string; status: TaskStatus }>();
+  private statusFlush: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly onChange = (events: ChangeEvent[]) => this.route(events);
+
+  constructor(private readonly store: Store, private readonly o: DispatcherOptions) {
+    this.period = o.heartbeatPeriodMs ?? 1000;
+    this.now = o.now ?? Date.now;
+    this.liveness = new Liveness(this.period);
+  }
+
+  register(server: grpc.Server): void {
+    server.addService(swarmServices().Dispatcher.service, {
+      Session: (call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer }, unknown>) => this.session(call),
+      Heartbeat: (call: grpc.ServerUnaryCall<{ sessionId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => this.unary(call, cb, () => this.heartbeat(call)),
+      Assignments: (call: grpc.ServerWritableStream<{ sessionId: string }, unknown>) => this.assignments(call),
+      UpdateTaskStatus: (call: grpc.ServerUnaryCall<{ sessionId: string; updates: { taskId: string; statusJson: Buffer }[] }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.unary(call, cb, () => this.updateStatus(call)),
+    });
+  }
+
+  start(): void {
+    this.store.on('change', this.onChange);
+    this.arm();
+  }
+
+  stop(): void {
+    this.store.off('change', this.onChange);
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.sessions.values()) for (const st of s.streams) st.end();
+    this.sessions.clear();
+  }
+
+  private unary<T>(call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>, fn: () => T | Promise<T>): void {
+    Promise.resolve()
+      .then(fn)
+      .then(
+        (r) => cb(null, r),
+        (e: Error & { code?: number }) => cb(grpcError(e.code ?? grpc.status.INVALID_ARGUMENT, e.message)),
+      );
+    void call;
+  }
+
+  private node(call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerUnaryCall<unknown, unknown>): string {
+    return callerIdentity(call, this.o.clusterId).nodeId;
+  }
+
+  private sessionFor(nodeId: string, sessionId: string): Session {
+    const s = this.sessions.get(nodeId);
+    if (!s || s.id !== sessionId) throw Object.assign(new Error('session invalid: open a new session'), { code: grpc.status.NOT_FOUND });
+    return s;
+  }
+
+  private session(call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer }, unknown>): void {
+    let nodeId: string;
+    let description: Node['Description'] | undefined;
+    try {
+      nodeId = this.node(call);
+      if (call.request.descriptionJson?.length) description = descriptionSchema.parse(JSON.parse(call.request.descriptionJson.toString('utf8')));
+    } catch (e) {
+      call.destroy(grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
+      return;
+    }
+    const old = this.sessions.get(nodeId);
+    if (old) for (const st of old.streams) st.end();
+    const session: Session = { id: randomUUID(), nodeId, streams: new Set([call]), assignmentStreams: new Set(), pending: [], flushScheduled: false };
+    this.sessions.set(nodeId, session);
+    this.liveness.beat(nodeId, this.now());
+    this.arm();
+    void this.markNode(nodeId, 'ready', description).catch((e: Error) => this.o.log?.warn({ err: e, node: nodeId }, 'cannot mark node ready'));
+    call.write({ sessionId: session.id, managers: this.o.managers().map((m) => ({ nodeId: m.nodeId, addr: m.addr })), heartbeatPeriodMs: this.period });
+    call.on('cancelled', () => this.closed(session, call));
+    call.on('close', () => this.closed(session, call));
+    call.on('error', () => this.closed(session, call));
+  }
+
+  private closed(session: Session, call: grpc.ServerWritableStream<unknown, unknown>): void {
+    session.streams.delete(call);
+    session.assignmentStreams.delete(call);
+    if (this.sessions.get(session.nodeId) === session && session.streams.size === 0) {
+      this.sessions.delete(session.nodeId);
+      this.liveness.disconnected(session.nodeId, this.now());
+      this.arm();
+    }
+  }
+
+  private heartbeat(call: grpc.ServerUnaryCall<{ sessionId: string }, unknown>): { periodMs: number } {
+    const nodeId = this.node(call);
+    this.sessionFor(nodeId, call.request.sessionId);
+    this.liveness.beat(nodeId, this.now());
+    return { periodMs: this.period };
+  }
+
+  private assignments(call: grpc.ServerWritableStream<{ sessionId: string }, unknown>): void {
+    let session: Session;
+    try {
+      session = this.sessionFor(this.node(call), call.request.sessionId);
+    } catch (e) {
+      call.destroy(grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message));
+      return;
+    }
+    session.streams.add(call);
+    session.assignmentStreams.add(call);
+    call.on('cancelled', () => this.closed(session, call));
+    call.on('close', () => this.closed(session, call));
+    const tasks = this.store.state.list('tasks').filter((t) => belongsToNode(t, session.nodeId));
+    call.write({ type: 'COMPLETE', changes: tasks.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })) });
+  }
+
+  private route(events: ChangeEvent[]): void {
+    for (const e of events) {
+      if (e.table !== 'tasks') continue;
+      const t = e as ChangeEvent<'tasks'>;
+      for (const nodeId of new Set([t.object.NodeID, t.old?.NodeID])) {
+        const s = nodeId ? this.sessions.get(nodeId) : undefined;
+        if (!s) continue;
+        s.pending.push(t);
+        if (!s.flushScheduled) {
+          s.flushScheduled = true;
+          setImmediate(() => this.flushAssignments(s));
+        }
+      }
+    }
+  }
+
+  private flushAssignments(s: Session): void {
+    s.flushScheduled = false;
+    const delta = foldChanges(s.pending, s.nodeId);
+    s.pending = [];
+    if (!delta.update.length && !delta.remove.length) return;
+    const msg = {
+      type: 'INCREMENTAL',
+      changes: [
+        ...delta.update.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })),
+        ...delta.remove.map((id) => ({ action: 'REMOVE', taskJson: Buffer.from(JSON.stringify({ ID: id })) })),
+      ],
+    };
+    for (const st of s.assignmentStreams) st.write(msg);
+  }
+
+  private async updateStatus(call: grpc.ServerUnaryCall<{ sessionId: string; updates: { taskId: string; statusJson: Buffer }[] }, unknown>): Promise<object> {
+    const nodeId = this.node(call);
+    this.sessionFor(nodeId, call.request.sessionId);
+    this.liveness.beat(nodeId, this.now());
+    for (const u of call.request.updates ?? []) {
+      const status = statusSchema.parse(JSON.parse(Buffer.from(u.statusJson).toString('utf8'))) as TaskStatus;
+      this.statusBatch.set(u.taskId, { nodeId, status });
+    }
+    await this.flushStatus();
+    return {};
+  }
+
+  /** One store transaction for every status report that arrived meanwhile. */
+  private flushStatus(): Promise<void> {
+    if (this.statusFlush) return this.statusFlush.then(() => (this.statusBatch.size ? this.flushStatus() : undefined));
+    const batch = this.statusBatch;
+    this.statusBatch = new Map();
+    this.statusFlush = this.store
+      .update((tx) => {
+        for (const [taskId, { nodeId, status }] of batch) {
+          const t = tx.get('tasks', taskId);
+          // Only the task's own node reports it, and states only move forward.
+          if (!t || t.NodeID !== nodeId || status.State < t.Status.State) continue;
+          if (status.State === t.Status.State && status.Message === t.Status.Message && status.Err === t.Status.Err) continue;
+          tx.update('tasks', { ...t, Status: status } as Task);
+        }
+      })
+      .finally(() => {
+        this.statusFlush = null;
+      });
+    return this.statusFlush;
+  }
+
+  private async markNode(nodeId: string, state: Node['Status']['State'], description?: Node['Description']): Promise<void> {
+    await this.store.update((tx) => {
+      const n = tx.get('nodes', nodeId);
+      if (!n) return;
+      if (n.Status.State === state && !description) return;
+      tx.update('nodes', { ...n, ...(description ? { Description: description } : {}), Status: { ...n.Status, State: state, Message: state === 'down' ? 'heartbeat failure' : '' } });
+    });
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    const next = this.liveness.nextDeadline();
+    if (next === null) return;
+    this.timer = setTimeout(() => {
+      for (const id of this.liveness.expired(this.now())) {
+        this.liveness.forget(id);
+        this.o.log?.warn({ node: id }, 'node missed its heartbeats: marking it down');
+        void this.markNode(id, 'down').catch(() => undefined);
+      }
+      this.arm();
+    }, Math.max(1, next - this.now() + 1));
+    this.timer.unref();
+  }
+}

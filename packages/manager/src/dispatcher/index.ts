@@ -1,0 +1,5 @@
+export { Dispatcher, type DispatcherOptions } from './dispatcher';
+export { swarmServices, SWARM_PROTO } from './proto';
+export { Liveness } from './liveness';
+export { callerIdentity, PermissionDeniedError } from './identity';
+export { belongsToNode } from './assignments';

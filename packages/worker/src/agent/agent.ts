@@ -1,0 +1,190 @@
+import type * as grpc from '@grpc/grpc-js';
+import { swarmServices, type TaskState, type Task, type TaskStatus } from '@flotilla/manager';
+import type { Logger } from 'pino';
+import type { Executor } from './executor';
+import { TaskRunner } from './task-runner';
+
+export interface AgentOptions {
+  /** Manager addresses (host:port) to try in order; the session's manager list replaces them. */
+  managers: string[];
+  credentials: grpc.ChannelCredentials;
+  executor: Executor;
+  log?: Logger;
+  /** TLS server name the managers' certificates carry. */
+  serverName?: string;
+  /** How long to wait before trying the next manager. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** Status reports are sent in batches at most this often. */
+  statusBatchMs?: number;
+}
+
+type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+/**
+ * The worker's side of the dispatcher protocol: keeps a session with a manager (the next one when
+ * it dies), heartbeats, applies assignments through the executor, reports task status in batches.
+ */
+export class Agent {
+  private readonly runners = new Map<string, TaskRunner>();
+  private managers: string[];
+  private client: Client | null = null;
+  private sessionId: string | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private pending = new Map<string, TaskStatus>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private attempt = 0;
+  private streams: grpc.ClientReadableStream<unknown>[] = [];
+  connectedTo: string | null = null;
+
+  constructor(private readonly o: AgentOptions) {
+    this.managers = [...o.managers];
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  async stop(opts: { shutdownTasks?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    this.teardown();
+    if (opts.shutdownTasks) await Promise.all([...this.runners.values()].map((r) => r.remove()));
+  }
+
+  /** Tasks this agent is running now (for tests and `node ps`-like views). */
+  taskStates(): Map<string, TaskState> {
+    return new Map([...this.runners].map(([id, r]) => [id, r.current]));
+  }
+
+  private teardown(): void {
+    if (this.heartbeat) clearTimeout(this.heartbeat);
+    this.heartbeat = null;
+    for (const s of this.streams) s.cancel();
+    this.streams = [];
+    this.client?.close();
+    this.client = null;
+    this.sessionId = null;
+    this.connectedTo = null;
+  }
+
+  private reconnect(why: string): void {
+    if (this.stopped) return;
+    this.o.log?.warn({ manager: this.connectedTo, why }, 'session lost: trying the next manager');
+    this.teardown();
+    const min = this.o.reconnectMinMs ?? 100;
+    const delay = Math.min(this.o.reconnectMaxMs ?? 2000, min * 2 ** Math.min(this.attempt, 5));
+    this.attempt++;
+    setTimeout(() => void this.connect(), delay).unref();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped || this.client) return;
+    const addr = this.managers[this.attempt % this.managers.length]!;
+    const { Dispatcher } = swarmServices();
+    const client = new Dispatcher(addr, this.o.credentials, this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {}) as unknown as Client;
+    this.client = client;
+    this.connectedTo = addr;
+    let description: unknown;
+    try {
+      description = await this.o.executor.describe();
+    } catch (e) {
+      this.reconnect(`cannot describe this node: ${(e as Error).message}`);
+      return;
+    }
+    const session = client.Session({ descriptionJson: Buffer.from(JSON.stringify(description)) }) as grpc.ClientReadableStream<{ sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number }>;
+    this.streams.push(session);
+    session.on('data', (m: { sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number }) => {
+      const first = this.sessionId === null;
+      this.sessionId = m.sessionId;
+      this.attempt = 0;
+      const list = m.managers.map((x) => x.addr).filter(Boolean);
+      if (list.length) this.managers = [...new Set([addr, ...list, ...this.o.managers])];
+      if (first) {
+        this.beat(m.heartbeatPeriodMs);
+        this.watchAssignments(client, m.sessionId);
+        this.flush();
+      }
+    });
+    session.on('error', (e: Error) => this.client === client && this.reconnect(e.message));
+    session.on('end', () => this.client === client && this.reconnect('session ended'));
+  }
+
+  private beat(periodMs: number): void {
+    const client = this.client;
+    const sessionId = this.sessionId;
+    if (!client || !sessionId) return;
+    this.heartbeat = setTimeout(() => {
+      client.Heartbeat({ sessionId }, { deadline: Date.now() + periodMs * 2 }, (err: grpc.ServiceError | null, r?: { periodMs: number }) => {
+        if (this.client !== client) return;
+        if (err) this.reconnect(`heartbeat failed: ${err.details || err.message}`);
+        else this.beat(r?.periodMs || periodMs);
+      });
+    }, periodMs);
+    this.heartbeat.unref();
+  }
+
+  private watchAssignments(client: Client, sessionId: string): void {
+    const stream = client.Assignments({ sessionId }) as grpc.ClientReadableStream<{ type: string; changes: { action: string; taskJson: Buffer }[] }>;
+    this.streams.push(stream);
+    stream.on('data', (m: { type: string; changes: { action: string; taskJson: Buffer }[] }) => this.apply(m.type === 'COMPLETE', m.changes));
+    stream.on('error', (e: Error) => this.client === client && this.reconnect(e.message));
+  }
+
+  private apply(complete: boolean, changes: { action: string; taskJson: Buffer }[]): void {
+    const seen = new Set<string>();
+    for (const c of changes) {
+      let task: Task;
+      try {
+        task = JSON.parse(Buffer.from(c.taskJson).toString('utf8')) as Task;
+      } catch {
+        continue;
+      }
+      seen.add(task.ID);
+      if (c.action === 'REMOVE') {
+        const r = this.runners.get(task.ID);
+        this.runners.delete(task.ID);
+        void r?.remove();
+        continue;
+      }
+      let r = this.runners.get(task.ID);
+      if (!r) {
+        // A task the manager believes has stopped and that we never ran: nothing to do but keep it known.
+        r = new TaskRunner(task, this.o.executor.controller(task), (id, s) => this.queue(id, s), this.o.log);
+        this.runners.set(task.ID, r);
+      }
+      r.update(task);
+    }
+    if (complete) {
+      // The full set: anything else we run is no longer ours.
+      for (const [id, r] of this.runners) {
+        if (seen.has(id)) continue;
+        this.runners.delete(id);
+        void r.remove();
+      }
+    }
+  }
+
+  private queue(taskId: string, status: TaskStatus): void {
+    this.pending.set(taskId, status);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), this.o.statusBatchMs ?? 5);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Sends everything queued in one call; on failure it stays queued for the next session. */
+  private flush(): void {
+    this.flushTimer = null;
+    const client = this.client;
+    const sessionId = this.sessionId;
+    if (!client || !sessionId || this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const updates = [...batch].map(([taskId, s]) => ({ taskId, statusJson: Buffer.from(JSON.stringify(s)) }));
+    client.UpdateTaskStatus({ sessionId, updates }, (err: grpc.ServiceError | null) => {
+      if (!err) return;
+      for (const [id, s] of batch) if (!this.pending.has(id)) this.pending.set(id, s);
+    });
+  }
+}

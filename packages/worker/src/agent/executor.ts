@@ -1,0 +1,40 @@
+import type { Node, Task } from '@flotilla/manager';
+
+/** What a task's container did when it stopped. */
+export interface ExitStatus {
+  exitCode: number;
+  /** Docker's task error text, e.g. "task: non-zero exit (1)". */
+  error?: string;
+}
+
+/**
+ * One task's container on this node (swarmkit's exec.Controller): the agent drives it forward
+ * prepare -> start -> wait, and shutdown/remove when the manager says so. Each call is idempotent.
+ */
+export interface TaskController {
+  /** Get the image and create the container. Throws a RejectedError when it cannot run here. */
+  prepare(signal: AbortSignal): Promise<void>;
+  start(): Promise<{ containerId: string; pid?: number }>;
+  /** Resolves when the container exits. */
+  wait(): Promise<ExitStatus>;
+  /** SIGTERM (or the stop signal), the grace period, then SIGKILL. */
+  shutdown(): Promise<void>;
+  remove(): Promise<void>;
+  /** Addresses the routing mesh dials for this task, once it runs. */
+  endpoint?(): { address: string } | null;
+}
+
+export interface Executor {
+  describe(): Promise<Node['Description']>;
+  controller(task: Task): TaskController;
+  /** Containers of tasks this node ran before a restart (adopted or cleaned up by the agent). */
+  existingTaskIds?(): Promise<string[]>;
+}
+
+/** The task cannot run on this node (missing image, bad mount): its state becomes REJECTED. */
+export class TaskRejectedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskRejectedError';
+  }
+}
