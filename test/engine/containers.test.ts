@@ -1,5 +1,5 @@
 // The engine end to end through the flotilla CLI and a real daemon: containers under runc.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { get } from 'node:http';
@@ -56,6 +56,18 @@ test('import - reads a rootfs tar from stdin', async () => {
   expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
   expect(await engine.ok(['run', '--rm', 'fromstdin:v1'])).toBe('imported\n');
   await engine.ok(['rmi', 'fromstdin:v1']);
+});
+
+test('a signal to a foreground `flotilla run` goes to the container (sig-proxy)', async () => {
+  const child = spawn(process.execPath, [BIN, '-H', engine.host, 'run', '--rm', '--name', 'sigproxy', 'busybox', 'sh', '-c', 'trap "echo trapped INT; exit 9" INT; echo ready; while true; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  await eventually(async () => out.includes('ready'), 15_000, 'container output');
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGINT');
+  expect(await exited).toBe(9);
+  expect(out).toBe('ready\ntrapped INT\n');
+  expect((await engine.cli(['inspect', 'sigproxy'])).code).toBe(1);
 });
 
 test('run returns the container exit code and prints its output; --rm removes it', async () => {

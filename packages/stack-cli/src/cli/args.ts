@@ -22,6 +22,11 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+
+  /** docker: flag errors exit 125, a wrong number of arguments exits 1. */
+  get exitCode(): number {
+    return /" requires (at least|exactly|at most) \d+ arguments?\.$/.test(this.message) ? 1 : 125;
+  }
 }
 
 function findLong(specs: FlagSpec[], name: string): FlagSpec | undefined {

@@ -10,6 +10,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Where relative paths (build context, -o, -i, --env-file) resolve. */
   cwd: string;
+  /** Subscribe to the signals a foreground `run` proxies to its container (absent in tests). */
+  onSignal?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
 export interface Ctx {

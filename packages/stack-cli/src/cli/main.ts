@@ -194,7 +194,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if (e instanceof UsageError) {
       io.stderr.write(`${e.message}\nSee 'flotilla ${name} --help'.\n`);
-      return 125;
+      return e.exitCode;
     }
     if (e instanceof CannotConnectError) {
       io.stderr.write(`${e.message}\n`);
@@ -211,7 +211,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** The bin's entry: real process streams, exit with the code. */
 export function runCli(): void {
-  const io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  const io: Io = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    onSignal: (handler) => {
+      const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+      for (const s of sigs) process.on(s, handler);
+      return () => sigs.forEach((s) => process.off(s, handler));
+    },
+  };
   main(process.argv.slice(2), io).then(
     (code) => {
       // The daemon keeps running until a signal; every other command ends here.

@@ -68,7 +68,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
   try {
     cfg = buildRunConfig(p, ctx.io.env, ctx.io.cwd);
   } catch (e) {
-    if (e instanceof UsageError) throw new ExitError(`${e.message}\nSee 'flotilla run --help'.`, 125);
+    if (e instanceof UsageError) throw new ExitError(`${e.message}\nSee 'flotilla run --help'.`, e.exitCode);
     throw e;
   }
   let id: string;
@@ -89,6 +89,10 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     return 0;
   }
   let output: Promise<void> | undefined;
+  // Like docker's --sig-proxy: a signal to the CLI goes to the container, which decides to exit.
+  const unsubscribe = ctx.io.onSignal?.((signal) => {
+    void ctx.client.call('POST', `/containers/${id}/kill`, { query: { signal } }).catch(() => undefined);
+  });
   try {
     if (cfg.interactive) output = (await attachInteractive(ctx, id, cfg.tty)).done;
     try {
@@ -101,6 +105,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     const [status] = await Promise.all([ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { query: { condition: 'not-running' } }), output]);
     return status.StatusCode;
   } finally {
+    unsubscribe?.();
     if (cfg.autoRemove) await ctx.client.call('DELETE', `/containers/${id}`, { query: { force: true, v: true } }).catch(() => undefined);
   }
 }
