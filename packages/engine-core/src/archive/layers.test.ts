@@ -76,7 +76,7 @@ describe('layers and overlay whiteouts', () => {
     writeFileSync(join(merged, 'opq/fresh.txt'), 'fresh');
     const out = join(root, 'diff.tar');
     const ws = createWriteStream(out);
-    const closed = new Promise((r) => ws.on('close', r));
+    const closed = new Promise<void>((r) => ws.on('close', () => r()));
     await writeLayerTar(upper, ws, { overlayUpper: true });
     await closed;
     const names = readTarHeaders(readFileSync(out)).map((h) => h.name);

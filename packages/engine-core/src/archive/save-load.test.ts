@@ -117,7 +117,7 @@ describe('save and load', () => {
     await loadImages(src, Readable.from([archive]));
     const out = join(root, 'saved.tar');
     const ws = createWriteStream(out);
-    const closed = new Promise((r) => ws.on('close', r));
+    const closed = new Promise<void>((r) => ws.on('close', () => r()));
     await saveImages(src, ['bb:base', 'two'], ws);
     await closed;
     const listing = execFileSync('tar', ['-tf', out], { encoding: 'utf8' }).split('\n');
