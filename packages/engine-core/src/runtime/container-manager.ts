@@ -404,7 +404,14 @@ export class ContainerManager {
   /** POST /containers/{id}/start. 304 (NotModifiedError) when already running. */
   async start(ref: string): Promise<void> {
     const e = this.find(ref);
-    return this.withLock(e, () => this.startEntry(e));
+    return this.withLock(e, async () => {
+      // A user's start begins a new restart history (docker resets RestartCount the same way).
+      if (!e.proc) {
+        e.rec.restartCount = 0;
+        e.restartDelay = 0;
+      }
+      await this.startEntry(e);
+    });
   }
 
   private async startEntry(e: Entry): Promise<void> {
