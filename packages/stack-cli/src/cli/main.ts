@@ -7,13 +7,17 @@ import { type Ctx, ExitError, type Io } from './io';
 
 type Command = (ctx: Ctx, argv: string[]) => Promise<number>;
 
-import * as containersMod from './commands/containers';
-import * as imagesMod from './commands/images';
-import * as objectsMod from './commands/objects';
+import type * as ContainersMod from './commands/containers';
+import type * as ImagesMod from './commands/images';
+import type * as ObjectsMod from './commands/objects';
 
-const containers = async () => containersMod;
-const images = async () => imagesMod;
-const objects = async () => objectsMod;
+// Command modules load on first use: `flotilla run` is timed against bare runc, and every
+// module a process does not need costs start-up time.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const containers = async () => require('./commands/containers') as typeof ContainersMod;
+const images = async () => require('./commands/images') as typeof ImagesMod;
+const objects = async () => require('./commands/objects') as typeof ObjectsMod;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const lazy =
   <M>(mod: () => Promise<M>, pick: (m: M) => Command): Command =>
