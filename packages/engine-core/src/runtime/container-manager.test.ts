@@ -132,6 +132,12 @@ describe('ContainerManager (real runc)', () => {
     const { Id } = await m.create(req(['/nope']));
     await expect(m.start(Id)).rejects.toThrow(/executable file not found|no such file/);
     expect(m.inspect(Id).State).toMatchObject({ Status: 'created', ExitCode: 127 });
+    // A container that ran once and then fails to start again reports the failure too.
+    const ok = await run(['true']);
+    rmSync(join(paths.containers, ok.id, 'rootfs'), { recursive: true });
+    await expect(m.start(ok.id)).rejects.toThrow(/OCI runtime create failed/);
+    expect(m.inspect(ok.id).State.Status).toBe('exited');
+    await m.remove(ok.id);
     expect(await runcList(paths)).toEqual([]);
     await m.remove(Id);
   });

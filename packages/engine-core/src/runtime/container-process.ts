@@ -1,6 +1,6 @@
 // One run of a container: `runc run` in the foreground, its stdio fanned out to the log file and
 // to attached clients. `start` resolves once runc has started the user process (pid file written).
-import { readFileSync, watch } from 'node:fs';
+import { readFileSync, rmSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
@@ -45,6 +45,8 @@ export class ContainerProcess {
   static async start(o: { runcRoot: string; bundle: string; id: string; pidFile: string; openStdin: boolean; onOutput: (c: OutputChunk) => void }): Promise<ContainerProcess> {
     let resolvePid!: (pid: number) => void;
     const pidKnown = new Promise<number>((r) => (resolvePid = r));
+    // A previous run's pid file would pass for this run's.
+    rmSync(o.pidFile, { force: true });
     // Watch before spawning: runc writes the pid file by rename once the process has exec'd.
     const watcher = watch(dirname(o.pidFile), (_event, name) => {
       if (name === basename(o.pidFile)) {
