@@ -164,6 +164,23 @@ describe('ContainerManager (real runc)', () => {
     await m.remove(polite.Id);
   });
 
+  it('pause, unpause and restart', async () => {
+    const { Id } = await m.create(req(['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.1; done"]));
+    await m.start(Id);
+    const firstPid = m.inspect(Id).State.Pid;
+    await m.pause(Id);
+    expect(m.inspect(Id).State).toMatchObject({ Status: 'paused', Paused: true, Running: true });
+    expect(readFileSync(join(controllerDir(paths, Id, 'freezer'), 'freezer.state'), 'utf8').trim()).toBe('FROZEN');
+    expect(() => m.execCreate(Id, { Cmd: ['true'] })).toThrow(ConflictError);
+    await m.unpause(Id);
+    expect(m.inspect(Id).State).toMatchObject({ Status: 'running', Paused: false });
+    await m.restart(Id, { timeout: 5 });
+    const st = m.inspect(Id).State;
+    expect(st.Status).toBe('running');
+    expect(st.Pid).not.toBe(firstPid);
+    await m.remove(Id, { force: true });
+  });
+
   it('applies --cpus, --memory and --pids-limit to the cgroup files runc uses', async () => {
     const { Id } = await m.create(req(['sleep', '30'], { HostConfig: { NanoCpus: 0.1e9, Memory: 50 * 1024 * 1024, PidsLimit: 20 } }));
     await m.start(Id);

@@ -461,7 +461,7 @@ export class ContainerManager {
       for (const s of e.pendingStdin.splice(0)) proc.attachStdin(s, rec.config.StdinOnce);
       this.save(e);
       this.emit(e, 'start');
-      e.runDone = proc.exited.then((code) => this.onExit(e, proc, code));
+      e.runDone = proc.exited.then((code) => this.onExit(e, code));
     } catch (err) {
       await this.teardownNetwork(rec);
       if (err instanceof StartFailure) {
@@ -556,7 +556,7 @@ export class ContainerManager {
     rec.ports = [];
   }
 
-  private async onExit(e: Entry, proc: ContainerProcess, code: number): Promise<void> {
+  private async onExit(e: Entry, code: number): Promise<void> {
     const rec = e.rec;
     const ranFor = Date.now() - Date.parse(rec.state.StartedAt);
     e.proc = null;
@@ -569,7 +569,6 @@ export class ContainerManager {
       this.teardownNetwork(rec),
       leftover ? runcDeleteForce(this.paths.runcRoot, rec.id) : undefined,
     ]);
-    void proc;
     e.output.emit('end');
     const restart = !e.removing && !this.shuttingDown && shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped);
     Object.assign(rec.state, { Status: restart ? 'restarting' : 'exited', Running: false, Paused: false, Restarting: restart, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() });
