@@ -1,2 +1,3 @@
 export * from './mesh';
 export * from './agent';
+export * from './executor';

@@ -1,0 +1,122 @@
+import type { ContainerManager, ImageStore, Logger, RegistryClient } from '@flotilla/engine-core';
+import { NotFoundError } from '@flotilla/engine-core';
+import type { Node, Task } from '@flotilla/manager';
+import os from 'node:os';
+import { TaskRejectedError, type ExitStatus, type Executor, type TaskController } from '../agent/executor';
+import { containerRequest, taskContainerName, TASK_LABELS } from './container-spec';
+
+export interface EngineExecutorOptions {
+  containers: ContainerManager;
+  images: ImageStore;
+  /** Registry fallback when the image is not local (peer fetch comes first in the multi-node issue). */
+  registry?: RegistryClient;
+  /** Service ID -> name, and swarm network ID -> the local network backing it on this node. */
+  serviceName: (task: Task) => string;
+  network: (task: Task) => Promise<{ name: string; aliases: string[] } | null>;
+  engineVersion: string;
+  hostname?: string;
+  log?: Logger;
+}
+
+/** Runs swarm tasks as engine-core containers on this node. */
+export class EngineExecutor implements Executor {
+  constructor(private readonly o: EngineExecutorOptions) {}
+
+  async describe(): Promise<Node['Description']> {
+    return {
+      Hostname: this.o.hostname ?? os.hostname(),
+      Platform: { Architecture: os.arch() === 'x64' ? 'x86_64' : os.arch(), OS: 'linux' },
+      Resources: { NanoCPUs: os.cpus().length * 1e9, MemoryBytes: os.totalmem() },
+      Engine: { EngineVersion: this.o.engineVersion },
+    };
+  }
+
+  controller(task: Task): TaskController {
+    return new EngineController(task, this.o);
+  }
+
+  /** Containers this daemon holds for swarm tasks (after a restart: adopt or clean up). */
+  async existingTaskIds(): Promise<string[]> {
+    return this.o.containers
+      .list({ all: true })
+      .map((c) => c.Labels[TASK_LABELS.taskId])
+      .filter((x): x is string => !!x);
+  }
+}
+
+class EngineController implements TaskController {
+  private containerId: string | null = null;
+
+  constructor(private readonly task: Task, private readonly o: EngineExecutorOptions) {}
+
+  private existing(): string | null {
+    const hit = this.o.containers.list({ all: true, filters: { label: [`${TASK_LABELS.taskId}=${this.task.ID}`] } })[0];
+    return hit?.Id ?? null;
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    this.containerId = this.existing();
+    if (this.containerId) return;
+    const image = this.task.Spec.ContainerSpec.Image;
+    try {
+      await this.o.images.resolve(image);
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      if (!this.o.registry) throw new TaskRejectedError(`No such image: ${image}`);
+      try {
+        await this.o.registry.pull(image, { signal });
+      } catch (pullErr) {
+        throw new TaskRejectedError(`No such image: ${image} (pull failed: ${(pullErr as Error).message})`);
+      }
+    }
+    const net = await this.o.network(this.task);
+    const req = containerRequest(this.task, { serviceName: this.o.serviceName(this.task), network: net?.name ?? null, aliases: net?.aliases ?? [] });
+    try {
+      const { Id } = await this.o.containers.create(req, { name: taskContainerName(this.task, this.o.serviceName(this.task)), signal });
+      this.containerId = Id;
+    } catch (e) {
+      throw new TaskRejectedError((e as Error).message);
+    }
+  }
+
+  async start(): Promise<{ containerId: string; pid?: number }> {
+    const id = this.need();
+    const state = this.o.containers.inspect(id).State;
+    if (!state.Running) await this.o.containers.start(id);
+    return { containerId: id, pid: this.o.containers.inspect(id).State.Pid };
+  }
+
+  async wait(): Promise<ExitStatus> {
+    const r = await this.o.containers.wait(this.need(), { condition: 'not-running' });
+    const oom = this.o.containers.inspect(this.need()).State.OOMKilled;
+    return { exitCode: r.StatusCode, ...(oom ? { error: 'task: non-zero exit (137): OOM killed' } : {}) };
+  }
+
+  async shutdown(): Promise<void> {
+    const id = this.containerId ?? this.existing();
+    if (!id) return;
+    const grace = this.task.Spec.ContainerSpec.StopGracePeriod;
+    await this.o.containers.stop(id, grace === undefined ? {} : { timeout: Math.ceil(grace / 1e9) }).catch((e: Error) => {
+      if (!/is not running|not running/.test(e.message)) throw e;
+    });
+  }
+
+  async remove(): Promise<void> {
+    const id = this.containerId ?? this.existing();
+    if (!id) return;
+    await this.o.containers.remove(id, { force: true }).catch((e: Error) => {
+      if (!(e instanceof NotFoundError)) throw e;
+    });
+  }
+
+  endpoint(): { address: string } | null {
+    if (!this.containerId) return null;
+    const ip = this.o.containers.inspect(this.containerId).NetworkSettings.IPAddress || Object.values(this.o.containers.inspect(this.containerId).NetworkSettings.Networks)[0]?.IPAddress;
+    return ip ? { address: ip } : null;
+  }
+
+  private need(): string {
+    if (!this.containerId) throw new Error(`task ${this.task.ID} has no container yet`);
+    return this.containerId;
+  }
+}

@@ -1,0 +1,2 @@
+export { EngineExecutor, type EngineExecutorOptions } from './engine-executor';
+export { containerRequest, taskContainerName, TASK_LABELS } from './container-spec';
