@@ -59,15 +59,18 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
   r.add('POST', '/containers/{id}/wait', async ({ res, params, query, signal }) => {
     const condition = query.get('condition') || 'not-running';
     if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidArgumentError(`invalid condition: ${condition}`);
-    // docker sends the headers first so the client knows the wait is registered, then the result.
+    // Like dockerd: headers go out once the wait is registered (clients start the container after
+    // that), the result follows when the condition is met.
     const result = c.wait(params.id!, { condition, signal });
-    await Promise.race([result, new Promise((r) => setImmediate(r))]);
-    const status = await result.then(
-      (v) => ({ ok: true as const, v }),
-      (e: unknown) => ({ ok: false as const, e }),
-    );
-    if (!status.ok) throw status.e;
-    sendJson(res, 200, status.v);
+    const early = await Promise.race([result.then(() => null, (e: unknown) => e), new Promise((r) => setImmediate(() => r(undefined)))]);
+    if (early) throw early;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    try {
+      res.end(JSON.stringify(await result));
+    } catch (e) {
+      res.end(JSON.stringify({ StatusCode: -1, Error: { Message: e instanceof Error ? e.message : String(e) } }));
+    }
   });
 
   r.add('DELETE', '/containers/{id}', async ({ res, params, query }) => {
