@@ -14,11 +14,51 @@ export function wrapProposal(id: Buffer, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Null for the empty no-op a new leader appends (and anything not framed by wrapProposal). */
-export function unwrapProposal(entry: Uint8Array): { id: string; data: Uint8Array } | null {
-  if (entry.length < 1 + REQUEST_ID_BYTES || entry[0] !== PROPOSAL_V1) return null;
+const BATCH_V1 = 2;
+
+export interface Proposal {
+  id: string;
+  data: Uint8Array;
+}
+
+/**
+ * Several proposals in one log entry (group commit at the driver): one entry, one WAL record and
+ * one Append instead of one per proposal. Applied in order, all at the entry's index.
+ */
+export function wrapBatch(items: readonly { id: Buffer; data: Uint8Array }[]): Uint8Array {
+  if (items.length === 1) return wrapProposal(items[0].id, items[0].data);
+  let size = 5;
+  for (const it of items) size += REQUEST_ID_BYTES + 4 + it.data.length;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = BATCH_V1;
+  out.writeUInt32LE(items.length, 1);
+  let off = 5;
+  for (const it of items) {
+    it.id.copy(out, off, 0, REQUEST_ID_BYTES);
+    out.writeUInt32LE(it.data.length, off + REQUEST_ID_BYTES);
+    out.set(it.data, off + REQUEST_ID_BYTES + 4);
+    off += REQUEST_ID_BYTES + 4 + it.data.length;
+  }
+  return out;
+}
+
+/** The proposals in an entry; empty for the no-op a new leader appends (or anything unframed). */
+export function unwrapProposals(entry: Uint8Array): Proposal[] {
   const b = Buffer.from(entry.buffer, entry.byteOffset, entry.length);
-  return { id: b.toString('hex', 1, 1 + REQUEST_ID_BYTES), data: entry.subarray(1 + REQUEST_ID_BYTES) };
+  if (b.length >= 1 + REQUEST_ID_BYTES && b[0] === PROPOSAL_V1) {
+    return [{ id: b.toString('hex', 1, 1 + REQUEST_ID_BYTES), data: entry.subarray(1 + REQUEST_ID_BYTES) }];
+  }
+  if (b.length < 5 || b[0] !== BATCH_V1) return [];
+  const n = b.readUInt32LE(1);
+  const out: Proposal[] = [];
+  let off = 5;
+  for (let i = 0; i < n && off + REQUEST_ID_BYTES + 4 <= b.length; i++) {
+    const len = b.readUInt32LE(off + REQUEST_ID_BYTES);
+    const start = off + REQUEST_ID_BYTES + 4;
+    out.push({ id: b.toString('hex', off, off + REQUEST_ID_BYTES), data: entry.subarray(start, start + len) });
+    off = start + len;
+  }
+  return out;
 }
 
 export function wrapSnapshot(addresses: Record<NodeId, string>, app: Uint8Array): Uint8Array {

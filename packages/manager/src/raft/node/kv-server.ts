@@ -63,7 +63,7 @@ function percentile(sorted: number[], p: number): number {
 async function bench(node: RaftNode<KvResult>, q: URLSearchParams): Promise<unknown> {
   const before = node.status().applied;
   const r = await benchRun(node, q);
-  return { ...(r as object), applied_entries: node.status().applied - before };
+  return { ...(r as object), log_entries: node.status().applied - before };
 }
 
 async function benchRun(node: RaftNode<KvResult>, q: URLSearchParams): Promise<unknown> {

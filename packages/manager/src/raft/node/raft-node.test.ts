@@ -105,7 +105,9 @@ describe('RaftNode', () => {
     await until('a leader', () => leaderOf() !== undefined);
     const leader = leaderOf()!;
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => leader.node.propose(put(`k${i}`, `v${i}`))));
-    expect(new Set(results.map((r) => r.index)).size).toBe(300);
+    // Proposed in the same turn of the event loop: one log entry, applied in proposal order.
+    expect(new Set(results.map((r) => r.index)).size).toBe(1);
+    expect(results.map((r) => r.prev)).toEqual(Array(300).fill(null));
     const follower = members.find((m) => m !== leader)!;
     await follower.node.read();
     for (let i = 0; i < 300; i++) expect(follower.sm.data.get(`k${i}`)).toBe(`v${i}`);

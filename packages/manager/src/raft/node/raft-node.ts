@@ -10,10 +10,14 @@ import { RawNode, type RaftStatus } from '../core/raw-node';
 import { DurableStorage } from '../storage/durable-storage';
 import { GrpcTransport } from '../transport/grpc-transport';
 import { ConfChangeType, EntryType, Role, type ConfChange, type Entry, type HardState, type Message, type NodeId, type Ready } from '../types';
-import { decodeMemberContext, encodeMemberContext, unwrapProposal, unwrapSnapshot, wrapProposal, wrapSnapshot } from './envelope';
+import { decodeMemberContext, encodeMemberContext, unwrapProposals, unwrapSnapshot, wrapBatch, wrapSnapshot } from './envelope';
 import { LeadershipLostError, NodeStoppedError, NotLeaderError, ProposalTimeoutError, RaftAbortedError } from './errors';
 import { type StateMachine } from './state-machine';
 import { type Waiter, WaiterSet } from './waiters';
+
+/** Bounds of one group-commit entry. */
+const MAX_BATCH_PROPOSALS = 1024;
+const MAX_BATCH_BYTES = 512 * 1024;
 
 export interface RaftNodeOptions<R = unknown> {
   id: NodeId;
@@ -98,6 +102,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private stopped = false;
   private loopDone: Promise<void> = Promise.resolve();
   private fatal: unknown = null;
+  private batch: { id: string; data: Uint8Array }[] = [];
+  private batchBytes = 0;
+  private flushQueued = false;
   /** The hard state last made durable. */
   private persisted: HardState;
 
@@ -181,7 +188,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (gate) return Promise.reject(gate);
     if (!this.o.forwardProposals && this.role !== Role.Leader) return Promise.reject(this.notLeader());
     const id = this.nextId();
-    return this.wait(this.proposals, id, opts, () => this.raw.propose(wrapProposal(Buffer.from(id, 'hex'), data)));
+    return this.wait(this.proposals, id, opts, () => this.enqueue(id, data));
   }
 
   /**
@@ -274,6 +281,38 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     await this.storage.close();
   }
 
+  // ---- group commit ----------------------------------------------------------------------------
+
+  /** Proposals made in the same turn of the event loop travel as one log entry. */
+  private enqueue(id: string, data: Uint8Array): void {
+    this.batch.push({ id, data });
+    this.batchBytes += data.length;
+    if (this.batch.length >= MAX_BATCH_PROPOSALS || this.batchBytes >= MAX_BATCH_BYTES) {
+      this.flushBatch();
+      return;
+    }
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flushBatch());
+    }
+  }
+
+  private flushBatch(): void {
+    this.flushQueued = false;
+    // A caller that gave up (abort) before its proposal left is not proposed at all.
+    const items = this.batch.filter((it) => this.proposals.has(it.id));
+    this.batch = [];
+    this.batchBytes = 0;
+    if (items.length === 0) return;
+    try {
+      this.raw.propose(wrapBatch(items.map((it) => ({ id: Buffer.from(it.id, 'hex'), data: it.data }))));
+    } catch (e) {
+      const err = this.mapCoreError(e);
+      for (const it of items) this.proposals.take(it.id)?.reject(err);
+    }
+    this.kick();
+  }
+
   // ---- the loop --------------------------------------------------------------------------------
 
   private startLoop(): void {
@@ -323,15 +362,28 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const prev = this.persisted;
     const early = this.role === Role.Leader && (!hs || (hs.term === prev.term && hs.vote === prev.vote));
     if (early) this.transport.send(remote);
+    // Committed entries already on this node's disk (from earlier Readies) need not wait for this
+    // Ready's fsync: they are durable on a majority. Only a single-member cluster commits entries
+    // that are still being written here; those wait.
+    let committed = rd.committedEntries;
+    if (!rd.snapshot && committed.length > 0) {
+      const durable = this.storage.lastIndex();
+      let n = 0;
+      while (n < committed.length && committed[n].index <= durable) n++;
+      for (let i = 0; i < n; i++) this.applyEntry(committed[i]);
+      committed = committed.slice(n);
+    }
     await this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot);
     if (hs) this.persisted = hs;
-    for (const e of rd.entries) {
-      const env = e.type === EntryType.Normal ? unwrapProposal(e.data) : null;
-      if (env && this.proposals.has(env.id)) this.proposals.placed(env.id, e.index);
+    if (this.proposals.size > 0) {
+      for (const e of rd.entries) {
+        if (e.type !== EntryType.Normal) continue;
+        for (const p of unwrapProposals(e.data)) if (this.proposals.has(p.id)) this.proposals.placed(p.id, e.index);
+      }
     }
     if (!early) this.transport.send(remote);
     if (rd.snapshot) this.applySnapshot(rd.snapshot.meta.index, rd.snapshot.data);
-    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const e of committed) this.applyEntry(e);
     for (const rs of rd.readStates) {
       const w = this.reads.get(rs.context);
       if (w) w.index = rs.index;
@@ -345,24 +397,25 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (e.type === EntryType.ConfChange) {
       this.applyConfChange(decodeConfChange(e));
     } else {
-      const env = unwrapProposal(e.data);
-      let result: R | undefined;
-      let error: unknown = null;
-      if (env) {
+      const ids = new Set<string>();
+      for (const p of unwrapProposals(e.data)) {
+        ids.add(p.id);
+        let result: R | undefined;
+        let error: unknown = null;
         try {
-          result = this.o.stateMachine.apply(env.data, e.index);
+          result = this.o.stateMachine.apply(p.data, e.index);
         } catch (err) {
-          // Deterministic on every member: the error is the outcome of this entry.
+          // Deterministic on every member: the error is the outcome of this proposal.
           error = err;
-          this.log.warn({ err, index: e.index }, 'state machine rejected an entry');
+          this.log.warn({ err, index: e.index }, 'state machine rejected a proposal');
         }
-        const w = this.proposals.take(env.id);
+        const w = this.proposals.take(p.id);
         if (w) {
           if (error !== null) w.reject(error);
           else w.resolve(result as R);
         }
       }
-      for (const lost of this.proposals.takeDisplaced(e.index, env?.id ?? null)) {
+      for (const lost of this.proposals.takeDisplaced(e.index, ids)) {
         lost.reject(new LeadershipLostError(`log index ${e.index} was committed with another leader's entry, so the proposal was not applied`));
       }
     }

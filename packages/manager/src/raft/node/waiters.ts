@@ -42,13 +42,13 @@ export class WaiterSet<T> {
   }
 
   /** The entry at `index` was applied and was not theirs: every other waiter placed there lost. */
-  takeDisplaced(index: number, applied: string | null): Waiter<T>[] {
+  takeDisplaced(index: number, applied: ReadonlySet<string>): Waiter<T>[] {
     const ids = this.byIndex.get(index);
     if (!ids) return [];
     this.byIndex.delete(index);
     const out: Waiter<T>[] = [];
     for (const id of ids) {
-      if (id === applied) continue;
+      if (applied.has(id)) continue;
       const w = this.byId.get(id);
       if (w && w.index === index) {
         this.byId.delete(id);

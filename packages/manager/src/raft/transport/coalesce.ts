@@ -25,11 +25,13 @@ export function coalesce(msgs: readonly Message[]): Message[] {
       const at = openAppend.get(m.to);
       if (at !== undefined && canExtend(out[at], m)) {
         const prev = out[at];
-        out[at] = { ...prev, entries: [...(prev.entries ?? []), ...(m.entries ?? [])], commit: Math.max(prev.commit ?? 0, m.commit ?? 0) };
+        // `prev` is our own copy (made below), so its entries array can grow in place.
+        prev.entries!.push(...m.entries!);
+        prev.commit = Math.max(prev.commit ?? 0, m.commit ?? 0);
         continue;
       }
       openAppend.set(m.to, out.length);
-      out.push(m);
+      out.push(m.entries ? { ...m, entries: m.entries.slice() } : m);
       continue;
     }
     if (m.type === MessageType.AppendResp && !m.reject) {
