@@ -172,9 +172,9 @@ export class ContainerManager {
   }
 
   private async cleanupDeadRun(rec: ContainerRecord): Promise<void> {
-    await runcDeleteForce(this.paths.runcRoot, rec.id);
+    // The old daemon's `runc run` may outlive it. It goes first: left alive, it would notice its
+    // container die below and run its own clean-up, racing with a restart under the same ID.
     if (rec.runcPid > 0) {
-      // The old daemon's `runc run` may outlive it; make sure it is the one we think before killing.
       const cmd = await readFile(`/proc/${rec.runcPid}/cmdline`, 'utf8').catch(() => '');
       if (cmd.includes('runc') && cmd.includes(rec.id)) {
         try {
@@ -182,8 +182,10 @@ export class ContainerManager {
         } catch {
           // already gone
         }
+        for (let i = 0; i < 100 && isLive(rec.runcPid); i++) await new Promise((r) => setTimeout(r, 10));
       }
     }
+    await runcDeleteForce(this.paths.runcRoot, rec.id);
     await removeContainerCgroups(this.paths, rec.id);
     await this.teardownNetwork(rec);
     rec.runcPid = 0;
@@ -966,5 +968,14 @@ export class ContainerManager {
     const x = this.execs.get(execId);
     if (!x) throw new NotFoundError(`No such exec instance: ${execId}`);
     return { ...x.inspect, ProcessConfig: { ...x.inspect.ProcessConfig } };
+  }
+}
+
+/** Running or sleeping, not gone and not a zombie (an orphan's zombie waits for a reaper). */
+function isLive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }
