@@ -3,6 +3,7 @@ import { Cluster } from '../sim/cluster';
 import { ProposalDroppedError, RaftUsageError } from './errors';
 import { MemoryStorage } from './memory-storage';
 import { RawNode } from './raw-node';
+import { EntryType, MessageType } from '../types';
 
 describe('RawNode', () => {
   test('a three-node cluster elects a leader and replicates a proposal to all', () => {
@@ -44,5 +45,35 @@ describe('RawNode', () => {
     c.propose('a', 'solo');
     expect(c.appliedData('a')).toEqual(['solo']);
     expect(c.node('a').raw.status()).toMatchObject({ role: 'leader', leader: 'a', term: 2 });
+  });
+});
+
+describe('RawNode Ready/advance contract', () => {
+  const cfg = (id: string) => ({ id, electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxSizePerMsg: 1 << 20, maxInflightMsgs: 8, random: () => 0 });
+  const ent = (index: number, term: number, s: string) => ({ index, term, type: EntryType.Normal, data: new TextEncoder().encode(s) });
+
+  test('entries replaced between ready() and advance() are not taken for persisted ones', () => {
+    const s = MemoryStorage.bootstrap(['l', 'f', 'g']);
+    const n = new RawNode(cfg('f'), s);
+    n.step({ type: MessageType.Append, from: 'l', to: 'f', term: 2, index: 1, logTerm: 1, commit: 1, entries: [ent(2, 2, 'old')] });
+    const rd = n.ready();
+    expect(rd.entries.map((e) => `${e.index}/${e.term}`)).toEqual(['2/2']);
+    // While that write is in flight, a new leader overwrites index 2.
+    n.step({ type: MessageType.Append, from: 'g', to: 'f', term: 3, index: 1, logTerm: 1, commit: 1, entries: [ent(2, 3, 'new')] });
+    s.append(rd.entries);
+    if (rd.hardState) s.setHardState(rd.hardState);
+    n.advance(rd);
+    const rd2 = n.ready();
+    expect(rd2.entries.map((e) => `${e.index}/${e.term}`)).toEqual(['2/3']);
+  });
+
+  test('§5.3: a follower commits no further than the entries this append proved to match', () => {
+    const s = MemoryStorage.bootstrap(['l', 'f', 'g']);
+    s.append([ent(2, 2, 'a'), ent(3, 2, 'unverified')]);
+    s.setHardState({ term: 3, vote: null, commit: 1 });
+    const n = new RawNode(cfg('f'), s);
+    // A (possibly delayed) append covering only index 2, from a leader whose commit is 3 in its own log.
+    n.step({ type: MessageType.Append, from: 'l', to: 'f', term: 3, index: 1, logTerm: 1, commit: 3, entries: [ent(2, 2, 'a')] });
+    expect(n.status().commit).toBe(2);
   });
 });

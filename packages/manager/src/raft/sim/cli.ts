@@ -1,4 +1,4 @@
-// `npm run sim:raft -- --seeds N [--seed S] [--nodes 3|5] [--ticks T] [--verbose]`
+// `npm run sim:raft -- --seeds N [--seed S] [--nodes 3|5] [--ticks T] [--verbose] [--keep-going]`
 // Runs N schedules from seed S (alternating 3 and 5 nodes unless --nodes is given), prints
 // progress and a summary, and on a violation prints the seed and the schedule and exits 1.
 import { runSeed, type SimResult } from './simulation';
@@ -9,10 +9,12 @@ interface Args {
   nodes?: 3 | 5;
   ticks?: number;
   verbose: boolean;
+  /** Count every failing seed instead of stopping at the first (for measuring the checker). */
+  keepGoing: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seeds: 100, seed: 1, verbose: false };
+  const a: Args = { seeds: 100, seed: 1, verbose: false, keepGoing: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const val = (): number => {
@@ -39,9 +41,12 @@ function parseArgs(argv: string[]): Args {
       case '--verbose':
         a.verbose = true;
         break;
+      case '--keep-going':
+        a.keepGoing = true;
+        break;
       case '-h':
       case '--help':
-        console.log('usage: sim:raft -- --seeds N [--seed S] [--nodes 3|5] [--ticks T] [--verbose]');
+        console.log('usage: sim:raft -- --seeds N [--seed S] [--nodes 3|5] [--ticks T] [--verbose] [--keep-going]');
         process.exit(0);
         break;
       default:
@@ -85,13 +90,16 @@ function main(): void {
     if (r.stats.linearizability === 'unknown') unknownLin++;
     if (!r.ok) {
       failed++;
-      printFailure(r, a);
-      break;
+      if (!a.keepGoing) {
+        printFailure(r, a);
+        break;
+      }
+      console.log(`VIOLATION at seed ${r.seed} (${r.nodes} nodes): ${r.violation?.split('\n')[0]}`);
     }
     if (a.seeds === 1 && a.verbose) for (const s of r.schedule) console.log(`  ${s}`);
     if ((i + 1) % every === 0 || i + 1 === a.seeds) {
       const secs = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(`seeds ${seed - a.seed + 1}/${a.seeds} ok (${secs}s)`);
+      console.log(`seeds ${seed - a.seed + 1}/${a.seeds} done, ${failed} failed (${secs}s)`);
     }
   }
   const secs = ((Date.now() - started) / 1000).toFixed(1);

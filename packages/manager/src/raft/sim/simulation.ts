@@ -60,6 +60,7 @@ export class Simulation {
   /** Nodes to crash at a given micro-step. */
   private readonly doomed = new Map<NodeId, { at: number; isolate: boolean }>();
   private faulty = true;
+  private churn = false;
   private now = 0;
   private clock = 0;
   private seq = 0;
@@ -112,6 +113,17 @@ export class Simulation {
       readIndexShare: r.pick([0.3, 0.7]),
     };
     this.net = new Network(r.fork(), { drop: r.pick([0, 0.02, 0.1, 0.25]), duplicate: r.pick([0, 0.02, 0.1]), maxDelay: r.pick([1, 3, 8, 20]) });
+    if (r.chance(0.3)) {
+      // Leader churn: nearly every new leader is cut off or crashes within a round trip or two,
+      // leaving uncommitted entries of many terms on different nodes (the Figure 8 situations).
+      this.churn = true;
+      this.p.leaderCrash = r.pick([0.7, 0.95]);
+      this.p.maxSizePerMsg = r.pick([1, 150]);
+      this.p.partitionRate = 0;
+      this.p.crashRate = 0;
+      this.p.opRate = r.pick([0.3, 0.6]);
+      this.net.faults.maxDelay = r.pick([2, 4]);
+    }
     this.clients = new Array<ClientOp | null>(3).fill(null);
     const all = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
     const voters = all.slice(0, opts.nodes);
@@ -165,7 +177,7 @@ export class Simulation {
       ok: violation === undefined,
       violation,
       schedule: this.schedule,
-      params: JSON.stringify({ ...this.p, net: this.net.faults }),
+      params: JSON.stringify({ ...this.p, churn: this.churn, net: this.net.faults }),
       stats: {
         ticks,
         elections: this.checker.elections,
@@ -255,7 +267,8 @@ export class Simulation {
       this.checker.onLeader(n.id, term, (i) => termOrUndefined(() => raw.logTerm(i)));
       this.log(`leader ${n.id} term ${term}`);
       if (this.faulty && this.rng.chance(this.p.leaderCrash)) {
-        this.doomed.set(n.id, { at: this.now + this.rng.int(0, this.rng.pick([4, 12, 30])), isolate: this.rng.chance(0.5) });
+        const within = this.churn ? this.rng.pick([2, 6, 10]) : this.rng.pick([4, 12, 30]);
+        this.doomed.set(n.id, { at: this.now + this.rng.int(0, within), isolate: this.rng.chance(this.churn ? 0.7 : 0.5) });
       }
     }
   }
