@@ -7,3 +7,21 @@ export { ServiceApi, findService, INGRESS_PORT_RANGE } from './api/services';
 export * from './api/errors';
 export { validateServiceSpec } from './api/validate';
 export * from './dispatcher';
+export {
+  RaftNode,
+  type RaftNodeOptions,
+  type RaftNodeStatus,
+  type MemberStatus,
+  type RequestOptions,
+  type StateMachine,
+  RaftNodeError,
+  NotLeaderError,
+  ProposalTimeoutError,
+  LeadershipLostError,
+  NodeStoppedError,
+  RaftAbortedError,
+  DurableStorage,
+  GrpcTransport,
+  WalCorruptError,
+  SnapshotCorruptError,
+} from './raft';
