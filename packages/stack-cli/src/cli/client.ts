@@ -74,9 +74,17 @@ function errorFrom(status: number, body: Buffer): DaemonError {
 export class Client {
   constructor(readonly host: string) {}
 
+  /**
+   * An explicit Host header for unix sockets: without one, node derives it from "localhost" and
+   * pays for compiling its IPv6 check on the first request (milliseconds at every CLI start).
+   */
+  private hostHeader(): Record<string, string> {
+    return this.host.startsWith('unix://') || this.host.startsWith('/') ? { Host: 'flotilla' } : {};
+  }
+
   /** Raw request: resolves with the response once headers arrive; non-2xx becomes DaemonError. */
   async raw(method: string, path: string, init: RequestInit = {}): Promise<IncomingMessage> {
-    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    const headers: Record<string, string> = { ...this.hostHeader(), ...(init.headers ?? {}) };
     let payload: Buffer | undefined;
     if (init.body !== undefined) {
       payload = Buffer.from(JSON.stringify(init.body));
@@ -143,7 +151,7 @@ export class Client {
         agent: false,
         method: 'POST',
         path: `${API}${path}${qs(init.query)}`,
-        headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json', 'Content-Length': String(payload.length) },
+        headers: { ...this.hostHeader(), Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json', 'Content-Length': String(payload.length) },
       });
       req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
       req.on('response', (res) => {
