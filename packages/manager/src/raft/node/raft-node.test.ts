@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Role } from '../types';
-import { NotLeaderError } from './errors';
+import { NotLeaderError, ProposalTimeoutError, RaftAbortedError } from './errors';
 import { encodeKv, KvStateMachine } from './kv-state-machine';
 import { RaftNode, type RaftNodeOptions } from './raft-node';
 import { type KvResult } from './kv-state-machine';
@@ -142,6 +142,21 @@ describe('RaftNode', () => {
     // Its log was compacted away on the leader: it can only have caught up from a snapshot.
     expect(back.node.status().snapshotIndex).toBeGreaterThanOrEqual(50);
     expect(back.sm.data.size).toBe(140);
+  });
+
+  it('without a quorum a proposal times out (ProposalTimeoutError) or is aborted by its signal (RaftAbortedError)', async () => {
+    await cluster(['a', 'b', 'c']);
+    await until('a leader', () => leaderOf() !== undefined);
+    const leader = leaderOf()!;
+    for (const m of members.filter((x) => x !== leader)) await m.node.stop();
+    members = [leader];
+    const timedOut = leader.node.propose(put('lost', '1'), { timeoutMs: 100 }).catch((e: unknown) => e);
+    const ac = new AbortController();
+    const aborted = leader.node.propose(put('lost', '2'), { signal: ac.signal }).catch((e: unknown) => e);
+    setTimeout(() => ac.abort(), 20);
+    expect(await timedOut).toBeInstanceOf(ProposalTimeoutError);
+    expect(await aborted).toBeInstanceOf(RaftAbortedError);
+    expect(leader.sm.data.has('lost')).toBe(false);
   });
 
   it('adds a learner, promotes it once caught up, and removes a member (§6)', async () => {
