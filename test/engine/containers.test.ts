@@ -1,7 +1,7 @@
 // The engine end to end through the flotilla CLI and a real daemon: containers under runc.
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -170,6 +170,34 @@ test('stats --no-stream reports the container', async () => {
   expect(row.Name).toBe('statme');
   expect(row.MemUsage).toMatch(/ \/ 32MiB$/);
   await engine.ok(['rm', '-f', 'statme']);
+});
+
+test('user networks: create, ls, inspect, run on it, rm', async () => {
+  const id = (await engine.ok(['network', 'create', '--subnet', '198.18.77.0/24', 'e2enet'])).trim();
+  expect(id).toMatch(/^[0-9a-f]{64}$/);
+  const ls = (await engine.ok(['network', 'ls', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as { Name: string; Driver: string });
+  expect(ls).toEqual(expect.arrayContaining([expect.objectContaining({ Name: 'e2enet', Driver: 'bridge' }), expect.objectContaining({ Name: 'bridge' })]));
+  expect(await engine.ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'e2enet'])).toBe('[{"Subnet":"198.18.77.0/24","Gateway":"198.18.77.1"}]\n');
+  const addr = await engine.ok(['run', '--rm', '--network', 'e2enet', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0 | awk "{print \\$4}"']);
+  expect(addr).toMatch(/^198\.18\.77\.\d+\/24\n$/);
+  expect(await engine.ok(['network', 'rm', 'e2enet'])).toBe('e2enet\n');
+  expect((await engine.cli(['network', 'inspect', 'e2enet'])).code).toBe(1);
+});
+
+test('named volumes and bind mounts', async () => {
+  expect(await engine.ok(['volume', 'create', 'e2evol'])).toBe('e2evol\n');
+  await engine.ok(['run', '--rm', '-v', 'e2evol:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f']);
+  expect(await engine.ok(['run', '--rm', '-v', 'e2evol:/data:ro', 'busybox', 'cat', '/data/f'])).toBe('kept\n');
+  const vol = JSON.parse(await engine.ok(['volume', 'inspect', '--format', 'json', 'e2evol']));
+  expect(vol).toMatchObject({ Name: 'e2evol', Driver: 'local' });
+  expect(readFileSync(join(vol.Mountpoint, 'f'), 'utf8')).toBe('kept\n');
+  expect(await engine.ok(['volume', 'ls', '-q'])).toContain('e2evol\n');
+  expect(await engine.ok(['volume', 'rm', 'e2evol'])).toBe('e2evol\n');
+  const host = join(engine.dir, 'bind');
+  mkdirSync(host);
+  writeFileSync(join(host, 'in.txt'), 'from host\n');
+  expect(await engine.ok(['run', '--rm', '-v', `${host}:/mnt`, 'busybox', 'sh', '-c', 'cat /mnt/in.txt; echo back > /mnt/out.txt'])).toBe('from host\n');
+  expect(readFileSync(join(host, 'out.txt'), 'utf8')).toBe('back\n');
 });
 
 describe('errors say what is wrong', () => {
