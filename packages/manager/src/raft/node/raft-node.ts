@@ -320,6 +320,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.loopDone = this.run().catch((e: unknown) => {
       // Storage failures are fatal: continuing could acknowledge what is not durable.
       this.fatal = e;
+      if (this.ticker) clearInterval(this.ticker);
       this.log.fatal({ err: e }, 'raft node stopped: persisting or applying failed');
       this.failAll(e);
     });
