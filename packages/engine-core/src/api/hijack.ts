@@ -87,11 +87,16 @@ export async function readUpgradeBody(req: IncomingMessage, socket: Duplex, head
 /** After the 101: stdin bytes from the socket go to the process, output goes back. */
 export async function runHijacked(socket: Duplex, rest: Buffer, p: ProcessStreams): Promise<void> {
   if (p.stdin) {
-    const stdin = p.stdin;
+    const stdin = p.stdin as NodeJS.WritableStream & { writableEnded?: boolean; destroyed?: boolean };
+    const open = () => !stdin.writableEnded && !stdin.destroyed;
     if (rest.length) stdin.write(rest);
-    socket.on('data', (d: Buffer) => stdin.write(d));
+    socket.on('data', (d: Buffer) => {
+      if (open()) stdin.write(d);
+    });
     // A half-close from the client (CloseWrite) means end of stdin.
-    socket.on('end', () => stdin.end());
+    socket.on('end', () => {
+      if (open()) stdin.end();
+    });
   }
   socket.resume();
   await pipeOutput(p.output, socket, p.tty);

@@ -26,6 +26,13 @@ export interface ContainerEngineDeps {
   log: Logger;
 }
 
+/** A stdin pipe for attach/exec: a client writing after the process ended must not crash us. */
+function stdinPipe(): PassThrough {
+  const p = new PassThrough();
+  p.on('error', () => undefined);
+  return p;
+}
+
 async function* logChunks(entries: AsyncIterable<{ stream: 'stdout' | 'stderr'; time: string; line: string }>, timestamps: boolean): AsyncGenerator<LogChunk> {
   for await (const e of entries) yield { stream: e.stream, data: formatLogEntry(e, timestamps) };
 }
@@ -81,7 +88,7 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
       return { tty: tty(ref), chunks: logChunks(entries, o.timestamps) };
     },
     async attach(ref, o): Promise<ProcessStreams> {
-      const stdin = o.stdin ? new PassThrough() : undefined;
+      const stdin = o.stdin ? stdinPipe() : undefined;
       const { output } = await manager.attach(ref, { stdin, stdout: o.stdout, stderr: o.stderr, signal: o.signal });
       return { output, stdin, tty: tty(ref) };
     },
@@ -96,7 +103,7 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
     },
     async execStart(execId, { detach, signal }) {
       const info = manager.execInspect(execId);
-      const stdin = info.OpenStdin && !detach ? new PassThrough() : undefined;
+      const stdin = info.OpenStdin && !detach ? stdinPipe() : undefined;
       const r = await manager.execStart(execId, { stdin, signal: detach ? undefined : signal });
       if (detach) {
         // Nobody reads a detached exec's output; drain it so the process never blocks on a pipe.
