@@ -7,6 +7,7 @@ export { ServiceApi, findService, INGRESS_PORT_RANGE } from './api/services';
 export * from './api/errors';
 export { validateServiceSpec } from './api/validate';
 export * from './dispatcher';
+export * from './swarm';
 export {
   RaftNode,
   type RaftNodeOptions,

@@ -78,12 +78,17 @@ export class Dispatcher {
     });
   }
 
+  private started = false;
+
   start(): void {
+    if (this.started) return;
+    this.started = true;
     this.store.on('change', this.onChange);
     this.arm();
   }
 
   stop(): void {
+    this.started = false;
     this.store.off('change', this.onChange);
     if (this.timer) clearTimeout(this.timer);
     for (const s of this.sessions.values()) for (const st of s.streams) st.end();

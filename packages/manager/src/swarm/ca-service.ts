@@ -1,0 +1,95 @@
+import * as grpc from '@grpc/grpc-js';
+import { z } from 'zod';
+import { RootCA, type NodeRoleOU } from '../ca/authority';
+import { caDigest, InvalidJoinTokenError, parseJoinToken, secretMatches } from '../ca/tokens';
+import { callerIdentity } from '../dispatcher/identity';
+import { swarmServices } from '../dispatcher/proto';
+import { newId, type Store } from '../store/store';
+import type { Node } from '../store/types';
+import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
+
+const descriptionSchema = z.object({
+  Hostname: z.string(),
+  Platform: z.object({ Architecture: z.string(), OS: z.string() }),
+  Resources: z.object({ NanoCPUs: z.number(), MemoryBytes: z.number() }),
+  Engine: z.object({ EngineVersion: z.string(), Labels: z.record(z.string(), z.string()).optional() }),
+});
+
+const fail = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
+
+/** Hook for a manager join: add the new node to Raft (multi-manager clusters). */
+export type OnManagerJoin = (nodeId: string, advertiseAddr: string) => Promise<void>;
+
+/**
+ * The CA's gRPC side: a joining node proves itself with the join token (no certificate yet) and
+ * gets a certificate whose role the token decided; a member renews with its current certificate.
+ */
+export class CaService {
+  constructor(private readonly store: Store, private readonly clusterId: string, private readonly onManagerJoin?: OnManagerJoin) {}
+
+  register(server: grpc.Server): void {
+    const wrap = <Req>(fn: (call: grpc.ServerUnaryCall<Req, unknown>) => Promise<unknown>) => (call: grpc.ServerUnaryCall<Req, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      fn(call).then(
+        (r) => cb(null, r),
+        (e: Error & { code?: number }) => cb(fail(e.code ?? grpc.status.INTERNAL, e.message)),
+      );
+    };
+    server.addService(swarmServices().CA.service, {
+      GetRootCACertificate: wrap(async () => ({ certPem: clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID)).caCertPem })),
+      IssueNodeCertificate: wrap((call: grpc.ServerUnaryCall<{ token: string; csrPem: string; hostname: string; advertiseAddr: string; descriptionJson: Buffer }, unknown>) => this.issue(call.request)),
+      RenewNodeCertificate: wrap((call: grpc.ServerUnaryCall<{ csrPem: string }, unknown>) => this.renew(call)),
+    });
+  }
+
+  private async ca(): Promise<{ ca: RootCA; secrets: ReturnType<typeof clusterSecrets> }> {
+    const secrets = clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID));
+    return { ca: await RootCA.load(secrets.caCertPem, secrets.caKeyPem), secrets };
+  }
+
+  private async issue(req: { token: string; csrPem: string; hostname: string; advertiseAddr: string; descriptionJson: Buffer }) {
+    const { ca, secrets } = await this.ca();
+    let role: NodeRoleOU;
+    try {
+      const t = parseJoinToken(req.token);
+      if (t.caDigest !== caDigest(ca.certDer)) throw new InvalidJoinTokenError('it belongs to another swarm (its CA digest does not match this one)');
+      if (secretMatches(t.secret, secrets.managerSecret)) role = 'swarm-manager';
+      else if (secretMatches(t.secret, secrets.workerSecret)) role = 'swarm-worker';
+      else throw new InvalidJoinTokenError('the token was rotated or is wrong; get the current one with "flotilla swarm join-token worker" on a manager');
+    } catch (e) {
+      throw Object.assign(e as Error, { code: grpc.status.INVALID_ARGUMENT });
+    }
+    let description: Node['Description'];
+    try {
+      description = descriptionSchema.parse(JSON.parse(Buffer.from(req.descriptionJson ?? []).toString('utf8') || '{}')) as Node['Description'];
+    } catch {
+      throw fail(grpc.status.INVALID_ARGUMENT, 'invalid node description');
+    }
+    const nodeId = newId();
+    const at = new Date().toISOString();
+    const node: Node = {
+      ID: nodeId,
+      Version: { Index: 0 },
+      CreatedAt: at,
+      UpdatedAt: at,
+      Spec: { Labels: {}, Role: role === 'swarm-manager' ? 'manager' : 'worker', Availability: 'active' },
+      Description: { ...description, Hostname: req.hostname || description.Hostname },
+      Status: { State: 'unknown', Addr: req.advertiseAddr.split(':')[0] ?? '' },
+      ...(role === 'swarm-manager' ? { ManagerStatus: { Reachability: 'unknown' as const, Addr: req.advertiseAddr } } : {}),
+    };
+    const certPem = await ca.issue(req.csrPem, { nodeId, role, clusterId: this.clusterId });
+    await this.store.update((tx) => tx.create('nodes', node));
+    if (role === 'swarm-manager') await this.onManagerJoin?.(nodeId, req.advertiseAddr);
+    return { nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
+  }
+
+  private async renew(call: grpc.ServerUnaryCall<{ csrPem: string }, unknown>) {
+    const id = callerIdentity(call, this.clusterId);
+    const node = this.store.state.get('nodes', id.nodeId);
+    if (!node) throw fail(grpc.status.PERMISSION_DENIED, `node ${id.nodeId} was removed from the swarm`);
+    const { ca } = await this.ca();
+    // The role comes from the store (a promotion or demotion takes effect at renewal).
+    const role: NodeRoleOU = node.Spec.Role === 'manager' ? 'swarm-manager' : 'swarm-worker';
+    const certPem = await ca.issue(call.request.csrPem, { nodeId: id.nodeId, role, clusterId: this.clusterId });
+    return { nodeId: id.nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
+  }
+}

@@ -1,0 +1,49 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NodeTls } from './credentials';
+
+/** What a node keeps of its swarm membership on disk (under <data-root>/swarm). */
+export interface NodeState {
+  nodeId: string;
+  clusterId: string;
+  role: 'manager' | 'worker';
+  /** host:port of this node's cluster listener, and what others dial. */
+  listenAddr: string;
+  advertiseAddr: string;
+  /** Raft's own listener (managers). */
+  raftAddr?: string;
+  /** Managers to reach (workers; a manager's list comes from Raft). */
+  managers: string[];
+}
+
+export class SwarmStateFiles {
+  constructor(readonly dir: string) {}
+
+  get raftDir(): string {
+    return join(this.dir, 'raft');
+  }
+
+  async load(): Promise<{ state: NodeState; tls: NodeTls } | null> {
+    try {
+      const state = JSON.parse(await readFile(join(this.dir, 'state.json'), 'utf8')) as NodeState;
+      const [caCertPem, keyPem, certPem] = await Promise.all(['ca.crt', 'node.key', 'node.crt'].map((f) => readFile(join(this.dir, 'certs', f), 'utf8')));
+      return { state, tls: { caCertPem: caCertPem!, keyPem: keyPem!, certPem: certPem! } };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async save(state: NodeState, tls: NodeTls): Promise<void> {
+    await mkdir(join(this.dir, 'certs'), { recursive: true, mode: 0o700 });
+    await atomicWrite(join(this.dir, 'certs', 'ca.crt'), tls.caCertPem);
+    await atomicWrite(join(this.dir, 'certs', 'node.key'), tls.keyPem, 0o600);
+    await atomicWrite(join(this.dir, 'certs', 'node.crt'), tls.certPem);
+    await atomicWrite(join(this.dir, 'state.json'), JSON.stringify(state, null, 2));
+  }
+}
+
+async function atomicWrite(path: string, data: string, mode = 0o644): Promise<void> {
+  await writeFile(`${path}.tmp`, data, { mode });
+  await rename(`${path}.tmp`, path);
+}
