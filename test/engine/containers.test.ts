@@ -172,6 +172,18 @@ test('stats --no-stream reports the container', async () => {
   await engine.ok(['rm', '-f', 'statme']);
 });
 
+test('events streams container lifecycle events until --until', async () => {
+  const until = String(Math.floor(Date.now() / 1000) + 3);
+  const watching = engine.cli(['events', '--filter', 'container=evt', '--filter', 'type=container', '--until', until]);
+  await new Promise((r) => setTimeout(r, 300));
+  await engine.ok(['run', '--rm', '--name', 'evt', 'busybox', 'true']);
+  const r = await watching;
+  expect(r.code).toBe(0);
+  const actions = r.stdout.trim().split('\n').map((l) => l.split(' ')[2]);
+  expect(actions.slice(0, 3)).toEqual(['create', 'start', 'die']);
+  expect(r.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container create [0-9a-f]{64} \(image=busybox, name=evt\)$/m);
+});
+
 test('user networks: create, ls, inspect, run on it, rm', async () => {
   const id = (await engine.ok(['network', 'create', '--subnet', '198.18.77.0/24', 'e2enet'])).trim();
   expect(id).toMatch(/^[0-9a-f]{64}$/);

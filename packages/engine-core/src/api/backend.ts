@@ -160,6 +160,8 @@ export interface VolumeBackend {
 export interface SystemBackend {
   version(): Record<string, unknown>;
   info(): Promise<Record<string, unknown>>;
+  /** Live engine events in docker's /events shape; returns the unsubscribe function. */
+  subscribe?(onEvent: (ev: Record<string, unknown>) => void): () => void;
 }
 
 export interface EngineBackend {

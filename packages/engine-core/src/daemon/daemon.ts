@@ -62,7 +62,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
     opened.push(containers);
     const extras = registryExtras(images, paths);
     const engine: EngineBackend = {
-      system: systemBackend(paths, { containers: () => containers.counts(), images: async () => (await images.list()).length }),
+      system: systemBackend(paths, { containers: () => containers.counts(), images: async () => (await images.list()).length }, containers.manager.events),
       containers: containers.backend,
       images: imageBackend(images, paths, runner, extras),
       networks,

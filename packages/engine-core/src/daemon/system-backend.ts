@@ -16,15 +16,26 @@ function osName(): string {
   }
 }
 
+export interface EventSource {
+  on(event: 'event', fn: (ev: Record<string, unknown>) => void): unknown;
+  off(event: 'event', fn: (ev: Record<string, unknown>) => void): unknown;
+}
+
 export interface Counts {
   containers(): { total: number; running: number; paused: number; stopped: number };
   images(): Promise<number>;
 }
 
-export function systemBackend(paths: DataPaths, counts: Counts): SystemBackend {
+export function systemBackend(paths: DataPaths, counts: Counts, events?: EventSource): SystemBackend {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const started = new Date().toISOString();
   return {
+    subscribe: events
+      ? (onEvent) => {
+          events.on('event', onEvent);
+          return () => events.off('event', onEvent);
+        }
+      : undefined,
     version() {
       return {
         Platform: { Name: 'flotilla engine' },

@@ -8,6 +8,7 @@ import { type Ctx, ExitError, type Io } from './io';
 type Command = (ctx: Ctx, argv: string[]) => Promise<number>;
 
 import type * as ContainersMod from './commands/containers';
+import type * as EventsMod from './commands/events';
 import type * as ImagesMod from './commands/images';
 import type * as ObjectsMod from './commands/objects';
 
@@ -62,6 +63,11 @@ const IMAGE: Record<string, Command> = {
 
 const TOP: Record<string, Command> = {
   version: lazy(objects, (m) => m.version),
+  events: async (ctx, argv) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const m = require('./commands/events') as typeof EventsMod;
+    return m.events(ctx, argv);
+  },
   info: lazy(objects, (m) => m.info),
   inspect: lazy(objects, (m) => m.inspect),
   network: lazy(objects, (m) => m.network),
@@ -119,6 +125,7 @@ Management Commands:
 Commands:
   build    Build an image from a Dockerfile
   daemon   Run the flotilla daemon
+  events   Get real time events from the server
   exec     Execute a command in a running container
   images   List images
   import   Import the contents of a tarball to create a filesystem image
@@ -182,7 +189,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   if (!name || globals.flags.help) {
     io.stdout.write(USAGE);
-    return name ? 0 : globals.flags.help ? 0 : 1;
+    return 0;
   }
   const cmd = TOP[name];
   if (!cmd) {
