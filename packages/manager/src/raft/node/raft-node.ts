@@ -374,7 +374,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       for (let i = 0; i < n; i++) this.applyEntry(committed[i]);
       committed = committed.slice(n);
     }
-    await this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot);
+    await this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot, { inline: !early });
     if (hs) this.persisted = hs;
     if (this.proposals.size > 0) {
       for (const e of rd.entries) {

@@ -82,7 +82,7 @@ export class DurableStorage implements LogStorage {
    * Makes a Ready's durable part durable, in the order replay relies on: a received snapshot file,
    * then its WAL marker, then entries and hard state with one fsync. Only then is it visible to the core.
    */
-  async saveReady(hardState: HardState | undefined, entries: Entry[], snapshot?: Snapshot): Promise<void> {
+  async saveReady(hardState: HardState | undefined, entries: Entry[], snapshot?: Snapshot, opts: { inline?: boolean } = {}): Promise<void> {
     if (snapshot && snapshot.meta.index > (this.mem.snapshot()?.meta.index ?? 0)) {
       await this.snaps.save(snapshot);
       await this.wal.saveSnapshot(snapshot.meta, true);
@@ -90,7 +90,7 @@ export class DurableStorage implements LogStorage {
       await this.wal.releaseTo(snapshot.meta.index);
       await this.snaps.prune(snapshot.meta);
     }
-    await this.wal.save(hardState, entries);
+    await this.wal.save(hardState, entries, opts);
     this.mem.append(entries);
     if (hardState) this.mem.setHardState(hardState);
   }

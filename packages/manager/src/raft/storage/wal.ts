@@ -92,14 +92,18 @@ export class Wal {
   }
 
   /** Appends the hard state and entries (entries may overwrite a conflicting suffix) and fsyncs once. */
-  async save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+  /**
+   * `inline`: fdatasync on the event loop thread. Cheaper than a thread-pool round trip when the
+   * caller has nothing to overlap with the disk (a follower must fsync before it answers anyway).
+   */
+  async save(hardState: HardState | undefined, entries: readonly Entry[], opts: { inline?: boolean } = {}): Promise<void> {
     if (!hardState && entries.length === 0) return;
     const recs: WalRecord[] = entries.map((entry) => ({ type: RecordType.Entry, entry }));
     if (hardState) recs.push({ type: RecordType.HardState, hardState });
     // etcd's MustSync: a commit index that moved is recomputed after a crash, so only entries,
     // term and vote (promises made to other nodes) need an fsync before the Ready goes on.
     const mustSync = entries.length > 0 || (hardState !== undefined && (hardState.term !== this.hardState.term || hardState.vote !== this.hardState.vote));
-    await this.write(recs, mustSync);
+    await this.write(recs, mustSync, opts.inline ?? false);
     if (hardState) this.hardState = hardState;
     if (entries.length > 0) {
       const last = entries[entries.length - 1];
@@ -148,7 +152,7 @@ export class Wal {
     if (this.closed) throw new StorageClosedError();
   }
 
-  private async write(recs: WalRecord[], sync = true): Promise<void> {
+  private async write(recs: WalRecord[], sync = true, inline = false): Promise<void> {
     this.assertOpen();
     if (this.size >= this.segmentBytes) await this.cut();
     const buf = Buffer.concat(recs.map(encodeRecord));
@@ -157,7 +161,8 @@ export class Wal {
     let off = 0;
     while (off < buf.length) off += fs.writeSync(this.fh.fd, buf, off, buf.length - off, this.size + off);
     this.size += buf.length;
-    if (sync) await this.fh.datasync();
+    if (sync && inline) fs.fdatasyncSync(this.fh.fd);
+    else if (sync) await this.fh.datasync();
   }
 
   /** Starts a new segment whose header carries everything replay needs if older ones are dropped. */
