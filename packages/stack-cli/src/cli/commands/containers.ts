@@ -1,5 +1,6 @@
 // Container commands: run, create, start, ps, logs, exec, stop, kill, restart, rm, port, stats, top, wait.
 import { UsageError, bool, list, parseArgs, str } from '../args';
+import { authHeaderFor } from '../auth';
 import { DaemonError } from '../client';
 import { type Ctx, ExitError, err, out } from '../io';
 import { pullImage, withDefaultTag } from '../pull';
@@ -30,14 +31,15 @@ function isNoSuchImage(e: unknown): boolean {
 async function createContainer(ctx: Ctx, name: string | undefined, body: Json, pull: string | undefined): Promise<string> {
   const create = () => ctx.client.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', { query: { name }, body });
   const image = String(body.Image);
-  if (pull === 'always') await pullImage(ctx, image, { toStderr: true });
+  const auth = authHeaderFor(ctx.io.env, image);
+  if (pull === 'always') await pullImage(ctx, image, { toStderr: true, auth });
   let res: { Id: string; Warnings?: string[] };
   try {
     res = await create();
   } catch (e) {
     if (!isNoSuchImage(e) || pull === 'never') throw e;
     err(ctx, `Unable to find image '${withDefaultTag(image)}' locally`);
-    await pullImage(ctx, image, { toStderr: true });
+    await pullImage(ctx, image, { toStderr: true, auth });
     res = await create();
   }
   for (const w of res.Warnings ?? []) err(ctx, `WARNING: ${w}`);
