@@ -77,7 +77,7 @@ export class Raft {
     const last = this.log.lastIndex();
     for (const [id, pr] of this.prs.progress) {
       const fresh = new Progress(last + 1, this.cfg.maxInflightMsgs, pr.isLearner);
-      if (id === this.id) fresh.match = last;
+      if (id === this.id) fresh.match = this.selfDurableIndex();
       this.prs.progress.set(id, fresh);
     }
     this.pendingConfIndex = 0;
@@ -226,8 +226,10 @@ export class Raft {
         this.becomeFollower(m.term, null);
       }
     } else if (m.term < this.term) {
-      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.Append)) {
-        // A stale leader may be stuck behind pre-vote/check-quorum: tell it about our term.
+      if (m.type === MessageType.Heartbeat || m.type === MessageType.Append) {
+        // §5.1: reject a stale leader with our term so it steps down. Needed even without
+        // pre-vote/check-quorum: a node that learned a higher term as a learner never campaigns,
+        // so the old leader would otherwise never find out.
         this.send({ type: MessageType.AppendResp, to: m.from });
       } else if (m.type === MessageType.PreVote || m.type === MessageType.Vote) {
         // §5.1: reply with our term so a candidate stuck in an old term catches up; otherwise a
@@ -533,8 +535,24 @@ export class Raft {
       e.index = ++index;
     }
     this.log.append(ents);
-    this.prs.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
+    // Without parallel writes every message waits for this write, so followers can only
+    // acknowledge after it is durable here too: counting ourselves now is safe.
+    if (!this.cfg.parallelLeaderWrites) this.prs.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
     this.maybeCommit();
+  }
+
+  /** The last index of our own log that counts towards a majority. */
+  private selfDurableIndex(): number {
+    if (!this.cfg.parallelLeaderWrites) return this.log.lastIndex();
+    return Math.min(this.log.lastIndex(), this.log.unstable.offset - 1);
+  }
+
+  /** The shell made our log durable up to (index, term) (parallel leader writes only). */
+  onPersisted(index: number, term: number): void {
+    if (!this.cfg.parallelLeaderWrites || this.role !== Role.Leader) return;
+    if (!this.log.matchTerm(index, term)) return;
+    const self = this.prs.progress.get(this.id);
+    if (self?.maybeUpdate(index) && this.maybeCommit()) this.bcastAppend();
   }
 
   private maybeCommit(): boolean {

@@ -77,3 +77,35 @@ describe('RawNode Ready/advance contract', () => {
     expect(n.status().commit).toBe(2);
   });
 });
+
+describe('parallel leader writes (thesis §10.2.1)', () => {
+  test('the leader sends appends before its own write, but counts itself only once it is durable', () => {
+    const s = MemoryStorage.bootstrap(['a', 'b', 'c']);
+    const cfg = { id: 'a', electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxSizePerMsg: 1 << 20, maxInflightMsgs: 8, random: () => 0, parallelLeaderWrites: true };
+    const n = new RawNode(cfg, s);
+    n.campaign();
+    const persist = (rd: ReturnType<RawNode['ready']>): void => {
+      s.append(rd.entries);
+      if (rd.hardState) s.setHardState(rd.hardState);
+      n.advance(rd);
+    };
+    persist(n.ready());
+    n.step({ type: MessageType.VoteResp, from: 'b', to: 'a', term: 2 });
+    const rd = n.ready();
+    expect(rd.entries.map((e) => e.index)).toEqual([2]);
+    expect(rd.messagesBeforePersist?.map((m) => `${m.type}->${m.to}`)).toEqual(['Append->b', 'Append->c']);
+    expect(rd.messages).toEqual([]);
+    // b acknowledges before a's own write completes: one durable copy of two is no majority.
+    n.step({ type: MessageType.AppendResp, from: 'b', to: 'a', term: 2, index: 2 });
+    expect(n.status().commit).toBe(1);
+    persist(rd);
+    expect(n.status().commit).toBe(2);
+  });
+
+  test('a single node with parallel writes commits after its write', () => {
+    const c = new Cluster(['a'], { parallelLeaderWrites: true });
+    c.campaign('a');
+    c.propose('a', 'solo');
+    expect(c.appliedData('a')).toEqual(['solo']);
+  });
+});

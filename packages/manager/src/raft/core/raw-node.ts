@@ -1,9 +1,12 @@
 // The API the I/O shell drives (etcd's RawNode): feed it ticks, messages and proposals; take a
 // Ready, do what it says in the documented order, then advance().
-import { EntryType, Role, type ConfChange, type ConfState, type HardState, type LogStorage, type Message, type NodeId, type RaftConfig, type Ready, type SoftState } from '../types';
+import { EntryType, MessageType, Role, type ConfChange, type ConfState, type HardState, type LogStorage, type Message, type NodeId, type RaftConfig, type Ready, type SoftState } from '../types';
 import { RaftUsageError } from './errors';
 import { type ProgressState } from './progress';
 import { Raft } from './raft';
+
+/** Leader-only messages that promise nothing about the sender's own durable state. */
+const EARLY = new Set<MessageType>([MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot, MessageType.TimeoutNow]);
 
 export interface PeerProgress {
   match: number;
@@ -34,9 +37,11 @@ export class RawNode {
   private prevSoft: SoftState;
   private prevHard: HardState;
   private outstanding = false;
+  private readonly parallel: boolean;
 
   constructor(config: RaftConfig, storage: LogStorage) {
     this.raft = new Raft(config, storage);
+    this.parallel = config.parallelLeaderWrites === true;
     this.prevSoft = this.softState();
     this.prevHard = this.hardState();
   }
@@ -125,6 +130,10 @@ export class RawNode {
     };
     r.msgs = [];
     r.readStates = [];
+    if (this.parallel) {
+      rd.messagesBeforePersist = rd.messages.filter((m) => EARLY.has(m.type));
+      rd.messages = rd.messages.filter((m) => !EARLY.has(m.type));
+    }
     if (r.log.unstable.snapshot) rd.snapshot = r.log.unstable.snapshot;
     const soft = this.softState();
     if (!sameSoft(soft, this.prevSoft)) {
@@ -148,6 +157,7 @@ export class RawNode {
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
       log.stableTo(last.index, last.term);
+      this.raft.onPersisted(last.index, last.term);
     }
     if (rd.snapshot) {
       log.stableSnapTo(rd.snapshot.meta.index);

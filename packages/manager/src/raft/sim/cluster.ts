@@ -25,6 +25,7 @@ export interface ClusterOptions {
   maxInflightMsgs?: number;
   /** Election jitter; a constant keeps tests exact. */
   random?: () => number;
+  parallelLeaderWrites?: boolean;
 }
 
 export class Cluster {
@@ -48,6 +49,7 @@ export class Cluster {
       maxSizePerMsg: this.opts.maxSizePerMsg ?? 1024 * 1024,
       maxInflightMsgs: this.opts.maxInflightMsgs ?? 256,
       random: this.opts.random ?? (() => 0),
+      parallelLeaderWrites: this.opts.parallelLeaderWrites ?? false,
     };
   }
 
@@ -84,6 +86,7 @@ export class Cluster {
     const n = this.node(id);
     while (n.raw.hasReady()) {
       const rd = n.raw.ready();
+      if (rd.messagesBeforePersist) this.queue.push(...rd.messagesBeforePersist);
       if (rd.snapshot) n.storage.applySnapshot(rd.snapshot);
       n.storage.append(rd.entries);
       if (rd.hardState) n.storage.setHardState(rd.hardState);

@@ -87,6 +87,7 @@ export class Simulation {
     keys: number;
     opRate: number;
     readIndexShare: number;
+    parallelLeaderWrites: boolean;
   };
 
   constructor(readonly seed: number, private readonly opts: SimOptions) {
@@ -111,6 +112,7 @@ export class Simulation {
       keys: r.int(1, 3),
       opRate: r.pick([0.05, 0.15, 0.3]),
       readIndexShare: r.pick([0.3, 0.7]),
+      parallelLeaderWrites: r.chance(0.5),
     };
     this.net = new Network(r.fork(), { drop: r.pick([0, 0.02, 0.1, 0.25]), duplicate: r.pick([0, 0.02, 0.1]), maxDelay: r.pick([1, 3, 8, 20]) });
     if (r.chance(0.3)) {
@@ -146,6 +148,7 @@ export class Simulation {
       maxSizePerMsg: this.p.maxSizePerMsg,
       maxInflightMsgs: this.p.maxInflight,
       random: () => jitter.float(),
+      parallelLeaderWrites: this.p.parallelLeaderWrites,
     };
   }
 
@@ -238,6 +241,8 @@ export class Simulation {
     while (n.raw && !n.pending && n.raw.hasReady()) {
       const rd = n.raw.ready();
       this.observe(n, rd);
+      // Leader messages allowed out before the write (thesis §10.2.1) race with a crash.
+      for (const m of rd.messagesBeforePersist ?? []) this.send(n, m);
       const slow = this.rng.chance(this.p.slowPersist);
       n.pending = { rd, doneAt: this.now + (slow ? this.rng.int(1, 6) : 0) };
       if (!slow) this.complete(n);
