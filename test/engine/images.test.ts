@@ -1,6 +1,6 @@
 // Images end to end: build with the layer cache, docker save/load, push/pull through a local
 // Debian docker-registry on 127.0.0.1.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestEngine, eventually, freePort } from './harness';
@@ -8,8 +8,19 @@ import { TestEngine, eventually, freePort } from './harness';
 jest.setTimeout(90_000);
 
 const engine = new TestEngine('images');
-let registry: ChildProcess | null = null;
+const registries: ChildProcess[] = [];
 let registryAddr = '';
+
+/** Start Debian's docker-registry on 127.0.0.1:<free port>, optionally with htpasswd auth. */
+async function startRegistry(name: string, htpasswd?: string): Promise<string> {
+  const addr = `127.0.0.1:${await freePort()}`;
+  const cfg = join(engine.dir, `${name}.yml`);
+  const auth = htpasswd ? `auth:\n  htpasswd:\n    realm: flotilla-e2e\n    path: ${htpasswd}\n` : '';
+  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(engine.dir, name)}\nhttp:\n  addr: ${addr}\n${auth}`);
+  registries.push(spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' }));
+  await eventually(async () => [200, 401].includes((await fetch(`http://${addr}/v2/`)).status), 10_000, `docker-registry ${name}`);
+  return addr;
+}
 
 const DOCKERFILE = `FROM busybox
 ARG GREETING=hello
@@ -32,18 +43,15 @@ function writeContext(dir: string): void {
 beforeAll(async () => {
   await engine.start();
   await engine.importBusybox();
-  const port = await freePort();
-  registryAddr = `127.0.0.1:${port}`;
-  const cfg = join(engine.dir, 'registry.yml');
-  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(engine.dir, 'registry')}\nhttp:\n  addr: ${registryAddr}\n`);
-  registry = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
-  await eventually(async () => (await fetch(`http://${registryAddr}/v2/`)).ok, 10_000, 'docker-registry');
+  registryAddr = await startRegistry('registry');
 });
 
 afterAll(async () => {
-  if (registry) {
-    registry.kill('SIGTERM');
-    await new Promise((r) => registry!.once('exit', r));
+  for (const r of registries) {
+    if (r.exitCode !== null) continue;
+    const exited = new Promise((done) => r.once('exit', done));
+    r.kill('SIGTERM');
+    await exited;
   }
   await engine.cleanup();
 });
@@ -131,4 +139,25 @@ test('push to and pull from a local registry; run pulls a missing image', async 
   expect(run.stderr).toContain(`Unable to find image '${remote}' locally`);
   expect(run.stdout).toContain('built by RUN\n');
   expect(existsSync(join(engine.dir, '.flotilla', 'config.json'))).toBe(true);
+});
+
+test('a registry with basic auth: push is refused until login, then push and pull work', async () => {
+  // bcrypt (cost 4: the registry checks it on every request), the only hash docker-registry's
+  // htpasswd accepts, from the system's crypt(3).
+  const hash = execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt; print(crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))'], { encoding: 'utf8' }).trim();
+  const htpasswd = join(engine.dir, 'htpasswd');
+  writeFileSync(htpasswd, `tester:${hash}\n`);
+  const addr = await startRegistry('authreg', htpasswd);
+  const ref = `${addr}/private/bb:1`;
+  await engine.ok(['tag', 'busybox', ref]);
+  const denied = await engine.cli(['push', ref]);
+  expect(denied.code).toBe(1);
+  expect(denied.stderr).toMatch(/unauthorized/);
+  const wrong = await engine.cli(['login', '-u', 'tester', '--password-stdin', addr], { input: 'wrong\n' });
+  expect(wrong.code).toBe(1);
+  expect(wrong.stderr).toMatch(/^Error response from daemon: .*unauthorized/);
+  expect(await engine.ok(['login', '-u', 'tester', '--password-stdin', addr], { input: 's3cret\n' })).toBe('Login Succeeded\n');
+  expect(await engine.ok(['push', ref])).toMatch(/1: digest: sha256:[0-9a-f]{64}/);
+  await engine.ok(['rmi', ref]);
+  expect(await engine.ok(['pull', ref])).toContain(`Status: Downloaded newer image for ${ref}`);
 });
