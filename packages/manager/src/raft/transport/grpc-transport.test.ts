@@ -115,6 +115,24 @@ describe('GrpcTransport', () => {
     expect(hb.got.length).toBeGreaterThan(0);
   });
 
+  it('bounds the queue to an unreachable peer: beyond the limit messages are dropped, not buffered', async () => {
+    const a = new GrpcTransport({ id: 'a', listen: '127.0.0.1:0', queueLimit: 3, backoffMinMs: 5000, backoffMaxMs: 5000 });
+    started.push(a);
+    const ha = collector();
+    await a.start(ha);
+    const probe = new GrpcTransport({ id: 'b', listen: '127.0.0.1:0' });
+    const port = await probe.start(collector());
+    await probe.stop();
+    a.addPeer('b', `127.0.0.1:${port}`);
+    a.send([{ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 1 }]);
+    const t0 = Date.now();
+    while (ha.unreachable.length === 0 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 5));
+    const before = a.droppedCount();
+    // While backing off, at most queueLimit messages wait for the reconnect.
+    a.send(Array.from({ length: 10 }, (_, i): Message => ({ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 1, commit: i })));
+    expect(a.droppedCount() - before).toBe(7);
+  });
+
   it('drops malformed messages and messages for another node', async () => {
     const { a, b, hb } = await pair();
     a.addPeer('c', `127.0.0.1:${b.port}`);
