@@ -1,6 +1,6 @@
 import { humanDuration, humanSize, ramInBytes } from './units';
 import { ellipsis, renderTable } from './table';
-import { renderTemplate } from './template';
+import { renderTableFormat, renderTemplate } from './template';
 
 test('humanDuration follows go-units', () => {
   expect(humanDuration(400)).toBe('Less than a second');
@@ -49,4 +49,13 @@ test('--format templates: json, fields, nested fields, literal text', () => {
   expect(renderTemplate('{{.State.Status}}', obj)).toBe('running');
   expect(renderTemplate('{{json .State}}', obj)).toBe('{"Status":"running"}');
   expect(renderTemplate('{{.Missing}}', obj)).toBe('<no value>');
+});
+
+test('--format "table ...": docker header names, aligned rows', () => {
+  const rows = [
+    { ID: 'abc123', Names: 'web' },
+    { ID: 'def456', Names: 'worker-long-name' },
+  ];
+  expect(renderTableFormat('table {{.ID}}\\t{{.Names}}', rows, { ID: 'CONTAINER ID', Names: 'NAMES' })).toBe('CONTAINER ID   NAMES\nabc123         web\ndef456         worker-long-name\n');
+  expect(renderTableFormat('{{.ID}}', rows, {})).toBeUndefined();
 });

@@ -7,7 +7,7 @@ import { pullImage, withDefaultTag } from '../pull';
 import { RUN_FLAGS, buildRunConfig } from '../run-config';
 import { demux } from '../stdcopy';
 import { ellipsis, renderTable } from '../table';
-import { renderTemplate } from '../template';
+import { renderTableFormat, renderTemplate } from '../template';
 import { humanDuration, humanSize } from '../units';
 
 type Json = Record<string, unknown>;
@@ -209,6 +209,8 @@ function ago(unixSeconds: number): string {
   return `${humanDuration((Date.now() / 1000 - unixSeconds) * 1000)} ago`;
 }
 
+const PS_HEADERS: Record<string, string> = { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Networks: 'NETWORKS', Labels: 'LABELS', Mounts: 'MOUNTS', Size: 'SIZE' };
+
 /** docker ps row fields (the names `--format` templates use). */
 export function psRow(c: Json): Json {
   const names = ((c.Names as string[]) ?? []).map((n) => n.replace(/^\//, ''));
@@ -258,7 +260,9 @@ export async function ps(ctx: Ctx, argv: string[]): Promise<number> {
   }
   const format = str(p, 'format');
   if (format && format !== 'table') {
-    for (const c of list_) out(ctx, renderTemplate(format, psRow(c)));
+    const table = renderTableFormat(format, list_.map(psRow), PS_HEADERS);
+    if (table !== undefined) ctx.io.stdout.write(table);
+    else for (const c of list_) out(ctx, renderTemplate(format, psRow(c)));
     return 0;
   }
   const rows = list_.map((c) => {

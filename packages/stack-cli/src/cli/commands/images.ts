@@ -10,7 +10,7 @@ import { contextFiles, contextTar, dockerfileInContext } from '../context';
 import { type Ctx, ExitError, err, out } from '../io';
 import { pullImage, withDefaultTag } from '../pull';
 import { renderTable } from '../table';
-import { renderTemplate } from '../template';
+import { renderTableFormat, renderTemplate } from '../template';
 import { ago, humanSize } from '../units';
 
 type Json = Record<string, unknown>;
@@ -138,7 +138,9 @@ export async function images(ctx: Ctx, argv: string[]): Promise<number> {
   const rows = imageRows(list_, bool(p, 'all'));
   const format = str(p, 'format');
   if (format && format !== 'table') {
-    for (const r of rows) out(ctx, renderTemplate(format, r));
+    const table = renderTableFormat(format, rows, { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Digest: 'DIGEST' });
+    if (table !== undefined) ctx.io.stdout.write(table);
+    else for (const r of rows) out(ctx, renderTemplate(format, r));
     return 0;
   }
   const digests = bool(p, 'digests');
