@@ -2,7 +2,7 @@
 // fsync), send, apply, advance. Proposals resolve with the state machine's result once applied.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type ChannelCredentials, type ServerCredentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, type Server, type ServerCredentials } from '@grpc/grpc-js';
 import { componentLogger, type Logger } from '@flotilla/engine-core';
 import { decodeConfChange } from '../core/entries';
 import { ConfChangeRejectedError, ProposalDroppedError } from '../core/errors';
@@ -25,8 +25,10 @@ export interface RaftNodeOptions<R = unknown> {
   dataDir: string;
   /** host:port for Raft traffic; port 0 picks a free port. */
   listen: string;
-  /** Address other members dial; default: the listen host with the bound port. */
+  /** Address other members dial; default: the listen host with the bound port. Required with `server`. */
   advertise?: string;
+  /** Serve Raft on this (not yet bound) gRPC server, shared with other services; see GrpcTransportOptions.server. */
+  server?: Server;
   /** Addresses of members known at start (founding members; for a joining node, the current ones). */
   peers: Record<NodeId, string>;
   /** With an empty dataDir: found a new cluster whose voters are `peers` plus this node. */
@@ -141,9 +143,11 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const log = opts.logger ?? componentLogger('raft', { node: opts.id });
     const voters = [...new Set([opts.id, ...Object.keys(opts.peers)])].sort();
     const storage = await DurableStorage.open(opts.dataDir, { bootstrap: opts.bootstrap ? voters : undefined, segmentBytes: opts.segmentBytes, logger: log });
+    if (opts.server && !opts.advertise) throw new TypeError('RaftNode: `advertise` is required when `server` is given (the port is bound by its owner)');
     const transport = new GrpcTransport({
       id: opts.id,
       listen: opts.listen,
+      server: opts.server,
       serverCredentials: opts.serverCredentials,
       channelCredentials: opts.channelCredentials,
       logger: log,

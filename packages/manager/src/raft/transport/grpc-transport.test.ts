@@ -133,6 +133,28 @@ describe('GrpcTransport', () => {
     expect(a.droppedCount() - before).toBe(7);
   });
 
+  it('can serve Raft on a gRPC server owned by the caller (one port for all manager services)', async () => {
+    const server = new grpc.Server();
+    const b = new GrpcTransport({ id: 'b', listen: 'unused', server });
+    started.push(b);
+    const hb = collector();
+    expect(await b.start(hb)).toBe(0);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    try {
+      const a = new GrpcTransport({ id: 'a', listen: '127.0.0.1:0' });
+      started.push(a);
+      await a.start(collector());
+      a.addPeer('b', `127.0.0.1:${port}`);
+      a.send([{ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 5 }]);
+      await hb.waitFor(1);
+      expect(hb.got[0].term).toBe(5);
+    } finally {
+      server.forceShutdown();
+    }
+  });
+
   it('drops malformed messages and messages for another node', async () => {
     const { a, b, hb } = await pair();
     a.addPeer('c', `127.0.0.1:${b.port}`);

@@ -19,8 +19,14 @@ export interface TransportHandler {
 
 export interface GrpcTransportOptions {
   id: NodeId;
-  /** host:port to listen on; port 0 picks a free one (see start()). */
+  /** host:port to listen on; port 0 picks a free one (see start()). Ignored with `server`. */
   listen: string;
+  /**
+   * Register the Raft service on this server instead of creating one (managers serve Raft, the
+   * dispatcher and the CA on one port). Pass it before the server is bound; the caller binds and
+   * shuts it down.
+   */
+  server?: grpc.Server;
   serverCredentials?: grpc.ServerCredentials;
   channelCredentials?: grpc.ChannelCredentials;
   /** Messages queued per peer before new ones are dropped. */
@@ -41,7 +47,8 @@ export class TransportClosedError extends Error {
 }
 
 export class GrpcTransport {
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  private readonly server: grpc.Server;
+  private readonly ownServer: boolean;
   private readonly peers = new Map<NodeId, Peer>();
   private readonly log: Logger;
   private handler: TransportHandler | null = null;
@@ -50,16 +57,19 @@ export class GrpcTransport {
 
   constructor(private readonly o: GrpcTransportOptions) {
     this.log = o.logger ?? componentLogger('raft-transport', { node: o.id });
+    this.ownServer = !o.server;
+    this.server = o.server ?? new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
     this.server.addService(raftService().service, {
       Stream: (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => this.onStream(call, cb),
       SendSnapshot: (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => this.onSnapshot(call, cb),
     });
   }
 
-  /** Binds the server; resolves with the bound port. */
+  /** Binds the server (unless it was given); resolves with the bound port (0 for a given server). */
   async start(handler: TransportHandler): Promise<number> {
     if (this.stopped) throw new TransportClosedError();
     this.handler = handler;
+    if (!this.ownServer) return 0;
     const creds = this.o.serverCredentials ?? grpc.ServerCredentials.createInsecure();
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.o.listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
@@ -122,6 +132,8 @@ export class GrpcTransport {
     this.stopped = true;
     for (const p of this.peers.values()) p.close();
     this.peers.clear();
+    this.handler = null;
+    if (!this.ownServer) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.server.forceShutdown();
