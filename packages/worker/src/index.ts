@@ -1,3 +1,4 @@
 export * from './mesh';
 export * from './agent';
 export * from './executor';
+export * from './node';

@@ -8,6 +8,7 @@ import { TaskState, type Node, type Task, type TaskStatus } from '../store/types
 import { belongsToNode, foldChanges } from './assignments';
 import { callerIdentity, PermissionDeniedError } from './identity';
 import { Liveness } from './liveness';
+import { meshView } from './mesh-view';
 import { swarmServices } from './proto';
 
 export interface DispatcherOptions {
@@ -36,6 +37,7 @@ const statusSchema = z.object({
   Err: z.string().optional(),
   ContainerStatus: z.object({ ContainerID: z.string().optional(), PID: z.number().optional(), ExitCode: z.number().optional() }).optional(),
   PortStatus: z.unknown().optional(),
+  Addresses: z.array(z.string()).max(16).optional(),
 });
 
 const descriptionSchema = z.object({
@@ -60,7 +62,12 @@ export class Dispatcher {
   private statusBatch = new Map<string, { nodeId: string; status: TaskStatus }>();
   private statusFlush: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private readonly onChange = (events: ChangeEvent[]) => this.route(events);
+  private readonly onChange = (events: ChangeEvent[]) => {
+    this.route(events);
+    if (events.some((e) => e.table === 'services' || e.table === 'tasks')) this.meshChanged();
+  };
+  private meshJson = '[]';
+  private meshScheduled = false;
 
   constructor(private readonly store: Store, private readonly o: DispatcherOptions) {
     this.period = o.heartbeatPeriodMs ?? 1000;
@@ -168,7 +175,22 @@ export class Dispatcher {
     call.on('cancelled', () => this.closed(session, call));
     call.on('close', () => this.closed(session, call));
     const tasks = this.store.state.list('tasks').filter((t) => belongsToNode(t, session.nodeId));
-    call.write({ type: 'COMPLETE', changes: tasks.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })) });
+    this.meshJson = JSON.stringify(meshView(this.store.state));
+    call.write({ type: 'COMPLETE', changes: tasks.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })), meshJson: Buffer.from(this.meshJson) });
+  }
+
+  /** Every node's mesh hears of ingress ports and running backends as soon as they change. */
+  private meshChanged(): void {
+    if (this.meshScheduled) return;
+    this.meshScheduled = true;
+    setImmediate(() => {
+      this.meshScheduled = false;
+      const json = JSON.stringify(meshView(this.store.state));
+      if (json === this.meshJson) return;
+      this.meshJson = json;
+      const msg = { type: 'INCREMENTAL', changes: [], meshJson: Buffer.from(json) };
+      for (const s of this.sessions.values()) for (const st of s.assignmentStreams) st.write(msg);
+    });
   }
 
   private route(events: ChangeEvent[]): void {

@@ -40,6 +40,8 @@ export interface TaskStatus {
   Err?: string;
   ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
   PortStatus?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort: number; PublishMode: 'host' }[] };
+  /** flotilla: the addresses the task's container answers on (what the routing mesh dials). */
+  Addresses?: string[];
 }
 
 export interface Task extends Meta {
@@ -55,6 +57,8 @@ export interface Task extends Meta {
   Labels?: Record<string, string>;
   /** The service's endpoint when the task was made: host-mode ports bind on the task's node. */
   Endpoint?: { Spec: EndpointSpec };
+  /** swarmkit's copy of the service name (container names and DNS aliases need it on the worker). */
+  ServiceAnnotations?: { Name: string };
 }
 
 export interface Service extends Meta {

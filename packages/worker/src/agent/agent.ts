@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { swarmServices, type TaskState, type Task, type TaskStatus } from '@flotilla/manager';
+import { swarmServices, type MeshService, type TaskState, type Task, type TaskStatus } from '@flotilla/manager';
 import type { Logger } from 'pino';
 import type { Executor } from './executor';
 import { TaskRunner } from './task-runner';
@@ -17,6 +17,8 @@ export interface AgentOptions {
   reconnectMaxMs?: number;
   /** Status reports are sent in batches at most this often. */
   statusBatchMs?: number;
+  /** The cluster's ingress ports and running backends, whenever they change. */
+  onMesh?: (view: MeshService[]) => void;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -125,9 +127,19 @@ export class Agent {
   }
 
   private watchAssignments(client: Client, sessionId: string): void {
-    const stream = client.Assignments({ sessionId }) as grpc.ClientReadableStream<{ type: string; changes: { action: string; taskJson: Buffer }[] }>;
+    type Msg = { type: string; changes: { action: string; taskJson: Buffer }[]; meshJson?: Buffer };
+    const stream = client.Assignments({ sessionId }) as grpc.ClientReadableStream<Msg>;
     this.streams.push(stream);
-    stream.on('data', (m: { type: string; changes: { action: string; taskJson: Buffer }[] }) => this.apply(m.type === 'COMPLETE', m.changes));
+    stream.on('data', (m: Msg) => {
+      this.apply(m.type === 'COMPLETE', m.changes);
+      if (m.meshJson?.length && this.o.onMesh) {
+        try {
+          this.o.onMesh(JSON.parse(Buffer.from(m.meshJson).toString('utf8')) as MeshService[]);
+        } catch (e) {
+          this.o.log?.warn({ err: e }, 'bad mesh view from manager');
+        }
+      }
+    });
     stream.on('error', (e: Error) => this.client === client && this.reconnect(e.message));
   }
 

@@ -60,7 +60,8 @@ export class TaskRunner {
       this.set(TaskState.STARTING, 'starting');
       const started = await this.ctl.start();
       if (this.state >= TaskState.COMPLETE) return;
-      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: started.containerId, PID: started.pid ?? 0 } });
+      const ep = this.ctl.endpoint?.() ?? null;
+      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: started.containerId, PID: started.pid ?? 0 }, ...(ep ? { Addresses: [ep.address] } : {}) });
       const exit = await this.ctl.wait();
       if (this.stopping || this.desired > TaskState.RUNNING) return;
       const cs = { ContainerStatus: { ContainerID: started.containerId, ExitCode: exit.exitCode } };

@@ -36,7 +36,7 @@ function loadBindings(): Bindings | undefined {
       types.isInt32Array(stream.streamBaseState) && // not instanceof: jest runs us in another realm
       typeof tcp.constants?.SOCKET === 'number' &&
       typeof uv.UV_EOF === 'number' &&
-      ['connect', 'connect6', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'reset', 'setNoDelay'].every((m) => typeof proto?.[m] === 'function');
+      ['connect', 'connect6', 'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'reset', 'setNoDelay'].every((m) => typeof proto?.[m] === 'function');
     if (!ok) return undefined;
     return {
       TCP: tcp.TCP,
@@ -60,8 +60,17 @@ const B = loadBindings();
 /** True when the fast path can run on this Node; otherwise the mesh uses net.Socket. */
 export const rawAvailable = B !== undefined;
 
-/** Above this many bytes queued towards one side, reading from the other side stops. */
-const HIGH_WATER = 256 * 1024;
+/**
+ * Each direction reads into its own buffer of this size (HAProxy's default bufsize) instead of
+ * a fresh 64 KiB allocation per read; the buffers are recycled across connections.
+ */
+const BUFFER_SIZE = 16 * 1024;
+const MAX_SPARE_BUFFERS = 1024;
+const spareBuffers: Buffer[] = [];
+
+function takeBuffer(): Buffer {
+  return spareBuffers.pop() ?? Buffer.allocUnsafeSlow(BUFFER_SIZE);
+}
 /** A replica that neither accepts nor refuses (its network is gone) is given up after this long. */
 const CONNECT_TIMEOUT_MS = 3000;
 
@@ -81,25 +90,27 @@ function sweep(): void {
 }
 
 function onWriteDone(this: any, status: number): void {
-  const dir = this.dir as Direction;
-  this.buffer = null;
-  dir.writeDone(status);
+  (this.dir as Direction).writeDone(status);
 }
 
 function onShutdownDone(this: any, status: number): void {
   (this.dir as Direction).shutdownDone(status);
 }
 
-function onRead(this: any, arrayBuffer: ArrayBuffer | undefined): void {
-  (this.dir as Direction).read(arrayBuffer);
+function onRead(this: any): void {
+  (this.dir as Direction).read();
 }
 
-/** One direction of a pair: bytes read from `from` are written to `to`. */
+/**
+ * One direction of a pair: bytes read from `from` into `buf` are written to `to`. At most one
+ * write is outstanding: while libuv still holds `buf` (a write it could not finish at once),
+ * reading stops, which is also the backpressure.
+ */
 class Direction {
-  paused = false;
   /** EOF read and the shutdown of `to` sent. */
   ended = false;
   shutDown = false;
+  buf: Buffer | undefined;
 
   constructor(
     readonly pair: Pair,
@@ -110,40 +121,44 @@ class Direction {
   start(): void {
     this.from.dir = this;
     this.from.onread = onRead;
-    const err = this.from.readStart();
-    if (err) this.pair.fail();
+    this.buf = takeBuffer();
+    this.from.useUserBuffer(this.buf);
+    if (this.from.readStart()) this.pair.fail();
   }
 
-  read(arrayBuffer: ArrayBuffer | undefined): void {
+  read(): void {
     const b = B as Bindings;
     const nread = b.state[b.kReadBytesOrError] as number;
-    if (nread > 0 && arrayBuffer) {
+    if (nread > 0) {
       if (this.pair.closed) return;
-      const chunk = Buffer.from(arrayBuffer, b.state[b.kArrayBufferOffset], nread);
       const req = new b.WriteWrap();
       req.handle = this.to;
       req.oncomplete = onWriteDone;
       req.dir = this;
-      req.buffer = null;
-      const err = this.to.writeBuffer(req, chunk);
+      const err = this.to.writeBuffer(req, (this.buf as Buffer).subarray(0, nread));
       if (err) {
         this.pair.fail();
         return;
       }
       if (b.state[b.kLastWriteWasAsync]) {
-        req.buffer = chunk; // keep the bytes alive until libuv has written them
-        if (this.to.writeQueueSize > HIGH_WATER && !this.paused) {
-          this.paused = true;
-          this.from.readStop();
-        }
+        // The rest waits in libuv, pointing into buf: keep buf alive and read nothing more
+        // until it is written.
+        req.buffer = this.buf;
+        if (this.from.readStop()) this.pair.fail();
       }
       return;
     }
     if (nread === 0) return;
     if (nread === b.UV_EOF) {
-      // Half-close: the peer will send no more; pass the FIN on once queued bytes are out.
       this.ended = true;
-      this.from.readStop();
+      const other = this.pair.other(this);
+      if (other.shutDown && this.to.writeQueueSize === 0 && this.from.writeQueueSize === 0) {
+        // Both peers have said FIN and nothing is queued: close now. close() still sends the
+        // bytes in the kernel's buffers and a FIN; it saves a shutdown per connection.
+        this.pair.close(false);
+        return;
+      }
+      // Half-close: the peer will send no more; pass the FIN on once queued bytes are out.
       const req = new b.ShutdownWrap();
       req.handle = this.to;
       req.oncomplete = onShutdownDone;
@@ -159,10 +174,7 @@ class Direction {
       this.pair.fail();
       return;
     }
-    if (this.paused && this.to.writeQueueSize <= HIGH_WATER / 2 && !this.pair.closed) {
-      this.paused = false;
-      if (this.from.readStart()) this.pair.fail();
-    }
+    if (!this.pair.closed && !this.ended && this.from.readStart()) this.pair.fail();
   }
 
   shutdownDone(status: number): void {
@@ -172,6 +184,15 @@ class Direction {
     }
     this.shutDown = true;
     this.pair.maybeDone();
+  }
+
+  /** After the handles are closed (no read can land in buf any more). */
+  release(): void {
+    const buf = this.buf;
+    this.buf = undefined;
+    // close() has stopped reading and cancelled any write still queued (libuv touches its bytes
+    // no more), so the buffer can serve another connection.
+    if (buf && spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(buf);
   }
 }
 
@@ -249,6 +270,10 @@ class Pair {
     if (!this.closed) this.down.start();
   }
 
+  other(d: Direction): Direction {
+    return (d === this.up ? this.down : this.up) as Direction;
+  }
+
   /** Both directions finished cleanly: close both sockets. */
   maybeDone(): void {
     if (this.up?.shutDown && this.down?.shutDown) this.close(false);
@@ -269,6 +294,8 @@ class Pair {
       h.onread = noop;
       if (!reset || h.reset(noop)) h.close(noop);
     }
+    this.up?.release();
+    this.down?.release();
   }
 }
 

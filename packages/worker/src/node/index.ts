@@ -1,0 +1,4 @@
+export { SwarmNode, SwarmStateError, DEFAULT_CLUSTER_PORT, type SwarmNodeDeps } from './swarm-node';
+export { MeshController } from './mesh-controller';
+export { TaskNetworks } from './task-networks';
+export { resolveAddr, defaultAdvertiseHost } from './addresses';

@@ -1,0 +1,122 @@
+// Single-node swarm end to end below the HTTP API: swarm init, a replicated service of real runc
+// containers on a stack network, the routing mesh spreading connections over the replicas,
+// scaling without touching the survivors, and leave --force cleaning up.
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BridgeNetworkService, cleanupDaemonCgroups, ContainerManager, dataPaths, ImageStore, importRootfs, rootLogger, VolumeStore, type DataPaths } from '@flotilla/engine-core';
+import { TaskState, type ServiceSpec } from '@flotilla/manager';
+import { SwarmNode } from '@flotilla/worker';
+import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
+
+jest.setTimeout(120_000);
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      let s = '';
+      res.on('data', (d: Buffer) => (s += d.toString()));
+      res.on('end', () => resolve(s.trim()));
+    });
+    req.on('error', reject);
+    req.setTimeout(3000, () => req.destroy(new Error('timeout')));
+  });
+}
+
+async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let base: string;
+let paths: DataPaths;
+let networks: BridgeNetworkService;
+let containers: ContainerManager;
+let node: SwarmNode;
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'flotilla-swarm-node-'));
+  paths = dataPaths(join(base, 'data'), join(base, 'run'));
+  const images = await ImageStore.open(paths.images);
+  await importRootfs(images, createReadStream(makeBusyboxRootfsTar(base).tar), { tag: 'web:latest' });
+  networks = new BridgeNetworkService({ paths, sandboxPool: 0 });
+  await networks.init({ liveContainerIds: [] });
+  const volumes = new VolumeStore(paths.volumes);
+  await volumes.init();
+  containers = new ContainerManager({ paths, images, volumes, network: networks });
+  await containers.init();
+  node = new SwarmNode({ paths, containers, images, networks, engineVersion: 'test', log: rootLogger, heartbeatPeriodMs: 500 });
+});
+
+afterAll(async () => {
+  await node?.close();
+  for (const c of containers.list({ all: true })) await containers.remove(c.Id, { force: true });
+  await containers.shutdown();
+  await networks.teardown();
+  await networks.close();
+  await cleanupDaemonCgroups(paths);
+  rmSync(base, { recursive: true, force: true });
+});
+
+test('swarm init, deploy 3 replicas behind the mesh, scale to 1 in place, leave --force', async () => {
+  const clusterPort = await freePort();
+  await node.init({ ListenAddr: `127.0.0.1:${clusterPort}`, AdvertiseAddr: `127.0.0.1:${clusterPort}` });
+  const mgr = node.requireManager();
+  await until(() => mgr.store.state.list('nodes')[0]?.Status.State, (s) => s === 'ready', 'node ready');
+
+  const port = await freePort();
+  const spec = (replicas: number): ServiceSpec => ({
+    Name: 'lab_web',
+    Labels: { 'com.docker.stack.namespace': 'lab' },
+    TaskTemplate: {
+      ContainerSpec: { Image: 'web:latest', Args: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www'], StopGracePeriod: 1e9 },
+      Networks: [{ Target: 'lab_webnet', Aliases: ['web'] }],
+    },
+    Mode: { Replicated: { Replicas: replicas } },
+    EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: port, PublishMode: 'ingress' }] },
+  });
+  await mgr.services.create(spec(3));
+  const running = () => mgr.store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
+  await until(running, (r) => r.length === 3, '3 running');
+  expect((await networks.list()).some((n) => n.Name === 'lab_webnet')).toBe(true);
+
+  const hostnames = new Set<string>();
+  await until(
+    async () => {
+      for (let i = 0; i < 6; i++) hostnames.add(await get(port).catch(() => ''));
+      hostnames.delete('');
+      return hostnames.size;
+    },
+    (n) => n === 3,
+    'all 3 replicas answering through the mesh',
+  );
+  const containerIds = new Set(running().map((t) => t.Status.ContainerStatus!.ContainerID!));
+  for (const h of hostnames) expect([...containerIds].some((id) => id.startsWith(h))).toBe(true);
+
+  const svc = mgr.services.inspect('lab_web');
+  await mgr.services.update('lab_web', svc.Version.Index, spec(1));
+  await until(running, (r) => r.length === 1, 'scaled to 1');
+  expect(containerIds.has(running()[0]!.Status.ContainerStatus!.ContainerID!)).toBe(true);
+  const only = (await get(port)).trim();
+  expect(running()[0]!.Status.ContainerStatus!.ContainerID!.startsWith(only)).toBe(true);
+
+  await node.leave(true);
+  expect(node.active).toBe(false);
+  await until(() => containers.list({ all: true }).length, (n) => n === 0, 'task containers removed');
+  await expect(get(port)).rejects.toThrow();
+});
