@@ -27,15 +27,20 @@ function stats(samples) {
 }
 const round = (x) => Math.round(x * 10) / 10;
 
-async function measure(fn) {
-  for (let i = 0; i < WARMUP; i++) await fn();
-  const out = [];
-  for (let i = 0; i < N; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+/**
+ * Time every variant once per round, rounds repeated N times: on a shared machine the load moves
+ * under a benchmark, and interleaving makes every variant see the same load.
+ */
+async function measureInterleaved(variants) {
+  const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let round = -WARMUP; round < N; round++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const t0 = process.hrtime.bigint();
+      await fn();
+      if (round >= 0) samples[name].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
-  return stats(out);
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
 }
 
 function run(cmd, args, opts = {}) {
@@ -93,27 +98,32 @@ async function main() {
     spec.process.args = ['true'];
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
     let k = 0;
-    const runcStats = await measure(() => run('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${process.pid}-${k++}`]));
-
     const agent = new http.Agent({ keepAlive: true });
-    const apiStats = await measure(async () => {
-      const { Id } = await api(sock, agent, 'POST', '/containers/create', { Image: 'bench:latest', Cmd: ['true'] });
-      await api(sock, agent, 'POST', `/containers/${Id}/start`);
-      const w = await api(sock, agent, 'POST', `/containers/${Id}/wait`);
-      if (w.StatusCode !== 0) throw new Error(`exit ${w.StatusCode}`);
-      await api(sock, agent, 'DELETE', `/containers/${Id}`);
-    });
-    agent.destroy();
-
-    const cliStats = await measure(() => run(process.execPath, [BIN, '-H', host, 'run', '--rm', 'bench:latest', 'true']));
-    const nodeStats = await measure(() => run(process.execPath, ['-e', '0']));
-
-    let dockerStats = null;
+    const variants = {
+      runc: () => run('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${process.pid}-${k++}`]),
+      api: async () => {
+        const { Id } = await api(sock, agent, 'POST', '/containers/create', { Image: 'bench:latest', Cmd: ['true'] });
+        await api(sock, agent, 'POST', `/containers/${Id}/start`);
+        const w = await api(sock, agent, 'POST', `/containers/${Id}/wait`);
+        if (w.StatusCode !== 0) throw new Error(`exit ${w.StatusCode}`);
+        await api(sock, agent, 'DELETE', `/containers/${Id}`);
+      },
+      cli: () => run(process.execPath, [BIN, '-H', host, 'run', '--rm', 'bench:latest', 'true']),
+      // The floor under the CLI figure: starting node itself.
+      node_startup: () => run(process.execPath, ['-e', '0']),
+    };
     if (await dockerAvailable()) {
       await run('docker', ['import', tar, 'flotilla-bench:latest']);
-      dockerStats = await measure(() => run('docker', ['run', '--rm', 'flotilla-bench:latest', 'true']));
-      await run('docker', ['rmi', 'flotilla-bench:latest']).catch(() => undefined);
+      variants.docker = () => run('docker', ['run', '--rm', 'flotilla-bench:latest', 'true']);
     }
+    const m = await measureInterleaved(variants);
+    agent.destroy();
+    const runcStats = m.runc;
+    const apiStats = m.api;
+    const cliStats = m.cli;
+    const nodeStats = m.node_startup;
+    const dockerStats = m.docker ?? null;
+    if (variants.docker) await run('docker', ['rmi', 'flotilla-bench:latest']).catch(() => undefined);
 
     const ratio = (x) => (x ? round(x.median_ms / runcStats.median_ms) : null);
     const result = {
