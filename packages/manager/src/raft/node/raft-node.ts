@@ -40,6 +40,8 @@ export interface RaftNodeOptions<R = unknown> {
   heartbeatTicks?: number;
   /** Snapshot and compact the log every N applied entries (default 10000), keeping `keepEntries` (default 1000). */
   snapshotEvery?: number;
+  /** ...or once this many bytes of entries were applied since the last one (default 64 MiB): bounds the in-memory log. */
+  snapshotBytes?: number;
   keepEntries?: number;
   proposalTimeoutMs?: number;
   /** A follower forwards proposals to the leader (default); when false it rejects with NotLeaderError. */
@@ -107,6 +109,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private batch: { id: string; data: Uint8Array }[] = [];
   private batchBytes = 0;
   private flushQueued = false;
+  private bytesSinceSnapshot = 0;
   /** The hard state last made durable. */
   private persisted: HardState;
 
@@ -342,7 +345,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       const rd = this.raw.ready();
       await this.handleReady(rd);
       this.raw.advance(rd);
-      if (this.applied - this.snapshotIndex >= this.o.snapshotEvery) await this.snapshotNow();
+      if (this.applied - this.snapshotIndex >= this.o.snapshotEvery || this.bytesSinceSnapshot >= (this.o.snapshotBytes ?? 64 * 1024 * 1024)) {
+        await this.snapshotNow();
+      }
     }
   }
 
@@ -425,6 +430,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       }
     }
     this.applied = e.index;
+    this.bytesSinceSnapshot += e.data.length;
   }
 
   private applyConfChange(cc: ConfChange): void {
@@ -446,6 +452,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.restoreFrom(data);
     this.applied = index;
     this.snapshotIndex = index;
+    this.bytesSinceSnapshot = 0;
     for (const w of this.proposals.takePlacedUpTo(index)) {
       w.reject(new LeadershipLostError(`this node caught up by snapshot at index ${index}, so whether the proposal was applied is unknown`));
     }
@@ -475,6 +482,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const data = wrapSnapshot(Object.fromEntries(this.addresses), this.o.stateMachine.snapshot());
     await this.storage.createSnapshot(this.applied, conf, data, this.o.keepEntries);
     this.snapshotIndex = this.applied;
+    this.bytesSinceSnapshot = 0;
   }
 
   private onSoftState(leader: NodeId | null, role: Role): void {
