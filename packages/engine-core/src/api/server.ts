@@ -15,8 +15,10 @@ import { networkRoutes } from './routes/networks';
 import { systemRoutes } from './routes/system';
 import { volumeRoutes } from './routes/volumes';
 
-export function buildRouters(engine: EngineBackend): { router: Router; hijack: HijackRouter } {
+export function buildRouters(engine: EngineBackend, extend?: (router: Router) => void): { router: Router; hijack: HijackRouter } {
   const router = new Router();
+  // Extensions (swarm mode) go first: they may take over a path the engine also knows.
+  extend?.(router);
   const hijack = new HijackRouter();
   systemRoutes(router, engine.system);
   containerRoutes(router, hijack, engine.containers);
@@ -41,8 +43,8 @@ function clientAbort(req: IncomingMessage, res: ServerResponse | null, socket: D
   return ac;
 }
 
-export function createApiServer(engine: EngineBackend, log: Logger): Server {
-  const { router, hijack } = buildRouters(engine);
+export function createApiServer(engine: EngineBackend, log: Logger, extend?: (router: Router) => void): Server {
+  const { router, hijack } = buildRouters(engine, extend);
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://flotilla');

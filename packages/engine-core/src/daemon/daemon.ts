@@ -6,6 +6,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineBackend } from '../api/backend';
 import { createApiServer } from '../api/server';
+import type { Router } from '../api/router';
+import type { ContainerManager } from '../runtime/container-manager';
+import type { RegistryClient } from '../registry/client';
 import { ImageStore } from '../images/image-store';
 import { componentLogger, type Logger } from '../log';
 import { BridgeNetworkService } from '../network/service';
@@ -22,7 +25,27 @@ import { volumeBackend } from './volumes-backend';
 export const DEFAULT_DATA_ROOT = '/var/lib/flotilla';
 export const DEFAULT_HOST = 'unix:///run/flotilla/flotilla.sock';
 
+/** What an extension of the daemon (swarm mode, in a higher package) gets to work with. */
+export interface DaemonContext {
+  paths: DataPaths;
+  images: ImageStore;
+  containers: ContainerManager;
+  networks: BridgeNetworkService;
+  registry: RegistryClient;
+  log: Logger;
+}
+
+export interface DaemonExtension {
+  /** Adds API routes (the router is consulted before the engine's own routes). */
+  routes?(router: Router): void;
+  /** The Swarm section of GET /info. */
+  swarmInfo?(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
 export interface DaemonOptions {
+  /** Started after the engine and before the API listens; closed before the engine. */
+  extensions?: ((ctx: DaemonContext) => Promise<DaemonExtension>)[];
   dataRoot?: string;
   host?: string;
   /** Base of runtime state on tmpfs (runc root); default /run/flotilla. */
@@ -61,14 +84,21 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
     const containers: ContainerEngine = await createContainerEngine({ paths, images, volumes, networks, log });
     opened.push(containers);
     const extras = registryExtras(images, paths);
+    const exts: DaemonExtension[] = [];
+    for (const start of opts.extensions ?? []) {
+      const ext = await start({ paths, images, containers: containers.manager, networks, registry: extras.client, log });
+      exts.push(ext);
+      opened.push(ext);
+    }
+    const swarmInfo = exts.find((e) => e.swarmInfo)?.swarmInfo?.bind(exts.find((e) => e.swarmInfo));
     const engine: EngineBackend = {
-      system: systemBackend(paths, { containers: () => containers.counts(), images: async () => (await images.list()).length }, containers.manager.events),
+      system: systemBackend(paths, { containers: () => containers.counts(), images: async () => (await images.list()).length }, containers.manager.events, swarmInfo),
       containers: containers.backend,
       images: imageBackend(images, paths, runner, extras),
       networks,
       volumes: volumeBackend(volumes),
     };
-    const server = createApiServer(engine, log.child({ component: 'api' }));
+    const server = createApiServer(engine, log.child({ component: 'api' }), (router) => exts.forEach((e) => e.routes?.(router)));
     await listen(server, address);
     log.info({ host, dataRoot, instance: paths.instance }, 'API listening');
 

@@ -9,13 +9,14 @@ import { RegistryClient } from '../registry/client';
 import { CredentialStore } from '../registry/credentials';
 import type { ImageExtras } from './images-backend';
 
-export function registryExtras(store: ImageStore, paths: DataPaths, opts: { insecureRegistries?: string[] } = {}): ImageExtras {
+export function registryExtras(store: ImageStore, paths: DataPaths, opts: { insecureRegistries?: string[] } = {}): ImageExtras & { client: RegistryClient } {
   const client = new RegistryClient({
     store,
     credentials: new CredentialStore(join(paths.root, 'credentials.json')),
     insecureRegistries: opts.insecureRegistries,
   });
   return {
+    client,
     async pull(ref, auth, onProgress, signal) {
       await client.pull(ref, { auth, onProgress: (ev) => onProgress({ ...ev }), signal });
     },

@@ -26,7 +26,7 @@ export interface Counts {
   images(): Promise<number>;
 }
 
-export function systemBackend(paths: DataPaths, counts: Counts, events?: EventSource): SystemBackend {
+export function systemBackend(paths: DataPaths, counts: Counts, events?: EventSource, swarm?: () => Record<string, unknown>): SystemBackend {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const started = new Date().toISOString();
   return {
@@ -76,7 +76,7 @@ export function systemBackend(paths: DataPaths, counts: Counts, events?: EventSo
         Name: hostname(),
         DockerRootDir: paths.root,
         ServerVersion: ENGINE_VERSION,
-        Swarm: { NodeID: '', LocalNodeState: 'inactive', ControlAvailable: false },
+        Swarm: swarm?.() ?? { NodeID: '', LocalNodeState: 'inactive', ControlAvailable: false },
         SystemTime: new Date().toISOString(),
       };
     },
