@@ -298,6 +298,24 @@ async function benchEtcd(root, bin) {
   }
 }
 
+/** The disk's own fdatasync latency right now: the floor under any commit latency. */
+function fsyncProbe(dir) {
+  const file = path.join(dir, 'fsync-probe');
+  const fd = fs.openSync(file, 'w');
+  const buf = Buffer.alloc(256);
+  const t = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = process.hrtime.bigint();
+    fs.writeSync(fd, buf);
+    fs.fdatasyncSync(fd);
+    t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  t.sort((a, b) => a - b);
+  return { p50_ms: round(pct(t, 50)), p99_ms: round(pct(t, 99)) };
+}
+
 async function main() {
   if (!fs.existsSync(KV_SERVER)) {
     log(`${KV_SERVER} is missing: run \`npm run build\` first`);
@@ -310,8 +328,10 @@ async function main() {
     process.exit(130);
   });
   try {
+    const disk = fsyncProbe(root);
+    log(`disk fdatasync: ${JSON.stringify(disk)}`);
     const ours = await benchFlotilla(root);
-    const out = { ...ours, fsync: true, nodes: 3, value_bytes: 64, clients: CLIENTS };
+    const out = { ...ours, fsync: true, nodes: 3, value_bytes: 64, clients: CLIENTS, disk_fdatasync: disk, load_avg_1m: round(os.loadavg()[0]) };
     const etcdBin = findEtcd();
     if (etcdBin) {
       try {
