@@ -4,7 +4,7 @@
 // seed; replay it with `npm run sim:raft -- --seed S --seeds 1 --nodes N --verbose`.
 import { runSeed } from './simulation';
 
-const SEEDS_PER_SIZE = 300;
+const SEEDS_PER_SIZE = 500;
 
 interface Totals {
   opsAcked: number;

@@ -119,8 +119,8 @@ export class Simulation {
       // Leader churn: nearly every new leader is cut off or crashes within a round trip or two,
       // leaving uncommitted entries of many terms on different nodes (the Figure 8 situations).
       this.churn = true;
-      this.p.leaderCrash = r.pick([0.7, 0.95]);
-      this.p.maxSizePerMsg = r.pick([1, 150]);
+      this.p.leaderCrash = r.pick([0.9, 0.97]);
+      this.p.maxSizePerMsg = r.pick([1, 1, 150]);
       this.p.partitionRate = 0;
       this.p.crashRate = 0;
       this.p.opRate = r.pick([0.3, 0.6]);
