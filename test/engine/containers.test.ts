@@ -212,6 +212,25 @@ test('named volumes and bind mounts', async () => {
   expect(readFileSync(join(host, 'out.txt'), 'utf8')).toBe('back\n');
 });
 
+test('prune: stopped containers, unused volumes, dangling images; a "no" keeps everything', async () => {
+  await engine.ok(['run', '--name', 'stopped1', 'busybox', 'true']);
+  const running = (await engine.ok(['run', '-d', '--name', 'keeper', 'busybox', 'sleep', '30'])).trim();
+  const declined = await engine.cli(['container', 'prune'], { input: 'n\n' });
+  expect(declined.stdout).toContain('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
+  expect(await engine.ok(['ps', '-a', '-q', '--filter', 'name=stopped1'])).not.toBe('');
+  const stoppedId = JSON.parse(await engine.ok(['inspect', '--format', 'json', 'stopped1'])).Id as string;
+  const pruned = await engine.ok(['container', 'prune'], { input: 'y\n' });
+  expect(pruned).toContain(`Deleted Containers:\n${stoppedId}\n`);
+  expect(pruned).toMatch(/Total reclaimed space: \d/);
+  expect((await engine.cli(['inspect', 'stopped1'])).code).toBe(1);
+  expect((await engine.ok(['ps', '-q', '--no-trunc'])).split('\n')).toContain(running);
+  await engine.ok(['rm', '-f', 'keeper']);
+  await engine.ok(['volume', 'create', 'unused-vol']);
+  expect(await engine.ok(['volume', 'prune', '-f', '-a'])).toContain('Deleted Volumes:\nunused-vol\n');
+  expect(await engine.ok(['system', 'prune', '-f'])).toMatch(/Total reclaimed space/);
+  expect(await engine.ok(['images', '-q'])).not.toBe('');
+});
+
 describe('errors say what is wrong', () => {
   test('a name conflict is 409 and run exits 125', async () => {
     await engine.ok(['run', '-d', '--name', 'dup', 'busybox', 'sleep', '30']);

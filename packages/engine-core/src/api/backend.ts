@@ -95,6 +95,8 @@ export interface ContainerBackend {
   top(idOrName: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   stats(idOrName: string): Promise<Record<string, unknown>>;
   rename?(idOrName: string, newName: string): Promise<void>;
+  /** docker container prune: remove every stopped container. */
+  prune?(): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   execCreate(idOrName: string, body: ExecCreateBody): Promise<{ Id: string }>;
   execStart(execId: string, opts: { detach: boolean; tty: boolean; signal?: AbortSignal }): Promise<ProcessStreams | null>;
   execInspect(execId: string): Promise<Record<string, unknown>>;
@@ -145,7 +147,8 @@ export interface ImageBackend {
   build(req: BuildRequest, progress: ProgressSink): Promise<{ id: string }>;
   /** POST /auth: check credentials against the registry and remember them. */
   login(auth: RegistryAuth, opts: { signal?: AbortSignal }): Promise<{ Status: string; IdentityToken?: string }>;
-  prune?(): Promise<{ ImagesDeleted: unknown[]; SpaceReclaimed: number }>;
+  /** docker image prune: dangling images, or with `all` every image no container uses. */
+  prune?(opts: { all: boolean }): Promise<{ ImagesDeleted: unknown[]; SpaceReclaimed: number }>;
 }
 
 export type VolumeRecord = Record<string, unknown> & { Name: string };
@@ -155,6 +158,8 @@ export interface VolumeBackend {
   create(opts: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }): Promise<VolumeRecord>;
   inspect(name: string): Promise<VolumeRecord>;
   remove(name: string, opts: { force: boolean }): Promise<void>;
+  /** docker volume prune: unused anonymous volumes, or with `all` every unused one. */
+  prune?(opts: { all: boolean }): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
 }
 
 export interface SystemBackend {

@@ -83,6 +83,15 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
       return r;
     },
     remove: (ref, opts) => manager.remove(ref, opts),
+    async prune() {
+      const deleted: string[] = [];
+      for (const c of manager.list({ all: true })) {
+        if (!['exited', 'created', 'dead'].includes(c.State)) continue;
+        // A container that started or went away meanwhile is simply not pruned.
+        await manager.remove(c.Id, { force: false }).then(() => deleted.push(c.Id), () => undefined);
+      }
+      return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+    },
     async logs(ref, o) {
       const entries = await manager.logs(ref, { stdout: o.stdout, stderr: o.stderr, follow: o.follow, tail: o.tail, since: o.since || undefined, until: o.until || undefined, signal: o.signal });
       return { tty: tty(ref), chunks: logChunks(entries, o.timestamps) };

@@ -44,6 +44,9 @@ export function imageBackend(store: ImageStore, paths: DataPaths, runner: BuildR
         filters: filters ? { reference: filters.reference, label: filters.label, dangling: filters.dangling ? filters.dangling[0] === 'true' || filters.dangling[0] === '1' : undefined } : undefined,
       })) as unknown as Awaited<ReturnType<ImageBackend['list']>>;
     },
+    async prune({ all }) {
+      return store.prune({ all });
+    },
     async inspect(ref) {
       return (await store.inspect(ref)) as unknown as Record<string, unknown>;
     },

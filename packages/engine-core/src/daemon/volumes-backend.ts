@@ -16,5 +16,6 @@ export function volumeBackend(store: VolumeStore): VolumeBackend {
     async remove(name, { force }) {
       await store.remove(name, { force });
     },
+    prune: ({ all }) => store.prune({ all }),
   };
 }

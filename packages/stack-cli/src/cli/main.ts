@@ -11,6 +11,7 @@ import type * as ContainersMod from './commands/containers';
 import type * as EventsMod from './commands/events';
 import type * as ImagesMod from './commands/images';
 import type * as ObjectsMod from './commands/objects';
+import type * as PruneMod from './commands/prune';
 
 // Command modules load on first use: `flotilla run` is timed against bare runc, and every
 // module a process does not need costs start-up time.
@@ -18,6 +19,7 @@ import type * as ObjectsMod from './commands/objects';
 const containers = async () => require('./commands/containers') as typeof ContainersMod;
 const images = async () => require('./commands/images') as typeof ImagesMod;
 const objects = async () => require('./commands/objects') as typeof ObjectsMod;
+const prunes = () => require('./commands/prune') as typeof PruneMod;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const lazy =
@@ -43,6 +45,7 @@ const CONTAINER: Record<string, Command> = {
   top: lazy(containers, (m) => m.top),
   wait: lazy(containers, (m) => m.wait),
   inspect: lazy(objects, (m) => m.containerInspect),
+  prune: async (ctx, argv) => prunes().prune(ctx, 'container', argv),
 };
 
 const IMAGE: Record<string, Command> = {
@@ -59,15 +62,18 @@ const IMAGE: Record<string, Command> = {
   push: lazy(images, (m) => m.push),
   history: lazy(images, (m) => m.history),
   inspect: lazy(objects, (m) => m.imageInspect),
+  prune: async (ctx, argv) => prunes().prune(ctx, 'image', argv),
+};
+
+const eventsCmd: Command = async (ctx, argv) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const m = require('./commands/events') as typeof EventsMod;
+  return m.events(ctx, argv);
 };
 
 const TOP: Record<string, Command> = {
   version: lazy(objects, (m) => m.version),
-  events: async (ctx, argv) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const m = require('./commands/events') as typeof EventsMod;
-    return m.events(ctx, argv);
-  },
+  events: eventsCmd,
   info: lazy(objects, (m) => m.info),
   inspect: lazy(objects, (m) => m.inspect),
   network: lazy(objects, (m) => m.network),
@@ -99,6 +105,7 @@ const TOP: Record<string, Command> = {
   top: CONTAINER.top!,
   wait: CONTAINER.wait!,
   container: async (ctx, argv) => group(ctx, 'container', CONTAINER, argv),
+  system: async (ctx, argv) => group(ctx, 'system', { prune: (c, a) => prunes().prune(c, 'system', a), info: lazy(objects, (m) => m.info), events: eventsCmd }, argv),
   image: async (ctx, argv) => group(ctx, 'image', IMAGE, argv),
   daemon: async (ctx, argv) => {
     // Only the daemon loads the engine's modules; client commands stay fast to start.
@@ -120,6 +127,7 @@ Management Commands:
   container   Manage containers
   image       Manage images
   network     Manage networks
+  system      Manage flotilla (prune, info, events)
   volume      Manage volumes
 
 Commands:

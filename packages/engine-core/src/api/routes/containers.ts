@@ -23,6 +23,11 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
     sendJson(res, 200, await c.list({ all: qBool(query, 'all'), filters: qFilters(query) }));
   });
 
+  r.add('POST', '/containers/prune', async ({ res }) => {
+    if (!c.prune) throw new InvalidArgumentError('container prune is not supported');
+    sendJson(res, 200, await c.prune());
+  });
+
   r.add('POST', '/containers/create', async ({ req, res, query }) => {
     const name = query.get('name') ?? undefined;
     if (name !== undefined && name !== '' && !NAME_RE.test(name)) {

@@ -151,8 +151,10 @@ export function imageRoutes(r: Router, images: ImageBackend): void {
     sendJson(res, 200, await images.remove(params.name!, { force: qBool(query, 'force'), noprune: qBool(query, 'noprune') }));
   });
 
-  r.add('POST', '/images/prune', async ({ res }) => {
+  r.add('POST', '/images/prune', async ({ res, query }) => {
     if (!images.prune) throw new InvalidArgumentError('image prune is not supported');
-    sendJson(res, 200, await images.prune());
+    // docker: filters={"dangling":["false"]} means every unused image (prune -a).
+    const dangling = qFilters(query)?.dangling?.[0];
+    sendJson(res, 200, await images.prune({ all: dangling === 'false' || dangling === '0' }));
   });
 }

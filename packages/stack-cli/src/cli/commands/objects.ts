@@ -5,6 +5,7 @@ import { type Ctx, err, out } from '../io';
 import { renderTable } from '../table';
 import { renderTemplate } from '../template';
 import { humanSize } from '../units';
+import { prune } from './prune';
 
 type Json = Record<string, unknown>;
 
@@ -225,6 +226,8 @@ export async function volume(ctx: Ctx, argv: string[]): Promise<number> {
       const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }]);
       return inspectEach(ctx, p.positionals, (id) => ctx.client.json('GET', `/volumes/${id}`), str(p, 'format'), 'volume');
     }
+    case 'prune':
+      return prune(ctx, 'volume', rest);
     default:
       throw new UsageError(sub ? `flotilla volume: '${sub}' is not a flotilla command.` : 'Usage:  flotilla volume COMMAND');
   }
