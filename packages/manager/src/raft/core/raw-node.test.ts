@@ -109,3 +109,15 @@ describe('parallel leader writes (thesis §10.2.1)', () => {
     expect(c.appliedData('a')).toEqual(['solo']);
   });
 });
+
+test('proposeBatch appends several entries in one message per follower', () => {
+  const c = new Cluster(['a', 'b', 'c']);
+  c.campaign('a');
+  c.stabilize();
+  c.node('a').raw.proposeBatch(['x', 'y', 'z'].map((s) => new TextEncoder().encode(s)));
+  c.process('a');
+  const appends = c.pending(MessageType.Append);
+  expect(appends.map((m) => m.entries?.length)).toEqual([3, 3]);
+  c.stabilize();
+  expect(c.appliedData('c')).toEqual(['x', 'y', 'z']);
+});

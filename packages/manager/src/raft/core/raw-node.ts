@@ -70,6 +70,11 @@ export class RawNode {
     this.raft.propose([{ term: 0, index: 0, type: EntryType.Normal, data }]);
   }
 
+  /** Proposes several entries as one append (one message per follower instead of one each). */
+  proposeBatch(data: Uint8Array[]): void {
+    this.raft.propose(data.map((d) => ({ term: 0, index: 0, type: EntryType.Normal, data: d })));
+  }
+
   /**
    * Proposes a single-server membership change. On the leader it throws ConfChangeRejectedError
    * when another change is pending or the change is unsafe (promote a learner that lags, etc.).
@@ -89,7 +94,8 @@ export class RawNode {
 
   /**
    * Requests a linearizable read point. `context` must be unique cluster-wide (e.g. node id and a
-   * counter); a ReadState with it appears in a later Ready: read once `applied >= index`.
+   * counter); a ReadState with it appears in a later Ready: read once `applied >= index`. If
+   * leadership changes first, no ReadState comes: time the read out and retry.
    */
   readIndex(context: string): void {
     this.raft.readIndex(context);

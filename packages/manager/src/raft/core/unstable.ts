@@ -51,7 +51,8 @@ export class Unstable {
   truncateAndAppend(ents: Entry[]): void {
     const after = ents[0].index;
     if (after === this.offset + this.entries.length) {
-      this.entries = this.entries.concat(ents);
+      // In place: Ready hands out a copy, and a busy leader appends one proposal at a time.
+      for (const e of ents) this.entries.push(e);
     } else if (after <= this.offset) {
       // Replaces everything unstable; the storage truncates its own conflicting suffix on persist.
       this.offset = after;
