@@ -231,6 +231,26 @@ test('prune: stopped containers, unused volumes, dangling images; a "no" keeps e
   expect(await engine.ok(['images', '-q'])).not.toBe('');
 });
 
+test('pause, unpause, rename, attach', async () => {
+  await engine.ok(['run', '-d', '--name', 'pausable', 'busybox', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done']);
+  expect(await engine.ok(['pause', 'pausable'])).toBe('pausable\n');
+  expect(await engine.ok(['ps', '--filter', 'name=pausable', '--format', '{{.Status}}'])).toMatch(/\(Paused\)/);
+  const before = (await engine.ok(['logs', 'pausable'])).split('\n').length;
+  await new Promise((r) => setTimeout(r, 600));
+  expect((await engine.ok(['logs', 'pausable'])).split('\n').length).toBe(before);
+  expect(await engine.ok(['unpause', 'pausable'])).toBe('pausable\n');
+  await engine.ok(['rename', 'pausable', 'renamed']);
+  expect(await engine.ok(['ps', '--format', '{{.Names}}'])).toContain('renamed\n');
+  // attach streams live output until the container stops.
+  const attached = engine.cli(['attach', 'renamed']);
+  await new Promise((r) => setTimeout(r, 700));
+  await engine.ok(['kill', 'renamed']);
+  const a = await attached;
+  expect(a.code).toBe(137);
+  expect(a.stdout).toMatch(/^(tick\d+\n)+$/);
+  await engine.ok(['rm', 'renamed']);
+});
+
 describe('errors say what is wrong', () => {
   test('a name conflict is 409 and run exits 125', async () => {
     await engine.ok(['run', '-d', '--name', 'dup', 'busybox', 'sleep', '30']);

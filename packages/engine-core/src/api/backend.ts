@@ -95,6 +95,8 @@ export interface ContainerBackend {
   top(idOrName: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   stats(idOrName: string): Promise<Record<string, unknown>>;
   rename?(idOrName: string, newName: string): Promise<void>;
+  pause?(idOrName: string): Promise<void>;
+  unpause?(idOrName: string): Promise<void>;
   /** docker container prune: remove every stopped container. */
   prune?(): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   execCreate(idOrName: string, body: ExecCreateBody): Promise<{ Id: string }>;

@@ -83,6 +83,9 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
       return r;
     },
     remove: (ref, opts) => manager.remove(ref, opts),
+    rename: (ref, name) => manager.rename(ref, name),
+    pause: (ref) => manager.pause(ref),
+    unpause: (ref) => manager.unpause(ref),
     async prune() {
       const deleted: string[] = [];
       for (const c of manager.list({ all: true })) {

@@ -44,6 +44,10 @@ const CONTAINER: Record<string, Command> = {
   stats: lazy(containers, (m) => m.stats),
   top: lazy(containers, (m) => m.top),
   wait: lazy(containers, (m) => m.wait),
+  pause: lazy(containers, (m) => m.pause),
+  unpause: lazy(containers, (m) => m.unpause),
+  rename: lazy(containers, (m) => m.rename),
+  attach: lazy(containers, (m) => m.attach),
   inspect: lazy(objects, (m) => m.containerInspect),
   prune: async (ctx, argv) => prunes().prune(ctx, 'container', argv),
 };
@@ -104,6 +108,10 @@ const TOP: Record<string, Command> = {
   stats: CONTAINER.stats!,
   top: CONTAINER.top!,
   wait: CONTAINER.wait!,
+  pause: CONTAINER.pause!,
+  unpause: CONTAINER.unpause!,
+  rename: CONTAINER.rename!,
+  attach: CONTAINER.attach!,
   container: async (ctx, argv) => group(ctx, 'container', CONTAINER, argv),
   system: async (ctx, argv) => group(ctx, 'system', { prune: (c, a) => prunes().prune(c, 'system', a), info: lazy(objects, (m) => m.info), events: eventsCmd }, argv),
   image: async (ctx, argv) => group(ctx, 'image', IMAGE, argv),
@@ -131,6 +139,7 @@ Management Commands:
   volume      Manage volumes
 
 Commands:
+  attach   Attach local standard input, output, and error streams to a running container
   build    Build an image from a Dockerfile
   daemon   Run the flotilla daemon
   events   Get real time events from the server
@@ -143,10 +152,12 @@ Commands:
   load     Load an image from a tar archive or STDIN
   login    Log in to a registry
   logs     Fetch the logs of a container
+  pause    Pause all processes within one or more containers
   port     List port mappings or a specific mapping for the container
   ps       List containers
   pull     Download an image from a registry
   push     Upload an image to a registry
+  rename   Rename a container
   restart  Restart one or more containers
   rm       Remove one or more containers
   rmi      Remove one or more images
@@ -157,6 +168,7 @@ Commands:
   stop     Stop one or more running containers
   tag      Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   top      Display the running processes of a container
+  unpause  Unpause all processes within one or more containers
   version  Show the flotilla version information
   wait     Block until one or more containers stop, then print their exit codes
 `;

@@ -83,6 +83,18 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
     sendNoContent(res);
   });
 
+  r.add('POST', '/containers/{id}/pause', async ({ res, params }) => {
+    if (!c.pause) throw new InvalidArgumentError('pause is not supported');
+    await c.pause(params.id!);
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/unpause', async ({ res, params }) => {
+    if (!c.unpause) throw new InvalidArgumentError('unpause is not supported');
+    await c.unpause(params.id!);
+    sendNoContent(res);
+  });
+
   r.add('POST', '/containers/{id}/rename', async ({ res, params, query }) => {
     const name = query.get('name');
     if (!name || !NAME_RE.test(name)) throw new InvalidArgumentError(`Invalid container name (${name ?? ''})`);

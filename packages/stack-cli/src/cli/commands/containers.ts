@@ -181,6 +181,54 @@ export async function rm(ctx: Ctx, argv: string[]): Promise<number> {
   return forEach(ctx, p.positionals, (id) => ctx.client.call('DELETE', `/containers/${id}`, { query: { force: bool(p, 'force'), v: bool(p, 'volumes') } }), '"rm" requires at least 1 argument.');
 }
 
+export async function pause(ctx: Ctx, argv: string[]): Promise<number> {
+  const p = parseArgs(argv, []);
+  return forEach(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/pause`), '"pause" requires at least 1 argument.');
+}
+
+export async function unpause(ctx: Ctx, argv: string[]): Promise<number> {
+  const p = parseArgs(argv, []);
+  return forEach(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/unpause`), '"unpause" requires at least 1 argument.');
+}
+
+export async function rename(ctx: Ctx, argv: string[]): Promise<number> {
+  const p = parseArgs(argv, []);
+  if (p.positionals.length !== 2) throw new UsageError('"rename" requires exactly 2 arguments.');
+  await ctx.client.call('POST', `/containers/${p.positionals[0]!}/rename`, { query: { name: p.positionals[1] } });
+  return 0;
+}
+
+/** `attach`: the container's output (and our stdin, if it was created with -i) until it exits. */
+export async function attach(ctx: Ctx, argv: string[]): Promise<number> {
+  const p = parseArgs(argv, [
+    { name: 'no-stdin', type: 'bool' },
+    { name: 'sig-proxy', type: 'bool' },
+    { name: 'detach-keys', type: 'string' },
+  ]);
+  if (p.positionals.length !== 1) throw new UsageError('"attach" requires exactly 1 argument.');
+  const id = p.positionals[0]!;
+  const info = await ctx.client.json<Json>('GET', `/containers/${id}/json`);
+  const config = (info.Config ?? {}) as Json;
+  const tty = Boolean(config.Tty);
+  const withStdin = Boolean(config.OpenStdin) && !bool(p, 'no-stdin');
+  const { socket, head } = await ctx.client.hijack(`/containers/${id}/attach`, { query: { stream: true, stdin: withStdin, stdout: true, stderr: true } });
+  if (withStdin) {
+    ctx.io.stdin.on('data', (d: Buffer) => socket.write(d));
+    ctx.io.stdin.on('end', () => socket.end());
+  }
+  const unsubscribe = ctx.io.onSignal?.((signal) => {
+    void ctx.client.call('POST', `/containers/${id}/kill`, { query: { signal } }).catch(() => undefined);
+  });
+  try {
+    await demux(socket, ctx.io.stdout, ctx.io.stderr, tty, head);
+  } finally {
+    unsubscribe?.();
+    if (withStdin) ctx.io.stdin.pause();
+  }
+  const s = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`);
+  return s.StatusCode;
+}
+
 export async function wait(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
   if (!p.positionals.length) throw new UsageError('"wait" requires at least 1 argument.');
