@@ -76,6 +76,29 @@ export class SafetyChecker {
     if (a && a.term !== term) throw new SafetyViolation(`state machine safety: ${id} installed a snapshot at index ${index} term ${term}, ${a.by} applied term ${a.term}`);
   }
 
+  /**
+   * Log Matching checked directly on the final logs: wherever two logs hold an entry with the same
+   * index and term, they agree on it and on every earlier entry both still hold.
+   */
+  compareLogs(logs: Map<NodeId, Entry[]>): void {
+    const ids = [...logs.keys()];
+    for (let x = 0; x < ids.length; x++) {
+      for (let y = x + 1; y < ids.length; y++) {
+        const a = new Map((logs.get(ids[x]) ?? []).map((e) => [e.index, e]));
+        const b = logs.get(ids[y]) ?? [];
+        let matchedFrom = -1;
+        for (let i = b.length - 1; i >= 0; i--) {
+          const ea = a.get(b[i].index);
+          if (!ea) continue;
+          if (matchedFrom < 0 && ea.term === b[i].term) matchedFrom = b[i].index;
+          if (matchedFrom >= 0 && (ea.term !== b[i].term || entryKey(ea) !== entryKey(b[i]))) {
+            throw new SafetyViolation(`log matching: ${ids[x]} and ${ids[y]} agree at index ${matchedFrom} but differ at ${b[i].index}`);
+          }
+        }
+      }
+    }
+  }
+
   appliedCount(): number {
     return this.applied.size;
   }

@@ -163,6 +163,12 @@ export class Simulation {
     try {
       for (let t = 0; t < ticks; t++) this.tickRound(true);
       this.liveness();
+      const logs = new Map<NodeId, Entry[]>();
+      for (const n of this.nodes.values()) {
+        const st = n.storage;
+        logs.set(n.id, st.lastIndex() >= st.firstIndex() ? st.entries(st.firstIndex(), st.lastIndex() + 1) : []);
+      }
+      this.checker.compareLogs(logs);
       const res = checkHistory(this.history);
       if (res.ok === false) {
         violation = `linearizability: history of key ${res.key} is not linearizable:\n${res.ops.map(fmtOp).join('\n')}`;
