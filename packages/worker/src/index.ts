@@ -2,3 +2,4 @@ export * from './mesh';
 export * from './agent';
 export * from './executor';
 export * from './node';
+export * from './api';

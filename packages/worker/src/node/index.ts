@@ -2,3 +2,4 @@ export { SwarmNode, SwarmStateError, DEFAULT_CLUSTER_PORT, type SwarmNodeDeps } 
 export { MeshController } from './mesh-controller';
 export { TaskNetworks } from './task-networks';
 export { resolveAddr, defaultAdvertiseHost } from './addresses';
+export { swarmExtension } from './daemon-extension';

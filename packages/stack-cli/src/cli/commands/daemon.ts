@@ -1,5 +1,6 @@
 // `flotilla daemon`: run the engine in this process until SIGTERM/SIGINT (like dockerd).
 import type * as Engine from '@flotilla/engine-core';
+import type * as Worker from '@flotilla/worker';
 import { UsageError, parseArgs, str } from '../args';
 import { type Ctx, ExitError } from '../io';
 
@@ -16,11 +17,15 @@ export async function daemon(ctx: Ctx, argv: string[]): Promise<number> {
   // Loaded here so that client commands never pay for the engine's modules.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const engine = require('@flotilla/engine-core') as typeof Engine;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const worker = require('@flotilla/worker') as typeof Worker;
   try {
     await engine.runDaemonUntilSignal({
       dataRoot: str(p, 'data-root') ?? engine.DEFAULT_DATA_ROOT,
       host: str(p, 'host') ?? ctx.io.env.FLOTILLA_HOST ?? engine.DEFAULT_HOST,
       runDir: str(p, 'exec-root'),
+      // Swarm mode: the node's agent, and the manager on manager nodes.
+      extensions: [worker.swarmExtension()],
     });
   } catch (e) {
     throw new ExitError(`failed to start daemon: ${(e as Error).message}`, 1);

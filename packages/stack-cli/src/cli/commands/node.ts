@@ -1,0 +1,90 @@
+// flotilla node ls | inspect | update | rm | ps
+import { UsageError, bool, list, parseArgs, str } from '../args';
+import { type Ctx, out } from '../io';
+import { renderTable } from '../table';
+import { renderTemplate } from '../template';
+import { cap, type ApiNode } from './swarm-shapes';
+
+async function self(ctx: Ctx): Promise<string> {
+  return (await ctx.client.json<{ Swarm: { NodeID: string } }>('GET', '/info')).Swarm.NodeID;
+}
+
+export async function node(ctx: Ctx, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'ls':
+    case 'list': {
+      const p = parseArgs(rest, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'format', type: 'string' }]);
+      const nodes = (await ctx.client.json<ApiNode[]>('GET', '/nodes')).sort((a, b) => (a.Description.Hostname < b.Description.Hostname ? -1 : 1));
+      if (bool(p, 'quiet')) {
+        for (const n of nodes) out(ctx, n.ID);
+        return 0;
+      }
+      const me = await self(ctx);
+      const rows = nodes.map((n) => ({
+        ID: `${n.ID}${n.ID === me ? ' *' : ''}`,
+        Hostname: n.Description.Hostname,
+        Status: cap(n.Status.State),
+        Availability: cap(n.Spec.Availability),
+        ManagerStatus: n.ManagerStatus ? (n.ManagerStatus.Leader ? 'Leader' : cap(n.ManagerStatus.Reachability)) : '',
+        EngineVersion: n.Description.Engine.EngineVersion,
+      }));
+      const format = str(p, 'format');
+      if (format === 'json') for (const r of rows) out(ctx, JSON.stringify(r));
+      else if (format && format !== 'table') for (const r of rows) out(ctx, renderTemplate(format, r));
+      else ctx.io.stdout.write(renderTable(['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS', 'ENGINE VERSION'], rows.map((r) => [r.ID, r.Hostname, r.Status, r.Availability, r.ManagerStatus, r.EngineVersion])));
+      return 0;
+    }
+    case 'inspect': {
+      const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }, { name: 'pretty', type: 'bool' }]);
+      const refs = p.positionals.map((r) => r);
+      if (!refs.length) throw new UsageError('"flotilla node inspect" requires at least 1 argument.');
+      const me = await self(ctx);
+      const found = await Promise.all(refs.map((r) => ctx.client.json<ApiNode>('GET', `/nodes/${encodeURIComponent(r === 'self' ? me : r)}`)));
+      const format = str(p, 'format');
+      if (format === 'json') for (const n of found) out(ctx, JSON.stringify(n));
+      else if (format) for (const n of found) out(ctx, renderTemplate(format, n));
+      else out(ctx, JSON.stringify(found, null, 4));
+      return 0;
+    }
+    case 'update': {
+      const p = parseArgs(rest, [
+        { name: 'availability', type: 'string' },
+        { name: 'label-add', type: 'list' },
+        { name: 'label-rm', type: 'list' },
+        { name: 'role', type: 'string' },
+      ]);
+      if (p.positionals.length !== 1) throw new UsageError('"flotilla node update" requires exactly 1 argument.');
+      const ref = p.positionals[0]!;
+      const n = await ctx.client.json<ApiNode & { Version: { Index: number } }>('GET', `/nodes/${encodeURIComponent(ref)}`);
+      const spec = { ...n.Spec, Labels: { ...n.Spec.Labels } };
+      const av = str(p, 'availability');
+      if (av) {
+        if (!['active', 'pause', 'drain'].includes(av)) throw new UsageError(`invalid availability "${av}": use active, pause or drain`);
+        spec.Availability = av;
+      }
+      const role = str(p, 'role');
+      if (role) spec.Role = role;
+      for (const l of list(p, 'label-add')) {
+        const eq = l.indexOf('=');
+        spec.Labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+      }
+      for (const l of list(p, 'label-rm')) delete spec.Labels[l];
+      await ctx.client.call('POST', `/nodes/${n.ID}/update`, { query: { version: n.Version.Index }, body: spec });
+      out(ctx, ref);
+      return 0;
+    }
+    case 'rm':
+    case 'remove': {
+      const p = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
+      if (!p.positionals.length) throw new UsageError('"flotilla node rm" requires at least 1 argument.');
+      for (const ref of p.positionals) {
+        await ctx.client.call('DELETE', `/nodes/${encodeURIComponent(ref)}`, { query: { force: bool(p, 'force') } });
+        out(ctx, ref);
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(sub ? `flotilla node: '${sub}' is not a flotilla command.` : 'Usage:  flotilla node COMMAND\n\nCommands:\n  inspect  Display detailed information on one or more nodes\n  ls       List nodes in the swarm\n  rm       Remove one or more nodes from the swarm\n  update   Update a node');
+  }
+}

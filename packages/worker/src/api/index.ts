@@ -1,0 +1,2 @@
+export { swarmRoutes } from './routes';
+export { taskToApi, serviceToApi, nodeToApi } from './shapes';

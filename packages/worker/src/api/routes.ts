@@ -1,0 +1,163 @@
+import { readJson, sendError, sendJson, qBool, qFilters, type Router, type RouteContext } from '@flotilla/engine-core';
+import { ControlError, findService, InvalidJoinTokenError, NameConflictError, NotSwarmManagerError, ObjectNotFoundError, VersionConflictError, type ServiceSpec } from '@flotilla/manager';
+import { z } from 'zod';
+import { SwarmStateError, type SwarmNode } from '../node/swarm-node';
+import { labelsMatch, matchFilters, nodeToApi, parseDesiredState, serviceToApi, taskToApi } from './shapes';
+
+const initBody = z.object({ ListenAddr: z.string().optional(), AdvertiseAddr: z.string().optional(), ForceNewCluster: z.boolean().optional(), DataPathAddr: z.string().optional() }).passthrough();
+const joinBody = z.object({ ListenAddr: z.string().optional(), AdvertiseAddr: z.string().optional(), RemoteAddrs: z.array(z.string()).min(1, 'RemoteAddrs: give at least one manager address'), JoinToken: z.string().min(1) }).passthrough();
+const serviceSpec = z
+  .object({
+    Name: z.string(),
+    TaskTemplate: z.object({ ContainerSpec: z.object({ Image: z.string() }).passthrough() }).passthrough(),
+    Mode: z.union([z.object({ Replicated: z.object({ Replicas: z.number() }) }), z.object({ Global: z.object({}).passthrough() })]).optional(),
+  })
+  .passthrough();
+const nodeSpec = z.object({ Name: z.string().optional(), Labels: z.record(z.string(), z.string()).optional(), Role: z.enum(['worker', 'manager']), Availability: z.enum(['active', 'pause', 'drain']) });
+
+function statusOf(e: unknown): number {
+  if (e instanceof NotSwarmManagerError) return 503;
+  if (e instanceof SwarmStateError || e instanceof ControlError) return e.status;
+  if (e instanceof ObjectNotFoundError) return 404;
+  if (e instanceof NameConflictError) return 409;
+  if (e instanceof InvalidJoinTokenError || e instanceof VersionConflictError) return 400;
+  const s = (e as { status?: unknown }).status;
+  return typeof s === 'number' ? s : 500;
+}
+
+/** Docker Engine API v1.41 swarm routes, answered by this node's SwarmNode. */
+export function swarmRoutes(router: Router, node: SwarmNode): void {
+  const route = (method: string, path: string, fn: (ctx: RouteContext) => Promise<unknown>, status = 200) =>
+    router.add(method, path, async (ctx) => {
+      try {
+        const body = await fn(ctx);
+        if (!ctx.res.headersSent) sendJson(ctx.res, status, body ?? null);
+      } catch (e) {
+        sendError(ctx.res, statusOf(e), (e as Error).message);
+      }
+    });
+
+  route('GET', '/swarm', async () => {
+    const m = node.requireManager();
+    const c = m.store.state.get('clusters', 'cluster')!;
+    return { ID: m.state.clusterId, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Spec: c.Spec, JoinTokens: { Worker: m.joinToken('worker'), Manager: m.joinToken('manager') }, RootRotationInProgress: false };
+  });
+  route('POST', '/swarm/init', async ({ req }) => node.init(await readJson(req, initBody)));
+  route('POST', '/swarm/join', async ({ req }) => {
+    await node.join(await readJson(req, joinBody));
+    return null;
+  });
+  route('POST', '/swarm/leave', async ({ query }) => {
+    await node.leave(qBool(query, 'force'));
+    return null;
+  });
+  route('POST', '/swarm/update', async ({ req, query }) => {
+    const m = node.requireManager();
+    req.resume();
+    if (qBool(query, 'rotateWorkerToken')) await m.rotateJoinToken('worker');
+    if (qBool(query, 'rotateManagerToken')) await m.rotateJoinToken('manager');
+    return null;
+  });
+
+  route('GET', '/services', async ({ query }) => {
+    const m = node.requireManager();
+    const f = qFilters(query);
+    const tasks = qBool(query, 'status') ? m.store.state.list('tasks') : undefined;
+    const nodes = m.store.state.list('nodes');
+    return m.store.state
+      .list('services')
+      .filter((s) =>
+        matchFilters(f, (k) => (k === 'name' ? [s.Spec.Name] : k === 'id' ? [s.ID] : k === 'mode' ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global'] : null)) &&
+        (!f?.label || labelsMatch(s.Spec.Labels, f.label)),
+      )
+      .map((s) => serviceToApi(s, tasks, nodes));
+  });
+  route('POST', '/services/create', async ({ req }) => ({ ...(await node.requireManager().services.create((await readJson(req, serviceSpec)) as unknown as ServiceSpec)), Warnings: null }), 201);
+  route('GET', '/services/{id}', async ({ params }) => node.requireManager().services.inspect(params.id!));
+  route('POST', '/services/{id}/update', async ({ req, params, query }) => {
+    const version = Number(query.get('version'));
+    if (!Number.isInteger(version)) throw new ControlError('the version query parameter is required: inspect the service and pass its Version.Index', 400);
+    const spec = (await readJson(req, serviceSpec)) as unknown as ServiceSpec;
+    return node.requireManager().services.update(params.id!, version, spec, { rollback: query.get('rollback') === 'previous' });
+  });
+  route('DELETE', '/services/{id}', async ({ params }) => {
+    await node.requireManager().services.remove(params.id!);
+    return null;
+  });
+
+  route('GET', '/tasks', async ({ query }) => {
+    const m = node.requireManager();
+    const f = qFilters(query);
+    const services = m.store.state.list('services');
+    const serviceIds = f?.service?.map((ref) => {
+      try {
+        return findService({ get: (t, id) => m.store.state.get(t, id), list: (t) => m.store.state.list(t) }, ref).ID;
+      } catch {
+        return ref;
+      }
+    });
+    return m.store.state
+      .list('tasks')
+      .filter((t) => {
+        const svcName = services.find((s) => s.ID === t.ServiceID)?.Spec.Name ?? '';
+        return matchFilters({ ...f, ...(serviceIds ? { service: serviceIds } : {}) }, (k) => {
+          switch (k) {
+            case 'service':
+              return [t.ServiceID];
+            case 'node':
+              return [t.NodeID ?? '', m.store.state.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
+            case 'desired-state':
+              return null;
+            case 'id':
+              return [t.ID];
+            case 'name':
+              return [`${svcName}.${t.Slot ?? t.NodeID}`];
+            default:
+              return null;
+          }
+        }) && (!f?.['desired-state'] || f['desired-state'].map(parseDesiredState).includes(t.DesiredState));
+      })
+      .map(taskToApi);
+  });
+  route('GET', '/tasks/{id}', async ({ params }) => {
+    const t = node.requireManager().store.state.get('tasks', params.id!);
+    if (!t) throw new ControlError(`task ${params.id} not found`, 404);
+    return taskToApi(t);
+  });
+
+  route('GET', '/nodes', async () => {
+    const m = node.requireManager();
+    const leader = m.raftStatus().leader;
+    return m.store.state.list('nodes').map((n) => nodeToApi(n, leader));
+  });
+  route('GET', '/nodes/{id}', async ({ params }) => {
+    const m = node.requireManager();
+    return nodeToApi(findNode(m, params.id!), m.raftStatus().leader);
+  });
+  route('POST', '/nodes/{id}/update', async ({ req, params, query }) => {
+    const m = node.requireManager();
+    const version = Number(query.get('version'));
+    const spec = await readJson(req, nodeSpec);
+    const n = findNode(m, params.id!);
+    if (spec.Role !== n.Spec.Role) throw new ControlError('changing a node\'s role (promote/demote) needs multi-manager support (issue 5)', 501);
+    await m.store.update((tx) => tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }, Number.isInteger(version) ? version : n.Version.Index));
+    return null;
+  });
+  route('DELETE', '/nodes/{id}', async ({ params, query }) => {
+    const m = node.requireManager();
+    const n = findNode(m, params.id!);
+    if (n.ID === m.nodeId) throw new ControlError(`rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`, 400);
+    if (n.Status.State !== 'down' && !qBool(query, 'force')) {
+      throw new ControlError(`node ${n.ID} is not down and can't be removed: stop its daemon first, or use --force`, 400);
+    }
+    await m.store.update((tx) => tx.delete('nodes', n.ID));
+    return null;
+  });
+}
+
+function findNode(m: ReturnType<SwarmNode['requireManager']>, ref: string) {
+  const nodes = m.store.state.list('nodes');
+  const n = nodes.find((x) => x.ID === ref) ?? nodes.find((x) => x.Description.Hostname === ref) ?? (nodes.filter((x) => x.ID.startsWith(ref)).length === 1 ? nodes.find((x) => x.ID.startsWith(ref)) : undefined);
+  if (!n) throw new ControlError(`node ${ref} not found`, 404);
+  return n;
+}

@@ -1,0 +1,21 @@
+import { ENGINE_VERSION, type DaemonContext, type DaemonExtension } from '@flotilla/engine-core';
+import { swarmRoutes } from '../api/routes';
+import { SwarmNode } from './swarm-node';
+
+/** Swarm mode for `flotilla daemon`: rejoins the swarm at start, serves the swarm API routes. */
+export function swarmExtension(opts: { heartbeatPeriodMs?: number } = {}): (ctx: DaemonContext) => Promise<DaemonExtension> {
+  return async (ctx) => {
+    const node = new SwarmNode({
+      paths: ctx.paths,
+      containers: ctx.containers,
+      images: ctx.images,
+      networks: ctx.networks,
+      registry: ctx.registry,
+      engineVersion: ENGINE_VERSION,
+      log: ctx.log.child({ component: 'swarm' }),
+      heartbeatPeriodMs: opts.heartbeatPeriodMs,
+    });
+    await node.open();
+    return { routes: (r) => swarmRoutes(r, node), swarmInfo: () => node.info(), close: () => node.close() };
+  };
+}
