@@ -181,7 +181,27 @@ async function group(ctx: Ctx, name: string, table: Record<string, Command>, arg
   }
   const cmd = table[sub];
   if (!cmd) throw new UsageError(`flotilla ${name}: '${sub}' is not a flotilla command.`);
+  if (wantsHelp(rest)) {
+    ctx.io.stdout.write(commandHelp(name, [sub]));
+    return 0;
+  }
   return cmd(ctx, rest);
+}
+
+/** `--help` before the first positional (after it, it belongs to the container's command). */
+function wantsHelp(args: string[]): boolean {
+  for (const a of args) {
+    if (a === '--help') return true;
+    if (a === '--' || !a.startsWith('-')) return false;
+  }
+  return false;
+}
+
+function commandHelp(name: string, rest: string[]): string {
+  const describe = (cmd: string) => new RegExp(`^ {2}${cmd} +(.+)$`, 'm').exec(USAGE)?.[1] ?? '';
+  const sub = rest[0] && !rest[0].startsWith('-') ? rest[0] : undefined;
+  const full = sub ? `${name} ${sub}` : name;
+  return `\nUsage:  flotilla ${full} [OPTIONS]${sub ? '' : ' [ARGS...]'}\n\n${describe(sub ?? name) || describe(name)}\n\nOptions and arguments follow docker's: see 'docker ${full} --help'.\n`;
 }
 
 /** Run one CLI invocation; returns the exit code (never calls process.exit). */
@@ -211,7 +231,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stdout.write(USAGE);
     return 0;
   }
-  const cmd = TOP[name];
+  const cmd = TOP[name] as Command | undefined;
+  if (cmd && wantsHelp(rest)) {
+    io.stdout.write(commandHelp(name, rest));
+    return 0;
+  }
   if (!cmd) {
     io.stderr.write(`flotilla: '${name}' is not a flotilla command.\nSee 'flotilla --help'\n`);
     return 1;
