@@ -81,8 +81,9 @@ export class MemoryStorage implements LogStorage {
     // Entries already covered by the compaction point are committed and identical: skip them.
     if (first <= this.offsetIndex) ents = ents.slice(this.offsetIndex + 1 - first);
     if (ents.length === 0) return;
-    const keep = ents[0].index - this.offsetIndex - 1;
-    this.ents = this.ents.slice(0, keep).concat(ents);
+    // In place: copying the whole log on every append is quadratic for a long-lived cache.
+    this.ents.length = ents[0].index - this.offsetIndex - 1;
+    for (const e of ents) this.ents.push(e);
   }
 
   /** Replaces the whole log with a snapshot received from the leader. */
