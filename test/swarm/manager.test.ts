@@ -86,7 +86,7 @@ describe('swarm manager', () => {
     await until(() => mgr!.store.state.list('nodes').filter((n) => n.Status.State === 'ready').length === 2, 'two ready nodes');
 
     await expect(requestNodeCertificate({ managerAddr: addr, token: workerToken.slice(0, -3) + 'zzz', hostname: 'x', advertiseAddr: '', description: description('x') })).rejects.toThrow(InvalidJoinTokenError);
-    const other = await SwarmManager.init({ dir: join(dir, 'other'), listenAddr: '127.0.0.1:0', raftAddr: '127.0.0.1:0', advertiseAddr: '127.0.0.1:0', description: description('o') });
+    const other = await SwarmManager.init({ dir: join(dir, 'other'), listenAddr: '127.0.0.1:0', advertiseAddr: '127.0.0.1:0', description: description('o') });
     const foreign = other.joinToken('worker');
     await other.stop();
     await expect(requestNodeCertificate({ managerAddr: addr, token: foreign, hostname: 'x', advertiseAddr: '', description: description('x') })).rejects.toThrow(/not the swarm this token belongs to/);

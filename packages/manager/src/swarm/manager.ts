@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
+import { rm } from 'node:fs/promises';
 import { componentLogger, type Logger } from '@flotilla/engine-core';
+import { callerIdentity } from '../dispatcher/identity';
 import { createNodeKeyAndCsr, RootCA } from '../ca/authority';
 import { formatJoinToken, newSecret } from '../ca/tokens';
 import { Dispatcher } from '../dispatcher/dispatcher';
@@ -25,8 +27,6 @@ export interface SwarmManagerOptions {
 export interface InitOptions extends SwarmManagerOptions {
   listenAddr: string;
   advertiseAddr: string;
-  /** Where Raft listens (default: the listen host, port + 1). */
-  raftAddr?: string;
   description: Node['Description'];
 }
 
@@ -39,11 +39,6 @@ export class NotSwarmManagerError extends Error {
   }
 }
 
-const portPlus = (addr: string, n: number) => {
-  const i = addr.lastIndexOf(':');
-  return `${addr.slice(0, i)}:${Number(addr.slice(i + 1)) + n}`;
-};
-
 /**
  * A manager node: the Raft log of cluster state, the store over it, and the leader's loops
  * (orchestrator, scheduler, dispatcher) plus the CA, served over gRPC with mutual TLS.
@@ -52,10 +47,12 @@ export class SwarmManager {
   readonly store: Store;
   readonly services: ServiceApi;
   private raft!: RaftNode<ApplyResult>;
-  private server: grpc.Server | null = null;
+  /** One port for everything a manager serves: Raft, the dispatcher and the CA. */
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  private bound = false;
   private orchestrator: Orchestrator | null = null;
   private scheduler: SchedulerLoop | null = null;
-  private dispatcher: Dispatcher | null = null;
+  private readonly dispatcher: Dispatcher;
   private readonly log: Logger;
   boundPort = 0;
 
@@ -63,6 +60,14 @@ export class SwarmManager {
     this.log = o.log ?? componentLogger('manager', { node: state.nodeId });
     this.store = new Store(new RaftProposer(() => this.raft));
     this.services = new ServiceApi(this.store);
+    this.dispatcher = new Dispatcher(this.store, {
+      clusterId: state.clusterId,
+      heartbeatPeriodMs: o.heartbeatPeriodMs,
+      managers: () => [{ nodeId: state.nodeId, addr: state.advertiseAddr }],
+      log: this.log,
+    });
+    this.dispatcher.register(this.server);
+    new CaService(this.store, state.clusterId).register(this.server);
   }
 
   /** `swarm init`: a new cluster with this node as its first manager (Raft of one voter). */
@@ -73,12 +78,20 @@ export class SwarmManager {
     const clusterId = newId();
     const { keyPem, csrPem } = await createNodeKeyAndCsr();
     const certPem = await ca.issue(csrPem, { nodeId, role: 'swarm-manager', clusterId });
-    const state: NodeState = { nodeId, clusterId, role: 'manager', listenAddr: o.listenAddr, advertiseAddr: o.advertiseAddr, raftAddr: o.raftAddr ?? portPlus(o.listenAddr, 1), managers: [o.advertiseAddr] };
+    const state: NodeState = { nodeId, clusterId, role: 'manager', listenAddr: o.listenAddr, advertiseAddr: o.advertiseAddr, managers: [o.advertiseAddr] };
     const tls = { caCertPem: ca.certPem, keyPem, certPem };
-    await files.save(state, tls);
     const m = new SwarmManager(o, state, tls);
-    await m.startRaft(true);
-    await m.waitLeader();
+    try {
+      // Bind first: a port in use must fail `swarm init` before anything is written.
+      await m.serve();
+      await files.save(state, tls);
+      await m.startRaft(true);
+      await m.waitLeader();
+    } catch (e) {
+      await m.stop().catch(() => undefined);
+      await rm(o.dir, { recursive: true, force: true });
+      throw e;
+    }
     const at = new Date().toISOString();
     await m.store.update((tx) => {
       tx.create('clusters', {
@@ -100,7 +113,6 @@ export class SwarmManager {
         ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: o.advertiseAddr },
       });
     });
-    await m.serve();
     return m;
   }
 
@@ -109,8 +121,8 @@ export class SwarmManager {
     const saved = await new SwarmStateFiles(o.dir).load();
     if (!saved || saved.state.role !== 'manager') return null;
     const m = new SwarmManager(o, saved.state, saved.tls);
-    await m.startRaft(false);
     await m.serve();
+    await m.startRaft(false);
     return m;
   }
 
@@ -149,7 +161,13 @@ export class SwarmManager {
     this.raft = await RaftNode.start<ApplyResult>({
       id: this.state.nodeId,
       dataDir: new SwarmStateFiles(this.o.dir).raftDir,
-      listen: this.state.raftAddr!,
+      listen: this.state.listenAddr,
+      server: this.server,
+      advertise: this.state.advertiseAddr,
+      // Only managers take part in Raft: a worker's certificate is refused here.
+      authorize: (call) => {
+        if (callerIdentity(call, this.state.clusterId).role !== 'swarm-manager') throw new Error('only managers may send Raft messages');
+      },
       peers: {},
       bootstrap,
       stateMachine: storeStateMachine(() => this.store),
@@ -177,41 +195,33 @@ export class SwarmManager {
       this.scheduler = new SchedulerLoop(this.store, { log: this.log });
       this.orchestrator.start();
       this.scheduler.start();
-      this.dispatcher?.start();
+      this.dispatcher.start();
     } else if (!lead && this.orchestrator) {
       this.orchestrator.stop();
       this.scheduler?.stop();
-      this.dispatcher?.stop();
+      this.dispatcher.stop();
       this.orchestrator = null;
       this.scheduler = null;
     }
   }
 
   private async serve(): Promise<void> {
-    const server = new grpc.Server();
-    this.dispatcher = new Dispatcher(this.store, {
-      clusterId: this.state.clusterId,
-      heartbeatPeriodMs: this.o.heartbeatPeriodMs,
-      managers: () => [{ nodeId: this.state.nodeId, addr: this.state.advertiseAddr }],
-      log: this.log,
-    });
-    this.dispatcher.register(server);
-    new CaService(this.store, this.state.clusterId).register(server);
     // Joining nodes have no certificate yet: the CA's join call is open, every other call checks one.
-    this.boundPort = await new Promise<number>((res, rej) => server.bindAsync(this.state.listenAddr, serverCredentials(this.tls, false), (e, p) => (e ? rej(e) : res(p))));
-    this.server = server;
-    if (this.isLeader) this.dispatcher.start();
+    this.boundPort = await new Promise<number>((res, rej) =>
+      this.server.bindAsync(this.state.listenAddr, serverCredentials(this.tls, false), (e, p) => (e ? rej(new Error(`cannot listen on ${this.state.listenAddr}: ${e.message}`)) : res(p))),
+    );
+    this.bound = true;
   }
 
   async stop(): Promise<void> {
     this.orchestrator?.stop();
     this.scheduler?.stop();
-    this.dispatcher?.stop();
+    this.dispatcher.stop();
     this.orchestrator = null;
     this.scheduler = null;
-    await new Promise<void>((r) => (this.server ? this.server.tryShutdown(() => r()) : r()));
-    this.server?.forceShutdown();
     await this.raft?.stop();
+    if (this.bound) this.server.forceShutdown();
+    this.bound = false;
   }
 }
 

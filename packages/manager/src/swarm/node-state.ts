@@ -10,8 +10,6 @@ export interface NodeState {
   /** host:port of this node's cluster listener, and what others dial. */
   listenAddr: string;
   advertiseAddr: string;
-  /** Raft's own listener (managers). */
-  raftAddr?: string;
   /** Managers to reach (workers; a manager's list comes from Raft). */
   managers: string[];
 }

@@ -8,7 +8,7 @@ import { decodeConfChange } from '../core/entries';
 import { ConfChangeRejectedError, ProposalDroppedError } from '../core/errors';
 import { RawNode, type RaftStatus } from '../core/raw-node';
 import { DurableStorage } from '../storage/durable-storage';
-import { GrpcTransport } from '../transport/grpc-transport';
+import { GrpcTransport, type GrpcTransportOptions } from '../transport/grpc-transport';
 import { ConfChangeType, EntryType, Role, type ConfChange, type Entry, type HardState, type Message, type NodeId, type Ready } from '../types';
 import { decodeMemberContext, encodeMemberContext, unwrapProposals, unwrapSnapshot, wrapBatch, wrapSnapshot } from './envelope';
 import { LeadershipLostError, NodeStoppedError, NotLeaderError, ProposalTimeoutError, RaftAbortedError } from './errors';
@@ -29,6 +29,8 @@ export interface RaftNodeOptions<R = unknown> {
   advertise?: string;
   /** Serve Raft on this (not yet bound) gRPC server, shared with other services; see GrpcTransportOptions.server. */
   server?: Server;
+  /** Refuses incoming Raft calls from callers that are not members (see GrpcTransportOptions.authorize). */
+  authorize?: GrpcTransportOptions['authorize'];
   /** Addresses of members known at start (founding members; for a joining node, the current ones). */
   peers: Record<NodeId, string>;
   /** With an empty dataDir: found a new cluster whose voters are `peers` plus this node. */
@@ -151,6 +153,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       id: opts.id,
       listen: opts.listen,
       server: opts.server,
+      authorize: opts.authorize,
       serverCredentials: opts.serverCredentials,
       channelCredentials: opts.channelCredentials,
       logger: log,

@@ -36,6 +36,11 @@ export interface GrpcTransportOptions {
   backoffMaxMs?: number;
   /** Largest snapshot accepted from a peer. */
   maxSnapshotBytes?: number;
+  /**
+   * Checks the caller of every incoming call (e.g. that its certificate is a manager's); throwing
+   * refuses the call with PERMISSION_DENIED. On a shared server this is what keeps workers out.
+   */
+  authorize?: (call: grpc.ServerReadableStream<unknown, unknown>) => void;
   logger?: Logger;
 }
 
@@ -59,9 +64,21 @@ export class GrpcTransport {
     this.log = o.logger ?? componentLogger('raft-transport', { node: o.id });
     this.ownServer = !o.server;
     this.server = o.server ?? new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    const guarded =
+      (fn: (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => void) =>
+      (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        try {
+          o.authorize?.(call);
+        } catch (e) {
+          call.resume();
+          cb(Object.assign(new Error((e as Error).message), { code: grpc.status.PERMISSION_DENIED }));
+          return;
+        }
+        fn(call, cb);
+      };
     this.server.addService(raftService().service, {
-      Stream: (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => this.onStream(call, cb),
-      SendSnapshot: (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => this.onSnapshot(call, cb),
+      Stream: guarded((call, cb) => this.onStream(call, cb)),
+      SendSnapshot: guarded((call, cb) => this.onSnapshot(call, cb)),
     });
   }
 
