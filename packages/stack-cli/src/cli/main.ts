@@ -12,6 +12,10 @@ import type * as EventsMod from './commands/events';
 import type * as ImagesMod from './commands/images';
 import type * as ObjectsMod from './commands/objects';
 import type * as PruneMod from './commands/prune';
+import type * as SwarmMod from './commands/swarm';
+import type * as ServiceMod from './commands/service';
+import type * as NodeMod from './commands/node';
+import type * as StackMod from './commands/stack';
 
 // Command modules load on first use: `flotilla run` is timed against bare runc, and every
 // module a process does not need costs start-up time.
@@ -20,6 +24,10 @@ const containers = async () => require('./commands/containers') as typeof Contai
 const images = async () => require('./commands/images') as typeof ImagesMod;
 const objects = async () => require('./commands/objects') as typeof ObjectsMod;
 const prunes = () => require('./commands/prune') as typeof PruneMod;
+const swarmMod = async () => require('./commands/swarm') as typeof SwarmMod;
+const serviceMod = async () => require('./commands/service') as typeof ServiceMod;
+const nodeMod = async () => require('./commands/node') as typeof NodeMod;
+const stackMod = async () => require('./commands/stack') as typeof StackMod;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const lazy =
@@ -115,6 +123,10 @@ const TOP: Record<string, Command> = {
   container: async (ctx, argv) => group(ctx, 'container', CONTAINER, argv),
   system: async (ctx, argv) => group(ctx, 'system', { prune: (c, a) => prunes().prune(c, 'system', a), info: lazy(objects, (m) => m.info), events: eventsCmd }, argv),
   image: async (ctx, argv) => group(ctx, 'image', IMAGE, argv),
+  swarm: lazy(swarmMod, (m) => m.swarm),
+  service: lazy(serviceMod, (m) => m.service),
+  node: lazy(nodeMod, (m) => m.node),
+  stack: lazy(stackMod, (m) => m.stack),
   daemon: async (ctx, argv) => {
     // Only the daemon loads the engine's modules; client commands stay fast to start.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -135,6 +147,10 @@ Management Commands:
   container   Manage containers
   image       Manage images
   network     Manage networks
+  node        Manage swarm nodes
+  service     Manage services
+  stack       Manage stacks
+  swarm       Manage swarm
   system      Manage flotilla (prune, info, events)
   volume      Manage volumes
 
