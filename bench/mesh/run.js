@@ -1,7 +1,8 @@
 // Routing mesh vs HAProxy (Debian, TCP mode, round robin) over the same 5 backends, measured with
 // wrk in one run: keep-alive clients and a new connection per request (-H "Connection: close").
 // Prints one JSON object as the last line. Build first: npx tsc -b packages/worker
-// Env: MESH_LOOPS (accept-loop children beside the in-process loop, default cores - 1),
+// Env: MESH_LOOPS (comma list of accept-loop children beside the in-process loop, one mesh
+//      measured per entry, default "0,<cores - 1>"),
 //      DURATION (s per wrk run, default 5), ROUNDS (interleaved
 //      haproxy/mesh rounds, medians reported, default 3), CONNECTIONS (default 50), THREADS (wrk, default 2), REPLICAS (5).
 'use strict';
@@ -21,11 +22,12 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const THREADS = Number(process.env.THREADS ?? 2);
 const REPLICAS = Number(process.env.REPLICAS ?? 5);
 const CLK_TCK = Number(process.env.CLK_TCK ?? 100); // getconf CLK_TCK on Linux x86-64
-const LOOPS = Number(process.env.MESH_LOOPS ?? Math.max(0, os.availableParallelism() - 1));
+// Accept-loop children per measured mesh: "0" is the daemon's loop alone, "1" adds one child.
+const LOOPS = (process.env.MESH_LOOPS ?? `0,${Math.max(1, os.availableParallelism() - 1)}`).split(',').map(Number);
 
 const children = [];
 let tmp;
-let mesh;
+const meshes = [];
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -163,62 +165,71 @@ async function main() {
 
   process.env.FLOTILLA_LOG_LEVEL ??= 'warn'; // stdout's last line is the JSON result
   const { RoutingMesh } = require('../../packages/worker/dist/mesh'); // the mesh alone: the rest of the package may be mid-work
-  const meshPort = await freePort();
-  mesh = new RoutingMesh({ acceptLoops: LOOPS });
-  await mesh.publish({ published: meshPort, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'bench_web');
   const backends = backendPorts.map((port, i) => ({ taskId: `task${i + 1}`, address: '127.0.0.1', port }));
-  await mesh.setBackends('bench_web', 80, backends);
+  // One mesh per accept-loop configuration, each on its own port over the same backends.
+  const configs = [];
+  for (const loops of LOOPS) {
+    const port = await freePort();
+    const m = new RoutingMesh({ acceptLoops: loops });
+    meshes.push(m);
+    await m.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'bench_web');
+    await m.setBackends('bench_web', 80, backends);
+    configs.push({ name: `mesh${1 + loops}loop${loops ? 's' : ''}`, loops, port, mesh: m, pids: ['self', ...m.loopPids] });
+  }
 
   // How fast a backend change reaches every accept loop (setBackends resolves on the last ack).
+  const widest = configs[configs.length - 1].mesh;
   const updates = [];
   for (let i = 0; i < 20; i++) {
     const t = process.hrtime.bigint();
-    await mesh.setBackends('bench_web', 80, i % 2 ? backends : backends.slice(1));
+    await widest.setBackends('bench_web', 80, i % 2 ? backends : backends.slice(1));
     updates.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  await mesh.setBackends('bench_web', 80, backends);
+  await widest.setBackends('bench_web', 80, backends);
   updates.sort((a, b) => a - b);
 
-  // Warm both up (JIT, connection tables) before measuring.
-  await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${haPort}/`]);
-  await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${meshPort}/`]);
+  // Warm everything up (JIT, connection tables) before measuring.
+  for (const port of [haPort, ...configs.map((c) => c.port)]) await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${port}/`]);
 
-  // Interleaved rounds so that a change in background load hits both sides alike; medians.
-  const runs = { haKeepAlive: [], meshKeepAlive: [], haClose: [], meshClose: [] };
-  const haPids = [haproxy.pid];
-  const meshPids = ['self', ...mesh.loopPids];
+  // Interleaved rounds so that a change in background load hits every side alike; medians.
+  // The order rotates: a run inherits the TIME_WAIT sockets of the one before it.
+  const sides = [{ name: 'haproxy', port: haPort, pids: [haproxy.pid] }, ...configs];
+  const runs = {};
+  for (const side of sides) runs[side.name] = { keepAlive: [], close: [] };
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate who goes first: the second run of a pair inherits the first one's TIME_WAIT sockets.
-    const pair = async (close, key) => {
-      const ha = () => wrk(haPort, close, haPids).then((x) => runs[`ha${key}`].push(x));
-      const me = () => wrk(meshPort, close, meshPids).then((x) => runs[`mesh${key}`].push(x));
-      if (r % 2 === 0) { await ha(); await me(); } else { await me(); await ha(); }
-    };
-    await pair(false, 'KeepAlive');
-    await pair(true, 'Close');
+    const order = sides.map((_, i) => sides[(i + r) % sides.length]);
+    for (const close of [false, true]) {
+      for (const side of order) runs[side.name][close ? 'close' : 'keepAlive'].push(await wrk(side.port, close, side.pids));
+    }
   }
-  const haKeepAlive = summarize(runs.haKeepAlive);
-  const meshKeepAlive = summarize(runs.meshKeepAlive);
-  const haClose = summarize(runs.haClose);
-  const meshClose = summarize(runs.meshClose);
-  const stats = await mesh.stats();
 
-  const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
+  const ratio = (a, b) => (a === null || b === null ? null : Math.round((a / b) * 1000) / 1000);
   const added = (a, b) => (a === null || b === null ? null : Math.round((a - b) * 1000) / 1000);
   const result = {
     bench: 'mesh',
-    conditions: { cores: os.availableParallelism(), loadavg1: os.loadavg()[0], durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, wrkThreads: THREADS, replicas: REPLICAS, meshAcceptLoops: 1 + LOOPS },
-    keepAlive: { haproxy: haKeepAlive, mesh: meshKeepAlive, ratio: ratio(meshKeepAlive.rps, haKeepAlive.rps), addedP99Ms: added(meshKeepAlive.p99Ms, haKeepAlive.p99Ms), cpuRatio: ratio(meshKeepAlive.cpuUsPerRequest, haKeepAlive.cpuUsPerRequest) },
-    connectionPerRequest: { haproxy: haClose, mesh: meshClose, ratio: ratio(meshClose.rps, haClose.rps), addedP99Ms: added(meshClose.p99Ms, haClose.p99Ms), cpuRatio: ratio(meshClose.cpuUsPerRequest, haClose.cpuUsPerRequest) },
-    backendUpdateMs: { median: updates[Math.floor(updates.length / 2)], max: updates[updates.length - 1] },
-    meshConnectionsPerBackend: Object.fromEntries(stats.services[0].backends.map((b) => [b.taskId, b.total])),
+    conditions: { cores: os.availableParallelism(), loadavg1: os.loadavg()[0], durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, wrkThreads: THREADS, replicas: REPLICAS, haproxy: 'Debian 2.6, mode tcp, balance roundrobin, default nbthread' },
+    haproxy: { keepAlive: summarize(runs.haproxy.keepAlive), connectionPerRequest: summarize(runs.haproxy.close) },
+    mesh: {},
+    backendUpdateMs: { acceptLoops: 1 + LOOPS[LOOPS.length - 1], median: updates[Math.floor(updates.length / 2)], max: updates[updates.length - 1] },
     goals: { ratio: 0.9, addedP99Ms: 1 },
   };
+  for (const c of configs) {
+    const ka = summarize(runs[c.name].keepAlive);
+    const cl = summarize(runs[c.name].close);
+    const ha = result.haproxy;
+    const stats = await c.mesh.stats();
+    result.mesh[c.name] = {
+      acceptLoops: 1 + c.loops,
+      keepAlive: { ...ka, ratio: ratio(ka.rps, ha.keepAlive.rps), addedP99Ms: added(ka.p99Ms, ha.keepAlive.p99Ms), cpuRatio: ratio(ka.cpuUsPerRequest, ha.keepAlive.cpuUsPerRequest) },
+      connectionPerRequest: { ...cl, ratio: ratio(cl.rps, ha.connectionPerRequest.rps), addedP99Ms: added(cl.p99Ms, ha.connectionPerRequest.p99Ms), cpuRatio: ratio(cl.cpuUsPerRequest, ha.connectionPerRequest.cpuUsPerRequest) },
+      connectionsPerBackend: Object.fromEntries(stats.services[0].backends.map((b) => [b.taskId, b.total])),
+    };
+  }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 async function cleanup() {
-  if (mesh) await mesh.close().catch(() => {});
+  await Promise.all(meshes.map((m) => m.close().catch(() => {})));
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 }
