@@ -111,6 +111,7 @@ class Direction {
   ended = false;
   shutDown = false;
   buf: Buffer | undefined;
+  req: Handle = null;
 
   constructor(
     readonly pair: Pair,
@@ -131,10 +132,15 @@ class Direction {
     const nread = b.state[b.kReadBytesOrError] as number;
     if (nread > 0) {
       if (this.pair.closed) return;
-      const req = new b.WriteWrap();
-      req.handle = this.to;
-      req.oncomplete = onWriteDone;
-      req.dir = this;
+      // One write request object per direction, reused: at most one write is outstanding.
+      let req = this.req;
+      if (!req) {
+        req = this.req = new b.WriteWrap();
+        req.handle = this.to;
+        req.oncomplete = onWriteDone;
+        req.dir = this;
+        req.buffer = null;
+      }
       const err = this.to.writeBuffer(req, (this.buf as Buffer).subarray(0, nread));
       if (err) {
         this.pair.fail();
