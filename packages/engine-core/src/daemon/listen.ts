@@ -1,5 +1,6 @@
 // Binding the API socket: refuse when another daemon answers on it, replace a stale file,
 // mode 0660 like docker.sock. A pid file beside the data root guards the data root itself.
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import { chmod, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
@@ -57,9 +58,15 @@ export async function listen(server: Server, addr: HostAddress): Promise<void> {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A daemon killed with -9 stays a zombie until its parent reaps it: that is not a live owner.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

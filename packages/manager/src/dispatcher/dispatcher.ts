@@ -123,6 +123,11 @@ export class Dispatcher {
   }
 
   private session(call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer }, unknown>): void {
+    if (!this.started) {
+      // Not the leader (yet): the worker retries, and follows the manager list to the leader.
+      call.destroy(grpcError(grpc.status.UNAVAILABLE, 'this manager is not the leader; retry'));
+      return;
+    }
     let nodeId: string;
     let description: Node['Description'] | undefined;
     try {

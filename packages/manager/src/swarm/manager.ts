@@ -123,6 +123,9 @@ export class SwarmManager {
     const m = new SwarmManager(o, saved.state, saved.tls);
     await m.serve();
     await m.startRaft(false);
+    // The only voter need not wait out an election timeout after a restart.
+    const st = m.raft.status();
+    if (st.members.filter((x) => x.voter).length === 1 && st.members[0]?.id === saved.state.nodeId) m.raft.campaign();
     return m;
   }
 

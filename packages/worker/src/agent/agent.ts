@@ -197,6 +197,11 @@ export class Agent {
     client.UpdateTaskStatus({ sessionId, updates }, (err: grpc.ServiceError | null) => {
       if (!err) return;
       for (const [id, s] of batch) if (!this.pending.has(id)) this.pending.set(id, s);
+      // The manager could not take them now (e.g. mid-election): try again shortly.
+      if (!this.flushTimer) {
+        this.flushTimer = setTimeout(() => this.flush(), 200);
+        this.flushTimer.unref();
+      }
     });
   }
 }

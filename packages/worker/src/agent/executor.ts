@@ -22,6 +22,11 @@ export interface TaskController {
   remove(): Promise<void>;
   /** Addresses the routing mesh dials for this task, once it runs. */
   endpoint?(): { address: string } | null;
+  /**
+   * After an agent restart: the container this node made for the task earlier, if any, and
+   * whether it still runs (then the agent waits on it instead of starting anything).
+   */
+  adopt?(): Promise<{ containerId: string; running: boolean; exitCode: number } | null>;
 }
 
 export interface Executor {

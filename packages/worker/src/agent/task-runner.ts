@@ -36,6 +36,10 @@ export class TaskRunner {
   }
 
   drive(): void {
+    // A task the manager thinks is under way, which this runner did not start: the agent restarted.
+    if (!this.running && this.state >= TaskState.ACCEPTED && this.state < TaskState.COMPLETE) {
+      this.running = this.resume().catch((e: Error) => this.log?.error({ err: e, task: this.task.ID }, 'task resume failed'));
+    }
     if (this.desired <= TaskState.RUNNING && this.state < TaskState.RUNNING && !this.running && this.state < TaskState.COMPLETE) {
       this.running = this.run().catch((e: Error) => this.log?.error({ err: e, task: this.task.ID }, 'task runner failed'));
     }
@@ -73,6 +77,27 @@ export class TaskRunner {
       if (e instanceof TaskRejectedError) this.set(TaskState.REJECTED, 'preparing', { Err: err });
       else this.set(TaskState.FAILED, 'starting', { Err: err });
     }
+  }
+
+  /** Adopt the task's container if it still runs; otherwise the task failed with its node's daemon. */
+  private async resume(): Promise<void> {
+    const found = (await this.ctl.adopt?.().catch(() => null)) ?? null;
+    if (found?.running) {
+      const ep = this.ctl.endpoint?.() ?? null;
+      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: found.containerId }, ...(ep ? { Addresses: [ep.address] } : {}) });
+      const exit = await this.ctl.wait();
+      if (this.stopping || this.desired > TaskState.RUNNING) return;
+      const cs = { ContainerStatus: { ContainerID: found.containerId, ExitCode: exit.exitCode } };
+      if (exit.exitCode === 0 && !exit.error) this.set(TaskState.COMPLETE, 'finished', cs);
+      else this.set(TaskState.FAILED, 'started', { ...cs, Err: exit.error ?? `task: non-zero exit (${exit.exitCode})` });
+      return;
+    }
+    if (this.stopping) return;
+    const code = found?.exitCode ?? 255;
+    this.set(TaskState.FAILED, 'started', {
+      ...(found ? { ContainerStatus: { ContainerID: found.containerId, ExitCode: code } } : {}),
+      Err: found ? `task: non-zero exit (${code}): the container stopped while its node's daemon was down` : 'task: the container was lost while its node\'s daemon was down',
+    });
   }
 
   private async stop(): Promise<void> {

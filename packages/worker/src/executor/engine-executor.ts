@@ -109,6 +109,14 @@ class EngineController implements TaskController {
     });
   }
 
+  async adopt(): Promise<{ containerId: string; running: boolean; exitCode: number } | null> {
+    const id = this.existing();
+    if (!id) return null;
+    this.containerId = id;
+    const st = this.o.containers.inspect(id).State;
+    return { containerId: id, running: st.Running, exitCode: st.ExitCode };
+  }
+
   endpoint(): { address: string } | null {
     if (!this.containerId) return null;
     const ip = this.o.containers.inspect(this.containerId).NetworkSettings.IPAddress || Object.values(this.o.containers.inspect(this.containerId).NetworkSettings.Networks)[0]?.IPAddress;

@@ -3,7 +3,7 @@ import { UsageError, bool, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 
 function joinInstructions(role: 'worker' | 'manager', token: string, addr: string): string {
-  return `To add a ${role} to this swarm, run the following command:\n\n    flotilla swarm join --token ${token} ${addr}\n`;
+  return `To add a ${role} to this swarm, run the following command:\n\n    flotilla swarm join --token ${token} ${addr}\n\n`;
 }
 
 async function managerAddr(ctx: Ctx): Promise<string> {
@@ -25,7 +25,7 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         body: { ListenAddr: str(p, 'listen-addr') ?? '0.0.0.0:2377', AdvertiseAddr: str(p, 'advertise-addr') ?? '', ForceNewCluster: bool(p, 'force-new-cluster') },
       });
       const s = await ctx.client.json<{ JoinTokens: { Worker: string } }>('GET', '/swarm');
-      out(ctx, `Swarm initialized: current node (${nodeId}) is now a manager.\n`);
+      out(ctx, `Swarm initialized: current node (${nodeId}) is now a manager.\n\n`);
       out(ctx, joinInstructions('worker', s.JoinTokens.Worker, await managerAddr(ctx)));
       out(ctx, "To add a manager to this swarm, run 'flotilla swarm join-token manager' and follow the instructions.\n");
       return 0;
