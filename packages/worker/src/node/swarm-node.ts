@@ -91,7 +91,11 @@ export class SwarmNode {
     });
     this.state = this.manager.state;
     this.startAgent(this.manager.tls);
-    return this.manager.nodeId;
+    // Like docker, `swarm init` returns once this node is a ready member that can take tasks.
+    const m = this.manager;
+    const deadline = Date.now() + 10_000;
+    while (m.store.state.get('nodes', m.nodeId)?.Status.State !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return m.nodeId;
   }
 
   async join(req: { RemoteAddrs: string[]; JoinToken: string; ListenAddr?: string; AdvertiseAddr?: string }): Promise<void> {

@@ -1,0 +1,171 @@
+// Part 3 of the getstarted lab through the real CLI against a real daemon process: swarm init,
+// stack deploy of 5 replicas behind the routing mesh on one port, scale by editing the YAML (the
+// kept replicas are not restarted), bad input, kill -9 of the daemon (services come back, tasks
+// are replaced, never duplicated), stack rm and swarm leave --force.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { TestEngine, eventually, freePort } from '../engine/harness';
+
+jest.setTimeout(180_000);
+
+const BIN = join(__dirname, '../../packages/stack-cli/bin/flotilla');
+const DIST = join(__dirname, '../../packages/stack-cli/dist/cli/main.js');
+
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      let s = '';
+      res.on('data', (d: Buffer) => (s += d.toString()));
+      res.on('end', () => resolve(s.trim()));
+    });
+    req.on('error', reject);
+    req.setTimeout(3000, () => req.destroy(new Error('timeout')));
+  });
+}
+
+const compose = (replicas: number, port: number, extra = '') => `version: "3"
+services:
+  web:
+    image: web:1
+    # busybox httpd serving the container's hostname; exits at once on SIGTERM
+    command: sh -c 'mkdir -p /www && hostname > /www/index.html && trap "exit 0" TERM && httpd -f -p 80 -h /www & wait'
+    deploy:
+      replicas: ${replicas}
+      resources:
+        limits:
+          cpus: "0.1"
+          memory: 50M
+      restart_policy:
+        condition: any
+        delay: 1s
+    ports:
+      - "${port}:80"
+    networks:
+      - webnet
+${extra}networks:
+  webnet:
+`;
+
+describe('single-node swarm through the CLI', () => {
+  const e = new TestEngine('swarm');
+  let daemon: ChildProcess | null = null;
+
+  async function startDaemon() {
+    daemon = spawn(process.execPath, [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    daemon.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    await eventually(async () => (await e.cli(['version'])).code === 0, 20_000, `the daemon to answer (log: ${log})`);
+  }
+
+  function killDaemon(signal: NodeJS.Signals) {
+    const d = daemon;
+    daemon = null;
+    return new Promise<void>((r) => {
+      if (!d || d.exitCode !== null) return r();
+      d.once('exit', () => r());
+      d.kill(signal);
+    });
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(DIST)) throw new Error('packages/stack-cli/dist is missing: run `npm run build` before the tests');
+    await startDaemon();
+  });
+
+  afterAll(async () => {
+    await e.cli(['swarm', 'leave', '--force']).catch(() => undefined);
+    await killDaemon('SIGTERM');
+    await e.cleanup();
+  });
+
+  test('the lab, Part 3', async () => {
+    const port = await freePort();
+    const file = join(e.dir, 'docker-compose.yml');
+    writeFileSync(file, compose(5, port));
+
+    // No swarm yet: docker's words, exit 1.
+    const noSwarm = await e.cli(['stack', 'deploy', '-c', file, 'getstartedlab']);
+    expect(noSwarm.code).toBe(1);
+    expect(noSwarm.stderr).toContain('this node is not a swarm manager. Use "flotilla swarm init" or "flotilla swarm join" to connect this node to swarm and try again');
+
+    const clusterPort = await freePort();
+    const init = await e.ok(['swarm', 'init', '--advertise-addr', `127.0.0.1:${clusterPort}`, '--listen-addr', `127.0.0.1:${clusterPort}`]);
+    expect(init).toMatch(/Swarm initialized: current node \([0-9a-z]{25}\) is now a manager\./);
+    expect(init).toMatch(new RegExp(`flotilla swarm join --token SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25} 127\\.0\\.0\\.1:${clusterPort}`));
+    expect(await e.ok(['node', 'ls'])).toMatch(/\*\s+\S+\s+Ready\s+Active\s+Leader/);
+
+    await e.importBusybox('web:1');
+    const deploy = await e.ok(['stack', 'deploy', '-c', file, 'getstartedlab']);
+    expect(deploy).toContain('Creating service getstartedlab_web');
+    expect(deploy).toContain('verify: Service converged');
+    expect(await e.ok(['service', 'ls'])).toMatch(new RegExp(`getstartedlab_web\\s+replicated\\s+5/5\\s+web:1\\s+\\*:${port}->80/tcp`));
+
+    // The routing mesh: every replica answers on the one published port.
+    const seen = new Set<string>();
+    await eventually(async () => {
+      for (let i = 0; i < 10; i++) seen.add(await get(port));
+      return seen.size === 5;
+    }, 20_000, 'five different hostnames through the mesh');
+    const ps = (await e.ok(['stack', 'ps', 'getstartedlab', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as { ID: string; Name: string; DesiredState: string; CurrentState: string });
+    const before = new Set(ps.map((t) => t.ID));
+    expect(ps).toHaveLength(5);
+
+    // The limits are real: each replica's cgroup caps it at 0.1 CPU and 50 MiB.
+    const first = JSON.parse((await e.ok(['ps', '--format', 'json'])).trim().split('\n')[0]!) as { ID: string };
+    const insp = JSON.parse(await e.ok(['inspect', first.ID])) as [{ HostConfig: { NanoCpus: number; Memory: number } }];
+    expect(insp[0].HostConfig).toMatchObject({ NanoCpus: 1e8, Memory: 50 * 1024 * 1024 });
+
+    // Scale by editing the YAML: in place, the two kept replicas are not restarted.
+    writeFileSync(file, compose(2, port));
+    await e.ok(['stack', 'deploy', '-c', file, 'getstartedlab']);
+    const running = async () =>
+      (await e.ok(['stack', 'ps', 'getstartedlab', '--format', 'json', '--filter', 'desired-state=running']))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { ID: string; CurrentState: string })
+        .filter((t) => t.CurrentState.startsWith('Running'));
+    const kept = await running();
+    expect(kept).toHaveLength(2);
+    for (const t of kept) expect(before.has(t.ID)).toBe(true);
+
+    // An unchanged redeploy touches nothing.
+    const v1 = (JSON.parse(await e.ok(['service', 'inspect', 'getstartedlab_web'])) as [{ Version: { Index: number } }])[0].Version.Index;
+    const again = await e.ok(['stack', 'deploy', '-c', file, 'getstartedlab']);
+    expect(again).not.toContain('Updating service');
+    expect((JSON.parse(await e.ok(['service', 'inspect', 'getstartedlab_web'])) as [{ Version: { Index: number } }])[0].Version.Index).toBe(v1);
+
+    // Bad input: a clear error naming file, line, column and key; nothing changes.
+    writeFileSync(join(e.dir, 'bad.yml'), compose(-1, port));
+    const bad = await e.cli(['stack', 'deploy', '-c', join(e.dir, 'bad.yml'), 'getstartedlab']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/bad\.yml:8:17: services\.web\.deploy\.replicas: must not be negative/);
+    writeFileSync(join(e.dir, 'clash.yml'), compose(1, port).replace('webnet:\n', 'webnet:\n').replace('services:\n', `services:\n  other:\n    image: web:1\n    ports: ["${port}:80"]\n`));
+    const clash = await e.cli(['stack', 'deploy', '-c', join(e.dir, 'clash.yml'), 'other']);
+    expect(clash.code).not.toBe(0);
+    expect(clash.stderr).toContain(`port '${port}' is already in use by service 'getstartedlab_web'`);
+    await e.cli(['stack', 'rm', 'other']);
+
+    // kill -9 of the daemon: the service comes back from the Raft log; tasks are replaced, not duplicated.
+    await killDaemon('SIGKILL');
+    await startDaemon();
+    await eventually(async () => (await running()).length === 2 && (await e.ok(['ps', '-q'])).trim().split('\n').filter(Boolean).length === 2, 30_000, 'two replicas running again after the daemon restart');
+    expect(await get(port)).toMatch(/^[0-9a-f]{12}$/);
+    const all = JSON.parse(`[${(await e.ok(['ps', '--format', 'json'])).trim().split('\n').join(',')}]`) as unknown[];
+    expect(all).toHaveLength(2);
+
+    const rm = await e.ok(['stack', 'rm', 'getstartedlab']);
+    expect(rm).toContain('Removing service getstartedlab_web');
+    expect(rm).toContain('Removing network getstartedlab_webnet');
+    await eventually(async () => (await e.ok(['ps', '-aq'])).trim() === '' || (await e.ok(['ps', '-q'])).trim() === '', 30_000, 'task containers gone');
+    await expect(get(port)).rejects.toThrow();
+
+    const leave = await e.cli(['swarm', 'leave']);
+    expect(leave.code).not.toBe(0);
+    expect(leave.stderr).toContain('Use `--force` to ignore this message');
+    expect(await e.ok(['swarm', 'leave', '--force'])).toContain('Node left the swarm.');
+    expect((await e.cli(['service', 'ls'])).stderr).toContain('This node is not a swarm manager');
+  });
+});
