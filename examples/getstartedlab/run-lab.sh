@@ -4,7 +4,7 @@
 # flotilla daemon, then runs each part of the tutorial as a transcript and checks the results.
 #
 # Usage (as root, from anywhere): sudo bash examples/getstartedlab/run-lab.sh [--part N]...
-#   --part N    run only part N (repeatable; default: every part the lab has: 2)
+#   --part N    run only part N (repeatable; default: every part the lab has: 2 and 3)
 #   --no-build  use the flotilla already built in packages/*/dist (no `npm run build`)
 # Environment: GSL_STATE (daemon data, logs; default /var/lib/flotilla-lab), LAB_PORT (4000),
 #   DEBIAN_MIRROR and friends (see base-images.sh).
@@ -16,7 +16,7 @@ repo=$(cd "$here/../.." && pwd)
 state=${GSL_STATE:-/var/lib/flotilla-lab}
 sock=/run/flotilla-lab/flotilla.sock
 lab_port=${LAB_PORT:-4000}
-available_parts=(2)
+available_parts=(2 3)
 
 if [ -t 1 ]; then c_cmd=$'\e[36m' c_step=$'\e[1m' c_err=$'\e[31;1m' c_ok=$'\e[32m' c_off=$'\e[0m'; else c_cmd='' c_step='' c_err='' c_ok='' c_off=''; fi
 step() { printf '\n%s### %s%s\n' "$c_step" "$*" "$c_off"; }
@@ -56,11 +56,12 @@ flotilla() { node "$repo/packages/stack-cli/bin/flotilla" "$@"; }
 export FLOTILLA_HOST="unix://$sock"
 
 # ---- cleanup: everything the lab started goes away, whatever happened --------------------------
-daemon_pid="" registry_pid="" registry_dir="" containers=()
+daemon_pid="" registry_pid="" registry_dir="" containers=() swarm_active=""
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
+  if [ -n "$swarm_active" ]; then flotilla stack rm getstartedlab >/dev/null 2>&1; flotilla swarm leave --force >/dev/null 2>&1; fi
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
     for cid in "${containers[@]}"; do flotilla rm -f "$cid" >/dev/null 2>&1; done
   fi
@@ -266,6 +267,93 @@ part2() {
   check_page "$cid"
   stop_and_remove "$cid"
   printf '\n%s# Part 2 done: build, run, publish, tag, push, pull, run again.%s\n' "$c_ok" "$c_off"
+}
+
+# ---- Part 3: services ---------------------------------------------------------------------------
+# distinct_hostnames N: curl the mesh port N times, print each page's hostname, echo the count.
+mesh_hostnames() {
+  local n=$1 out host
+  declare -A seen=()
+  for _ in $(seq "$n"); do
+    out=$(curl -sS --max-time 5 "http://localhost:$lab_port" 2>/dev/null) || continue
+    host=$(printf '%s' "$out" | sed -n 's/.*<b>Hostname:<\/b> \([0-9a-f]*\)<br\/>.*/\1/p')
+    [ -n "$host" ] && seen[$host]=1
+  done
+  echo "${#seen[@]}"
+}
+
+part3() {
+  step "Part 3: services: the image the stack runs"
+  local image="localhost:${registry_port:-5000}/get-started:part2"
+  if ! flotilla image inspect "$image" >/dev/null 2>&1; then
+    note "Part 2 did not leave $image here: build it now"
+    cd "$here"
+    run flotilla build -t friendlyhello .
+    run flotilla tag friendlyhello "$image"
+  fi
+  local compose
+  compose=$(mktemp -d /tmp/flotilla-lab-part3.XXXXXX)
+  # The tutorial's file, with the image Part 2 made (the registry's port may not be 5000 here).
+  sed -e "s#localhost:5000/get-started:part2#$image#" -e "s#\"4000:80\"#\"$lab_port:80\"#" "$here/docker-compose.yml" >"$compose/docker-compose.yml"
+  cd "$compose"
+  show "cat docker-compose.yml"
+  cat docker-compose.yml
+
+  step "Part 3: without a swarm, stack deploy is refused"
+  local out rc=0
+  show "flotilla stack deploy -c docker-compose.yml getstartedlab"
+  out=$(flotilla stack deploy -c docker-compose.yml getstartedlab 2>&1) || rc=$?
+  printf '%s\n' "$out"
+  [ $rc = 1 ] || fail "stack deploy without a swarm should exit 1, not $rc"
+  expect "$out" "this node is not a swarm manager" "stack deploy without a swarm"
+
+  step "Part 3: swarm init and stack deploy of 5 replicas"
+  ! port_in_use "$lab_port" || fail "port $lab_port is in use on this machine: free it or set LAB_PORT"
+  local cport=2377
+  while port_in_use "$cport"; do cport=$((cport + 1)); done
+  run flotilla swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$cport"
+  swarm_active=1
+  run flotilla stack deploy -c docker-compose.yml getstartedlab
+  run flotilla service ls
+  run flotilla service ps getstartedlab_web
+  out=$(flotilla service ls)
+  expect "$out" "5/5" "service ls should show 5/5 replicas"
+
+  step "Part 3: the routing mesh: curl port $lab_port again and again"
+  note "each replica has 0.1 CPU: node takes a few seconds to start in it"
+  local hosts=0
+  for _ in $(seq 60); do
+    hosts=$(mesh_hostnames 10)
+    [ "$hosts" -ge 5 ] && break
+    sleep 1
+  done
+  show "for i in 1 2 3; do curl -s http://localhost:$lab_port; echo; done"
+  for _ in 1 2 3; do curl -sS --max-time 5 "http://localhost:$lab_port"; echo; done
+  hosts=$(mesh_hostnames 20)
+  note "20 requests reached $hosts different replicas"
+  [ "$hosts" -ge 3 ] || fail "the routing mesh reached only $hosts replica(s) in 20 requests"
+
+  step "Part 3: scale to 2 by editing replicas in docker-compose.yml and deploying again"
+  local before after
+  before=$(flotilla stack ps getstartedlab -q --filter desired-state=running | sort)
+  show "sed -i 's/replicas: 5/replicas: 2/' docker-compose.yml"
+  sed -i 's/replicas: 5/replicas: 2/' docker-compose.yml
+  run flotilla stack deploy -c docker-compose.yml getstartedlab
+  run flotilla stack ps getstartedlab
+  after=$(flotilla stack ps getstartedlab -q --filter desired-state=running | sort)
+  [ "$(printf '%s\n' "$after" | grep -c .)" = 2 ] || fail "expected 2 running tasks after scaling, got: $after"
+  for t in $after; do printf '%s\n' "$before" | grep -qx "$t" || fail "task $t is new: scaling down must keep the existing replicas"; done
+  note "the 2 replicas left are the ones that ran before: nothing was restarted"
+  hosts=$(mesh_hostnames 10)
+  [ "$hosts" = 2 ] || fail "after scaling to 2 the mesh reached $hosts replicas"
+
+  step "Part 3: take down the stack and the swarm"
+  run flotilla stack rm getstartedlab
+  run flotilla swarm leave --force
+  swarm_active=""
+  cd "$here"
+  rm -rf "$compose"
+  printf '\n%s# Part 3 done: swarm init, stack deploy, the mesh over 5 replicas, scale in place, stack rm.%s\n' "$c_ok" "$c_off"
 }
 
 started=$SECONDS
