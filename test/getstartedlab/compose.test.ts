@@ -3,7 +3,7 @@
 // and for Part 5 the visualizer and Redis pinned to managers, Redis reachable as `redis`.
 // (Deep import: stack-cli does not export its compose loader from its index yet.)
 import { join } from 'node:path';
-import { loadStack } from '../../packages/stack-cli/src/compose';
+import { loadStack } from '@flotilla/stack-cli';
 
 const DIR = join(__dirname, '../../examples/getstartedlab');
 const load = (file: string) => loadStack({ files: [join(DIR, file)], namespace: 'getstartedlab', env: {} });

@@ -96,6 +96,7 @@ export function imageBackend(store: ImageStore, paths: DataPaths, runner: BuildR
           buildArgs: req.buildArgs,
           noCache: req.noCache,
           labels: req.labels,
+          ...(req.target ? { target: req.target } : {}),
           onProgress: (text) => progress({ stream: text }),
           signal: req.signal,
         });
