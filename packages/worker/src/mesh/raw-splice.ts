@@ -204,6 +204,12 @@ class Direction {
 
 function noop(): void {}
 
+function closeHandle(h: Handle, reset: boolean): void {
+  h.onread = noop;
+  // No close callback: it would cost a call into JS per socket for nothing.
+  if (!reset || h.reset(noop)) h.close();
+}
+
 /** A client connection and its backend connection. */
 class Pair {
   upstream: Handle = null;
@@ -254,7 +260,7 @@ class Pair {
     this.slot = undefined;
     slot.active--;
     slot.failed++;
-    this.upstream.close(noop);
+    this.upstream.close();
     this.upstream = null;
     (this.tried ??= []).push(slot);
     this.connectNext();
@@ -295,11 +301,8 @@ class Pair {
     this.closed = true;
     connecting.delete(this);
     if (this.slot) this.slot.active--;
-    for (const h of [this.client, this.upstream]) {
-      if (!h) continue;
-      h.onread = noop;
-      if (!reset || h.reset(noop)) h.close(noop);
-    }
+    closeHandle(this.client, reset);
+    if (this.upstream) closeHandle(this.upstream, reset);
     this.up?.release();
     this.down?.release();
   }
