@@ -119,7 +119,8 @@ describe('single-node swarm through the CLI', () => {
 
     // Scale by editing the YAML: in place, the two kept replicas are not restarted.
     writeFileSync(file, compose(2, port));
-    await e.ok(['stack', 'deploy', '-c', file, 'getstartedlab']);
+    const scaled = await e.ok(['stack', 'deploy', '-c', file, 'getstartedlab']);
+    expect(scaled).toContain('Updating service getstartedlab_web');
     const running = async () =>
       (await e.ok(['stack', 'ps', 'getstartedlab', '--format', 'json', '--filter', 'desired-state=running']))
         .trim()
@@ -147,6 +148,15 @@ describe('single-node swarm through the CLI', () => {
     expect(clash.code).not.toBe(0);
     expect(clash.stderr).toContain(`port '${port}' is already in use by service 'getstartedlab_web'`);
     await e.cli(['stack', 'rm', 'other']);
+
+    // service create + service logs: every task's lines, prefixed with service.slot.task@node.
+    await e.ok(['service', 'create', '--name', 'talker', '--replicas', '2', '--restart-condition', 'none', 'web:1', 'sh', '-c', 'echo "hello from $(hostname)"; exec sleep 600']);
+    const logs = await eventually(async () => {
+      const out = await e.ok(['service', 'logs', 'talker']);
+      return out.trim().split('\n').length === 2 && out;
+    }, 20_000, 'two log lines from talker');
+    for (const line of logs.trim().split('\n')) expect(line).toMatch(/^talker\.[12]\.[0-9a-z]{12}@\S+ {4}\| hello from [0-9a-f]{12}$/);
+    expect(await e.ok(['service', 'rm', 'talker'])).toBe('talker\n');
 
     // kill -9 of the daemon: the service comes back from the Raft log; tasks are replaced, not duplicated.
     await killDaemon('SIGKILL');

@@ -1,4 +1,4 @@
-import { readJson, sendError, sendJson, qBool, qFilters, type Router, type RouteContext } from '@flotilla/engine-core';
+import { muxFrame, readJson, sendError, sendJson, qBool, qFilters, type Router, type RouteContext } from '@flotilla/engine-core';
 import { ControlError, findService, InvalidJoinTokenError, NameConflictError, NotSwarmManagerError, ObjectNotFoundError, VersionConflictError, type ServiceSpec } from '@flotilla/manager';
 import { z } from 'zod';
 import { SwarmStateError, type SwarmNode } from '../node/swarm-node';
@@ -79,6 +79,24 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     if (!Number.isInteger(version)) throw new ControlError('the version query parameter is required: inspect the service and pass its Version.Index', 400);
     const spec = (await readJson(req, serviceSpec)) as unknown as ServiceSpec;
     return node.requireManager().services.update(params.id!, version, spec, { rollback: query.get('rollback') === 'previous' });
+  });
+  router.add('GET', '/services/{id}/logs', async ({ res, params, query, signal }) => {
+    let first = true;
+    try {
+      const tail = query.get('tail');
+      for await (const e of node.serviceLogs(params.id!, { follow: qBool(query, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined, timestamps: qBool(query, 'timestamps'), signal })) {
+        if (first) {
+          res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
+          first = false;
+        }
+        if ((e.stream === 'stdout' && !qBool(query, 'stdout', true)) || (e.stream === 'stderr' && !qBool(query, 'stderr', true))) continue;
+        res.write(muxFrame(e.stream, Buffer.from(e.line)));
+      }
+      if (first) res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
+      res.end();
+    } catch (e) {
+      sendError(res, statusOf(e), (e as Error).message);
+    }
   });
   route('DELETE', '/services/{id}', async ({ params }) => {
     await node.requireManager().services.remove(params.id!);

@@ -22,7 +22,9 @@ export async function waitConverged(ctx: Ctx, serviceIds: string[], opts: { time
       const stale = tasks.filter((t) => t.DesiredState === 'running' && t.Spec.ContainerSpec.Image !== s.Spec.TaskTemplate.ContainerSpec.Image).length;
       running += Math.min(up, want);
       desired += want;
-      if (up < want || stale > 0 || tasks.some((t) => t.DesiredState !== 'running' && ['running', 'starting', 'preparing', 'assigned', 'accepted', 'ready'].includes(t.Status.State))) done = false;
+      // Exactly `want` live tasks: more means a scale-down the orchestrator has not acted on yet.
+      const live = tasks.filter((t) => t.DesiredState === 'running' && !['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove'].includes(t.Status.State)).length;
+      if (up < want || live !== want || stale > 0 || tasks.some((t) => t.DesiredState !== 'running' && ['running', 'starting', 'preparing', 'assigned', 'accepted', 'ready'].includes(t.Status.State))) done = false;
       for (const t of tasks) {
         if (TERMINAL_FAILURES.has(t.Status.State) && !reported.has(t.ID) && t.Status.Err) {
           reported.add(t.ID);

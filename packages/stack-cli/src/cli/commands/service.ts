@@ -2,6 +2,7 @@
 import { UsageError, bool, list, parseArgs, str, type FlagSpec } from '../args';
 import { DaemonError } from '../client';
 import { type Ctx, ExitError, out, err } from '../io';
+import { demux } from '../stdcopy';
 import { renderTable } from '../table';
 import { renderTemplate } from '../template';
 import { ago, ramInBytes } from '../units';
@@ -332,6 +333,21 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
       out(ctx, p.positionals[0]!);
       return 0;
     }
+    case 'logs': {
+      const p = parseArgs(rest, [
+        { name: 'follow', short: 'f', type: 'bool' },
+        { name: 'tail', short: 'n', type: 'string' },
+        { name: 'timestamps', short: 't', type: 'bool' },
+        { name: 'raw', type: 'bool' },
+        { name: 'no-task-ids', type: 'bool' },
+        { name: 'no-trunc', type: 'bool' },
+      ]);
+      if (p.positionals.length !== 1) throw new UsageError('"flotilla service logs" requires exactly 1 argument.');
+      const s = await getService(ctx, p.positionals[0]!);
+      const res = await ctx.client.raw('GET', `/services/${s.ID}/logs`, { query: { stdout: true, stderr: true, follow: bool(p, 'follow'), tail: str(p, 'tail') ?? 'all', timestamps: bool(p, 'timestamps') } });
+      await demux(res, ctx.io.stdout, ctx.io.stderr, false);
+      return 0;
+    }
     case 'rm':
     case 'remove': {
       if (!rest.length) throw new UsageError('"flotilla service rm" requires at least 1 argument.');
@@ -352,7 +368,7 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
       throw new UsageError(
         sub
           ? `flotilla service: '${sub}' is not a flotilla command.`
-          : 'Usage:  flotilla service COMMAND\n\nCommands:\n  create    Create a new service\n  inspect   Display detailed information on one or more services\n  ls        List services\n  ps        List the tasks of one or more services\n  rm        Remove one or more services\n  rollback  Revert changes to a service\'s configuration\n  scale     Scale one or multiple replicated services\n  update    Update a service',
+          : 'Usage:  flotilla service COMMAND\n\nCommands:\n  create    Create a new service\n  inspect   Display detailed information on one or more services\n  logs      Fetch the logs of a service\n  ls        List services\n  ps        List the tasks of one or more services\n  rm        Remove one or more services\n  rollback  Revert changes to a service\'s configuration\n  scale     Scale one or multiple replicated services\n  update    Update a service',
       );
   }
 }
