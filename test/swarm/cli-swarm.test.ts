@@ -4,8 +4,8 @@
 // are replaced, never duplicated), stack rm and swarm leave --force.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
+import { get } from './http-get';
 import { TestEngine, eventually, freePort } from '../engine/harness';
 
 jest.setTimeout(180_000);
@@ -13,17 +13,6 @@ jest.setTimeout(180_000);
 const BIN = join(__dirname, '../../packages/stack-cli/bin/flotilla');
 const DIST = join(__dirname, '../../packages/stack-cli/dist/cli/main.js');
 
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      let s = '';
-      res.on('data', (d: Buffer) => (s += d.toString()));
-      res.on('end', () => resolve(s.trim()));
-    });
-    req.on('error', reject);
-    req.setTimeout(3000, () => req.destroy(new Error('timeout')));
-  });
-}
 
 const compose = (replicas: number, port: number, extra = '') => `version: "3"
 services:

@@ -2,10 +2,10 @@
 // containers on a stack network, the routing mesh spreading connections over the replicas,
 // scaling without touching the survivors, and leave --force cleaning up.
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { get } from './http-get';
 import { BridgeNetworkService, cleanupDaemonCgroups, ContainerManager, dataPaths, ImageStore, importRootfs, rootLogger, VolumeStore, type DataPaths } from '@flotilla/engine-core';
 import { TaskState, type ServiceSpec } from '@flotilla/manager';
 import { SwarmNode } from '@flotilla/worker';
@@ -21,17 +21,6 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      let s = '';
-      res.on('data', (d: Buffer) => (s += d.toString()));
-      res.on('end', () => resolve(s.trim()));
-    });
-    req.on('error', reject);
-    req.setTimeout(3000, () => req.destroy(new Error('timeout')));
-  });
-}
 
 async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
   const t0 = Date.now();

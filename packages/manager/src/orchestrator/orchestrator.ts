@@ -4,6 +4,7 @@ import { isTerminal, TaskState, type Service, type Task } from '../store/types';
 import { reconcileGlobal, reconcileReplicated, type Action } from './reconcile';
 import { newTask } from './task-factory';
 import { planUpdate } from './updater';
+import { CoalescedPass } from '../util/coalesced-pass';
 
 export interface OrchestratorOptions {
   now?: () => number;
@@ -17,8 +18,14 @@ export interface OrchestratorOptions {
 export class Orchestrator {
   private readonly dirty = new Set<string>();
   private all = true;
-  private scheduled = false;
-  private running = false;
+  private readonly passes = new CoalescedPass(
+    () => this.reconcilePass(),
+    (e) => {
+      // A conflicting write raced us: reconcile everything again.
+      this.opts.log?.debug({ err: e }, 'orchestrator pass retried');
+      this.all = true;
+    },
+  );
   private timer: NodeJS.Timeout | null = null;
   private wakeAt: number | null = null;
   private readonly now: () => number;
@@ -50,38 +57,23 @@ export class Orchestrator {
 
   /** Coalesces bursts of changes into one pass. */
   private kick(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.pass();
-    });
+    this.passes.kick();
   }
 
   /** One reconcile pass over the dirty services; returns when its transaction is applied. */
-  async pass(): Promise<void> {
-    if (this.running) {
-      this.kick();
-      return;
-    }
-    this.running = true;
-    try {
-      const ids = this.all ? null : new Set(this.dirty);
-      this.all = false;
-      this.dirty.clear();
-      let wakeAt: number | null = null;
-      await this.store.update((tx) => {
-        wakeAt = this.reconcileAll(tx, ids);
-      });
-      this.arm(wakeAt);
-    } catch (e) {
-      // A conflicting write raced us: the change it made marks the services dirty again.
-      this.opts.log?.debug({ err: e }, 'orchestrator pass retried');
-      this.all = true;
-      setTimeout(() => this.kick(), 20).unref();
-    } finally {
-      this.running = false;
-    }
+  pass(): Promise<void> {
+    return this.passes.run();
+  }
+
+  private async reconcilePass(): Promise<void> {
+    const ids = this.all ? null : new Set(this.dirty);
+    this.all = false;
+    this.dirty.clear();
+    let wakeAt: number | null = null;
+    await this.store.update((tx) => {
+      wakeAt = this.reconcileAll(tx, ids);
+    });
+    this.arm(wakeAt);
   }
 
   private reconcileAll(tx: TxBuilder, ids: Set<string> | null): number | null {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store';
 import { isTerminal, TaskState, type Task } from '../store/types';
 import { schedule } from './scheduler';
+import { CoalescedPass } from '../util/coalesced-pass';
 
 /**
  * Runs on the leader: assigns PENDING tasks to nodes in batches. Tasks that fit nowhere stay
@@ -9,8 +10,7 @@ import { schedule } from './scheduler';
  * whenever nodes or tasks change.
  */
 export class SchedulerLoop {
-  private scheduled = false;
-  private running = false;
+  private readonly passes = new CoalescedPass(() => this.assign(), (e) => this.opts.log?.debug({ err: e }, 'scheduler pass retried'));
   private readonly onChange = (events: { table: string; object: unknown }[]) => {
     if (events.length === 0 || events.some((e) => e.table === 'nodes' || (e.table === 'tasks' && ((e.object as Task).Status.State === TaskState.PENDING || isTerminal((e.object as Task).Status.State))))) this.kick();
   };
@@ -27,44 +27,31 @@ export class SchedulerLoop {
   }
 
   private kick(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.pass();
-    });
+    this.passes.kick();
   }
 
-  async pass(): Promise<void> {
-    if (this.running) {
-      this.kick();
-      return;
-    }
-    this.running = true;
-    try {
-      await this.store.update((tx) => {
-        const tasks = tx.list('tasks');
-        const pending = tasks.filter((t) => t.Status.State === TaskState.PENDING && t.DesiredState <= TaskState.RUNNING);
-        if (pending.length === 0) return;
-        const nodes = tx.list('nodes');
-        // Global tasks come with their node chosen; the scheduler still checks that node fits.
-        const r = schedule(nodes, tasks, pending);
-        const at = new Date((this.opts.now ?? Date.now)()).toISOString();
-        for (const t of pending) {
-          const nodeId = r.assigned.get(t.ID);
-          if (nodeId && (!t.NodeID || t.NodeID === nodeId)) {
-            tx.update('tasks', { ...t, NodeID: nodeId, Status: { Timestamp: at, State: TaskState.ASSIGNED, Message: 'scheduler assigned task to node' } });
-          } else {
-            const reason = t.NodeID && nodeId ? 'no suitable node (the node chosen for this global task does not fit)' : r.failed.get(t.ID) ?? 'no suitable node';
-            if (t.Status.Message !== reason) tx.update('tasks', { ...t, Status: { ...t.Status, Message: reason, Err: reason } });
-          }
+  pass(): Promise<void> {
+    return this.passes.run();
+  }
+
+  private async assign(): Promise<void> {
+    await this.store.update((tx) => {
+      const tasks = tx.list('tasks');
+      const pending = tasks.filter((t) => t.Status.State === TaskState.PENDING && t.DesiredState <= TaskState.RUNNING);
+      if (pending.length === 0) return;
+      const nodes = tx.list('nodes');
+      // Global tasks come with their node chosen; the scheduler still checks that node fits.
+      const r = schedule(nodes, tasks, pending);
+      const at = new Date((this.opts.now ?? Date.now)()).toISOString();
+      for (const t of pending) {
+        const nodeId = r.assigned.get(t.ID);
+        if (nodeId && (!t.NodeID || t.NodeID === nodeId)) {
+          tx.update('tasks', { ...t, NodeID: nodeId, Status: { Timestamp: at, State: TaskState.ASSIGNED, Message: 'scheduler assigned task to node' } });
+        } else {
+          const reason = t.NodeID && nodeId ? 'no suitable node (the node chosen for this global task does not fit)' : r.failed.get(t.ID) ?? 'no suitable node';
+          if (t.Status.Message !== reason) tx.update('tasks', { ...t, Status: { ...t.Status, Message: reason, Err: reason } });
         }
-      });
-    } catch (e) {
-      this.opts.log?.debug({ err: e }, 'scheduler pass retried');
-      setTimeout(() => this.kick(), 20).unref();
-    } finally {
-      this.running = false;
-    }
+      }
+    });
   }
 }

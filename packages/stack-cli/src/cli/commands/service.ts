@@ -1,4 +1,5 @@
 // flotilla service create | ls | ps | inspect | scale | update | rollback | rm
+import { parseDuration } from '../../compose/units';
 import { UsageError, bool, list, parseArgs, str, type FlagSpec } from '../args';
 import { DaemonError } from '../client';
 import { type Ctx, ExitError, out, err } from '../io';
@@ -48,18 +49,13 @@ const SPEC_FLAGS: FlagSpec[] = [
   { name: 'with-registry-auth', type: 'bool' },
 ];
 
-/** Go durations ("10s", "1m30s", "500ms") to nanoseconds. */
+/** Go durations ("10s", "1m30s", "500ms") to nanoseconds, with docker's flag error. */
 function duration(v: string, flag: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let end = 0;
-  for (let m = re.exec(v); m; m = re.exec(v)) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    end = re.lastIndex;
+  try {
+    return parseDuration(v);
+  } catch {
+    throw new UsageError(`invalid argument "${v}" for "--${flag}" flag: time: invalid duration "${v}"`);
   }
-  if (!v || end !== v.length) throw new UsageError(`invalid argument "${v}" for "--${flag}" flag: time: invalid duration "${v}"`);
-  return Math.round(total);
 }
 
 function int(v: string, flag: string): number {
