@@ -136,7 +136,13 @@ async function timedDeploy(engine, file, stack, n, onStart) {
   if (res.code !== 0) throw new Error(`${engine.name} stack deploy exited ${res.code}: ${res.stderr.trim()}`);
   await until(() => converged(engine, stack, n), STEP_TIMEOUT_MS - (now() - t0), `${stack}: ${n}/${n} running`);
   const ms = now() - t0;
-  return { ms, side: side ? await side : null };
+  // Untimed cross-checks at that moment: the engine's own containers, and what its CLI prints.
+  const containers_running = (await api(engine.sock, 'GET', '/containers/json')).length;
+  const ls = await engine.cli(['service', 'ls']);
+  const replicas = (ls.stdout.match(new RegExp(`${stack}_web\\s+replicated\\s+(\\d+/\\d+)`)) || [])[1] ?? null;
+  const ps = await engine.cli(['stack', 'ps', stack, '--filter', 'desired-state=running']);
+  const ps_running = ps.stdout.split('\n').filter((l) => /\bRunning\s+Running\b/.test(l)).length;
+  return { ms, check: { containers_running, service_ls_replicas: replicas, stack_ps_running: ps_running }, side: side ? await side : null };
 }
 
 async function step(name, fn) {
@@ -157,9 +163,10 @@ async function removeStack(engine, stack) {
     const [svcs, ctrs, nets] = await Promise.all([
       api(engine.sock, 'GET', `/services?filters=${f}`),
       api(engine.sock, 'GET', '/containers/json?all=1'),
-      api(engine.sock, 'GET', `/networks?filters=${f}`),
+      api(engine.sock, 'GET', '/networks'), // flotilla ignores a label filter on /networks: filter here
     ]);
-    return svcs.length === 0 && ctrs.length === 0 && nets.length === 0;
+    const stackNets = nets.filter((n) => n.Labels?.['com.docker.stack.namespace'] === stack);
+    return svcs.length === 0 && ctrs.length === 0 && stackNets.length === 0;
   }, STEP_TIMEOUT_MS, `${stack} removed (services, containers, networks)`);
   return now() - t0;
 }
@@ -169,12 +176,12 @@ async function repetition(engine, rep) {
   const stack = `bench${rep}`;
   const port = await freePort();
   const file = join(engine.dir, `${stack}.yml`);
-  const out = { engine: engine.name, rep };
+  const out = { engine: engine.name, rep, loadavg_1m: Math.round(loadavg()[0] * 100) / 100 };
   writeFileSync(file, compose(5, port));
   let portWatch = null;
   out.deploy_5 = await step(`${engine.name} deploy_5`, async () => {
     const r = await timedDeploy(engine, file, stack, 5, engine.mesh ? (t0) => (portWatch = firstAnswer(port, t0)) : null);
-    return { ms: r.ms };
+    return { ms: r.ms, check: r.check };
   });
   if (engine.mesh) {
     out.port_answers = await step(`${engine.name} port`, async () => ({ ms: await portWatch }));
@@ -193,14 +200,14 @@ async function repetition(engine, rep) {
   }
   if (out.deploy_5.ok) {
     writeFileSync(file, compose(50, port));
-    out.scale_5_50 = await step(`${engine.name} scale_5_50`, async () => ({ ms: (await timedDeploy(engine, file, stack, 50)).ms }));
+    out.scale_5_50 = await step(`${engine.name} scale_5_50`, async () => (await timedDeploy(engine, file, stack, 50)));
   }
   if (out.scale_5_50?.ok) {
     writeFileSync(file, compose(5, port));
-    out.scale_50_5 = await step(`${engine.name} scale_50_5`, async () => ({ ms: (await timedDeploy(engine, file, stack, 5)).ms }));
+    out.scale_50_5 = await step(`${engine.name} scale_50_5`, async () => (await timedDeploy(engine, file, stack, 5)));
   }
   out.stack_rm = await step(`${engine.name} stack rm`, async () => ({ ms: await removeStack(engine, stack) }));
-  if (!out.stack_rm.ok) throw new Error(`${engine.name}: could not remove ${stack}, stopping here`);
+  if (!out.stack_rm.ok) throw new Error(`${engine.name}: could not remove ${stack}, stopping here (${JSON.stringify(out)})`);
   log(engine.name, `rep ${rep}:`, JSON.stringify(out));
   return out;
 }
@@ -552,7 +559,7 @@ async function main() {
       }
     }
     for (const e of ready) Object.assign(result.engines[e.name], summarize(reps, e.name, e.mesh));
-    result.repetitions_raw = reps;
+    result.repetitions_raw = JSON.parse(JSON.stringify(reps, (k, v) => (k === 'ms' ? round(v) : k === 'side' ? undefined : v)));
   } catch (err) {
     result.error = err.message;
     log(`failed: ${err.stack}`);
