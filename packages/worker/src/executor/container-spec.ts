@@ -58,6 +58,12 @@ export function containerRequest(task: Task, opts: { serviceName: string; networ
   if (c.StopSignal) req.StopSignal = c.StopSignal;
   if (c.StopGracePeriod !== undefined) req.StopTimeout = Math.ceil(c.StopGracePeriod / 1e9);
   if (opts.network && opts.aliases.length) req.NetworkingConfig = { EndpointsConfig: { [opts.network]: { Aliases: opts.aliases } } };
+  // `mode: host` ports bind on the node that runs the task (the scheduler keeps them unique per node).
+  const hostPorts = (task.Endpoint?.Spec?.Ports ?? []).filter((p) => p.PublishMode === 'host');
+  if (hostPorts.length) {
+    req.ExposedPorts = Object.fromEntries(hostPorts.map((p) => [`${p.TargetPort}/${p.Protocol}`, {}]));
+    req.HostConfig!.PortBindings = Object.fromEntries(hostPorts.map((p) => [`${p.TargetPort}/${p.Protocol}`, [{ HostIp: '', HostPort: String(p.PublishedPort ?? 0) }]]));
+  }
   return req;
 }
 
