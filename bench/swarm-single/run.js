@@ -246,7 +246,7 @@ async function startFlotilla(dir) {
   const execRoot = join(dir, 'exec');
   const sock = join(dir, 'fl.sock');
   const env = { ...process.env, FLOTILLA_HOST: `unix://${sock}`, HOME: dir };
-  const daemon = spawn(process.execPath, [BIN, 'daemon', '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${sock}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const daemon = spawn(process.execPath, [BIN, 'daemon', '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${sock}`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let tail = '';
   daemon.stderr.on('data', (d) => (tail = (tail + d).slice(-4000)));
   const engine = {
@@ -319,7 +319,8 @@ async function startDocker(dir) {
       '--bridge=none',
       '--ip6tables=false',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Own process group: a Ctrl-C reaches only this script, whose cleanup then stops the daemon.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   let tail = '';
   daemon.stderr.on('data', (d) => (tail = (tail + d).slice(-4000)));
