@@ -283,7 +283,7 @@ export async function info(ctx: Ctx, argv: string[]): Promise<number> {
     ` Cgroup Driver: ${String(i.CgroupDriver ?? 'cgroupfs')}`,
     ` Cgroup Version: ${String(i.CgroupVersion ?? '2')}`,
     ` Default Runtime: ${String(i.DefaultRuntime ?? 'runc')}`,
-    ` Swarm: ${String((i.Swarm as Json | undefined)?.LocalNodeState ?? 'inactive')}`,
+    ...swarmLines(i.Swarm as Json | undefined),
     ` Kernel Version: ${String(i.KernelVersion)}`,
     ` Operating System: ${String(i.OperatingSystem)}`,
     ` OSType: ${String(i.OSType)}`,
@@ -296,4 +296,18 @@ export async function info(ctx: Ctx, argv: string[]): Promise<number> {
   ];
   out(ctx, lines.join('\n'));
   return 0;
+}
+
+/** docker info's Swarm block: the state, and for members their node, role and cluster. */
+function swarmLines(sw: Json | undefined): string[] {
+  const state = String(sw?.LocalNodeState ?? 'inactive');
+  if (state !== 'active') return [` Swarm: ${state}`];
+  const lines = [` Swarm: ${state}`, `  NodeID: ${String(sw?.NodeID)}`, `  Is Manager: ${String(Boolean(sw?.ControlAvailable))}`];
+  if (sw?.ControlAvailable) {
+    lines.push(`  ClusterID: ${String((sw.Cluster as Json | undefined)?.ID ?? '')}`, `  Managers: ${String(sw.Managers)}`, `  Nodes: ${String(sw.Nodes)}`);
+  }
+  lines.push(`  Node Address: ${String(sw?.NodeAddr)}`);
+  const managers = (sw?.RemoteManagers as { Addr: string }[] | null) ?? [];
+  if (managers.length) lines.push('  Manager Addresses:', ...managers.map((m) => `   ${m.Addr}`));
+  return lines;
 }
