@@ -4,7 +4,9 @@
 //   api    create + start + wait + remove through the local API (what an SDK or the worker does)
 //   cli    `flotilla run --rm IMAGE true` as a user types it (a fresh node process each time)
 //   runc   bare `runc run` of the same rootfs with a `runc spec` config (the floor)
-//   docker `docker run --rm` when a docker engine answers (null otherwise)
+//   docker_none    `docker run --rm --network none` on a private dockerd this script starts when
+//                  Debian's docker.io is installed (null otherwise); docker_bridge: the same on the
+//                  default bridge (its own bridge, no iptables rules)
 // Runs as root; needs a build (`npx tsc -b`). Usage: node bench/engine-start/run.js [iterations]
 'use strict';
 const { execFile, execFileSync } = require('node:child_process');
@@ -17,6 +19,7 @@ const ROOT = join(__dirname, '../..');
 const engine = require(join(ROOT, 'packages/engine-core/dist/index.js'));
 const { makeBusyboxRootfs, makeBusyboxRootfsTar } = require(join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'));
 const BIN = join(ROOT, 'packages/stack-cli/bin/flotilla');
+const { startPrivateDockerd } = require('./dockerd');
 const N = Number(process.argv[2] || 30);
 const WARMUP = 3;
 
@@ -66,15 +69,6 @@ function api(socketPath, agent, method, path, body) {
   });
 }
 
-async function dockerAvailable() {
-  try {
-    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function main() {
   if (process.getuid && process.getuid() !== 0) throw new Error('run as root: containers need runc with namespaces and cgroups');
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-engine-'));
@@ -83,6 +77,7 @@ async function main() {
   const host = `unix://${sock}`;
   const runcRoot = join(dir, 'runc-state');
   let daemon;
+  let docker = null;
   try {
     daemon = await engine.startDaemon({ dataRoot, host });
     const { tar } = makeBusyboxRootfsTar(dir);
@@ -112,9 +107,11 @@ async function main() {
       // The floor under the CLI figure: starting node itself.
       node_startup: () => run(process.execPath, ['-e', '0']),
     };
-    if (await dockerAvailable()) {
-      await run('docker', ['import', tar, 'flotilla-bench:latest']);
-      variants.docker = () => run('docker', ['run', '--rm', 'flotilla-bench:latest', 'true']);
+    docker = await startPrivateDockerd();
+    if (docker) {
+      await docker.run(['import', tar, 'flotilla-bench:latest']);
+      variants.docker_none = () => docker.run(['run', '--rm', '--network', 'none', 'flotilla-bench:latest', 'true']);
+      variants.docker_bridge = () => docker.run(['run', '--rm', 'flotilla-bench:latest', 'true']);
     }
     const m = await measureInterleaved(variants);
     agent.destroy();
@@ -122,8 +119,7 @@ async function main() {
     const apiStats = m.api;
     const cliStats = m.cli;
     const nodeStats = m.node_startup;
-    const dockerStats = m.docker ?? null;
-    if (variants.docker) await run('docker', ['rmi', 'flotilla-bench:latest']).catch(() => undefined);
+    const dockerStats = m.docker_none ?? null;
 
     const ratio = (x) => (x ? round(x.median_ms / runcStats.median_ms) : null);
     const result = {
@@ -133,13 +129,16 @@ async function main() {
       api: apiStats,
       cli: cliStats,
       docker: dockerStats,
+      docker_bridge: m.docker_bridge ?? null,
+      docker_version: docker ? docker.version : null,
       node_startup: nodeStats,
-      ratios: { api_vs_runc: ratio(apiStats), cli_vs_runc: ratio(cliStats), docker_vs_runc: ratio(dockerStats) },
+      ratios: { api_vs_runc: ratio(apiStats), cli_vs_runc: ratio(cliStats), docker_vs_runc: ratio(dockerStats), docker_bridge_vs_runc: ratio(m.docker_bridge) },
       goals: { api_vs_runc: 2, cli_vs_runc: 8 },
       met: { api: ratio(apiStats) <= 2, cli: ratio(cliStats) <= 8 },
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
+    if (docker) await docker.stop();
     if (daemon) await daemon.close();
     await engine.purgeDaemonState(dataRoot, { removeData: true });
     try {
