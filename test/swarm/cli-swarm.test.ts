@@ -19,7 +19,7 @@ services:
   web:
     image: web:1
     # busybox httpd serving the container's hostname; exits at once on SIGTERM
-    command: sh -c 'mkdir -p /www && hostname > /www/index.html && trap "exit 0" TERM && httpd -f -p 80 -h /www & wait'
+    command: sh -c 'trap "exit 0" TERM; mkdir -p /www; hostname > /www/index.html; httpd -f -p 80 -h /www & wait'
     deploy:
       replicas: ${replicas}
       resources:

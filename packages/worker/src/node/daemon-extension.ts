@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ENGINE_VERSION, type DaemonContext, type DaemonExtension } from '@flotilla/engine-core';
 import { swarmRoutes } from '../api/routes';
 import { SwarmNode } from './swarm-node';
@@ -14,6 +15,8 @@ export function swarmExtension(opts: { heartbeatPeriodMs?: number } = {}): (ctx:
       engineVersion: ENGINE_VERSION,
       log: ctx.log.child({ component: 'swarm' }),
       heartbeatPeriodMs: opts.heartbeatPeriodMs,
+      // A new connection per request is where a userspace proxy spends its CPU: use every core.
+      meshAcceptLoops: Math.max(0, availableParallelism() - 1),
     });
     await node.open();
     return { routes: (r) => swarmRoutes(r, node), swarmInfo: () => node.info(), close: () => node.close() };

@@ -11,11 +11,25 @@ export class MeshController {
   private published = new Map<number, string>();
   private backends = new Map<string, string>();
   private chain: Promise<void> = Promise.resolve();
+  private last: MeshService[] = [];
+  private retry: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(private readonly mesh: RoutingMesh, private readonly nodeId: () => string, private readonly log?: Logger) {}
 
   update(view: MeshService[]): void {
+    this.last = view;
     this.chain = this.chain.then(() => this.apply(view)).catch((e: Error) => this.log?.error({ err: e }, 'routing mesh update failed'));
+  }
+
+  /** A port something else held a moment ago is tried again until it binds (or goes away). */
+  private retryLater(): void {
+    if (this.retry || this.closed) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.update(this.last);
+    }, 1000);
+    this.retry.unref();
   }
 
   async idle(): Promise<void> {
@@ -47,7 +61,8 @@ export class MeshController {
             await this.mesh.publish({ published: p.published, target: p.target, protocol: 'tcp' }, s.serviceId);
             this.published.set(p.published, s.serviceId);
           } catch (e) {
-            this.log?.error({ err: e, port: p.published }, 'cannot publish ingress port');
+            this.log?.error({ err: e, port: p.published }, 'cannot publish ingress port: retrying every second');
+            this.retryLater();
           }
         }
       }
@@ -63,6 +78,8 @@ export class MeshController {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
     await this.chain;
     for (const port of this.published.keys()) await this.mesh.unpublish(port).catch(() => undefined);
     this.published.clear();

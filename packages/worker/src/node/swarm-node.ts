@@ -19,6 +19,8 @@ export interface SwarmNodeDeps {
   log: Logger;
   hostname?: string;
   heartbeatPeriodMs?: number;
+  /** Routing-mesh accept loops beside the daemon's own (child processes); the daemon uses cores - 1. */
+  meshAcceptLoops?: number;
 }
 
 /** Swarm membership errors with docker's texts (503/400 at the API edge). */
@@ -47,7 +49,7 @@ export class SwarmNode {
 
   constructor(private readonly d: SwarmNodeDeps) {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
-    this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }) });
+    this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }), acceptLoops: d.meshAcceptLoops ?? 0 });
     this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log);
     this.taskNetworks = new TaskNetworks(d.networks);
   }
