@@ -185,8 +185,11 @@ test('events streams container lifecycle events until --until', async () => {
 });
 
 test('user networks: create, ls, inspect, run on it, rm', async () => {
-  const id = (await engine.ok(['network', 'create', '--subnet', '198.18.77.0/24', 'e2enet'])).trim();
+  const id = (await engine.ok(['network', 'create', '--subnet', '198.18.77.0/24', '--label', 'stack=lab', 'e2enet'])).trim();
   expect(id).toMatch(/^[0-9a-f]{64}$/);
+  const byLabel = JSON.parse((await engine.api('GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ label: ['stack=lab'] }))}`)).body) as { Name: string }[];
+  expect(byLabel.map((n) => n.Name)).toEqual(['e2enet']);
+  expect(JSON.parse((await engine.api('GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ label: ['stack=other'] }))}`)).body)).toEqual([]);
   const ls = (await engine.ok(['network', 'ls', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as { Name: string; Driver: string });
   expect(ls).toEqual(expect.arrayContaining([expect.objectContaining({ Name: 'e2enet', Driver: 'bridge' }), expect.objectContaining({ Name: 'bridge' })]));
   expect(await engine.ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'e2enet'])).toBe('[{"Subnet":"198.18.77.0/24","Gateway":"198.18.77.1"}]\n');

@@ -11,6 +11,15 @@ export function networkRoutes(r: Router, n: NetworkService): void {
     if (filters?.name) list = list.filter((x) => filters.name!.some((f) => x.Name.includes(f)));
     if (filters?.id) list = list.filter((x) => filters.id!.some((f) => x.Id.startsWith(f)));
     if (filters?.driver) list = list.filter((x) => filters.driver!.includes(x.Driver));
+    // label=KEY or label=KEY=VALUE, every one must match (docker's semantics).
+    if (filters?.label) {
+      list = list.filter((x) =>
+        filters.label!.every((l) => {
+          const eq = l.indexOf('=');
+          return eq < 0 ? l in x.Labels : x.Labels[l.slice(0, eq)] === l.slice(eq + 1);
+        }),
+      );
+    }
     sendJson(res, 200, list.map(({ bridge: _b, ...rest }) => rest));
   });
 
