@@ -1,6 +1,6 @@
-// Tests run from TypeScript sources through SWC (no type check here: `npm run typecheck` does that).
+// Tests run from TypeScript sources, transpiled by jest.transform.js (no type check here: `npm run typecheck` does that).
 // Cross-package imports resolve to each package's src/ so tests never need a build first.
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] };
+const transform = { '^.+\\.ts$': '<rootDir>/jest.transform.js' };
 const moduleNameMapper = { '^@flotilla/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts' };
 const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 

@@ -335,7 +335,7 @@ describe('ContainerManager (real runc)', () => {
 describe('daemon restart (real runc)', () => {
   it('a new manager over the same data dir cleans up after a crashed one and ps -a tells the truth', async () => {
     const p2 = dataPaths(join(base, 'data2'), join(base, 'run2'));
-    const child = spawn(process.execPath, ['-r', join(__dirname, '__fixtures__/register-swc.js'), join(__dirname, '__fixtures__/crash-daemon.ts'), p2.root, join(base, 'run2'), rootfs], {
+    const child = spawn(process.execPath, ['-r', join(__dirname, '__fixtures__/register-ts.js'), join(__dirname, '__fixtures__/crash-daemon.ts'), p2.root, join(base, 'run2'), rootfs], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const line = await new Promise<string>((resolve, reject) => {

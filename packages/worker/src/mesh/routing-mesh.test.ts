@@ -297,7 +297,7 @@ describe.each(['handles', 'sockets'] as const)('RoutingMesh (in-process accept l
 });
 
 describe.each(['handles', 'sockets'] as const)('RoutingMesh with accept-loop child processes (data path %s)', (dataPath) => {
-  const execArgv = ['-r', join(__dirname, '__fixtures__/register-swc.js')];
+  const execArgv = ['-r', join(__dirname, '__fixtures__/register-ts.js')];
 
   it('every loop proxies, gets backend changes before setBackends resolves, and a dead loop is replaced', async () => {
     const { mesh, port, backends } = await setup(3, { acceptLoops: 2, execArgv, dataPath });

@@ -1,5 +1,5 @@
 // Rough timing of create+start+wait+remove of `true` through the ContainerManager, beside bare
-// `runc run` of the same rootfs. Run: node -r ./register-swc.js measure-start.ts [N]
+// `runc run` of the same rootfs. Run: node -r ./register-ts.js measure-start.ts [N]
 // (the official benchmark is bench/engine-start; this is the runtime's own check).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
