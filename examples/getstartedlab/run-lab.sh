@@ -88,8 +88,11 @@ port_in_use() { [ "$(ss -Htln "sport = :$1" 2>/dev/null | wc -l)" != 0 ]; }
 # ---- setup --------------------------------------------------------------------------------------
 install_missing() {
   local missing=() pair
+  # The lab's tools, and what `npm test` (README command 2) needs besides: a real redis-server for the
+  # app's tests, openssl for TLS test certificates, Debian's docker.io for the interop test.
   for pair in runc:runc ip:iproute2 ss:iproute2 iptables:iptables busybox:busybox-static \
-      mmdebstrap:mmdebstrap docker-registry:docker-registry curl:curl; do
+      mmdebstrap:mmdebstrap docker-registry:docker-registry curl:curl \
+      redis-server:redis-server openssl:openssl perl:perl dockerd:docker.io nsenter:util-linux; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
