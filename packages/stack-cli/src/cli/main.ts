@@ -16,6 +16,7 @@ import type * as SwarmMod from './commands/swarm';
 import type * as ServiceMod from './commands/service';
 import type * as NodeMod from './commands/node';
 import type * as StackMod from './commands/stack';
+import type * as MachineMod from './commands/machine';
 
 // Command modules load on first use: `flotilla run` is timed against bare runc, and every
 // module a process does not need costs start-up time.
@@ -28,6 +29,7 @@ const swarmMod = async () => require('./commands/swarm') as typeof SwarmMod;
 const serviceMod = async () => require('./commands/service') as typeof ServiceMod;
 const nodeMod = async () => require('./commands/node') as typeof NodeMod;
 const stackMod = async () => require('./commands/stack') as typeof StackMod;
+const machineMod = async () => require('./commands/machine') as typeof MachineMod;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const lazy =
@@ -127,6 +129,7 @@ const TOP: Record<string, Command> = {
   service: lazy(serviceMod, (m) => m.service),
   node: lazy(nodeMod, (m) => m.node),
   stack: lazy(stackMod, (m) => m.stack),
+  machine: lazy(machineMod, (m) => m.machine),
   daemon: async (ctx, argv) => {
     // Only the daemon loads the engine's modules; client commands stay fast to start.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -146,6 +149,7 @@ Options:
 Management Commands:
   container   Manage containers
   image       Manage images
+  machine     Manage local machines (network namespaces with their own daemon)
   network     Manage networks
   node        Manage swarm nodes
   service     Manage services
