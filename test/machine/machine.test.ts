@@ -106,11 +106,16 @@ describe('flotilla machine', () => {
     expect(nodes).toMatch(new RegExp(`${M2}\\s+Ready\\s+Active`));
   });
 
-  it('stops and starts a machine', () => {
+  it('stops and starts a machine, remaking its netns if it is gone', () => {
     ok(['machine', 'stop', M2]);
     expect(ok(['machine', 'status', M2]).trim()).toBe('Stopped');
     expect(alive(pids[1]!)).toBe(false);
+    // As after a reboot: the kernel objects are gone, `start` makes them again.
+    spawnSync('ip', ['link', 'del', `flmv${ips[1]!.split('.')[3]}`]);
+    spawnSync('ip', ['netns', 'del', `flm-${M2}`]);
     ok(['machine', 'start', M2]);
+    expect(ok(['machine', 'status', M2]).trim()).toBe('Running');
+    expect(ok(['machine', 'ssh', M1, `busybox ping -c1 -W2 ${ips[1]}`])).toContain('1 packets received');
     expect(ok(['machine', 'ssh', M2, 'hostname']).trim()).toBe(M2);
   });
 
