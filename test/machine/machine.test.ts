@@ -2,7 +2,7 @@
 // bridge, reachable from each other, joined into one swarm, then removed without a trace.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -17,6 +17,7 @@ const tag = (process.pid % 100000).toString(36);
 const M1 = `t${tag}a`;
 const M2 = `t${tag}b`;
 let storage = '';
+let scratch = '';
 
 function fl(args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, FLOTILLA_MACHINE_STORAGE: storage, FLOTILLA_HOST: '' }, timeout: 60_000 });
@@ -43,6 +44,12 @@ const cgroupOf = (dataRoot: string) => `flotilla-${createHash('sha256').update(d
 beforeAll(() => {
   if (!existsSync(DIST) || !existsSync(ENGINE_DIST)) throw new Error(`built dist missing (${DIST}): run "npx tsc -b" first`);
   storage = mkdtempSync(join(tmpdir(), 'flm-test-'));
+  // A one-binary image (busybox) for a container inside a machine.
+  scratch = mkdtempSync(join(tmpdir(), 'flm-img-'));
+  mkdirSync(join(scratch, 'root/bin'), { recursive: true });
+  copyFileSync('/usr/bin/busybox', join(scratch, 'root/bin/busybox'));
+  symlinkSync('busybox', join(scratch, 'root/bin/sleep'));
+  spawnSync('tar', ['-C', join(scratch, 'root'), '-cf', join(scratch, 'bb.tar'), '.']);
 });
 
 afterAll(() => {
@@ -51,6 +58,7 @@ afterAll(() => {
     fl(['machine', 'rm', '-f', M1, M2]);
     rmSync(storage, { recursive: true, force: true });
   }
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('flotilla machine', () => {
@@ -104,6 +112,13 @@ describe('flotilla machine', () => {
     const nodes = ok(['machine', 'ssh', M1, 'flotilla node ls']);
     expect(nodes).toMatch(new RegExp(`${M1}\\s+Ready\\s+Active\\s+Leader`));
     expect(nodes).toMatch(new RegExp(`${M2}\\s+Ready\\s+Active`));
+  });
+
+  it('runs a container in a machine', () => {
+    ok(['machine', 'ssh', M1, `flotilla import ${scratch}/bb.tar bb:1 && flotilla run -d --name s1 bb:1 sleep 1000`]);
+    const pid = Number(ok(['machine', 'ssh', M1, "flotilla inspect -f '{{.State.Pid}}' s1"]).trim());
+    expect(alive(pid)).toBe(true);
+    pids.push(pid);
   });
 
   it('stops and starts a machine, remaking its netns if it is gone', () => {

@@ -49,10 +49,11 @@ export async function startDaemon(storage: string, m: MachineState, opts: { sign
   mkdirSync(m.dataRoot, { recursive: true });
   const log = logFileOf(storage, m);
   const fd = openSync(log, 'a');
-  // ip netns exec, unshare and sh all exec in place, so the pid we get is the daemon's.
+  // nsenter, unshare and sh all exec in place, so the pid we get is the daemon's. Not `ip netns
+  // exec`: its private /sys hides /sys/fs/cgroup, and runc then finds no cgroup mount.
   const child = spawn(
-    'ip',
-    ['netns', 'exec', m.netns, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', m.name,
+    'nsenter',
+    [`--net=/run/netns/${m.netns}`, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', m.name,
       process.execPath, FLOTILLA_BIN, 'daemon', '--data-root', m.dataRoot, '-H', `unix://${m.socket}`, '--exec-root', m.execRoot],
     { detached: true, stdio: ['ignore', fd, fd] },
   );

@@ -68,11 +68,12 @@ export async function stopMachine(storage: string, name: string): Promise<Machin
   return m;
 }
 
-/** The engine's purge must see the machine's bridges and iptables, so it runs in its netns. */
+/** The engine's purge must see the machine's bridges and iptables, so it runs in its netns
+ * (entered with nsenter: `ip netns exec` would hide /sys/fs/cgroup behind a fresh sysfs). */
 async function purgeInside(m: MachineState): Promise<void> {
   const engine = resolve(__dirname, '../../../engine-core/dist/index.js');
   const script = `require(${JSON.stringify(engine)}).purgeDaemonState(${JSON.stringify(m.dataRoot)}, { runDir: ${JSON.stringify(m.execRoot)}, removeData: true }).catch((e) => { console.error(e.message); process.exit(1); })`;
-  await sh(['ip', 'netns', 'exec', m.netns, process.execPath, '-e', script]);
+  await sh(['nsenter', `--net=/run/netns/${m.netns}`, process.execPath, '-e', script]);
 }
 
 export async function removeMachine(storage: string, name: string): Promise<void> {
