@@ -6,6 +6,9 @@ import { sh, shQuiet } from './sh';
 // With br_netfilter loaded and a FORWARD policy of DROP (as dockerd sets it), traffic between
 // two ports of the bridge is dropped unless accepted.
 const FORWARD_RULE = ['FORWARD', '-i', HOST_BRIDGE, '-o', HOST_BRIDGE, '-j', 'ACCEPT'];
+// dockerd may drop in the legacy tables while the default iptables is nft: the kernel runs both.
+const IPTABLES = ['iptables', 'iptables-legacy'].filter((b) => ['/usr/sbin', '/sbin', '/usr/bin'].some((d) => existsSync(`${d}/${b}`)));
+const hasRule = (bin: string) => sh([bin, '-C', ...FORWARD_RULE]).then(() => true, () => false);
 
 export const netnsExists = (ns: string): boolean => existsSync(`/run/netns/${ns}`);
 export const linkExists = (dev: string): boolean => existsSync(`/sys/class/net/${dev}`);
@@ -16,8 +19,7 @@ async function ensureBridge(): Promise<void> {
     await sh(['ip', 'addr', 'add', `${GATEWAY}/${PREFIX_LEN}`, 'dev', HOST_BRIDGE]);
     await sh(['ip', 'link', 'set', HOST_BRIDGE, 'up']);
   }
-  const present = await sh(['iptables', '-C', ...FORWARD_RULE]).then(() => true, () => false);
-  if (!present) await sh(['iptables', '-I', ...FORWARD_RULE]);
+  for (const bin of IPTABLES) if (!(await hasRule(bin))) await sh([bin, '-I', ...FORWARD_RULE]);
 }
 
 /** Creates what is missing of the machine's network (idempotent: `start` after a reboot). */
@@ -48,5 +50,5 @@ export async function removeBridgeIfUnused(): Promise<void> {
   if (!linkExists(HOST_BRIDGE)) return;
   if (readdirSync(`/sys/class/net/${HOST_BRIDGE}/brif`).length > 0) return;
   await shQuiet(['ip', 'link', 'del', HOST_BRIDGE]);
-  while (await sh(['iptables', '-C', ...FORWARD_RULE]).then(() => true, () => false)) await sh(['iptables', '-D', ...FORWARD_RULE]);
+  for (const bin of IPTABLES) while (await hasRule(bin)) await sh([bin, '-D', ...FORWARD_RULE]);
 }
