@@ -23,6 +23,8 @@ import type { ContainerCreateRequest, ContainerInspect, ContainerRecord, Contain
 import { initialState, inspectView, summaryView, ZERO_TIME } from './container-views';
 import { applyDnsOverrides, containerResolvConf, hostsFile } from './etc-files';
 import { runExec, type ExecCreateRequest, type ExecInspect } from './exec';
+import { healthPlan } from './health';
+import { HealthMonitor } from './health-monitor';
 import { hostNofileLimit } from './host-limits';
 import { JsonFileLogWriter, readLogs } from './log-file';
 import { randomName, validateContainerName } from './names';
@@ -74,6 +76,7 @@ interface Entry {
   removedListeners: Set<() => void>;
   removing: boolean;
   execIds: Set<string>;
+  health: HealthMonitor | null;
 }
 
 interface ExecEntry {
@@ -221,6 +224,7 @@ export class ContainerManager {
       removedListeners: new Set(),
       removing: false,
       execIds: new Set(),
+      health: null,
     };
     entry.output.setMaxListeners(0);
     this.byId.set(rec.id, entry);
@@ -463,6 +467,7 @@ export class ContainerManager {
       for (const s of e.pendingStdin.splice(0)) proc.attachStdin(s, rec.config.StdinOnce);
       this.save(e);
       this.emit(e, 'start');
+      this.startHealth(e);
       e.runDone = proc.exited.then((code) => this.onExit(e, code));
     } catch (err) {
       await this.teardownNetwork(rec);
@@ -561,6 +566,8 @@ export class ContainerManager {
   private async onExit(e: Entry, code: number): Promise<void> {
     const rec = e.rec;
     const ranFor = Date.now() - Date.parse(rec.state.StartedAt);
+    e.health?.stop();
+    e.health = null;
     e.proc = null;
     const logWriter = e.log;
     e.log = null;
@@ -897,6 +904,42 @@ export class ContainerManager {
     const s = await sampleStats(this.paths, id, e.rec.name, pre);
     if (e.proc) this.lastCpu.set(id, { time: s.read, cpu: s.cpu_stats });
     return s;
+  }
+
+  // ---------------------------------------------------------------- healthcheck
+
+  /** Docker's healthcheck: probes via `runc exec` (not listed as execs), State.Health, health_status events. */
+  private startHealth(e: Entry): void {
+    const plan = healthPlan(e.rec.config.Healthcheck);
+    if (!plan) {
+      delete e.rec.state.Health;
+      return;
+    }
+    const monitor = new HealthMonitor({
+      plan,
+      run: (argv, { signal }) => this.runProbe(e, argv, signal),
+      onUpdate: (h, changed) => {
+        if (e.health !== monitor) return;
+        e.rec.state.Health = h;
+        this.save(e);
+        if (changed) this.emit(e, `health_status: ${h.Status}`);
+      },
+    });
+    e.health = monitor;
+    e.rec.state.Health = monitor.state;
+    this.save(e);
+    monitor.start();
+  }
+
+  private async runProbe(e: Entry, argv: string[], signal: AbortSignal): Promise<{ exitCode: number; output: string }> {
+    const rec = e.rec;
+    const user = await resolveUser(rec.config.User, [...rec.layerDirs, join(e.dir, 'upper')]);
+    const env = [...rec.config.Env];
+    if (!env.some((v) => v.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+    const r = runExec({ runcRoot: this.paths.runcRoot, containerId: rec.id, args: argv, env, cwd: rec.config.WorkingDir || '/', uid: user.uid, gid: user.gid, additionalGids: user.additionalGids, signal });
+    const chunks: Buffer[] = [];
+    for await (const c of r.output) chunks.push(c.data);
+    return { exitCode: await r.exitCode, output: Buffer.concat(chunks).toString() };
   }
 
   // ---------------------------------------------------------------- exec

@@ -69,6 +69,8 @@ export interface ContainerCreateRequest {
   WorkingDir?: string;
   StopSignal?: string;
   StopTimeout?: number | null;
+  /** Docker's HealthConfig; `{Test: ["NONE"]}` disables the image's. */
+  Healthcheck?: HealthConfig | null;
   HostConfig?: HostConfig;
   NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | null };
 }
@@ -94,6 +96,30 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
+  Healthcheck?: HealthConfig;
+}
+
+/** Docker's HealthConfig (durations in nanoseconds; 0 = default). */
+export interface HealthConfig {
+  Test?: string[] | null;
+  Interval?: number;
+  Timeout?: number;
+  Retries?: number;
+  StartPeriod?: number;
+}
+
+export interface HealthcheckResult {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+/** Docker's State.Health. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: HealthcheckResult[];
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -110,6 +136,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 /** A mount as inspect's `Mounts` shows it. */

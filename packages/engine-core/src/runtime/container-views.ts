@@ -1,5 +1,6 @@
 // Pure: Docker's JSON views (inspect, list summary, status text) of a container record.
 import { join } from 'node:path';
+import { healthSuffix } from './health';
 import type { ContainerInspect, ContainerRecord, ContainerState, ContainerSummary, EndpointSettings, NetworkSettings } from './container-types';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -30,7 +31,7 @@ export function statusText(st: ContainerState, now: number): string {
   const since = (t: string) => humanDuration(Math.max(0, now - Date.parse(t)));
   switch (st.Status) {
     case 'running':
-      return `Up ${since(st.StartedAt)}`;
+      return `Up ${since(st.StartedAt)}${healthSuffix(st.Health)}`;
     case 'paused':
       return `Up ${since(st.StartedAt)} (Paused)`;
     case 'restarting':
@@ -105,7 +106,7 @@ export function inspectView(rec: ContainerRecord, dir: string, execIds: string[]
     Created: rec.created,
     Path: rec.path,
     Args: rec.args,
-    State: { ...rec.state },
+    State: rec.state.Health ? { ...rec.state, Health: { ...rec.state.Health, Log: [...rec.state.Health.Log] } } : { ...rec.state },
     Image: rec.imageId,
     ResolvConfPath: join(dir, 'resolv.conf'),
     HostnamePath: join(dir, 'hostname'),
