@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type FlagSpec, type ParsedArgs, UsageError, bool, list, str } from './args';
+import { HEALTH_FLAGS, healthcheckFromFlags } from './health-flags';
 import { ramInBytes } from './units';
 
 export const RUN_FLAGS: FlagSpec[] = [
@@ -38,6 +39,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'pull', type: 'string' },
   { name: 'quiet', short: 'q', type: 'bool' },
   { name: 'help', type: 'bool' },
+  ...HEALTH_FLAGS,
 ];
 
 export interface PortSpec {
@@ -216,5 +218,7 @@ export function buildRunConfig(p: ParsedArgs, env: NodeJS.ProcessEnv, cwd: strin
   if (stopSignal) body.StopSignal = stopSignal;
   const stopTimeout = str(p, 'stop-timeout');
   if (stopTimeout) body.StopTimeout = Number(stopTimeout);
+  const healthcheck = healthcheckFromFlags(p);
+  if (healthcheck) body.Healthcheck = healthcheck;
   return { name: str(p, 'name'), body, detach, autoRemove, interactive, tty };
 }
