@@ -57,6 +57,7 @@ export function containerRequest(task: Task, opts: { serviceName: string; networ
   if (c.Hostname) req.Hostname = c.Hostname;
   if (c.StopSignal) req.StopSignal = c.StopSignal;
   if (c.StopGracePeriod !== undefined) req.StopTimeout = Math.ceil(c.StopGracePeriod / 1e9);
+  if (c.Healthcheck) req.Healthcheck = c.Healthcheck;
   if (opts.network && opts.aliases.length) req.NetworkingConfig = { EndpointsConfig: { [opts.network]: { Aliases: opts.aliases } } };
   // `mode: host` ports bind on the node that runs the task (the scheduler keeps them unique per node).
   const hostPorts = (task.Endpoint?.Spec?.Ports ?? []).filter((p) => p.PublishMode === 'host');

@@ -4,6 +4,7 @@ import type { Node, Task } from '@flotilla/manager';
 import os from 'node:os';
 import { TaskRejectedError, type ExitStatus, type Executor, type TaskController } from '../agent/executor';
 import { containerRequest, taskContainerName, TASK_LABELS } from './container-spec';
+import { healthOutcome, UNHEALTHY_ERROR } from './health-gate';
 
 export interface EngineExecutorOptions {
   containers: ContainerManager;
@@ -83,11 +84,28 @@ class EngineController implements TaskController {
     const id = this.need();
     const state = this.o.containers.inspect(id).State;
     if (!state.Running) await this.o.containers.start(id);
+    // swarmkit keeps a task with a healthcheck STARTING until its container is healthy.
+    if ((await healthOutcome(this.o.containers, id, 'healthy')) === 'unhealthy') {
+      await this.shutdown();
+      throw new Error(UNHEALTHY_ERROR);
+    }
     return { containerId: id, pid: this.o.containers.inspect(id).State.Pid };
   }
 
   async wait(): Promise<ExitStatus> {
-    const r = await this.o.containers.wait(this.need(), { condition: 'not-running' });
+    const id = this.need();
+    const watch = new AbortController();
+    const health = healthOutcome(this.o.containers, id, 'unhealthy', { signal: watch.signal });
+    const exited = this.o.containers.wait(id, { condition: 'not-running' });
+    const first = await Promise.race([health, exited.then(() => 'exited' as const)]);
+    watch.abort();
+    if (first === 'unhealthy') {
+      // Stopped here so the restart policy's replacement does not run beside it.
+      await this.shutdown();
+      const r = await exited;
+      return { exitCode: r.StatusCode, error: UNHEALTHY_ERROR };
+    }
+    const r = await exited;
     const oom = this.o.containers.inspect(this.need()).State.OOMKilled;
     return { exitCode: r.StatusCode, ...(oom ? { error: 'task: non-zero exit (137): OOM killed' } : {}) };
   }
