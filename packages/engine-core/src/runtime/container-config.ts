@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../errors';
 import type { ContainerConfigSpec } from '../images/types';
 import type { PortBindingRequest } from '../network/types';
 import type { ContainerConfig, ContainerCreateRequest, HostConfig, MountPoint } from './container-types';
-import { mergeHealthcheck } from './health';
+import { mergeHealthcheck, validateHealthcheck } from './health';
 import { mergeEnv } from './oci-spec';
 
 function asArgv(v: string[] | string | null | undefined): string[] | null | undefined {
@@ -57,6 +57,7 @@ export function mergeConfig(req: ContainerCreateRequest, image: ContainerConfigS
   const stopSignal = req.StopSignal || image.StopSignal;
   if (stopSignal) config.StopSignal = stopSignal;
   if (typeof req.StopTimeout === 'number') config.StopTimeout = req.StopTimeout;
+  validateHealthcheck(req.Healthcheck);
   const health = mergeHealthcheck(req.Healthcheck, image.Healthcheck);
   if (health) config.Healthcheck = health;
   return config;

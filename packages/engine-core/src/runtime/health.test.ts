@@ -1,5 +1,5 @@
 import type { HealthcheckResult, HealthState } from './container-types';
-import { applyProbe, healthPlan, healthSuffix, initialHealth, mergeHealthcheck } from './health';
+import { applyProbe, healthPlan, healthSuffix, initialHealth, mergeHealthcheck, validateHealthcheck } from './health';
 import { statusText } from './container-views';
 
 const S = 1e9;
@@ -43,6 +43,16 @@ describe('mergeHealthcheck', () => {
   it('NONE disables the image healthcheck', () => {
     expect(healthPlan(mergeHealthcheck({ Test: ['NONE'] }, image))).toBeNull();
     expect(mergeHealthcheck(undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('validateHealthcheck', () => {
+  it('accepts defaults (0) and 1 ms or more; rejects shorter durations and negative retries with docker texts', () => {
+    expect(() => validateHealthcheck({ Test: ['CMD', 'true'], Interval: 0, Timeout: 1e6, StartPeriod: 5 * S, Retries: 0 })).not.toThrow();
+    expect(() => validateHealthcheck({ Interval: 999_999 })).toThrow('Interval in Healthcheck cannot be less than 1ms');
+    expect(() => validateHealthcheck({ Timeout: -1 })).toThrow('Timeout in Healthcheck cannot be less than 1ms');
+    expect(() => validateHealthcheck({ StartPeriod: 10 })).toThrow('StartPeriod in Healthcheck cannot be less than 1ms');
+    expect(() => validateHealthcheck({ Retries: -1 })).toThrow('Retries in Healthcheck cannot be negative');
   });
 });
 

@@ -1,5 +1,6 @@
 // Pure: Docker's container healthcheck state machine (moby daemon/health.go), apart from the timer
 // and exec I/O in health-monitor.ts.
+import { InvalidArgumentError } from '../errors';
 import type { HealthConfig, HealthcheckResult, HealthState } from './container-types';
 
 const NS_PER_MS = 1e6;
@@ -29,6 +30,16 @@ export function mergeHealthcheck(req: HealthConfig | null | undefined, image: He
     if (!merged[k] && image?.[k]) merged[k] = image[k];
   }
   return merged.Test?.length ? merged : undefined;
+}
+
+/** Docker's create-time checks (0 means the default; anything else must be at least 1 ms). */
+export function validateHealthcheck(c: HealthConfig | null | undefined): void {
+  if (!c) return;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod'] as const) {
+    const v = c[k];
+    if (v !== undefined && v !== 0 && v < NS_PER_MS) throw new InvalidArgumentError(`${k} in Healthcheck cannot be less than 1ms`);
+  }
+  if (c.Retries !== undefined && c.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
 }
 
 /** What to run, or null when there is no healthcheck or it is disabled (`NONE`). */
