@@ -82,7 +82,7 @@ test('swarm init, deploy 3 replicas behind the mesh, scale to 1 in place, leave 
   await mgr.services.create(spec(3));
   const running = () => mgr.store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
   await until(running, (r) => r.length === 3, '3 running');
-  expect((await networks.list()).some((n) => n.Name === 'lab_webnet')).toBe(true);
+  expect((await networks.list()).find((n) => n.Name === 'lab_webnet')).toMatchObject({ Driver: 'overlay', Scope: 'swarm' });
 
   const hostnames = new Set<string>();
   await until(

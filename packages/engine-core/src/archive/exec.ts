@@ -21,14 +21,19 @@ export function runTool(
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
-    // If the tool stops reading early, keep draining the input so upstream hashes see every byte.
-    child.stdin.on('error', () => {
+    // If the tool stops reading early (tar exits after the end-of-archive blocks, before the
+    // padding), keep draining the input so upstream hashes see every byte. Both 'error' (a write
+    // hit the closed pipe) and 'close' (pipe() unpipes on close and leaves the source paused
+    // forever when no write was pending) must do it, or the caller waits on the input for good.
+    const drain = () => {
       const input = opts.input;
       if (input && !Buffer.isBuffer(input)) {
         input.unpipe(child.stdin);
         input.resume();
       }
-    });
+    };
+    child.stdin.on('error', drain);
+    child.stdin.on('close', drain);
     child.on('error', (e: NodeJS.ErrnoException) => {
       reject(e.code === 'ENOENT' ? new MissingDependencyError(cmd, opts.aptPackage ?? cmd) : e);
     });

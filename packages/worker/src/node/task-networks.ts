@@ -27,7 +27,7 @@ export class TaskNetworks {
         const existing = (await this.networks.list()).find((n) => n.Name === name);
         if (existing) return;
         const ns = task.Spec.ContainerSpec.Labels?.['com.docker.stack.namespace'];
-        await this.networks.create({ name, driver: 'bridge', labels: { 'com.docker.swarm.network': 'true', ...(ns ? { 'com.docker.stack.namespace': ns } : {}) } });
+        await this.networks.create({ name, driver: 'overlay', attachable: true, labels: { 'com.docker.swarm.network': 'true', ...(ns ? { 'com.docker.stack.namespace': ns } : {}) } });
       })().finally(() => this.creating.delete(name));
       this.creating.set(name, p);
     }
