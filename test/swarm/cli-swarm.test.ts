@@ -147,6 +147,23 @@ describe('single-node swarm through the CLI', () => {
     for (const line of logs.trim().split('\n')) expect(line).toMatch(/^talker\.[12]\.[0-9a-z]{12}@\S+ {4}\| hello from [0-9a-f]{12}$/);
     expect(await e.ok(['service', 'rm', 'talker'])).toBe('talker\n');
 
+    // A rolling update to a new image, one task at a time, then a rollback: task history shows both.
+    await e.ok(['tag', 'web:1', 'web:2']);
+    await e.ok(['service', 'create', '--name', 'upd', '--replicas', '2', '--update-parallelism', '1', '--update-monitor', '100ms', '--stop-grace-period', '2s', 'web:1', 'sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait']);
+    const tasksOf = async (svc: string) =>
+      (await e.ok(['service', 'ps', svc, '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as { Image: string; DesiredState: string; CurrentState: string });
+    const runningImages = async (svc: string) => (await tasksOf(svc)).filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running')).map((t) => t.Image).sort();
+    expect(await runningImages('upd')).toEqual(['web:1', 'web:1']);
+    expect(await e.ok(['service', 'update', '--image', 'web:2', 'upd'])).toContain('verify: Service converged');
+    expect(await runningImages('upd')).toEqual(['web:2', 'web:2']);
+    expect((await tasksOf('upd')).filter((t) => t.Image === 'web:1' && t.DesiredState === 'Shutdown')).toHaveLength(2);
+    const upd = JSON.parse(await e.ok(['service', 'inspect', 'upd'])) as [{ UpdateStatus?: { State: string }; PreviousSpec?: { TaskTemplate: { ContainerSpec: { Image: string } } } }];
+    expect(upd[0].PreviousSpec?.TaskTemplate.ContainerSpec.Image).toBe('web:1');
+    await eventually(async () => (JSON.parse(await e.ok(['service', 'inspect', 'upd'])) as [{ UpdateStatus?: { State: string } }])[0].UpdateStatus?.State === 'completed', 10_000, 'update completed');
+    expect(await e.ok(['service', 'rollback', 'upd'])).toContain('verify: Service converged');
+    expect(await runningImages('upd')).toEqual(['web:1', 'web:1']);
+    await e.ok(['service', 'rm', 'upd']);
+
     // kill -9 of the daemon: the service comes back from the Raft log; tasks are replaced, not duplicated.
     await killDaemon('SIGKILL');
     await startDaemon();
