@@ -37,7 +37,7 @@ export async function deleteLink(name: string): Promise<void> {
   try {
     await run('ip', ['link', 'del', name]);
   } catch (e) {
-    if (!(e instanceof CommandError && /Cannot find device|does not exist/.test(e.stderr))) throw e;
+    if (!(e instanceof CommandError && /Cannot find device|does not exist|No such device/.test(e.stderr))) throw e;
   }
 }
 
