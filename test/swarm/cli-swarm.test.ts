@@ -80,7 +80,10 @@ describe('single-node swarm through the CLI', () => {
     expect(noSwarm.stderr).toContain('this node is not a swarm manager. Use "flotilla swarm init" or "flotilla swarm join" to connect this node to swarm and try again');
 
     const clusterPort = await freePort();
-    const init = await e.ok(['swarm', 'init', '--advertise-addr', `127.0.0.1:${clusterPort}`, '--listen-addr', `127.0.0.1:${clusterPort}`]);
+    const badPool = await e.cli(['swarm', 'init', '--default-addr-pool', '198.19.192.0/33', '--listen-addr', `127.0.0.1:${clusterPort}`]);
+    expect(badPool.code).toBe(1);
+    expect(badPool.stderr).toContain('invalid base pool "198.19.192.0/33"');
+    const init = await e.ok(['swarm', 'init', '--advertise-addr', `127.0.0.1:${clusterPort}`, '--listen-addr', `127.0.0.1:${clusterPort}`, '--default-addr-pool', '198.19.192.0/18', '--default-addr-pool-mask-length', '26']);
     expect(init).toMatch(/Swarm initialized: current node \([0-9a-z]{25}\) is now a manager\./);
     expect(init).toMatch(new RegExp(`flotilla swarm join --token SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25} 127\\.0\\.0\\.1:${clusterPort}`));
     expect(await e.ok(['node', 'ls'])).toMatch(/\*\s+\S+\s+Ready\s+Active\s+Leader/);
@@ -90,6 +93,10 @@ describe('single-node swarm through the CLI', () => {
     expect(deploy).toContain('Creating service getstartedlab_web');
     expect(deploy).toContain('verify: Service converged');
     expect(await e.ok(['service', 'ls'])).toMatch(new RegExp(`getstartedlab_web\\s+replicated\\s+5/5\\s+web:1\\s+\\*:${port}->80/tcp`));
+    // The stack network's subnet came from the cluster's pool, carved in /26s.
+    expect(await e.ok(['info'])).toContain('Default Address Pool: 198.19.192.0/18\n  SubnetSize: 26\n');
+    const webnet = JSON.parse(await e.ok(['network', 'inspect', 'getstartedlab_webnet'])) as [{ IPAM: { Config: { Subnet: string }[] } }];
+    expect(webnet[0].IPAM.Config[0]!.Subnet).toBe('198.19.192.0/26');
 
     // The routing mesh: every replica answers on the one published port.
     const seen = new Set<string>();
@@ -162,6 +169,11 @@ describe('single-node swarm through the CLI', () => {
     await eventually(async () => (JSON.parse(await e.ok(['service', 'inspect', 'upd'])) as [{ UpdateStatus?: { State: string } }])[0].UpdateStatus?.State === 'completed', 10_000, 'update completed');
     expect(await e.ok(['service', 'rollback', 'upd'])).toContain('verify: Service converged');
     expect(await runningImages('upd')).toEqual(['web:1', 'web:1']);
+    // Two finished tasks per slot now (web:1, web:2); `swarm update` keeps one of them per slot.
+    expect((await tasksOf('upd')).filter((t) => t.DesiredState === 'Shutdown')).toHaveLength(4);
+    expect(await e.ok(['swarm', 'update', '--task-history-limit', '1'])).toBe('Swarm updated.\n');
+    await eventually(async () => (await tasksOf('upd')).filter((t) => t.DesiredState === 'Shutdown').length === 2, 10_000, 'task history pruned to one per slot');
+    expect(await e.ok(['info'])).toContain('  Orchestration:\n   Task History Retention Limit: 1\n');
     await e.ok(['service', 'rm', 'upd']);
 
     // kill -9 of the daemon: the service comes back from the Raft log; tasks are replaced, not duplicated.

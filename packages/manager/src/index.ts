@@ -6,6 +6,7 @@ export * from './ca';
 export { ServiceApi, findService, INGRESS_PORT_RANGE } from './api/services';
 export * from './api/errors';
 export { validateServiceSpec } from './api/validate';
+export { updatedClusterSpec, checkAddrPool } from './api/cluster-spec';
 export * from './dispatcher';
 export * from './swarm';
 export {

@@ -8,7 +8,8 @@ export interface IpamConfig {
 }
 
 /** This workplace reserves the private ranges for its own hosts, so containers use a benchmark range. */
-export const DEFAULT_IPAM_CONFIG: IpamConfig = { pools: [{ base: '198.19.0.0/16', size: 24 }] };
+// The upper half, 198.19.128.0/17, is the swarm's default address pool (cluster-allocated overlay subnets).
+export const DEFAULT_IPAM_CONFIG: IpamConfig = { pools: [{ base: '198.19.0.0/17', size: 24 }] };
 
 /**
  * The first subnet of the pools that overlaps nothing in `used` (the host's routes and addresses and

@@ -20,7 +20,7 @@ import type { EndpointInfo, NetworkRecord, NetworkService, PortBindingRequest, P
 
 export interface BridgeNetworkServiceOptions {
   paths: DataPaths;
-  /** Address pools for networks created without --subnet (default 198.19.0.0/16 in /24s). */
+  /** Address pools for networks created without --subnet (default 198.19.0.0/17 in /24s). */
   ipam?: IpamConfig;
   log?: Logger;
   /** Sandboxes on the default bridge prepared ahead of time (default 2; 0 turns the pool off). */

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Store, TxBuilder } from '../store/store';
+import { CLUSTER_OBJECT_ID } from '../store/tables';
 import { isTerminal, TaskState, type Service, type Task } from '../store/types';
 import { reconcileGlobal, reconcileReplicated, type Action } from './reconcile';
+import { NetworkAllocator, releaseUnusedNetworks } from './networks';
 import { newTask } from './task-factory';
 import { planUpdate } from './updater';
 import { CoalescedPass } from '../util/coalesced-pass';
@@ -33,7 +35,8 @@ export class Orchestrator {
     for (const e of events) {
       if (e.table === 'services') this.dirty.add(e.object.ID);
       else if (e.table === 'tasks' && e.object.ServiceID) this.dirty.add(e.object.ServiceID);
-      else if (e.table === 'nodes') this.all = true;
+      // A node or a cluster setting (task history limit) can concern every service.
+      else if (e.table === 'nodes' || e.table === 'clusters') this.all = true;
     }
     if (events.length === 0) this.all = true;
     this.kick();
@@ -81,6 +84,7 @@ export class Orchestrator {
     const at = new Date(now).toISOString();
     const nodes = tx.list('nodes');
     const downNodes = new Set(nodes.filter((n) => n.Status.State === 'down').map((n) => n.ID));
+    const historyLimit = tx.get('clusters', CLUSTER_OBJECT_ID)?.Spec.Orchestration.TaskHistoryRetentionLimit;
     const tasksByService = new Map<string, Task[]>();
     for (const t of tx.list('tasks')) {
       const list = tasksByService.get(t.ServiceID);
@@ -89,6 +93,7 @@ export class Orchestrator {
     }
     let wakeAt: number | null = null;
     const services = new Map(tx.list('services').map((s) => [s.ID, s]));
+    const networks = new NetworkAllocator(tx, at);
     // Tasks of deleted services: stop them, then forget them.
     for (const [sid, tasks] of tasksByService) {
       if (services.has(sid) || (ids && !ids.has(sid))) continue;
@@ -101,7 +106,7 @@ export class Orchestrator {
       if (ids && !ids.has(service.ID)) continue;
       const tasks = tasksByService.get(service.ID) ?? [];
       const isGlobal = 'Global' in service.Spec.Mode;
-      const r = isGlobal ? reconcileGlobal(service, tasks, nodes, now) : reconcileReplicated(service, tasks, now, { downNodes });
+      const r = isGlobal ? reconcileGlobal(service, tasks, nodes, now, { historyLimit }) : reconcileReplicated(service, tasks, now, { downNodes, historyLimit });
       const actions = [...r.actions];
       wakeAt = min(wakeAt, r.wakeAt);
       let svc: Service = service;
@@ -115,12 +120,14 @@ export class Orchestrator {
           tx.update('services', svc);
         }
       }
-      this.applyActions(tx, svc, tasks, actions, at);
+      this.applyActions(tx, svc, tasks, actions, at, networks);
     }
+    // A service went away (or everything was looked at): subnets nobody uses go back to the pool.
+    if (!ids || [...ids].some((id) => !services.has(id))) releaseUnusedNetworks(tx);
     return wakeAt;
   }
 
-  private applyActions(tx: TxBuilder, service: Service, tasks: Task[], actions: Action[], at: string): void {
+  private applyActions(tx: TxBuilder, service: Service, tasks: Task[], actions: Action[], at: string, networks: NetworkAllocator): void {
     const byId = new Map(tasks.map((t) => [t.ID, t]));
     const createdSlots = new Set<number>();
     for (const a of actions) {
@@ -130,7 +137,7 @@ export class Orchestrator {
           if (createdSlots.has(a.slot)) continue;
           createdSlots.add(a.slot);
         }
-        tx.create('tasks', newTask(service, at, { slot: a.slot, nodeId: a.nodeId }));
+        tx.create('tasks', withNetworks(networks, newTask(service, at, { slot: a.slot, nodeId: a.nodeId })));
       } else if (a.kind === 'shutdown') {
         const t = byId.get(a.taskId);
         if (!t) continue;
@@ -159,6 +166,15 @@ export class Orchestrator {
       this.kick();
     }, Math.max(0, wakeAt - this.now()));
     this.timer.unref();
+  }
+}
+
+/** A task whose network cannot get a subnet is rejected with the reason, not left to loop the pass. */
+function withNetworks(networks: NetworkAllocator, task: Task): Task {
+  try {
+    return networks.attach(task);
+  } catch (e) {
+    return { ...task, Status: { ...task.Status, State: TaskState.REJECTED, Message: 'network allocation failed', Err: (e as Error).message } };
   }
 }
 

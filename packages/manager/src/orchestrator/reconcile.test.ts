@@ -85,6 +85,17 @@ describe('replicated services', () => {
     const r = reconcileReplicated(service({}, 1), [...old, running], NOW);
     expect(r.actions).toEqual([{ kind: 'delete', taskId: 'o1' }, { kind: 'delete', taskId: 'o0' }]);
   });
+
+  test('swarm update --task-history-limit: the limit is honoured, and a negative one keeps everything', () => {
+    const old = Array.from({ length: 4 }, (_, i) => at(`2026-01-01T00:00:0${i}Z`, makeTask(`o${i}`, 'svc', { slot: 1, state: TaskState.SHUTDOWN, desired: TaskState.SHUTDOWN })));
+    const running = makeTask('r', 'svc', { slot: 1, state: TaskState.RUNNING });
+    expect(reconcileReplicated(service({}, 1), [...old, running], NOW, { historyLimit: 1 }).actions).toEqual(['o2', 'o1', 'o0'].map((taskId) => ({ kind: 'delete', taskId })));
+    expect(reconcileReplicated(service({}, 1), [...old, running], NOW, { historyLimit: 0 }).actions).toHaveLength(4);
+    expect(reconcileReplicated(service({}, 1), [...old, running], NOW, { historyLimit: -1 }).actions).toEqual([]);
+    const onNode = old.map((t) => ({ ...t, NodeID: 'a', Slot: undefined }));
+    const g = service({ Mode: { Global: {} } });
+    expect(reconcileGlobal(g, [...onNode, { ...running, NodeID: 'a', Slot: undefined }], [makeNode('a')], NOW, { historyLimit: 2 }).actions).toEqual(['o1', 'o0'].map((taskId) => ({ kind: 'delete', taskId })));
+  });
 });
 
 describe('global services', () => {

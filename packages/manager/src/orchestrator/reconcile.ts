@@ -7,6 +7,13 @@ import { stableJson, taskMatchesService } from './spec-match';
 /** Finished tasks kept per slot (or per node for global services) for `service ps`, like docker. */
 export const TASK_HISTORY_RETENTION = 5;
 
+export interface ReconcileOptions {
+  /** Nodes that stopped heartbeating: their tasks are lost and replaced at once. */
+  downNodes?: ReadonlySet<string>;
+  /** `swarm update --task-history-limit`: finished tasks kept per slot; negative keeps them all. */
+  historyLimit?: number;
+}
+
 export type Action =
   | { kind: 'create'; slot?: number; nodeId?: string }
   | { kind: 'shutdown'; taskId: string; remove: boolean }
@@ -26,7 +33,8 @@ const live = (t: Task) => t.DesiredState <= TaskState.RUNNING && !isTerminal(t.S
  * existing tasks are never restarted by a count change. Stopped tasks are replaced per
  * restart_policy, and old tasks beyond the history retention are deleted.
  */
-export function reconcileReplicated(service: Service, tasks: Task[], now: number, opts: { downNodes?: ReadonlySet<string> } = {}): ReconcileResult {
+export function reconcileReplicated(service: Service, tasks: Task[], now: number, opts: ReconcileOptions = {}): ReconcileResult {
+  const limit = opts.historyLimit ?? TASK_HISTORY_RETENTION;
   const mode = service.Spec.Mode;
   const replicas = 'Replicated' in mode ? mode.Replicated.Replicas : 0;
   const actions: Action[] = [];
@@ -51,7 +59,7 @@ export function reconcileReplicated(service: Service, tasks: Task[], now: number
     const liveTasks = slotTasks.filter((t) => live(t) && !lost.includes(t));
     if (lost.length && liveTasks.length === 0) {
       actions.push({ kind: 'create', slot });
-      pruneHistory(slotTasks, actions);
+      pruneHistory(slotTasks, actions, limit);
       continue;
     }
     // Two live tasks of one definition in one slot (e.g. a node came back): keep the most advanced,
@@ -78,7 +86,7 @@ export function reconcileReplicated(service: Service, tasks: Task[], now: number
         actions.push({ kind: 'create', slot });
       }
     }
-    pruneHistory(slotTasks, actions);
+    pruneHistory(slotTasks, actions, limit);
   }
   return { actions, wakeAt };
 }
@@ -89,7 +97,8 @@ function isReplacementDue(slotTasks: Task[]): boolean {
 }
 
 /** Global services (pure): one live task on every node that is ready, active and fits the constraints. */
-export function reconcileGlobal(service: Service, tasks: Task[], nodes: Node[], now: number): ReconcileResult {
+export function reconcileGlobal(service: Service, tasks: Task[], nodes: Node[], now: number, opts: ReconcileOptions = {}): ReconcileResult {
+  const limit = opts.historyLimit ?? TASK_HISTORY_RETENTION;
   const actions: Action[] = [];
   let wakeAt: number | null = null;
   const constraints = (service.Spec.TaskTemplate.Placement?.Constraints ?? []).map(parseConstraint);
@@ -121,14 +130,15 @@ export function reconcileGlobal(service: Service, tasks: Task[], nodes: Node[], 
         actions.push({ kind: 'create', nodeId });
       }
     }
-    pruneHistory(nodeTasks, actions);
+    pruneHistory(nodeTasks, actions, limit);
   }
   return { actions, wakeAt };
 }
 
-function pruneHistory(tasks: Task[], actions: Action[]): void {
+function pruneHistory(tasks: Task[], actions: Action[], limit: number): void {
+  if (limit < 0) return;
   const done = tasks.filter((t) => isTerminal(t.Status.State) && t.DesiredState > TaskState.RUNNING).sort((a, b) => created(b) - created(a));
-  for (const t of done.slice(TASK_HISTORY_RETENTION)) actions.push({ kind: 'delete', taskId: t.ID });
+  for (const t of done.slice(limit)) actions.push({ kind: 'delete', taskId: t.ID });
 }
 
 const created = (t: Task) => Date.parse(t.CreatedAt) || 0;

@@ -4,8 +4,14 @@ export interface NetworkObject extends Meta {
   Spec: { Name: string; Driver: string; Labels?: Record<string, string>; Options?: Record<string, string>; Attachable?: boolean; Internal?: boolean; IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } };
 }
 
+/** The one cluster object's ID (swarm-wide settings, CA, join secrets). */
+export const CLUSTER_OBJECT_ID = 'cluster';
+
 export interface ClusterObject extends Meta {
   Spec: { Name: string; Labels?: Record<string, string>; Orchestration: { TaskHistoryRetentionLimit: number }; Dispatcher: { HeartbeatPeriod: number } };
+  /** `swarm init --default-addr-pool` / `--default-addr-pool-mask-length`: where swarm networks get their subnets. */
+  DefaultAddrPool?: string[];
+  SubnetSize?: number;
   /** Anything else the manager keeps cluster-wide (CA digest, join token secrets). */
   Data?: Record<string, unknown>;
 }

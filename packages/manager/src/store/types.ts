@@ -59,6 +59,12 @@ export interface Task extends Meta {
   Endpoint?: { Spec: EndpointSpec };
   /** swarmkit's copy of the service name (container names and DNS aliases need it on the worker). */
   ServiceAnnotations?: { Name: string };
+  /** The swarm networks of the task with the subnet the manager allocated to each (Docker's shape). */
+  NetworksAttachments?: NetworkAttachment[];
+}
+
+export interface NetworkAttachment {
+  Network: { ID: string; Spec: { Name: string; Driver: string }; IPAMOptions?: { Configs: { Subnet: string; Gateway: string }[] } };
 }
 
 export interface Service extends Meta {

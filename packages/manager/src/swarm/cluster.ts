@@ -1,5 +1,7 @@
 import type { ClusterObject } from '../store/tables';
 
+export { CLUSTER_OBJECT_ID } from '../store/tables';
+
 /** What the cluster object keeps besides Docker's Spec: the CA and the join secrets, replicated. */
 export interface ClusterSecrets {
   caCertPem: string;
@@ -7,8 +9,6 @@ export interface ClusterSecrets {
   workerSecret: string;
   managerSecret: string;
 }
-
-export const CLUSTER_OBJECT_ID = 'cluster';
 
 export function clusterSecrets(c: ClusterObject | undefined): ClusterSecrets {
   const d = c?.Data as Partial<ClusterSecrets> | undefined;

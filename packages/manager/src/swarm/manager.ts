@@ -25,6 +25,9 @@ export interface SwarmManagerOptions {
 }
 
 export interface InitOptions extends SwarmManagerOptions {
+  /** Where swarm networks get their subnets (checked by the caller: checkAddrPool). */
+  DefaultAddrPool?: string[];
+  SubnetSize?: number;
   listenAddr: string;
   advertiseAddr: string;
   description: Node['Description'];
@@ -100,6 +103,7 @@ export class SwarmManager {
         CreatedAt: at,
         UpdatedAt: at,
         Spec: { Name: 'default', Orchestration: { TaskHistoryRetentionLimit: 5 }, Dispatcher: { HeartbeatPeriod: (o.heartbeatPeriodMs ?? 1000) * 1e6 } },
+        ...(o.DefaultAddrPool ? { DefaultAddrPool: o.DefaultAddrPool, SubnetSize: o.SubnetSize } : {}),
         Data: { clusterId, caCertPem: ca.certPem, caKeyPem: ca.keyPem, workerSecret: newSecret(), managerSecret: newSecret() },
       });
       tx.create('nodes', {

@@ -1,10 +1,12 @@
 import { muxFrame, readJson, sendError, sendJson, qBool, qFilters, type Router, type RouteContext } from '@flotilla/engine-core';
-import { ControlError, findService, InvalidJoinTokenError, NameConflictError, NotSwarmManagerError, ObjectNotFoundError, VersionConflictError, type ServiceSpec } from '@flotilla/manager';
+import { CLUSTER_OBJECT_ID, ControlError, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, findService, updatedClusterSpec, InvalidJoinTokenError, NameConflictError, NotSwarmManagerError, ObjectNotFoundError, VersionConflictError, type ServiceSpec } from '@flotilla/manager';
 import { z } from 'zod';
 import { SwarmStateError, type SwarmNode } from '../node/swarm-node';
 import { labelsMatch, matchFilters, nodeToApi, parseDesiredState, serviceToApi, taskToApi } from './shapes';
 
-const initBody = z.object({ ListenAddr: z.string().optional(), AdvertiseAddr: z.string().optional(), ForceNewCluster: z.boolean().optional(), DataPathAddr: z.string().optional() }).passthrough();
+const initBody = z
+  .object({ ListenAddr: z.string().optional(), AdvertiseAddr: z.string().optional(), ForceNewCluster: z.boolean().optional(), DataPathAddr: z.string().optional(), DefaultAddrPool: z.array(z.string()).nullish(), SubnetSize: z.number().int().nullish() })
+  .passthrough();
 const joinBody = z.object({ ListenAddr: z.string().optional(), AdvertiseAddr: z.string().optional(), RemoteAddrs: z.array(z.string()).min(1, 'RemoteAddrs: give at least one manager address'), JoinToken: z.string().min(1) }).passthrough();
 const serviceSpec = z
   .object({
@@ -39,8 +41,8 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
 
   route('GET', '/swarm', async () => {
     const m = node.requireManager();
-    const c = m.store.state.get('clusters', 'cluster')!;
-    return { ID: m.state.clusterId, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Spec: c.Spec, JoinTokens: { Worker: m.joinToken('worker'), Manager: m.joinToken('manager') }, RootRotationInProgress: false };
+    const c = m.store.state.get('clusters', CLUSTER_OBJECT_ID)!;
+    return { ID: m.state.clusterId, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Spec: c.Spec, DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL, SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE, JoinTokens: { Worker: m.joinToken('worker'), Manager: m.joinToken('manager') }, RootRotationInProgress: false };
   });
   route('POST', '/swarm/init', async ({ req }) => node.init(await readJson(req, initBody)));
   route('POST', '/swarm/join', async ({ req }) => {
@@ -53,7 +55,13 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   });
   route('POST', '/swarm/update', async ({ req, query }) => {
     const m = node.requireManager();
-    req.resume();
+    const body = await readJson(req, z.unknown());
+    const version = Number(query.get('version'));
+    if (!Number.isInteger(version)) throw new ControlError('the version query parameter is required: inspect the swarm and pass its Version.Index', 400);
+    await m.store.update((tx) => {
+      const c = tx.get('clusters', CLUSTER_OBJECT_ID)!;
+      tx.update('clusters', { ...c, Spec: updatedClusterSpec(c, body), UpdatedAt: new Date().toISOString() }, version);
+    });
     if (qBool(query, 'rotateWorkerToken')) await m.rotateJoinToken('worker');
     if (qBool(query, 'rotateManagerToken')) await m.rotateJoinToken('manager');
     return null;

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerManager, DataPaths, ImageStore, Logger, NetworkService, RegistryClient } from '@flotilla/engine-core';
-import { channelCredentials, NODE_TLS_NAME, NotSwarmManagerError, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeState, type NodeTls } from '@flotilla/manager';
+import { channelCredentials, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, NODE_TLS_NAME, NotSwarmManagerError, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeState, type NodeTls } from '@flotilla/manager';
 import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
@@ -72,8 +72,14 @@ export class SwarmNode {
     return this.manager;
   }
 
-  async init(req: { ListenAddr?: string; AdvertiseAddr?: string; ForceNewCluster?: boolean }): Promise<string> {
+  async init(req: { ListenAddr?: string; AdvertiseAddr?: string; ForceNewCluster?: boolean; DefaultAddrPool?: string[] | null; SubnetSize?: number | null }): Promise<string> {
     if (this.state) throw new SwarmStateError('This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.', 503);
+    let addrPool: ReturnType<typeof checkAddrPool>;
+    try {
+      addrPool = checkAddrPool(req.DefaultAddrPool ?? undefined, req.SubnetSize ?? undefined);
+    } catch (e) {
+      throw new SwarmStateError((e as Error).message, 400);
+    }
     const advertiseHost = () => defaultAdvertiseHost();
     const listenAddr = resolveAddr(req.ListenAddr || '0.0.0.0:2377', DEFAULT_CLUSTER_PORT, () => '0.0.0.0');
     let advertiseAddr: string;
@@ -84,6 +90,7 @@ export class SwarmNode {
     }
     const executor = this.executor();
     this.manager = await SwarmManager.init({
+      ...addrPool,
       dir: this.files.dir,
       listenAddr,
       advertiseAddr,
@@ -211,7 +218,7 @@ export class SwarmNode {
       ControlAvailable: !!m,
       Error: '',
       RemoteManagers: [{ NodeID: m ? m.nodeId : '', Addr: this.state.role === 'manager' ? this.state.advertiseAddr : this.state.managers[0] }],
-      ...(m ? { Nodes: nodes.length, Managers: nodes.filter((n) => n.Spec.Role === 'manager').length, Cluster: { ID: this.state.clusterId } } : {}),
+      ...(m ? { Nodes: nodes.length, Managers: nodes.filter((n) => n.Spec.Role === 'manager').length, Cluster: clusterInfo(m, this.state.clusterId) } : {}),
     };
   }
 
@@ -221,4 +228,10 @@ export class SwarmNode {
     await this.mesh.close();
     await this.manager?.stop();
   }
+}
+
+/** The Cluster part of the Swarm section of /info (docker info prints its settings). */
+function clusterInfo(m: SwarmManager, id: string): Record<string, unknown> {
+  const c = m.store.state.get('clusters', CLUSTER_OBJECT_ID);
+  return { ID: id, Spec: c?.Spec, DefaultAddrPool: c?.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL, SubnetSize: c?.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE };
 }

@@ -304,7 +304,10 @@ function swarmLines(sw: Json | undefined): string[] {
   if (state !== 'active') return [` Swarm: ${state}`];
   const lines = [` Swarm: ${state}`, `  NodeID: ${String(sw?.NodeID)}`, `  Is Manager: ${String(Boolean(sw?.ControlAvailable))}`];
   if (sw?.ControlAvailable) {
-    lines.push(`  ClusterID: ${String((sw.Cluster as Json | undefined)?.ID ?? '')}`, `  Managers: ${String(sw.Managers)}`, `  Nodes: ${String(sw.Nodes)}`);
+    const c = sw.Cluster as { ID?: string; DefaultAddrPool?: string[]; SubnetSize?: number; Spec?: { Orchestration?: { TaskHistoryRetentionLimit?: number } } } | undefined;
+    lines.push(`  ClusterID: ${String(c?.ID ?? '')}`, `  Managers: ${String(sw.Managers)}`, `  Nodes: ${String(sw.Nodes)}`);
+    if (c?.DefaultAddrPool) lines.push(`  Default Address Pool: ${c.DefaultAddrPool.join(' ')}`, `  SubnetSize: ${String(c.SubnetSize)}`);
+    if (c?.Spec?.Orchestration) lines.push('  Orchestration:', `   Task History Retention Limit: ${String(c.Spec.Orchestration.TaskHistoryRetentionLimit)}`);
   }
   lines.push(`  Node Address: ${String(sw?.NodeAddr)}`);
   const managers = (sw?.RemoteManagers as { Addr: string }[] | null) ?? [];

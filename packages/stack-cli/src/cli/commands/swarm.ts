@@ -1,5 +1,5 @@
 // flotilla swarm init | join | join-token | leave | update
-import { UsageError, bool, parseArgs, str } from '../args';
+import { UsageError, bool, list, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 
 function joinInstructions(role: 'worker' | 'manager', token: string, addr: string): string {
@@ -19,10 +19,20 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'advertise-addr', type: 'string' },
         { name: 'listen-addr', type: 'string' },
         { name: 'default-addr-pool', type: 'list' },
+        { name: 'default-addr-pool-mask-length', type: 'string' },
         { name: 'force-new-cluster', type: 'bool' },
       ]);
+      const mask = str(p, 'default-addr-pool-mask-length');
+      if (mask !== undefined && !/^\d+$/.test(mask)) throw new UsageError(`invalid argument "${mask}" for "--default-addr-pool-mask-length" flag: strconv.ParseUint: parsing "${mask}": invalid syntax`);
+      const pools = list(p, 'default-addr-pool').flatMap((v) => v.split(','));
       const nodeId = await ctx.client.json<string>('POST', '/swarm/init', {
-        body: { ListenAddr: str(p, 'listen-addr') ?? '0.0.0.0:2377', AdvertiseAddr: str(p, 'advertise-addr') ?? '', ForceNewCluster: bool(p, 'force-new-cluster') },
+        body: {
+          ListenAddr: str(p, 'listen-addr') ?? '0.0.0.0:2377',
+          AdvertiseAddr: str(p, 'advertise-addr') ?? '',
+          ForceNewCluster: bool(p, 'force-new-cluster'),
+          ...(pools.length ? { DefaultAddrPool: pools } : {}),
+          ...(mask !== undefined ? { SubnetSize: Number(mask) } : {}),
+        },
       });
       const s = await ctx.client.json<{ JoinTokens: { Worker: string } }>('GET', '/swarm');
       out(ctx, `Swarm initialized: current node (${nodeId}) is now a manager.\n\n`);
@@ -72,9 +82,14 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
     }
     case 'update': {
       const p = parseArgs(rest, [{ name: 'task-history-limit', type: 'string' }]);
-      const s = await ctx.client.json<{ Version: { Index: number }; Spec: object }>('GET', '/swarm');
-      await ctx.client.call('POST', '/swarm/update', { query: { version: s.Version.Index }, body: s.Spec });
-      void p;
+      const s = await ctx.client.json<{ Version: { Index: number }; Spec: { Orchestration?: Record<string, unknown> } }>('GET', '/swarm');
+      const spec = { ...s.Spec };
+      const limit = str(p, 'task-history-limit');
+      if (limit !== undefined) {
+        if (!/^-?\d+$/.test(limit)) throw new UsageError(`invalid argument "${limit}" for "--task-history-limit" flag: strconv.ParseInt: parsing "${limit}": invalid syntax`);
+        spec.Orchestration = { ...spec.Orchestration, TaskHistoryRetentionLimit: Number(limit) };
+      }
+      await ctx.client.call('POST', '/swarm/update', { query: { version: s.Version.Index }, body: spec });
       out(ctx, 'Swarm updated.');
       return 0;
     }

@@ -1,0 +1,43 @@
+import type { ClusterObject } from '../store/tables';
+import { checkAddrPool, updatedClusterSpec } from './cluster-spec';
+import { InvalidSpecError } from './errors';
+
+const cluster: ClusterObject = {
+  ID: 'cluster',
+  Version: { Index: 3 },
+  CreatedAt: '2026-01-01T00:00:00Z',
+  UpdatedAt: '2026-01-01T00:00:00Z',
+  Spec: { Name: 'default', Orchestration: { TaskHistoryRetentionLimit: 5 }, Dispatcher: { HeartbeatPeriod: 1e9 } },
+};
+
+describe('swarm update', () => {
+  test('--task-history-limit changes only the retention', () => {
+    const spec = updatedClusterSpec(cluster, { ...cluster.Spec, Orchestration: { TaskHistoryRetentionLimit: 2 } });
+    expect(spec).toEqual({ ...cluster.Spec, Orchestration: { TaskHistoryRetentionLimit: 2 } });
+  });
+
+  test('an empty body or a spec without the field keeps the cluster as it is', () => {
+    expect(updatedClusterSpec(cluster, undefined)).toEqual(cluster.Spec);
+    expect(updatedClusterSpec(cluster, { Name: 'default', Orchestration: null })).toEqual(cluster.Spec);
+  });
+
+  test('a malformed limit is refused with the field named', () => {
+    expect(() => updatedClusterSpec(cluster, { Orchestration: { TaskHistoryRetentionLimit: 'five' } })).toThrow(InvalidSpecError);
+    expect(() => updatedClusterSpec(cluster, { Orchestration: { TaskHistoryRetentionLimit: 1.5 } })).toThrow(/Orchestration\.TaskHistoryRetentionLimit/);
+  });
+});
+
+describe('swarm init --default-addr-pool', () => {
+  test('pools are normalized and the mask length defaults to 24', () => {
+    expect(checkAddrPool(['10.20.0.0/16', '10.30.1.7/16'], undefined)).toEqual({ DefaultAddrPool: ['10.20.0.0/16', '10.30.0.0/16'], SubnetSize: 24 });
+    expect(checkAddrPool(['10.20.0.0/16'], 26)).toEqual({ DefaultAddrPool: ['10.20.0.0/16'], SubnetSize: 26 });
+    expect(checkAddrPool(undefined, undefined)).toEqual({});
+  });
+
+  test('bad pools and mask lengths are refused with what to do', () => {
+    expect(() => checkAddrPool(['10.20.0.0/33'], undefined)).toThrow(/invalid base pool "10.20.0.0\/33": use an IPv4 CIDR/);
+    expect(() => checkAddrPool(['10.20.0.0/16'], 8)).toThrow(/use a mask length between 16 and 30/);
+    expect(() => checkAddrPool(['10.20.0.0/16'], 31)).toThrow(/between 16 and 30/);
+    expect(() => checkAddrPool([], 24)).toThrow(/needs --default-addr-pool/);
+  });
+});
