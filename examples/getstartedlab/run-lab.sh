@@ -4,10 +4,10 @@
 # flotilla daemon, then runs each part of the tutorial as a transcript and checks the results.
 #
 # Usage (as root, from anywhere): sudo bash examples/getstartedlab/run-lab.sh [--part N]...
-#   --part N    run only part N (repeatable; default: every part the lab has: 2 and 3)
+#   --part N    run only part N (repeatable; default: every part the lab has: 2, 3 and 4)
 #   --no-build  use the flotilla already built in packages/*/dist (no `npm run build`)
 # Environment: GSL_STATE (daemon data, logs; default /var/lib/flotilla-lab), LAB_PORT (4000),
-#   DEBIAN_MIRROR and friends (see base-images.sh).
+#   DEBIAN_MIRROR and friends (see base-images.sh). Part 4's machines live under $GSL_STATE/machines.
 # Exit status: 0 when every checked step passed, 1 with a message saying what failed.
 set -euo pipefail
 
@@ -16,7 +16,7 @@ repo=$(cd "$here/../.." && pwd)
 state=${GSL_STATE:-/var/lib/flotilla-lab}
 sock=/run/flotilla-lab/flotilla.sock
 lab_port=${LAB_PORT:-4000}
-available_parts=(2 3)
+available_parts=(2 3 4)
 
 if [ -t 1 ]; then c_cmd=$'\e[36m' c_step=$'\e[1m' c_err=$'\e[31;1m' c_ok=$'\e[32m' c_off=$'\e[0m'; else c_cmd='' c_step='' c_err='' c_ok='' c_off=''; fi
 step() { printf '\n%s### %s%s\n' "$c_step" "$*" "$c_off"; }
@@ -56,12 +56,17 @@ flotilla() { node "$repo/packages/stack-cli/bin/flotilla" "$@"; }
 export FLOTILLA_HOST="unix://$sock"
 
 # ---- cleanup: everything the lab started goes away, whatever happened --------------------------
-daemon_pid="" registry_pid="" registry_dir="" containers=() swarm_active=""
+daemon_pid="" registry_pid="" registry_dir="" containers=() swarm_active="" machines=()
+export FLOTILLA_MACHINE_STORAGE="$state/machines"
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
   if [ -n "$swarm_active" ]; then flotilla stack rm getstartedlab >/dev/null 2>&1; flotilla swarm leave --force >/dev/null 2>&1; fi
+  if [ ${#machines[@]} -gt 0 ]; then
+    [ $rc = 0 ] || for m in "${machines[@]}"; do dump_machine_log "$m"; done
+    FLOTILLA_HOST="" flotilla machine rm -f "${machines[@]}" >/dev/null 2>&1
+  fi
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
     for cid in "${containers[@]}"; do flotilla rm -f "$cid" >/dev/null 2>&1; done
   fi
@@ -236,6 +241,13 @@ stop_and_remove() {
   run flotilla container rm "$short"
 }
 
+dump_machine_log() {
+  local log="$FLOTILLA_MACHINE_STORAGE/$1/daemon.log"
+  [ -f "$log" ] || return 0
+  printf '\n# last lines of machine %s daemon log (%s):\n' "$1" "$log" >&2
+  tail -n 15 "$log" >&2
+}
+
 # ---- Part 2: containers -------------------------------------------------------------------------
 part2() {
   step "Part 2: containers: build the app's image"
@@ -357,6 +369,98 @@ part3() {
   cd "$here"
   rm -rf "$compose"
   printf '\n%s# Part 3 done: swarm init, stack deploy, the mesh over 5 replicas, scale in place, stack rm.%s\n' "$c_ok" "$c_off"
+}
+
+# ---- Part 4: swarms ----------------------------------------------------------------------------
+# on MACHINE CMD: `flotilla machine ssh MACHINE "CMD"`, echoed like the tutorial.
+on() {
+  local m=$1
+  shift
+  show "flotilla machine ssh $m \"$*\""
+  FLOTILLA_HOST="" flotilla machine ssh "$m" "$*"
+}
+
+# hostnames_via IP N: curl http://IP:port N times, echo how many different replicas answered.
+hostnames_via() {
+  local ip=$1 n=$2 out host
+  declare -A seen=()
+  for _ in $(seq "$n"); do
+    out=$(curl -sS --max-time 5 "http://$ip:$lab_port" 2>/dev/null) || continue
+    host=$(printf '%s' "$out" | sed -n 's/.*<b>Hostname:<\/b> \([0-9a-f]*\)<br\/>.*/\1/p')
+    [ -n "$host" ] && seen[$host]=1
+  done
+  echo "${#seen[@]}"
+}
+
+part4() {
+  step "Part 4: swarms: three machines (network namespaces, each with its own flotilla daemon)"
+  local m out ip1 token compose host_sock=$FLOTILLA_HOST
+  for m in myvm1 myvm2 myvm3; do
+    if FLOTILLA_HOST="" flotilla machine inspect "$m" >/dev/null 2>&1; then
+      note "removing machine $m left by an earlier run"
+      FLOTILLA_HOST="" flotilla machine rm -f "$m" >/dev/null
+    fi
+    machines+=("$m")
+    FLOTILLA_HOST="" run flotilla machine create "$m"
+  done
+  FLOTILLA_HOST="" run flotilla machine ls
+  ip1=$(FLOTILLA_HOST="" flotilla machine ip myvm1)
+
+  step "Part 4: myvm1 becomes the manager, myvm2 and myvm3 join as workers"
+  on myvm1 "flotilla swarm init --advertise-addr $ip1" || fail "swarm init on myvm1 failed"
+  token=$(FLOTILLA_HOST="" flotilla machine ssh myvm1 "flotilla swarm join-token -q worker") || fail "could not read the worker join token"
+  for m in myvm2 myvm3; do on "$m" "flotilla swarm join --token $token $ip1:2377" || fail "$m could not join the swarm"; done
+  out=$(on myvm1 "flotilla node ls") || fail "node ls on myvm1 failed"
+  printf '%s\n' "$out"
+  [ "$(printf '%s\n' "$out" | grep -c ' Ready ')" = 3 ] || fail "node ls should show 3 Ready nodes"
+
+  step "Part 4: the app's image, built on myvm1 only (no registry: the workers fetch it from myvm1)"
+  show "eval \$(flotilla machine env myvm1)"
+  eval "$(FLOTILLA_HOST="" flotilla machine env myvm1)"
+  note "the offline base image goes over by save | load, like any image without a registry"
+  show "FLOTILLA_HOST=$host_sock flotilla save flotilla/node-base | flotilla load"
+  FLOTILLA_HOST=$host_sock flotilla save flotilla/node-base | flotilla load || fail "could not copy flotilla/node-base to myvm1"
+  cd "$here"
+  run flotilla build -t friendlyhello .
+  compose=$(mktemp -d /tmp/flotilla-lab-part4.XXXXXX)
+  sed -e "s#localhost:5000/get-started:part2#friendlyhello#" -e "s#\"4000:80\"#\"$lab_port:80\"#" "$here/docker-compose.yml" >"$compose/docker-compose.yml"
+  cd "$compose"
+
+  step "Part 4: deploy the stack on the swarm"
+  run flotilla stack deploy -c docker-compose.yml getstartedlab
+  run flotilla stack ps getstartedlab
+  out=$(flotilla stack ps getstartedlab --filter desired-state=running --format '{{.Node}} {{.CurrentState}}')
+  for m in myvm1 myvm2 myvm3; do
+    printf '%s\n' "$out" | grep -q "^$m Running" || fail "no replica runs on $m (the image should have come from myvm1)"
+  done
+
+  step "Part 4: the routing mesh: every machine's port $lab_port reaches every replica"
+  local hosts
+  for m in myvm1 myvm2 myvm3; do
+    local ip
+    ip=$(FLOTILLA_HOST="" flotilla machine ip "$m")
+    for _ in $(seq 60); do
+      hosts=$(hostnames_via "$ip" 15)
+      [ "$hosts" -ge 5 ] && break
+      sleep 1
+    done
+    show "curl http://$ip:$lab_port    # $m"
+    curl -sS --max-time 5 "http://$ip:$lab_port"; echo
+    note "15 requests to $m reached $hosts different replicas"
+    [ "$hosts" -ge 5 ] || fail "the routing mesh on $m reached only $hosts of the 5 replicas"
+  done
+
+  step "Part 4: take down the stack, leave the swarm, remove the machines"
+  run flotilla stack rm getstartedlab
+  on myvm2 "flotilla swarm leave" || fail "swarm leave on myvm2 failed"
+  on myvm3 "flotilla swarm leave" || fail "swarm leave on myvm3 failed"
+  on myvm1 "flotilla swarm leave --force" || fail "swarm leave on myvm1 failed"
+  export FLOTILLA_HOST=$host_sock
+  FLOTILLA_HOST="" run flotilla machine rm -f myvm1 myvm2 myvm3
+  machines=()
+  cd "$here"
+  rm -rf "$compose"
+  printf '\n%s# Part 4 done: three machines, one swarm, an image built on one node running on all, the mesh on every node.%s\n' "$c_ok" "$c_off"
 }
 
 started=$SECONDS
