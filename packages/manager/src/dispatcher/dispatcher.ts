@@ -10,12 +10,15 @@ import { callerIdentity, PermissionDeniedError } from './identity';
 import { Liveness } from './liveness';
 import { meshView } from './mesh-view';
 import { swarmServices } from './proto';
+import { notLeaderStatus } from '../swarm/redirect';
 
 export interface DispatcherOptions {
   clusterId: string;
   heartbeatPeriodMs?: number;
   /** The managers workers may fail over to, leader first. */
   managers: () => { nodeId: string; addr: string }[];
+  /** Where the leader is when this manager is not (sent to workers so they go there). */
+  leaderAddr?: () => string | null;
   now?: () => number;
   log?: Logger;
 }
@@ -64,6 +67,7 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private readonly onChange = (events: ChangeEvent[]) => {
     this.route(events);
+    this.roleChanged(events);
     if (events.some((e) => e.table === 'services' || e.table === 'tasks')) this.meshChanged();
   };
   private meshJson = '[]';
@@ -91,6 +95,10 @@ export class Dispatcher {
     if (this.started) return;
     this.started = true;
     this.store.on('change', this.onChange);
+    // A new leader knows nothing of the sessions the old one had: every node gets a grace period
+    // to open one here, and is marked down if it does not (a dead manager's node included).
+    const now = this.now();
+    for (const n of this.store.state.list('nodes')) if (n.Status.State !== 'down') this.liveness.beat(n.ID, now);
     this.arm();
   }
 
@@ -125,7 +133,7 @@ export class Dispatcher {
   private session(call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer }, unknown>): void {
     if (!this.started) {
       // Not the leader (yet): the worker retries, and follows the manager list to the leader.
-      call.destroy(grpcError(grpc.status.UNAVAILABLE, 'this manager is not the leader; retry'));
+      call.destroy(notLeaderStatus('this manager is not the leader; retry at the leader', this.o.leaderAddr?.() ?? null));
       return;
     }
     let nodeId: string;
@@ -144,10 +152,27 @@ export class Dispatcher {
     this.liveness.beat(nodeId, this.now());
     this.arm();
     void this.markNode(nodeId, 'ready', description).catch((e: Error) => this.o.log?.warn({ err: e, node: nodeId }, 'cannot mark node ready'));
-    call.write({ sessionId: session.id, managers: this.o.managers().map((m) => ({ nodeId: m.nodeId, addr: m.addr })), heartbeatPeriodMs: this.period });
+    call.write(this.sessionMessage(session));
     call.on('cancelled', () => this.closed(session, call));
     call.on('close', () => this.closed(session, call));
     call.on('error', () => this.closed(session, call));
+  }
+
+  private sessionMessage(session: Session): object {
+    const role = this.store.state.get('nodes', session.nodeId)?.Spec.Role ?? '';
+    return { sessionId: session.id, managers: this.o.managers().map((m) => ({ nodeId: m.nodeId, addr: m.addr })), heartbeatPeriodMs: this.period, role };
+  }
+
+  /** A promoted or demoted node hears its new role on its session (it renews its certificate). */
+  private roleChanged(events: ChangeEvent[]): void {
+    for (const e of events) {
+      if (e.table !== 'nodes') continue;
+      const n = e as ChangeEvent<'nodes'>;
+      if (!n.old || n.old.Spec.Role === n.object.Spec.Role) continue;
+      const s = this.sessions.get(n.object.ID);
+      const st = s && [...s.streams].find((x) => !s.assignmentStreams.has(x));
+      if (s && st) st.write(this.sessionMessage(s));
+    }
   }
 
   private closed(session: Session, call: grpc.ServerWritableStream<unknown, unknown>): void {

@@ -6,7 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 export const SWARM_PROTO = path.resolve(__dirname, '../../../../proto/swarm.proto');
 
 interface SwarmPackage {
-  flotilla: { swarm: { CA: grpc.ServiceClientConstructor; Dispatcher: grpc.ServiceClientConstructor } };
+  flotilla: { swarm: { CA: grpc.ServiceClientConstructor; Dispatcher: grpc.ServiceClientConstructor; RaftMembership: grpc.ServiceClientConstructor } };
 }
 
 let cached: SwarmPackage['flotilla']['swarm'] | null = null;

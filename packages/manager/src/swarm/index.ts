@@ -1,5 +1,10 @@
-export { SwarmManager, NotSwarmManagerError, type SwarmManagerOptions, type InitOptions } from './manager';
+export { SwarmManager, NotSwarmManagerError, type SwarmManagerOptions, type InitOptions, type JoinManagerOptions } from './manager';
 export { SwarmStateFiles, type NodeState } from './node-state';
 export { serverCredentials, channelCredentials, channelOptions, NODE_TLS_NAME, type NodeTls } from './credentials';
 export { CaService } from './ca-service';
-export { requestNodeCertificate, type JoinResult } from './join';
+export { requestNodeCertificate, renewNodeCertificate, type JoinResult } from './join';
+export { NoLeaderError, MembershipError } from './errors';
+export { LeaderChangedError } from './raft-store';
+export { LEADER_ADDR_KEY, leaderAddrOf, notLeaderStatus } from './redirect';
+export { canRemoveMember, reachabilityOf, type Reachability } from './quorum';
+export { callerIdentity, PermissionDeniedError } from '../dispatcher/identity';

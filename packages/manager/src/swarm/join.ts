@@ -3,7 +3,7 @@ import { createNodeKeyAndCsr } from '../ca/authority';
 import { caDigest, InvalidJoinTokenError, parseJoinToken } from '../ca/tokens';
 import { swarmServices } from '../dispatcher/proto';
 import type { Node } from '../store/types';
-import { channelOptions, type NodeTls } from './credentials';
+import { channelCredentials, channelOptions, type NodeTls } from './credentials';
 
 export interface JoinResult {
   nodeId: string;
@@ -55,4 +55,26 @@ export async function requestNodeCertificate(o: { managerAddr: string; token: st
   } finally {
     verified.close();
   }
+}
+
+/**
+ * A member's certificate renewal (after a promotion or demotion: the CA takes the role from the
+ * store). A fresh key; the first manager in `managerAddrs` that answers issues the certificate.
+ */
+export async function renewNodeCertificate(o: { managerAddrs: string[]; tls: NodeTls; timeoutMs?: number }): Promise<JoinResult> {
+  const { CA } = swarmServices();
+  const { keyPem, csrPem } = await createNodeKeyAndCsr();
+  let last: Error = new Error('no manager address to ask');
+  for (const addr of o.managerAddrs) {
+    const client = new CA(addr, channelCredentials(o.tls), channelOptions) as unknown as CaClient;
+    try {
+      const r = await call(client, 'RenewNodeCertificate', { csrPem }, o.timeoutMs ?? 10_000);
+      return { nodeId: r.nodeId!, role: r.role === 'swarm-manager' ? 'manager' : 'worker', clusterId: r.clusterId!, tls: { caCertPem: r.caCertPem || o.tls.caCertPem, keyPem, certPem: r.certPem! } };
+    } catch (e) {
+      last = new Error(`cannot renew the node certificate at ${addr}: ${(e as grpc.ServiceError).details || (e as Error).message}`);
+    } finally {
+      client.close();
+    }
+  }
+  throw last;
 }

@@ -2,11 +2,13 @@ import * as grpc from '@grpc/grpc-js';
 import { rm } from 'node:fs/promises';
 import { componentLogger, type Logger } from '@flotilla/engine-core';
 import { callerIdentity } from '../dispatcher/identity';
+import { swarmServices } from '../dispatcher/proto';
 import { createNodeKeyAndCsr, RootCA } from '../ca/authority';
 import { formatJoinToken, newSecret } from '../ca/tokens';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { Orchestrator } from '../orchestrator/orchestrator';
 import { RaftNode, Role } from '../raft';
+import { raftService } from '../raft/transport/proto';
 import { SchedulerLoop } from '../scheduler/loop';
 import { newId, Store, type ApplyResult } from '../store/store';
 import type { Node } from '../store/types';
@@ -14,7 +16,10 @@ import { ServiceApi } from '../api/services';
 import { CaService } from './ca-service';
 import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
 import { serverCredentials, channelCredentials, type NodeTls } from './credentials';
+import { MembershipError, NoLeaderError } from './errors';
+import { callLeader, registerMembership } from './membership-service';
 import { SwarmStateFiles, type NodeState } from './node-state';
+import { canRemoveMember, reachabilityOf, type Reachability } from './quorum';
 import { RaftProposer, storeStateMachine } from './raft-store';
 
 export interface SwarmManagerOptions {
@@ -22,6 +27,12 @@ export interface SwarmManagerOptions {
   dir: string;
   log?: Logger;
   heartbeatPeriodMs?: number;
+  /**
+   * The node's cluster listener (one gRPC server per node, started with the node's TLS on
+   * `listenAddr`); the manager adds Raft, the dispatcher, the CA and RaftMembership to it and
+   * removes them when it stops. Without it the manager binds a server of its own.
+   */
+  nodeServer?: (tls: NodeTls, listenAddr: string) => Promise<grpc.Server>;
 }
 
 export interface InitOptions extends SwarmManagerOptions {
@@ -33,6 +44,15 @@ export interface InitOptions extends SwarmManagerOptions {
   description: Node['Description'];
 }
 
+export interface JoinManagerOptions extends SwarmManagerOptions {
+  /** This node's identity (role manager) and the certificate the CA issued for it. */
+  state: NodeState;
+  tls: NodeTls;
+  /** Managers to ask for membership (any of them: followers redirect to the leader). */
+  remotes: string[];
+  timeoutMs?: number;
+}
+
 /** This node is not a manager (or not in a swarm at all): docker's text. */
 export class NotSwarmManagerError extends Error {
   readonly status = 503;
@@ -42,21 +62,30 @@ export class NotSwarmManagerError extends Error {
   }
 }
 
+/** Leader election: 25 ms ticks, a new election after 400-800 ms of silence (the 2 s failover goal). */
+const TICK_MS = 25;
+const ELECTION_TICKS = 16;
+/** The leader calls a manager reachable when Raft heard from it within this long. */
+const ACTIVE_WINDOW_MS = 1500;
+
 /**
  * A manager node: the Raft log of cluster state, the store over it, and the leader's loops
- * (orchestrator, scheduler, dispatcher) plus the CA, served over gRPC with mutual TLS.
+ * (orchestrator, scheduler, dispatcher) plus the CA, served over gRPC with mutual TLS. Every
+ * manager answers the API: reads from its replica, writes through Raft (forwarded to the leader).
  */
 export class SwarmManager {
   readonly store: Store;
   readonly services: ServiceApi;
   private raft!: RaftNode<ApplyResult>;
-  /** One port for everything a manager serves: Raft, the dispatcher and the CA. */
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  private bound = false;
+  private server: grpc.Server | null = null;
+  private ownServer = false;
   private orchestrator: Orchestrator | null = null;
   private scheduler: SchedulerLoop | null = null;
   private readonly dispatcher: Dispatcher;
   private readonly log: Logger;
+  private readonly lastActive = new Map<string, number>();
+  private sampler: NodeJS.Timeout | null = null;
+  private stopped = false;
   boundPort = 0;
 
   private constructor(readonly o: SwarmManagerOptions, readonly state: NodeState, readonly tls: NodeTls) {
@@ -66,11 +95,10 @@ export class SwarmManager {
     this.dispatcher = new Dispatcher(this.store, {
       clusterId: state.clusterId,
       heartbeatPeriodMs: o.heartbeatPeriodMs,
-      managers: () => [{ nodeId: state.nodeId, addr: state.advertiseAddr }],
+      managers: () => this.managers(),
+      leaderAddr: () => this.raft?.status().leaderAddress ?? null,
       log: this.log,
     });
-    this.dispatcher.register(this.server);
-    new CaService(this.store, state.clusterId).register(this.server);
   }
 
   /** `swarm init`: a new cluster with this node as its first manager (Raft of one voter). */
@@ -120,6 +148,33 @@ export class SwarmManager {
     return m;
   }
 
+  /**
+   * Joins an existing cluster as a manager (`swarm join` with the manager token, or a promotion):
+   * an empty Raft log, no bootstrap; the leader adds this node as a learner, lets it catch up and
+   * makes it a voter. Resolves once this node's replica holds the cluster.
+   */
+  static async join(o: JoinManagerOptions): Promise<SwarmManager> {
+    const files = new SwarmStateFiles(o.dir);
+    const m = new SwarmManager(o, o.state, o.tls);
+    try {
+      await rm(files.raftDir, { recursive: true, force: true });
+      await m.serve();
+      await files.save(o.state, o.tls);
+      await m.startRaft(false);
+      const timeoutMs = o.timeoutMs ?? 60_000;
+      await callLeader(o.remotes, channelCredentials(o.tls), 'Join', { addr: o.state.advertiseAddr }, timeoutMs);
+      const t0 = Date.now();
+      while (!m.store.state.get('clusters', CLUSTER_OBJECT_ID) || !m.store.state.get('nodes', o.state.nodeId)) {
+        if (Date.now() - t0 > timeoutMs) throw new Error('joined the Raft cluster but the swarm state did not arrive');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } catch (e) {
+      await m.stop().catch(() => undefined);
+      throw e;
+    }
+    return m;
+  }
+
   /** A daemon restart: the node's certificates and Raft log are on disk. */
   static async open(o: SwarmManagerOptions): Promise<SwarmManager | null> {
     const saved = await new SwarmStateFiles(o.dir).load();
@@ -145,6 +200,34 @@ export class SwarmManager {
     return this.raft.status();
   }
 
+  /** Raft voters with their addresses, the leader first (what workers may fail over to). */
+  managers(): { nodeId: string; addr: string }[] {
+    if (!this.raft) return [{ nodeId: this.nodeId, addr: this.state.advertiseAddr }];
+    const st = this.raft.status();
+    return st.members
+      .filter((m) => m.voter && m.address)
+      .sort((a, b) => Number(b.id === st.leader) - Number(a.id === st.leader))
+      .map((m) => ({ nodeId: m.id, addr: m.address! }));
+  }
+
+  /** Docker's Node.ManagerStatus as this manager sees it now (undefined for workers). */
+  managerStatus(n: Node): Node['ManagerStatus'] {
+    if (n.Spec.Role !== 'manager' && !n.ManagerStatus) return undefined;
+    const st = this.raft.status();
+    const member = st.members.find((m) => m.id === n.ID);
+    return {
+      ...(n.ID === st.leader ? { Leader: true } : {}),
+      Reachability: this.reachability(n.ID, n),
+      Addr: member?.address ?? n.ManagerStatus?.Addr ?? '',
+    };
+  }
+
+  private reachability(id: string, n?: Node): Reachability {
+    const st = this.raft.status();
+    const seen = this.lastActive.get(id);
+    return reachabilityOf(id, st, { activeRecently: seen !== undefined && Date.now() - seen < ACTIVE_WINDOW_MS, nodeDown: (n ?? this.store.state.get('nodes', id))?.Status.State === 'down' });
+  }
+
   joinToken(role: 'worker' | 'manager'): string {
     const s = clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID));
     const ca = s.caCertPem;
@@ -161,7 +244,56 @@ export class SwarmManager {
 
   /** Linearizable read barrier before serving a read (the store is then up to date). */
   async barrier(): Promise<void> {
-    await this.raft.read({ timeoutMs: 5000 });
+    if (this.raft.status().leader === null) throw new NoLeaderError();
+    try {
+      await this.raft.read({ timeoutMs: 5000 });
+    } catch (e) {
+      if (this.raft.status().leader === null) throw new NoLeaderError({ cause: e });
+      throw e;
+    }
+  }
+
+  /**
+   * Adds a manager to Raft (leader only): a learner first, a voter once it caught up. Resolves
+   * with the members afterwards.
+   */
+  async addManager(nodeId: string, addr: string): Promise<{ nodeId: string; addr: string }[]> {
+    const n = this.store.state.get('nodes', nodeId);
+    if (!n || n.Spec.Role !== 'manager') throw new MembershipError(`node ${nodeId} is not a manager of this swarm: join with the manager token or promote it first`);
+    await this.raft.addMember(nodeId, addr, { timeoutMs: 60_000 });
+    return this.managers();
+  }
+
+  /**
+   * Removes a manager from Raft; refused like docker when it is the last manager or when the
+   * remaining reachable managers would not make a quorum. Any manager may ask: a follower asks
+   * the leader; the leader hands leadership over before removing itself.
+   */
+  async removeManager(nodeId: string): Promise<void> {
+    const st = this.raft.status();
+    if (!st.members.some((m) => m.id === nodeId)) return;
+    if (st.role !== Role.Leader) {
+      if (st.leader === null) throw new NoLeaderError();
+      await callLeader([st.leaderAddress ?? '', ...this.managers().map((m) => m.addr)].filter(Boolean), channelCredentials(this.tls), 'Leave', { nodeId }, 15_000);
+      return;
+    }
+    const voters = st.members.filter((m) => m.voter);
+    if (voters.length === 1 && voters[0]!.id === nodeId) throw new MembershipError('attempting to demote the last manager of the swarm');
+    if (!canRemoveMember(voters.map((v) => ({ id: v.id, reachable: this.reachability(v.id) === 'reachable' })), nodeId)) {
+      throw new MembershipError("can't remove member from the raft: this would result in a loss of quorum");
+    }
+    if (nodeId === this.nodeId) {
+      const to = voters.find((v) => v.id !== nodeId && this.reachability(v.id) === 'reachable')!;
+      this.raft.transferLeadership(to.id);
+      const t0 = Date.now();
+      while (this.raft.status().role === Role.Leader) {
+        if (Date.now() - t0 > 5000) throw new NoLeaderError();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await this.removeManager(nodeId);
+      return;
+    }
+    await this.raft.removeMember(nodeId, { timeoutMs: 10_000 });
   }
 
   private async startRaft(bootstrap: boolean): Promise<void> {
@@ -169,7 +301,7 @@ export class SwarmManager {
       id: this.state.nodeId,
       dataDir: new SwarmStateFiles(this.o.dir).raftDir,
       listen: this.state.listenAddr,
-      server: this.server,
+      server: this.server!,
       advertise: this.state.advertiseAddr,
       // Only managers take part in Raft: a worker's certificate is refused here.
       authorize: (call) => {
@@ -177,6 +309,8 @@ export class SwarmManager {
       },
       peers: {},
       bootstrap,
+      tickMs: TICK_MS,
+      electionTicks: ELECTION_TICKS,
       stateMachine: storeStateMachine(() => this.store),
       serverCredentials: serverCredentials(this.tls),
       channelCredentials: channelCredentials(this.tls),
@@ -196,6 +330,7 @@ export class SwarmManager {
 
   /** The leader runs the loops that write: orchestrator, scheduler, dispatcher. */
   private onLeader(leader: string | null): void {
+    if (this.stopped) return;
     const lead = leader === this.state.nodeId;
     if (lead && !this.orchestrator) {
       this.orchestrator = new Orchestrator(this.store, { log: this.log });
@@ -203,32 +338,64 @@ export class SwarmManager {
       this.orchestrator.start();
       this.scheduler.start();
       this.dispatcher.start();
+      this.lastActive.clear();
+      this.sampler = setInterval(() => this.sampleActivity(), TICK_MS * 2);
+      this.sampler.unref();
     } else if (!lead && this.orchestrator) {
       this.orchestrator.stop();
       this.scheduler?.stop();
       this.dispatcher.stop();
       this.orchestrator = null;
       this.scheduler = null;
+      if (this.sampler) clearInterval(this.sampler);
+      this.sampler = null;
     }
   }
 
+  /** Raft resets its per-member activity every election timeout: remember when each was last active. */
+  private sampleActivity(): void {
+    const progress = this.raft.status().progress ?? {};
+    const now = Date.now();
+    for (const [id, pr] of Object.entries(progress)) if (pr.recentActive) this.lastActive.set(id, now);
+  }
+
   private async serve(): Promise<void> {
-    // Joining nodes have no certificate yet: the CA's join call is open, every other call checks one.
-    this.boundPort = await new Promise<number>((res, rej) =>
-      this.server.bindAsync(this.state.listenAddr, serverCredentials(this.tls, false), (e, p) => (e ? rej(new Error(`cannot listen on ${this.state.listenAddr}: ${e.message}`)) : res(p))),
-    );
-    this.bound = true;
+    if (this.o.nodeServer) {
+      this.server = await this.o.nodeServer(this.tls, this.state.listenAddr);
+    } else {
+      // Joining nodes have no certificate yet: the CA's join call is open, every other call checks one.
+      const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+      this.boundPort = await new Promise<number>((res, rej) =>
+        server.bindAsync(this.state.listenAddr, serverCredentials(this.tls, false), (e, p) => (e ? rej(new Error(`cannot listen on ${this.state.listenAddr}: ${e.message}`)) : res(p))),
+      );
+      this.server = server;
+      this.ownServer = true;
+    }
+    this.dispatcher.register(this.server);
+    new CaService(this.store, this.state.clusterId).register(this.server);
+    registerMembership(this.server, {
+      clusterId: this.state.clusterId,
+      redirect: () => (this.raft && this.isLeader ? null : (this.raft?.status().leaderAddress ?? '')),
+      addManager: (id, addr) => this.addManager(id, addr),
+      removeManager: (id) => this.removeManager(id),
+    });
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.orchestrator?.stop();
     this.scheduler?.stop();
     this.dispatcher.stop();
+    if (this.sampler) clearInterval(this.sampler);
     this.orchestrator = null;
     this.scheduler = null;
     await this.raft?.stop();
-    if (this.bound) this.server.forceShutdown();
-    this.bound = false;
+    if (this.server && this.ownServer) this.server.forceShutdown();
+    else if (this.server) {
+      // The node's listener stays (node services, the worker this node becomes): take ours off it.
+      const s = swarmServices();
+      for (const svc of [s.Dispatcher.service, s.CA.service, s.RaftMembership.service, raftService().service]) this.server.removeService(svc);
+    }
+    this.server = null;
   }
 }
-

@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { swarmServices, type MeshService, type TaskState, type Task, type TaskStatus } from '@flotilla/manager';
+import { leaderAddrOf, swarmServices, type MeshService, type TaskState, type Task, type TaskStatus } from '@flotilla/manager';
 import type { Logger } from 'pino';
 import type { Executor } from './executor';
 import { TaskRunner } from './task-runner';
@@ -19,6 +19,8 @@ export interface AgentOptions {
   statusBatchMs?: number;
   /** The cluster's ingress ports and running backends, whenever they change. */
   onMesh?: (view: MeshService[]) => void;
+  /** The node's role as the leader's store has it, on every session message (promotion, demotion). */
+  onRole?: (role: 'manager' | 'worker') => void;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -38,10 +40,29 @@ export class Agent {
   private stopped = false;
   private attempt = 0;
   private streams: grpc.ClientReadableStream<unknown>[] = [];
+  /** Where a follower said the leader is: tried next. */
+  private redirect: string | null = null;
+  private credentials: grpc.ChannelCredentials;
   connectedTo: string | null = null;
 
   constructor(private readonly o: AgentOptions) {
     this.managers = [...o.managers];
+    this.credentials = o.credentials;
+  }
+
+  /** The managers this agent knows of (the leader's list once a session is open). */
+  knownManagers(): string[] {
+    return [...this.managers];
+  }
+
+  /** A renewed certificate (promotion, demotion): the session is opened again with it. */
+  setCredentials(credentials: grpc.ChannelCredentials, managers?: string[]): void {
+    this.credentials = credentials;
+    if (managers?.length) this.managers = [...new Set([...managers, ...this.managers])];
+    this.attempt = 0;
+    if (this.stopped) return;
+    this.teardown();
+    void this.connect();
   }
 
   start(): void {
@@ -70,11 +91,20 @@ export class Agent {
     this.connectedTo = null;
   }
 
-  private reconnect(why: string): void {
+  private reconnect(why: string, leader: string | null = null): void {
     if (this.stopped) return;
-    this.o.log?.warn({ manager: this.connectedTo, why }, 'session lost: trying the next manager');
+    const from = this.connectedTo;
     this.teardown();
     const min = this.o.reconnectMinMs ?? 100;
+    // A follower named the leader: go there at once (once; a stale name falls back to the list).
+    if (leader && leader !== from && this.redirect === null) {
+      this.o.log?.info({ manager: from, leader }, 'redirected to the leader');
+      this.redirect = leader;
+      if (!this.managers.includes(leader)) this.managers.push(leader);
+      setTimeout(() => void this.connect(), 0).unref();
+      return;
+    }
+    this.o.log?.warn({ manager: from, why }, 'session lost: trying the next manager');
     const delay = Math.min(this.o.reconnectMaxMs ?? 2000, min * 2 ** Math.min(this.attempt, 5));
     this.attempt++;
     setTimeout(() => void this.connect(), delay).unref();
@@ -82,9 +112,10 @@ export class Agent {
 
   private async connect(): Promise<void> {
     if (this.stopped || this.client) return;
-    const addr = this.managers[this.attempt % this.managers.length]!;
+    const addr = this.redirect ?? this.managers[this.attempt % this.managers.length]!;
+    this.redirect = null;
     const { Dispatcher } = swarmServices();
-    const client = new Dispatcher(addr, this.o.credentials, this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {}) as unknown as Client;
+    const client = new Dispatcher(addr, this.credentials, this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {}) as unknown as Client;
     this.client = client;
     this.connectedTo = addr;
     let description: unknown;
@@ -94,21 +125,23 @@ export class Agent {
       this.reconnect(`cannot describe this node: ${(e as Error).message}`);
       return;
     }
-    const session = client.Session({ descriptionJson: Buffer.from(JSON.stringify(description)) }) as grpc.ClientReadableStream<{ sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number }>;
+    type SessionMsg = { sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number; role?: string };
+    const session = client.Session({ descriptionJson: Buffer.from(JSON.stringify(description)) }) as grpc.ClientReadableStream<SessionMsg>;
     this.streams.push(session);
-    session.on('data', (m: { sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number }) => {
+    session.on('data', (m: SessionMsg) => {
       const first = this.sessionId === null;
       this.sessionId = m.sessionId;
       this.attempt = 0;
       const list = m.managers.map((x) => x.addr).filter(Boolean);
       if (list.length) this.managers = [...new Set([addr, ...list, ...this.o.managers])];
+      if (m.role === 'manager' || m.role === 'worker') this.o.onRole?.(m.role);
       if (first) {
         this.beat(m.heartbeatPeriodMs);
         this.watchAssignments(client, m.sessionId);
         this.flush();
       }
     });
-    session.on('error', (e: Error) => this.client === client && this.reconnect(e.message));
+    session.on('error', (e: Error) => this.client === client && this.reconnect(e.message, leaderAddrOf(e)));
     session.on('end', () => this.client === client && this.reconnect('session ended'));
   }
 

@@ -39,8 +39,16 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
       }
     });
 
-  route('GET', '/swarm', async () => {
+  // Reads are served from this manager's replica after a Raft read barrier (ReadIndex): what a
+  // client wrote through any manager is visible, and without a leader a read fails like docker's.
+  const reader = async () => {
     const m = node.requireManager();
+    await m.barrier();
+    return m;
+  };
+
+  route('GET', '/swarm', async () => {
+    const m = await reader();
     const c = m.store.state.get('clusters', CLUSTER_OBJECT_ID)!;
     return { ID: m.state.clusterId, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Spec: c.Spec, DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL, SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE, JoinTokens: { Worker: m.joinToken('worker'), Manager: m.joinToken('manager') }, RootRotationInProgress: false };
   });
@@ -68,7 +76,7 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   });
 
   route('GET', '/services', async ({ query }) => {
-    const m = node.requireManager();
+    const m = await reader();
     const f = qFilters(query);
     const tasks = qBool(query, 'status') ? m.store.state.list('tasks') : undefined;
     const nodes = m.store.state.list('nodes');
@@ -81,7 +89,7 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
       .map((s) => serviceToApi(s, tasks, nodes));
   });
   route('POST', '/services/create', async ({ req }) => ({ ...(await node.requireManager().services.create((await readJson(req, serviceSpec)) as unknown as ServiceSpec)), Warnings: null }), 201);
-  route('GET', '/services/{id}', async ({ params }) => node.requireManager().services.inspect(params.id!));
+  route('GET', '/services/{id}', async ({ params }) => (await reader()).services.inspect(params.id!));
   route('POST', '/services/{id}/update', async ({ req, params, query }) => {
     const version = Number(query.get('version'));
     if (!Number.isInteger(version)) throw new ControlError('the version query parameter is required: inspect the service and pass its Version.Index', 400);
@@ -112,7 +120,7 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   });
 
   route('GET', '/tasks', async ({ query }) => {
-    const m = node.requireManager();
+    const m = await reader();
     const f = qFilters(query);
     const services = m.store.state.list('services');
     const serviceIds = f?.service?.map((ref) => {
@@ -146,33 +154,38 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
       .map(taskToApi);
   });
   route('GET', '/tasks/{id}', async ({ params }) => {
-    const t = node.requireManager().store.state.get('tasks', params.id!);
+    const t = (await reader()).store.state.get('tasks', params.id!);
     if (!t) throw new ControlError(`task ${params.id} not found`, 404);
     return taskToApi(t);
   });
 
   route('GET', '/nodes', async () => {
-    const m = node.requireManager();
-    const leader = m.raftStatus().leader;
-    return m.store.state.list('nodes').map((n) => nodeToApi(n, leader));
+    const m = await reader();
+    return m.store.state.list('nodes').map((n) => nodeToApi(n, m.managerStatus(n)));
   });
   route('GET', '/nodes/{id}', async ({ params }) => {
-    const m = node.requireManager();
-    return nodeToApi(findNode(m, params.id!), m.raftStatus().leader);
+    const m = await reader();
+    const n = findNode(m, params.id!);
+    return nodeToApi(n, m.managerStatus(n));
   });
   route('POST', '/nodes/{id}/update', async ({ req, params, query }) => {
     const m = node.requireManager();
     const version = Number(query.get('version'));
     const spec = await readJson(req, nodeSpec);
-    const n = findNode(m, params.id!);
-    if (spec.Role !== n.Spec.Role) throw new ControlError('changing a node\'s role (promote/demote) needs multi-manager support (issue 5)', 501);
-    await m.store.update((tx) => tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }, Number.isInteger(version) ? version : n.Version.Index));
+    let n = findNode(m, params.id!);
+    if (Number.isInteger(version) && version !== n.Version.Index) throw new VersionConflictError('nodes', n.ID, version, n.Version.Index);
+    if (n.Spec.Role === 'manager' && spec.Role === 'worker') {
+      // Demotion leaves Raft first (refused if it would cost the quorum), then the node renews as a worker.
+      await m.removeManager(n.ID);
+      n = findNode(m, n.ID);
+    }
+    await m.store.update((tx) => tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }));
     return null;
   });
   route('DELETE', '/nodes/{id}', async ({ params, query }) => {
     const m = node.requireManager();
     const n = findNode(m, params.id!);
-    if (n.ID === m.nodeId) throw new ControlError(`rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`, 400);
+    if (n.ID === m.nodeId || n.Spec.Role === 'manager' || m.raftStatus().members.some((x) => x.id === n.ID)) throw new ControlError(`rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`, 400);
     if (n.Status.State !== 'down' && !qBool(query, 'force')) {
       throw new ControlError(`node ${n.ID} is not down and can't be removed: stop its daemon first, or use --force`, 400);
     }

@@ -15,9 +15,11 @@ export function serviceToApi(s: Service, tasks?: Task[], nodes?: Node[]): Record
   return { ...s, ServiceStatus: { RunningTasks: running, DesiredTasks: desired, CompletedTasks: mine.filter((t) => t.Status.State === TaskState.COMPLETE).length } };
 }
 
-export function nodeToApi(n: Node, leaderId: string | null): Record<string, unknown> {
-  const ms = n.ManagerStatus ? { ...n.ManagerStatus, Leader: n.ID === leaderId, Reachability: n.ID === leaderId || n.Status.State === 'ready' ? 'reachable' : 'unreachable' } : undefined;
-  return { ...n, ...(ms ? { ManagerStatus: ms } : {}) };
+/** Docker's Node JSON; ManagerStatus is computed live by the manager answering (leader, reachability). */
+export function nodeToApi(n: Node, managerStatus: Node['ManagerStatus']): Record<string, unknown> {
+  const { ManagerStatus: stored, ...rest } = n;
+  void stored;
+  return { ...rest, ...(managerStatus ? { ManagerStatus: managerStatus } : {}) };
 }
 
 /** docker filters: every given key must match one of its values. */

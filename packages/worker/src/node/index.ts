@@ -3,3 +3,4 @@ export { MeshController } from './mesh-controller';
 export { TaskNetworks } from './task-networks';
 export { resolveAddr, defaultAdvertiseHost } from './addresses';
 export { swarmExtension } from './daemon-extension';
+export { NodeServer, ClusterListenError, type NodeServiceRegistration } from './node-server';

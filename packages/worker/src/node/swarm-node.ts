@@ -1,12 +1,14 @@
 import { rm } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
 import type { ContainerManager, DataPaths, ImageStore, Logger, NetworkService, RegistryClient } from '@flotilla/engine-core';
-import { channelCredentials, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, NODE_TLS_NAME, NotSwarmManagerError, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeState, type NodeTls } from '@flotilla/manager';
+import { channelCredentials, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, NODE_TLS_NAME, NotSwarmManagerError, renewNodeCertificate, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeState, type NodeTls, type SwarmManagerOptions } from '@flotilla/manager';
 import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController } from './mesh-controller';
+import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
 import { TaskNetworks } from './task-networks';
 
 export interface SwarmNodeDeps {
@@ -46,6 +48,9 @@ export class SwarmNode {
   private readonly meshCtl: MeshController;
   private readonly files: SwarmStateFiles;
   private readonly taskNetworks: TaskNetworks;
+  private readonly server = new NodeServer();
+  private tls: NodeTls | null = null;
+  private roleChange: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: SwarmNodeDeps) {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
@@ -54,12 +59,37 @@ export class SwarmNode {
     this.taskNetworks = new TaskNetworks(d.networks);
   }
 
+  /**
+   * Adds a gRPC service to this node's cluster listener (every role: managers and workers). The
+   * function runs now if the listener is up, and again whenever it is started (after a join).
+   * Callers check the caller's certificate themselves (`callerIdentity` from @flotilla/manager).
+   */
+  registerNodeService(fn: NodeServiceRegistration): void {
+    this.server.register(fn);
+  }
+
+  /** The port the cluster listener is bound to (0 when not in a swarm). */
+  get clusterPort(): number {
+    return this.server.port;
+  }
+
+  private managerOptions(): SwarmManagerOptions {
+    return {
+      dir: this.files.dir,
+      log: this.d.log.child({ component: 'manager' }),
+      heartbeatPeriodMs: this.d.heartbeatPeriodMs,
+      nodeServer: (tls, listenAddr) => this.server.start(listenAddr, tls),
+    };
+  }
+
   /** After a daemon restart: rejoin the swarm this node was in. */
   async open(): Promise<void> {
     const saved = await this.files.load();
     if (!saved) return;
     this.state = saved.state;
-    if (saved.state.role === 'manager') this.manager = await SwarmManager.open({ dir: this.files.dir, log: this.d.log.child({ component: 'manager' }), heartbeatPeriodMs: this.d.heartbeatPeriodMs });
+    this.tls = saved.tls;
+    if (saved.state.role === 'manager') this.manager = await SwarmManager.open(this.managerOptions());
+    else await this.server.start(saved.state.listenAddr, saved.tls);
     this.startAgent(saved.tls);
   }
 
@@ -89,16 +119,15 @@ export class SwarmNode {
       throw new SwarmStateError((e as Error).message, 400);
     }
     const executor = this.executor();
-    this.manager = await SwarmManager.init({
-      ...addrPool,
-      dir: this.files.dir,
-      listenAddr,
-      advertiseAddr,
-      description: await executor.describe(),
-      log: this.d.log.child({ component: 'manager' }),
-      heartbeatPeriodMs: this.d.heartbeatPeriodMs,
-    });
+    try {
+      this.manager = await SwarmManager.init({ ...this.managerOptions(), ...addrPool, listenAddr, advertiseAddr, description: await executor.describe() });
+    } catch (e) {
+      this.server.stop();
+      if (e instanceof ClusterListenError) throw new SwarmStateError(e.message, 400);
+      throw e;
+    }
     this.state = this.manager.state;
+    this.tls = this.manager.tls;
     this.startAgent(this.manager.tls);
     // Like docker, `swarm init` returns once this node is a ready member that can take tasks.
     const m = this.manager;
@@ -113,31 +142,82 @@ export class SwarmNode {
     if (!remote) throw new SwarmStateError('no manager address given: flotilla swarm join --token <token> <manager-ip>:2377', 400);
     const listenAddr = resolveAddr(req.ListenAddr || '0.0.0.0:2377', DEFAULT_CLUSTER_PORT, () => '0.0.0.0');
     const advertiseAddr = resolveAddr(req.AdvertiseAddr, Number(listenAddr.split(':').pop()), () => defaultAdvertiseHost());
+    // A port in use must fail the join before the swarm hears of this node.
+    await assertCanListen(listenAddr);
     const executor = this.executor();
     const desc = await executor.describe();
-    const joined = await requestNodeCertificate({ managerAddr: remote.includes(':') ? remote : `${remote}:${DEFAULT_CLUSTER_PORT}`, token: req.JoinToken, hostname: desc.Hostname, advertiseAddr, description: desc });
-    if (joined.role === 'manager') throw new SwarmStateError('joining as a manager needs multi-manager support (issue 5); join with the worker token', 501);
-    const state: NodeState = { nodeId: joined.nodeId, clusterId: joined.clusterId, role: 'worker', listenAddr, advertiseAddr, managers: [remote.includes(':') ? remote : `${remote}:${DEFAULT_CLUSTER_PORT}`] };
-    await this.files.save(state, joined.tls);
+    const managerAddr = remote.includes(':') ? remote : `${remote}:${DEFAULT_CLUSTER_PORT}`;
+    const joined = await requestNodeCertificate({ managerAddr, token: req.JoinToken, hostname: desc.Hostname, advertiseAddr, description: desc });
+    const state: NodeState = { nodeId: joined.nodeId, clusterId: joined.clusterId, role: joined.role, listenAddr, advertiseAddr, managers: [managerAddr] };
+    try {
+      if (joined.role === 'manager') {
+        this.manager = await SwarmManager.join({ ...this.managerOptions(), state, tls: joined.tls, remotes: [managerAddr] });
+      } else {
+        await this.server.start(listenAddr, joined.tls);
+        await this.files.save(state, joined.tls);
+      }
+    } catch (e) {
+      this.server.stop();
+      await rm(this.files.dir, { recursive: true, force: true });
+      if (e instanceof ClusterListenError) throw new SwarmStateError(e.message, 400);
+      throw e;
+    }
     this.state = state;
+    this.tls = joined.tls;
     this.startAgent(joined.tls);
   }
 
   async leave(force: boolean): Promise<void> {
     if (!this.state) throw new SwarmStateError('This node is not part of a swarm', 503);
-    if (this.manager && !force) {
-      throw new SwarmStateError(
-        'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.',
-        503,
-      );
+    const m = this.manager;
+    if (m && !force) throw new SwarmStateError(leaveRefusal(m), 503);
+    if (m && m.raftStatus().members.filter((x) => x.voter).length > 1) {
+      // --force with other managers: leave Raft first so they keep their quorum arithmetic right.
+      await m.removeManager(m.nodeId).catch((e: Error) => this.d.log.warn({ err: e }, 'could not leave Raft before leaving the swarm'));
     }
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
     await this.manager?.stop();
     this.manager = null;
+    this.server.stop();
     this.state = null;
+    this.tls = null;
     await rm(this.files.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * The leader changed this node's role (node promote / demote): renew the certificate (the CA
+   * takes the role from the store), then start the manager and join Raft, or stop it; the agent
+   * opens its session again with the new certificate. Tasks keep running throughout.
+   */
+  private onRole(role: 'manager' | 'worker'): void {
+    if (!this.state || this.state.role === role) return;
+    this.roleChange = this.roleChange
+      .then(() => this.changeRole(role))
+      .catch((e: Error) => this.d.log.error({ err: e, role }, 'could not change this node\'s role'));
+  }
+
+  private async changeRole(role: 'manager' | 'worker'): Promise<void> {
+    const state = this.state;
+    const agent = this.agent;
+    if (!state || !this.tls || !agent || state.role === role) return;
+    const managers = agent.knownManagers().filter((a) => a !== state.advertiseAddr && a !== localAddr(state.advertiseAddr));
+    const renewed = await renewNodeCertificate({ managerAddrs: managers, tls: this.tls });
+    if (renewed.role !== role) return;
+    const next: NodeState = { ...state, role };
+    if (role === 'manager') {
+      this.manager = await SwarmManager.join({ ...this.managerOptions(), state: next, tls: renewed.tls, remotes: managers });
+    } else {
+      await this.manager?.stop();
+      this.manager = null;
+      await rm(this.files.raftDir, { recursive: true, force: true });
+      await this.files.save(next, renewed.tls);
+    }
+    this.state = next;
+    this.tls = renewed.tls;
+    this.d.log.info({ role }, 'this node changed role');
+    agent.setCredentials(channelCredentials(renewed.tls), role === 'manager' ? [localAddr(next.advertiseAddr)] : managers);
   }
 
   private executor(): EngineExecutor {
@@ -154,7 +234,7 @@ export class SwarmNode {
   }
 
   private startAgent(tls: NodeTls): void {
-    const managers = this.state!.role === 'manager' ? [this.state!.advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')] : this.state!.managers;
+    const managers = this.state!.role === 'manager' ? [localAddr(this.state!.advertiseAddr)] : this.state!.managers;
     this.agent = new Agent({
       managers,
       credentials: channelCredentials(tls),
@@ -162,6 +242,7 @@ export class SwarmNode {
       executor: this.executor(),
       log: this.d.log.child({ component: 'agent' }),
       onMesh: (view) => this.meshCtl.update(view),
+      onRole: (role) => this.onRole(role),
     });
     this.agent.start();
   }
@@ -211,14 +292,15 @@ export class SwarmNode {
     if (!this.state) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
     const m = this.manager;
     const nodes = m?.store.state.list('nodes') ?? [];
+    const remote = m ? m.managers().map((x) => ({ NodeID: x.nodeId, Addr: x.addr })) : (this.agent?.knownManagers() ?? this.state.managers).map((addr) => ({ NodeID: '', Addr: addr }));
     return {
       NodeID: this.state.nodeId,
       NodeAddr: this.state.advertiseAddr.split(':')[0],
       LocalNodeState: 'active',
       ControlAvailable: !!m,
       Error: '',
-      RemoteManagers: [{ NodeID: m ? m.nodeId : '', Addr: this.state.role === 'manager' ? this.state.advertiseAddr : this.state.managers[0] }],
-      ...(m ? { Nodes: nodes.length, Managers: nodes.filter((n) => n.Spec.Role === 'manager').length, Cluster: clusterInfo(m, this.state.clusterId) } : {}),
+      RemoteManagers: remote,
+      ...(m ? { Nodes: nodes.length, Managers: m.managers().length, Cluster: clusterInfo(m, this.state.clusterId) } : {}),
     };
   }
 
@@ -227,6 +309,7 @@ export class SwarmNode {
     await this.meshCtl.close();
     await this.mesh.close();
     await this.manager?.stop();
+    this.server.stop();
   }
 }
 
@@ -234,4 +317,33 @@ export class SwarmNode {
 function clusterInfo(m: SwarmManager, id: string): Record<string, unknown> {
   const c = m.store.state.get('clusters', CLUSTER_OBJECT_ID);
   return { ID: id, Spec: c?.Spec, DefaultAddrPool: c?.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL, SubnetSize: c?.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE };
+}
+
+/** The address this node's own agent dials for its own manager. */
+function localAddr(advertiseAddr: string): string {
+  return advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
+}
+
+/** Docker's refusal of `swarm leave` without --force on a manager, with its quorum arithmetic. */
+function leaveRefusal(m: SwarmManager): string {
+  const voters = m.raftStatus().members.filter((x) => x.voter);
+  const nodes = new Map(m.store.state.list('nodes').map((n) => [n.ID, n]));
+  const reachable = voters.filter((v) => m.managerStatus(nodes.get(v.id) ?? ({ ID: v.id, Spec: { Role: 'manager' } } as never))?.Reachability === 'reachable').length;
+  const unreachable = voters.length - reachable;
+  let msg = 'You are attempting to leave the swarm on a node that is participating as a manager. ';
+  if (reachable + unreachable <= 1) return `${msg}Removing the last manager erases all current state of the swarm. Use \`--force\` to ignore this message.`;
+  msg += `Removing this node leaves ${reachable - 1} managers out of ${reachable + unreachable}. `;
+  if (reachable - 1 < Math.floor((reachable + unreachable - 1) / 2) + 1) msg += 'Without a Raft quorum your swarm will be inaccessible. ';
+  return `${msg}The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`;
+}
+
+/** Fails with a clear error when `addr` (host:port) cannot be bound. */
+async function assertCanListen(addr: string): Promise<void> {
+  const host = addr.slice(0, addr.lastIndexOf(':'));
+  const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
+  await new Promise<void>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', (e) => reject(new SwarmStateError(new ClusterListenError(addr, e).message, 400)));
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  });
 }

@@ -1,4 +1,4 @@
-// flotilla node ls | inspect | update | rm | ps
+// flotilla node ls | inspect | update | promote | demote | rm | ps
 import { UsageError, bool, list, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 import { renderTable } from '../table';
@@ -74,6 +74,23 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
       out(ctx, ref);
       return 0;
     }
+    case 'promote':
+    case 'demote': {
+      // Like docker: a role change through POST /nodes/{id}/update, one node after the other.
+      const to = sub === 'promote' ? 'manager' : 'worker';
+      const p = parseArgs(rest, []);
+      if (!p.positionals.length) throw new UsageError(`"flotilla node ${sub}" requires at least 1 argument.\nUsage:  flotilla node ${sub} NODE [NODE...]`);
+      for (const ref of p.positionals) {
+        const n = await ctx.client.json<ApiNode & { Version: { Index: number } }>('GET', `/nodes/${encodeURIComponent(ref)}`);
+        if (n.Spec.Role === to) {
+          out(ctx, `Node ${ref} is already a ${to}.`);
+          continue;
+        }
+        await ctx.client.call('POST', `/nodes/${n.ID}/update`, { query: { version: n.Version.Index }, body: { ...n.Spec, Role: to } });
+        out(ctx, to === 'manager' ? `Node ${ref} promoted to a manager in the swarm.` : `Manager ${ref} demoted in the swarm.`);
+      }
+      return 0;
+    }
     case 'rm':
     case 'remove': {
       const p = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
@@ -85,6 +102,6 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(sub ? `flotilla node: '${sub}' is not a flotilla command.` : 'Usage:  flotilla node COMMAND\n\nCommands:\n  inspect  Display detailed information on one or more nodes\n  ls       List nodes in the swarm\n  rm       Remove one or more nodes from the swarm\n  update   Update a node');
+      throw new UsageError(sub ? `flotilla node: '${sub}' is not a flotilla command.` : 'Usage:  flotilla node COMMAND\n\nCommands:\n  demote   Demote one or more nodes from manager in the swarm\n  inspect  Display detailed information on one or more nodes\n  ls       List nodes in the swarm\n  promote  Promote one or more nodes to manager in the swarm\n  rm       Remove one or more nodes from the swarm\n  update   Update a node');
   }
 }

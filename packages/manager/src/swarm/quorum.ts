@@ -1,0 +1,28 @@
+import { Role, type RaftNodeStatus } from '../raft';
+
+export type Reachability = 'reachable' | 'unreachable' | 'unknown';
+
+/**
+ * Whether removing `id` leaves a reachable majority of the remaining voters (swarmkit's
+ * CanRemoveMember): demoting or removing a manager must not cost the swarm its quorum.
+ */
+export function canRemoveMember(voters: { id: string; reachable: boolean }[], id: string): boolean {
+  const rest = voters.filter((v) => v.id !== id);
+  if (rest.length === 0) return false;
+  const reachable = rest.filter((v) => v.reachable).length;
+  return reachable >= Math.floor(rest.length / 2) + 1;
+}
+
+/**
+ * How this manager sees another manager: the leader from Raft's progress (`activeRecently`: the
+ * member answered within about an election timeout); a follower knows that itself and the leader
+ * are reachable and takes the rest from the node's liveness as the dispatcher reported it.
+ */
+export function reachabilityOf(id: string, st: Pick<RaftNodeStatus, 'id' | 'role' | 'leader' | 'members'>, seen: { activeRecently: boolean; nodeDown: boolean }): Reachability {
+  const member = st.members.find((m) => m.id === id);
+  if (!member) return 'unknown';
+  if (id === st.id) return 'reachable';
+  if (st.role === Role.Leader) return seen.activeRecently ? 'reachable' : 'unreachable';
+  if (id === st.leader) return 'reachable';
+  return seen.nodeDown ? 'unreachable' : 'reachable';
+}

@@ -1,0 +1,50 @@
+import * as grpc from '@grpc/grpc-js';
+import { serverCredentials, type NodeTls } from '@flotilla/manager';
+
+/** Adds a gRPC service to a node's cluster listener (and removes it again, if it must). */
+export type NodeServiceRegistration = (server: grpc.Server) => void;
+
+/** The cluster port could not be bound (in use, or an address this machine does not have). */
+export class ClusterListenError extends Error {
+  constructor(readonly addr: string, cause: Error) {
+    super(`cannot listen on ${addr} for cluster traffic: ${cause.message.replace(/^\d+ [A-Z_]+: /, '')}. Free the port or pick another with --listen-addr`, { cause });
+    this.name = 'ClusterListenError';
+  }
+}
+
+/**
+ * One gRPC server per node on its cluster address (2377), for every role: managers add Raft, the
+ * dispatcher and the CA to it; every node adds its node services (peer image fetch, task logs).
+ * TLS does not require a client certificate so that a joining node can reach the CA; every other
+ * call checks the caller's certificate itself.
+ */
+export class NodeServer {
+  private server: grpc.Server | null = null;
+  private readonly registrations: NodeServiceRegistration[] = [];
+  port = 0;
+
+  /** Registered services are added now if the server runs, and at every later start. */
+  register(fn: NodeServiceRegistration): void {
+    this.registrations.push(fn);
+    if (this.server) fn(this.server);
+  }
+
+  get running(): grpc.Server | null {
+    return this.server;
+  }
+
+  async start(listenAddr: string, tls: NodeTls): Promise<grpc.Server> {
+    if (this.server) return this.server;
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    for (const fn of this.registrations) fn(server);
+    this.port = await new Promise<number>((res, rej) => server.bindAsync(listenAddr, serverCredentials(tls, false), (e, p) => (e ? rej(new ClusterListenError(listenAddr, e)) : res(p))));
+    this.server = server;
+    return server;
+  }
+
+  stop(): void {
+    this.server?.forceShutdown();
+    this.server = null;
+    this.port = 0;
+  }
+}
