@@ -23,6 +23,8 @@ export interface PeerFetchOptions {
   idleMs?: number;
 }
 
+const LAYER_CONCURRENCY = 3;
+
 /** Fetches of the same ref into the same store share one transfer (replicas prepare together). */
 const inflight = new WeakMap<ImageStore, Map<string, Promise<ImageRecord>>>();
 
@@ -115,8 +117,9 @@ async function transfer(ref: string, r: ResolvedImage, client: PeerClient, o: Pe
     const config = parseJson<ImageConfig>(configBytes, 'config', client.addr);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) throw new PeerFetchError(`invalid image from peer ${client.addr}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length}`);
-    for (let i = 0; i < diffIds.length; i++) {
-      if (await images.layers.has(diffIds[i])) continue;
+    const todo: number[] = [];
+    for (let i = 0; i < diffIds.length; i++) if (!(await images.layers.has(diffIds[i]))) todo.push(i);
+    const fetchLayer = async (i: number) => {
       const layer = manifest.layers[i];
       await getBlob(r.layers[i], `layer ${i + 1}/${diffIds.length}`);
       try {
@@ -125,7 +128,20 @@ async function transfer(ref: string, r: ResolvedImage, client: PeerClient, o: Pe
         throw new PeerFetchError(`layer ${i + 1}/${diffIds.length} from peer ${client.addr} does not unpack to ${diffIds[i]}: ${(e as Error).message}`, { cause: e });
       }
       addedLayers.push(diffIds[i]);
-    }
+    };
+    // Three layers at a time, like pull. Every worker stops at the first failure and all are
+    // waited for, so the cleanup below never races a download still landing.
+    let failed: unknown;
+    await Promise.all(
+      Array.from({ length: Math.min(LAYER_CONCURRENCY, todo.length) }, async () => {
+        for (let i = todo.shift(); i !== undefined && failed === undefined; i = todo.shift()) {
+          await fetchLayer(i).catch((e: unknown) => {
+            failed ??= e;
+          });
+        }
+      }),
+    );
+    if (failed !== undefined) throw failed;
     const tags = tagOf(ref);
     return await images.addImage(configBytes, { manifest: manifestBytes, tags, repoDigests: canonicalDigests(r.repoDigests) });
   } catch (e) {
