@@ -47,8 +47,6 @@ export class SwarmNode {
   private readonly meshCtl: MeshController;
   private readonly files: SwarmStateFiles;
   private readonly taskNetworks: TaskNetworks;
-  /** This node's certificate, for calls to other nodes (task logs). */
-  private tls: NodeTls | null = null;
 
   constructor(private readonly d: SwarmNodeDeps) {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
@@ -150,7 +148,6 @@ export class SwarmNode {
   }
 
   private startAgent(tls: NodeTls): void {
-    this.tls = tls;
     const managers = this.state!.role === 'manager' ? [this.state!.advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')] : this.state!.managers;
     this.agent = new Agent({
       managers,
@@ -175,6 +172,8 @@ export class SwarmNode {
     const node = (id?: string) => m.store.state.get('nodes', id ?? '');
     const host = (id?: string) => node(id)?.Description.Hostname ?? id ?? '';
     const tasks = m.store.state.list('tasks').filter((t) => t.ServiceID === svc.ID && t.Status.ContainerStatus?.ContainerID);
+    // this node's certificate (as saved by init/join), for calls to the other nodes' TaskLogs
+    const tls = (await this.files.load())?.tls;
     yield* serviceLogLines(
       tasks.map((t) => ({ taskId: t.ID, nodeId: t.NodeID ?? '', containerId: t.Status.ContainerStatus!.ContainerID!, nodeName: host(t.NodeID), prefix: `${svc.Spec.Name}.${t.Slot ?? t.NodeID}.${t.ID.slice(0, 12)}@${host(t.NodeID)}    | ` })),
       opts,
@@ -182,7 +181,7 @@ export class SwarmNode {
         localNodeId: m.nodeId,
         local: (id, o) => this.d.containers.logs(id, o),
         nodeAddr: opts.nodeAddr ?? ((id) => (node(id)?.Status.Addr ? `${node(id)!.Status.Addr}:${DEFAULT_CLUSTER_PORT}` : undefined)),
-        credentials: this.tls ? channelCredentials(this.tls) : undefined,
+        credentials: tls ? channelCredentials(tls) : undefined,
       },
     );
   }
