@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { RootCA, TaskState, type NodeTls } from '@flotilla/manager';
-import { EngineExecutor, fetchImageFromPeers, PeerClient, PeerFetchError, PeerImageNotFoundError } from '@flotilla/worker';
+import { EngineExecutor, fetchImageFromPeers, PeerClient, PeerFetchError, PeerImageNotFoundError, peerImageFetcher } from '@flotilla/worker';
 import { runTask, startTestEngine, testTask, type TestEngine } from './engine-fixture';
 import { clientCredentials, makeImage, nodeTls, startPeerServer } from './peer-fixture';
 
@@ -56,7 +56,7 @@ describe('image fetch from a peer node', () => {
       network: async () => ({ name: 'none', aliases: [] }),
       engineVersion: 'test',
       // an unreachable peer first: it is skipped, A answers
-      fetchFromPeers: (ref, signal) => fetchImageFromPeers(ref, { peers: ['127.0.0.1:1', peerA.addr], credentials: clientCredentials(bTls), images: b.images, signal }),
+      fetchFromPeers: peerImageFetcher({ images: b.images, peers: () => ['127.0.0.1:1', peerA.addr], credentials: () => clientCredentials(bTls) }),
     });
     const t = testTask('peer', { ContainerSpec: { Image: 'friendlyhello:latest' } });
     const { reached } = runTask(executor, t, 30_000);
@@ -210,5 +210,26 @@ describe('image fetch from a peer node', () => {
     } finally {
       await open.close();
     }
+    // a node-level server that outlived its swarm membership serves nobody
+    const left = await startPeerServer(aTls, { images: a.images, containers: a.containers, clusterId: () => undefined });
+    try {
+      const c = new PeerClient(left.addr, clientCredentials(bTls));
+      const e = (await c.resolveImage('friendlyhello:latest').catch((x: grpc.ServiceError) => x)) as grpc.ServiceError;
+      c.close();
+      expect(e.code).toBe(grpc.status.UNAVAILABLE);
+      expect(e.details).toBe('this node is not part of a swarm');
+    } finally {
+      await left.close();
+    }
+  });
+
+  test('replicas preparing together share one transfer', async () => {
+    await makeImage(a.images, 'shared:1', { 's.txt': 's\n' }, { base: 'busybox:latest' });
+    served.length = 0;
+    const o = { peers: [peerA.addr], credentials: clientCredentials(bTls), images: b.images };
+    const [r1, r2, r3] = await Promise.all([fetchImageFromPeers('shared:1', o), fetchImageFromPeers('shared:1', o), fetchImageFromPeers('shared:1', o)]);
+    expect(r2.id).toBe(r1.id);
+    expect(r3.id).toBe(r1.id);
+    expect(served).toHaveLength(3); // manifest, config, one layer: once
   });
 });

@@ -25,6 +25,25 @@ export interface PeerFetchOptions {
 
 const LAYER_CONCURRENCY = 3;
 
+/**
+ * The executor's `fetchFromPeers`, bound to a node: peers and credentials are read at each fetch
+ * (membership and certificates change while the daemon runs). Without credentials (not in a
+ * swarm) or peers it finds nothing, so the executor goes on to the registry.
+ */
+export function peerImageFetcher(o: {
+  images: ImageStore;
+  peers: () => string[] | Promise<string[]>;
+  credentials: () => grpc.ChannelCredentials | null | undefined;
+  log?: Logger;
+}): (ref: string, signal: AbortSignal) => Promise<ImageRecord> {
+  return async (ref, signal) => {
+    const credentials = o.credentials();
+    const peers = credentials ? await o.peers() : [];
+    if (!credentials || peers.length === 0) throw new PeerImageNotFoundError(ref, []);
+    return fetchImageFromPeers(ref, { peers, credentials, images: o.images, signal, log: o.log });
+  };
+}
+
 /** Fetches of the same ref into the same store share one transfer (replicas prepare together). */
 const inflight = new WeakMap<ImageStore, Map<string, Promise<ImageRecord>>>();
 
@@ -32,7 +51,13 @@ export function fetchImageFromPeers(ref: string, o: PeerFetchOptions): Promise<I
   let byRef = inflight.get(o.images);
   if (!byRef) inflight.set(o.images, (byRef = new Map()));
   const running = byRef.get(ref);
-  if (running) return running;
+  if (running) {
+    // The shared fetch may die of its first caller's abort (a task removed); ours still wants it.
+    return running.catch((e: unknown) => {
+      if ((e as Error).name === 'AbortError' && !o.signal?.aborted) return fetchImageFromPeers(ref, o);
+      throw e;
+    });
+  }
   const p = fetchOnce(ref, o).finally(() => byRef.delete(ref));
   byRef.set(ref, p);
   return p;

@@ -1,5 +1,5 @@
 export { registerPeerServices, type PeerServiceDeps } from './server';
-export { fetchImageFromPeers, type PeerFetchOptions } from './image-fetch';
+export { fetchImageFromPeers, peerImageFetcher, type PeerFetchOptions } from './image-fetch';
 export { serviceLogLines, type LogTask, type ServiceLogsSources, type ServiceLogsOptions, type ServiceLogLine } from './service-logs';
 export { PeerClient } from './client';
 export { PeerImageNotFoundError, PeerFetchError } from './errors';

@@ -13,8 +13,11 @@ import { isDigest } from './validate';
 export interface PeerServiceDeps {
   images: ImageStore;
   containers: ContainerManager;
-  /** The cluster this node belongs to: callers must hold a certificate of the same one. */
-  clusterId: string;
+  /**
+   * The cluster this node belongs to: callers must hold a certificate of the same one. A function
+   * when the server outlives a membership (a node-level server registered before the join).
+   */
+  clusterId: string | (() => string | undefined);
   log?: Logger;
 }
 
@@ -26,7 +29,11 @@ const failure = (code: grpc.status, message: string): Failure => Object.assign(n
 
 /** Add the Peer service to a server (the node-level gRPC server, or a test's). */
 export function registerPeerServices(server: grpc.Server, deps: PeerServiceDeps): void {
-  const authorize = (call: Parameters<typeof callerIdentity>[0]) => callerIdentity(call, deps.clusterId);
+  const authorize = (call: Parameters<typeof callerIdentity>[0]) => {
+    const cluster = typeof deps.clusterId === 'function' ? deps.clusterId() : deps.clusterId;
+    if (!cluster) throw failure(grpc.status.UNAVAILABLE, 'this node is not part of a swarm');
+    return callerIdentity(call, cluster);
+  };
   server.addService(peerServices().Peer.service, {
     ResolveImage: (call: grpc.ServerUnaryCall<{ ref: string }, WireResolved>, cb: grpc.sendUnaryData<WireResolved>) => {
       try {
