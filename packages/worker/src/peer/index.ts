@@ -4,3 +4,4 @@ export { serviceLogLines, type LogTask, type ServiceLogsSources, type ServiceLog
 export { PeerClient } from './client';
 export { PeerImageNotFoundError, PeerFetchError } from './errors';
 export { peerServices, PEER_PROTO } from './proto';
+export { peerAddresses, type PeerCandidates } from './addresses';
