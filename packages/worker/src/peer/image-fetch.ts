@@ -94,6 +94,7 @@ async function fetchOnce(ref: string, o: PeerFetchOptions): Promise<ImageRecord>
     }
   }
   if (failures.length) throw failures.length === 1 ? failures[0] : new PeerFetchError(failures.map((f) => f.message).join('; '), { cause: failures[0] });
+  if (attempts.length) o.log?.info({ ref, attempts }, 'no reachable peer has the image');
   throw new PeerImageNotFoundError(ref, attempts);
 }
 
