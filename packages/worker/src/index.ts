@@ -3,3 +3,4 @@ export * from './agent';
 export * from './executor';
 export * from './node';
 export * from './api';
+export * from './peer';

@@ -5,12 +5,18 @@ import os from 'node:os';
 import { TaskRejectedError, type ExitStatus, type Executor, type TaskController } from '../agent/executor';
 import { containerRequest, taskContainerName, TASK_LABELS } from './container-spec';
 import { healthOutcome, UNHEALTHY_ERROR } from './health-gate';
+import { ensureImage } from './image-source';
 
 export interface EngineExecutorOptions {
   containers: ContainerManager;
   images: ImageStore;
-  /** Registry fallback when the image is not local (peer fetch comes first in the multi-node issue). */
+  /** Registry fallback when the image is neither local nor on a peer. */
   registry?: RegistryClient;
+  /**
+   * Fetch an image this node lacks from other nodes (e.g. fetchImageFromPeers bound to the
+   * swarm's node addresses and this node's certificate); throws NotFoundError when none has it.
+   */
+  fetchFromPeers?: (image: string, signal: AbortSignal) => Promise<unknown>;
   /** Service ID -> name, and swarm network ID -> the local network backing it on this node. */
   serviceName: (task: Task) => string;
   network: (task: Task) => Promise<{ name: string; aliases: string[] } | null>;
@@ -59,17 +65,12 @@ class EngineController implements TaskController {
     this.containerId = this.existing();
     if (this.containerId) return;
     const image = this.task.Spec.ContainerSpec.Image;
-    try {
-      await this.o.images.resolve(image);
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
-      if (!this.o.registry) throw new TaskRejectedError(`No such image: ${image}`);
-      try {
-        await this.o.registry.pull(image, { signal });
-      } catch (pullErr) {
-        throw new TaskRejectedError(`No such image: ${image} (pull failed: ${(pullErr as Error).message})`);
-      }
-    }
+    const registry = this.o.registry;
+    await ensureImage(image, {
+      local: (ref) => this.o.images.resolve(ref),
+      peers: this.o.fetchFromPeers,
+      registry: registry && ((ref, sig) => registry.pull(ref, { signal: sig })),
+    }, signal);
     const net = await this.o.network(this.task);
     const req = containerRequest(this.task, { serviceName: this.o.serviceName(this.task), network: net?.name ?? null, aliases: net?.aliases ?? [] });
     try {

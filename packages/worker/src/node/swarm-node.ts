@@ -6,6 +6,7 @@ import { channelCredentials, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADD
 import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
+import { serviceLogLines, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController } from './mesh-controller';
 import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
@@ -248,43 +249,29 @@ export class SwarmNode {
   }
 
   /**
-   * `service logs`: the log lines of every task of the service that ran on this node, each
-   * prefixed like docker's `web.1.<task>@<node>    | `, merged as they come (follow keeps going).
-   * Tasks on other nodes join with the multi-node work (issue 5).
+   * `service logs`: the log lines of every task of the service, read on the node each ran on
+   * (see peer/service-logs), prefixed like docker's `web.1.<task>@<node>    | `, merged as they
+   * come (follow keeps going). `nodeAddr` finds a node's Peer service (default: its address on
+   * the cluster port).
    */
-  async *serviceLogs(ref: string, opts: { follow?: boolean; tail?: number; timestamps?: boolean; signal?: AbortSignal }): AsyncGenerator<{ stream: 'stdout' | 'stderr'; line: string }> {
+  async *serviceLogs(ref: string, opts: ServiceLogsOptions & { nodeAddr?: (nodeId: string) => string | undefined }): AsyncGenerator<ServiceLogLine> {
     const m = this.requireManager();
     const svc = m.services.inspect(ref);
-    const host = (id?: string) => m.store.state.get('nodes', id ?? '')?.Description.Hostname ?? id ?? '';
+    const node = (id?: string) => m.store.state.get('nodes', id ?? '');
+    const host = (id?: string) => node(id)?.Description.Hostname ?? id ?? '';
     const tasks = m.store.state.list('tasks').filter((t) => t.ServiceID === svc.ID && t.Status.ContainerStatus?.ContainerID);
-    const queue: { stream: 'stdout' | 'stderr'; line: string }[] = [];
-    let wake: (() => void) | null = null;
-    let open = 0;
-    const pump = async (t: (typeof tasks)[number]) => {
-      const prefix = `${svc.Spec.Name}.${t.Slot ?? t.NodeID}.${t.ID.slice(0, 12)}@${host(t.NodeID)}    | `;
-      try {
-        const entries = await this.d.containers.logs(t.Status.ContainerStatus!.ContainerID!, { stdout: true, stderr: true, follow: opts.follow, tail: opts.tail, signal: opts.signal });
-        for await (const e of entries) {
-          queue.push({ stream: e.stream, line: `${prefix}${opts.timestamps ? `${e.time} ` : ''}${e.line.endsWith('\n') ? e.line : `${e.line}\n`}` });
-          wake?.();
-        }
-      } catch {
-        // The task's container is gone (removed with old task history): nothing to show.
-      } finally {
-        open--;
-        wake?.();
-      }
-    };
-    open = tasks.length;
-    for (const t of tasks) void pump(t);
-    while (open > 0 || queue.length) {
-      if (queue.length) {
-        yield queue.shift()!;
-        continue;
-      }
-      await new Promise<void>((r) => (wake = r));
-      wake = null;
-    }
+    // this node's certificate (as saved by init/join), for calls to the other nodes' TaskLogs
+    const tls = (await this.files.load())?.tls;
+    yield* serviceLogLines(
+      tasks.map((t) => ({ taskId: t.ID, nodeId: t.NodeID ?? '', containerId: t.Status.ContainerStatus!.ContainerID!, nodeName: host(t.NodeID), prefix: `${svc.Spec.Name}.${t.Slot ?? t.NodeID}.${t.ID.slice(0, 12)}@${host(t.NodeID)}    | ` })),
+      opts,
+      {
+        localNodeId: m.nodeId,
+        local: (id, o) => this.d.containers.logs(id, o),
+        nodeAddr: opts.nodeAddr ?? ((id) => (node(id)?.Status.Addr ? `${node(id)!.Status.Addr}:${DEFAULT_CLUSTER_PORT}` : undefined)),
+        credentials: tls ? channelCredentials(tls) : undefined,
+      },
+    );
   }
 
   /** The Swarm section of GET /info. */
