@@ -6,6 +6,7 @@ import { channelCredentials, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADD
 import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
+import { peerAddresses, peerImageFetcher, registerPeerServices } from '../peer';
 import { serviceLogLines, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController } from './mesh-controller';
@@ -58,6 +59,18 @@ export class SwarmNode {
     this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }), acceptLoops: d.meshAcceptLoops ?? 0 });
     this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log);
     this.taskNetworks = new TaskNetworks(d.networks);
+    // Every node serves its images and task logs to the other nodes of its swarm.
+    this.registerNodeService((server) => registerPeerServices(server, { images: d.images, containers: d.containers, clusterId: () => this.state?.clusterId, log: d.log.child({ component: 'peer' }) }));
+  }
+
+  /** Nodes to ask for an image this node lacks: managers first, then (on a manager) every ready node. */
+  private peerAddrs(): string[] {
+    const st = this.state;
+    if (!st) return [];
+    const m = this.manager;
+    const nodes = m?.store.state.list('nodes').filter((n) => n.ID !== st.nodeId).map((n) => ({ addr: n.Status.Addr, ready: n.Status.State === 'ready' }));
+    const managers = this.agent?.knownManagers() ?? st.managers;
+    return peerAddresses({ self: st.advertiseAddr, managers: managers.filter((a) => a !== st.advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')), nodes, port: DEFAULT_CLUSTER_PORT });
   }
 
   /**
@@ -226,6 +239,7 @@ export class SwarmNode {
       containers: this.d.containers,
       images: this.d.images,
       registry: this.d.registry,
+      fetchFromPeers: peerImageFetcher({ images: this.d.images, peers: () => this.peerAddrs(), credentials: () => (this.tls ? channelCredentials(this.tls) : null), log: this.d.log.child({ component: 'peer' }) }),
       serviceName: (t) => t.ServiceAnnotations?.Name ?? t.ServiceID,
       network: (t) => this.taskNetworks.forTask(t),
       engineVersion: this.d.engineVersion,
@@ -261,7 +275,7 @@ export class SwarmNode {
     const host = (id?: string) => node(id)?.Description.Hostname ?? id ?? '';
     const tasks = m.store.state.list('tasks').filter((t) => t.ServiceID === svc.ID && t.Status.ContainerStatus?.ContainerID);
     // this node's certificate (as saved by init/join), for calls to the other nodes' TaskLogs
-    const tls = (await this.files.load())?.tls;
+    const tls = this.tls;
     yield* serviceLogLines(
       tasks.map((t) => ({ taskId: t.ID, nodeId: t.NodeID ?? '', containerId: t.Status.ContainerStatus!.ContainerID!, nodeName: host(t.NodeID), prefix: `${svc.Spec.Name}.${t.Slot ?? t.NodeID}.${t.ID.slice(0, 12)}@${host(t.NodeID)}    | ` })),
       opts,

@@ -1,0 +1,115 @@
+// Two swarm nodes in this process (a manager and a worker, each with its own engine, on loopback
+// ports): a service whose image only the manager has runs on the worker (the worker fetches the
+// image from its manager over the node-level gRPC server), and `service logs` on the manager
+// shows the worker's lines, prefixed with the worker's hostname.
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BridgeNetworkService, cleanupDaemonCgroups, ContainerManager, dataPaths, ImageStore, importRootfs, rootLogger, VolumeStore, type DataPaths } from '@flotilla/engine-core';
+import { TaskState } from '@flotilla/manager';
+import { SwarmNode } from '@flotilla/worker';
+import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
+import { makeImage } from './peer-fixture';
+
+jest.setTimeout(120_000);
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface TestNode {
+  base: string;
+  paths: DataPaths;
+  images: ImageStore;
+  containers: ContainerManager;
+  networks: BridgeNetworkService;
+  node: SwarmNode;
+}
+
+async function startNode(name: string): Promise<TestNode> {
+  const base = mkdtempSync(join(tmpdir(), `flotilla-peer-swarm-${name}-`));
+  const paths = dataPaths(join(base, 'data'), join(base, 'run'));
+  const images = await ImageStore.open(paths.images);
+  await importRootfs(images, createReadStream(makeBusyboxRootfsTar(base).tar), { tag: 'busybox:latest' });
+  const networks = new BridgeNetworkService({ paths, sandboxPool: 0 });
+  await networks.init({ liveContainerIds: [] });
+  const volumes = new VolumeStore(paths.volumes);
+  await volumes.init();
+  const containers = new ContainerManager({ paths, images, volumes, network: networks });
+  await containers.init();
+  const node = new SwarmNode({ paths, containers, images, networks, engineVersion: 'test', log: rootLogger, heartbeatPeriodMs: 500, hostname: name });
+  return { base, paths, images, containers, networks, node };
+}
+
+async function stopNode(n: TestNode | undefined): Promise<void> {
+  if (!n) return;
+  await n.node.close();
+  for (const c of n.containers.list({ all: true })) await n.containers.remove(c.Id, { force: true });
+  await n.containers.shutdown();
+  await n.networks.teardown();
+  await n.networks.close();
+  await cleanupDaemonCgroups(n.paths);
+  rmSync(n.base, { recursive: true, force: true });
+}
+
+let a: TestNode;
+let b: TestNode;
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startNode('node-a'), startNode('node-b')]);
+});
+
+afterAll(async () => {
+  await stopNode(b);
+  await stopNode(a);
+});
+
+test('a worker runs a task whose image only the manager has; service logs on the manager read it from the worker', async () => {
+  const [pa, pb] = [await freePort(), await freePort()];
+  await a.node.init({ ListenAddr: `127.0.0.1:${pa}`, AdvertiseAddr: `127.0.0.1:${pa}` });
+  const mgr = a.node.requireManager();
+  const img = await makeImage(a.images, 'friendlyhello:latest', { 'app/hello.txt': 'hello from the manager\n' }, { base: 'busybox:latest' });
+  await b.node.join({ RemoteAddrs: [`127.0.0.1:${pa}`], JoinToken: mgr.joinToken('worker'), ListenAddr: `127.0.0.1:${pb}`, AdvertiseAddr: `127.0.0.1:${pb}` });
+  await until(() => mgr.store.state.list('nodes').filter((n) => n.Status.State === 'ready').length, (n) => n === 2, 'two ready nodes');
+
+  await mgr.services.create({
+    Name: 'web',
+    Labels: {},
+    TaskTemplate: {
+      ContainerSpec: { Image: 'friendlyhello:latest', Args: ['sh', '-c', 'cat /app/hello.txt; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'], StopGracePeriod: 1e9 },
+      Placement: { Constraints: ['node.role==worker'] },
+    },
+    Mode: { Replicated: { Replicas: 1 } },
+  });
+  const running = () => mgr.store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING);
+  const [task] = await until(running, (r) => r.length === 1, 'the task running on the worker');
+  expect(task.NodeID).toBe(b.node.state!.nodeId);
+  expect(b.images.lookup('friendlyhello:latest')).toBe(img.id);
+
+  const stop = new AbortController();
+  const lines: string[] = [];
+  const nodeAddr = (id: string) => (id === b.node.state!.nodeId ? `127.0.0.1:${pb}` : undefined);
+  for await (const l of a.node.serviceLogs('web', { follow: true, signal: stop.signal, nodeAddr })) {
+    lines.push(l.line);
+    if (l.line.includes('tick 3')) stop.abort();
+  }
+  const prefix = `web.1.${task.ID.slice(0, 12)}@node-b    | `;
+  expect(lines.slice(0, 4)).toEqual([`${prefix}hello from the manager\n`, `${prefix}tick 1\n`, `${prefix}tick 2\n`, `${prefix}tick 3\n`]);
+  await b.node.leave(true);
+  await a.node.leave(true);
+});
