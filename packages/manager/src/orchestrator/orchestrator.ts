@@ -81,6 +81,7 @@ export class Orchestrator {
     const at = new Date(now).toISOString();
     const nodes = tx.list('nodes');
     const downNodes = new Set(nodes.filter((n) => n.Status.State === 'down').map((n) => n.ID));
+    const drainedNodes = new Set(nodes.filter((n) => n.Spec.Availability === 'drain').map((n) => n.ID));
     const tasksByService = new Map<string, Task[]>();
     for (const t of tx.list('tasks')) {
       const list = tasksByService.get(t.ServiceID);
@@ -101,7 +102,7 @@ export class Orchestrator {
       if (ids && !ids.has(service.ID)) continue;
       const tasks = tasksByService.get(service.ID) ?? [];
       const isGlobal = 'Global' in service.Spec.Mode;
-      const r = isGlobal ? reconcileGlobal(service, tasks, nodes, now) : reconcileReplicated(service, tasks, now, { downNodes });
+      const r = isGlobal ? reconcileGlobal(service, tasks, nodes, now) : reconcileReplicated(service, tasks, now, { downNodes, drainedNodes });
       const actions = [...r.actions];
       wakeAt = min(wakeAt, r.wakeAt);
       let svc: Service = service;

@@ -26,7 +26,12 @@ const live = (t: Task) => t.DesiredState <= TaskState.RUNNING && !isTerminal(t.S
  * existing tasks are never restarted by a count change. Stopped tasks are replaced per
  * restart_policy, and old tasks beyond the history retention are deleted.
  */
-export function reconcileReplicated(service: Service, tasks: Task[], now: number, opts: { downNodes?: ReadonlySet<string> } = {}): ReconcileResult {
+export function reconcileReplicated(
+  service: Service,
+  tasks: Task[],
+  now: number,
+  opts: { downNodes?: ReadonlySet<string>; drainedNodes?: ReadonlySet<string> } = {},
+): ReconcileResult {
   const mode = service.Spec.Mode;
   const replicas = 'Replicated' in mode ? mode.Replicated.Replicas : 0;
   const actions: Action[] = [];
@@ -45,8 +50,10 @@ export function reconcileReplicated(service: Service, tasks: Task[], now: number
   for (let slot = 1; slot <= replicas; slot++) {
     const slotTasks = bySlot.get(slot) ?? [];
     // A task on a node that went down is lost: shut it down and replace it at once (no restart
-    // delay: the task did not fail, its node did).
-    const lost = slotTasks.filter((t) => live(t) && t.NodeID !== undefined && opts.downNodes?.has(t.NodeID));
+    // delay: the task did not fail, its node did). A drained node's tasks move the same way
+    // (swarmkit's orchestrator restarts them elsewhere; the scheduler places nothing on it).
+    const gone = (id: string) => !!opts.downNodes?.has(id) || !!opts.drainedNodes?.has(id);
+    const lost = slotTasks.filter((t) => live(t) && t.NodeID !== undefined && gone(t.NodeID));
     for (const t of lost) actions.push({ kind: 'shutdown', taskId: t.ID, remove: false });
     const liveTasks = slotTasks.filter((t) => live(t) && !lost.includes(t));
     if (lost.length && liveTasks.length === 0) {
