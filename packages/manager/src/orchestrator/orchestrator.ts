@@ -85,6 +85,7 @@ export class Orchestrator {
     const nodes = tx.list('nodes');
     const downNodes = new Set(nodes.filter((n) => n.Status.State === 'down').map((n) => n.ID));
     const historyLimit = tx.get('clusters', CLUSTER_OBJECT_ID)?.Spec.Orchestration.TaskHistoryRetentionLimit;
+    const drainedNodes = new Set(nodes.filter((n) => n.Spec.Availability === 'drain').map((n) => n.ID));
     const tasksByService = new Map<string, Task[]>();
     for (const t of tx.list('tasks')) {
       const list = tasksByService.get(t.ServiceID);
@@ -106,7 +107,7 @@ export class Orchestrator {
       if (ids && !ids.has(service.ID)) continue;
       const tasks = tasksByService.get(service.ID) ?? [];
       const isGlobal = 'Global' in service.Spec.Mode;
-      const r = isGlobal ? reconcileGlobal(service, tasks, nodes, now, { historyLimit }) : reconcileReplicated(service, tasks, now, { downNodes, historyLimit });
+      const r = isGlobal ? reconcileGlobal(service, tasks, nodes, now, { historyLimit }) : reconcileReplicated(service, tasks, now, { downNodes, drainedNodes, historyLimit });
       const actions = [...r.actions];
       wakeAt = min(wakeAt, r.wakeAt);
       let svc: Service = service;

@@ -73,6 +73,16 @@ describe('replicated services', () => {
     expect(r.actions).toEqual([{ kind: 'shutdown', taskId: 'a', remove: false }, { kind: 'create', slot: 1 }]);
   });
 
+  test('a task on a drained node moves at once; the node\'s stopped history stays put', () => {
+    const tasks = [
+      makeTask('a', 'svc', { slot: 1, node: 'n1', state: TaskState.RUNNING }),
+      makeTask('b', 'svc', { slot: 2, node: 'n2', state: TaskState.RUNNING }),
+      makeTask('old', 'svc', { slot: 2, node: 'n1', state: TaskState.SHUTDOWN, desired: TaskState.SHUTDOWN }),
+    ];
+    const r = reconcileReplicated(service({}, 2), tasks, NOW, { drainedNodes: new Set(['n1']) });
+    expect(r.actions).toEqual([{ kind: 'shutdown', taskId: 'a', remove: false }, { kind: 'create', slot: 1 }]);
+  });
+
   test('two live tasks in one slot: the extra one is shut down', () => {
     const a = at('2026-01-01T00:00:01Z', makeTask('a', 'svc', { slot: 1, state: TaskState.RUNNING }));
     const b = at('2026-01-01T00:00:02Z', makeTask('b', 'svc', { slot: 1, state: TaskState.RUNNING }));

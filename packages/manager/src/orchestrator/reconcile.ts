@@ -10,6 +10,8 @@ export const TASK_HISTORY_RETENTION = 5;
 export interface ReconcileOptions {
   /** Nodes that stopped heartbeating: their tasks are lost and replaced at once. */
   downNodes?: ReadonlySet<string>;
+  /** Nodes set to drain: their tasks are shut down and replaced elsewhere at once. */
+  drainedNodes?: ReadonlySet<string>;
   /** `swarm update --task-history-limit`: finished tasks kept per slot; negative keeps them all. */
   historyLimit?: number;
 }
@@ -53,8 +55,10 @@ export function reconcileReplicated(service: Service, tasks: Task[], now: number
   for (let slot = 1; slot <= replicas; slot++) {
     const slotTasks = bySlot.get(slot) ?? [];
     // A task on a node that went down is lost: shut it down and replace it at once (no restart
-    // delay: the task did not fail, its node did).
-    const lost = slotTasks.filter((t) => live(t) && t.NodeID !== undefined && opts.downNodes?.has(t.NodeID));
+    // delay: the task did not fail, its node did). A drained node's tasks move the same way
+    // (swarmkit's orchestrator restarts them elsewhere; the scheduler places nothing on it).
+    const gone = (id: string) => !!opts.downNodes?.has(id) || !!opts.drainedNodes?.has(id);
+    const lost = slotTasks.filter((t) => live(t) && t.NodeID !== undefined && gone(t.NodeID));
     for (const t of lost) actions.push({ kind: 'shutdown', taskId: t.ID, remove: false });
     const liveTasks = slotTasks.filter((t) => live(t) && !lost.includes(t));
     if (lost.length && liveTasks.length === 0) {
