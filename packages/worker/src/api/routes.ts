@@ -100,7 +100,10 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     let first = true;
     try {
       const tail = query.get('tail');
-      for await (const e of node.serviceLogs(params.id!, { follow: qBool(query, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined, timestamps: qBool(query, 'timestamps'), signal })) {
+      const sinceText = query.get('since');
+      const since = sinceText ? Number(sinceText) : undefined;
+      if (since !== undefined && !Number.isFinite(since)) throw new ControlError(`invalid value for since: ${sinceText} (use unix seconds)`, 400);
+      for await (const e of node.serviceLogs(params.id!, { follow: qBool(query, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined, timestamps: qBool(query, 'timestamps'), since, raw: qBool(query, 'raw'), noTaskIds: qBool(query, 'noTaskIds'), noTrunc: qBool(query, 'noTrunc'), signal })) {
         if (first) {
           res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
           first = false;

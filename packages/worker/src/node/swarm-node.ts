@@ -7,7 +7,7 @@ import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
 import { peerAddresses, peerImageFetcher, registerPeerServices } from '../peer';
-import { serviceLogLines, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
+import { serviceLogLines, taskLogPrefix, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController } from './mesh-controller';
 import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
@@ -277,7 +277,7 @@ export class SwarmNode {
     // this node's certificate (as saved by init/join), for calls to the other nodes' TaskLogs
     const tls = this.tls;
     yield* serviceLogLines(
-      tasks.map((t) => ({ taskId: t.ID, nodeId: t.NodeID ?? '', containerId: t.Status.ContainerStatus!.ContainerID!, nodeName: host(t.NodeID), prefix: `${svc.Spec.Name}.${t.Slot ?? t.NodeID}.${t.ID.slice(0, 12)}@${host(t.NodeID)}    | ` })),
+      tasks.map((t) => ({ taskId: t.ID, nodeId: t.NodeID ?? '', containerId: t.Status.ContainerStatus!.ContainerID!, nodeName: host(t.NodeID), prefix: taskLogPrefix(svc.Spec.Name, t, host(t.NodeID), opts) })),
       opts,
       {
         localNodeId: m.nodeId,
