@@ -103,6 +103,11 @@ export class SwarmNode {
   }
 
   async init(req: { ListenAddr?: string; AdvertiseAddr?: string; ForceNewCluster?: boolean }): Promise<string> {
+    if (this.state && this.manager && req.ForceNewCluster) {
+      // Recover from a permanent loss of quorum: this manager alone, keeping the swarm's state.
+      this.manager = await this.manager.forceNewCluster();
+      return this.manager.nodeId;
+    }
     if (this.state) throw new SwarmStateError('This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.', 503);
     const advertiseHost = () => defaultAdvertiseHost();
     const listenAddr = resolveAddr(req.ListenAddr || '0.0.0.0:2377', DEFAULT_CLUSTER_PORT, () => '0.0.0.0');
