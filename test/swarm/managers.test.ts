@@ -203,6 +203,25 @@ describe('three managers', () => {
     expect((await d3.info()).Swarm.Managers).toBe(3);
     expect(await d3.ok(['service', 'ls'])).toMatch(/web\s+replicated/);
 
+    // swarm leave --force on a manager leaves Raft first: the other two keep their quorum. Once
+    // demoted, the departed node can be removed, and the machine joins again as a new manager.
+    expect(await d3.ok(['swarm', 'leave', '--force'])).toContain('Node left the swarm.');
+    await eventually(async () => (await d1.info()).Swarm.Managers === 2, 10_000, 'two managers left');
+    await eventually(async () => {
+      const n = (await nodeLs(d2)).get(d3.id)!;
+      return n.Status === 'Down' && n.ManagerStatus === 'Unreachable';
+    }, 15_000, 'the departed manager shown down and unreachable');
+    await d2.ok(['node', 'demote', d3.id]);
+    await d2.ok(['node', 'rm', d3.id]);
+    expect((await nodeLs(d1)).has(d3.id)).toBe(false);
+    await d2.ok(['service', 'create', '--name', 'two-managers', '--replicas', '0', 'web:1']);
+    await d3.ok(['swarm', 'join', '--token', token, '--listen-addr', d3.addr, '--advertise-addr', d3.addr, d2.addr]);
+    d3.id = (await d3.info()).Swarm.NodeID;
+    for (const d of ds) {
+      await eventually(async () => [...(await nodeLs(d)).values()].filter((n) => n.ManagerStatus === 'Reachable' || n.ManagerStatus === 'Leader').length === 3, 20_000, `three reachable managers after the rejoin, seen from ${d.name}`);
+    }
+    expect(await d3.ok(['service', 'ls'])).toContain('two-managers');
+
     // A manager refuses to leave without --force, with docker's quorum arithmetic.
     const leave = await d3.e.cli(['swarm', 'leave']);
     expect(leave.code).toBe(1);

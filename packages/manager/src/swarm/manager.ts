@@ -8,7 +8,7 @@ import { createNodeKeyAndCsr, RootCA } from '../ca/authority';
 import { formatJoinToken, newSecret } from '../ca/tokens';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { Orchestrator } from '../orchestrator/orchestrator';
-import { DurableStorage, RaftNode, Role } from '../raft';
+import { DurableStorage, LeadershipLostError, RaftNode, Role } from '../raft';
 import { wrapSnapshot } from '../raft/node/envelope';
 import { raftService } from '../raft/transport/proto';
 import { SchedulerLoop } from '../scheduler/loop';
@@ -275,12 +275,16 @@ export class SwarmManager {
 
   /** Linearizable read barrier before serving a read (the store is then up to date). */
   async barrier(): Promise<void> {
-    if (this.raft.status().leader === null) throw new NoLeaderError();
-    try {
-      await this.raft.read({ timeoutMs: 5000 });
-    } catch (e) {
-      if (this.raft.status().leader === null) throw new NoLeaderError({ cause: e });
-      throw e;
+    for (let attempt = 0; ; attempt++) {
+      if (this.raft.status().leader === null) throw new NoLeaderError();
+      try {
+        await this.raft.read({ timeoutMs: 5000 });
+        return;
+      } catch (e) {
+        if (this.raft.status().leader === null) throw new NoLeaderError({ cause: e });
+        // The leader changed while the read was pending: ask the new one.
+        if (!(e instanceof LeadershipLostError) || attempt >= 2) throw e;
+      }
     }
   }
 
@@ -400,7 +404,10 @@ export class SwarmManager {
       this.orchestrator.start();
       this.scheduler.start();
       this.dispatcher.start();
+      // Just elected by a majority: every member counts as reachable until Raft says otherwise.
       this.lastActive.clear();
+      const now = Date.now();
+      for (const m of this.raft.status().members) this.lastActive.set(m.id, now);
       this.sampler = setInterval(() => this.sampleActivity(), TICK_MS * 2);
       this.sampler.unref();
     } else if (!lead && this.orchestrator) {
