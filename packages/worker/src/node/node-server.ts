@@ -37,7 +37,13 @@ export class NodeServer {
     if (this.server) return this.server;
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
     for (const fn of this.registrations) fn(server);
-    this.port = await new Promise<number>((res, rej) => server.bindAsync(listenAddr, serverCredentials(tls, false), (e, p) => (e ? rej(new ClusterListenError(listenAddr, e)) : res(p))));
+    this.port = await new Promise<number>((res, rej) =>
+      server.bindAsync(listenAddr, serverCredentials(tls, false), (e, p) => {
+        if (!e) return res(p);
+        server.forceShutdown();
+        rej(new ClusterListenError(listenAddr, e));
+      }),
+    );
     this.server = server;
     return server;
   }
