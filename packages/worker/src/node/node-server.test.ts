@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { createNodeKeyAndCsr, RootCA, type NodeTls } from '@flotilla/manager';
 import { ClusterListenError, NodeServer } from './node-server';
 
