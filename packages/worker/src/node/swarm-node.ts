@@ -89,7 +89,10 @@ export class SwarmNode {
     this.state = saved.state;
     this.tls = saved.tls;
     if (saved.state.role === 'manager') this.manager = await SwarmManager.open(this.managerOptions());
-    else await this.server.start(saved.state.listenAddr, saved.tls);
+    else {
+      // A worker without its listener still runs its tasks; only peers' calls to it fail.
+      await this.server.start(saved.state.listenAddr, saved.tls).catch((e: Error) => this.d.log.error({ err: e }, 'cluster listener not started'));
+    }
     this.startAgent(saved.tls);
   }
 
