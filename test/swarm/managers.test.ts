@@ -204,7 +204,7 @@ describe('three managers', () => {
     expect(await d3.ok(['service', 'ls'])).toMatch(/web\s+replicated/);
 
     // swarm leave --force on a manager leaves Raft first: the other two keep their quorum. Once
-    // demoted, the departed node can be removed, and the machine joins again as a new manager.
+    // demoted, the departed node can be removed, and the machine joins again.
     expect(await d3.ok(['swarm', 'leave', '--force'])).toContain('Node left the swarm.');
     await eventually(async () => (await d1.info()).Swarm.Managers === 2, 10_000, 'two managers left');
     await eventually(async () => {
@@ -215,8 +215,13 @@ describe('three managers', () => {
     await d2.ok(['node', 'rm', d3.id]);
     expect((await nodeLs(d1)).has(d3.id)).toBe(false);
     await d2.ok(['service', 'create', '--name', 'two-managers', '--replicas', '0', 'web:1']);
-    await d3.ok(['swarm', 'join', '--token', token, '--listen-addr', d3.addr, '--advertise-addr', d3.addr, d2.addr]);
+    // Back as a worker, then promoted: its certificate (and its listener's) is renewed as a manager's.
+    const workerToken = (await d2.ok(['swarm', 'join-token', '-q', 'worker'])).trim();
+    expect(await d3.ok(['swarm', 'join', '--token', workerToken, '--listen-addr', d3.addr, '--advertise-addr', d3.addr, d2.addr])).toContain('This node joined a swarm as a worker.');
     d3.id = (await d3.info()).Swarm.NodeID;
+    expect((await d3.info()).Swarm.ControlAvailable).toBe(false);
+    await d1.ok(['node', 'promote', d3.id]);
+    await eventually(async () => (await d3.info()).Swarm.ControlAvailable === true, 30_000, 'the worker promoted to a manager');
     for (const d of ds) {
       await eventually(async () => [...(await nodeLs(d)).values()].filter((n) => n.ManagerStatus === 'Reachable' || n.ManagerStatus === 'Leader').length === 3, 20_000, `three reachable managers after the rejoin, seen from ${d.name}`);
     }

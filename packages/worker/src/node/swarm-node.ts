@@ -209,6 +209,8 @@ export class SwarmNode {
     if (renewed.role !== role) return;
     const next: NodeState = { ...state, role };
     if (role === 'manager') {
+      // Raft peers accept only a manager's certificate from this listener: present it before joining.
+      this.server.updateTls(renewed.tls);
       this.manager = await SwarmManager.join({ ...this.managerOptions(), state: next, tls: renewed.tls, remotes: managers });
     } else {
       await this.manager?.stop();
@@ -218,6 +220,7 @@ export class SwarmNode {
     }
     this.state = next;
     this.tls = renewed.tls;
+    this.server.updateTls(renewed.tls);
     this.d.log.info({ role }, 'this node changed role');
     agent.setCredentials(channelCredentials(renewed.tls), role === 'manager' ? [localAddr(next.advertiseAddr)] : managers);
   }
