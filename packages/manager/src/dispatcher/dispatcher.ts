@@ -133,7 +133,8 @@ export class Dispatcher {
   private session(call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer }, unknown>): void {
     if (!this.started) {
       // Not the leader (yet): the worker retries, and follows the manager list to the leader.
-      call.destroy(notLeaderStatus('this manager is not the leader; retry at the leader', this.o.leaderAddr?.() ?? null));
+      // emit, not destroy: grpc-js sends the status (and its trailers) only for an emitted error.
+      call.emit('error', notLeaderStatus('this manager is not the leader; retry at the leader', this.o.leaderAddr?.() ?? null));
       return;
     }
     let nodeId: string;

@@ -103,7 +103,10 @@ export class SwarmNode {
     this.state = saved.state;
     this.tls = saved.tls;
     if (saved.state.role === 'manager') this.manager = await SwarmManager.open(this.managerOptions());
-    else await this.server.start(saved.state.listenAddr, saved.tls);
+    else {
+      // A worker without its listener still runs its tasks; only peers' calls to it fail.
+      await this.server.start(saved.state.listenAddr, saved.tls).catch((e: Error) => this.d.log.error({ err: e }, 'cluster listener not started'));
+    }
     this.startAgent(saved.tls);
   }
 
@@ -117,6 +120,11 @@ export class SwarmNode {
   }
 
   async init(req: { ListenAddr?: string; AdvertiseAddr?: string; ForceNewCluster?: boolean; DefaultAddrPool?: string[] | null; SubnetSize?: number | null }): Promise<string> {
+    if (this.state && this.manager && req.ForceNewCluster) {
+      // Recover from a permanent loss of quorum: this manager alone, keeping the swarm's state.
+      this.manager = await this.manager.forceNewCluster();
+      return this.manager.nodeId;
+    }
     if (this.state) throw new SwarmStateError('This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.', 503);
     let addrPool: ReturnType<typeof checkAddrPool>;
     try {
@@ -221,6 +229,8 @@ export class SwarmNode {
     if (renewed.role !== role) return;
     const next: NodeState = { ...state, role };
     if (role === 'manager') {
+      // Raft peers accept only a manager's certificate from this listener: present it before joining.
+      this.server.updateTls(renewed.tls);
       this.manager = await SwarmManager.join({ ...this.managerOptions(), state: next, tls: renewed.tls, remotes: managers });
     } else {
       await this.manager?.stop();
@@ -230,6 +240,7 @@ export class SwarmNode {
     }
     this.state = next;
     this.tls = renewed.tls;
+    this.server.updateTls(renewed.tls);
     this.d.log.info({ role }, 'this node changed role');
     agent.setCredentials(channelCredentials(renewed.tls), role === 'manager' ? [localAddr(next.advertiseAddr)] : managers);
   }
