@@ -147,8 +147,13 @@ export class Cluster {
     this.storage = mkdtempSync(join(tmpdir(), 'flc-'));
   }
 
+  /** The machine that ran `swarm init` (the leader unless a test killed it). */
   get manager(): Machine {
     return this.machines[0]!;
+  }
+
+  get managers(): Machine[] {
+    return this.machines.filter((m) => m.role === 'manager');
   }
 
   get workers(): Machine[] {
@@ -186,7 +191,10 @@ export class Cluster {
 
   /** `flotilla machine ARGS` (the machine lab's own commands). */
   machineCmd(args: string[], timeoutMs = 90_000): Promise<RunResult> {
-    return run(process.execPath, [BIN, 'machine', ...args], { env: { ...process.env, FLOTILLA_MACHINE_STORAGE: this.storage, FLOTILLA_HOST: '' }, timeoutMs });
+    // The daemons inherit this env: warnings (node down, session lost) go to their logs even under
+    // jest, whose NODE_ENV=test would silence them.
+    const env = { ...process.env, FLOTILLA_MACHINE_STORAGE: this.storage, FLOTILLA_HOST: '', FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' };
+    return run(process.execPath, [BIN, 'machine', ...args], { env, timeoutMs });
   }
 
   /** `flotilla machine ssh NAME CMD`: CMD inside the machine (its netns, hostname and daemon). */
@@ -330,8 +338,13 @@ export class Cluster {
 
   /** The last lines of a machine's daemon log (for failure messages). */
   daemonLog(m: Machine, lines = 40): string {
+    return this.fullDaemonLog(m).split('\n').slice(-lines).join('\n');
+  }
+
+  /** The whole daemon log of a machine (all its daemon runs). */
+  fullDaemonLog(m: Machine): string {
     try {
-      return readFileSync(join(this.storage, m.name, 'daemon.log'), 'utf8').split('\n').slice(-lines).join('\n');
+      return readFileSync(join(this.storage, m.name, 'daemon.log'), 'utf8');
     } catch {
       return '';
     }

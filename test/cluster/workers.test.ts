@@ -10,6 +10,8 @@ const IMAGE = 'clweb:1';
 const SERVICE = 'web';
 const REPLICAS = 6;
 let c: Cluster;
+/** The nodes the tests took down on purpose, in order: any other Down is a flap. */
+const causedDowns: string[] = [];
 
 const byNode = (tasks: ApiTask[]): Map<string, number> => {
   const m = new Map<string, number>();
@@ -105,6 +107,7 @@ describe('workers on machines', () => {
     const before = await expectSettled();
     const lost = before.filter((t) => t.NodeID === w1.nodeId).map((t) => t.ID);
     expect(lost).toHaveLength(2);
+    causedDowns.push(w1.nodeId);
     const killedAt = await c.killDaemon(w1);
     const running = await waitSettled('6 replicas on the other nodes', notOn(w1), 15_000);
     const recoveryMs = Date.now() - killedAt;
@@ -183,6 +186,7 @@ describe('workers on machines', () => {
     const before = await expectSettled();
     const target = c.workers.find((w) => before.some(on(w)))!;
     const cut = before.filter(on(target));
+    causedDowns.push(target.nodeId);
     const cutAt = Date.now();
     await c.cutLink(target);
     let healed = false;
@@ -216,6 +220,7 @@ describe('workers on machines', () => {
     const w2 = c.workers[1]!;
     const mgrAddr = `${c.manager.ip}:2377`;
     // Leave: the node shows Down and its tasks move; `node rm` removes it.
+    causedDowns.push(w2.nodeId);
     await c.ok(w2, ['swarm', 'leave']);
     await waitFor('the left node Down', async () => (await c.nodeState(w2)) === 'down', 15_000);
     await waitSettled('6 replicas without the left node', notOn(w2), 20_000);
@@ -253,5 +258,14 @@ describe('workers on machines', () => {
     await c.waitAllReady();
     expect(await c.nodes()).toHaveLength(nodeCount + 1);
     await expectSettled();
+  });
+
+  it('marked no node Down but those the tests took down (1 s heartbeats do not flap under this load)', () => {
+    const downs = c
+      .fullDaemonLog(c.manager)
+      .split('\n')
+      .filter((l) => l.includes('node missed its heartbeats'))
+      .map((l) => (JSON.parse(l) as { node: string }).node);
+    expect(downs).toEqual(causedDowns);
   });
 });
