@@ -147,9 +147,19 @@ export class Cluster {
     this.storage = mkdtempSync(join(tmpdir(), 'flc-'));
   }
 
-  /** The machine that ran `swarm init` (the leader unless a test killed it). */
+  /** The machine that ran `swarm init`. */
   get manager(): Machine {
     return this.machines[0]!;
+  }
+
+  /**
+   * The manager the fixture asks (nodes, tasks, join tokens): the first one by default; a test
+   * that kills it points this at another manager.
+   */
+  control: Machine | null = null;
+
+  private get ctl(): Machine {
+    return this.control ?? this.manager;
   }
 
   get managers(): Machine[] {
@@ -232,7 +242,7 @@ export class Cluster {
   }
 
   async joinToken(role: Role): Promise<string> {
-    return (await this.ok(this.manager, ['swarm', 'join-token', '-q', role])).trim();
+    return (await this.ok(this.ctl, ['swarm', 'join-token', '-q', role])).trim();
   }
 
   private async formSwarm(): Promise<void> {
@@ -247,7 +257,7 @@ export class Cluster {
   }
 
   nodes(): Promise<ApiNode[]> {
-    return this.api<ApiNode[]>(this.manager, 'GET', '/nodes');
+    return this.api<ApiNode[]>(this.ctl, 'GET', '/nodes');
   }
 
   /** Until every machine is a Ready node (fills in node IDs). */
@@ -291,7 +301,7 @@ export class Cluster {
 
   tasks(service?: string): Promise<ApiTask[]> {
     const q = service ? `?filters=${encodeURIComponent(JSON.stringify({ service: [service] }))}` : '';
-    return this.api<ApiTask[]>(this.manager, 'GET', `/tasks${q}`);
+    return this.api<ApiTask[]>(this.ctl, 'GET', `/tasks${q}`);
   }
 
   /** Tasks that are running and meant to (what `service ls` counts). */

@@ -20,11 +20,16 @@ const byNode = (tasks: ApiTask[]): Map<string, number> => {
 };
 
 /** Exactly one running task per slot 1..n, and nothing else desired to run: none lost, none duplicated. */
-async function expectSettled(n = REPLICAS): Promise<ApiTask[]> {
+async function expectSettled(n = REPLICAS, opts: { unreachable?: Machine } = {}): Promise<ApiTask[]> {
   const tasks = await c.tasks(SERVICE);
   const running = tasks.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
   expect(running.map((t) => t.Slot).sort((a, b) => a! - b!)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
   expect(tasks.filter((t) => t.DesiredState === 'running')).toHaveLength(n);
+  // And on the machines themselves: n containers run in all, one per running task (a machine whose
+  // daemon is down cannot be asked; its containers are the handover the next test checks).
+  const up = c.machines.filter((m) => m !== opts.unreachable);
+  const containers = (await Promise.all(up.map((m) => c.containers(m)))).flat().filter((k) => k.State === 'running');
+  expect(containers.map((k) => k.Id).sort()).toEqual(running.map((t) => t.Status.ContainerStatus?.ContainerID).sort());
   return running;
 }
 
@@ -118,7 +123,7 @@ describe('workers on machines', () => {
     // The lost tasks are shut down by intent, not left desired-running.
     const tasks = await c.tasks(SERVICE);
     for (const id of lost) expect(tasks.find((t) => t.ID === id)?.DesiredState).toBe('shutdown');
-    await expectSettled();
+    await expectSettled(REPLICAS, { unreachable: w1 });
   });
 
   it('shuts down the stale tasks of the killed worker when it comes back', async () => {
