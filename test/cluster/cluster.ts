@@ -147,8 +147,23 @@ export class Cluster {
     this.storage = mkdtempSync(join(tmpdir(), 'flc-'));
   }
 
+  /** The machine that ran `swarm init`. */
   get manager(): Machine {
     return this.machines[0]!;
+  }
+
+  /**
+   * The manager the fixture asks (nodes, tasks, join tokens): the first one by default; a test
+   * that kills it points this at another manager.
+   */
+  control: Machine | null = null;
+
+  private get ctl(): Machine {
+    return this.control ?? this.manager;
+  }
+
+  get managers(): Machine[] {
+    return this.machines.filter((m) => m.role === 'manager');
   }
 
   get workers(): Machine[] {
@@ -186,7 +201,10 @@ export class Cluster {
 
   /** `flotilla machine ARGS` (the machine lab's own commands). */
   machineCmd(args: string[], timeoutMs = 90_000): Promise<RunResult> {
-    return run(process.execPath, [BIN, 'machine', ...args], { env: { ...process.env, FLOTILLA_MACHINE_STORAGE: this.storage, FLOTILLA_HOST: '' }, timeoutMs });
+    // The daemons inherit this env: warnings (node down, session lost) go to their logs even under
+    // jest, whose NODE_ENV=test would silence them.
+    const env = { ...process.env, FLOTILLA_MACHINE_STORAGE: this.storage, FLOTILLA_HOST: '', FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' };
+    return run(process.execPath, [BIN, 'machine', ...args], { env, timeoutMs });
   }
 
   /** `flotilla machine ssh NAME CMD`: CMD inside the machine (its netns, hostname and daemon). */
@@ -224,7 +242,7 @@ export class Cluster {
   }
 
   async joinToken(role: Role): Promise<string> {
-    return (await this.ok(this.manager, ['swarm', 'join-token', '-q', role])).trim();
+    return (await this.ok(this.ctl, ['swarm', 'join-token', '-q', role])).trim();
   }
 
   private async formSwarm(): Promise<void> {
@@ -239,7 +257,7 @@ export class Cluster {
   }
 
   nodes(): Promise<ApiNode[]> {
-    return this.api<ApiNode[]>(this.manager, 'GET', '/nodes');
+    return this.api<ApiNode[]>(this.ctl, 'GET', '/nodes');
   }
 
   /** Until every machine is a Ready node (fills in node IDs). */
@@ -283,7 +301,7 @@ export class Cluster {
 
   tasks(service?: string): Promise<ApiTask[]> {
     const q = service ? `?filters=${encodeURIComponent(JSON.stringify({ service: [service] }))}` : '';
-    return this.api<ApiTask[]>(this.manager, 'GET', `/tasks${q}`);
+    return this.api<ApiTask[]>(this.ctl, 'GET', `/tasks${q}`);
   }
 
   /** Tasks that are running and meant to (what `service ls` counts). */
@@ -330,8 +348,13 @@ export class Cluster {
 
   /** The last lines of a machine's daemon log (for failure messages). */
   daemonLog(m: Machine, lines = 40): string {
+    return this.fullDaemonLog(m).split('\n').slice(-lines).join('\n');
+  }
+
+  /** The whole daemon log of a machine (all its daemon runs). */
+  fullDaemonLog(m: Machine): string {
     try {
-      return readFileSync(join(this.storage, m.name, 'daemon.log'), 'utf8').split('\n').slice(-lines).join('\n');
+      return readFileSync(join(this.storage, m.name, 'daemon.log'), 'utf8');
     } catch {
       return '';
     }
