@@ -19,6 +19,8 @@ export interface AgentOptions {
   statusBatchMs?: number;
   /** The cluster's ingress ports and running backends, whenever they change. */
   onMesh?: (view: MeshService[]) => void;
+  /** This node's mesh tunnel port, told to the manager with every new session (0: none). */
+  meshTunnelPort?: () => Promise<number> | number;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -88,13 +90,15 @@ export class Agent {
     this.client = client;
     this.connectedTo = addr;
     let description: unknown;
+    let meshTunnelPort = 0;
     try {
       description = await this.o.executor.describe();
+      meshTunnelPort = (await this.o.meshTunnelPort?.()) ?? 0;
     } catch (e) {
       this.reconnect(`cannot describe this node: ${(e as Error).message}`);
       return;
     }
-    const session = client.Session({ descriptionJson: Buffer.from(JSON.stringify(description)) }) as grpc.ClientReadableStream<{ sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number }>;
+    const session = client.Session({ descriptionJson: Buffer.from(JSON.stringify(description)), meshTunnelPort }) as grpc.ClientReadableStream<{ sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number }>;
     this.streams.push(session);
     session.on('data', (m: { sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number }) => {
       const first = this.sessionId === null;

@@ -7,6 +7,7 @@ import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController } from './mesh-controller';
+import { MeshTunnel } from './mesh-tunnel';
 import { TaskNetworks } from './task-networks';
 
 export interface SwarmNodeDeps {
@@ -21,6 +22,8 @@ export interface SwarmNodeDeps {
   heartbeatPeriodMs?: number;
   /** Routing-mesh accept loops beside the daemon's own (child processes); the daemon uses cores - 1. */
   meshAcceptLoops?: number;
+  /** TCP port other nodes' routing meshes tunnel into (default 7946; 0 = any free port). */
+  meshTunnelPort?: number;
 }
 
 /** Swarm membership errors with docker's texts (503/400 at the API edge). */
@@ -44,6 +47,7 @@ export class SwarmNode {
   state: NodeState | null = null;
   private readonly mesh: RoutingMesh;
   private readonly meshCtl: MeshController;
+  private readonly meshTunnel: MeshTunnel;
   private readonly files: SwarmStateFiles;
   private readonly taskNetworks: TaskNetworks;
 
@@ -51,6 +55,7 @@ export class SwarmNode {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
     this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }), acceptLoops: d.meshAcceptLoops ?? 0 });
     this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log);
+    this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), { port: d.meshTunnelPort, log: d.log.child({ component: 'mesh-tunnel' }) });
     this.taskNetworks = new TaskNetworks(d.networks);
   }
 
@@ -127,6 +132,7 @@ export class SwarmNode {
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
+    await this.meshTunnel.stop();
     await this.manager?.stop();
     this.manager = null;
     this.state = null;
@@ -155,6 +161,7 @@ export class SwarmNode {
       executor: this.executor(),
       log: this.d.log.child({ component: 'agent' }),
       onMesh: (view) => this.meshCtl.update(view),
+      meshTunnelPort: () => this.meshTunnel.start(tls, this.state!.clusterId),
     });
     this.agent.start();
   }
@@ -218,6 +225,7 @@ export class SwarmNode {
   async close(): Promise<void> {
     await this.agent?.stop();
     await this.meshCtl.close();
+    await this.meshTunnel.stop();
     await this.mesh.close();
     await this.manager?.stop();
   }
