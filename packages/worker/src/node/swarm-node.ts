@@ -11,6 +11,7 @@ import { serviceLogLines, taskLogPrefix, type ServiceLogLine, type ServiceLogsOp
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController } from './mesh-controller';
 import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
+import { MeshTunnel } from './mesh-tunnel';
 import { TaskNetworks } from './task-networks';
 
 export interface SwarmNodeDeps {
@@ -25,6 +26,8 @@ export interface SwarmNodeDeps {
   heartbeatPeriodMs?: number;
   /** Routing-mesh accept loops beside the daemon's own (child processes); the daemon uses cores - 1. */
   meshAcceptLoops?: number;
+  /** TCP port other nodes' routing meshes tunnel into (default 7946; 0 = any free port). */
+  meshTunnelPort?: number;
 }
 
 /** Swarm membership errors with docker's texts (503/400 at the API edge). */
@@ -48,6 +51,7 @@ export class SwarmNode {
   state: NodeState | null = null;
   private readonly mesh: RoutingMesh;
   private readonly meshCtl: MeshController;
+  private readonly meshTunnel: MeshTunnel;
   private readonly files: SwarmStateFiles;
   private readonly taskNetworks: TaskNetworks;
   private readonly server = new NodeServer();
@@ -58,6 +62,7 @@ export class SwarmNode {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
     this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }), acceptLoops: d.meshAcceptLoops ?? 0 });
     this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log);
+    this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), { port: d.meshTunnelPort, log: d.log.child({ component: 'mesh-tunnel' }) });
     this.taskNetworks = new TaskNetworks(d.networks);
     // Every node serves its images and task logs to the other nodes of its swarm.
     this.registerNodeService((server) => registerPeerServices(server, { images: d.images, containers: d.containers, clusterId: () => this.state?.clusterId, log: d.log.child({ component: 'peer' }) }));
@@ -200,6 +205,7 @@ export class SwarmNode {
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
+    await this.meshTunnel.stop();
     await this.manager?.stop();
     this.manager = null;
     this.server.stop();
@@ -269,6 +275,7 @@ export class SwarmNode {
       log: this.d.log.child({ component: 'agent' }),
       onMesh: (view) => this.meshCtl.update(view),
       onRole: (role) => this.onRole(role),
+      meshTunnelPort: () => this.meshTunnel.start(tls, this.state!.clusterId),
     });
     this.agent.start();
   }
@@ -319,6 +326,7 @@ export class SwarmNode {
   async close(): Promise<void> {
     await this.agent?.stop();
     await this.meshCtl.close();
+    await this.meshTunnel.stop();
     await this.mesh.close();
     await this.manager?.stop();
     this.server.stop();
