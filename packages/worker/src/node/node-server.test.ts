@@ -26,7 +26,7 @@ function handshake(port: number): Promise<string> {
     const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['h2'] }, () => {
       const ou = s.getPeerCertificate().subject.OU;
       s.destroy();
-      resolve(Array.isArray(ou) ? ou[0]! : ou);
+      resolve((Array.isArray(ou) ? ou[0] : ou) ?? '');
     });
     s.on('error', reject);
   });
