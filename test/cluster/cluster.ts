@@ -251,7 +251,9 @@ export class Cluster {
     const tokens: Partial<Record<Role, string>> = {};
     for (const m of this.machines.slice(1)) {
       tokens[m.role] ??= await this.joinToken(m.role);
-      await this.ok(m, ['swarm', 'join', '--token', tokens[m.role]!, `${mgr.ip}:2377`]);
+      // One at a time: a manager joining is a Raft membership change, and those go one by one.
+      const out = await this.ok(m, ['swarm', 'join', '--token', tokens[m.role]!, '--advertise-addr', m.ip, `${mgr.ip}:2377`]);
+      if (!out.includes(`joined a swarm as a ${m.role}`)) throw new Error(`${m.name} was to join as a ${m.role}: ${out.trim()}`);
     }
     await this.waitAllReady();
   }
