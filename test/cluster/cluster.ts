@@ -366,13 +366,12 @@ export class Cluster {
   async destroy(): Promise<void> {
     const names = this.machines.map((m) => m.name);
     for (const m of this.machines) await run('ip', ['link', 'set', m.hostVeth, 'up']);
-    if (names.length) {
-      const r = await this.machineCmd(['rm', '-f', ...names], 180_000);
-      if (r.code !== 0) this.log(`machine rm: ${r.err}`);
-    }
-    this.machines.length = 0;
-    rmSync(this.storage, { recursive: true, force: true });
+    const r = names.length ? await this.machineCmd(['rm', '-f', ...names], 180_000) : { code: 0, err: '' };
     if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
     this.scratch = '';
+    // Failed: the storage stays, so that `FLOTILLA_MACHINE_STORAGE=... flotilla machine rm -f` can finish the job.
+    if (r.code !== 0) throw new Error(`machine rm -f ${names.join(' ')} failed (storage kept at ${this.storage}): ${r.err}`);
+    this.machines.length = 0;
+    rmSync(this.storage, { recursive: true, force: true });
   }
 }
