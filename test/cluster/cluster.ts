@@ -181,7 +181,7 @@ export class Cluster {
       await c.createMachines();
       await c.formSwarm();
     } catch (e) {
-      await c.destroy();
+      await c.destroy().catch((d: Error) => c.log(d.message));
       throw e;
     }
     return c;
