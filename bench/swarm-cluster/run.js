@@ -10,7 +10,7 @@
 // manager's Engine API (GET /tasks) every POLL_MS, for both. Every step is abandoned after its
 // timeout and reported failed; everything is removed afterwards, also on failure or Ctrl-C.
 // Runs as root; needs a build (`npx tsc -b`).
-// Usage: node bench/swarm-cluster/run.js [machines=3] [replicas=50]
+// Usage: node bench/swarm-cluster/run.js [machines=3] [replicas=50] [repetitions=1]
 'use strict';
 const { readFileSync, mkdtempSync } = require('node:fs');
 const { cpus, loadavg } = require('node:os');
@@ -19,6 +19,7 @@ const { join } = require('node:path');
 const ROOT = join(__dirname, '../..');
 const MACHINES = Math.max(2, Math.min(5, Number(process.argv[2] || 3)));
 const REPLICAS = Number(process.argv[3] || 50);
+const REPS = Math.max(1, Number(process.argv[4] || 1));
 const POLL_MS = 75;
 const DEPLOY_TIMEOUT_MS = Number(process.env.DEPLOY_TIMEOUT_MS || 120_000);
 const RECOVERY_TIMEOUT_MS = 90_000;
@@ -71,6 +72,31 @@ async function until(probe, timeoutMs) {
 
 const spread = (tasks) => Object.values(tasks.reduce((m, t) => ({ ...m, [t.NodeID]: (m[t.NodeID] || 0) + 1 }), {})).sort((a, b) => b - a);
 const runningOf = (tasks) => tasks.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
+
+function median(xs) {
+  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v.length % 2 ? v[(v.length - 1) / 2] : Math.round((v[v.length / 2 - 1] + v[v.length / 2]) / 2);
+}
+
+/** Medians over the repetitions, with every sample (null = that step failed) and the errors. */
+function summarize(runs) {
+  const first = runs.find((r) => !r.error) || runs[0] || {};
+  const metric = (k) => ({ median: median(runs.map((r) => r[k])), samples: runs.map((r) => r[k] ?? null) });
+  return {
+    version: first.version ?? null,
+    ...(first.roles ? { roles: first.roles } : {}),
+    heartbeat_period_ms: first.heartbeat_period_ms ?? null,
+    setup_ms: metric('setup_ms'),
+    deploy_ms: metric('deploy_ms'),
+    node_down_ms: metric('node_down_ms'),
+    recovery_ms: metric('recovery_ms'),
+    deploy_spread: first.deploy_spread ?? null,
+    tasks_on_killed_node: first.tasks_on_killed_node ?? null,
+    recovery_spread: first.recovery_spread ?? null,
+    errors: runs.filter((r) => r.error).map((r) => ({ error: r.error, ...(r.task_states ? { task_states: r.task_states } : {}) })),
+  };
+}
 
 /** What the tasks were doing when a step timed out: counts by state and desired state, a few errors. */
 async function states(e) {
@@ -185,6 +211,7 @@ async function main() {
     bench: 'swarm-cluster',
     machines: MACHINES,
     replicas: REPLICAS,
+    repetitions: REPS,
     cpus: cpus().length,
     loadavg_start: loadavg().map((x) => Math.round(x * 100) / 100),
     goals_ms: { recovery_ms: 5000 },
@@ -196,23 +223,31 @@ async function main() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const only = process.env.SWARM_CLUSTER_ONLY; // 'flotilla' or 'docker-20.10': one engine (debugging)
-  for (const [name, fn] of [['flotilla', flotilla], ['docker-20.10', docker]].filter(([n]) => !only || n === only)) {
-    if (aborted) break;
-    log(`${name}: ${MACHINES} machines, ${REPLICAS} replicas`);
-    try {
-      result.engines[name] = await fn();
-    } catch (err) {
-      log(`${name} failed: ${err.stack}`);
-      result.engines[name] = { error: err.message };
+  const engines = [['flotilla', flotilla], ['docker-20.10', docker]].filter(([n]) => !only || n === only);
+  const runs = Object.fromEntries(engines.map(([n]) => [n, []]));
+  for (let rep = 1; rep <= REPS && !aborted; rep++) {
+    // A fresh cluster per repetition; engines alternate who goes first so both see the same load.
+    for (const [name, fn] of rep % 2 ? engines : [...engines].reverse()) {
+      if (aborted) break;
+      log(`${name} #${rep}: ${MACHINES} machines, ${REPLICAS} replicas`);
+      let r;
+      try {
+        r = await fn();
+      } catch (err) {
+        log(`${name} failed: ${err.stack}`);
+        r = { error: err.message };
+      }
+      log(`${name} #${rep}: ${JSON.stringify(r)}`);
+      runs[name].push(r);
     }
-    log(`${name}: ${JSON.stringify(result.engines[name])}`);
   }
+  for (const [name] of engines) result.engines[name] = summarize(runs[name]);
   const d = result.engines['docker-20.10'];
-  if (!d || d.error || d.recovery_ms == null) result.docker_documented_defaults_not_measured = DOCKER_DEFAULTS;
+  if (!d || d.recovery_ms.median === null) result.docker_documented_defaults_not_measured = DOCKER_DEFAULTS;
   result.loadavg_end = loadavg().map((x) => Math.round(x * 100) / 100);
   if (aborted) result.error = 'interrupted';
   process.stdout.write(JSON.stringify(result) + '\n');
-  process.exitCode = Object.values(result.engines).some((e) => e.error) || aborted ? 1 : 0;
+  process.exitCode = Object.values(result.engines).some((e) => e.errors.length) || aborted ? 1 : 0;
 }
 
 main().catch((e) => {

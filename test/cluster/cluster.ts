@@ -181,7 +181,7 @@ export class Cluster {
       await c.createMachines();
       await c.formSwarm();
     } catch (e) {
-      await c.destroy();
+      await c.destroy().catch((d: Error) => c.log(d.message));
       throw e;
     }
     return c;
@@ -251,7 +251,9 @@ export class Cluster {
     const tokens: Partial<Record<Role, string>> = {};
     for (const m of this.machines.slice(1)) {
       tokens[m.role] ??= await this.joinToken(m.role);
-      await this.ok(m, ['swarm', 'join', '--token', tokens[m.role]!, `${mgr.ip}:2377`]);
+      // One at a time: a manager joining is a Raft membership change, and those go one by one.
+      const out = await this.ok(m, ['swarm', 'join', '--token', tokens[m.role]!, '--advertise-addr', m.ip, `${mgr.ip}:2377`]);
+      if (!out.includes(`joined a swarm as a ${m.role}`)) throw new Error(`${m.name} was to join as a ${m.role}: ${out.trim()}`);
     }
     await this.waitAllReady();
   }
@@ -364,13 +366,12 @@ export class Cluster {
   async destroy(): Promise<void> {
     const names = this.machines.map((m) => m.name);
     for (const m of this.machines) await run('ip', ['link', 'set', m.hostVeth, 'up']);
-    if (names.length) {
-      const r = await this.machineCmd(['rm', '-f', ...names], 180_000);
-      if (r.code !== 0) this.log(`machine rm: ${r.err}`);
-    }
-    this.machines.length = 0;
-    rmSync(this.storage, { recursive: true, force: true });
+    const r = names.length ? await this.machineCmd(['rm', '-f', ...names], 180_000) : { code: 0, err: '' };
     if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
     this.scratch = '';
+    // Failed: the storage stays, so that `FLOTILLA_MACHINE_STORAGE=... flotilla machine rm -f` can finish the job.
+    if (r.code !== 0) throw new Error(`machine rm -f ${names.join(' ')} failed (storage kept at ${this.storage}): ${r.err}`);
+    this.machines.length = 0;
+    rmSync(this.storage, { recursive: true, force: true });
   }
 }

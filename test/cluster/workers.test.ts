@@ -187,6 +187,22 @@ describe('workers on machines', () => {
     await c.ok(c.manager, ['node', 'update', '--availability', 'active', target.name]);
   });
 
+  it('a cut shorter than the grace changes nothing: the node stays Ready and no task moves', async () => {
+    const before = await expectSettled();
+    const target = c.workers.find((w) => before.some(on(w)))!;
+    const seen = new Set<string | undefined>();
+    await c.cutLink(target);
+    try {
+      for (const t0 = Date.now(); Date.now() - t0 < 1000; await sleep(100)) seen.add(await c.nodeState(target));
+    } finally {
+      await c.healLink(target);
+    }
+    // Past the 3 s grace since the last beat before the cut: a late Down would show by now.
+    for (const t0 = Date.now(); Date.now() - t0 < 3000; await sleep(100)) seen.add(await c.nodeState(target));
+    expect([...seen]).toEqual(['ready']);
+    expect((await expectSettled()).map((t) => t.ID).sort()).toEqual(before.map((t) => t.ID).sort());
+  });
+
   it('a worker cut off longer than the grace goes Down, its tasks are replaced; healed, it is Ready with no duplicates', async () => {
     const before = await expectSettled();
     const target = c.workers.find((w) => before.some(on(w)))!;
