@@ -194,7 +194,7 @@ describe('three managers', () => {
     expect(await d2.ok(['node', 'demote', d3.id])).toContain(`Manager ${d3.id} demoted in the swarm.`);
     await eventually(async () => (await nodeLs(d2)).get(d3.id)!.ManagerStatus === '', 10_000, 'd3 shown as a worker');
     await eventually(async () => (await d3.info()).Swarm.ControlAvailable === false, 20_000, 'd3 no longer a manager');
-    expect((await d3.e.cli(['service', 'ls'])).stderr).toContain('This node is not a swarm manager');
+    expect((await d3.e.cli(['service', 'ls'])).stderr).toContain("This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.");
     expect((await d1.info()).Swarm.Managers).toBe(2);
     expect(await d2.ok(['node', 'demote', d3.id])).toContain(`Node ${d3.id} is already a worker.`);
     const rmManager = await d2.e.cli(['node', 'rm', '--force', d1.id]);
@@ -235,8 +235,14 @@ describe('three managers', () => {
     expect(leave.code).toBe(1);
     expect(leave.stderr).toContain('Removing this node leaves 2 managers out of 3.');
 
-    // Permanent loss of two managers: force-new-cluster on the survivor keeps the state.
+    // One manager down: demoting another would cost the quorum, refused with docker's text.
     await d1.kill('SIGKILL');
+    await eventually(async () => (await nodeLs(d2)).get(d1.id)!.ManagerStatus === 'Unreachable', 15_000, 'd1 unreachable');
+    const demote = await d2.e.cli(['node', 'demote', d3.id]);
+    expect(demote.code).toBe(1);
+    expect(demote.stderr).toContain("can't remove member from the raft: this would result in a loss of quorum");
+
+    // Permanent loss of two managers: force-new-cluster on the survivor keeps the state.
     await d3.kill('SIGKILL');
     await eventually(async () => (await d2.e.cli(['service', 'scale', '-d', 'web=1'])).stderr.includes(NO_LEADER), 15_000, 'no quorum');
     await d2.ok(['swarm', 'init', '--force-new-cluster', '--listen-addr', d2.addr, '--advertise-addr', d2.addr]);
@@ -245,5 +251,8 @@ describe('three managers', () => {
     const info = await d2.info();
     expect(info.Swarm).toMatchObject({ ControlAvailable: true, Managers: 1, Nodes: 3 });
     expect((await nodeLs(d2)).get(d2.id)!.ManagerStatus).toBe('Leader');
+    const last = await d2.e.cli(['node', 'demote', d2.id]);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toContain('attempting to demote the last manager of the swarm');
   });
 });

@@ -101,7 +101,7 @@ export class SwarmNode {
   }
 
   requireManager(): SwarmManager {
-    if (!this.manager) throw new NotSwarmManagerError();
+    if (!this.manager) throw new NotSwarmManagerError({ worker: this.state !== null });
     return this.manager;
   }
 
