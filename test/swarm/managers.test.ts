@@ -145,8 +145,10 @@ describe('three managers', () => {
 
     // kill -9 of the leader: a survivor accepts writes again within 2 s. (Whoever leads now: a
     // loaded machine may have moved leadership since the init.)
-    const byId = new Map(ds.map((d) => [d.id, d]));
-    const leaderOf = async (d: Daemon) => byId.get([...(await nodeLs(d))].find(([, n]) => n.ManagerStatus === 'Leader')![0])!;
+    const leaderOf = async (d: Daemon) => {
+      const id = [...(await nodeLs(d))].find(([, n]) => n.ManagerStatus === 'Leader')![0];
+      return ds.find((x) => x.id === id)!;
+    };
     const first = await leaderOf(d2);
     const [survivor, other] = ds.filter((d) => d !== first) as [Daemon, Daemon];
     const t0 = Date.now();
@@ -234,6 +236,18 @@ describe('three managers', () => {
     const leave = await d3.e.cli(['swarm', 'leave']);
     expect(leave.code).toBe(1);
     expect(leave.stderr).toContain('Removing this node leaves 2 managers out of 3.');
+
+    // Demoting the leader hands leadership to another manager first; then it comes back.
+    const lead = await leaderOf(d2);
+    const asker = ds.find((d) => d !== lead)!;
+    await asker.ok(['node', 'demote', lead.id]);
+    await eventually(async () => (await lead.info()).Swarm.ControlAvailable === false, 20_000, 'the demoted leader no longer a manager');
+    expect((await leaderOf(asker)).id).not.toBe(lead.id);
+    await asker.ok(['node', 'promote', lead.id]);
+    await eventually(async () => (await lead.info()).Swarm.ControlAvailable === true, 30_000, 'the former leader a manager again');
+    for (const d of ds) {
+      await eventually(async () => [...(await nodeLs(d)).values()].filter((n) => n.ManagerStatus === 'Reachable' || n.ManagerStatus === 'Leader').length === 3, 20_000, `three reachable managers after the leader's demotion, seen from ${d.name}`);
+    }
 
     // One manager down: demoting another would cost the quorum, refused with docker's text.
     await d1.kill('SIGKILL');
