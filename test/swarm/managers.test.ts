@@ -116,6 +116,10 @@ describe('three managers', () => {
     const [d1, d2, d3] = ds as [Daemon, Daemon, Daemon];
     await d1.ok(['swarm', 'init', '--listen-addr', d1.addr, '--advertise-addr', d1.addr]);
     const token = (await d1.ok(['swarm', 'join-token', '-q', 'manager'])).trim();
+    // A cluster port in use is a clear error, and the swarm never hears of the node (Nodes: 3 below).
+    const busy = await d2.e.cli(['swarm', 'join', '--token', token, '--listen-addr', d1.addr, '--advertise-addr', d1.addr, d1.addr]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`cannot listen on ${d1.addr} for cluster traffic`);
     for (const d of [d2, d3]) {
       expect(await d.ok(['swarm', 'join', '--token', token, '--listen-addr', d.addr, '--advertise-addr', d.addr, d1.addr])).toContain('This node joined a swarm as a manager.');
     }
