@@ -379,7 +379,13 @@ export class SwarmManager {
       advertise: this.state.advertiseAddr,
       // Only managers take part in Raft: a worker's certificate is refused here.
       authorize: (call) => {
-        if (callerIdentity(call, this.state.clusterId).role !== 'swarm-manager') throw new Error('only managers may send Raft messages');
+        const id = callerIdentity(call, this.state.clusterId);
+        if (id.role !== 'swarm-manager') throw new Error('only managers may send Raft messages');
+        // A manager demoted meanwhile (or left behind by --force-new-cluster) still holds a manager
+        // certificate: the store says it is no longer one. (A node this replica does not know yet may
+        // be the leader feeding a joining manager its first entries.)
+        const n = this.store.state.get('nodes', id.nodeId);
+        if (n && n.Spec.Role !== 'manager') throw new Error(`node ${id.nodeId} is no longer a manager of this swarm`);
       },
       peers,
       bootstrap,
