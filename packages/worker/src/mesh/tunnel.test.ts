@@ -245,7 +245,7 @@ describe('the tunnel listener', () => {
     const dial = (node: string) =>
       new Promise<string>((resolve) =>
         dialer.dial({ taskId: 'known', address: '198.19.0.2', port: onB!.port, tunnel: b.tunnel, node }, 3000, (s, why) => {
-          s?.destroy();
+          s?.reset();
           resolve(s ? 'ok' : (why ?? ''));
         }),
       );
