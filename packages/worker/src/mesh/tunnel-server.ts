@@ -49,6 +49,11 @@ export class TunnelServer {
     return a && typeof a === 'object' ? a.port : undefined;
   }
 
+  /** TCP connections from other nodes open now (a multiplexed tunnel is one, whatever it carries). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
   /** Listens on host:port (0: any free port); resolves with the bound port. */
   async listen(credentials: TunnelCredentials, port: number, host = ''): Promise<number> {
     if (this.server) throw new MeshListenError('the mesh tunnel listener is already running');
