@@ -12,6 +12,7 @@ import type { Backend, TunnelCredentials } from './types';
 const NODE_TLS_NAME = 'swarm-node';
 /** After a tunnel connection to a node failed, connections skip that node for this long. */
 const DOWN_MS = 1000;
+const NO_ANSWER = 'no answer in time';
 
 export type DialCallback = (stream: MuxStream | undefined, why?: string) => void;
 
@@ -72,7 +73,16 @@ export class TunnelDialer {
     }
     let session = this.sessions.get(key);
     if (!session || session.closed) session = this.connect(key, where, b.node, timeoutMs);
-    session.open({ taskId: b.taskId, port: b.port }, timeoutMs, done);
+    const s = session;
+    s.open({ taskId: b.taskId, port: b.port }, timeoutMs, (stream, why) => {
+      // A node that answers nothing (link down, host gone) would cost every connection the full
+      // timeout: give up this connection and let others skip the node for a moment.
+      if (!stream && why === NO_ANSWER && !s.closed) {
+        this.down.set(key, { until: Date.now() + DOWN_MS, why });
+        s.close(why);
+      }
+      done(stream, why);
+    });
   }
 
   private connect(key: string, where: { host: string; port: number }, node: string | undefined, timeoutMs: number): MuxSession {
@@ -93,6 +103,8 @@ export class TunnelDialer {
       session: this.tlsSessions.get(key),
     });
     socket.setNoDelay(true);
+    // An idle tunnel to a node that vanished is noticed without waiting for the next connection.
+    socket.setKeepAlive(true, 5000);
     socket.on('session', (s: Buffer) => this.tlsSessions.set(key, s));
     socket.write(MUX_PREFACE);
     const session = new MuxSession(socket);
@@ -105,7 +117,7 @@ export class TunnelDialer {
       }
       session.close(why);
     };
-    const timer = setTimeout(() => fail('no answer in time'), timeoutMs);
+    const timer = setTimeout(() => fail(NO_ANSWER), timeoutMs);
     socket.once('secureConnect', () => {
       secure = true;
       this.down.delete(key);

@@ -256,6 +256,26 @@ describe('multiplexed tunnel', () => {
     expect(b.server.connectionCount).toBe(1);
   });
 
+  it('a node that answers nothing costs one connection the timeout; the next ones skip it at once', async () => {
+    // Accepts TCP and then says nothing: a host behind a cut link looks like this to TLS.
+    const silent = net.createServer((s) => {
+      s.on('error', () => {});
+      s.resume(); // reads (and so sees the dialer hang up) but never answers
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => silent.close(r)));
+    const silentTunnel = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const [live] = await tasks('live');
+    const b = await nodeB({ live: live!.port });
+    const { port } = await nodeA([{ taskId: 'lost', address: '198.19.0.9', port: live!.port, tunnel: silentTunnel, node: 'nodeC' }, remote(live!, b.tunnel)]);
+    const t0 = Date.now();
+    expect(await request(port, 'first')).toEqual({ reply: 'live:first' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2500);
+    const t1 = Date.now();
+    for (let i = 0; i < 4; i++) expect(await request(port, `n${i}`)).toEqual({ reply: `live:n${i}` });
+    expect(Date.now() - t1).toBeLessThan(800);
+  });
+
   it('when the tunnel connection dies its streams are reset, and the next connection opens a new one', async () => {
     const [onB] = await tasks('phoenix');
     const first = await nodeB({ phoenix: onB!.port });
