@@ -8,6 +8,8 @@ import { decodeRequest, encodeRequest, type TunnelRequest, TunnelStatus } from '
 
 /** Bytes a stream may have in flight per direction before the sender waits for credit. */
 export const STREAM_WINDOW = 512 * 1024;
+/** Credit is returned once this much is passed on (a quarter window: the sender never stalls on it). */
+const CREDIT_BATCH = STREAM_WINDOW / 4;
 
 function noop(): void {}
 
@@ -94,7 +96,8 @@ export class MuxStream {
     // Credit goes back once the bytes are handed to the kernel: the window bounds what waits here.
     this.socket!.write(payload, () => {
       this.unacked += n;
-      this.session.creditLater(this);
+      // Credit in batches: a request/response exchange of a few bytes then costs no extra frames.
+      if (this.unacked >= CREDIT_BATCH) this.session.creditLater(this);
     });
   }
 
