@@ -21,6 +21,11 @@ describe('swarm update', () => {
     expect(updatedClusterSpec(cluster, { Name: 'default', Orchestration: null })).toEqual(cluster.Spec);
   });
 
+  test('--cert-expiry sets the lifetime of new node certificates; under an hour is refused like docker', () => {
+    expect(updatedClusterSpec(cluster, { CAConfig: { NodeCertExpiry: 2 * 3600e9 } }).CAConfig).toEqual({ NodeCertExpiry: 2 * 3600e9 });
+    expect(() => updatedClusterSpec(cluster, { CAConfig: { NodeCertExpiry: 60e9 } })).toThrow('minimum certificate expiry time is 1h0m0s');
+  });
+
   test('a malformed limit is refused with the field named', () => {
     expect(() => updatedClusterSpec(cluster, { Orchestration: { TaskHistoryRetentionLimit: 'five' } })).toThrow(InvalidSpecError);
     expect(() => updatedClusterSpec(cluster, { Orchestration: { TaskHistoryRetentionLimit: 1.5 } })).toThrow(/Orchestration\.TaskHistoryRetentionLimit/);

@@ -1,6 +1,7 @@
 import { formatCidr, parseCidr } from '@flotilla/engine-core';
 import { z } from 'zod';
 import type { ClusterObject } from '../store/tables';
+import { MIN_NODE_CERT_EXPIRY_MS } from '../ca/renewal';
 import { InvalidSpecError } from './errors';
 
 /**
@@ -10,6 +11,7 @@ import { InvalidSpecError } from './errors';
 const clusterSpecBody = z
   .object({
     Orchestration: z.object({ TaskHistoryRetentionLimit: z.number().int().optional() }).passthrough().nullish(),
+    CAConfig: z.object({ NodeCertExpiry: z.number().int().optional() }).passthrough().nullish(),
   })
   .passthrough();
 
@@ -21,9 +23,12 @@ export function updatedClusterSpec(cluster: ClusterObject, body: unknown): Clust
     throw new InvalidSpecError(`invalid swarm spec: ${issue.path.join('.')}: ${issue.message}`);
   }
   const limit = parsed.data.Orchestration?.TaskHistoryRetentionLimit;
+  const expiry = parsed.data.CAConfig?.NodeCertExpiry;
+  if (expiry !== undefined && expiry / 1e6 < MIN_NODE_CERT_EXPIRY_MS) throw new InvalidSpecError('minimum certificate expiry time is 1h0m0s');
   return {
     ...cluster.Spec,
     Orchestration: { ...cluster.Spec.Orchestration, ...(limit !== undefined ? { TaskHistoryRetentionLimit: limit } : {}) },
+    ...(expiry !== undefined ? { CAConfig: { ...cluster.Spec.CAConfig, NodeCertExpiry: expiry } } : {}),
   };
 }
 

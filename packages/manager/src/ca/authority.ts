@@ -70,7 +70,7 @@ export class RootCA {
   }
 
   /** Signs a node's CSR; the identity comes from the CA's decision, never from the CSR's subject. */
-  async issue(csrPem: string, id: NodeIdentity, opts: { days?: number } = {}): Promise<string> {
+  async issue(csrPem: string, id: NodeIdentity, opts: { days?: number; validityMs?: number } = {}): Promise<string> {
     let csr: x509.Pkcs10CertificateRequest;
     try {
       csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -84,7 +84,7 @@ export class RootCA {
       subject: `CN=${id.nodeId}, OU=${id.role}, O=${id.clusterId}`,
       issuer: this.cert.subject,
       notBefore: new Date(now - 60_000),
-      notAfter: new Date(now + (opts.days ?? 90) * DAY),
+      notAfter: new Date(now + (opts.validityMs ?? (opts.days ?? 90) * DAY)),
       publicKey: csr.publicKey,
       signingKey: this.key as never,
       signingAlgorithm: ALG,

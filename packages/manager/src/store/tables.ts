@@ -8,7 +8,14 @@ export interface NetworkObject extends Meta {
 export const CLUSTER_OBJECT_ID = 'cluster';
 
 export interface ClusterObject extends Meta {
-  Spec: { Name: string; Labels?: Record<string, string>; Orchestration: { TaskHistoryRetentionLimit: number }; Dispatcher: { HeartbeatPeriod: number } };
+  Spec: {
+    Name: string;
+    Labels?: Record<string, string>;
+    Orchestration: { TaskHistoryRetentionLimit: number };
+    Dispatcher: { HeartbeatPeriod: number };
+    /** Node certificate lifetime in nanoseconds (docker's unit); default 90 days. */
+    CAConfig?: { NodeCertExpiry?: number };
+  };
   /** `swarm init --default-addr-pool` / `--default-addr-pool-mask-length`: where swarm networks get their subnets. */
   DefaultAddrPool?: string[];
   SubnetSize?: number;

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { RootCA, type NodeRoleOU } from '../ca/authority';
+import { DEFAULT_NODE_CERT_EXPIRY_MS } from '../ca/renewal';
 import { caDigest, InvalidJoinTokenError, parseJoinToken, secretMatches } from '../ca/tokens';
 import { callerIdentity } from '../dispatcher/identity';
 import { swarmServices } from '../dispatcher/proto';
@@ -41,6 +42,12 @@ export class CaService {
     });
   }
 
+  /** `swarm update --cert-expiry`: the lifetime of the certificates issued from now on. */
+  private validityMs(): number {
+    const ns = this.store.state.get('clusters', CLUSTER_OBJECT_ID)?.Spec.CAConfig?.NodeCertExpiry;
+    return ns ? ns / 1e6 : DEFAULT_NODE_CERT_EXPIRY_MS;
+  }
+
   private async ca(): Promise<{ ca: RootCA; secrets: ReturnType<typeof clusterSecrets> }> {
     const secrets = clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID));
     return { ca: await RootCA.load(secrets.caCertPem, secrets.caKeyPem), secrets };
@@ -76,7 +83,7 @@ export class CaService {
       Status: { State: 'unknown', Addr: req.advertiseAddr.split(':')[0] ?? '' },
       ...(role === 'swarm-manager' ? { ManagerStatus: { Reachability: 'unknown' as const, Addr: req.advertiseAddr } } : {}),
     };
-    const certPem = await ca.issue(req.csrPem, { nodeId, role, clusterId: this.clusterId });
+    const certPem = await ca.issue(req.csrPem, { nodeId, role, clusterId: this.clusterId }, { validityMs: this.validityMs() });
     await this.store.update((tx) => tx.create('nodes', node));
     if (role === 'swarm-manager') await this.onManagerJoin?.(nodeId, req.advertiseAddr);
     return { nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
@@ -89,7 +96,7 @@ export class CaService {
     const { ca } = await this.ca();
     // The role comes from the store (a promotion or demotion takes effect at renewal).
     const role: NodeRoleOU = node.Spec.Role === 'manager' ? 'swarm-manager' : 'swarm-worker';
-    const certPem = await ca.issue(call.request.csrPem, { nodeId: id.nodeId, role, clusterId: this.clusterId });
+    const certPem = await ca.issue(call.request.csrPem, { nodeId: id.nodeId, role, clusterId: this.clusterId }, { validityMs: this.validityMs() });
     return { nodeId: id.nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
   }
 }

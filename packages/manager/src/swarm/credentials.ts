@@ -46,12 +46,82 @@ export const channelOptions = { 'grpc.ssl_target_name_override': NODE_TLS_NAME, 
  * the server's certificate must be a manager's of this cluster (O = cluster ID, OU = swarm-manager).
  */
 export function managerChannelCredentials(tls: NodeTls, clusterId: string): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(Buffer.from(tls.caCertPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem), {
-    checkServerIdentity: (_host, cert) => {
-      const s = cert.subject as unknown as Record<string, string | string[] | undefined>;
-      const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-      if (one(s.O) !== clusterId || one(s.OU) !== 'swarm-manager') return new Error(`peer certificate is not a manager's of cluster ${clusterId}`);
-      return undefined;
-    },
-  });
+  return grpc.credentials.createSsl(Buffer.from(tls.caCertPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem), { checkServerIdentity: managerIdentityCheck(clusterId) });
+}
+
+function managerIdentityCheck(clusterId: string) {
+  return (_host: string, cert: { subject: unknown }): Error | undefined => {
+    const s = cert.subject as Record<string, string | string[] | undefined>;
+    const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+    if (one(s.O) !== clusterId || one(s.OU) !== 'swarm-manager') return new Error(`peer certificate is not a manager's of cluster ${clusterId}`);
+    return undefined;
+  };
+}
+
+type CaUpdate = { caCertificate: Buffer };
+type IdentityUpdate = { certificate: Buffer; privateKey: Buffer };
+
+/**
+ * A node's certificate as grpc-js's certificate provider, replaceable in place: every server and
+ * channel made from it presents the newest certificate on its next TLS handshake, so a renewal
+ * (or a promotion) reaches Raft, the agent, peers and the node's listener without a restart.
+ */
+export class NodeCertificates {
+  private ca: CaUpdate;
+  private id: IdentityUpdate;
+  private tlsNow: NodeTls;
+  private readonly caListeners = new Set<(u: CaUpdate) => void>();
+  private readonly idListeners = new Set<(u: IdentityUpdate) => void>();
+
+  constructor(tls: NodeTls) {
+    this.tlsNow = tls;
+    this.ca = { caCertificate: Buffer.from(tls.caCertPem) };
+    this.id = { certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) };
+  }
+
+  get tls(): NodeTls {
+    return this.tlsNow;
+  }
+
+  update(tls: NodeTls): void {
+    this.tlsNow = tls;
+    this.ca = { caCertificate: Buffer.from(tls.caCertPem) };
+    this.id = { certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) };
+    for (const l of this.caListeners) l(this.ca);
+    for (const l of this.idListeners) l(this.id);
+  }
+
+  /** Client credentials for node-to-node channels (used with `channelOptions`). */
+  channel(): grpc.ChannelCredentials {
+    return grpc.experimental.createCertificateProviderChannelCredentials(this, this);
+  }
+
+  /** Like `managerChannelCredentials`: the server must be a manager of `clusterId` (Raft). */
+  managerChannel(clusterId: string): grpc.ChannelCredentials {
+    return grpc.experimental.createCertificateProviderChannelCredentials(this, this, { checkServerIdentity: managerIdentityCheck(clusterId) });
+  }
+
+  /** Server credentials that ask for a client certificate but let a joining node in without one. */
+  server(): grpc.ServerCredentials {
+    return grpc.experimental.createCertificateProviderServerCredentials(this, this, false);
+  }
+
+  // grpc-js registers its watcher only after adding these listeners: answer on the next turn.
+  addCaCertificateListener(l: (u: CaUpdate) => void): void {
+    this.caListeners.add(l);
+    setImmediate(() => l(this.ca));
+  }
+
+  removeCaCertificateListener(l: (u: CaUpdate) => void): void {
+    this.caListeners.delete(l);
+  }
+
+  addIdentityCertificateListener(l: (u: IdentityUpdate) => void): void {
+    this.idListeners.add(l);
+    setImmediate(() => l(this.id));
+  }
+
+  removeIdentityCertificateListener(l: (u: IdentityUpdate) => void): void {
+    this.idListeners.delete(l);
+  }
 }

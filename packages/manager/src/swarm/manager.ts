@@ -17,7 +17,7 @@ import type { Node } from '../store/types';
 import { ServiceApi } from '../api/services';
 import { CaService } from './ca-service';
 import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
-import { serverCredentials, channelCredentials, managerChannelCredentials, type NodeTls } from './credentials';
+import { serverCredentials, channelCredentials, NodeCertificates, type NodeTls } from './credentials';
 import { MembershipError, NoLeaderError } from './errors';
 import { callLeader, registerMembership } from './membership-service';
 import { SwarmStateFiles, type NodeState } from './node-state';
@@ -98,7 +98,20 @@ export class SwarmManager {
   private stopped = false;
   boundPort = 0;
 
-  private constructor(readonly o: SwarmManagerOptions, readonly state: NodeState, readonly tls: NodeTls) {
+  /** This node's certificate; a renewal replaces it in place for Raft's channels (`updateTls`). */
+  private readonly certs: NodeCertificates;
+
+  get tls(): NodeTls {
+    return this.certs.tls;
+  }
+
+  /** A renewed certificate: Raft's next handshakes present it. */
+  updateTls(tls: NodeTls): void {
+    this.certs.update(tls);
+  }
+
+  private constructor(readonly o: SwarmManagerOptions, readonly state: NodeState, tls: NodeTls) {
+    this.certs = new NodeCertificates(tls);
     this.log = o.log ?? componentLogger('manager', { node: state.nodeId });
     this.store = new Store(new RaftProposer(() => this.raft));
     this.services = new ServiceApi(this.store);
@@ -397,7 +410,7 @@ export class SwarmManager {
       electionTicks: ELECTION_TICKS,
       stateMachine: storeStateMachine(() => this.store),
       serverCredentials: serverCredentials(this.tls),
-      channelCredentials: managerChannelCredentials(this.tls, this.state.clusterId),
+      channelCredentials: this.certs.managerChannel(this.state.clusterId),
       logger: this.log,
     });
     this.raft.on('leader', (leader) => this.onLeader(leader));

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { ContainerManager, DataPaths, ImageStore, Logger, NetworkService, RegistryClient } from '@flotilla/engine-core';
-import { callerIdentity, channelCredentials, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, NODE_TLS_NAME, NotSwarmManagerError, PermissionDeniedError, renewNodeCertificate, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeIdentity, type NodeState, type NodeTls, type SwarmManagerOptions } from '@flotilla/manager';
+import { callerIdentity, channelCredentials, identityOf, NodeCertificates, renewalDelayMs, renewalRetryMs, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, NODE_TLS_NAME, NotSwarmManagerError, PermissionDeniedError, renewNodeCertificate, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeIdentity, type NodeState, type NodeTls, type SwarmManagerOptions } from '@flotilla/manager';
 import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
@@ -56,6 +56,9 @@ export class SwarmNode {
   private readonly taskNetworks: TaskNetworks;
   private readonly server = new NodeServer();
   private tls: NodeTls | null = null;
+  /** The agent's and peers' view of `tls`, renewed in place. */
+  private certs: NodeCertificates | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
   private roleChange: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: SwarmNodeDeps) {
@@ -212,6 +215,8 @@ export class SwarmNode {
       // --force with other managers: leave Raft first so they keep their quorum arithmetic right.
       await m.removeManager(m.nodeId).catch((e: Error) => this.d.log.warn({ err: e }, 'could not leave Raft before leaving the swarm'));
     }
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
@@ -258,7 +263,9 @@ export class SwarmNode {
     this.tls = renewed.tls;
     this.server.updateTls(renewed.tls);
     this.d.log.info({ role }, 'this node changed role');
-    agent.setCredentials(channelCredentials(renewed.tls), role === 'manager' ? [localAddr(next.advertiseAddr)] : managers);
+    this.certs?.update(renewed.tls);
+    agent.setCredentials(this.certs ? this.certs.channel() : channelCredentials(renewed.tls), role === 'manager' ? [localAddr(next.advertiseAddr)] : managers);
+    this.scheduleRenewal();
   }
 
   private executor(): EngineExecutor {
@@ -277,17 +284,69 @@ export class SwarmNode {
 
   private startAgent(tls: NodeTls): void {
     const managers = this.state!.role === 'manager' ? [localAddr(this.state!.advertiseAddr)] : this.state!.managers;
+    // The session's certificate is replaced in place when it is renewed (no session drop).
+    this.certs = new NodeCertificates(tls);
     this.agent = new Agent({
       managers,
-      credentials: channelCredentials(tls),
+      credentials: this.certs.channel(),
       serverName: NODE_TLS_NAME,
       executor: this.executor(),
       log: this.d.log.child({ component: 'agent' }),
       onMesh: (view) => this.meshCtl.update(view),
       onRole: (role) => this.onRole(role),
-      meshTunnelPort: () => this.meshTunnel.start(tls, this.state!.clusterId),
+      meshTunnelPort: () => this.meshTunnel.start(this.tls ?? tls, this.state!.clusterId),
     });
     this.agent.start();
+    this.scheduleRenewal();
+  }
+
+  /**
+   * Renews this node's certificate before it expires: at 50-80% of what is left of its life (90
+   * days by default, `swarm update --cert-expiry`), then again from the new one; a failure is
+   * retried soon, well before the old one runs out.
+   */
+  private scheduleRenewal(delayMs?: number): void {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+    if (!this.tls) return;
+    const notAfter = identityOf(this.tls.certPem).notAfter;
+    const due = Date.now() + (delayMs ?? renewalDelayMs(notAfter, Date.now()));
+    const arm = () => {
+      // setTimeout holds at most ~24.8 days: wait in steps until the renewal is due.
+      this.renewTimer = setTimeout(() => {
+        if (Date.now() < due) return arm();
+        this.renewCertificate().then(
+          () => this.scheduleRenewal(),
+          (e: Error) => {
+            this.d.log.warn({ err: e.message, expires: notAfter.toISOString() }, 'node certificate renewal failed: retrying');
+            this.scheduleRenewal(renewalRetryMs(notAfter, Date.now()));
+          },
+        );
+      }, Math.max(0, Math.min(due - Date.now(), 2 ** 31 - 1)));
+      this.renewTimer.unref();
+    };
+    arm();
+  }
+
+  /**
+   * A new certificate for a new key, same identity and role, from any manager's CA; every
+   * listener and channel of this node presents it from its next handshake (no session drops).
+   */
+  async renewCertificate(): Promise<void> {
+    const state = this.state;
+    const agent = this.agent;
+    if (!state || !this.tls || !agent) return;
+    const managers = [...new Set([...(state.role === 'manager' ? [localAddr(state.advertiseAddr)] : []), ...agent.knownManagers()])];
+    const renewed = await renewNodeCertificate({ managerAddrs: managers, tls: this.tls });
+    // A role change comes with the session (changeRole), not with a renewal.
+    if (renewed.role !== state.role || this.state !== state) return;
+    await this.files.save(state, renewed.tls);
+    this.tls = renewed.tls;
+    this.certs?.update(renewed.tls);
+    this.server.updateTls(renewed.tls);
+    this.manager?.updateTls(renewed.tls);
+    void this.meshTunnel.start(renewed.tls, state.clusterId);
+    this.d.log.info({ expires: identityOf(renewed.tls.certPem).notAfter.toISOString() }, 'node certificate renewed');
   }
 
   /**
@@ -334,6 +393,8 @@ export class SwarmNode {
   }
 
   async close(): Promise<void> {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
     await this.agent?.stop();
     await this.meshCtl.close();
     await this.meshTunnel.stop();

@@ -1,4 +1,5 @@
 // flotilla swarm init | join | join-token | leave | update
+import { parseDuration } from '../../compose/units';
 import { UsageError, bool, list, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 
@@ -81,13 +82,26 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
       return 0;
     }
     case 'update': {
-      const p = parseArgs(rest, [{ name: 'task-history-limit', type: 'string' }]);
-      const s = await ctx.client.json<{ Version: { Index: number }; Spec: { Orchestration?: Record<string, unknown> } }>('GET', '/swarm');
+      const p = parseArgs(rest, [
+        { name: 'task-history-limit', type: 'string' },
+        { name: 'cert-expiry', type: 'string' },
+      ]);
+      const s = await ctx.client.json<{ Version: { Index: number }; Spec: { Orchestration?: Record<string, unknown>; CAConfig?: Record<string, unknown> } }>('GET', '/swarm');
       const spec = { ...s.Spec };
       const limit = str(p, 'task-history-limit');
       if (limit !== undefined) {
         if (!/^-?\d+$/.test(limit)) throw new UsageError(`invalid argument "${limit}" for "--task-history-limit" flag: strconv.ParseInt: parsing "${limit}": invalid syntax`);
         spec.Orchestration = { ...spec.Orchestration, TaskHistoryRetentionLimit: Number(limit) };
+      }
+      const expiry = str(p, 'cert-expiry');
+      if (expiry !== undefined) {
+        let ns: number;
+        try {
+          ns = parseDuration(expiry);
+        } catch (e) {
+          throw new UsageError(`invalid argument "${expiry}" for "--cert-expiry" flag: ${(e as Error).message}`);
+        }
+        spec.CAConfig = { ...spec.CAConfig, NodeCertExpiry: ns };
       }
       await ctx.client.call('POST', '/swarm/update', { query: { version: s.Version.Index }, body: spec });
       out(ctx, 'Swarm updated.');
