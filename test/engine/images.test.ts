@@ -3,6 +3,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { cliMain } from '@flotilla/stack-cli';
 import { TestEngine, eventually, freePort } from './harness';
 
 jest.setTimeout(90_000);
@@ -111,6 +113,34 @@ test('save -o and load -i round-trip an image', async () => {
   expect(await engine.ok(['load', '-i', tar])).toBe('Loaded image: app:1\n');
   expect(JSON.parse(await engine.ok(['image', 'inspect', '--format', 'json', 'app:1'])).Id).toBe(id);
   expect((await engine.cli(['run', '--rm', 'app:1'])).stdout).toContain('built by RUN\n');
+});
+
+test('save to a stdout slower than the daemon has written the whole archive when it returns', async () => {
+  // Like `save | load` through a full pipe: the reader takes what is buffered in batches, each
+  // 200 ms late, so the archive's last chunk is still buffered when the daemon's response ends.
+  // The bin exits as soon as the command returns: anything still buffered then would be lost.
+  const got: Buffer[] = [];
+  const slow = new Writable({
+    highWaterMark: 64 * 1024 * 1024,
+    writev(chunks, cb) {
+      setTimeout(() => {
+        for (const c of chunks) got.push(c.chunk as Buffer);
+        cb();
+      }, 200);
+    },
+  });
+  const env = { HOME: engine.dir, FLOTILLA_HOST: engine.host };
+  const code = await cliMain(['save', 'app:1'], { stdout: slow, stderr: new PassThrough(), stdin: Readable.from([]), env, cwd: engine.dir });
+  expect(code).toBe(0);
+  // Entries carry the save time as mtime: compare sizes and members, not bytes.
+  const ref = join(engine.dir, 'app-ref.tar');
+  await engine.ok(['save', '-o', ref, 'app:1']);
+  const piped = join(engine.dir, 'app-piped.tar');
+  writeFileSync(piped, Buffer.concat(got));
+  expect(statSync(piped).size).toBe(statSync(ref).size);
+  const members = (f: string) => execFileSync('tar', ['-tf', f], { encoding: 'utf8' });
+  expect(members(piped)).toBe(members(ref));
+  expect(members(piped)).toContain('manifest.json\n');
 });
 
 test('push to and pull from a local registry; run pulls a missing image', async () => {

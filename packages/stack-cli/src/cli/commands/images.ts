@@ -1,7 +1,7 @@
 // Image commands: build, images, rmi, tag, save, load, import, pull, push, login, logout, history.
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UsageError, bool, list, parseArgs, str } from '../args';
 import { authHeaderFor, normalizeServer, removeAuth, saveAuth } from '../auth';
@@ -192,6 +192,18 @@ export async function tag(ctx: Ctx, argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Resolve once everything written to `w` so far has left its buffer. pipeline(..., {end: false})
+ * resolves when the source ends, while a pipe to a slower reader (`save | load`) may still hold
+ * the archive's last chunks; the bin exits right after the command returns (only waiting when
+ * needDrain is set, i.e. above the high-water mark), and those bytes were lost: load then saw
+ * an archive cut before manifest.json. A write's callback runs after every earlier write's.
+ */
+export function flushed(w: Writable): Promise<void> {
+  if (w.writableLength === 0 || w.destroyed) return Promise.resolve();
+  return new Promise((done) => w.write(Buffer.alloc(0), () => done()));
+}
+
 export async function save(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'output', short: 'o', type: 'string' }]);
   if (!p.positionals.length) throw new UsageError('"save" requires at least 1 argument.');
@@ -199,7 +211,10 @@ export async function save(ctx: Ctx, argv: string[]): Promise<number> {
   if (!output && (ctx.io.stdout as { isTTY?: boolean }).isTTY) throw new ExitError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
   const res = await ctx.client.raw('GET', '/images/get', { query: { names: p.positionals } });
   if (output) await pipeline(res, createWriteStream(resolve(ctx.io.cwd, output)));
-  else await pipeline(res, ctx.io.stdout, { end: false });
+  else {
+    await pipeline(res, ctx.io.stdout, { end: false });
+    await flushed(ctx.io.stdout);
+  }
   return 0;
 }
 
