@@ -35,3 +35,15 @@ export function out(ctx: Ctx, s: string): void {
 export function err(ctx: Ctx, s: string): void {
   ctx.io.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 }
+
+/**
+ * Resolve once everything written to `w` so far has left its buffer. pipeline(..., {end: false})
+ * resolves when the source ends, while a pipe to a slower reader (`save | load`) may still hold
+ * the archive's last chunks; the bin exits right after the command returns (only waiting when
+ * needDrain is set, i.e. above the high-water mark), and those bytes were lost: load then saw
+ * an archive cut before manifest.json. A write's callback runs after every earlier write's.
+ */
+export function flushed(w: Writable): Promise<void> {
+  if (w.writableLength === 0 || w.destroyed) return Promise.resolve();
+  return new Promise((done) => w.write(Buffer.alloc(0), () => done()));
+}

@@ -3,7 +3,7 @@
 import { UsageError, parseArgs, str } from './args';
 import type * as DaemonCmd from './commands/daemon';
 import { CannotConnectError, Client, DEFAULT_HOST, DaemonError } from './client';
-import { type Ctx, ExitError, type Io } from './io';
+import { type Ctx, ExitError, flushed, type Io } from './io';
 
 type Command = (ctx: Ctx, argv: string[]) => Promise<number>;
 
@@ -286,6 +286,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** The bin's entry: real process streams, exit with the code. */
 export function runCli(): void {
+  // A reader that went away (`flotilla ... | head -1`): end quietly like docker, which dies of SIGPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
   const io: Io = {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -303,8 +308,8 @@ export function runCli(): void {
       // The daemon keeps running until a signal; every other command ends here.
       if (code >= 0) {
         process.exitCode = code;
-        if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
-        else process.exit(code);
+        // Whatever is still buffered for a slow reader (`flotilla save | flotilla load`) goes out first.
+        void flushed(process.stdout).then(() => process.exit(code));
       }
     },
     (e: unknown) => {

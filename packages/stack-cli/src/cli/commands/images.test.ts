@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { Client } from '../client';
 import type { Ctx } from '../io';
-import { flushed, save } from './images';
+import { flushed } from '../io';
+import { save } from './images';
 
 /** A reader slower than the producer: each write completes `ms` later, like a full pipe. */
 function slowSink(ms: number): { sink: Writable; delivered: () => number } {

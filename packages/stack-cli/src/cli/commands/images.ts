@@ -1,13 +1,13 @@
 // Image commands: build, images, rmi, tag, save, load, import, pull, push, login, logout, history.
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UsageError, bool, list, parseArgs, str } from '../args';
 import { authHeaderFor, normalizeServer, removeAuth, saveAuth } from '../auth';
 import { DaemonError } from '../client';
 import { contextFiles, contextTar, dockerfileInContext } from '../context';
-import { type Ctx, ExitError, err, out } from '../io';
+import { type Ctx, ExitError, err, flushed, out } from '../io';
 import { pullImage, withDefaultTag } from '../pull';
 import { renderTable } from '../table';
 import { renderTableFormat, renderTemplate } from '../template';
@@ -190,18 +190,6 @@ export async function tag(ctx: Ctx, argv: string[]): Promise<number> {
   const colon = full.lastIndexOf(':');
   await ctx.client.call('POST', `/images/${src}/tag`, { query: { repo: full.slice(0, colon), tag: full.slice(colon + 1) } });
   return 0;
-}
-
-/**
- * Resolve once everything written to `w` so far has left its buffer. pipeline(..., {end: false})
- * resolves when the source ends, while a pipe to a slower reader (`save | load`) may still hold
- * the archive's last chunks; the bin exits right after the command returns (only waiting when
- * needDrain is set, i.e. above the high-water mark), and those bytes were lost: load then saw
- * an archive cut before manifest.json. A write's callback runs after every earlier write's.
- */
-export function flushed(w: Writable): Promise<void> {
-  if (w.writableLength === 0 || w.destroyed) return Promise.resolve();
-  return new Promise((done) => w.write(Buffer.alloc(0), () => done()));
 }
 
 export async function save(ctx: Ctx, argv: string[]): Promise<number> {
