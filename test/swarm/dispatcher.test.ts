@@ -42,10 +42,12 @@ class FakeContainer implements TaskController {
   }
 }
 
-function executor(hostname: string, log: string[]): Executor {
+function executor(hostname: string, log: string[], leftovers: string[] = []): Executor {
   return {
     describe: async () => ({ Hostname: hostname, Platform: { Architecture: 'x86_64', OS: 'linux' }, Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 32 }, Engine: { EngineVersion: '0.1.0' } }),
     controller: (t: Task) => new FakeContainer(log, t.ID),
+    // Containers of tasks from before an agent restart.
+    existingTaskIds: async () => leftovers,
   };
 }
 
@@ -111,13 +113,13 @@ describe('dispatcher and agents over mutual TLS', () => {
     server.forceShutdown();
   });
 
-  async function agent(nodeId: string, log: string[]) {
+  async function agent(nodeId: string, log: string[], leftovers: string[] = []) {
     const c = await nodeCreds(nodeId);
     const a = new Agent({
       managers: [`127.0.0.1:${port}`],
       credentials: grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)),
       serverName: 'swarm-node',
-      executor: executor(nodeId, log),
+      executor: executor(nodeId, log, leftovers),
     });
     agents.push(a);
     a.start();
@@ -164,5 +166,31 @@ describe('dispatcher and agents over mutual TLS', () => {
     client.close();
     expect(err).not.toBeNull();
     expect(store.state.get('nodes', 'intruder')).toBeUndefined();
+  });
+
+  test('an assignments stream with a session that does not exist gets NOT_FOUND at once (it does not hang)', async () => {
+    const c = await nodeCreds('w1');
+    const { Dispatcher: Client } = (await import('@flotilla/manager')).swarmServices();
+    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)), { 'grpc.ssl_target_name_override': 'swarm-node' }) as unknown as grpc.Client & {
+      Assignments(req: object): grpc.ClientReadableStream<unknown>;
+    };
+    const stream = client.Assignments({ sessionId: 'no-such-session' });
+    const err = await new Promise<grpc.ServiceError | null>((r) => {
+      stream.on('error', r);
+      stream.on('data', () => r(null));
+      setTimeout(() => r(null), 3000);
+    });
+    client.close();
+    expect(err?.code).toBe(grpc.status.NOT_FOUND);
+  });
+
+  test('after a restart, the containers of tasks the swarm no longer has are removed; assigned ones are kept', async () => {
+    await until(() => running().length > 0, 'some running task');
+    const assigned = running().find((t) => t.NodeID === 'w2')!;
+    const log: string[] = [];
+    // A second agent for w2, as after a daemon restart: its engine still holds two task containers.
+    await agent('w2', log, ['deleted-while-down', assigned.ID]);
+    await until(() => log.includes('remove deleted-while-down'), 'the orphan removed');
+    expect(log).not.toContain(`remove ${assigned.ID}`);
   });
 });

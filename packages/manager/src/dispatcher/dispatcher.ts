@@ -145,7 +145,7 @@ export class Dispatcher {
       nodeId = this.node(call);
       if (call.request.descriptionJson?.length) description = descriptionSchema.parse(JSON.parse(call.request.descriptionJson.toString('utf8')));
     } catch (e) {
-      call.destroy(grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
+      call.emit('error', grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
       return;
     }
     const old = this.sessions.get(nodeId);
@@ -201,7 +201,7 @@ export class Dispatcher {
     try {
       session = this.sessionFor(this.node(call), call.request.sessionId);
     } catch (e) {
-      call.destroy(grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message));
+      call.emit('error', grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message));
       return;
     }
     session.streams.add(call);

@@ -211,6 +211,24 @@ export class Agent {
         this.runners.delete(id);
         void r.remove();
       }
+      void this.removeOrphans(seen);
+    }
+  }
+
+  /**
+   * Containers this node made for tasks the manager no longer has at all (deleted while this
+   * node was down or its daemon stopped): nothing else would ever remove them.
+   */
+  private async removeOrphans(assigned: ReadonlySet<string>): Promise<void> {
+    if (!this.o.executor.existingTaskIds) return;
+    try {
+      for (const id of await this.o.executor.existingTaskIds()) {
+        if (assigned.has(id) || this.runners.has(id)) continue;
+        this.o.log?.info({ task: id }, 'removing the container of a task the swarm no longer has');
+        await this.o.executor.controller({ ID: id } as Task).remove();
+      }
+    } catch (e) {
+      this.o.log?.warn({ err: (e as Error).message }, 'could not remove the containers of deleted tasks');
     }
   }
 
