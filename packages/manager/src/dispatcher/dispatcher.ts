@@ -133,7 +133,9 @@ export class Dispatcher {
   private session(call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer }, unknown>): void {
     if (!this.started) {
       // Not the leader (yet): the worker retries, and follows the manager list to the leader.
-      call.destroy(notLeaderStatus('this manager is not the leader; retry at the leader', this.o.leaderAddr?.() ?? null));
+      // (ha-e2e) emit, not destroy: grpc-js sends no status for a destroyed server stream, and the
+      // agent would wait on it forever.
+      call.emit('error', notLeaderStatus('this manager is not the leader; retry at the leader', this.o.leaderAddr?.() ?? null));
       return;
     }
     let nodeId: string;
@@ -142,7 +144,7 @@ export class Dispatcher {
       nodeId = this.node(call);
       if (call.request.descriptionJson?.length) description = descriptionSchema.parse(JSON.parse(call.request.descriptionJson.toString('utf8')));
     } catch (e) {
-      call.destroy(grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
+      call.emit('error', grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
       return;
     }
     const old = this.sessions.get(nodeId);
@@ -197,7 +199,7 @@ export class Dispatcher {
     try {
       session = this.sessionFor(this.node(call), call.request.sessionId);
     } catch (e) {
-      call.destroy(grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message));
+      call.emit('error', grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message));
       return;
     }
     session.streams.add(call);

@@ -15,7 +15,7 @@ import type { Node } from '../store/types';
 import { ServiceApi } from '../api/services';
 import { CaService } from './ca-service';
 import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
-import { serverCredentials, channelCredentials, type NodeTls } from './credentials';
+import { serverCredentials, channelCredentials, channelOptions, type NodeTls } from './credentials';
 import { MembershipError, NoLeaderError } from './errors';
 import { callLeader, registerMembership } from './membership-service';
 import { SwarmStateFiles, type NodeState } from './node-state';
@@ -188,6 +188,30 @@ export class SwarmManager {
     return m;
   }
 
+  /**
+   * `swarm init --force-new-cluster` (ha-e2e): the swarm lost its quorum for good; this manager
+   * founds a new Raft cluster of one voter on the state it holds (services, nodes, tasks, secrets
+   * kept, like docker). The other managers stay in the node list until `node rm --force`. Replaces
+   * this instance (stopped) with the returned one.
+   */
+  async forceNewCluster(): Promise<SwarmManager> {
+    const st = this.raft.status();
+    const from = { index: st.applied, term: st.term, app: this.store.snapshot() };
+    await this.stop();
+    await rm(new SwarmStateFiles(this.o.dir).raftDir, { recursive: true, force: true });
+    const m = new SwarmManager(this.o, { ...this.state, managers: [this.state.advertiseAddr] }, this.tls);
+    try {
+      await m.serve();
+      await m.startRaft(true, from);
+      m.raft.campaign();
+      await m.waitLeader();
+    } catch (e) {
+      await m.stop().catch(() => undefined);
+      throw e;
+    }
+    return m;
+  }
+
   get nodeId(): string {
     return this.state.nodeId;
   }
@@ -212,9 +236,11 @@ export class SwarmManager {
 
   /** Docker's Node.ManagerStatus as this manager sees it now (undefined for workers). */
   managerStatus(n: Node): Node['ManagerStatus'] {
-    if (n.Spec.Role !== 'manager' && !n.ManagerStatus) return undefined;
     const st = this.raft.status();
     const member = st.members.find((m) => m.id === n.ID);
+    // (ha-e2e) A demoted node keeps the ManagerStatus stored at its join: it is a worker again
+    // once it left Raft, whatever is stored.
+    if (n.Spec.Role !== 'manager' && !member) return undefined;
     return {
       ...(n.ID === st.leader ? { Leader: true } : {}),
       Reachability: this.reachability(n.ID, n),
@@ -296,7 +322,7 @@ export class SwarmManager {
     await this.raft.removeMember(nodeId, { timeoutMs: 10_000 });
   }
 
-  private async startRaft(bootstrap: boolean): Promise<void> {
+  private async startRaft(bootstrap: boolean, bootstrapFrom?: { index: number; term: number; app: Uint8Array }): Promise<void> {
     this.raft = await RaftNode.start<ApplyResult>({
       id: this.state.nodeId,
       dataDir: new SwarmStateFiles(this.o.dir).raftDir,
@@ -309,11 +335,14 @@ export class SwarmManager {
       },
       peers: {},
       bootstrap,
+      bootstrapFrom,
       tickMs: TICK_MS,
       electionTicks: ELECTION_TICKS,
       stateMachine: storeStateMachine(() => this.store),
       serverCredentials: serverCredentials(this.tls),
       channelCredentials: channelCredentials(this.tls),
+      // ha-e2e: node certificates name no host; verify the swarm's TLS name like every other node channel.
+      channelOptions,
       logger: this.log,
     });
     this.raft.on('leader', (leader) => this.onLeader(leader));

@@ -185,7 +185,8 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   route('DELETE', '/nodes/{id}', async ({ params, query }) => {
     const m = node.requireManager();
     const n = findNode(m, params.id!);
-    if (n.ID === m.nodeId || n.Spec.Role === 'manager' || m.raftStatus().members.some((x) => x.id === n.ID)) throw new ControlError(`rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`, 400);
+    // Like swarmkit: a manager is refused while it is a Raft member (after --force-new-cluster the lost ones are not).
+    if (n.ID === m.nodeId || m.raftStatus().members.some((x) => x.id === n.ID)) throw new ControlError(`rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`, 400);
     if (n.Status.State !== 'down' && !qBool(query, 'force')) {
       throw new ControlError(`node ${n.ID} is not down and can't be removed: stop its daemon first, or use --force`, 400);
     }

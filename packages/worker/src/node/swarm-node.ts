@@ -117,6 +117,11 @@ export class SwarmNode {
   }
 
   async init(req: { ListenAddr?: string; AdvertiseAddr?: string; ForceNewCluster?: boolean; DefaultAddrPool?: string[] | null; SubnetSize?: number | null }): Promise<string> {
+    // ha-e2e: --force-new-cluster on a manager of a swarm that lost its quorum keeps its state.
+    if (this.state && req.ForceNewCluster && this.manager) {
+      this.manager = await this.manager.forceNewCluster();
+      return this.manager.nodeId;
+    }
     if (this.state) throw new SwarmStateError('This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.', 503);
     let addrPool: ReturnType<typeof checkAddrPool>;
     try {
