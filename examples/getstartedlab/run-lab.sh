@@ -417,9 +417,10 @@ part4() {
   step "Part 4: the app's image, built on myvm1 only (no registry: the workers fetch it from myvm1)"
   show "eval \$(flotilla machine env myvm1)"
   eval "$(FLOTILLA_HOST="" flotilla machine env myvm1)"
-  note "the offline base image goes over by save | load, like any image without a registry"
-  show "FLOTILLA_HOST=$host_sock flotilla save flotilla/node-base | flotilla load"
-  FLOTILLA_HOST=$host_sock flotilla save flotilla/node-base | flotilla load || fail "could not copy flotilla/node-base to myvm1"
+  note "the offline base image goes over by save and load, like any image without a registry"
+  FLOTILLA_HOST=$host_sock run flotilla save -o "$state/node-base.tar" flotilla/node-base
+  run flotilla load -i "$state/node-base.tar"
+  rm -f "$state/node-base.tar"
   cd "$here"
   run flotilla build -t friendlyhello .
   compose=$(mktemp -d /tmp/flotilla-lab-part4.XXXXXX)

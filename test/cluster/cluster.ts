@@ -147,8 +147,23 @@ export class Cluster {
     this.storage = mkdtempSync(join(tmpdir(), 'flc-'));
   }
 
+  /** The machine that ran `swarm init`. */
   get manager(): Machine {
     return this.machines[0]!;
+  }
+
+  /**
+   * The manager the fixture asks (nodes, tasks, join tokens): the first one by default; a test
+   * that kills it points this at another manager.
+   */
+  control: Machine | null = null;
+
+  private get ctl(): Machine {
+    return this.control ?? this.manager;
+  }
+
+  get managers(): Machine[] {
+    return this.machines.filter((m) => m.role === 'manager');
   }
 
   get workers(): Machine[] {
@@ -166,7 +181,7 @@ export class Cluster {
       await c.createMachines();
       await c.formSwarm();
     } catch (e) {
-      await c.destroy();
+      await c.destroy().catch((d: Error) => c.log(d.message));
       throw e;
     }
     return c;
@@ -186,7 +201,10 @@ export class Cluster {
 
   /** `flotilla machine ARGS` (the machine lab's own commands). */
   machineCmd(args: string[], timeoutMs = 90_000): Promise<RunResult> {
-    return run(process.execPath, [BIN, 'machine', ...args], { env: { ...process.env, FLOTILLA_MACHINE_STORAGE: this.storage, FLOTILLA_HOST: '' }, timeoutMs });
+    // The daemons inherit this env: warnings (node down, session lost) go to their logs even under
+    // jest, whose NODE_ENV=test would silence them.
+    const env = { ...process.env, FLOTILLA_MACHINE_STORAGE: this.storage, FLOTILLA_HOST: '', FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' };
+    return run(process.execPath, [BIN, 'machine', ...args], { env, timeoutMs });
   }
 
   /** `flotilla machine ssh NAME CMD`: CMD inside the machine (its netns, hostname and daemon). */
@@ -224,7 +242,7 @@ export class Cluster {
   }
 
   async joinToken(role: Role): Promise<string> {
-    return (await this.ok(this.manager, ['swarm', 'join-token', '-q', role])).trim();
+    return (await this.ok(this.ctl, ['swarm', 'join-token', '-q', role])).trim();
   }
 
   private async formSwarm(): Promise<void> {
@@ -233,13 +251,15 @@ export class Cluster {
     const tokens: Partial<Record<Role, string>> = {};
     for (const m of this.machines.slice(1)) {
       tokens[m.role] ??= await this.joinToken(m.role);
-      await this.ok(m, ['swarm', 'join', '--token', tokens[m.role]!, `${mgr.ip}:2377`]);
+      // One at a time: a manager joining is a Raft membership change, and those go one by one.
+      const out = await this.ok(m, ['swarm', 'join', '--token', tokens[m.role]!, '--advertise-addr', m.ip, `${mgr.ip}:2377`]);
+      if (!out.includes(`joined a swarm as a ${m.role}`)) throw new Error(`${m.name} was to join as a ${m.role}: ${out.trim()}`);
     }
     await this.waitAllReady();
   }
 
   nodes(): Promise<ApiNode[]> {
-    return this.api<ApiNode[]>(this.manager, 'GET', '/nodes');
+    return this.api<ApiNode[]>(this.ctl, 'GET', '/nodes');
   }
 
   /** Until every machine is a Ready node (fills in node IDs). */
@@ -283,7 +303,7 @@ export class Cluster {
 
   tasks(service?: string): Promise<ApiTask[]> {
     const q = service ? `?filters=${encodeURIComponent(JSON.stringify({ service: [service] }))}` : '';
-    return this.api<ApiTask[]>(this.manager, 'GET', `/tasks${q}`);
+    return this.api<ApiTask[]>(this.ctl, 'GET', `/tasks${q}`);
   }
 
   /** Tasks that are running and meant to (what `service ls` counts). */
@@ -330,8 +350,13 @@ export class Cluster {
 
   /** The last lines of a machine's daemon log (for failure messages). */
   daemonLog(m: Machine, lines = 40): string {
+    return this.fullDaemonLog(m).split('\n').slice(-lines).join('\n');
+  }
+
+  /** The whole daemon log of a machine (all its daemon runs). */
+  fullDaemonLog(m: Machine): string {
     try {
-      return readFileSync(join(this.storage, m.name, 'daemon.log'), 'utf8').split('\n').slice(-lines).join('\n');
+      return readFileSync(join(this.storage, m.name, 'daemon.log'), 'utf8');
     } catch {
       return '';
     }
@@ -341,13 +366,12 @@ export class Cluster {
   async destroy(): Promise<void> {
     const names = this.machines.map((m) => m.name);
     for (const m of this.machines) await run('ip', ['link', 'set', m.hostVeth, 'up']);
-    if (names.length) {
-      const r = await this.machineCmd(['rm', '-f', ...names], 180_000);
-      if (r.code !== 0) this.log(`machine rm: ${r.err}`);
-    }
-    this.machines.length = 0;
-    rmSync(this.storage, { recursive: true, force: true });
+    const r = names.length ? await this.machineCmd(['rm', '-f', ...names], 180_000) : { code: 0, err: '' };
     if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
     this.scratch = '';
+    // Failed: the storage stays, so that `FLOTILLA_MACHINE_STORAGE=... flotilla machine rm -f` can finish the job.
+    if (r.code !== 0) throw new Error(`machine rm -f ${names.join(' ')} failed (storage kept at ${this.storage}): ${r.err}`);
+    this.machines.length = 0;
+    rmSync(this.storage, { recursive: true, force: true });
   }
 }

@@ -10,6 +10,8 @@ const IMAGE = 'clweb:1';
 const SERVICE = 'web';
 const REPLICAS = 6;
 let c: Cluster;
+/** The nodes the tests took down on purpose, in order: any other Down is a flap. */
+const causedDowns: string[] = [];
 
 const byNode = (tasks: ApiTask[]): Map<string, number> => {
   const m = new Map<string, number>();
@@ -18,11 +20,16 @@ const byNode = (tasks: ApiTask[]): Map<string, number> => {
 };
 
 /** Exactly one running task per slot 1..n, and nothing else desired to run: none lost, none duplicated. */
-async function expectSettled(n = REPLICAS): Promise<ApiTask[]> {
+async function expectSettled(n = REPLICAS, opts: { unreachable?: Machine } = {}): Promise<ApiTask[]> {
   const tasks = await c.tasks(SERVICE);
   const running = tasks.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
   expect(running.map((t) => t.Slot).sort((a, b) => a! - b!)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
   expect(tasks.filter((t) => t.DesiredState === 'running')).toHaveLength(n);
+  // And on the machines themselves: n containers run in all, one per running task (a machine whose
+  // daemon is down cannot be asked; its containers are the handover the next test checks).
+  const up = c.machines.filter((m) => m !== opts.unreachable);
+  const containers = (await Promise.all(up.map((m) => c.containers(m)))).flat().filter((k) => k.State === 'running');
+  expect(containers.map((k) => k.Id).sort()).toEqual(running.map((t) => t.Status.ContainerStatus?.ContainerID).sort());
   return running;
 }
 
@@ -105,6 +112,7 @@ describe('workers on machines', () => {
     const before = await expectSettled();
     const lost = before.filter((t) => t.NodeID === w1.nodeId).map((t) => t.ID);
     expect(lost).toHaveLength(2);
+    causedDowns.push(w1.nodeId);
     const killedAt = await c.killDaemon(w1);
     const running = await waitSettled('6 replicas on the other nodes', notOn(w1), 15_000);
     const recoveryMs = Date.now() - killedAt;
@@ -115,7 +123,7 @@ describe('workers on machines', () => {
     // The lost tasks are shut down by intent, not left desired-running.
     const tasks = await c.tasks(SERVICE);
     for (const id of lost) expect(tasks.find((t) => t.ID === id)?.DesiredState).toBe('shutdown');
-    await expectSettled();
+    await expectSettled(REPLICAS, { unreachable: w1 });
   });
 
   it('shuts down the stale tasks of the killed worker when it comes back', async () => {
@@ -179,10 +187,27 @@ describe('workers on machines', () => {
     await c.ok(c.manager, ['node', 'update', '--availability', 'active', target.name]);
   });
 
+  it('a cut shorter than the grace changes nothing: the node stays Ready and no task moves', async () => {
+    const before = await expectSettled();
+    const target = c.workers.find((w) => before.some(on(w)))!;
+    const seen = new Set<string | undefined>();
+    await c.cutLink(target);
+    try {
+      for (const t0 = Date.now(); Date.now() - t0 < 1000; await sleep(100)) seen.add(await c.nodeState(target));
+    } finally {
+      await c.healLink(target);
+    }
+    // Past the 3 s grace since the last beat before the cut: a late Down would show by now.
+    for (const t0 = Date.now(); Date.now() - t0 < 3000; await sleep(100)) seen.add(await c.nodeState(target));
+    expect([...seen]).toEqual(['ready']);
+    expect((await expectSettled()).map((t) => t.ID).sort()).toEqual(before.map((t) => t.ID).sort());
+  });
+
   it('a worker cut off longer than the grace goes Down, its tasks are replaced; healed, it is Ready with no duplicates', async () => {
     const before = await expectSettled();
     const target = c.workers.find((w) => before.some(on(w)))!;
     const cut = before.filter(on(target));
+    causedDowns.push(target.nodeId);
     const cutAt = Date.now();
     await c.cutLink(target);
     let healed = false;
@@ -216,6 +241,7 @@ describe('workers on machines', () => {
     const w2 = c.workers[1]!;
     const mgrAddr = `${c.manager.ip}:2377`;
     // Leave: the node shows Down and its tasks move; `node rm` removes it.
+    causedDowns.push(w2.nodeId);
     await c.ok(w2, ['swarm', 'leave']);
     await waitFor('the left node Down', async () => (await c.nodeState(w2)) === 'down', 15_000);
     await waitSettled('6 replicas without the left node', notOn(w2), 20_000);
@@ -253,5 +279,14 @@ describe('workers on machines', () => {
     await c.waitAllReady();
     expect(await c.nodes()).toHaveLength(nodeCount + 1);
     await expectSettled();
+  });
+
+  it('marked no node Down but those the tests took down (1 s heartbeats do not flap under this load)', () => {
+    const downs = c
+      .fullDaemonLog(c.manager)
+      .split('\n')
+      .filter((l) => l.includes('node missed its heartbeats'))
+      .map((l) => (JSON.parse(l) as { node: string }).node);
+    expect(downs).toEqual(causedDowns);
   });
 });

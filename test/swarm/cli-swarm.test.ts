@@ -152,7 +152,19 @@ describe('single-node swarm through the CLI', () => {
       return out.trim().split('\n').length === 2 && out;
     }, 20_000, 'two log lines from talker');
     for (const line of logs.trim().split('\n')) expect(line).toMatch(/^talker\.[12]\.[0-9a-z]{12}@\S+ {4}\| hello from [0-9a-f]{12}$/);
+    for (const line of (await e.ok(['service', 'logs', '--no-task-ids', 'talker'])).trim().split('\n')) expect(line).toMatch(/^talker\.[12]@\S+ {4}\| hello from [0-9a-f]{12}$/);
+    for (const line of (await e.ok(['service', 'logs', '--no-trunc', 'talker'])).trim().split('\n')) expect(line).toMatch(/^talker\.[12]\.[0-9a-z]{25}@\S+ {4}\| hello from [0-9a-f]{12}$/);
+    for (const line of (await e.ok(['service', 'logs', '--raw', 'talker'])).trim().split('\n')) expect(line).toMatch(/^hello from [0-9a-f]{12}$/);
+    // Lines written before --since are left out.
+    expect(await e.ok(['service', 'logs', '--since', '0s', 'talker'])).toBe('');
     expect(await e.ok(['service', 'rm', 'talker'])).toBe('talker\n');
+
+    // A mode=host port binds on the task's node only; `service ps` shows the port the task got.
+    await e.ok(['service', 'create', '--name', 'hostmode', '--publish', 'mode=host,target=80', 'web:1', 'sh', '-c', 'echo hostmode > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp']);
+    const hostPorts = (await e.ok(['service', 'ps', 'hostmode', '--format', '{{.Ports}}'])).trim();
+    expect(hostPorts).toMatch(/^\*:\d+->80\/tcp$/);
+    expect(await get(Number(/^\*:(\d+)/.exec(hostPorts)![1]))).toBe('hostmode');
+    await e.ok(['service', 'rm', 'hostmode']);
 
     // A rolling update to a new image, one task at a time, then a rollback: task history shows both.
     await e.ok(['tag', 'web:1', 'web:2']);

@@ -72,6 +72,8 @@ export class Dispatcher {
   };
   private meshJson = '[]';
   private meshScheduled = false;
+  /** Mesh tunnel port per node, as each node's session reported it. */
+  private readonly tunnelPorts = new Map<string, number>();
 
   constructor(private readonly store: Store, private readonly o: DispatcherOptions) {
     this.period = o.heartbeatPeriodMs ?? 1000;
@@ -81,7 +83,7 @@ export class Dispatcher {
 
   register(server: grpc.Server): void {
     server.addService(swarmServices().Dispatcher.service, {
-      Session: (call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer }, unknown>) => this.session(call),
+      Session: (call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer; meshTunnelPort?: number }, unknown>) => this.session(call),
       Heartbeat: (call: grpc.ServerUnaryCall<{ sessionId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => this.unary(call, cb, () => this.heartbeat(call)),
       Assignments: (call: grpc.ServerWritableStream<{ sessionId: string }, unknown>) => this.assignments(call),
       UpdateTaskStatus: (call: grpc.ServerUnaryCall<{ sessionId: string; updates: { taskId: string; statusJson: Buffer }[] }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
@@ -130,11 +132,10 @@ export class Dispatcher {
     return s;
   }
 
-  private session(call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer }, unknown>): void {
+  private session(call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer; meshTunnelPort?: number }, unknown>): void {
     if (!this.started) {
       // Not the leader (yet): the worker retries, and follows the manager list to the leader.
-      // (ha-e2e) emit, not destroy: grpc-js sends no status for a destroyed server stream, and the
-      // agent would wait on it forever.
+      // emit, not destroy: grpc-js sends the status (and its trailers) only for an emitted error.
       call.emit('error', notLeaderStatus('this manager is not the leader; retry at the leader', this.o.leaderAddr?.() ?? null));
       return;
     }
@@ -144,13 +145,14 @@ export class Dispatcher {
       nodeId = this.node(call);
       if (call.request.descriptionJson?.length) description = descriptionSchema.parse(JSON.parse(call.request.descriptionJson.toString('utf8')));
     } catch (e) {
-      call.emit('error', grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
+      call.destroy(grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
       return;
     }
     const old = this.sessions.get(nodeId);
     if (old) for (const st of old.streams) st.end();
     const session: Session = { id: randomUUID(), nodeId, streams: new Set([call]), assignmentStreams: new Set(), pending: [], flushScheduled: false };
     this.sessions.set(nodeId, session);
+    this.noteTunnelPort(nodeId, call.request.meshTunnelPort);
     this.liveness.beat(nodeId, this.now());
     this.arm();
     void this.markNode(nodeId, 'ready', description).catch((e: Error) => this.o.log?.warn({ err: e, node: nodeId }, 'cannot mark node ready'));
@@ -199,7 +201,7 @@ export class Dispatcher {
     try {
       session = this.sessionFor(this.node(call), call.request.sessionId);
     } catch (e) {
-      call.emit('error', grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message));
+      call.destroy(grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message));
       return;
     }
     session.streams.add(call);
@@ -207,8 +209,17 @@ export class Dispatcher {
     call.on('cancelled', () => this.closed(session, call));
     call.on('close', () => this.closed(session, call));
     const tasks = this.store.state.list('tasks').filter((t) => belongsToNode(t, session.nodeId));
-    this.meshJson = JSON.stringify(meshView(this.store.state));
+    this.meshJson = JSON.stringify(meshView(this.store.state, this.tunnelPorts));
     call.write({ type: 'COMPLETE', changes: tasks.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })), meshJson: Buffer.from(this.meshJson) });
+  }
+
+  /** A node's tunnel port changes every other node's way to its tasks. */
+  private noteTunnelPort(nodeId: string, port: number | undefined): void {
+    const p = Number.isInteger(port) && port! > 0 && port! <= 65535 ? port! : 0;
+    if ((this.tunnelPorts.get(nodeId) ?? 0) === p) return;
+    if (p) this.tunnelPorts.set(nodeId, p);
+    else this.tunnelPorts.delete(nodeId);
+    this.meshChanged();
   }
 
   /** Every node's mesh hears of ingress ports and running backends as soon as they change. */
@@ -217,7 +228,7 @@ export class Dispatcher {
     this.meshScheduled = true;
     setImmediate(() => {
       this.meshScheduled = false;
-      const json = JSON.stringify(meshView(this.store.state));
+      const json = JSON.stringify(meshView(this.store.state, this.tunnelPorts));
       if (json === this.meshJson) return;
       this.meshJson = json;
       const msg = { type: 'INCREMENTAL', changes: [], meshJson: Buffer.from(json) };

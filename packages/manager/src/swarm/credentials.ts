@@ -39,3 +39,19 @@ export function channelCredentials(tls: NodeTls): grpc.ChannelCredentials {
 }
 
 export const channelOptions = { 'grpc.ssl_target_name_override': NODE_TLS_NAME, 'grpc.default_authority': NODE_TLS_NAME };
+
+/**
+ * Client credentials for channels whose options cannot carry the TLS name override (the Raft
+ * transport): the chain is verified against the cluster CA as always, and instead of a host name
+ * the server's certificate must be a manager's of this cluster (O = cluster ID, OU = swarm-manager).
+ */
+export function managerChannelCredentials(tls: NodeTls, clusterId: string): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(Buffer.from(tls.caCertPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem), {
+    checkServerIdentity: (_host, cert) => {
+      const s = cert.subject as unknown as Record<string, string | string[] | undefined>;
+      const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+      if (one(s.O) !== clusterId || one(s.OU) !== 'swarm-manager') return new Error(`peer certificate is not a manager's of cluster ${clusterId}`);
+      return undefined;
+    },
+  });
+}

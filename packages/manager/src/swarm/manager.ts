@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { componentLogger, type Logger } from '@flotilla/engine-core';
 import { callerIdentity } from '../dispatcher/identity';
 import { swarmServices } from '../dispatcher/proto';
@@ -7,7 +8,8 @@ import { createNodeKeyAndCsr, RootCA } from '../ca/authority';
 import { formatJoinToken, newSecret } from '../ca/tokens';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { Orchestrator } from '../orchestrator/orchestrator';
-import { RaftNode, Role } from '../raft';
+import { DurableStorage, LeadershipLostError, RaftNode, Role } from '../raft';
+import { wrapSnapshot } from '../raft/node/envelope';
 import { raftService } from '../raft/transport/proto';
 import { SchedulerLoop } from '../scheduler/loop';
 import { newId, Store, type ApplyResult } from '../store/store';
@@ -15,7 +17,7 @@ import type { Node } from '../store/types';
 import { ServiceApi } from '../api/services';
 import { CaService } from './ca-service';
 import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
-import { serverCredentials, channelCredentials, channelOptions, type NodeTls } from './credentials';
+import { serverCredentials, channelCredentials, managerChannelCredentials, type NodeTls } from './credentials';
 import { MembershipError, NoLeaderError } from './errors';
 import { callLeader, registerMembership } from './membership-service';
 import { SwarmStateFiles, type NodeState } from './node-state';
@@ -85,6 +87,7 @@ export class SwarmManager {
   private readonly log: Logger;
   private readonly lastActive = new Map<string, number>();
   private sampler: NodeJS.Timeout | null = null;
+  private peerSaver: NodeJS.Timeout | null = null;
   private stopped = false;
   boundPort = 0;
 
@@ -160,8 +163,9 @@ export class SwarmManager {
       await rm(files.raftDir, { recursive: true, force: true });
       await m.serve();
       await files.save(o.state, o.tls);
-      await m.startRaft(false);
       const timeoutMs = o.timeoutMs ?? 60_000;
+      const { members } = await callLeader<{ members: { nodeId: string; addr: string }[] }>(o.remotes, channelCredentials(o.tls), 'Members', {}, timeoutMs);
+      await m.startRaft(false, Object.fromEntries(members.filter((x) => x.nodeId !== o.state.nodeId).map((x) => [x.nodeId, x.addr])));
       await callLeader(o.remotes, channelCredentials(o.tls), 'Join', { addr: o.state.advertiseAddr }, timeoutMs);
       const t0 = Date.now();
       while (!m.store.state.get('clusters', CLUSTER_OBJECT_ID) || !m.store.state.get('nodes', o.state.nodeId)) {
@@ -181,7 +185,7 @@ export class SwarmManager {
     if (!saved || saved.state.role !== 'manager') return null;
     const m = new SwarmManager(o, saved.state, saved.tls);
     await m.serve();
-    await m.startRaft(false);
+    await m.startRaft(false, await m.loadPeers());
     // The only voter need not wait out an election timeout after a restart.
     const st = m.raft.status();
     if (st.members.filter((x) => x.voter).length === 1 && st.members[0]?.id === saved.state.nodeId) m.raft.campaign();
@@ -189,26 +193,33 @@ export class SwarmManager {
   }
 
   /**
-   * `swarm init --force-new-cluster` (ha-e2e): the swarm lost its quorum for good; this manager
-   * founds a new Raft cluster of one voter on the state it holds (services, nodes, tasks, secrets
-   * kept, like docker). The other managers stay in the node list until `node rm --force`. Replaces
-   * this instance (stopped) with the returned one.
+   * `swarm init --force-new-cluster`: the cluster lost its quorum for good. This manager's state
+   * (everything committed that it applied) becomes the snapshot of a new Raft log whose only
+   * voter is this node; the other managers are demoted in the store (their nodes stay, down, for
+   * `node rm`). Returns the manager running on the new log; this one is stopped.
    */
   async forceNewCluster(): Promise<SwarmManager> {
     const st = this.raft.status();
-    const from = { index: st.applied, term: st.term, app: this.store.snapshot() };
+    const data = wrapSnapshot({ [this.nodeId]: this.state.advertiseAddr }, this.store.snapshot());
     await this.stop();
-    await rm(new SwarmStateFiles(this.o.dir).raftDir, { recursive: true, force: true });
-    const m = new SwarmManager(this.o, { ...this.state, managers: [this.state.advertiseAddr] }, this.tls);
+    const raftDir = new SwarmStateFiles(this.o.dir).raftDir;
+    await rm(raftDir, { recursive: true, force: true });
+    const storage = await DurableStorage.open(raftDir);
     try {
-      await m.serve();
-      await m.startRaft(true, from);
-      m.raft.campaign();
-      await m.waitLeader();
-    } catch (e) {
-      await m.stop().catch(() => undefined);
-      throw e;
+      await storage.saveReady({ term: st.term, vote: null, commit: st.applied }, [], { meta: { index: st.applied, term: st.term, conf: { voters: [this.nodeId], learners: [] } }, data });
+    } finally {
+      await storage.close();
     }
+    const m = (await SwarmManager.open(this.o))!;
+    await m.waitLeader();
+    await m.store.update((tx) => {
+      for (const n of tx.list('nodes')) {
+        if (n.ID === m.nodeId || n.Spec.Role !== 'manager') continue;
+        const { ManagerStatus: _gone, ...rest } = n;
+        void _gone;
+        tx.update('nodes', { ...rest, Spec: { ...n.Spec, Role: 'worker' } });
+      }
+    });
     return m;
   }
 
@@ -236,11 +247,9 @@ export class SwarmManager {
 
   /** Docker's Node.ManagerStatus as this manager sees it now (undefined for workers). */
   managerStatus(n: Node): Node['ManagerStatus'] {
+    if (n.Spec.Role !== 'manager') return undefined;
     const st = this.raft.status();
     const member = st.members.find((m) => m.id === n.ID);
-    // (ha-e2e) A demoted node keeps the ManagerStatus stored at its join: it is a worker again
-    // once it left Raft, whatever is stored.
-    if (n.Spec.Role !== 'manager' && !member) return undefined;
     return {
       ...(n.ID === st.leader ? { Leader: true } : {}),
       Reachability: this.reachability(n.ID, n),
@@ -270,12 +279,16 @@ export class SwarmManager {
 
   /** Linearizable read barrier before serving a read (the store is then up to date). */
   async barrier(): Promise<void> {
-    if (this.raft.status().leader === null) throw new NoLeaderError();
-    try {
-      await this.raft.read({ timeoutMs: 5000 });
-    } catch (e) {
-      if (this.raft.status().leader === null) throw new NoLeaderError({ cause: e });
-      throw e;
+    for (let attempt = 0; ; attempt++) {
+      if (this.raft.status().leader === null) throw new NoLeaderError();
+      try {
+        await this.raft.read({ timeoutMs: 5000 });
+        return;
+      } catch (e) {
+        if (this.raft.status().leader === null) throw new NoLeaderError({ cause: e });
+        // The leader changed while the read was pending: ask the new one.
+        if (!(e instanceof LeadershipLostError) || attempt >= 2) throw e;
+      }
     }
   }
 
@@ -322,7 +335,36 @@ export class SwarmManager {
     await this.raft.removeMember(nodeId, { timeoutMs: 10_000 });
   }
 
-  private async startRaft(bootstrap: boolean, bootstrapFrom?: { index: number; term: number; app: Uint8Array }): Promise<void> {
+  /**
+   * The members' addresses as last seen, kept beside the log: a founding member's address is in
+   * no membership entry, so a restarted follower would otherwise not know where to answer it.
+   */
+  private get peersFile(): string {
+    return join(this.o.dir, 'raft-peers.json');
+  }
+
+  private async loadPeers(): Promise<Record<string, string>> {
+    try {
+      const all = JSON.parse(await readFile(this.peersFile, 'utf8')) as Record<string, string>;
+      delete all[this.nodeId];
+      return all;
+    } catch {
+      return {};
+    }
+  }
+
+  private savedPeers = '';
+
+  private savePeers(): void {
+    const json = JSON.stringify(Object.fromEntries(this.raft.status().members.filter((m) => m.address).map((m) => [m.id, m.address])));
+    if (json === this.savedPeers || this.stopped) return;
+    this.savedPeers = json;
+    void writeFile(`${this.peersFile}.tmp`, json)
+      .then(() => rename(`${this.peersFile}.tmp`, this.peersFile))
+      .catch((e: Error) => this.log.warn({ err: e }, 'cannot save the Raft members\' addresses'));
+  }
+
+  private async startRaft(bootstrap: boolean, peers: Record<string, string> = {}): Promise<void> {
     this.raft = await RaftNode.start<ApplyResult>({
       id: this.state.nodeId,
       dataDir: new SwarmStateFiles(this.o.dir).raftDir,
@@ -333,20 +375,19 @@ export class SwarmManager {
       authorize: (call) => {
         if (callerIdentity(call, this.state.clusterId).role !== 'swarm-manager') throw new Error('only managers may send Raft messages');
       },
-      peers: {},
+      peers,
       bootstrap,
-      bootstrapFrom,
       tickMs: TICK_MS,
       electionTicks: ELECTION_TICKS,
       stateMachine: storeStateMachine(() => this.store),
       serverCredentials: serverCredentials(this.tls),
-      channelCredentials: channelCredentials(this.tls),
-      // ha-e2e: node certificates name no host; verify the swarm's TLS name like every other node channel.
-      channelOptions,
+      channelCredentials: managerChannelCredentials(this.tls, this.state.clusterId),
       logger: this.log,
     });
     this.raft.on('leader', (leader) => this.onLeader(leader));
     this.onLeader(this.raft.status().leader);
+    this.peerSaver = setInterval(() => this.savePeers(), 1000);
+    this.peerSaver.unref();
   }
 
   private async waitLeader(timeoutMs = 5000): Promise<void> {
@@ -367,7 +408,10 @@ export class SwarmManager {
       this.orchestrator.start();
       this.scheduler.start();
       this.dispatcher.start();
+      // Just elected by a majority: every member counts as reachable until Raft says otherwise.
       this.lastActive.clear();
+      const now = Date.now();
+      for (const m of this.raft.status().members) this.lastActive.set(m.id, now);
       this.sampler = setInterval(() => this.sampleActivity(), TICK_MS * 2);
       this.sampler.unref();
     } else if (!lead && this.orchestrator) {
@@ -407,6 +451,7 @@ export class SwarmManager {
       redirect: () => (this.raft && this.isLeader ? null : (this.raft?.status().leaderAddress ?? '')),
       addManager: (id, addr) => this.addManager(id, addr),
       removeManager: (id) => this.removeManager(id),
+      members: () => this.managers(),
     });
   }
 
@@ -416,6 +461,7 @@ export class SwarmManager {
     this.scheduler?.stop();
     this.dispatcher.stop();
     if (this.sampler) clearInterval(this.sampler);
+    if (this.peerSaver) clearInterval(this.peerSaver);
     this.orchestrator = null;
     this.scheduler = null;
     await this.raft?.stop();

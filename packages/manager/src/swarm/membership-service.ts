@@ -13,6 +13,7 @@ export interface MembershipHost {
   redirect(): string | null;
   addManager(nodeId: string, addr: string): Promise<{ nodeId: string; addr: string }[]>;
   removeManager(nodeId: string): Promise<void>;
+  members(): { nodeId: string; addr: string }[];
 }
 
 const joinSchema = z.object({ addr: z.string().min(3).max(300) });
@@ -21,7 +22,7 @@ const leaveSchema = z.object({ nodeId: z.string().min(1).max(64) });
 /** The leader's side of managers joining and leaving Raft; only manager certificates may call. */
 export function registerMembership(server: grpc.Server, host: MembershipHost): void {
   const unary =
-    <Req, Res>(fn: (req: Req, caller: string) => Promise<Res>) =>
+    <Req, Res>(fn: (req: Req, caller: string) => Promise<Res>, anyManager = false) =>
     (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
       let caller: string;
       try {
@@ -32,7 +33,7 @@ export function registerMembership(server: grpc.Server, host: MembershipHost): v
         cb(Object.assign(new Error((e as Error).message), { code: grpc.status.PERMISSION_DENIED }));
         return;
       }
-      const leader = host.redirect();
+      const leader = anyManager ? null : host.redirect();
       if (leader !== null) {
         cb(notLeaderStatus('this manager is not the leader; retry at the leader', leader));
         return;
@@ -43,6 +44,7 @@ export function registerMembership(server: grpc.Server, host: MembershipHost): v
       );
     };
   server.addService(swarmServices().RaftMembership.service, {
+    Members: unary(async () => ({ members: host.members() }), true),
     Join: unary(async (req: unknown, caller) => ({ members: await host.addManager(caller, joinSchema.parse(req).addr) })),
     Leave: unary(async (req: unknown) => {
       await host.removeManager(leaveSchema.parse(req).nodeId);
@@ -57,7 +59,7 @@ type MembershipClient = grpc.Client & Record<string, (req: object, opts: grpc.Ca
  * Calls the leader's RaftMembership: tries `addrs` in turn and follows a follower's redirect;
  * gives up after `timeoutMs`.
  */
-export async function callLeader<R>(addrs: string[], creds: grpc.ChannelCredentials, method: 'Join' | 'Leave', req: object, timeoutMs: number): Promise<R> {
+export async function callLeader<R>(addrs: string[], creds: grpc.ChannelCredentials, method: 'Members' | 'Join' | 'Leave', req: object, timeoutMs: number): Promise<R> {
   const deadline = Date.now() + timeoutMs;
   const queue = [...addrs];
   let last: Error = new Error('no manager address to ask');

@@ -40,7 +40,7 @@ describe('reachabilityOf', () => {
     expect(reachabilityOf('c', st, { activeRecently: false, nodeDown: true })).toBe('unreachable');
     expect(reachabilityOf('c', st, { activeRecently: false, nodeDown: false })).toBe('reachable');
   });
-  test('a node that is not a Raft member is unknown (a manager still joining)', () => {
-    expect(reachabilityOf('z', { id: 'a', role: Role.Leader, leader: 'a', members }, { activeRecently: true, nodeDown: false })).toBe('unknown');
+  test('a manager that is not a Raft member (left, or still joining) is unreachable', () => {
+    expect(reachabilityOf('z', { id: 'a', role: Role.Leader, leader: 'a', members }, { activeRecently: true, nodeDown: false })).toBe('unreachable');
   });
 });

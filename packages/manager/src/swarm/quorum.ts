@@ -20,7 +20,8 @@ export function canRemoveMember(voters: { id: string; reachable: boolean }[], id
  */
 export function reachabilityOf(id: string, st: Pick<RaftNodeStatus, 'id' | 'role' | 'leader' | 'members'>, seen: { activeRecently: boolean; nodeDown: boolean }): Reachability {
   const member = st.members.find((m) => m.id === id);
-  if (!member) return 'unknown';
+  // A manager that left Raft (swarm leave --force) but was not demoted yet, or is still joining.
+  if (!member) return 'unreachable';
   if (id === st.id) return 'reachable';
   if (st.role === Role.Leader) return seen.activeRecently ? 'reachable' : 'unreachable';
   if (id === st.leader) return 'reachable';

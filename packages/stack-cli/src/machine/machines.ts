@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FLOTILLA_BIN, daemonAlive, startDaemon, stopDaemon } from './daemon';
-import { ensureNetwork, linkExists, removeBridgeIfUnused, removeNetwork } from './netns';
+import { AddressTakenError, claimVeth, ensureNetwork, linkExists, removeBridgeIfUnused, removeNetwork } from './netns';
 import { type MachineState, allocateIndex, machineState, validateName } from './spec';
 import { listMachines, loadMachine, saveMachine } from './store';
 import { sh } from './sh';
@@ -35,12 +35,25 @@ export async function createMachine(storage: string, name: string, opts: { signa
   if (all.some((m) => m.name === name) || existsSync(join(storage, name))) throw new MachineExistsError(name);
   // Skip addresses whose veth exists: machines of another storage dir share the bridge.
   const taken = [...all.map((m) => m.index), ...Array.from({ length: 253 }, (_, i) => i + 2).filter((i) => linkExists(`flmv${i}`))];
-  const m = machineState(resolve(storage), name, allocateIndex(taken), new Date());
+  // Claim the address by creating its veth; another `machine create` running at the same time
+  // (another storage dir) may win it, then take the next one.
+  let m: MachineState;
+  for (;;) {
+    m = machineState(resolve(storage), name, allocateIndex(taken), new Date());
+    try {
+      await claimVeth(m);
+      break;
+    } catch (e) {
+      if (!(e instanceof AddressTakenError)) throw e;
+      taken.push(m.index);
+    }
+  }
   mkdirSync(join(storage, name), { recursive: true });
   saveMachine(storage, m);
   ensureCliWrapper(storage);
   try {
-    await ensureNetwork(m);
+    // Once more if it fails: a machine removed meanwhile may have taken the shared bridge with it.
+    await ensureNetwork(m).catch(() => ensureNetwork(m));
     m.pid = await startDaemon(storage, m, opts);
     saveMachine(storage, m);
   } catch (e) {

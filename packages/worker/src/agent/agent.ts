@@ -21,6 +21,8 @@ export interface AgentOptions {
   onMesh?: (view: MeshService[]) => void;
   /** The node's role as the leader's store has it, on every session message (promotion, demotion). */
   onRole?: (role: 'manager' | 'worker') => void;
+  /** This node's mesh tunnel port, told to the manager with every new session (0: none). */
+  meshTunnelPort?: () => Promise<number> | number;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -119,14 +121,16 @@ export class Agent {
     this.client = client;
     this.connectedTo = addr;
     let description: unknown;
+    let meshTunnelPort = 0;
     try {
       description = await this.o.executor.describe();
+      meshTunnelPort = (await this.o.meshTunnelPort?.()) ?? 0;
     } catch (e) {
       this.reconnect(`cannot describe this node: ${(e as Error).message}`);
       return;
     }
     type SessionMsg = { sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number; role?: string };
-    const session = client.Session({ descriptionJson: Buffer.from(JSON.stringify(description)) }) as grpc.ClientReadableStream<SessionMsg>;
+    const session = client.Session({ descriptionJson: Buffer.from(JSON.stringify(description)), meshTunnelPort }) as grpc.ClientReadableStream<SessionMsg>;
     this.streams.push(session);
     session.on('data', (m: SessionMsg) => {
       const first = this.sessionId === null;

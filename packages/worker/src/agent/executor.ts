@@ -1,5 +1,11 @@
 import type { Node, Task } from '@flotilla/manager';
 
+/** Where a running task is reached: its container address, and `mode: host` ports as the node bound them. */
+export interface TaskEndpoint {
+  address: string;
+  hostPorts?: { Protocol: string; TargetPort: number; PublishedPort: number; PublishMode: 'host' }[];
+}
+
 /** What a task's container did when it stopped. */
 export interface ExitStatus {
   exitCode: number;
@@ -20,8 +26,8 @@ export interface TaskController {
   /** SIGTERM (or the stop signal), the grace period, then SIGKILL. */
   shutdown(): Promise<void>;
   remove(): Promise<void>;
-  /** Addresses the routing mesh dials for this task, once it runs. */
-  endpoint?(): { address: string } | null;
+  /** Addresses the routing mesh dials for this task, and its host-mode ports as bound, once it runs. */
+  endpoint?(): TaskEndpoint | null;
   /**
    * After an agent restart: the container this node made for the task earlier, if any, and
    * whether it still runs (then the agent waits on it instead of starting anything).

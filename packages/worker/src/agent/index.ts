@@ -1,3 +1,3 @@
 export { Agent, type AgentOptions } from './agent';
-export { TaskRejectedError, type Executor, type TaskController, type ExitStatus } from './executor';
+export { TaskRejectedError, type Executor, type TaskController, type ExitStatus, type TaskEndpoint } from './executor';
 export { TaskRunner } from './task-runner';

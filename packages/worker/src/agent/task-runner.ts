@@ -1,6 +1,6 @@
 import { TaskState, type Task, type TaskStatus } from '@flotilla/manager';
 import type { Logger } from 'pino';
-import { TaskRejectedError, type TaskController } from './executor';
+import { TaskRejectedError, type TaskController, type TaskEndpoint } from './executor';
 
 export type StatusSink = (taskId: string, status: TaskStatus) => void;
 
@@ -64,8 +64,7 @@ export class TaskRunner {
       this.set(TaskState.STARTING, 'starting');
       const started = await this.ctl.start();
       if (this.state >= TaskState.COMPLETE) return;
-      const ep = this.ctl.endpoint?.() ?? null;
-      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: started.containerId, PID: started.pid ?? 0 }, ...(ep ? { Addresses: [ep.address] } : {}) });
+      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: started.containerId, PID: started.pid ?? 0 }, ...endpointStatus(this.ctl.endpoint?.() ?? null) });
       const exit = await this.ctl.wait();
       if (this.stopping || this.desired > TaskState.RUNNING) return;
       const cs = { ContainerStatus: { ContainerID: started.containerId, ExitCode: exit.exitCode } };
@@ -83,8 +82,7 @@ export class TaskRunner {
   private async resume(): Promise<void> {
     const found = (await this.ctl.adopt?.().catch(() => null)) ?? null;
     if (found?.running) {
-      const ep = this.ctl.endpoint?.() ?? null;
-      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: found.containerId }, ...(ep ? { Addresses: [ep.address] } : {}) });
+      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: found.containerId }, ...endpointStatus(this.ctl.endpoint?.() ?? null) });
       const exit = await this.ctl.wait();
       if (this.stopping || this.desired > TaskState.RUNNING) return;
       const cs = { ContainerStatus: { ContainerID: found.containerId, ExitCode: exit.exitCode } };
@@ -119,4 +117,10 @@ export class TaskRunner {
     if (this.state < TaskState.COMPLETE) await (this.stopping ?? this.ctl.shutdown().catch(() => undefined));
     await this.ctl.remove().catch((e: Error) => this.log?.warn({ err: e, task: this.task.ID }, 'remove failed'));
   }
+}
+
+/** The status fields a running task reports about where it is reached. */
+function endpointStatus(ep: TaskEndpoint | null): Partial<TaskStatus> {
+  if (!ep) return {};
+  return { ...(ep.address ? { Addresses: [ep.address] } : {}), ...(ep.hostPorts ? { PortStatus: { Ports: ep.hostPorts } } : {}) };
 }

@@ -100,7 +100,10 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     let first = true;
     try {
       const tail = query.get('tail');
-      for await (const e of node.serviceLogs(params.id!, { follow: qBool(query, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined, timestamps: qBool(query, 'timestamps'), signal })) {
+      const sinceText = query.get('since');
+      const since = sinceText ? Number(sinceText) : undefined;
+      if (since !== undefined && !Number.isFinite(since)) throw new ControlError(`invalid value for since: ${sinceText} (use unix seconds)`, 400);
+      for await (const e of node.serviceLogs(params.id!, { follow: qBool(query, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined, timestamps: qBool(query, 'timestamps'), since, raw: qBool(query, 'raw'), noTaskIds: qBool(query, 'noTaskIds'), noTrunc: qBool(query, 'noTrunc'), signal })) {
         if (first) {
           res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
           first = false;
@@ -185,8 +188,7 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   route('DELETE', '/nodes/{id}', async ({ params, query }) => {
     const m = node.requireManager();
     const n = findNode(m, params.id!);
-    // Like swarmkit: a manager is refused while it is a Raft member (after --force-new-cluster the lost ones are not).
-    if (n.ID === m.nodeId || m.raftStatus().members.some((x) => x.id === n.ID)) throw new ControlError(`rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`, 400);
+    if (n.ID === m.nodeId || n.Spec.Role === 'manager' || m.raftStatus().members.some((x) => x.id === n.ID)) throw new ControlError(`rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`, 400);
     if (n.Status.State !== 'down' && !qBool(query, 'force')) {
       throw new ControlError(`node ${n.ID} is not down and can't be removed: stop its daemon first, or use --force`, 400);
     }

@@ -2,7 +2,7 @@ import type { ContainerManager, ImageStore, Logger, RegistryClient } from '@flot
 import { NotFoundError } from '@flotilla/engine-core';
 import type { Node, Task } from '@flotilla/manager';
 import os from 'node:os';
-import { TaskRejectedError, type ExitStatus, type Executor, type TaskController } from '../agent/executor';
+import { TaskRejectedError, type ExitStatus, type Executor, type TaskController, type TaskEndpoint } from '../agent/executor';
 import { containerRequest, taskContainerName, TASK_LABELS } from './container-spec';
 import { healthOutcome, UNHEALTHY_ERROR } from './health-gate';
 import { ensureImage } from './image-source';
@@ -136,10 +136,15 @@ class EngineController implements TaskController {
     return { containerId: id, running: st.Running, exitCode: st.ExitCode };
   }
 
-  endpoint(): { address: string } | null {
+  endpoint(): TaskEndpoint | null {
     if (!this.containerId) return null;
-    const ip = this.o.containers.inspect(this.containerId).NetworkSettings.IPAddress || Object.values(this.o.containers.inspect(this.containerId).NetworkSettings.Networks)[0]?.IPAddress;
-    return ip ? { address: ip } : null;
+    const ns = this.o.containers.inspect(this.containerId).NetworkSettings;
+    const ip = ns.IPAddress || Object.values(ns.Networks)[0]?.IPAddress;
+    // A host-mode port published as 0 got a free port from the engine: report the one it got.
+    const hostPorts = (this.task.Endpoint?.Spec?.Ports ?? [])
+      .filter((p) => p.PublishMode === 'host')
+      .map((p) => ({ Protocol: p.Protocol, TargetPort: p.TargetPort, PublishedPort: Number(ns.Ports[`${p.TargetPort}/${p.Protocol}`]?.[0]?.HostPort ?? p.PublishedPort ?? 0), PublishMode: 'host' as const }));
+    return ip || hostPorts.length ? { address: ip ?? '', ...(hostPorts.length ? { hostPorts } : {}) } : null;
   }
 
   private need(): string {

@@ -6,6 +6,7 @@ import { BackendPool } from './pool';
 import type { PoolStatsWire, ToLoop } from './protocol';
 import { acceptRaw } from './raw-splice';
 import { proxyConnection } from './splice';
+import { TunnelDialer } from './tunnel-client';
 import type { Backend, Strategy } from './types';
 
 /**
@@ -17,6 +18,8 @@ export type DataPath = 'handles' | 'sockets';
 export class AcceptLoop {
   private readonly pools = new Map<string, BackendPool>();
   private readonly servers = new Map<number, net.Server>();
+  /** Opens the tunnels to tasks on other nodes (every loop its own, with the node's credentials). */
+  readonly dialer = new TunnelDialer();
 
   constructor(readonly dataPath: DataPath = 'handles') {}
 
@@ -38,7 +41,7 @@ export class AcceptLoop {
     s.pauseOnConnect = true;
     s.allowHalfOpen = true;
     const pool = this.pool(key);
-    if (this.dataPath === 'sockets' || !acceptRaw(server, pool)) server.on('connection', (client: net.Socket) => proxyConnection(client, pool));
+    if (this.dataPath === 'sockets' || !acceptRaw(server, pool, this.dialer)) server.on('connection', (client: net.Socket) => proxyConnection(client, pool, this.dialer));
     server.on('error', () => {}); // accept errors (EMFILE) must not kill the loop; libuv retries
     this.servers.set(lid, server);
   }
@@ -72,6 +75,8 @@ export class AcceptLoop {
         return;
       case 'unlisten':
         return this.detach(msg.lid);
+      case 'tunnel-credentials':
+        return this.dialer.setCredentials(msg.credentials);
       case 'stats':
         return;
     }

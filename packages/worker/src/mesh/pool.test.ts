@@ -57,3 +57,34 @@ describe('BackendPool', () => {
     expect(p.pick()?.backend.taskId).toBe('t1');
   });
 });
+
+describe('BackendPool with tasks on other nodes', () => {
+  const remote = (id: string, node: string) => ({ taskId: id, address: '198.19.0.2', port: 80, tunnel: `198.18.0.${node.slice(1)}:7946`, node });
+
+  it('round robin takes local and remote replicas alike, in turn', () => {
+    const p = new BackendPool();
+    p.set([b('t1'), remote('t2', 'n2'), remote('t3', 'n3'), b('t4')]);
+    expect([1, 2, 3, 4, 5].map(() => p.pick()?.backend.taskId)).toEqual(['t1', 't2', 't3', 't4', 't1']);
+    expect(p.stats().map((s) => s.tunnel)).toEqual([undefined, '198.18.0.2:7946', '198.18.0.3:7946', undefined]);
+  });
+
+  it('two tasks with the same container address on different nodes are different backends', () => {
+    const p = new BackendPool();
+    // Every node has its own IPAM: 198.19.0.2 exists on n2 and on n3.
+    p.set([remote('t2', 'n2'), remote('t3', 'n3')]);
+    const first = p.pick()!;
+    expect(p.pick([first])?.backend.taskId).not.toBe(first.backend.taskId);
+  });
+
+  it('a remote task whose node moved its tunnel is a new backend; one that stays keeps its counters', () => {
+    const p = new BackendPool('least-connections');
+    p.set([remote('t2', 'n2'), remote('t3', 'n3')]);
+    p.pick()!.active += 2; // t2
+    p.pick()!.active += 1; // t3
+    p.set([remote('t2', 'n2'), { ...remote('t3', 'n3'), tunnel: '198.18.0.3:9000' }]);
+    expect(p.stats().map((s) => [s.taskId, s.active, s.tunnel])).toEqual([
+      ['t2', 2, '198.18.0.2:7946'],
+      ['t3', 0, '198.18.0.3:9000'],
+    ]);
+  });
+});

@@ -11,7 +11,15 @@ export interface BackendSlot {
 }
 
 function slotKey(b: Backend): string {
-  return `${b.taskId}\0${b.address}\0${b.port}`;
+  return `${b.taskId}\0${b.address}\0${b.port}\0${b.tunnel ?? ''}`;
+}
+
+/** A copy with only the known fields (backends arrive over IPC and from the view). */
+export function copyBackend(b: Backend): Backend {
+  const c: Backend = { taskId: b.taskId, address: b.address, port: b.port };
+  if (b.tunnel) c.tunnel = b.tunnel;
+  if (b.node) c.node = b.node;
+  return c;
 }
 
 export class BackendPool {
@@ -33,7 +41,7 @@ export class BackendPool {
   set(backends: readonly Backend[]): void {
     const old = new Map<string, BackendSlot>();
     for (const s of this.slots) old.set(slotKey(s.backend), s);
-    this.slots = backends.map((b) => old.get(slotKey(b)) ?? { backend: { taskId: b.taskId, address: b.address, port: b.port }, active: 0, total: 0, failed: 0 });
+    this.slots = backends.map((b) => old.get(slotKey(b)) ?? { backend: copyBackend(b), active: 0, total: 0, failed: 0 });
     if (this.cursor >= this.slots.length) this.cursor = 0;
   }
 

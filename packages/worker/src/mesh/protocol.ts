@@ -1,18 +1,19 @@
 // Messages between the routing mesh (in the daemon) and its accept-loop child processes, over
 // the Node IPC channel. Listening sockets travel as the message's handle.
-import type { Backend, Strategy } from './types';
+import type { Backend, Strategy, TunnelCredentials } from './types';
 
 export type ToLoop =
   | { op: 'pool'; seq: number; key: string; strategy: Strategy; backends: Backend[] }
   | { op: 'drop-pool'; seq: number; key: string }
   | { op: 'listen'; seq: number; lid: number; key: string }
   | { op: 'unlisten'; seq: number; lid: number }
+  | { op: 'tunnel-credentials'; seq: number; credentials?: TunnelCredentials }
   | { op: 'stats'; seq: number };
 
 export interface PoolStatsWire {
   key: string;
   rejected: number;
-  backends: { taskId: string; address: string; port: number; active: number; total: number; failed: number }[];
+  backends: { taskId: string; address: string; port: number; tunnel?: string; node?: string; active: number; total: number; failed: number }[];
 }
 
 export type FromLoop =

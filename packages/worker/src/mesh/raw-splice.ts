@@ -4,8 +4,11 @@
 // a connection-per-request load spends its time on. The handles are Node internals
 // (process.binding), so everything is feature-checked at load and the mesh falls back to
 // splice.ts when they are missing or different.
+import net from 'node:net';
 import { types } from 'node:util';
 import type { BackendPool, BackendSlot } from './pool';
+import { proxyConnection } from './splice';
+import type { TunnelDialer } from './tunnel-client';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- untyped Node internals, checked in loadBindings */
 interface Bindings {
@@ -224,6 +227,7 @@ class Pair {
   constructor(
     readonly client: Handle,
     readonly pool: BackendPool,
+    readonly dialer: TunnelDialer | undefined,
   ) {}
 
   connectNext(): void {
@@ -234,6 +238,10 @@ class Pair {
       this.closed = true;
       // No replica left: the client sees its connection reset rather than a silent hang.
       if (this.client.reset(noop)) this.client.close(noop);
+      return;
+    }
+    if (slot.backend.tunnel) {
+      this.handOver(slot);
       return;
     }
     this.slot = slot;
@@ -252,6 +260,19 @@ class Pair {
     this.started = Date.now();
     connecting.add(this);
     if (!sweeper) sweeper = setInterval(sweep, 500).unref();
+  }
+
+  /**
+   * A task on another node needs TLS, which lives on streams: the client handle becomes a
+   * net.Socket (still not reading, so nothing is lost) and the socket path takes it from here,
+   * failover included.
+   */
+  handOver(slot: BackendSlot): void {
+    this.closed = true; // this pair owns the client handle no more
+    connecting.delete(this);
+    const opts = { handle: this.client, allowHalfOpen: true, pauseOnCreate: true, readable: true, writable: true };
+    const socket = new net.Socket(opts as net.SocketConstructorOpts);
+    proxyConnection(socket, this.pool, this.dialer, slot, this.tried);
   }
 
   connectFailed(): void {
@@ -316,13 +337,13 @@ function onConnect(this: any, status: number, handle: Handle): void {
  * Takes over a net.Server's accepting: each accepted handle is proxied without ever becoming a
  * net.Socket. Returns false when the fast path is not available or the server has no handle.
  */
-export function acceptRaw(server: unknown, pool: BackendPool): boolean {
+export function acceptRaw(server: unknown, pool: BackendPool, dialer?: TunnelDialer): boolean {
   const handle = (server as { _handle?: any })._handle;
   if (!B || !handle || typeof handle.onconnection !== 'function') return false;
   handle.onconnection = (err: number, client: Handle) => {
     if (err || !client) return;
     client.setNoDelay(true);
-    new Pair(client, pool).connectNext();
+    new Pair(client, pool, dialer).connectNext();
   };
   return true;
 }

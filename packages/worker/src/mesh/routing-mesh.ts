@@ -8,8 +8,9 @@ import { AcceptLoop, type DataPath } from './accept-loop';
 import { PortInUseError, UnsupportedProtocolError } from './errors';
 import { bindPublishedPort } from './listen';
 import { type LoopRequest, LoopProcess } from './loop-process';
+import { copyBackend } from './pool';
 import { poolKey } from './protocol';
-import type { Backend, BackendStats, MeshStats, PublishedPort, ServicePortStats, Strategy } from './types';
+import type { Backend, BackendStats, MeshStats, PublishedPort, ServicePortStats, Strategy, TunnelCredentials } from './types';
 
 export interface RoutingMeshOptions {
   /** Default balancing for service ports without their own strategy. Default round robin. */
@@ -58,6 +59,7 @@ export class RoutingMesh {
   private readonly strategies = new Map<string, Strategy>();
   private nextLid = 1;
   private closed = false;
+  private tunnelCredentials: TunnelCredentials | undefined;
 
   constructor(opts: RoutingMeshOptions = {}) {
     this.log = opts.logger ?? componentLogger('mesh');
@@ -96,6 +98,7 @@ export class RoutingMesh {
 
   /** Gives a restarted loop everything the others have. */
   private async replay(loop: LoopProcess): Promise<void> {
+    if (this.tunnelCredentials) await loop.request({ op: 'tunnel-credentials', credentials: this.tunnelCredentials });
     for (const [key, p] of this.pools) await loop.request({ op: 'pool', key, strategy: p.strategy, backends: p.backends });
     for (const pub of this.published.values()) {
       await loop.request({ op: 'listen', lid: pub.lid, key: poolKey(pub.serviceId, pub.port.target) }, pub.server);
@@ -137,6 +140,17 @@ export class RoutingMesh {
     this.log.info({ service: pub.serviceId, published }, 'mesh port unpublished');
   }
 
+  /**
+   * The node's certificate, key, cluster CA and cluster ID, for tunnels to tasks on other nodes
+   * (backends with `tunnel`). Until set, such backends count as failed and the next replica is
+   * tried. Call again after a certificate renewal; undefined forgets them (the node left).
+   */
+  async setTunnelCredentials(credentials: TunnelCredentials | undefined): Promise<void> {
+    this.tunnelCredentials = credentials ? { ...credentials } : undefined;
+    this.local.dialer.setCredentials(this.tunnelCredentials);
+    await this.broadcast({ op: 'tunnel-credentials', credentials: this.tunnelCredentials });
+  }
+
   /** Sets the balancing strategy of a service (all its ports); applies from its next setBackends. */
   setStrategy(serviceId: string, strategy: Strategy): void {
     this.strategies.set(serviceId, strategy);
@@ -150,7 +164,7 @@ export class RoutingMesh {
   async setBackends(serviceId: string, targetPort: number, backends: readonly Backend[]): Promise<void> {
     const key = poolKey(serviceId, targetPort);
     const strategy = this.strategies.get(serviceId) ?? this.strategy;
-    const copy = backends.map((b) => ({ taskId: b.taskId, address: b.address, port: b.port }));
+    const copy = backends.map(copyBackend);
     this.pools.set(key, { serviceId, targetPort, strategy, backends: copy });
     this.local.setPool(key, strategy, copy);
     await this.broadcast({ op: 'pool', key, strategy, backends: copy });

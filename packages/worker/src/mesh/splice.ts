@@ -3,6 +3,7 @@
 // close sockets, they never reach the process.
 import net from 'node:net';
 import type { BackendPool, BackendSlot } from './pool';
+import type { TunnelDialer } from './tunnel-client';
 
 function noop(): void {}
 
@@ -31,11 +32,54 @@ function bind(client: net.Socket, upstream: net.Socket): void {
   });
 }
 
+/**
+ * Moves bytes both ways between two connected sockets until both are done; an error on one
+ * resets the other. Both must have been created with allowHalfOpen.
+ */
+export function joinSockets(a: net.Socket, b: net.Socket): void {
+  forward(a, b);
+  forward(b, a);
+  bind(a, b);
+  a.resume();
+  b.resume();
+}
+
 /** A replica that neither accepts nor refuses (its network is gone) is given up after this long. */
 export const CONNECT_TIMEOUT_MS = 3000;
 
-function attempt(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | undefined): void {
-  const slot = pool.pick(tried);
+/** A task on another node: through a mutual-TLS tunnel to its node, which connects to it there. */
+function attemptRemote(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | undefined, dialer: TunnelDialer | undefined, slot: BackendSlot): void {
+  const failed = () => {
+    slot.active--;
+    slot.failed++;
+    if (client.destroyed) return;
+    const next = tried ?? [];
+    next.push(slot);
+    attempt(client, pool, next, dialer);
+  };
+  if (!dialer) {
+    failed();
+    return;
+  }
+  dialer.dial(slot.backend, CONNECT_TIMEOUT_MS, (upstream) => {
+    if (!upstream) {
+      failed();
+      return;
+    }
+    if (client.destroyed) {
+      slot.active--;
+      upstream.destroy();
+      return;
+    }
+    slot.total++;
+    upstream.once('close', () => slot.active--);
+    upstream.on('error', noop); // 'close' follows with hadError and resets the client
+    joinSockets(client, upstream);
+  });
+}
+
+function attempt(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | undefined, dialer: TunnelDialer | undefined, first?: BackendSlot): void {
+  const slot = first ?? pool.pick(tried);
   if (!slot) {
     pool.rejected++;
     // No replica left: the client sees its connection reset rather than a silent hang.
@@ -44,6 +88,10 @@ function attempt(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | u
   }
   slot.active++;
   const b = slot.backend;
+  if (b.tunnel) {
+    attemptRemote(client, pool, tried, dialer, slot);
+    return;
+  }
   const upstream = net.connect({ host: b.address, port: b.port, allowHalfOpen: true, noDelay: true });
   let connected = false;
   upstream.setTimeout(CONNECT_TIMEOUT_MS, () => {
@@ -57,7 +105,7 @@ function attempt(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | u
     if (client.destroyed) return;
     const next = tried ?? [];
     next.push(slot);
-    attempt(client, pool, next);
+    attempt(client, pool, next, dialer);
   });
   upstream.once('connect', () => {
     if (client.destroyed) {
@@ -78,10 +126,11 @@ function attempt(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | u
 
 /**
  * Takes over a client socket accepted with pauseOnConnect (no byte read yet, so a failed connect
- * can move on to the next replica without losing data) and allowHalfOpen.
+ * can move on to the next replica without losing data) and allowHalfOpen. `first` and `tried`
+ * continue a choice the fast path made (it hands remote backends over to this path).
  */
-export function proxyConnection(client: net.Socket, pool: BackendPool): void {
+export function proxyConnection(client: net.Socket, pool: BackendPool, dialer?: TunnelDialer, first?: BackendSlot, tried?: BackendSlot[]): void {
   client.on('error', noop);
   client.setNoDelay(true);
-  attempt(client, pool, undefined);
+  attempt(client, pool, tried, dialer, first);
 }

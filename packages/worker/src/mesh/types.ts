@@ -12,8 +12,24 @@ export interface PublishedPort {
 /** One RUNNING task reachable for this service port. */
 export interface Backend {
   taskId: string;
+  /** The task's address on its own node's network (dialled directly only when the task is local). */
   address: string;
   port: number;
+  /**
+   * Set for a task on another node: that node's mesh tunnel listener ("host:port"). The
+   * connection then goes through a mutual-TLS tunnel there, never to `address` directly.
+   */
+  tunnel?: string;
+  /** The node the task runs on; a tunnel's server certificate must name it. */
+  node?: string;
+}
+
+/** What a node needs for mesh tunnels: its certificate and key, the cluster root CA, the cluster ID. */
+export interface TunnelCredentials {
+  caCertPem: string;
+  certPem: string;
+  keyPem: string;
+  clusterId: string;
 }
 
 export type Strategy = 'round-robin' | 'least-connections';
@@ -22,6 +38,8 @@ export interface BackendStats {
   taskId: string;
   address: string;
   port: number;
+  tunnel?: string;
+  node?: string;
   /** Client connections currently proxied to this backend (connects in progress included). */
   active: number;
   /** Connections ever proxied to it (successful connects). */

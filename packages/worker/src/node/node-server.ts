@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { serverCredentials, type NodeTls } from '@flotilla/manager';
+import type { NodeTls } from '@flotilla/manager';
 
 /** Adds a gRPC service to a node's cluster listener (and removes it again, if it must). */
 export type NodeServiceRegistration = (server: grpc.Server) => void;
@@ -20,6 +20,7 @@ export class ClusterListenError extends Error {
  */
 export class NodeServer {
   private server: grpc.Server | null = null;
+  private identity: MutableIdentity | null = null;
   private readonly registrations: NodeServiceRegistration[] = [];
   port = 0;
 
@@ -37,14 +38,74 @@ export class NodeServer {
     if (this.server) return this.server;
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
     for (const fn of this.registrations) fn(server);
-    this.port = await new Promise<number>((res, rej) => server.bindAsync(listenAddr, serverCredentials(tls, false), (e, p) => (e ? rej(new ClusterListenError(listenAddr, e)) : res(p))));
+    const identity = new MutableIdentity(tls);
+    const creds = grpc.experimental.createCertificateProviderServerCredentials(identity, identity, false);
+    this.port = await new Promise<number>((res, rej) =>
+      server.bindAsync(listenAddr, creds, (e, p) => {
+        if (!e) return res(p);
+        server.forceShutdown();
+        rej(new ClusterListenError(listenAddr, e));
+      }),
+    );
     this.server = server;
+    this.identity = identity;
     return server;
+  }
+
+  /** A renewed certificate (promotion, demotion): new connections get it; the port stays. */
+  updateTls(tls: NodeTls): void {
+    this.identity?.update(tls);
   }
 
   stop(): void {
     this.server?.forceShutdown();
     this.server = null;
+    this.identity = null;
     this.port = 0;
+  }
+}
+
+type CaUpdate = { caCertificate: Buffer };
+type IdentityUpdate = { certificate: Buffer; privateKey: Buffer };
+
+/**
+ * grpc-js's certificate provider with PEMs that can change: the server asks for a client
+ * certificate and verifies it against the CA when one is given, but does not require it (joins).
+ */
+class MutableIdentity {
+  private ca: CaUpdate;
+  private id: IdentityUpdate;
+  private readonly caListeners = new Set<(u: CaUpdate) => void>();
+  private readonly idListeners = new Set<(u: IdentityUpdate) => void>();
+
+  constructor(tls: NodeTls) {
+    this.ca = { caCertificate: Buffer.from(tls.caCertPem) };
+    this.id = { certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) };
+  }
+
+  update(tls: NodeTls): void {
+    this.ca = { caCertificate: Buffer.from(tls.caCertPem) };
+    this.id = { certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) };
+    for (const l of this.caListeners) l(this.ca);
+    for (const l of this.idListeners) l(this.id);
+  }
+
+  // grpc-js registers its watcher only after adding these listeners: answer on the next turn.
+  addCaCertificateListener(l: (u: CaUpdate) => void): void {
+    this.caListeners.add(l);
+    setImmediate(() => l(this.ca));
+  }
+
+  removeCaCertificateListener(l: (u: CaUpdate) => void): void {
+    this.caListeners.delete(l);
+  }
+
+  addIdentityCertificateListener(l: (u: IdentityUpdate) => void): void {
+    this.idListeners.add(l);
+    setImmediate(() => l(this.id));
+  }
+
+  removeIdentityCertificateListener(l: (u: IdentityUpdate) => void): void {
+    this.idListeners.delete(l);
   }
 }

@@ -7,10 +7,11 @@ import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
 import { peerAddresses, peerImageFetcher, registerPeerServices } from '../peer';
-import { serviceLogLines, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
+import { serviceLogLines, taskLogPrefix, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController } from './mesh-controller';
 import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
+import { MeshTunnel } from './mesh-tunnel';
 import { TaskNetworks } from './task-networks';
 
 export interface SwarmNodeDeps {
@@ -25,6 +26,8 @@ export interface SwarmNodeDeps {
   heartbeatPeriodMs?: number;
   /** Routing-mesh accept loops beside the daemon's own (child processes); the daemon uses cores - 1. */
   meshAcceptLoops?: number;
+  /** TCP port other nodes' routing meshes tunnel into (default 7946; 0 = any free port). */
+  meshTunnelPort?: number;
 }
 
 /** Swarm membership errors with docker's texts (503/400 at the API edge). */
@@ -48,6 +51,7 @@ export class SwarmNode {
   state: NodeState | null = null;
   private readonly mesh: RoutingMesh;
   private readonly meshCtl: MeshController;
+  private readonly meshTunnel: MeshTunnel;
   private readonly files: SwarmStateFiles;
   private readonly taskNetworks: TaskNetworks;
   private readonly server = new NodeServer();
@@ -58,6 +62,7 @@ export class SwarmNode {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
     this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }), acceptLoops: d.meshAcceptLoops ?? 0 });
     this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log);
+    this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), { port: d.meshTunnelPort, log: d.log.child({ component: 'mesh-tunnel' }) });
     this.taskNetworks = new TaskNetworks(d.networks);
     // Every node serves its images and task logs to the other nodes of its swarm.
     this.registerNodeService((server) => registerPeerServices(server, { images: d.images, containers: d.containers, clusterId: () => this.state?.clusterId, log: d.log.child({ component: 'peer' }) }));
@@ -103,7 +108,10 @@ export class SwarmNode {
     this.state = saved.state;
     this.tls = saved.tls;
     if (saved.state.role === 'manager') this.manager = await SwarmManager.open(this.managerOptions());
-    else await this.server.start(saved.state.listenAddr, saved.tls);
+    else {
+      // A worker without its listener still runs its tasks; only peers' calls to it fail.
+      await this.server.start(saved.state.listenAddr, saved.tls).catch((e: Error) => this.d.log.error({ err: e }, 'cluster listener not started'));
+    }
     this.startAgent(saved.tls);
   }
 
@@ -117,8 +125,8 @@ export class SwarmNode {
   }
 
   async init(req: { ListenAddr?: string; AdvertiseAddr?: string; ForceNewCluster?: boolean; DefaultAddrPool?: string[] | null; SubnetSize?: number | null }): Promise<string> {
-    // ha-e2e: --force-new-cluster on a manager of a swarm that lost its quorum keeps its state.
-    if (this.state && req.ForceNewCluster && this.manager) {
+    if (this.state && this.manager && req.ForceNewCluster) {
+      // Recover from a permanent loss of quorum: this manager alone, keeping the swarm's state.
       this.manager = await this.manager.forceNewCluster();
       return this.manager.nodeId;
     }
@@ -197,6 +205,7 @@ export class SwarmNode {
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
+    await this.meshTunnel.stop();
     await this.manager?.stop();
     this.manager = null;
     this.server.stop();
@@ -226,6 +235,8 @@ export class SwarmNode {
     if (renewed.role !== role) return;
     const next: NodeState = { ...state, role };
     if (role === 'manager') {
+      // Raft peers accept only a manager's certificate from this listener: present it before joining.
+      this.server.updateTls(renewed.tls);
       this.manager = await SwarmManager.join({ ...this.managerOptions(), state: next, tls: renewed.tls, remotes: managers });
     } else {
       await this.manager?.stop();
@@ -235,6 +246,7 @@ export class SwarmNode {
     }
     this.state = next;
     this.tls = renewed.tls;
+    this.server.updateTls(renewed.tls);
     this.d.log.info({ role }, 'this node changed role');
     agent.setCredentials(channelCredentials(renewed.tls), role === 'manager' ? [localAddr(next.advertiseAddr)] : managers);
   }
@@ -263,6 +275,7 @@ export class SwarmNode {
       log: this.d.log.child({ component: 'agent' }),
       onMesh: (view) => this.meshCtl.update(view),
       onRole: (role) => this.onRole(role),
+      meshTunnelPort: () => this.meshTunnel.start(tls, this.state!.clusterId),
     });
     this.agent.start();
   }
@@ -282,7 +295,7 @@ export class SwarmNode {
     // this node's certificate (as saved by init/join), for calls to the other nodes' TaskLogs
     const tls = this.tls;
     yield* serviceLogLines(
-      tasks.map((t) => ({ taskId: t.ID, nodeId: t.NodeID ?? '', containerId: t.Status.ContainerStatus!.ContainerID!, nodeName: host(t.NodeID), prefix: `${svc.Spec.Name}.${t.Slot ?? t.NodeID}.${t.ID.slice(0, 12)}@${host(t.NodeID)}    | ` })),
+      tasks.map((t) => ({ taskId: t.ID, nodeId: t.NodeID ?? '', containerId: t.Status.ContainerStatus!.ContainerID!, nodeName: host(t.NodeID), prefix: taskLogPrefix(svc.Spec.Name, t, host(t.NodeID), opts) })),
       opts,
       {
         localNodeId: m.nodeId,
@@ -313,6 +326,7 @@ export class SwarmNode {
   async close(): Promise<void> {
     await this.agent?.stop();
     await this.meshCtl.close();
+    await this.meshTunnel.stop();
     await this.mesh.close();
     await this.manager?.stop();
     this.server.stop();

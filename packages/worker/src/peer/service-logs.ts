@@ -33,6 +33,12 @@ export interface ServiceLogsOptions {
   timestamps?: boolean;
   /** Unix seconds. */
   since?: number;
+  /** `service logs --raw`: no `web.1.<task>@<node> | ` prefix. */
+  raw?: boolean;
+  /** `--no-task-ids`: `web.1@<node> | `. */
+  noTaskIds?: boolean;
+  /** `--no-trunc`: the whole task ID in the prefix. */
+  noTrunc?: boolean;
   signal?: AbortSignal;
 }
 
@@ -107,4 +113,11 @@ export async function* serviceLogLines(tasks: LogTask[], opts: ServiceLogsOption
     opts.signal?.removeEventListener('abort', onAbort);
     for (const c of clients.values()) c.close();
   }
+}
+
+/** Docker's line prefix for a task's log line: `web.1.<task>@<node>    | ` (per the options). */
+export function taskLogPrefix(serviceName: string, task: { ID: string; Slot?: number; NodeID?: string }, nodeName: string, opts: Pick<ServiceLogsOptions, 'raw' | 'noTaskIds' | 'noTrunc'> = {}): string {
+  if (opts.raw) return '';
+  const id = opts.noTaskIds ? '' : `.${opts.noTrunc ? task.ID : task.ID.slice(0, 12)}`;
+  return `${serviceName}.${task.Slot ?? task.NodeID}${id}@${nodeName}    | `;
 }

@@ -175,24 +175,4 @@ describe('RaftNode', () => {
     await leader.node.removeMember(victim.id);
     expect(leader.node.status().members.map((m) => m.id)).not.toContain(victim.id);
   });
-
-  it('bootstrapFrom founds a one-voter cluster on a kept state (force-new-cluster): indexes and terms go on from it', async () => {
-    const lost = new KvStateMachine();
-    lost.apply(put('svc', 'web'), 41);
-    const port = await freePort();
-    const m = await startMember('s', { s: `127.0.0.1:${port}` }, { bootstrapFrom: { index: 41, term: 6, app: lost.snapshot() } });
-    expect(m.sm.data.get('svc')).toBe('web');
-    m.node.campaign();
-    await until('it leads', () => m.node.status().role === Role.Leader);
-    expect(m.node.status().term).toBeGreaterThan(6);
-    const r = await m.node.propose(put('svc', 'web2'));
-    expect(r).toEqual({ index: expect.any(Number), prev: 'web' });
-    expect(r.index).toBeGreaterThan(41);
-    expect(m.node.status().members.map((x) => x.id)).toEqual(['s']);
-    // A restart keeps it (the state is on disk, not only in the first start's options).
-    await m.node.stop();
-    members.splice(members.indexOf(m), 1);
-    const again = await startMember('s', { s: `127.0.0.1:${port}` });
-    await until('the state back', () => again.sm.data.get('svc') === 'web2');
-  });
 });

@@ -35,8 +35,6 @@ export interface RaftNodeOptions<R = unknown> {
   peers: Record<NodeId, string>;
   /** With an empty dataDir: found a new cluster whose voters are `peers` plus this node. */
   bootstrap?: boolean;
-  /** With `bootstrap`: the new cluster starts from this applied state (force-new-cluster), not empty. */
-  bootstrapFrom?: { index: number; term: number; app: Uint8Array };
   stateMachine: StateMachine<R>;
   /** Defaults: 25 ms ticks, election after 16-32 ticks (400-800 ms), heartbeat every 2 ticks. */
   tickMs?: number;
@@ -54,8 +52,6 @@ export interface RaftNodeOptions<R = unknown> {
   maxInflightMsgs?: number;
   serverCredentials?: ServerCredentials;
   channelCredentials?: ChannelCredentials;
-  /** Extra options for the channels to peers (see GrpcTransportOptions.channelOptions). */
-  channelOptions?: GrpcTransportOptions['channelOptions'];
   segmentBytes?: number;
   random?: () => number;
   logger?: Logger;
@@ -151,12 +147,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   static async start<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
     const log = opts.logger ?? componentLogger('raft', { node: opts.id });
     const voters = [...new Set([opts.id, ...Object.keys(opts.peers)])].sort();
-    const storage = await DurableStorage.open(opts.dataDir, {
-      bootstrap: opts.bootstrap ? voters : undefined,
-      bootstrapFrom: opts.bootstrapFrom && { index: opts.bootstrapFrom.index, term: opts.bootstrapFrom.term, data: wrapSnapshot({}, opts.bootstrapFrom.app) },
-      segmentBytes: opts.segmentBytes,
-      logger: log,
-    });
+    const storage = await DurableStorage.open(opts.dataDir, { bootstrap: opts.bootstrap ? voters : undefined, segmentBytes: opts.segmentBytes, logger: log });
     if (opts.server && !opts.advertise) throw new TypeError('RaftNode: `advertise` is required when `server` is given (the port is bound by its owner)');
     const transport = new GrpcTransport({
       id: opts.id,
@@ -165,8 +156,6 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       authorize: opts.authorize,
       serverCredentials: opts.serverCredentials,
       channelCredentials: opts.channelCredentials,
-      channelOptions: opts.channelOptions,
-      advertise: opts.advertise,
       logger: log,
     });
     let node: RaftNode<R>;
@@ -187,7 +176,6 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
         onMessage: (m) => handler?.onMessage(m),
         onUnreachable: (p) => handler?.raw.reportUnreachable(p),
         onSnapshotStatus: (p, ok) => handler?.raw.reportSnapshot(p, ok),
-        onPeerAddress: (p, addr) => handler?.learnAddress(p, addr),
       });
       const host = opts.listen.slice(0, opts.listen.lastIndexOf(':'));
       node = new RaftNode<R>(full, storage, transport, opts.advertise ?? `${host}:${port}`);
@@ -480,13 +468,6 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (snap) this.restoreFrom(snap.data);
     this.addresses.set(this.o.id, this.address);
     for (const [id, addr] of this.addresses) if (id !== this.o.id) this.transport.addPeer(id, addr);
-  }
-
-  /** A peer told its address on its own stream: known addresses (from the log, the options) win. */
-  private learnAddress(id: NodeId, address: string): void {
-    if (this.stopped || id === this.o.id || this.addresses.has(id)) return;
-    this.addresses.set(id, address);
-    this.transport.addPeer(id, address);
   }
 
   private restoreFrom(data: Uint8Array): void {

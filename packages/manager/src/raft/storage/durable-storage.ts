@@ -11,11 +11,6 @@ import { Wal } from './wal';
 export interface DurableStorageOptions {
   /** Founding voters of a new cluster; used only when the directory holds no state yet. */
   bootstrap?: NodeId[];
-  /**
-   * With `bootstrap`: found the cluster on this state (index, term, application data) instead of
-   * an empty one. `swarm init --force-new-cluster` keeps the swarm's state this way.
-   */
-  bootstrapFrom?: { index: number; term: number; data: Uint8Array };
   segmentBytes?: number;
   logger?: Logger;
 }
@@ -39,12 +34,6 @@ export class DurableStorage implements LogStorage {
     try {
       const fresh = replay.snapshot === null && replay.entries.length === 0 && replay.hardState.term === 0;
       if (fresh && opts.bootstrap && opts.bootstrap.length > 0) {
-        const from = opts.bootstrapFrom;
-        if (from) {
-          const snap = { meta: { index: from.index, term: from.term, conf: { voters: [...opts.bootstrap], learners: [] } }, data: from.data };
-          await s.saveReady({ term: from.term, vote: null, commit: from.index }, [], snap);
-          return s;
-        }
         await s.saveReady({ term: 1, vote: null, commit: 1 }, [], initialSnapshot(opts.bootstrap));
         return s;
       }

@@ -168,33 +168,6 @@ describe('GrpcTransport', () => {
     expect(hb.got).toEqual([{ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 2 }]);
   });
 
-  it('a node that does not know a peer learns its advertised address from the peer\'s stream (a joining manager answering the leader)', async () => {
-    const hb = collector();
-    const learned: [string, string][] = [];
-    const b = new GrpcTransport({ id: 'b', listen: '127.0.0.1:0' });
-    started.push(b);
-    const pb = await b.start({ ...hb, onPeerAddress: (p, addr) => learned.push([p, addr]) });
-    const ha = collector();
-    // 'a' advertises itself; 'b' has no address for it until a's first message arrives.
-    const a = new GrpcTransport({ id: 'a', listen: '127.0.0.1:0' });
-    started.push(a);
-    const pa = await a.start(ha);
-    const a2 = new GrpcTransport({ id: 'a2', listen: '127.0.0.1:0', advertise: `127.0.0.1:${pa}` });
-    started.push(a2);
-    await a2.start(collector());
-    a2.addPeer('b', `127.0.0.1:${pb}`);
-    a2.send([{ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 1 }]);
-    await hb.waitFor(1);
-    expect(learned).toEqual([['a', `127.0.0.1:${pa}`]]);
-    // A peer it knows already is not learned again; one without an advertised address tells nothing.
-    b.addPeer('a', `127.0.0.1:${pa}`);
-    a2.send([{ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 2 }]);
-    a.addPeer('b', `127.0.0.1:${pb}`);
-    a.send([{ type: MessageType.Heartbeat, from: 'x', to: 'b', term: 3 }]);
-    await hb.waitFor(3);
-    expect(learned).toHaveLength(1);
-  });
-
   it('works with mutual TLS credentials injected', async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flotilla-tls-'));
     try {

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { componentLogger, type Logger } from '@flotilla/engine-core';
 import { type Message, type NodeId } from '../types';
 import { coalesce } from './coalesce';
-import { FROM_ADDRESS_KEY, Peer } from './peer';
+import { Peer } from './peer';
 import { raftService } from './proto';
 import { fromWire, InvalidRaftMessageError } from './wire';
 
@@ -15,8 +15,6 @@ export interface TransportHandler {
   onUnreachable(peer: NodeId): void;
   /** A snapshot to `peer` was delivered (ok) or failed (etcd's ReportSnapshot). */
   onSnapshotStatus(peer: NodeId, ok: boolean): void;
-  /** A peer whose address this node did not know sent its own (see GrpcTransportOptions.advertise). */
-  onPeerAddress?(peer: NodeId, address: string): void;
 }
 
 export interface GrpcTransportOptions {
@@ -31,13 +29,6 @@ export interface GrpcTransportOptions {
   server?: grpc.Server;
   serverCredentials?: grpc.ServerCredentials;
   channelCredentials?: grpc.ChannelCredentials;
-  /** Extra options for the channels to peers (swarm certificates name no host: the TLS name to verify). */
-  channelOptions?: grpc.ChannelOptions;
-  /**
-   * This node's address, sent to peers with each stream: a member that does not know it yet can
-   * then answer (a joining manager knows no member's address until the leader's first message).
-   */
-  advertise?: string;
   /** Messages queued per peer before new ones are dropped. */
   queueLimit?: number;
   snapshotChunkBytes?: number;
@@ -118,8 +109,6 @@ export class GrpcTransport {
         id,
         address,
         credentials: this.o.channelCredentials ?? grpc.credentials.createInsecure(),
-        channelOptions: this.o.channelOptions,
-        fromAddress: this.o.advertise,
         queueLimit: this.o.queueLimit ?? 4096,
         snapshotChunkBytes: this.o.snapshotChunkBytes ?? 1024 * 1024,
         backoffMinMs: this.o.backoffMinMs ?? 20,
@@ -174,7 +163,7 @@ export class GrpcTransport {
     });
   }
 
-  private deliver(raw: unknown, snapshotData?: Uint8Array, fromAddress?: string): void {
+  private deliver(raw: unknown, snapshotData?: Uint8Array): void {
     let m: Message;
     try {
       m = fromWire(raw, snapshotData);
@@ -189,18 +178,15 @@ export class GrpcTransport {
       this.log.warn({ to: m.to, from: m.from }, 'raft message addressed to another node; dropping it');
       return;
     }
-    if (fromAddress && !this.peers.has(m.from)) this.handler?.onPeerAddress?.(m.from, fromAddress);
     this.handler?.onMessage(m);
   }
 
   private onStream(call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>): void {
     // Headers now, so the client knows the stream is accepted and can reset its backoff.
     call.sendMetadata(new grpc.Metadata());
-    const from = call.metadata.get(FROM_ADDRESS_KEY)[0];
-    const fromAddress = typeof from === 'string' && from.length <= 300 ? from : undefined;
     call.on('data', (batch: { messages?: unknown[] }) => {
       if (this.stopped) return;
-      for (const raw of batch.messages ?? []) this.deliver(raw, undefined, fromAddress);
+      for (const raw of batch.messages ?? []) this.deliver(raw);
     });
     call.on('end', () => cb(null, {}));
     call.on('error', () => {

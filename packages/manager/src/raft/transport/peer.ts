@@ -1,23 +1,16 @@
 // One outbound connection to a peer: a long-lived client stream carrying batches, a bounded queue
 // (Raft tolerates loss, so a full queue drops rather than blocks), reconnect with exponential
 // backoff, and snapshots on a separate call in chunks.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { type Logger } from '@flotilla/engine-core';
 import { MessageType, type Message, type NodeId } from '../types';
 import { raftService, type RaftServiceClient } from './proto';
 import { toWire } from './wire';
 
-/** Metadata key of a stream's sender address (a member that does not know it yet learns it). */
-export const FROM_ADDRESS_KEY = 'raft-from-address';
-
 export interface PeerOptions {
   id: NodeId;
   address: string;
   credentials: grpc.ChannelCredentials;
-  /** Extra channel options (e.g. the TLS name to verify when certificates do not name hosts). */
-  channelOptions?: grpc.ChannelOptions;
-  /** This node's own address, sent with each stream (see GrpcTransportOptions.advertise). */
-  fromAddress?: string;
   queueLimit: number;
   snapshotChunkBytes: number;
   backoffMinMs: number;
@@ -50,7 +43,6 @@ export class Peer {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
-      ...o.channelOptions,
     }) as unknown as RaftServiceClient;
   }
 
@@ -110,9 +102,7 @@ export class Peer {
 
   private connect(): grpc.ClientWritableStream<unknown> | null {
     if (this.retryTimer) return null;
-    const md = new grpc.Metadata();
-    if (this.o.fromAddress) md.set(FROM_ADDRESS_KEY, this.o.fromAddress);
-    const stream = this.client.Stream(md, (err) => {
+    const stream = this.client.Stream((err) => {
       if (this.stream === stream) this.stream = null;
       this.waitingDrain = false;
       if (this.closed) return;

@@ -7,7 +7,6 @@ export const RAFT_PROTO = path.resolve(__dirname, '../../../../../proto/raft.pro
 
 export interface RaftServiceClient extends grpc.Client {
   Stream(callback: (err: grpc.ServiceError | null) => void): grpc.ClientWritableStream<unknown>;
-  Stream(metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null) => void): grpc.ClientWritableStream<unknown>;
   SendSnapshot(callback: (err: grpc.ServiceError | null) => void): grpc.ClientWritableStream<unknown>;
 }
 

@@ -3,6 +3,7 @@ import { parseDuration } from '../../compose/units';
 import { UsageError, bool, list, parseArgs, str, type FlagSpec } from '../args';
 import { DaemonError } from '../client';
 import { type Ctx, ExitError, out, err } from '../io';
+import { parseTime } from './containers';
 import { demux } from '../stdcopy';
 import { renderTable } from '../table';
 import { renderTemplate } from '../template';
@@ -334,13 +335,25 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'follow', short: 'f', type: 'bool' },
         { name: 'tail', short: 'n', type: 'string' },
         { name: 'timestamps', short: 't', type: 'bool' },
+        { name: 'since', type: 'string' },
         { name: 'raw', type: 'bool' },
         { name: 'no-task-ids', type: 'bool' },
         { name: 'no-trunc', type: 'bool' },
       ]);
       if (p.positionals.length !== 1) throw new UsageError('"flotilla service logs" requires exactly 1 argument.');
       const s = await getService(ctx, p.positionals[0]!);
-      const res = await ctx.client.raw('GET', `/services/${s.ID}/logs`, { query: { stdout: true, stderr: true, follow: bool(p, 'follow'), tail: str(p, 'tail') ?? 'all', timestamps: bool(p, 'timestamps') } });
+      const query = {
+        stdout: true,
+        stderr: true,
+        follow: bool(p, 'follow'),
+        tail: str(p, 'tail') ?? 'all',
+        timestamps: bool(p, 'timestamps'),
+        since: parseTime(str(p, 'since')),
+        raw: bool(p, 'raw'),
+        noTaskIds: bool(p, 'no-task-ids'),
+        noTrunc: bool(p, 'no-trunc'),
+      };
+      const res = await ctx.client.raw('GET', `/services/${s.ID}/logs`, { query });
       await demux(res, ctx.io.stdout, ctx.io.stderr, false);
       return 0;
     }
