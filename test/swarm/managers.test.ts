@@ -116,6 +116,10 @@ describe('three managers', () => {
     const [d1, d2, d3] = ds as [Daemon, Daemon, Daemon];
     await d1.ok(['swarm', 'init', '--listen-addr', d1.addr, '--advertise-addr', d1.addr]);
     const token = (await d1.ok(['swarm', 'join-token', '-q', 'manager'])).trim();
+    // A cluster port in use is a clear error, and the swarm never hears of the node (Nodes: 3 below).
+    const busy = await d2.e.cli(['swarm', 'join', '--token', token, '--listen-addr', d1.addr, '--advertise-addr', d1.addr, d1.addr]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`cannot listen on ${d1.addr} for cluster traffic`);
     for (const d of [d2, d3]) {
       expect(await d.ok(['swarm', 'join', '--token', token, '--listen-addr', d.addr, '--advertise-addr', d.addr, d1.addr])).toContain('This node joined a swarm as a manager.');
     }
@@ -126,14 +130,12 @@ describe('three managers', () => {
 
     // Every manager answers; node ls shows one leader and two reachable managers, all ready.
     for (const d of ds) {
-      const rows = await eventually(async () => {
-        const r = await nodeLs(d);
-        return [...r.values()].every((n) => n.Status === 'Ready') && r;
-      }, 20_000, `all nodes ready as seen from ${d.name}`).catch(async (e: Error) => {
+      await eventually(async () => {
+        const r = [...(await nodeLs(d)).values()];
+        return r.every((n) => n.Status === 'Ready') && r.map((n) => n.ManagerStatus).sort().join() === 'Leader,Reachable,Reachable';
+      }, 20_000, `all nodes ready, one leader and two reachable managers, as seen from ${d.name}`).catch(async (e: Error) => {
         throw new Error(`${e.message}\n${await d.ok(['node', 'ls'])}\n${ds.map((x) => `${x.name}: ${x.log}`).join('\n')}`);
       });
-      expect([...rows.values()].map((n) => n.ManagerStatus).sort()).toEqual(['Leader', 'Reachable', 'Reachable']);
-      expect(rows.get(d1.id)!.ManagerStatus).toBe('Leader');
       const info = await d.info();
       expect(info.Swarm).toMatchObject({ ControlAvailable: true, Managers: 3, Nodes: 3 });
       expect(info.Swarm.RemoteManagers.map((m) => m.Addr).sort()).toEqual(ds.map((x) => x.addr).sort());
@@ -145,13 +147,20 @@ describe('three managers', () => {
       await eventually(async () => /web\s+replicated\s+3\/3\s+web:1/.test(await d.ok(['service', 'ls'])), 30_000, `web 3/3 seen from ${d.name}`);
     }
 
-    // kill -9 of the leader: a survivor accepts writes again within 2 s.
+    // kill -9 of the leader: a survivor accepts writes again within 2 s. (Whoever leads now: a
+    // loaded machine may have moved leadership since the init.)
+    const leaderOf = async (d: Daemon) => {
+      const id = [...(await nodeLs(d))].find(([, n]) => n.ManagerStatus === 'Leader')![0];
+      return ds.find((x) => x.id === id)!;
+    };
+    const first = await leaderOf(d2);
+    const [survivor, other] = ds.filter((d) => d !== first) as [Daemon, Daemon];
     const t0 = Date.now();
-    await d1.kill('SIGKILL');
+    await first.kill('SIGKILL');
     let elapsed = 0;
     for (let i = 0; ; i++) {
       const body = JSON.stringify({ Name: `probe${i}`, TaskTemplate: { ContainerSpec: { Image: 'web:1' } }, Mode: { Replicated: { Replicas: 0 } } });
-      const r = await d2.e.api('POST', '/services/create', body);
+      const r = await survivor.e.api('POST', '/services/create', body);
       if (r.status === 201) {
         elapsed = Date.now() - t0;
         break;
@@ -162,17 +171,17 @@ describe('three managers', () => {
     }
     process.stdout.write(`leader failover: a surviving manager accepted a write ${elapsed} ms after kill -9 of the leader\n`);
     expect(elapsed).toBeLessThan(2000);
-    const rows = await eventually(async () => {
-      const r = await nodeLs(d2);
-      return r.get(d1.id)!.ManagerStatus === 'Unreachable' && r.get(d1.id)!.Status === 'Down' && r;
+    await eventually(async () => {
+      const r = (await nodeLs(survivor)).get(first.id)!;
+      return r.ManagerStatus === 'Unreachable' && r.Status === 'Down';
     }, 15_000, 'the dead leader shown down and unreachable');
-    const leaderId = [...rows].find(([, n]) => n.ManagerStatus === 'Leader')![0];
-    expect([d2.id, d3.id]).toContain(leaderId);
     // The lost replica is replaced on the surviving nodes.
-    await eventually(async () => /web\s+replicated\s+3\/3/.test(await d2.ok(['service', 'ls'])), 30_000, 'web 3/3 again');
+    await eventually(async () => /web\s+replicated\s+3\/3/.test(await survivor.ok(['service', 'ls'])), 30_000, 'web 3/3 again');
 
     // Without a quorum writes fail with docker's text (exit 1), and recover when a manager returns.
-    const [leader, follower] = leaderId === d2.id ? [d2, d3] : [d3, d2];
+    const leader = await leaderOf(survivor);
+    expect([survivor, other]).toContain(leader);
+    const follower = leader === survivor ? other : survivor;
     await leader.kill('SIGKILL');
     const refused = await eventually(async () => {
       const r = await follower.e.cli(['service', 'scale', '-d', 'web=2']);
@@ -181,7 +190,7 @@ describe('three managers', () => {
     expect(refused.code).toBe(1);
     await leader.start();
     await eventually(async () => (await follower.e.cli(['service', 'scale', '-d', 'web=2'])).code === 0, 20_000, 'writes accepted again with the quorum back');
-    await d1.start();
+    await first.start();
     for (const d of ds) {
       await eventually(async () => [...(await nodeLs(d)).values()].filter((n) => n.ManagerStatus === 'Reachable' || n.ManagerStatus === 'Leader').length === 3, 20_000, `three reachable managers again as seen from ${d.name}`);
     }
@@ -191,7 +200,7 @@ describe('three managers', () => {
     expect(await d2.ok(['node', 'demote', d3.id])).toContain(`Manager ${d3.id} demoted in the swarm.`);
     await eventually(async () => (await nodeLs(d2)).get(d3.id)!.ManagerStatus === '', 10_000, 'd3 shown as a worker');
     await eventually(async () => (await d3.info()).Swarm.ControlAvailable === false, 20_000, 'd3 no longer a manager');
-    expect((await d3.e.cli(['service', 'ls'])).stderr).toContain('This node is not a swarm manager');
+    expect((await d3.e.cli(['service', 'ls'])).stderr).toContain("This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.");
     expect((await d1.info()).Swarm.Managers).toBe(2);
     expect(await d2.ok(['node', 'demote', d3.id])).toContain(`Node ${d3.id} is already a worker.`);
     const rmManager = await d2.e.cli(['node', 'rm', '--force', d1.id]);
@@ -232,8 +241,26 @@ describe('three managers', () => {
     expect(leave.code).toBe(1);
     expect(leave.stderr).toContain('Removing this node leaves 2 managers out of 3.');
 
-    // Permanent loss of two managers: force-new-cluster on the survivor keeps the state.
+    // Demoting the leader hands leadership to another manager first; then it comes back.
+    const lead = await leaderOf(d2);
+    const asker = ds.find((d) => d !== lead)!;
+    await asker.ok(['node', 'demote', lead.id]);
+    await eventually(async () => (await lead.info()).Swarm.ControlAvailable === false, 20_000, 'the demoted leader no longer a manager');
+    expect((await leaderOf(asker)).id).not.toBe(lead.id);
+    await asker.ok(['node', 'promote', lead.id]);
+    await eventually(async () => (await lead.info()).Swarm.ControlAvailable === true, 30_000, 'the former leader a manager again');
+    for (const d of ds) {
+      await eventually(async () => [...(await nodeLs(d)).values()].filter((n) => n.ManagerStatus === 'Reachable' || n.ManagerStatus === 'Leader').length === 3, 20_000, `three reachable managers after the leader's demotion, seen from ${d.name}`);
+    }
+
+    // One manager down: demoting another would cost the quorum, refused with docker's text.
     await d1.kill('SIGKILL');
+    await eventually(async () => (await nodeLs(d2)).get(d1.id)!.ManagerStatus === 'Unreachable', 15_000, 'd1 unreachable');
+    const demote = await d2.e.cli(['node', 'demote', d3.id]);
+    expect(demote.code).toBe(1);
+    expect(demote.stderr).toContain("can't remove member from the raft: this would result in a loss of quorum");
+
+    // Permanent loss of two managers: force-new-cluster on the survivor keeps the state.
     await d3.kill('SIGKILL');
     await eventually(async () => (await d2.e.cli(['service', 'scale', '-d', 'web=1'])).stderr.includes(NO_LEADER), 15_000, 'no quorum');
     await d2.ok(['swarm', 'init', '--force-new-cluster', '--listen-addr', d2.addr, '--advertise-addr', d2.addr]);
@@ -242,5 +269,8 @@ describe('three managers', () => {
     const info = await d2.info();
     expect(info.Swarm).toMatchObject({ ControlAvailable: true, Managers: 1, Nodes: 3 });
     expect((await nodeLs(d2)).get(d2.id)!.ManagerStatus).toBe('Leader');
+    const last = await d2.e.cli(['node', 'demote', d2.id]);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toContain('attempting to demote the last manager of the swarm');
   });
 });

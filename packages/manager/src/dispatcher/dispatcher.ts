@@ -304,7 +304,9 @@ export class Dispatcher {
     await this.store.update((tx) => {
       const n = tx.get('nodes', nodeId);
       if (!n) return;
-      if (n.Status.State === state && !description) return;
+      // A session that opens again (leader change, renewed certificate) changes nothing: no write,
+      // so that clients holding the node's version are not refused for nothing.
+      if (n.Status.State === state && (!description || JSON.stringify(description) === JSON.stringify(n.Description))) return;
       tx.update('nodes', { ...n, ...(description ? { Description: description } : {}), Status: { ...n.Status, State: state, Message: state === 'down' ? 'heartbeat failure' : '' } });
     });
   }

@@ -58,8 +58,12 @@ export interface JoinManagerOptions extends SwarmManagerOptions {
 /** This node is not a manager (or not in a swarm at all): docker's text. */
 export class NotSwarmManagerError extends Error {
   readonly status = 503;
-  constructor() {
-    super('This node is not a swarm manager. Use "flotilla swarm init" or "flotilla swarm join" to connect this node to swarm and try again.');
+  constructor(opts: { worker?: boolean } = {}) {
+    super(
+      opts.worker
+        ? "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager."
+        : 'This node is not a swarm manager. Use "flotilla swarm init" or "flotilla swarm join" to connect this node to swarm and try again.',
+    );
     this.name = 'NotSwarmManagerError';
   }
 }
@@ -69,6 +73,8 @@ const TICK_MS = 25;
 const ELECTION_TICKS = 16;
 /** The leader calls a manager reachable when Raft heard from it within this long. */
 const ACTIVE_WINDOW_MS = 1500;
+/** How long a new leader listens to heartbeat replies before it judges who is reachable. */
+const LEARN_REACHABILITY_MS = 300;
 
 /**
  * A manager node: the Raft log of cluster state, the store over it, and the leader's loops
@@ -88,6 +94,7 @@ export class SwarmManager {
   private readonly lastActive = new Map<string, number>();
   private sampler: NodeJS.Timeout | null = null;
   private peerSaver: NodeJS.Timeout | null = null;
+  private leaderSince = 0;
   private stopped = false;
   boundPort = 0;
 
@@ -316,6 +323,9 @@ export class SwarmManager {
       await callLeader([st.leaderAddress ?? '', ...this.managers().map((m) => m.addr)].filter(Boolean), channelCredentials(this.tls), 'Leave', { nodeId }, 15_000);
       return;
     }
+    // A new leader knows who answers only after a few heartbeats: judge quorum after that.
+    const young = LEARN_REACHABILITY_MS - (Date.now() - this.leaderSince);
+    if (young > 0) await new Promise((r) => setTimeout(r, young));
     const voters = st.members.filter((m) => m.voter);
     if (voters.length === 1 && voters[0]!.id === nodeId) throw new MembershipError('attempting to demote the last manager of the swarm');
     if (!canRemoveMember(voters.map((v) => ({ id: v.id, reachable: this.reachability(v.id) === 'reachable' })), nodeId)) {
@@ -373,7 +383,13 @@ export class SwarmManager {
       advertise: this.state.advertiseAddr,
       // Only managers take part in Raft: a worker's certificate is refused here.
       authorize: (call) => {
-        if (callerIdentity(call, this.state.clusterId).role !== 'swarm-manager') throw new Error('only managers may send Raft messages');
+        const id = callerIdentity(call, this.state.clusterId);
+        if (id.role !== 'swarm-manager') throw new Error('only managers may send Raft messages');
+        // A manager demoted meanwhile (or left behind by --force-new-cluster) still holds a manager
+        // certificate: the store says it is no longer one. (A node this replica does not know yet may
+        // be the leader feeding a joining manager its first entries.)
+        const n = this.store.state.get('nodes', id.nodeId);
+        if (n && n.Spec.Role !== 'manager') throw new Error(`node ${id.nodeId} is no longer a manager of this swarm`);
       },
       peers,
       bootstrap,
@@ -408,10 +424,8 @@ export class SwarmManager {
       this.orchestrator.start();
       this.scheduler.start();
       this.dispatcher.start();
-      // Just elected by a majority: every member counts as reachable until Raft says otherwise.
       this.lastActive.clear();
-      const now = Date.now();
-      for (const m of this.raft.status().members) this.lastActive.set(m.id, now);
+      this.leaderSince = Date.now();
       this.sampler = setInterval(() => this.sampleActivity(), TICK_MS * 2);
       this.sampler.unref();
     } else if (!lead && this.orchestrator) {

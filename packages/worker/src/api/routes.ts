@@ -178,9 +178,19 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     let n = findNode(m, params.id!);
     if (Number.isInteger(version) && version !== n.Version.Index) throw new VersionConflictError('nodes', n.ID, version, n.Version.Index);
     if (n.Spec.Role === 'manager' && spec.Role === 'worker') {
-      // Demotion leaves Raft first (refused if it would cost the quorum), then the node renews as a worker.
+      // Demotion leaves Raft first (refused if it would cost the quorum), then the node renews as a
+      // worker. Meanwhile the leader may have touched the node (its session moved): write on top.
       await m.removeManager(n.ID);
-      n = findNode(m, n.ID);
+      for (let attempt = 0; ; attempt++) {
+        await m.barrier();
+        n = findNode(m, n.ID);
+        try {
+          await m.store.update((tx) => tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }));
+          return null;
+        } catch (e) {
+          if (!(e instanceof VersionConflictError) || attempt >= 5) throw e;
+        }
+      }
     }
     await m.store.update((tx) => tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }));
     return null;

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { ContainerManager, DataPaths, ImageStore, Logger, NetworkService, RegistryClient } from '@flotilla/engine-core';
-import { channelCredentials, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, NODE_TLS_NAME, NotSwarmManagerError, renewNodeCertificate, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeState, type NodeTls, type SwarmManagerOptions } from '@flotilla/manager';
+import { callerIdentity, channelCredentials, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, NODE_TLS_NAME, NotSwarmManagerError, PermissionDeniedError, renewNodeCertificate, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeIdentity, type NodeState, type NodeTls, type SwarmManagerOptions } from '@flotilla/manager';
 import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
@@ -87,6 +87,16 @@ export class SwarmNode {
     this.server.register(fn);
   }
 
+  /**
+   * Who is calling a node service: the identity in the caller's certificate (CN node ID, OU role),
+   * checked against this swarm. Throws PermissionDeniedError (gRPC code 7) for a call without a
+   * certificate (the listener admits those for the CA's join calls) or from another swarm.
+   */
+  callerOf(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }): NodeIdentity {
+    if (!this.state) throw new PermissionDeniedError('this node is not part of a swarm');
+    return callerIdentity(call, this.state.clusterId);
+  }
+
   /** The port the cluster listener is bound to (0 when not in a swarm). */
   get clusterPort(): number {
     return this.server.port;
@@ -120,7 +130,7 @@ export class SwarmNode {
   }
 
   requireManager(): SwarmManager {
-    if (!this.manager) throw new NotSwarmManagerError();
+    if (!this.manager) throw new NotSwarmManagerError({ worker: this.state !== null });
     return this.manager;
   }
 

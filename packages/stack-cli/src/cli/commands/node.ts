@@ -56,21 +56,20 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
       ]);
       if (p.positionals.length !== 1) throw new UsageError('"flotilla node update" requires exactly 1 argument.');
       const ref = p.positionals[0]!;
-      const n = await ctx.client.json<ApiNode & { Version: { Index: number } }>('GET', `/nodes/${encodeURIComponent(ref)}`);
-      const spec = { ...n.Spec, Labels: { ...n.Spec.Labels } };
       const av = str(p, 'availability');
-      if (av) {
-        if (!['active', 'pause', 'drain'].includes(av)) throw new UsageError(`invalid availability "${av}": use active, pause or drain`);
-        spec.Availability = av;
-      }
-      const role = str(p, 'role');
-      if (role) spec.Role = role;
-      for (const l of list(p, 'label-add')) {
-        const eq = l.indexOf('=');
-        spec.Labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
-      }
-      for (const l of list(p, 'label-rm')) delete spec.Labels[l];
-      await ctx.client.call('POST', `/nodes/${n.ID}/update`, { query: { version: n.Version.Index }, body: spec });
+      if (av && !['active', 'pause', 'drain'].includes(av)) throw new UsageError(`invalid availability "${av}": use active, pause or drain`);
+      await updateNode(ctx, ref, (n) => {
+        const spec = { ...n.Spec, Labels: { ...n.Spec.Labels } };
+        if (av) spec.Availability = av;
+        const role = str(p, 'role');
+        if (role) spec.Role = role;
+        for (const l of list(p, 'label-add')) {
+          const eq = l.indexOf('=');
+          spec.Labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+        }
+        for (const l of list(p, 'label-rm')) delete spec.Labels[l];
+        return spec;
+      });
       out(ctx, ref);
       return 0;
     }
@@ -81,13 +80,9 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
       const p = parseArgs(rest, []);
       if (!p.positionals.length) throw new UsageError(`"flotilla node ${sub}" requires at least 1 argument.\nUsage:  flotilla node ${sub} NODE [NODE...]`);
       for (const ref of p.positionals) {
-        const n = await ctx.client.json<ApiNode & { Version: { Index: number } }>('GET', `/nodes/${encodeURIComponent(ref)}`);
-        if (n.Spec.Role === to) {
-          out(ctx, `Node ${ref} is already a ${to}.`);
-          continue;
-        }
-        await ctx.client.call('POST', `/nodes/${n.ID}/update`, { query: { version: n.Version.Index }, body: { ...n.Spec, Role: to } });
-        out(ctx, to === 'manager' ? `Node ${ref} promoted to a manager in the swarm.` : `Manager ${ref} demoted in the swarm.`);
+        const changed = await updateNode(ctx, ref, (n) => (n.Spec.Role === to ? null : { ...n.Spec, Role: to }));
+        if (!changed) out(ctx, `Node ${ref} is already a ${to}.`);
+        else out(ctx, to === 'manager' ? `Node ${ref} promoted to a manager in the swarm.` : `Manager ${ref} demoted in the swarm.`);
       }
       return 0;
     }
@@ -103,5 +98,27 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(sub ? `flotilla node: '${sub}' is not a flotilla command.` : 'Usage:  flotilla node COMMAND\n\nCommands:\n  demote   Demote one or more nodes from manager in the swarm\n  inspect  Display detailed information on one or more nodes\n  ls       List nodes in the swarm\n  promote  Promote one or more nodes to manager in the swarm\n  rm       Remove one or more nodes from the swarm\n  update   Update a node');
+  }
+}
+
+type VersionedNode = ApiNode & { Version: { Index: number } };
+
+/**
+ * Read, change, write with the version read. A node's object also changes with its status
+ * (heartbeats, reachability), so a write can lose the race; unlike docker, which then fails with
+ * "update out of sequence", we read it again and reapply the change a few times.
+ * `change` returns the new spec, or null when there is nothing to do.
+ */
+async function updateNode(ctx: Ctx, ref: string, change: (n: VersionedNode) => VersionedNode['Spec'] | null): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const n = await ctx.client.json<VersionedNode>('GET', `/nodes/${encodeURIComponent(ref)}`);
+    const spec = change(n);
+    if (!spec) return false;
+    try {
+      await ctx.client.call('POST', `/nodes/${n.ID}/update`, { query: { version: n.Version.Index }, body: spec });
+      return true;
+    } catch (e) {
+      if (attempt >= 5 || !/update out of sequence/.test((e as Error).message)) throw e;
+    }
   }
 }
