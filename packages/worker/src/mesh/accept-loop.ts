@@ -87,6 +87,7 @@ export class AcceptLoop {
   }
 
   async close(): Promise<void> {
+    this.dialer.close();
     await Promise.all([...this.servers.keys()].map((lid) => this.detach(lid)));
   }
 }

@@ -61,20 +61,18 @@ function attemptRemote(client: net.Socket, pool: BackendPool, tried: BackendSlot
     failed();
     return;
   }
-  dialer.dial(slot.backend, CONNECT_TIMEOUT_MS, (upstream) => {
-    if (!upstream) {
+  dialer.dial(slot.backend, CONNECT_TIMEOUT_MS, (stream) => {
+    if (!stream) {
       failed();
       return;
     }
     if (client.destroyed) {
       slot.active--;
-      upstream.destroy();
+      stream.reset();
       return;
     }
     slot.total++;
-    upstream.once('close', () => slot.active--);
-    upstream.on('error', noop); // 'close' follows with hadError and resets the client
-    joinSockets(client, upstream);
+    stream.attach(client, () => slot.active--);
   });
 }
 

@@ -5,6 +5,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { componentLogger, type Logger } from '@flotilla/engine-core';
 import { MeshListenError, PortInUseError } from './errors';
+import { MUX_PREFACE } from './mux-frame';
+import { MuxSession } from './mux-session';
 import { joinSockets } from './splice';
 import { decodeRequest, encodeReply, MAX_REQUEST_BYTES, type TunnelRequest, TunnelStatus } from './tunnel-header';
 import type { TunnelCredentials } from './types';
@@ -34,6 +36,7 @@ export class TunnelServer {
   private clusterId = '';
   private readonly open = new Set<net.Socket>();
   private readonly connections = new Set<net.Socket>();
+  private readonly sessions = new Set<MuxSession>();
   private readonly log: Logger;
 
   constructor(private readonly o: TunnelServerOptions) {
@@ -44,6 +47,11 @@ export class TunnelServer {
   get port(): number | undefined {
     const a = this.server?.address();
     return a && typeof a === 'object' ? a.port : undefined;
+  }
+
+  /** TCP connections from other nodes open now (a multiplexed tunnel is one, whatever it carries). */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   /** Listens on host:port (0: any free port); resolves with the bound port. */
@@ -108,6 +116,15 @@ export class TunnelServer {
     s.once('end', onEnd);
     const onData = (d: Buffer) => {
       got = got.length ? Buffer.concat([got, d]) : d;
+      const n = Math.min(got.length, MUX_PREFACE.length);
+      if (got.subarray(0, n).equals(MUX_PREFACE.subarray(0, n))) {
+        if (got.length < MUX_PREFACE.length) return;
+        clearTimeout(timer);
+        s.off('data', onData);
+        s.off('end', onEnd);
+        this.multiplex(s, got.subarray(MUX_PREFACE.length));
+        return;
+      }
       let r: ReturnType<typeof decodeRequest>;
       try {
         r = decodeRequest(got);
@@ -128,6 +145,34 @@ export class TunnelServer {
       this.connect(s, r.request);
     };
     s.on('data', onData);
+  }
+
+  /** A multiplexed tunnel: each stream asks for a task like a single tunnel does. */
+  private multiplex(s: tls.TLSSocket, rest: Buffer): void {
+    const session = new MuxSession(s, (req, accept, refuse) => {
+      const address = this.o.resolve(req.taskId, req.port);
+      if (!address) {
+        this.log.debug({ task: req.taskId, port: req.port }, 'mesh tunnel to a task not running here refused');
+        refuse(TunnelStatus.UNKNOWN_TASK);
+        return;
+      }
+      const up = net.connect({ host: address, port: req.port, allowHalfOpen: true, noDelay: true });
+      let connected = false;
+      up.setTimeout(this.o.connectTimeoutMs ?? 3000, () => {
+        if (!connected) up.destroy(new Error('connect timeout'));
+      });
+      up.on('error', () => {
+        if (!connected) refuse(TunnelStatus.REFUSED);
+      });
+      up.once('connect', () => {
+        connected = true;
+        up.setTimeout(0);
+        accept(up);
+      });
+    });
+    this.sessions.add(session);
+    session.onClose(() => this.sessions.delete(session));
+    if (rest.length) session.feed(rest);
   }
 
   private connect(s: tls.TLSSocket, req: TunnelRequest): void {
@@ -162,6 +207,7 @@ export class TunnelServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    for (const m of [...this.sessions]) m.close();
     for (const s of this.open) s.destroy();
     this.open.clear();
     for (const c of this.connections) c.destroy();

@@ -170,6 +170,141 @@ describe.each(['handles', 'sockets'] as const)('routing mesh across nodes (data 
   });
 });
 
+describe('multiplexed tunnel', () => {
+  it('every connection from node A to node B shares one TLS connection', async () => {
+    const [onB] = await tasks('shared');
+    const b = await nodeB({ shared: onB!.port });
+    const { port } = await nodeA([remote(onB!, b.tunnel)]);
+    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => request(port, `m${i}`)));
+    expect(replies.every((r, i) => r.reply === `shared:m${i}` && !r.error)).toBe(true);
+    expect(b.server.connectionCount).toBe(1);
+    expect(onB!.accepted).toBe(50);
+  });
+
+  it('carries 8 MiB each way through a slow reader: credit windows, nothing lost or reordered', async () => {
+    const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => echo.close(r)));
+    const echoPort = (echo.address() as net.AddressInfo).port;
+    const b = await nodeB({ echo: echoPort });
+    const { port } = await nodeA([remote({ id: 'echo', port: echoPort }, b.tunnel)]);
+    const payload = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      const chunks: Buffer[] = [];
+      let n = 0;
+      c.on('error', reject);
+      c.on('data', (d: Buffer) => {
+        chunks.push(d);
+        if ((n += 1) % 4 === 0) {
+          c.pause();
+          setTimeout(() => c.resume(), 10);
+        }
+      });
+      c.on('end', () => resolve(Buffer.concat(chunks)));
+      c.end(payload);
+    });
+    expect(got.length).toBe(payload.length);
+    expect(got.equals(payload)).toBe(true);
+  });
+
+  it("a client's reset reaches the task through the tunnel; the tunnel goes on serving others", async () => {
+    // A task that streams until its client goes away.
+    const hoseSockets = new Set<net.Socket>();
+    const hose = net.createServer((s) => {
+      hoseSockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => hoseSockets.delete(s));
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = () => {
+        while (!s.destroyed && s.write(chunk));
+      };
+      s.on('drain', pump);
+      pump();
+    });
+    await new Promise<void>((r) => hose.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => hose.close(r)));
+    const hosePort = (hose.address() as net.AddressInfo).port;
+    const [other] = await tasks('other');
+    const b = await nodeB({ hose: hosePort, other: other!.port });
+    const { mesh, port } = await nodeA([remote({ id: 'hose', port: hosePort }, b.tunnel)]);
+    const port2 = await closedPort();
+    await mesh.publish({ published: port2, target: 81, protocol: 'tcp', hostIp: '127.0.0.1' }, 'other');
+    await mesh.setBackends('other', 81, [remote(other!, b.tunnel)]);
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const c = net.connect(port, '127.0.0.1');
+        let n = 0;
+        c.on('error', () => {});
+        c.on('data', (d) => {
+          n += d.length;
+          if (n > 256 * 1024) {
+            c.resetAndDestroy();
+            resolve();
+          }
+        });
+      });
+    }
+    const until = Date.now() + 5000;
+    while ((hoseSockets.size > 0 || (await mesh.stats()).services.find((x) => x.serviceId === 'web')!.backends[0]!.active > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(hoseSockets.size).toBe(0);
+    expect((await request(port2, 'still there')).reply).toBe('other:still there');
+    expect(b.server.connectionCount).toBe(1);
+  });
+
+  it('a node that answers nothing costs one connection the timeout; the next ones skip it at once', async () => {
+    // Accepts TCP and then says nothing: a host behind a cut link looks like this to TLS.
+    const silent = net.createServer((s) => {
+      s.on('error', () => {});
+      s.resume(); // reads (and so sees the dialer hang up) but never answers
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => silent.close(r)));
+    const silentTunnel = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const [live] = await tasks('live');
+    const b = await nodeB({ live: live!.port });
+    const { port } = await nodeA([{ taskId: 'lost', address: '198.19.0.9', port: live!.port, tunnel: silentTunnel, node: 'nodeC' }, remote(live!, b.tunnel)]);
+    const t0 = Date.now();
+    expect(await request(port, 'first')).toEqual({ reply: 'live:first' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2500);
+    const t1 = Date.now();
+    for (let i = 0; i < 4; i++) expect(await request(port, `n${i}`)).toEqual({ reply: `live:n${i}` });
+    expect(Date.now() - t1).toBeLessThan(800);
+  });
+
+  it('when the tunnel connection dies its streams are reset, and the next connection opens a new one', async () => {
+    const [onB] = await tasks('phoenix');
+    const first = await nodeB({ phoenix: onB!.port });
+    const { port } = await nodeA([remote(onB!, first.tunnel)]);
+    // An open connection through the tunnel, then node B's listener goes away with it.
+    const held = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const heldClosed = new Promise<string>((resolve) => {
+      held.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      held.on('close', () => resolve('closed'));
+    });
+    held.write('partial');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(onB!.accepted).toBe(1);
+    await first.server.close();
+    expect(await heldClosed).toBe('ECONNRESET');
+    // Node B comes back on the same port (its daemon restarted).
+    const again = new TunnelServer({ resolve: (taskId, p) => (taskId === 'phoenix' && p === onB!.port ? '127.0.0.1' : undefined) });
+    await again.listen(credsB, Number(first.tunnel.split(':')[1]), '127.0.0.1');
+    cleanup.push(() => again.close());
+    const until = Date.now() + 5000;
+    let r = await request(port, 'back');
+    while (r.reply !== 'phoenix:back' && Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await request(port, 'back');
+    }
+    expect(r).toEqual({ reply: 'phoenix:back' });
+  });
+});
+
 it('an accept-loop child process gets the tunnel credentials and tunnels too', async () => {
   const [onB] = await tasks('viaChild');
   const b = await nodeB({ viaChild: onB!.port });
@@ -245,7 +380,7 @@ describe('the tunnel listener', () => {
     const dial = (node: string) =>
       new Promise<string>((resolve) =>
         dialer.dial({ taskId: 'known', address: '198.19.0.2', port: onB!.port, tunnel: b.tunnel, node }, 3000, (s, why) => {
-          s?.destroy();
+          s?.reset();
           resolve(s ? 'ok' : (why ?? ''));
         }),
       );

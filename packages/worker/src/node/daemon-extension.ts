@@ -4,7 +4,7 @@ import { swarmRoutes } from '../api/routes';
 import { SwarmNode } from './swarm-node';
 
 /** Swarm mode for `flotilla daemon`: rejoins the swarm at start, serves the swarm API routes. */
-export function swarmExtension(opts: { heartbeatPeriodMs?: number } = {}): (ctx: DaemonContext) => Promise<DaemonExtension> {
+export function swarmExtension(opts: { heartbeatPeriodMs?: number; meshTunnelPort?: number } = {}): (ctx: DaemonContext) => Promise<DaemonExtension> {
   return async (ctx) => {
     const node = new SwarmNode({
       paths: ctx.paths,
@@ -15,6 +15,7 @@ export function swarmExtension(opts: { heartbeatPeriodMs?: number } = {}): (ctx:
       engineVersion: ENGINE_VERSION,
       log: ctx.log.child({ component: 'swarm' }),
       heartbeatPeriodMs: opts.heartbeatPeriodMs,
+      meshTunnelPort: opts.meshTunnelPort,
       // A new connection per request is where a userspace proxy spends its CPU: use every core.
       meshAcceptLoops: Math.max(0, availableParallelism() - 1),
     });
