@@ -14,6 +14,8 @@ export async function waitConverged(ctx: Ctx, serviceIds: string[], opts: { time
     let done = true;
     let running = 0;
     let desired = 0;
+    // Like docker's progress: tasks on a node that is down cannot report their end; they do not hold it up.
+    const down = new Set((await ctx.client.json<{ ID: string; Status: { State: string } }[]>('GET', '/nodes')).filter((n) => n.Status.State === 'down').map((n) => n.ID));
     for (const id of serviceIds) {
       const s = await ctx.client.json<ApiService>('GET', `/services/${id}`);
       const tasks = await ctx.client.json<ApiTask[]>('GET', '/tasks', { query: { filters: JSON.stringify({ service: [id] }) } });
@@ -24,7 +26,7 @@ export async function waitConverged(ctx: Ctx, serviceIds: string[], opts: { time
       desired += want;
       // Exactly `want` live tasks: more means a scale-down the orchestrator has not acted on yet.
       const live = tasks.filter((t) => t.DesiredState === 'running' && !['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove'].includes(t.Status.State)).length;
-      if (up < want || live !== want || stale > 0 || tasks.some((t) => t.DesiredState !== 'running' && ['running', 'starting', 'preparing', 'assigned', 'accepted', 'ready'].includes(t.Status.State))) done = false;
+      if (up < want || live !== want || stale > 0 || tasks.some((t) => t.DesiredState !== 'running' && !down.has(t.NodeID ?? '') && ['running', 'starting', 'preparing', 'assigned', 'accepted', 'ready'].includes(t.Status.State))) done = false;
       for (const t of tasks) {
         if (TERMINAL_FAILURES.has(t.Status.State) && !reported.has(t.ID) && t.Status.Err) {
           reported.add(t.ID);
