@@ -4,7 +4,6 @@
 // shows the worker's lines, prefixed with the worker's hostname. Then certificate renewal: with
 // very short-lived node certificates, a worker renews its own before each runs out and keeps working.
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,26 +12,10 @@ import { CLUSTER_OBJECT_ID, identityOf, TaskState } from '@flotilla/manager';
 import { SwarmNode } from '@flotilla/worker';
 import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
 import { makeImage } from './peer-fixture';
+import { freePort } from '../engine/harness';
+import { until } from './until';
 
 jest.setTimeout(120_000);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface TestNode {
   base: string;

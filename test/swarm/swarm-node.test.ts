@@ -2,7 +2,6 @@
 // containers on a stack network, the routing mesh spreading connections over the replicas,
 // scaling without touching the survivors, and leave --force cleaning up.
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get } from './http-get';
@@ -10,27 +9,10 @@ import { BridgeNetworkService, cleanupDaemonCgroups, ContainerManager, dataPaths
 import { TaskState, type ServiceSpec } from '@flotilla/manager';
 import { SwarmNode } from '@flotilla/worker';
 import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
+import { freePort } from '../engine/harness';
+import { until } from './until';
 
 jest.setTimeout(120_000);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
-
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let base: string;
 let paths: DataPaths;
