@@ -187,6 +187,39 @@ describe('workers on machines', () => {
     await c.ok(c.manager, ['node', 'update', '--availability', 'active', target.name]);
   });
 
+  it('a global service runs one task on every node; draining a node takes it off, active puts it back', async () => {
+    await expectSettled();
+    const GLOBAL = 'everywhere';
+    const globalRunning = async () => (await c.tasks(GLOBAL)).filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
+    await c.ok(c.manager, ['service', 'create', '-d', '--name', GLOBAL, '--mode', 'global', IMAGE, 'sh', '-c', HTTPD_SCRIPT]);
+    const all = await waitFor('one global task per node', async () => {
+      const r = await globalRunning();
+      if (r.length !== 3) throw new Error(JSON.stringify((await c.tasks(GLOBAL)).map((t) => [t.NodeID, t.DesiredState, t.Status])));
+      return r;
+    }, 20_000);
+    expect(new Set(all.map((t) => t.NodeID))).toEqual(new Set(c.machines.map((m) => m.nodeId)));
+    const w2 = c.workers[1]!;
+    await c.ok(c.manager, ['node', 'update', '--availability', 'drain', w2.name]);
+    await waitFor('the drained node without its global task', async () => {
+      const r = await globalRunning();
+      return r.length === 2 && !r.some(on(w2)) ? r : false;
+    }, 20_000);
+    // Drain also moved the replicated service's tasks off w2: wait until it has settled again.
+    await waitSettled('the replicated service off the drained node', notOn(w2), 20_000);
+    await c.ok(c.manager, ['node', 'update', '--availability', 'active', w2.name]);
+    const back = await waitFor('the global task back on the active node', async () => {
+      const r = await globalRunning();
+      return r.length === 3 && r.some(on(w2)) ? r : false;
+    }, 20_000);
+    expect(new Set(back.map((t) => t.NodeID)).size).toBe(3);
+    await c.ok(c.manager, ['service', 'rm', GLOBAL]);
+    await waitFor('the global service\'s containers gone', async () => {
+      const running = (await Promise.all(c.machines.map((m) => c.containers(m)))).flat().filter((k) => k.State === 'running');
+      return running.length === REPLICAS ? true : false;
+    }, 20_000);
+    await expectSettled();
+  });
+
   it('a cut shorter than the grace changes nothing: the node stays Ready and no task moves', async () => {
     const before = await expectSettled();
     const target = c.workers.find((w) => before.some(on(w)))!;

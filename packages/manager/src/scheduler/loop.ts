@@ -48,7 +48,7 @@ export class SchedulerLoop {
         if (nodeId && (!t.NodeID || t.NodeID === nodeId)) {
           tx.update('tasks', { ...t, NodeID: nodeId, Status: { Timestamp: at, State: TaskState.ASSIGNED, Message: 'scheduler assigned task to node' } });
         } else {
-          const reason = t.NodeID && nodeId ? 'no suitable node (the node chosen for this global task does not fit)' : r.failed.get(t.ID) ?? 'no suitable node';
+          const reason = r.failed.get(t.ID) ?? 'no suitable node';
           if (t.Status.Message !== reason) tx.update('tasks', { ...t, Status: { ...t.Status, Message: reason, Err: reason } });
         }
       }

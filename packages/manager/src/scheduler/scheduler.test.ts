@@ -112,3 +112,26 @@ describe('scheduler: scale', () => {
     expect(new Set(Object.values(countBy(r.assigned)))).toEqual(new Set([10]));
   });
 });
+
+describe('scheduler: global tasks', () => {
+  test('a task that comes with its node goes to that node, whatever the spread would pick', () => {
+    const nodes = ['a', 'b', 'c'].map((id) => makeNode(id));
+    // Node a has the most tasks, so spreading would never choose it first.
+    const busy = Array.from({ length: 3 }, (_, i) => makeTask(`busy${i}`, 'other', { node: 'a', state: TaskState.RUNNING }));
+    const pending = ['c', 'a', 'b'].map((n) => makeTask(`g-${n}`, 'global', { node: n, state: TaskState.PENDING }));
+    const r = schedule(nodes, [...busy, ...pending], pending);
+    expect(Object.fromEntries(r.assigned)).toEqual({ 'g-a': 'a', 'g-b': 'b', 'g-c': 'c' });
+    expect(r.failed.size).toBe(0);
+  });
+
+  test('its node drained, down or out of resources: it fails with the reason, and no other node takes it', () => {
+    const nodes = [makeNode('a', { availability: 'drain' }), makeNode('b', { state: 'down' }), makeNode('c', { cpus: 1 }), makeNode('d')];
+    const spec = { ContainerSpec: { Image: 'x' }, Resources: { Reservations: { NanoCPUs: 2e9 } } };
+    const pending = ['a', 'b', 'c'].map((n) => makeTask(`g-${n}`, 'global', { node: n, state: TaskState.PENDING, spec }));
+    const r = schedule(nodes, pending, pending);
+    expect(r.assigned.size).toBe(0);
+    expect(r.failed.get('g-a')).toBe('no suitable node (1 node not available for new tasks)');
+    expect(r.failed.get('g-b')).toBe('no suitable node (1 node not available for new tasks)');
+    expect(r.failed.get('g-c')).toBe('no suitable node (insufficient resources on 1 node)');
+  });
+});

@@ -78,6 +78,22 @@ function scheduleGroup(group: Task[], infos: Map<string, NodeInfo>, result: Sche
     addTask(info, { ...t, NodeID: info.node.ID });
   };
 
+  // Global tasks come with their node chosen: check that node, never pick another.
+  const eligibleIds = new Set(eligible.map((i) => i.node.ID));
+  const free: Task[] = [];
+  for (const t of group) {
+    if (!t.NodeID) {
+      free.push(t);
+      continue;
+    }
+    const info = infos.get(t.NodeID);
+    const why: Reason | null = !info || !eligibleIds.has(t.NodeID) ? (info && info.node.Status.State === 'ready' && info.node.Spec.Availability === 'active' ? 'constraints' : 'unavailable') : fits(info);
+    if (why) result.failed.set(t.ID, `no suitable node (${REASON_TEXT[why](1)})`);
+    else assign(t, info!);
+  }
+  if (!free.length) return;
+  group = free;
+
   const prefs = (sample.Spec.Placement?.Preferences ?? []).map((p) => p.Spread.SpreadDescriptor);
   if (prefs.length) {
     spreadByPreferences(group, eligible, prefs, serviceId, fits, note, assign, fail);
