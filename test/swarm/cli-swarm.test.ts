@@ -186,6 +186,17 @@ describe('single-node swarm through the CLI', () => {
     expect(await e.ok(['swarm', 'update', '--task-history-limit', '1'])).toBe('Swarm updated.\n');
     await eventually(async () => (await tasksOf('upd')).filter((t) => t.DesiredState === 'Shutdown').length === 2, 10_000, 'task history pruned to one per slot');
     expect(await e.ok(['info'])).toContain('  Orchestration:\n   Task History Retention Limit: 1\n');
+    // Healthchecks gate the update: new tasks that never get healthy fail it, and with
+    // --update-failure-action rollback the service goes back to its previous spec by itself.
+    await e.ok(['service', 'update', '-d', '--health-cmd', 'exit 1', '--health-interval', '100ms', '--health-retries', '1', '--update-failure-action', 'rollback', '--update-monitor', '1s', 'upd']);
+    type Inspected = [{ UpdateStatus?: { State: string; Message?: string }; Spec: { TaskTemplate: { ContainerSpec: { Healthcheck?: { Test: string[] } } } } }];
+    const rolledBack = await eventually(async () => {
+      const s = (JSON.parse(await e.ok(['service', 'inspect', 'upd'])) as Inspected)[0];
+      return s.UpdateStatus?.State === 'rollback_completed' && s;
+    }, 30_000, 'the failed update rolled back');
+    expect(rolledBack.Spec.TaskTemplate.ContainerSpec.Healthcheck).toBeUndefined();
+    expect((await tasksOf('upd')).some((t) => /unhealthy/.test(JSON.stringify(t)) || t.CurrentState.startsWith('Failed'))).toBe(true);
+    await eventually(async () => (await runningImages('upd')).length === 2, 20_000, 'two healthy-spec replicas running after the rollback');
     await e.ok(['service', 'rm', 'upd']);
 
     // kill -9 of the daemon: the service comes back from the Raft log; tasks are replaced, not duplicated.

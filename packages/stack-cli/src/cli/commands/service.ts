@@ -4,6 +4,7 @@ import { UsageError, bool, list, parseArgs, str, type FlagSpec } from '../args';
 import { DaemonError } from '../client';
 import { type Ctx, ExitError, out, err } from '../io';
 import { parseTime } from './containers';
+import { HEALTH_FLAGS, healthcheckFromFlags } from '../health-flags';
 import { demux } from '../stdcopy';
 import { renderTable } from '../table';
 import { renderTemplate } from '../template';
@@ -48,6 +49,7 @@ const SPEC_FLAGS: FlagSpec[] = [
   { name: 'detach', short: 'd', type: 'bool' },
   { name: 'quiet', short: 'q', type: 'bool' },
   { name: 'with-registry-auth', type: 'bool' },
+  ...HEALTH_FLAGS,
 ];
 
 /** Go durations ("10s", "1m30s", "500ms") to nanoseconds, with docker's flag error. */
@@ -108,6 +110,9 @@ function applyFlags(p: ReturnType<typeof parseArgs>, spec: Spec, isUpdate: boole
     else if (v === 'replicated') spec.Mode = { Replicated: { Replicas: spec.Mode.Replicated?.Replicas ?? 1 } };
     else throw new UsageError(`invalid mode "${v}": use replicated or global`);
   });
+  // Like docker, an update changes only the health settings it names.
+  const hc = healthcheckFromFlags(p);
+  if (hc) cs.Healthcheck = hc.Test?.[0] === 'NONE' || !isUpdate ? hc : { ...(cs.Healthcheck as object | undefined), ...hc };
   if (list(p, 'env').length) cs.Env = [...(isUpdate ? ((cs.Env as string[]) ?? []) : []), ...list(p, 'env')];
   if (list(p, 'container-label').length) cs.Labels = { ...(cs.Labels as object), ...kv(list(p, 'container-label')) };
   if (list(p, 'label').length) spec.Labels = { ...spec.Labels, ...kv(list(p, 'label')) };
