@@ -188,13 +188,14 @@ describe('single-node swarm through the CLI', () => {
     expect(await e.ok(['info'])).toContain('  Orchestration:\n   Task History Retention Limit: 1\n');
     // Healthchecks gate the update: new tasks that never get healthy fail it, and with
     // --update-failure-action rollback the service goes back to its previous spec by itself.
-    await e.ok(['service', 'update', '-d', '--health-cmd', 'exit 1', '--health-interval', '100ms', '--health-retries', '1', '--update-failure-action', 'rollback', '--update-monitor', '1s', 'upd']);
-    type Inspected = [{ UpdateStatus?: { State: string; Message?: string }; Spec: { TaskTemplate: { ContainerSpec: { Healthcheck?: { Test: string[] } } } } }];
+    await e.ok(['service', 'update', '-d', '--health-cmd', 'exit 1', '--health-interval', '100ms', '--health-retries', '1', '--update-failure-action', 'rollback', '--update-monitor', '1s', '--rollback-parallelism', '2', 'upd']);
+    type Inspected = [{ UpdateStatus?: { State: string; Message?: string }; Spec: { TaskTemplate: { ContainerSpec: { Healthcheck?: { Test: string[] } } } }; PreviousSpec?: { RollbackConfig?: { Parallelism?: number } } }];
     const rolledBack = await eventually(async () => {
       const s = (JSON.parse(await e.ok(['service', 'inspect', 'upd'])) as Inspected)[0];
       return s.UpdateStatus?.State === 'rollback_completed' && s;
     }, 30_000, 'the failed update rolled back');
     expect(rolledBack.Spec.TaskTemplate.ContainerSpec.Healthcheck).toBeUndefined();
+    expect(rolledBack.PreviousSpec?.RollbackConfig?.Parallelism).toBe(2);
     expect((await tasksOf('upd')).some((t) => /unhealthy/.test(JSON.stringify(t)) || t.CurrentState.startsWith('Failed'))).toBe(true);
     await eventually(async () => (await runningImages('upd')).length === 2, 20_000, 'two healthy-spec replicas running after the rollback');
     await e.ok(['service', 'rm', 'upd']);

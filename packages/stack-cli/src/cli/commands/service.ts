@@ -40,6 +40,12 @@ const SPEC_FLAGS: FlagSpec[] = [
   { name: 'update-failure-action', type: 'string' },
   { name: 'update-monitor', type: 'string' },
   { name: 'update-max-failure-ratio', type: 'string' },
+  { name: 'rollback-parallelism', type: 'string' },
+  { name: 'rollback-delay', type: 'string' },
+  { name: 'rollback-order', type: 'string' },
+  { name: 'rollback-failure-action', type: 'string' },
+  { name: 'rollback-monitor', type: 'string' },
+  { name: 'rollback-max-failure-ratio', type: 'string' },
   { name: 'hostname', type: 'string' },
   { name: 'workdir', short: 'w', type: 'string' },
   { name: 'user', short: 'u', type: 'string' },
@@ -153,6 +159,14 @@ function applyFlags(p: ReturnType<typeof parseArgs>, spec: Spec, isUpdate: boole
   set('update-monitor', (v) => (uc.Monitor = duration(v, 'update-monitor')));
   set('update-max-failure-ratio', (v) => (uc.MaxFailureRatio = Number(v)));
   if (Object.keys(uc).length) spec.UpdateConfig = uc;
+  const rc = (spec.RollbackConfig ?? {}) as Record<string, unknown>;
+  set('rollback-parallelism', (v) => (rc.Parallelism = int(v, 'rollback-parallelism')));
+  set('rollback-delay', (v) => (rc.Delay = duration(v, 'rollback-delay')));
+  set('rollback-order', (v) => (rc.Order = v));
+  set('rollback-failure-action', (v) => (rc.FailureAction = v));
+  set('rollback-monitor', (v) => (rc.Monitor = duration(v, 'rollback-monitor')));
+  set('rollback-max-failure-ratio', (v) => (rc.MaxFailureRatio = Number(v)));
+  if (Object.keys(rc).length) spec.RollbackConfig = rc;
   if (list(p, 'publish').length) {
     const ports = list(p, 'publish').map(parsePublish);
     spec.EndpointSpec = { ...(spec.EndpointSpec ?? {}), Ports: isUpdate ? [...(spec.EndpointSpec?.Ports ?? []).filter((x) => !ports.some((y) => y.PublishedPort === x.PublishedPort)), ...ports] : ports };
