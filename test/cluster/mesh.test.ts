@@ -1,6 +1,10 @@
 // The routing mesh across nodes (issue 5, "Across nodes"): with 6 replicas over 3 machines, every
 // machine's :4000 reaches all 6 replicas, not only its own two (the connection is tunnelled to the
-// task's node). Needs the inter-node mesh tunnel.
+// task's node). And an image that exists on the manager alone runs on every node: the others
+// fetch it from a peer.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster, HTTPD_SCRIPT, run, waitFor, type ApiTask } from './cluster';
 
 jest.setTimeout(120_000);
@@ -44,4 +48,26 @@ it("every node's :4000 reaches all replicas on all nodes", async () => {
       throw new Error(`${e.message}; reached ${seen.size}: ${[...seen].join(' ')}`);
     });
   }
+});
+
+it('an image built on the manager only runs on every node (the others fetch it from a peer, no registry)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flc-build-'));
+  try {
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${IMAGE}\nRUN echo built-on-the-manager > /built.txt\n`);
+    await c.ok(c.manager, ['build', '-t', 'localonly:1', dir]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const built = (await c.api<{ Id: string }>(c.manager, 'GET', '/images/localonly:1/json')).Id;
+  for (const w of c.workers) expect((await c.fl(w, ['image', 'inspect', 'localonly:1'])).code).not.toBe(0);
+
+  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'local', '--mode', 'global', 'localonly:1', 'sh', '-c', 'cat /built.txt; exec sleep 600']);
+  const running = await waitFor('the locally built image running on all 3 nodes', async () => {
+    const r = (await c.tasks('local')).filter((t: ApiTask) => t.Status.State === 'running' && t.DesiredState === 'running');
+    return r.length === 3 ? r : false;
+  }, 60_000);
+  expect(new Set(running.map((t) => t.NodeID))).toEqual(new Set(c.machines.map((m) => m.nodeId)));
+  // Every node holds the very same image (same ID: content-addressed, verified on the way).
+  for (const m of c.machines) expect((await c.api<{ Id: string }>(m, 'GET', '/images/localonly:1/json')).Id).toBe(built);
+  await c.ok(c.manager, ['service', 'rm', 'local']);
 });
