@@ -2,7 +2,7 @@
 // stack deploy of 5 replicas behind the routing mesh on one port, scale by editing the YAML (the
 // kept replicas are not restarted), bad input, kill -9 of the daemon (services come back, tasks
 // are replaced, never duplicated), stack rm and swarm leave --force.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { get } from './http-get';
@@ -42,7 +42,8 @@ describe('single-node swarm through the CLI', () => {
   let daemon: ChildProcess | null = null;
 
   async function startDaemon() {
-    daemon = spawn(process.execPath, [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // --mesh-tunnel-port 0: a free port, not docker's 7946 (which a user's daemon on this host may hold).
+    daemon = spawn(process.execPath, [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host, '--mesh-tunnel-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     daemon.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     await eventually(async () => (await e.cli(['version'])).code === 0, 20_000, `the daemon to answer (log: ${log})`);
@@ -87,6 +88,9 @@ describe('single-node swarm through the CLI', () => {
     expect(init).toMatch(/Swarm initialized: current node \([0-9a-z]{25}\) is now a manager\./);
     expect(init).toMatch(new RegExp(`flotilla swarm join --token SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25} 127\\.0\\.0\\.1:${clusterPort}`));
     expect(await e.ok(['node', 'ls'])).toMatch(/\*\s+\S+\s+Ready\s+Active\s+Leader/);
+    const listening = execFileSync('ss', ['-Htlnp']).toString().split('\n').filter((l) => l.includes(`pid=${daemon!.pid},`));
+    expect(listening.some((l) => l.includes(`127.0.0.1:${clusterPort} `))).toBe(true);
+    expect(listening.some((l) => /:7946\s/.test(l))).toBe(false);
 
     await e.importBusybox('web:1');
     const deploy = await e.ok(['stack', 'deploy', '-c', file, 'getstartedlab']);

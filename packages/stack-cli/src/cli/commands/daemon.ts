@@ -10,8 +10,11 @@ export async function daemon(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'host', short: 'H', type: 'string' },
     { name: 'exec-root', type: 'string' },
     { name: 'log-level', short: 'l', type: 'string' },
+    { name: 'mesh-tunnel-port', type: 'string' },
   ]);
   if (p.positionals.length) throw new UsageError(`"daemon" accepts no arguments`);
+  const tunnel = str(p, 'mesh-tunnel-port');
+  if (tunnel !== undefined && !(/^\d+$/.test(tunnel) && Number(tunnel) <= 65535)) throw new UsageError(`invalid --mesh-tunnel-port "${tunnel}": use a TCP port (0 picks a free one; default 7946)`);
   const level = str(p, 'log-level');
   if (level) process.env.FLOTILLA_LOG_LEVEL = level;
   // Loaded here so that client commands never pay for the engine's modules.
@@ -25,7 +28,7 @@ export async function daemon(ctx: Ctx, argv: string[]): Promise<number> {
       host: str(p, 'host') ?? ctx.io.env.FLOTILLA_HOST ?? engine.DEFAULT_HOST,
       runDir: str(p, 'exec-root'),
       // Swarm mode: the node's agent, and the manager on manager nodes.
-      extensions: [worker.swarmExtension()],
+      extensions: [worker.swarmExtension(tunnel !== undefined ? { meshTunnelPort: Number(tunnel) } : {})],
     });
   } catch (e) {
     throw new ExitError(`failed to start daemon: ${(e as Error).message}`, 1);
