@@ -1,8 +1,7 @@
 import { rm } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import type { ContainerManager, DataPaths, ImageStore, Logger, NetworkService, RegistryClient } from '@flotilla/engine-core';
-import { callerIdentity, channelCredentials, identityOf, NodeCertificates, renewalDelayMs, renewalRetryMs, checkAddrPool, CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, NODE_TLS_NAME, NotSwarmManagerError, PermissionDeniedError, renewNodeCertificate, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeIdentity, type NodeState, type NodeTls, type SwarmManagerOptions } from '@flotilla/manager';
+import { callerIdentity, channelCredentials, identityOf, NodeCertificates, checkAddrPool, NODE_TLS_NAME, NotSwarmManagerError, PermissionDeniedError, renewNodeCertificate, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeIdentity, type NodeState, type NodeTls, type SwarmManagerOptions } from '@flotilla/manager';
 import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
@@ -12,6 +11,9 @@ import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController } from './mesh-controller';
 import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
 import { MeshTunnel } from './mesh-tunnel';
+import { RenewalTimer } from './renewal-timer';
+import { SwarmStateError } from './swarm-state-error';
+import { assertCanListen, clusterInfo, leaveRefusal, localAddr } from './membership';
 import { TaskNetworks } from './task-networks';
 
 export interface SwarmNodeDeps {
@@ -30,13 +32,7 @@ export interface SwarmNodeDeps {
   meshTunnelPort?: number;
 }
 
-/** Swarm membership errors with docker's texts (503/400 at the API edge). */
-export class SwarmStateError extends Error {
-  constructor(message: string, readonly status: number) {
-    super(message);
-    this.name = 'SwarmStateError';
-  }
-}
+export { SwarmStateError };
 
 export const DEFAULT_CLUSTER_PORT = 2377;
 
@@ -58,7 +54,7 @@ export class SwarmNode {
   private tls: NodeTls | null = null;
   /** The agent's and peers' view of `tls`, renewed in place. */
   private certs: NodeCertificates | null = null;
-  private renewTimer: NodeJS.Timeout | null = null;
+  private readonly renewal: RenewalTimer;
   private roleChange: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: SwarmNodeDeps) {
@@ -67,6 +63,7 @@ export class SwarmNode {
     this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log);
     this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), { port: d.meshTunnelPort, log: d.log.child({ component: 'mesh-tunnel' }) });
     this.taskNetworks = new TaskNetworks(d.networks);
+    this.renewal = new RenewalTimer(() => this.renewCertificate(), () => this.tls?.certPem ?? null, d.log.child({ component: 'certificates' }));
     // Every node serves its images and task logs to the other nodes of its swarm.
     this.registerNodeService((server) => registerPeerServices(server, { images: d.images, containers: d.containers, clusterId: () => this.state?.clusterId, log: d.log.child({ component: 'peer' }) }));
   }
@@ -215,8 +212,7 @@ export class SwarmNode {
       // --force with other managers: leave Raft first so they keep their quorum arithmetic right.
       await m.removeManager(m.nodeId).catch((e: Error) => this.d.log.warn({ err: e }, 'could not leave Raft before leaving the swarm'));
     }
-    if (this.renewTimer) clearTimeout(this.renewTimer);
-    this.renewTimer = null;
+    this.renewal.stop();
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
@@ -265,7 +261,7 @@ export class SwarmNode {
     this.d.log.info({ role }, 'this node changed role');
     this.certs?.update(renewed.tls);
     agent.setCredentials(this.certs ? this.certs.channel() : channelCredentials(renewed.tls), role === 'manager' ? [localAddr(next.advertiseAddr)] : managers);
-    this.scheduleRenewal();
+    this.renewal.schedule();
   }
 
   private executor(): EngineExecutor {
@@ -297,35 +293,7 @@ export class SwarmNode {
       meshTunnelPort: () => this.meshTunnel.start(this.tls ?? tls, this.state!.clusterId),
     });
     this.agent.start();
-    this.scheduleRenewal();
-  }
-
-  /**
-   * Renews this node's certificate before it expires: at 50-80% of what is left of its life (90
-   * days by default, `swarm update --cert-expiry`), then again from the new one; a failure is
-   * retried soon, well before the old one runs out.
-   */
-  private scheduleRenewal(delayMs?: number): void {
-    if (this.renewTimer) clearTimeout(this.renewTimer);
-    this.renewTimer = null;
-    if (!this.tls) return;
-    const notAfter = identityOf(this.tls.certPem).notAfter;
-    const due = Date.now() + (delayMs ?? renewalDelayMs(notAfter, Date.now()));
-    const arm = () => {
-      // setTimeout holds at most ~24.8 days: wait in steps until the renewal is due.
-      this.renewTimer = setTimeout(() => {
-        if (Date.now() < due) return arm();
-        this.renewCertificate().then(
-          () => this.scheduleRenewal(),
-          (e: Error) => {
-            this.d.log.warn({ err: e.message, expires: notAfter.toISOString() }, 'node certificate renewal failed: retrying');
-            this.scheduleRenewal(renewalRetryMs(notAfter, Date.now()));
-          },
-        );
-      }, Math.max(0, Math.min(due - Date.now(), 2 ** 31 - 1)));
-      this.renewTimer.unref();
-    };
-    arm();
+    this.renewal.schedule();
   }
 
   /**
@@ -393,8 +361,7 @@ export class SwarmNode {
   }
 
   async close(): Promise<void> {
-    if (this.renewTimer) clearTimeout(this.renewTimer);
-    this.renewTimer = null;
+    this.renewal.stop();
     await this.agent?.stop();
     await this.meshCtl.close();
     await this.meshTunnel.stop();
@@ -402,39 +369,4 @@ export class SwarmNode {
     await this.manager?.stop();
     this.server.stop();
   }
-}
-
-/** The Cluster part of the Swarm section of /info (docker info prints its settings). */
-function clusterInfo(m: SwarmManager, id: string): Record<string, unknown> {
-  const c = m.store.state.get('clusters', CLUSTER_OBJECT_ID);
-  return { ID: id, Spec: c?.Spec, DefaultAddrPool: c?.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL, SubnetSize: c?.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE };
-}
-
-/** The address this node's own agent dials for its own manager. */
-function localAddr(advertiseAddr: string): string {
-  return advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
-}
-
-/** Docker's refusal of `swarm leave` without --force on a manager, with its quorum arithmetic. */
-function leaveRefusal(m: SwarmManager): string {
-  const voters = m.raftStatus().members.filter((x) => x.voter);
-  const nodes = new Map(m.store.state.list('nodes').map((n) => [n.ID, n]));
-  const reachable = voters.filter((v) => m.managerStatus(nodes.get(v.id) ?? ({ ID: v.id, Spec: { Role: 'manager' } } as never))?.Reachability === 'reachable').length;
-  const unreachable = voters.length - reachable;
-  let msg = 'You are attempting to leave the swarm on a node that is participating as a manager. ';
-  if (reachable + unreachable <= 1) return `${msg}Removing the last manager erases all current state of the swarm. Use \`--force\` to ignore this message.`;
-  msg += `Removing this node leaves ${reachable - 1} managers out of ${reachable + unreachable}. `;
-  if (reachable - 1 < Math.floor((reachable + unreachable - 1) / 2) + 1) msg += 'Without a Raft quorum your swarm will be inaccessible. ';
-  return `${msg}The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`;
-}
-
-/** Fails with a clear error when `addr` (host:port) cannot be bound. */
-async function assertCanListen(addr: string): Promise<void> {
-  const host = addr.slice(0, addr.lastIndexOf(':'));
-  const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
-  await new Promise<void>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', (e) => reject(new SwarmStateError(new ClusterListenError(addr, e).message, 400)));
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
-  });
 }
