@@ -11,6 +11,7 @@ import { Liveness } from './liveness';
 import { meshView } from './mesh-view';
 import { swarmServices } from './proto';
 import { notLeaderStatus } from '../swarm/redirect';
+import { nodeDescriptionSchema } from './node-description';
 
 export interface DispatcherOptions {
   clusterId: string;
@@ -43,12 +44,6 @@ const statusSchema = z.object({
   Addresses: z.array(z.string()).max(16).optional(),
 });
 
-const descriptionSchema = z.object({
-  Hostname: z.string(),
-  Platform: z.object({ Architecture: z.string(), OS: z.string() }),
-  Resources: z.object({ NanoCPUs: z.number(), MemoryBytes: z.number() }),
-  Engine: z.object({ EngineVersion: z.string(), Labels: z.record(z.string(), z.string()).optional() }),
-});
 
 const grpcError = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
 
@@ -143,7 +138,7 @@ export class Dispatcher {
     let description: Node['Description'] | undefined;
     try {
       nodeId = this.node(call);
-      if (call.request.descriptionJson?.length) description = descriptionSchema.parse(JSON.parse(call.request.descriptionJson.toString('utf8')));
+      if (call.request.descriptionJson?.length) description = nodeDescriptionSchema.parse(JSON.parse(call.request.descriptionJson.toString('utf8')));
     } catch (e) {
       call.emit('error', grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
       return;

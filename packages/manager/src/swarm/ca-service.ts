@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import { z } from 'zod';
 import { RootCA, type NodeRoleOU } from '../ca/authority';
 import { DEFAULT_NODE_CERT_EXPIRY_MS } from '../ca/renewal';
 import { caDigest, InvalidJoinTokenError, parseJoinToken, secretMatches } from '../ca/tokens';
@@ -8,13 +7,8 @@ import { swarmServices } from '../dispatcher/proto';
 import { newId, type Store } from '../store/store';
 import type { Node } from '../store/types';
 import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
+import { nodeDescriptionSchema } from '../dispatcher/node-description';
 
-const descriptionSchema = z.object({
-  Hostname: z.string(),
-  Platform: z.object({ Architecture: z.string(), OS: z.string() }),
-  Resources: z.object({ NanoCPUs: z.number(), MemoryBytes: z.number() }),
-  Engine: z.object({ EngineVersion: z.string(), Labels: z.record(z.string(), z.string()).optional() }),
-});
 
 const fail = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
 
@@ -67,7 +61,7 @@ export class CaService {
     }
     let description: Node['Description'];
     try {
-      description = descriptionSchema.parse(JSON.parse(Buffer.from(req.descriptionJson ?? []).toString('utf8') || '{}')) as Node['Description'];
+      description = nodeDescriptionSchema.parse(JSON.parse(Buffer.from(req.descriptionJson ?? []).toString('utf8') || '{}')) as Node['Description'];
     } catch {
       throw fail(grpc.status.INVALID_ARGUMENT, 'invalid node description');
     }

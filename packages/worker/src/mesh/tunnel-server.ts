@@ -149,37 +149,39 @@ export class TunnelServer {
 
   /** A multiplexed tunnel: each stream asks for a task like a single tunnel does. */
   private multiplex(s: tls.TLSSocket, rest: Buffer): void {
-    const session = new MuxSession(s, (req, accept, refuse) => {
-      const address = this.o.resolve(req.taskId, req.port);
-      if (!address) {
-        this.log.debug({ task: req.taskId, port: req.port }, 'mesh tunnel to a task not running here refused');
-        refuse(TunnelStatus.UNKNOWN_TASK);
-        return;
-      }
-      const up = net.connect({ host: address, port: req.port, allowHalfOpen: true, noDelay: true });
-      let connected = false;
-      up.setTimeout(this.o.connectTimeoutMs ?? 3000, () => {
-        if (!connected) up.destroy(new Error('connect timeout'));
-      });
-      up.on('error', () => {
-        if (!connected) refuse(TunnelStatus.REFUSED);
-      });
-      up.once('connect', () => {
-        connected = true;
-        up.setTimeout(0);
-        accept(up);
-      });
-    });
+    const session = new MuxSession(s, (req, accept, refuse) => this.dial(req, accept, refuse));
     this.sessions.add(session);
     session.onClose(() => this.sessions.delete(session));
     if (rest.length) session.feed(rest);
   }
 
   private connect(s: tls.TLSSocket, req: TunnelRequest): void {
+    this.dial(
+      req,
+      (up) => {
+        if (s.destroyed) {
+          up.destroy();
+          return;
+        }
+        s.write(encodeReply(TunnelStatus.OK));
+        joinSockets(s, up);
+      },
+      (status) => {
+        if (!s.destroyed) s.end(encodeReply(status));
+      },
+    );
+  }
+
+  /**
+   * Connects to a task this node runs (only those: the tunnel is no open proxy). `refuse` gets
+   * UNKNOWN_TASK or REFUSED (the sender then tries another replica); after `accept`, an error on
+   * the connection is the stream's business ('close' follows with hadError and resets it).
+   */
+  private dial(req: TunnelRequest, accept: (up: net.Socket) => void, refuse: (status: TunnelStatus) => void): void {
     const address = this.o.resolve(req.taskId, req.port);
     if (!address) {
       this.log.debug({ task: req.taskId, port: req.port }, 'mesh tunnel to a task not running here refused');
-      s.end(encodeReply(TunnelStatus.UNKNOWN_TASK));
+      refuse(TunnelStatus.UNKNOWN_TASK);
       return;
     }
     const up = net.connect({ host: address, port: req.port, allowHalfOpen: true, noDelay: true });
@@ -188,18 +190,12 @@ export class TunnelServer {
       if (!connected) up.destroy(new Error('connect timeout'));
     });
     up.on('error', () => {
-      if (connected) return; // 'close' follows with hadError and resets the tunnel
-      if (!s.destroyed) s.end(encodeReply(TunnelStatus.REFUSED));
+      if (!connected) refuse(TunnelStatus.REFUSED);
     });
     up.once('connect', () => {
-      if (s.destroyed) {
-        up.destroy();
-        return;
-      }
       connected = true;
       up.setTimeout(0);
-      s.write(encodeReply(TunnelStatus.OK));
-      joinSockets(s, up);
+      accept(up);
     });
   }
 
