@@ -225,7 +225,17 @@ function commandHelp(name: string, rest: string[]): string {
 }
 
 /** Run one CLI invocation; returns the exit code (never calls process.exit). */
+/**
+ * Runs one command. Returns once its output has left stdout's buffer as well: the bin exits
+ * right after, and a slower reader (`flotilla save | flotilla load`) would lose the tail.
+ */
 export async function main(argv: string[], io: Io): Promise<number> {
+  const code = await dispatch(argv, io);
+  await flushed(io.stdout);
+  return code;
+}
+
+async function dispatch(argv: string[], io: Io): Promise<number> {
   let globals;
   try {
     globals = parseArgs(argv, [
@@ -308,8 +318,7 @@ export function runCli(): void {
       // The daemon keeps running until a signal; every other command ends here.
       if (code >= 0) {
         process.exitCode = code;
-        // Whatever is still buffered for a slow reader (`flotilla save | flotilla load`) goes out first.
-        void flushed(process.stdout).then(() => process.exit(code));
+        process.exit(code);
       }
     },
     (e: unknown) => {

@@ -1,14 +1,12 @@
-// `save` to stdout: the command may only return once its output left the stdout buffer, because
-// the bin exits right after it (a piped `save | load` once lost the archive's tail that way).
+// A command may only return once its output left the stdout buffer, because the bin exits right
+// after it (a piped `save | load` once lost the archive's tail that way).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { Client } from '../client';
-import type { Ctx } from '../io';
 import { flushed } from '../io';
-import { save } from './images';
+import { main } from '../main';
 
 /** A reader slower than the producer: each write completes `ms` later, like a full pipe. */
 function slowSink(ms: number): { sink: Writable; delivered: () => number } {
@@ -54,13 +52,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function ctxWith(stdout: Writable): Ctx {
-  return { io: { stdout, stderr: new PassThrough(), stdin: Readable.from([]), env: {}, cwd: dir }, client: new Client(host), host };
-}
-
 test('save to a slow stdout returns only after every byte was written', async () => {
   const { sink, delivered } = slowSink(20);
-  expect(await save(ctxWith(sink), ['img:1'])).toBe(0);
+  expect(await main(['save', 'img:1'], { stdout: sink, stderr: new PassThrough(), stdin: Readable.from([]), env: { FLOTILLA_HOST: host }, cwd: dir })).toBe(0);
   expect(delivered()).toBe(TOTAL);
 });
 

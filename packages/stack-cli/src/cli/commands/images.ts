@@ -7,7 +7,7 @@ import { UsageError, bool, list, parseArgs, str } from '../args';
 import { authHeaderFor, normalizeServer, removeAuth, saveAuth } from '../auth';
 import { DaemonError } from '../client';
 import { contextFiles, contextTar, dockerfileInContext } from '../context';
-import { type Ctx, ExitError, err, flushed, out } from '../io';
+import { type Ctx, ExitError, err, out } from '../io';
 import { pullImage, withDefaultTag } from '../pull';
 import { renderTable } from '../table';
 import { renderTableFormat, renderTemplate } from '../template';
@@ -199,10 +199,7 @@ export async function save(ctx: Ctx, argv: string[]): Promise<number> {
   if (!output && (ctx.io.stdout as { isTTY?: boolean }).isTTY) throw new ExitError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
   const res = await ctx.client.raw('GET', '/images/get', { query: { names: p.positionals } });
   if (output) await pipeline(res, createWriteStream(resolve(ctx.io.cwd, output)));
-  else {
-    await pipeline(res, ctx.io.stdout, { end: false });
-    await flushed(ctx.io.stdout);
-  }
+  else await pipeline(res, ctx.io.stdout, { end: false });
   return 0;
 }
 
