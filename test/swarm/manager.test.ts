@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { channelCredentials, InvalidJoinTokenError, requestNodeCertificate, SwarmManager, TaskState, type Node, type Task } from '@flotilla/manager';
+import * as grpc from '@grpc/grpc-js';
+import { channelCredentials, channelOptions, InvalidJoinTokenError, requestNodeCertificate, swarmServices, SwarmManager, TaskState, type Node, type Task } from '@flotilla/manager';
+import { raftService, type RaftServiceClient } from '../../packages/manager/src/raft/transport/proto';
 import { Agent, type Executor } from '@flotilla/worker';
 
 jest.setTimeout(60_000);
@@ -93,8 +95,22 @@ describe('swarm manager', () => {
     await mgr.rotateJoinToken('worker');
     await expect(requestNodeCertificate({ managerAddr: addr, token: workerToken, hostname: 'x', advertiseAddr: '', description: description('x') })).rejects.toThrow(/rotated/);
 
-    // A worker certificate cannot pose as another node's session or reach the CA's renewals for others.
+    // The role in the certificate is enforced: a worker's cannot join Raft membership, nor send
+    // Raft messages, nor (further down) anything in the worker's name but its own session.
     expect(joined.nodeId).not.toBe(mgr.nodeId);
+    const workerCreds = channelCredentials(joined.tls);
+    const membership = new (swarmServices().RaftMembership)(addr, workerCreds, channelOptions) as unknown as grpc.Client & Record<string, (req: object, cb: (e: grpc.ServiceError | null) => void) => void>;
+    const joinErr = await new Promise<grpc.ServiceError | null>((r) => membership.Join!({ addr: '127.0.0.1:1' }, r));
+    membership.close();
+    expect(joinErr?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(joinErr?.details).toBe('only managers may change Raft membership');
+    const Raft = raftService();
+    const raft = new Raft(addr, workerCreds, channelOptions) as unknown as RaftServiceClient;
+    const raftErr = await new Promise<grpc.ServiceError | null>((r) => raft.Stream(r).end());
+    raft.close();
+    expect(raftErr).not.toBeNull();
+    expect(raftErr!.details).toContain('only managers may send Raft messages');
+    expect(mgr.raftStatus().members.map((m) => m.id)).toEqual([mgr.nodeId]);
 
     await mgr.services.create({ Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'app' } }, Mode: { Replicated: { Replicas: 4 } } });
     const running = () => mgr!.store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
