@@ -16,7 +16,7 @@ import { macFromIp, type NetworkNames, networkNames, newEndpointId, newNetworkId
 import { type Proxy, startTcpProxy, startUdpProxy } from './proxy';
 import { type PooledSandbox, SandboxPool } from './sandbox-pool';
 import { NetworkStore, type NetworksFile, type SandboxRecord } from './store';
-import type { EndpointInfo, NetworkRecord, NetworkService, PortBindingRequest, PublishedPort, Sandbox } from './types';
+import type { DnsSource, EndpointInfo, NetworkRecord, NetworkService, PortBindingRequest, PublishedPort, Sandbox } from './types';
 
 export interface BridgeNetworkServiceOptions {
   paths: DataPaths;
@@ -76,6 +76,8 @@ export class BridgeNetworkService implements NetworkService {
   private readonly poolHelper = new NetnsHelper();
   private pool?: SandboxPool;
   private initialized = false;
+  /** Names the embedded DNS asks after the containers' own (see addDnsSource). */
+  private readonly dnsSources: DnsSource[] = [];
   /** Network create/remove and NAT rule writes run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -93,6 +95,14 @@ export class BridgeNetworkService implements NetworkService {
     const next = this.serial.then(fn, fn);
     this.serial = next.catch(() => undefined);
     return next;
+  }
+
+  addDnsSource(source: DnsSource): () => void {
+    this.dnsSources.push(source);
+    return () => {
+      const i = this.dnsSources.indexOf(source);
+      if (i >= 0) this.dnsSources.splice(i, 1);
+    };
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------

@@ -45,6 +45,20 @@ export interface PublishedPort extends PortBindingRequest {
   hostPort: number;
 }
 
+/** A question to the embedded DNS: `name` lowercased, without the trailing dot, asked from a container on that network. */
+export interface DnsQuestion {
+  networkId: string;
+  networkName: string;
+  name: string;
+}
+
+/**
+ * Extra names for the embedded DNS of user-defined networks (swarm mode adds its services' names
+ * and `tasks.<name>`): the IPv4 addresses `name` has on that network, or undefined when the source
+ * does not know it (the next source, then the upstream resolvers, are asked).
+ */
+export type DnsSource = (q: DnsQuestion) => string[] | undefined;
+
 export interface NetworkService {
   /** Create default networks (bridge, host, none), recover state after a restart, clean leaks. */
   init(): Promise<void>;
@@ -67,4 +81,6 @@ export interface NetworkService {
   unpublish(containerId: string): Promise<void>;
   /** Stop listeners and leave kernel state for recovery (daemon shutdown). */
   close(): Promise<void>;
+  /** Adds names to the embedded DNS (asked after the containers' own names and aliases); returns its remover. */
+  addDnsSource(source: DnsSource): () => void;
 }
