@@ -1,6 +1,7 @@
 // The embedded DNS of a daemon's user-defined networks: one server per network on its gateway,
 // the name index of each network, and which networks each container is on (a container sees the
 // names of all its networks, like docker's). The network service tells it what joins and leaves.
+import { networkInterfaces } from 'node:os';
 import type { Logger } from '../../log';
 import { type Cidr, contains, parseIp } from '../ipv4';
 import type { DnsSource } from '../types';
@@ -41,6 +42,7 @@ export class EmbeddedDns {
   private readonly sources: DnsSource[] = [];
   private readonly reader: ResolvConfReader;
   private readonly fixedUpstreams?: Upstream[];
+  private hostAddrs = { at: -Infinity, set: new Set<string>() };
 
   constructor(
     private readonly opts: EmbeddedDnsOptions,
@@ -114,7 +116,7 @@ export class EmbeddedDns {
     else this.memberships.delete(containerId);
   }
 
-  /** Only addresses of the network ask its server: a container of another network is refused its names. */
+  /** Only the network's addresses and the host ask its server: a container of another network is refused. */
   private clientNetworks(net: NetDns, ip: string): ResolveNetwork[] | undefined {
     let n: number;
     try {
@@ -122,8 +124,12 @@ export class EmbeddedDns {
     } catch {
       return undefined;
     }
-    if (!contains(net.subnet, n)) return undefined;
     const own = { id: net.id, name: net.name, internal: net.internal, index: net.index };
+    if (!contains(net.subnet, n)) {
+      // The host itself sees the network's names. Its query to the gateway goes through lo, where
+      // NAT rules may rewrite the source to another of the host's addresses.
+      return (n >>> 24) === 127 || this.hostAddresses().has(ip) ? [own] : undefined;
+    }
     const client = net.index.container(ip);
     if (!client) return [own];
     const others = (this.memberships.get(client.containerId) ?? []).flatMap((id) => {
@@ -131,6 +137,16 @@ export class EmbeddedDns {
       return o ? [{ id: o.id, name: o.name, internal: o.internal, index: o.index }] : [];
     });
     return [own, ...others];
+  }
+
+  /** The host's own IPv4 addresses, looked up again at most every 5 s. */
+  private hostAddresses(): Set<string> {
+    const now = Date.now();
+    if (now - this.hostAddrs.at > 5000) {
+      const all = Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address));
+      this.hostAddrs = { at: now, set: new Set(all) };
+    }
+    return this.hostAddrs.set;
   }
 
   async close(): Promise<void> {

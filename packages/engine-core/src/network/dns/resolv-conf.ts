@@ -20,7 +20,7 @@ export function parseUpstream(s: string): Upstream | undefined {
   const host = v6?.[1] ?? v4?.[1] ?? plain6;
   const port = Number(v6?.[2] ?? v4?.[2] ?? 53);
   if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { host: host.replace(/%.*$/, ''), port };
+  return { host, port };
 }
 
 /**

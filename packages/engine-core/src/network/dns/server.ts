@@ -85,6 +85,8 @@ export async function startDnsServer(address: string, port: number, responder: D
   let tcp: Server | undefined;
   try {
     udp = await bindUdp(address, port);
+    // Port 0 (tests): TCP takes the port UDP was given.
+    port = udp.address().port;
     tcp = await listenTcp(address, port);
   } catch (e) {
     udp?.close();
