@@ -269,6 +269,13 @@ describe('bridge networks on a real kernel', () => {
     expect(links.filter((l) => l.startsWith('fl')).sort()).toEqual([`fl${paths.instance}-0`, `fl${paths.instance}-1`]);
     expect(links.filter((l) => l.startsWith(svc.names.vethPrefix))).toHaveLength(2); // B and C
     expect(await waitFor(() => httpGet(port))).toBe('hello from the sandbox\n');
+    // The embedded DNS is back on the recovered network, with the names of the recovered endpoint only.
+    const gw = (await svc.inspect('backend')).IPAM.Config[0]!.Gateway;
+    const b = svc.sandbox(idB)!;
+    expect(svc.dnsNameserver('backend')).toBe(gw);
+    expect(svc.dnsNameserver('bridge')).toBeUndefined();
+    expect(await inNs(b.netnsPath!, ['nslookup', 'database', gw])).toContain(`Address: ${b.endpoints[0]!.ipAddress}`);
+    await expect(inNs(b.netnsPath!, ['nslookup', 'web', gw])).rejects.toThrow();
     // The released address of A is not handed out again at once; B keeps its own.
     const again = await svc.createSandbox(idA, 'web', 'backend');
     expect(again.endpoints[0]!.ipAddress).not.toBe(svc.sandbox(idB)!.endpoints[0]!.ipAddress);
