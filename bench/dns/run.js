@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // bench/dns: the embedded DNS answering a container's name over UDP, from the host, against
-// dnsmasq (Debian's dnsmasq-base) answering the same name from a --host-record, measured in the
-// same run with the same load generator (client.js, a separate process). Rounds alternate between
-// the two so that both see the same machine load. Prints one JSON object as the last line.
+// dnsmasq (Debian's dnsmasq-base) answering the same name from a --host-record on the same
+// address (another port), measured in the same run with the same load generator (client.js, a
+// separate process). Rounds alternate between the two so that both see the same machine load. Prints one JSON object as the last line.
 // Runs as root (a real network and sandbox); build first: npx tsc -b packages/engine-core
 // Env: DURATION_MS per measurement (default 2000), ROUNDS (default 2), CONCURRENCY (default 16).
 'use strict';
@@ -33,10 +33,14 @@ async function which(cmd) {
   }
 }
 
-/** dnsmasq on 127.0.0.1:<port>, answering only `name` from a host record (no upstream, no hosts file). */
-async function startDnsmasq(name, ip) {
+/**
+ * dnsmasq on the same gateway address (another port: 53 is ours), so that its queries take the
+ * same kernel path (lo, conntrack, the NAT chains); it answers `name` from a host record, with no
+ * upstream and no hosts file.
+ */
+async function startDnsmasq(address, name, ip) {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('dnsmasq', ['--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, `--host-record=${name},${ip}`, '--cache-size=1000', '--user=root', '--pid-file='], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('dnsmasq', ['--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', `--listen-address=${address}`, `--port=${port}`, `--host-record=${name},${ip}`, '--cache-size=1000', '--user=root', '--pid-file='], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   await new Promise((r) => setTimeout(r, 300));
@@ -60,14 +64,14 @@ async function main() {
     const sandbox = await svc.createSandbox(id, 'web', 'benchnet', { aliases: ['www'] });
     const ip = sandbox.endpoints[0].ipAddress;
     const haveDnsmasq = await which('dnsmasq');
-    if (haveDnsmasq) dnsmasq = await startDnsmasq('web', ip);
+    if (haveDnsmasq) dnsmasq = await startDnsmasq(gateway, 'web', ip);
 
     const ours = [];
     const theirs = [];
     await load(gateway, 53, 'web', ip); // warm-up
     for (let r = 0; r < ROUNDS; r++) {
       ours.push(await load(gateway, 53, 'web', ip));
-      if (dnsmasq) theirs.push(await load('127.0.0.1', dnsmasq.port, 'web', ip));
+      if (dnsmasq) theirs.push(await load(gateway, dnsmasq.port, 'web', ip));
     }
     const summary = (rs) =>
       rs.length === 0
@@ -80,7 +84,7 @@ async function main() {
       rounds: ROUNDS,
       embedded: summary(ours),
       dnsmasq: haveDnsmasq ? summary(theirs) : null,
-      note: haveDnsmasq ? 'dnsmasq 127.0.0.1, --host-record, no upstream' : 'dnsmasq not installed (apt-get install dnsmasq-base): anchor skipped',
+      note: haveDnsmasq ? 'dnsmasq on the same gateway address (another port), --host-record, no upstream' : 'dnsmasq not installed (apt-get install dnsmasq-base): anchor skipped',
     };
     if (result.embedded && result.dnsmasq) result.ratio_qps = Math.round((result.embedded.qps / result.dnsmasq.qps) * 100) / 100;
     process.stdout.write(JSON.stringify(result) + '\n');

@@ -33,18 +33,27 @@ export class DnsResponder {
 
   constructor(private readonly ctx: DnsContext) {}
 
-  async answer(msg: Buffer, clientIp: string, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  /**
+   * The answer, or undefined when there is none to give (not a query, or too short to carry an ID).
+   * Synchronous for the names the server owns (no promise on the hot path); a promise when the
+   * query is forwarded.
+   */
+  answer(msg: Buffer, clientIp: string, transport: 'udp' | 'tcp'): Buffer | undefined | Promise<Buffer> {
     try {
-      return await this.answerUnsafe(msg, clientIp, transport);
+      return this.answerUnsafe(msg, clientIp, transport);
     } catch (e) {
-      // A bug here must cost one query, not the daemon.
-      this.ctx.log.warn({ err: (e as Error).message, client: clientIp }, 'embedded DNS failed to answer a query');
-      const id = msg.length >= 12 && !isResponse(msg) ? msg.readUInt16BE(0) : undefined;
-      return id === undefined ? undefined : buildError(id, RCODE.SERVFAIL);
+      return this.failed(msg, clientIp, e);
     }
   }
 
-  private async answerUnsafe(msg: Buffer, clientIp: string, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  /** A bug here must cost one query (SERVFAIL), not the daemon. */
+  private failed(msg: Buffer, clientIp: string, e: unknown): Buffer | undefined {
+    this.ctx.log.warn({ err: (e as Error).message, client: clientIp }, 'embedded DNS failed to answer a query');
+    const id = msg.length >= 12 && !isResponse(msg) ? msg.readUInt16BE(0) : undefined;
+    return id === undefined ? undefined : buildError(id, RCODE.SERVFAIL);
+  }
+
+  private answerUnsafe(msg: Buffer, clientIp: string, transport: 'udp' | 'tcp'): Buffer | undefined | Promise<Buffer> {
     // Never answer an answer: two servers pointed at each other would loop.
     if (isResponse(msg)) return undefined;
     let q;
@@ -78,7 +87,7 @@ export class DnsResponder {
       case 'nodata':
         return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true });
       case 'forward':
-        return this.forward(msg, base, this.ctx.upstreams(networks));
+        return this.forward(msg, base, this.ctx.upstreams(networks)).catch((e: unknown) => this.failed(msg, clientIp, e) ?? buildError(q.id, RCODE.SERVFAIL));
     }
   }
 

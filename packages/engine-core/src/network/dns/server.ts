@@ -69,12 +69,15 @@ function serveTcpClient(sock: Socket, responder: DnsResponder): void {
       if (buf.length < 2 + len) break;
       const msg = Buffer.from(buf.subarray(2, 2 + len));
       buf = buf.subarray(2 + len);
-      void responder.answer(msg, client.replace(/^::ffff:/, ''), 'tcp').then((answer) => {
+      const reply = (answer: Buffer | undefined) => {
         if (!answer || sock.destroyed) return;
         const head = Buffer.alloc(2);
         head.writeUInt16BE(answer.length, 0);
         sock.write(Buffer.concat([head, answer]));
-      });
+      };
+      const answer = responder.answer(msg, client.replace(/^::ffff:/, ''), 'tcp');
+      if (answer instanceof Promise) void answer.then(reply);
+      else reply(answer);
     }
   });
 }
@@ -97,14 +100,17 @@ export async function startDnsServer(address: string, port: number, responder: D
   t.maxConnections = MAX_TCP_CLIENTS;
   u.on('error', (e) => log.warn({ err: e.message, address }, 'embedded DNS socket error'));
   u.on('message', (msg, rinfo) => {
-    void responder.answer(msg, rinfo.address, 'udp').then((answer) => {
+    const reply = (answer: Buffer | undefined) => {
       if (!answer) return;
       try {
-        u.send(answer, rinfo.port, rinfo.address, () => undefined);
+        u.send(answer, rinfo.port, rinfo.address);
       } catch {
         // the socket closed while the answer was forwarded
       }
-    });
+    };
+    const answer = responder.answer(msg, rinfo.address, 'udp');
+    if (answer instanceof Promise) void answer.then(reply);
+    else reply(answer);
   });
   t.on('error', (e) => log.warn({ err: e.message, address }, 'embedded DNS TCP server error'));
   const clients = new Set<Socket>();

@@ -154,10 +154,26 @@ export interface DnsAnswerSpec {
   maxSize?: number;
 }
 
-function ipv4Bytes(ip: string): Buffer {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new DnsWireError(`not an IPv4 address: ${ip}`);
-  return Buffer.from(parts);
+/** Writes a dotted IPv4 address as 4 bytes at `off` (a hand-rolled parse: this is the hot path). */
+function writeIpv4(buf: Buffer, off: number, ip: string): void {
+  let part = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 255 || n > 3) throw new DnsWireError(`not an IPv4 address: ${ip}`);
+      buf[off + n++] = part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else {
+      throw new DnsWireError(`not an IPv4 address: ${ip}`);
+    }
+  }
+  if (n !== 4) throw new DnsWireError(`not an IPv4 address: ${ip}`);
 }
 
 function nameBytes(name: string): Buffer {
@@ -166,45 +182,60 @@ function nameBytes(name: string): Buffer {
   return encodeLabels(labels);
 }
 
-/** Builds an answer. A records point at the question's name (a compression pointer to offset 12). */
+const RR_FIXED = 12; // owner pointer (2), type, class, TTL, rdlength
+
+/**
+ * Builds an answer in one buffer. Records point at the question's name (a compression pointer to
+ * offset 12); those beyond `maxSize` are left out at a record boundary, with TC set.
+ */
 export function buildAnswer(a: DnsAnswerSpec): Buffer {
   const maxSize = a.maxSize ?? UDP_PAYLOAD;
   const ttl = a.ttl ?? 0;
   const q = a.question;
-  const records: Buffer[] = [];
-  const owner = Buffer.from([0xc0, HEADER]);
-  if (q) {
-    for (const ip of a.addresses ?? []) {
-      const rr = Buffer.alloc(10);
-      rr.writeUInt16BE(TYPE.A, 0);
-      rr.writeUInt16BE(CLASS_IN, 2);
-      rr.writeUInt32BE(ttl, 4);
-      rr.writeUInt16BE(4, 8);
-      records.push(Buffer.concat([owner, rr, ipv4Bytes(ip)]));
-    }
-    if (a.ptr !== undefined) {
-      const target = nameBytes(a.ptr);
-      const rr = Buffer.alloc(10);
-      rr.writeUInt16BE(TYPE.PTR, 0);
-      rr.writeUInt16BE(CLASS_IN, 2);
-      rr.writeUInt32BE(ttl, 4);
-      rr.writeUInt16BE(target.length, 8);
-      records.push(Buffer.concat([owner, rr, target]));
-    }
+  const addresses = q ? (a.addresses ?? []) : [];
+  const target = q && a.ptr !== undefined ? nameBytes(a.ptr) : undefined;
+  const questionSize = q ? q.raw.length + 4 : 0;
+  let size = HEADER + questionSize;
+  let fitA = 0;
+  while (fitA < addresses.length && size + RR_FIXED + 4 <= maxSize) {
+    size += RR_FIXED + 4;
+    fitA++;
   }
-  const qbytes = q ? Buffer.concat([q.raw, Buffer.from([q.type >> 8, q.type & 255, q.class >> 8, q.class & 255])]) : Buffer.alloc(0);
-  let size = HEADER + qbytes.length;
-  let fit = 0;
-  while (fit < records.length && size + records[fit].length <= maxSize) size += records[fit++].length;
-  const tc = fit < records.length;
-  const header = Buffer.alloc(HEADER);
-  header.writeUInt16BE(a.id, 0);
+  const fitPtr = target !== undefined && fitA === addresses.length && size + RR_FIXED + target.length <= maxSize;
+  if (fitPtr) size += RR_FIXED + (target as Buffer).length;
+  const tc = fitA < addresses.length || (target !== undefined && !fitPtr);
+  const buf = Buffer.allocUnsafe(size);
+  buf.writeUInt16BE(a.id, 0);
   // QR=1, opcode 0, AA, TC, RD echoed, RA=1 (the server recurses for names it does not own), CD echoed.
-  const flags = 0x8000 | (a.aa ? 0x0400 : 0) | (tc ? 0x0200 : 0) | (a.rd ? 0x0100 : 0) | 0x0080 | (a.cd ? 0x0010 : 0) | (a.rcode & 0xf);
-  header.writeUInt16BE(flags, 2);
-  header.writeUInt16BE(q ? 1 : 0, 4);
-  header.writeUInt16BE(fit, 6);
-  return Buffer.concat([header, qbytes, ...records.slice(0, fit)]);
+  buf.writeUInt16BE(0x8000 | (a.aa ? 0x0400 : 0) | (tc ? 0x0200 : 0) | (a.rd ? 0x0100 : 0) | 0x0080 | (a.cd ? 0x0010 : 0) | (a.rcode & 0xf), 2);
+  buf.writeUInt16BE(q ? 1 : 0, 4);
+  buf.writeUInt16BE(fitA + (fitPtr ? 1 : 0), 6);
+  buf.writeUInt32BE(0, 8);
+  let off = HEADER;
+  if (q) {
+    off += q.raw.copy(buf, off);
+    off = buf.writeUInt16BE(q.type, off);
+    off = buf.writeUInt16BE(q.class, off);
+  }
+  const record = (type: number, rdlen: number) => {
+    buf[off] = 0xc0;
+    buf[off + 1] = HEADER;
+    buf.writeUInt16BE(type, off + 2);
+    buf.writeUInt16BE(CLASS_IN, off + 4);
+    buf.writeUInt32BE(ttl, off + 6);
+    buf.writeUInt16BE(rdlen, off + 10);
+    off += RR_FIXED;
+  };
+  for (let i = 0; i < fitA; i++) {
+    record(TYPE.A, 4);
+    writeIpv4(buf, off, addresses[i] as string);
+    off += 4;
+  }
+  if (fitPtr) {
+    record(TYPE.PTR, (target as Buffer).length);
+    off += (target as Buffer).copy(buf, off);
+  }
+  return buf;
 }
 
 /** Header-only answer to a message whose question could not be read (FORMERR) or cannot be served. */
