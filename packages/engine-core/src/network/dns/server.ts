@@ -32,7 +32,9 @@ const MAX_TCP_CLIENTS = 128;
 
 function bindUdp(address: string, port: number): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const s = createSocket({ type: 'udp4' });
+    // Answers go to the literal address a query came from: no resolver round (dns.lookup defers
+    // even an IP literal to the next tick) on the hot path.
+    const s = createSocket({ type: 'udp4', lookup: (host, _opts, cb) => (cb as (e: null, a: string, f: number) => void)(null, host, 4) });
     const onError = (e: Error) => {
       s.close();
       reject(e);
