@@ -30,6 +30,8 @@ export interface DnsContext {
 
 export class DnsResponder {
   private pending = 0;
+  /** Rotates the order of a name's addresses between answers (round robin, as docker shuffles them). */
+  private turn = 0;
 
   constructor(private readonly ctx: DnsContext) {}
 
@@ -81,7 +83,7 @@ export class DnsResponder {
     });
     switch (r.kind) {
       case 'addresses':
-        return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true, addresses: r.addresses, ttl: OWN_TTL, maxSize });
+        return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true, addresses: this.rotate(r.addresses), ttl: OWN_TTL, maxSize });
       case 'ptr':
         return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true, ptr: r.target, ttl: OWN_TTL, maxSize });
       case 'nodata':
@@ -89,6 +91,12 @@ export class DnsResponder {
       case 'forward':
         return this.forward(msg, base, this.ctx.upstreams(networks)).catch((e: unknown) => this.failed(msg, clientIp, e) ?? buildError(q.id, RCODE.SERVFAIL));
     }
+  }
+
+  private rotate(addresses: string[]): string[] {
+    if (addresses.length < 2) return addresses;
+    const k = this.turn++ % addresses.length;
+    return [...addresses.slice(k), ...addresses.slice(0, k)];
   }
 
   private async forward(msg: Buffer, base: Omit<DnsAnswerSpec, 'rcode'>, upstreams: readonly Upstream[]): Promise<Buffer> {

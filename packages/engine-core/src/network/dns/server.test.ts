@@ -74,6 +74,8 @@ describe('embedded DNS server', () => {
   let upstreams: Upstream[] = [];
   const index = new NameIndex();
   index.add({ containerId: 'c0ffee'.repeat(10) + 'abcd', name: 'web', aliases: ['frontend'], ipAddress: '10.7.0.2' });
+  index.add({ containerId: 'd00d'.repeat(16), name: 'api1', aliases: ['api'], ipAddress: '10.7.0.3' });
+  index.add({ containerId: 'beef'.repeat(16), name: 'api2', aliases: ['api'], ipAddress: '10.7.0.4' });
   const net: ResolveNetwork = { id: 'n1', name: 'mynet', index };
   let refuse = false;
   const ctx: DnsContext = {
@@ -98,6 +100,16 @@ describe('embedded DNS server', () => {
     const r = parseResponse((await udpAsk(server.port, buildQuery(4242, 'WEB.')))!);
     expect(r).toMatchObject({ id: 4242, rcode: RCODE.NOERROR, aa: true });
     expect(r.answers).toEqual([{ type: TYPE.A, ttl: OWN_TTL, data: '10.7.0.2' }]);
+  });
+
+  it('answers every address of a shared alias, first in turn', async () => {
+    const firsts = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const r = parseResponse((await udpAsk(server.port, buildQuery(100 + i, 'api')))!);
+      expect(r.answers.map((a) => a.data).sort()).toEqual(['10.7.0.3', '10.7.0.4']);
+      firsts.add(r.answers[0]!.data);
+    }
+    expect(firsts.size).toBe(2);
   });
 
   it('answers AAAA of a known name with NOERROR and no records', async () => {
