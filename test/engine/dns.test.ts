@@ -99,6 +99,23 @@ test('a container on a user network gets the gateway as nameserver, the host sea
   expect(conf.match(/^nameserver/gm)).toHaveLength(1);
 });
 
+test('--dns and --dns-option still replace those lines on a user network', async () => {
+  const body = JSON.stringify({ Image: 'busybox', Cmd: ['cat', '/etc/resolv.conf'], HostConfig: { NetworkMode: 'dnsnet', Dns: ['192.0.2.53'], DnsOptions: ['ndots:3'] } });
+  const created = await engine.api('POST', '/v1.41/containers/create', body);
+  expect(created.status).toBe(201);
+  const id = JSON.parse(created.body).Id as string;
+  try {
+    expect((await engine.api('POST', `/v1.41/containers/${id}/start`)).status).toBe(204);
+    await engine.ok(['wait', id]);
+    const conf = await engine.ok(['logs', id]);
+    expect(conf).toContain('nameserver 192.0.2.53\n');
+    expect(conf).not.toContain(gateway);
+    expect(conf).toContain('options ndots:3\n');
+  } finally {
+    await engine.ok(['rm', '-f', id]);
+  }
+});
+
 test('the default bridge keeps the host resolv.conf', async () => {
   const conf = await engine.ok(['run', '--rm', 'busybox', 'cat', '/etc/resolv.conf']);
   expect(conf).toBe(containerResolvConf(readFileSync('/etc/resolv.conf', 'utf8')));
