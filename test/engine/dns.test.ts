@@ -199,6 +199,23 @@ test('unknown names are forwarded to the upstream nameservers', async () => {
   expect(stubSeen).not.toContain('web');
 });
 
+test('an --internal network resolves its containers but forwards nothing', async () => {
+  await engine.ok(['network', 'create', '--internal', 'intnet']);
+  try {
+    const before = stubSeen.length;
+    const r = await nslookup('outside.example', 'intnet');
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain('NXDOMAIN');
+    expect(stubSeen.length).toBe(before);
+    await engine.ok(['run', '-d', '--name', 'inside', '--network', 'intnet', 'busybox', 'sleep', '600']);
+    const ip = JSON.parse(await engine.ok(['inspect', 'inside']))[0].NetworkSettings.Networks.intnet.IPAddress;
+    expect(answered((await nslookup('inside', 'intnet')).out)).toEqual([ip]);
+  } finally {
+    await engine.cli(['rm', '-f', 'inside']);
+    await engine.ok(['network', 'rm', 'intnet']);
+  }
+});
+
 test('a malformed packet does not hurt the server: FORMERR or silence, and the next query is answered', async () => {
   const sock = createSocket('udp4');
   for (const junk of [Buffer.from([1, 2, 3]), Buffer.from('garbage that is not dns at all'), Buffer.alloc(0)]) {
