@@ -89,7 +89,7 @@ export class DnsResponder {
       case 'nodata':
         return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true });
       case 'forward':
-        return this.forward(msg, base, this.ctx.upstreams(networks)).catch((e: unknown) => this.failed(msg, clientIp, e) ?? buildError(q.id, RCODE.SERVFAIL));
+        return this.forward(msg, base, this.ctx.upstreams(networks), transport).catch((e: unknown) => this.failed(msg, clientIp, e) ?? buildError(q.id, RCODE.SERVFAIL));
     }
   }
 
@@ -99,12 +99,12 @@ export class DnsResponder {
     return [...addresses.slice(k), ...addresses.slice(0, k)];
   }
 
-  private async forward(msg: Buffer, base: Omit<DnsAnswerSpec, 'rcode'>, upstreams: readonly Upstream[]): Promise<Buffer> {
+  private async forward(msg: Buffer, base: Omit<DnsAnswerSpec, 'rcode'>, upstreams: readonly Upstream[], transport: 'udp' | 'tcp'): Promise<Buffer> {
     if (upstreams.length === 0) return buildAnswer({ ...base, rcode: RCODE.NXDOMAIN });
     if (this.pending >= MAX_PENDING_FORWARDS) return buildAnswer({ ...base, rcode: RCODE.SERVFAIL });
     this.pending++;
     try {
-      const answer = await forwardQuery(msg, upstreams, this.ctx.forward);
+      const answer = await forwardQuery(msg, upstreams, { ...this.ctx.forward, transport });
       return answer ?? buildAnswer({ ...base, rcode: RCODE.SERVFAIL });
     } finally {
       this.pending--;

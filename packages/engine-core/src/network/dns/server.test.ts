@@ -1,7 +1,7 @@
 // The embedded DNS's sockets on loopback: what a client sees over UDP and TCP, malformed input,
 // forwarding to a stub upstream, and a port that is taken.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import pino from 'pino';
 import { NameIndex } from './name-index';
 import { DnsResponder, type DnsContext, OWN_TTL } from './responder';
@@ -166,6 +166,30 @@ describe('embedded DNS server', () => {
     } finally {
       silent.sock.close();
       good.sock.close();
+    }
+  });
+
+  it('forwards a TCP client\'s query over TCP (it came after a truncated UDP answer)', async () => {
+    const seen: string[] = [];
+    const tcpStub = createServer((sock) => {
+      sock.once('data', (c: Buffer) => {
+        const q = parseQuery(c.subarray(2));
+        seen.push(q.questions[0]!.name);
+        const addresses = Array.from({ length: 40 }, (_, i) => `192.0.2.${i + 1}`);
+        const a = buildAnswer({ id: q.id, rcode: 0, question: q.questions[0], addresses, ttl: 5, maxSize: 65535 });
+        sock.end(Buffer.concat([Buffer.from([a.length >> 8, a.length & 255]), a]));
+      });
+    });
+    await new Promise<void>((res) => tcpStub.listen(0, HOST, () => res()));
+    try {
+      upstreams = [{ host: HOST, port: (tcpStub.address() as { port: number }).port }];
+      const [a] = await tcpAsk(server.port, [buildQuery(0x4321, 'big.example')]);
+      const r = parseResponse(a!);
+      expect(r).toMatchObject({ id: 0x4321, rcode: RCODE.NOERROR, tc: false });
+      expect(r.answers).toHaveLength(40);
+      expect(seen).toEqual(['big.example']);
+    } finally {
+      tcpStub.close();
     }
   });
 
