@@ -69,6 +69,8 @@ export class EmbeddedDns {
    * works without it, and its containers get the host's resolv.conf (see nameserver()).
    */
   async addNetwork(n: DnsNetwork): Promise<void> {
+    // Added again (a second init): the old sockets go first, or they would hold the port.
+    await this.removeNetwork(n.id);
     const net: NetDns = { ...n, index: new NameIndex() };
     this.nets.set(n.id, net);
     const responder = new DnsResponder({
