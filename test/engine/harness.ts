@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { type DaemonHandle, purgeDaemonState, startDaemon } from '@flotilla/engine-core';
+import { type DaemonHandle, type DaemonOptions, purgeDaemonState, startDaemon } from '@flotilla/engine-core';
 import { cliMain } from '@flotilla/stack-cli';
 import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
 
@@ -33,8 +33,9 @@ export class TestEngine {
     this.host = `unix://${this.socket}`;
   }
 
-  async start(): Promise<DaemonHandle> {
-    this.daemon = await startDaemon({ dataRoot: this.dataRoot, host: this.host });
+  /** `extra`: more daemon options (say, the embedded DNS's upstream nameservers). */
+  async start(extra: Omit<DaemonOptions, 'dataRoot' | 'host'> = {}): Promise<DaemonHandle> {
+    this.daemon = await startDaemon({ ...extra, dataRoot: this.dataRoot, host: this.host });
     return this.daemon;
   }
 

@@ -11,6 +11,7 @@ import type { ContainerManager } from '../runtime/container-manager';
 import type { RegistryClient } from '../registry/client';
 import { ImageStore } from '../images/image-store';
 import { componentLogger, type Logger } from '../log';
+import type { EmbeddedDnsOptions } from '../network/dns/embedded-dns';
 import { BridgeNetworkService } from '../network/service';
 import { type DataPaths, dataPaths } from '../paths';
 import { RuncBuildRunner } from '../runtime/build-runner';
@@ -51,6 +52,8 @@ export interface DaemonOptions {
   /** Base of runtime state on tmpfs (runc root); default /run/flotilla. */
   runDir?: string;
   log?: Logger;
+  /** The embedded DNS of user-defined networks: upstream nameservers (tests), resolv.conf path. */
+  dns?: EmbeddedDnsOptions;
 }
 
 export interface DaemonHandle {
@@ -79,7 +82,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
     const images = await ImageStore.open(paths.images);
     const volumes = new VolumeStore(paths.volumes);
     await volumes.init();
-    const networks = new BridgeNetworkService({ paths });
+    const networks = new BridgeNetworkService({ paths, dns: opts.dns });
     const runner = new RuncBuildRunner(paths);
     const containers: ContainerEngine = await createContainerEngine({ paths, images, volumes, networks, log });
     opened.push(containers);

@@ -9,7 +9,7 @@ import { cleanupDaemonCgroups } from '../runtime/cgroups';
 export async function purgeDaemonState(dataRoot: string, opts: { runDir?: string; removeData?: boolean } = {}): Promise<void> {
   const paths = dataPaths(dataRoot, opts.runDir);
   const net = new BridgeNetworkService({ paths });
-  await net.init({ liveContainerIds: [] });
+  await net.init({ liveContainerIds: [], startDns: false });
   await net.teardown();
   await cleanupDaemonCgroups(paths).catch(() => undefined);
   await rm(paths.runcRoot, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // Real kernel objects (root): bridges, netns, veths, iptables chains, and the userland proxy.
 // Every object is named from a temp data root, so this suite never touches another daemon's.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'flotilla-net-'));
 const paths: DataPaths = dataPaths(join(tmp, 'root'));
 const otherPaths: DataPaths = dataPaths(join(tmp, 'other-root'));
 const poolPaths: DataPaths = dataPaths(join(tmp, 'pool-root'));
+const dnsPaths: DataPaths = dataPaths(join(tmp, 'dns-root'));
 const services: BridgeNetworkService[] = [];
 const children: ChildProcess[] = [];
 const outside = { ns: join(tmp, 'outside-ns'), veth: `fltout${process.pid}`.slice(0, 15), hostIp: '198.18.251.1', ip: '198.18.251.2' };
@@ -30,8 +32,8 @@ const idC = 'c3'.repeat(32);
 const idHost = 'd4'.repeat(32);
 const idNone = 'e5'.repeat(32);
 
-function newService(p = paths, sandboxPool = 0): BridgeNetworkService {
-  const s = new BridgeNetworkService({ paths: p, sandboxPool });
+function newService(p = paths, sandboxPool = 0, dnsPort?: number): BridgeNetworkService {
+  const s = new BridgeNetworkService({ paths: p, sandboxPool, dns: dnsPort === undefined ? undefined : { port: dnsPort } });
   services.push(s);
   return s;
 }
@@ -123,7 +125,7 @@ afterAll(async () => {
   for (const s of services) await s.teardown().catch(() => undefined);
   await run('ip', ['link', 'del', outside.veth]).catch(() => undefined);
   await run('umount', [outside.ns]).catch(() => undefined);
-  for (const p of [paths, otherPaths, poolPaths]) rmSync(tmpdirOfRun(p), { recursive: true, force: true });
+  for (const p of [paths, otherPaths, poolPaths, dnsPaths]) rmSync(tmpdirOfRun(p), { recursive: true, force: true });
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -269,6 +271,13 @@ describe('bridge networks on a real kernel', () => {
     expect(links.filter((l) => l.startsWith('fl')).sort()).toEqual([`fl${paths.instance}-0`, `fl${paths.instance}-1`]);
     expect(links.filter((l) => l.startsWith(svc.names.vethPrefix))).toHaveLength(2); // B and C
     expect(await waitFor(() => httpGet(port))).toBe('hello from the sandbox\n');
+    // The embedded DNS is back on the recovered network, with the names of the recovered endpoint only.
+    const gw = (await svc.inspect('backend')).IPAM.Config[0]!.Gateway;
+    const b = svc.sandbox(idB)!;
+    expect(svc.dnsNameserver('backend')).toBe(gw);
+    expect(svc.dnsNameserver('bridge')).toBeUndefined();
+    expect(await inNs(b.netnsPath!, ['nslookup', 'database', gw])).toContain(`Address: ${b.endpoints[0]!.ipAddress}`);
+    await expect(inNs(b.netnsPath!, ['nslookup', 'web', gw])).rejects.toThrow();
     // The released address of A is not handed out again at once; B keeps its own.
     const again = await svc.createSandbox(idA, 'web', 'backend');
     expect(again.endpoints[0]!.ipAddress).not.toBe(svc.sandbox(idB)!.endpoints[0]!.ipAddress);
@@ -331,5 +340,28 @@ describe('sandboxes made ahead of time', () => {
     await svc.teardown();
     expect(await ourLinks(poolPaths)).toEqual([]);
     expect(await ourRules(poolPaths)).toEqual([]);
+  });
+});
+
+describe('embedded DNS port taken', () => {
+  test('the network is created all the same, without a nameserver for its containers', async () => {
+    // Something holds the port on every address (a wildcard bind): the gateway's cannot be had.
+    const holder = createSocket('udp4');
+    await new Promise<void>((res) => holder.bind(0, '0.0.0.0', () => res()));
+    try {
+      const svc = newService(dnsPaths, 0, holder.address().port);
+      await svc.init();
+      const net = await svc.create({ name: 'nodns' });
+      expect(net.Name).toBe('nodns');
+      expect(svc.dnsNameserver('nodns')).toBeUndefined();
+      const sb = await svc.createSandbox(idA, 'x', 'nodns');
+      expect(sb.endpoints[0]!.networkName).toBe('nodns');
+      await svc.destroySandbox(idA);
+      await svc.remove('nodns');
+      await svc.teardown();
+      expect(await ourLinks(dnsPaths)).toEqual([]);
+    } finally {
+      holder.close();
+    }
   });
 });

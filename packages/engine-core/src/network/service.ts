@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { ConflictError, EngineError, InvalidArgumentError, NotFoundError } from '../errors';
 import { componentLogger, type Logger } from '../log';
 import type { DataPaths } from '../paths';
+import { EmbeddedDns, type EmbeddedDnsOptions } from './dns/embedded-dns';
 import { withHostLock } from './host-lock';
 import { hostUsedPrefixes } from './host-routes';
 import { AddressPool, DEFAULT_IPAM_CONFIG, type IpamConfig, pickSubnet } from './ipam';
@@ -25,6 +26,8 @@ export interface BridgeNetworkServiceOptions {
   log?: Logger;
   /** Sandboxes on the default bridge prepared ahead of time (default 2; 0 turns the pool off). */
   sandboxPool?: number;
+  /** The embedded DNS of user-defined networks (upstream nameservers, resolv.conf, port). */
+  dns?: EmbeddedDnsOptions;
 }
 
 export interface NetworkInitOptions {
@@ -33,6 +36,8 @@ export interface NetworkInitOptions {
    * this list every recorded sandbox is kept (call `reconcile` once the runtime knows).
    */
   liveContainerIds?: Iterable<string>;
+  /** Start the embedded DNS servers of user-defined networks (default true; purge does not). */
+  startDns?: boolean;
   signal?: AbortSignal;
 }
 
@@ -76,8 +81,8 @@ export class BridgeNetworkService implements NetworkService {
   private readonly poolHelper = new NetnsHelper();
   private pool?: SandboxPool;
   private initialized = false;
-  /** Names the embedded DNS asks after the containers' own (see addDnsSource). */
-  private readonly dnsSources: DnsSource[] = [];
+  /** The embedded DNS of the user-defined networks (see dns/embedded-dns.ts). */
+  private readonly dns: EmbeddedDns;
   /** Network create/remove and NAT rule writes run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -87,6 +92,7 @@ export class BridgeNetworkService implements NetworkService {
     this.ipamConfig = opts.ipam ?? DEFAULT_IPAM_CONFIG;
     this.poolSize = opts.sandboxPool ?? 2;
     this.log = opts.log ?? componentLogger('network', { instance: opts.paths.instance });
+    this.dns = new EmbeddedDns(opts.dns ?? {}, this.log.child({ sub: 'dns' }));
     // <runDir>/network.lock: one lock for every daemon of the host (runcRoot is <runDir>/<instance>/runc)
     this.lockPath = join(dirname(dirname(opts.paths.runcRoot)), 'network.lock');
   }
@@ -98,11 +104,31 @@ export class BridgeNetworkService implements NetworkService {
   }
 
   addDnsSource(source: DnsSource): () => void {
-    this.dnsSources.push(source);
-    return () => {
-      const i = this.dnsSources.indexOf(source);
-      if (i >= 0) this.dnsSources.splice(i, 1);
-    };
+    return this.dns.addSource(source);
+  }
+
+  dnsNameserver(idOrName: string): string | undefined {
+    return this.dns.nameserver(this.find(idOrName).record.Id);
+  }
+
+  /** Starts the embedded DNS of a user-defined bridge network; it never fails the network. */
+  private async startDns(net: NetState): Promise<void> {
+    const { record, pool } = net;
+    if (PREDEFINED.has(record.Name) || !pool || !record.bridge) return;
+    await this.dns.addNetwork({ id: record.Id, name: record.Name, internal: record.Internal, subnet: pool.subnet, gateway: formatIp(pool.gateway) });
+  }
+
+  /** A container on a network: its inspect entry and, on user-defined networks, its names in the DNS. */
+  private join(net: NetState, containerId: string, member: Member): void {
+    net.members.set(containerId, member);
+    const ep = member.endpoint;
+    if (ep) this.dns.join(net.record.Id, { containerId, name: member.name, aliases: ep.aliases, ipAddress: ep.ipAddress });
+  }
+
+  private leave(net: NetState | undefined, containerId: string): void {
+    if (!net) return;
+    net.members.delete(containerId);
+    this.dns.leave(net.record.Id, containerId);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -133,6 +159,7 @@ export class BridgeNetworkService implements NetworkService {
     // Bridges of networks this daemon no longer knows (removed while it was down, or a lost state file).
     for (const b of bridges) await deleteLink(b);
     await this.ensurePredefined();
+    if (opts.startDns !== false) for (const n of this.networks.values()) await this.startDns(n);
 
     await this.recoverSandboxes(links.map((l) => l.name).filter((n) => n.startsWith(this.names.vethPrefix)), opts.liveContainerIds);
     await this.iptables.sync(this.natNetworks(), { ensureJumps: true });
@@ -173,11 +200,11 @@ export class BridgeNetworkService implements NetworkService {
       const networksKnown = rec.endpoints.every((ep) => this.networks.has(ep.networkId));
       if (net && networksKnown && kernelOk && addressesFree && (!keep || keep.has(rec.containerId))) {
         this.sandboxes.set(rec.containerId, rec);
-        if (rec.endpoints.length === 0) net.members.set(rec.containerId, { name: rec.containerName });
+        if (rec.endpoints.length === 0) this.join(net, rec.containerId, { name: rec.containerName });
         for (const ep of rec.endpoints) {
           const n = this.networks.get(ep.networkId) as NetState;
           n.pool?.allocate(ep.ipAddress);
-          n.members.set(rec.containerId, { name: rec.containerName, endpoint: ep });
+          this.join(n, rec.containerId, { name: rec.containerName, endpoint: ep });
         }
         if (rec.netnsPath) netnsFiles.delete(rec.netnsPath);
         continue;
@@ -222,7 +249,7 @@ export class BridgeNetworkService implements NetworkService {
   async close(): Promise<void> {
     const all = [...this.proxies.values()].flat();
     this.proxies.clear();
-    await Promise.all([this.pool?.close(), ...all.map((p) => p.close())]);
+    await Promise.all([this.pool?.close(), this.dns.close(), ...all.map((p) => p.close())]);
     await this.serial;
     await this.settle();
     this.helper.close();
@@ -354,7 +381,8 @@ export class BridgeNetworkService implements NetworkService {
       const record = await this.addBridgeNetwork({ ...opts, driver, bridge: this.names.bridge(n) });
       await this.persistNetworks();
       await this.iptables?.sync(this.natNetworks());
-      this.log.info({ network: record.Name, subnet: record.IPAM.Config[0]?.Subnet, bridge: record.bridge }, 'network created');
+      await this.startDns(this.find(record.Id));
+      this.log.info({ network: record.Name, subnet: record.IPAM.Config[0]?.Subnet, bridge: record.bridge, dns: this.dns.nameserver(record.Id) ?? null }, 'network created');
       return structuredClone(record);
     });
   }
@@ -387,6 +415,7 @@ export class BridgeNetworkService implements NetworkService {
       if (PREDEFINED.has(Name)) throw new EngineError(`${Name} is a pre-defined network and cannot be removed`, 403);
       if (n.members.size > 0) throw new ConflictError(`error while removing network: network ${Name} id ${Id} has active endpoints`);
       this.networks.delete(Id);
+      await this.dns.removeNetwork(Id);
       await this.persistNetworks();
       if (n.record.bridge) await deleteLink(n.record.bridge);
       await this.iptables?.sync(this.natNetworks());
@@ -419,18 +448,18 @@ export class BridgeNetworkService implements NetworkService {
       rec.hostVeth = pooled.hostVeth;
       const endpoint = this.endpoint(net, pooled.ipAddress, opts.aliases);
       rec.endpoints.push(endpoint);
-      net.members.set(containerId, { name, endpoint });
+      this.join(net, containerId, { name, endpoint });
     } else if (net.record.Driver === 'host') {
-      net.members.set(containerId, { name });
+      this.join(net, containerId, { name });
     } else {
       rec.netnsPath = this.names.netnsPath(containerId);
       if (net.pool && net.record.bridge) {
         const endpoint = this.endpoint(net, net.pool.allocate(opts.ip), opts.aliases);
         rec.hostVeth = this.names.hostVeth();
         rec.endpoints.push(endpoint);
-        net.members.set(containerId, { name, endpoint });
+        this.join(net, containerId, { name, endpoint });
       } else {
-        net.members.set(containerId, { name });
+        this.join(net, containerId, { name });
       }
       this.sandboxes.set(containerId, rec);
       try {
@@ -501,10 +530,10 @@ export class BridgeNetworkService implements NetworkService {
 
   private forget(rec: SandboxRecord): void {
     this.sandboxes.delete(rec.containerId);
-    this.networks.get(rec.networkId)?.members.delete(rec.containerId);
+    this.leave(this.networks.get(rec.networkId), rec.containerId);
     for (const ep of rec.endpoints) {
       const net = this.networks.get(ep.networkId);
-      net?.members.delete(rec.containerId);
+      this.leave(net, rec.containerId);
       net?.pool?.release(ep.ipAddress);
     }
   }
@@ -554,11 +583,11 @@ export class BridgeNetworkService implements NetworkService {
     const ifname = `eth${n}`;
     const endpoint = this.endpoint(net, net.pool.allocate(opts.ip), opts.aliases);
     const hostVeth = this.names.hostVeth();
-    net.members.set(containerId, { name: rec.containerName, endpoint });
+    this.join(net, containerId, { name: rec.containerName, endpoint });
     try {
       await this.helper.attach(rec.netnsPath, { hostVeth, bridge: net.record.bridge, ipCidr: `${endpoint.ipAddress}/${endpoint.prefixLen}`, mac: endpoint.macAddress }, ifname);
     } catch (e) {
-      net.members.delete(containerId);
+      this.leave(net, containerId);
       net.pool.release(endpoint.ipAddress);
       throw e;
     }
@@ -580,7 +609,7 @@ export class BridgeNetworkService implements NetworkService {
     rec.attachments = (rec.attachments ?? []).filter((a) => a !== attachment);
     const ep = rec.endpoints.find((e) => e.networkId === net.record.Id);
     rec.endpoints = rec.endpoints.filter((e) => e !== ep);
-    net.members.delete(containerId);
+    this.leave(net, containerId);
     if (ep) net.pool?.release(ep.ipAddress);
     await this.store.writeSandbox(rec);
   }

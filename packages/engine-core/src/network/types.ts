@@ -81,6 +81,11 @@ export interface NetworkService {
   unpublish(containerId: string): Promise<void>;
   /** Stop listeners and leave kernel state for recovery (daemon shutdown). */
   close(): Promise<void>;
+  /**
+   * The nameserver address for containers on this network: its gateway, where the embedded DNS
+   * listens (a user-defined bridge network whose server runs), else undefined (host resolv.conf).
+   */
+  dnsNameserver?(network: string): string | undefined;
   /** Adds names to the embedded DNS (asked after the containers' own names and aliases); returns its remover. */
   addDnsSource(source: DnsSource): () => void;
 }

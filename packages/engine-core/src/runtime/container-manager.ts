@@ -21,7 +21,7 @@ import { ContainerProcess, StartFailure } from './container-process';
 import { loadRecords, saveRecord } from './container-store';
 import type { ContainerCreateRequest, ContainerInspect, ContainerRecord, ContainerSummary, LogEntry, LogsOptions, MountPoint, OutputChunk, WaitCondition, WaitResult } from './container-types';
 import { initialState, inspectView, summaryView, ZERO_TIME } from './container-views';
-import { applyDnsOverrides, containerResolvConf, hostsFile } from './etc-files';
+import { applyDnsOverrides, containerResolvConf, embeddedDnsResolvConf, hostsFile } from './etc-files';
 import { runExec, type ExecCreateRequest, type ExecInspect } from './exec';
 import { healthPlan } from './health';
 import { HealthMonitor } from './health-monitor';
@@ -366,12 +366,7 @@ export class ContainerManager {
       const dir = join(this.paths.containers, id);
       // Small metadata writes, synchronously: microseconds each, where thread-pool round trips
       // cost milliseconds on a loaded host (this is the hot path of `docker run`).
-      let hostResolv = '';
-      try {
-        hostResolv = readFileSync(this.o.resolvConfPath ?? '/etc/resolv.conf', 'utf8');
-      } catch {
-        // no resolv.conf on the host: public fallback
-      }
+      const hostResolv = this.hostResolvConf();
       mkdirSync(dir);
       for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(dir, d));
       writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
@@ -386,6 +381,26 @@ export class ContainerManager {
       await rm(join(this.paths.containers, id), { recursive: true, force: true });
       throw err;
     }
+  }
+
+  private hostResolvConf(): string {
+    try {
+      return readFileSync(this.o.resolvConfPath ?? '/etc/resolv.conf', 'utf8');
+    } catch {
+      return ''; // no resolv.conf on the host: public fallback
+    }
+  }
+
+  /**
+   * On a user-defined network the nameserver is the network's embedded DNS while it runs (decided
+   * at each start: the server may have failed to bind, or come up since the container was made).
+   */
+  private async writeNetworkResolvConf(e: Entry, net: NetworkService, mode: string): Promise<void> {
+    const host = e.rec.hostConfig;
+    const nameserver = net.dnsNameserver?.(mode);
+    const hostResolv = this.hostResolvConf();
+    const base = nameserver ? embeddedDnsResolvConf(hostResolv, nameserver) : containerResolvConf(hostResolv);
+    await writeFile(join(e.dir, 'resolv.conf'), applyDnsOverrides(base, { dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
   }
 
   private async resolveMounts(plans: ReturnType<typeof planMounts>): Promise<MountPoint[]> {
@@ -547,6 +562,8 @@ export class ContainerManager {
       const ports = portRequests(rec.hostConfig, rec.config.ExposedPorts);
       rec.ports = ports.length && ip ? await net.publish(rec.id, ip, ports) : [];
       await writeFile(join(e.dir, 'hosts'), hostsFile(rec.config.Hostname, ip, ep.Aliases ?? [], rec.hostConfig.ExtraHosts ?? []));
+      // The default bridge keeps the host's resolv.conf written at create, as in docker.
+      if (mode !== 'bridge') await this.writeNetworkResolvConf(e, net, mode);
     } catch (err) {
       await this.teardownNetwork(rec);
       throw err;

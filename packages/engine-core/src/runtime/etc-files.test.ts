@@ -1,4 +1,4 @@
-import { applyDnsOverrides, containerResolvConf, hostsFile } from './etc-files';
+import { applyDnsOverrides, containerResolvConf, embeddedDnsResolvConf, hostsFile } from './etc-files';
 import { MissingDependencyError } from '../errors';
 import { findRunc } from './runc';
 import { resolveUserSpec } from './user';
@@ -43,5 +43,16 @@ describe('findRunc', () => {
     expect(() => findRunc('/nonexistent-dir')).toThrow(new MissingDependencyError('runc', 'runc'));
     expect(() => findRunc('/nonexistent-dir')).toThrow('runc not found: apt-get install runc');
     expect(findRunc()).toMatch(/\/runc$/);
+  });
+});
+
+describe('embeddedDnsResolvConf', () => {
+  it('points at the network gateway with the host search domains and ndots:0, and --dns still wins', () => {
+    const host = 'nameserver 127.0.0.53\nsearch example.com lab\noptions edns0\n';
+    const file = embeddedDnsResolvConf(host, '198.19.3.1');
+    expect(file).toBe('search example.com lab\nnameserver 198.19.3.1\noptions ndots:0\n');
+    expect(embeddedDnsResolvConf('domain corp\nnameserver 1.1.1.1\n', '10.0.0.1')).toBe('search corp\nnameserver 10.0.0.1\noptions ndots:0\n');
+    expect(embeddedDnsResolvConf('', '10.0.0.1')).toBe('nameserver 10.0.0.1\noptions ndots:0\n');
+    expect(applyDnsOverrides(file, { dns: ['9.9.9.9'], options: ['ndots:2'] })).toBe('search example.com lab\nnameserver 9.9.9.9\noptions ndots:2\n');
   });
 });

@@ -43,6 +43,22 @@ export function containerResolvConf(hostResolvConf: string, hostNetwork = false)
   return out.join('\n') + '\n';
 }
 
+/**
+ * resolv.conf of a container on a user-defined network whose embedded DNS runs: that server, the
+ * host's search domains, and ndots:0 (docker's: a name with no dot is asked as is first, which is
+ * what finds containers and services). Docker's nameserver is 127.0.0.11 inside the container's
+ * own namespace; ours is the network's gateway, because Node cannot enter a namespace (no
+ * setns) to listen there (see network/dns/server.ts).
+ */
+export function embeddedDnsResolvConf(hostResolvConf: string, nameserver: string): string {
+  const search = hostResolvConf
+    .split('\n')
+    .filter((l) => /^\s*(search|domain)\s/.test(l))
+    .map((l) => l.trim().replace(/^domain\s/, 'search '))
+    .slice(-1);
+  return [...search, `nameserver ${nameserver}`, 'options ndots:0', ''].join('\n');
+}
+
 /** --dns / --dns-search / --dns-option replace the host's entries of the same kind, like docker. */
 export function applyDnsOverrides(resolvConf: string, o: { dns?: string[] | null; search?: string[] | null; options?: string[] | null }): string {
   if (!o.dns?.length && !o.search?.length && !o.options?.length) return resolvConf;
