@@ -215,6 +215,21 @@ test('named volumes and bind mounts', async () => {
   expect(readFileSync(join(host, 'out.txt'), 'utf8')).toBe('back\n');
 });
 
+test('-v binds an existing file and a unix socket as they are (the visualizer mounts the daemon socket)', async () => {
+  const host = join(engine.dir, 'bind-file');
+  mkdirSync(host);
+  writeFileSync(join(host, 'one.conf'), 'just this file\n');
+  expect(await engine.ok(['run', '--rm', '-v', `${join(host, 'one.conf')}:/etc/one.conf:ro`, 'busybox', 'cat', '/etc/one.conf'])).toBe('just this file\n');
+  const sock = join(host, 'api.sock');
+  const server = createServer((c) => c.end());
+  await new Promise<void>((r) => server.listen(sock, r));
+  try {
+    expect(await engine.ok(['run', '--rm', '-v', `${sock}:/var/run/api.sock`, 'busybox', 'sh', '-c', 'test -S /var/run/api.sock && echo socket'])).toBe('socket\n');
+  } finally {
+    server.close();
+  }
+});
+
 test('prune: stopped containers, unused volumes, dangling images; a "no" keeps everything', async () => {
   await engine.ok(['run', '--name', 'stopped1', 'busybox', 'true']);
   const running = (await engine.ok(['run', '-d', '--name', 'keeper', 'busybox', 'sleep', '30'])).trim();
