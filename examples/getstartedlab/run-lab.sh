@@ -565,8 +565,9 @@ visits_via() {
 
 # first_count IP: wait (up to 90 s: 0.1 CPU per replica, Redis starting) for a page with a number.
 first_count() {
-  local ip=$1 page=""
-  for _ in $(seq 90); do
+  local ip=$1 page="" until=$((SECONDS + 90))
+  # A page without Redis takes the app's 2 s timeout: a deadline, not a count of tries.
+  while [ $SECONDS -lt $until ]; do
     page=$(curl -sS --max-time 5 "http://$ip:$lab_port" 2>&1) || true
     case "$page" in *"<b>Visits:</b> "[0-9]*) return 0 ;; esac
     sleep 1

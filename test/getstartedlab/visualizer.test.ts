@@ -10,7 +10,7 @@ import { configFromEnv, InvalidSettingError } from '../../examples/getstartedlab
 import { EngineApiError, EngineUnreachableError, getJson } from '../../examples/getstartedlab/visualizer/src/engine-client';
 import { escapeHtml, renderPage, serviceHue } from '../../examples/getstartedlab/visualizer/src/render';
 import { createVisualizerServer } from '../../examples/getstartedlab/visualizer/src/server';
-import { type ApiNode, type ApiService, type ApiTask, buildState, shortImage } from '../../examples/getstartedlab/visualizer/src/state';
+import { type ApiNode, type ApiService, type ApiTask, buildState, shortImage, UnexpectedAnswerError } from '../../examples/getstartedlab/visualizer/src/state';
 
 const node = (id: string, hostname: string, role: string, extra: Partial<ApiNode> = {}): ApiNode => ({
   ID: id,
@@ -74,6 +74,18 @@ describe('visualizer: grouping (pure)', () => {
     const bare = buildState([{ ID: 'abcdefghijklmnopqrstuvwxy' }], [], []);
     expect(bare.nodes[0]).toMatchObject({ hostname: 'abcdefghijkl', role: 'unknown', status: 'unknown', leader: false, tasks: [] });
     expect(buildState([], [], [])).toEqual({ nodes: [], unassigned: [] });
+  });
+
+  it('shows fields of unexpected types as text and refuses answers that are not lists', () => {
+    const odd = buildState(
+      [{ ID: 7, Description: { Hostname: 42 } } as unknown as ApiNode],
+      [{ ID: 's', Spec: { Name: { x: 1 } } } as unknown as ApiService],
+      [{ ID: 9, ServiceID: 's', Slot: 1, NodeID: 7, Spec: { ContainerSpec: { Image: 5 } }, Status: { State: null }, DesiredState: 'running' } as unknown as ApiTask],
+    );
+    expect(odd.nodes[0]).toMatchObject({ id: '7', hostname: '42' });
+    expect(odd.nodes[0]!.tasks[0]).toMatchObject({ id: '9', name: '{"x":1}.1', image: '5', state: 'unknown' });
+    expect(() => renderPage({ state: odd, refreshSeconds: 5, source: 's', now: new Date() })).not.toThrow();
+    expect(() => buildState({ message: 'x' } as unknown as ApiNode[], [], [])).toThrow(UnexpectedAnswerError);
   });
 
   it('strips a digest from an image reference only', () => {
@@ -227,6 +239,15 @@ describe('visualizer: HTTP server against a fake Engine API on a unix socket', (
     const r = await get('/');
     expect(r.status).toBe(503);
     expect(r.body).toContain('not JSON: &#60;html&#62;');
+  });
+
+  it('an answer of the wrong shape is shown as an error, and the server goes on', async () => {
+    handler = (_req, res) => json(res, 200, { nodes: [] });
+    const r = await get('/');
+    expect(r.status).toBe(503);
+    expect(r.body).toContain('something that is not a list');
+    handler = healthy;
+    expect((await get('/')).status).toBe(200);
   });
 
   it('a silent API times out and says so', async () => {

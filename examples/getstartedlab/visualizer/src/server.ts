@@ -41,16 +41,18 @@ export function createVisualizerServer(options: VisualizerOptions): Server {
       send(404, 'text/plain; charset=utf-8', 'Not Found\n');
       return;
     }
-    readState(socketPath, timeoutMs).then(
-      (state) => {
+    // Reading and rendering both inside the promise: whatever the API answers, the request gets
+    // a page and the server goes on.
+    readState(socketPath, timeoutMs)
+      .then((state) => {
         if (path === '/api/state') send(200, 'application/json', `${JSON.stringify(state)}\n`);
         else send(200, 'text/html; charset=utf-8', renderPage({ state, refreshSeconds, source, now: new Date() }));
-      },
-      (e: unknown) => {
+      })
+      .catch((e: unknown) => {
         const error = errorText(e);
+        if (res.headersSent) return void res.destroy();
         if (path === '/api/state') send(503, 'application/json', `${JSON.stringify({ message: error })}\n`);
         else send(503, 'text/html; charset=utf-8', renderPage({ state: null, error, refreshSeconds, source, now: new Date() }));
-      },
-    );
+      });
   });
 }

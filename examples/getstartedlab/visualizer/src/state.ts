@@ -53,6 +53,20 @@ export interface VisualizerState {
   unassigned: TaskBox[];
 }
 
+export class UnexpectedAnswerError extends Error {
+  constructor() {
+    super('the Engine API answered /nodes, /services or /tasks with something that is not a list');
+    this.name = 'UnexpectedAnswerError';
+  }
+}
+
+/** A string field of an answer; anything else (a number, an object) is shown as text, never trusted. */
+function text(value: unknown, fallback: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  if (value === undefined || value === null || value === '') return fallback;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 /** The image as the user wrote it: swarm pins images by digest (name:tag@sha256:...). */
 export function shortImage(image: string | undefined): string {
   if (!image) return '';
@@ -61,16 +75,17 @@ export function shortImage(image: string | undefined): string {
 }
 
 function taskBox(t: ApiTask, serviceNames: Map<string, string>): TaskBox {
-  const service = serviceNames.get(t.ServiceID ?? '') ?? t.ServiceAnnotations?.Name ?? (t.ServiceID ?? '').slice(0, 12);
+  const serviceId = text(t.ServiceID, '');
+  const service = serviceNames.get(serviceId) ?? text(t.ServiceAnnotations?.Name, serviceId.slice(0, 12));
   const slot = typeof t.Slot === 'number' && t.Slot > 0 ? t.Slot : null;
   return {
-    id: t.ID,
+    id: text(t.ID, ''),
     name: slot === null ? service : `${service}.${slot}`,
     service,
     slot,
-    image: shortImage(t.Spec?.ContainerSpec?.Image),
-    state: t.Status?.State ?? 'unknown',
-    error: t.Status?.Err || null,
+    image: shortImage(text(t.Spec?.ContainerSpec?.Image, '')),
+    state: text(t.Status?.State, 'unknown'),
+    error: t.Status?.Err ? text(t.Status.Err, '') : null,
   };
 }
 
@@ -82,22 +97,26 @@ const byName = (a: TaskBox, b: TaskBox): number => a.service.localeCompare(b.ser
  * that `service ps` would show under them and the page leaves out).
  */
 export function buildState(nodes: ApiNode[], services: ApiService[], tasks: ApiTask[]): VisualizerState {
-  const serviceNames = new Map(services.map((s) => [s.ID, s.Spec?.Name ?? s.ID.slice(0, 12)]));
-  const columns: NodeColumn[] = nodes.map((n) => ({
-    id: n.ID,
-    hostname: n.Description?.Hostname || n.Spec?.Name || n.ID.slice(0, 12),
-    role: n.Spec?.Role ?? 'unknown',
-    availability: n.Spec?.Availability ?? 'unknown',
-    status: n.Status?.State ?? 'unknown',
-    addr: n.Status?.Addr ?? '',
-    leader: n.ManagerStatus?.Leader === true,
-    tasks: [],
-  }));
+  if (!Array.isArray(nodes) || !Array.isArray(services) || !Array.isArray(tasks)) throw new UnexpectedAnswerError();
+  const serviceNames = new Map(services.map((s) => [text(s.ID, ''), text(s.Spec?.Name, text(s.ID, '').slice(0, 12))]));
+  const columns: NodeColumn[] = nodes.map((n) => {
+    const id = text(n.ID, '');
+    return {
+      id,
+      hostname: text(n.Description?.Hostname, text(n.Spec?.Name, id.slice(0, 12))),
+      role: text(n.Spec?.Role, 'unknown'),
+      availability: text(n.Spec?.Availability, 'unknown'),
+      status: text(n.Status?.State, 'unknown'),
+      addr: text(n.Status?.Addr, ''),
+      leader: n.ManagerStatus?.Leader === true,
+      tasks: [],
+    };
+  });
   const byId = new Map(columns.map((c) => [c.id, c]));
   const unassigned: TaskBox[] = [];
   for (const t of tasks) {
     if (t.DesiredState !== 'running') continue;
-    const column = t.NodeID ? byId.get(t.NodeID) : undefined;
+    const column = t.NodeID ? byId.get(text(t.NodeID, '')) : undefined;
     (column ? column.tasks : unassigned).push(taskBox(t, serviceNames));
   }
   for (const c of columns) c.tasks.sort(byName);
