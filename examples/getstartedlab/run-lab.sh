@@ -59,7 +59,7 @@ export FLOTILLA_HOST="unix://$sock"
 host_daemon="unix://$sock"
 
 # ---- cleanup: everything the lab started goes away, whatever happened --------------------------
-daemon_pid="" registry_pid="" registry_dir="" containers=() swarm_active="" machines=()
+daemon_pid="" registry_pid="" registry_dir="" containers=() swarm_active="" machines=() work_dirs=()
 export FLOTILLA_MACHINE_STORAGE="$state/machines"
 cleanup() {
   local rc=$?
@@ -78,6 +78,8 @@ cleanup() {
   fi
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; fi
   [ -z "$registry_dir" ] || rm -rf "$registry_dir"
+  # The parts' compose directories (a part that fails leaves its own behind otherwise).
+  for d in "${work_dirs[@]}"; do rm -rf "$d"; done
   if [ -n "$daemon_pid" ]; then
     kill -TERM "$daemon_pid" 2>/dev/null
     for _ in $(seq 60); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.25; done
@@ -316,6 +318,7 @@ part3() {
   fi
   local compose
   compose=$(mktemp -d /tmp/flotilla-lab-part3.XXXXXX)
+  work_dirs+=("$compose")
   # The tutorial's file, with the image Part 2 made (the registry's port may not be 5000 here).
   sed -e "s#localhost:5000/get-started:part2#$image#" -e "s#\"4000:80\"#\"$lab_port:80\"#" "$here/docker-compose.yml" >"$compose/docker-compose.yml"
   cd "$compose"
@@ -457,6 +460,7 @@ part4() {
   cd "$here"
   run flotilla build -t friendlyhello .
   compose=$(mktemp -d /tmp/flotilla-lab-part4.XXXXXX)
+  work_dirs+=("$compose")
   sed -e "s#localhost:5000/get-started:part2#friendlyhello#" -e "s#\"4000:80\"#\"$lab_port:80\"#" "$here/docker-compose.yml" >"$compose/docker-compose.yml"
   cd "$compose"
 
@@ -597,6 +601,7 @@ part5() {
 
   step "Part 5: the compose file: the app, the visualizer and Redis on the manager"
   compose=$(mktemp -d /tmp/flotilla-lab-part5.XXXXXX)
+  work_dirs+=("$compose")
   local sock1 subst=()
   sock1=$(FLOTILLA_HOST="" flotilla machine env myvm1 | sed -n 's#^export FLOTILLA_HOST="unix://\(.*\)"$#\1#p')
   [ -S "$sock1" ] || fail "myvm1's daemon socket '$sock1' is not there"
