@@ -4,10 +4,11 @@
 # flotilla daemon, then runs each part of the tutorial as a transcript and checks the results.
 #
 # Usage (as root, from anywhere): sudo bash examples/getstartedlab/run-lab.sh [--part N]...
-#   --part N    run only part N (repeatable; default: every part the lab has: 2, 3 and 4)
+#   --part N    run only part N (repeatable; default: every part the lab has: 2, 3, 4 and 5)
 #   --no-build  use the flotilla already built in packages/*/dist (no `npm run build`)
 # Environment: GSL_STATE (daemon data, logs; default /var/lib/flotilla-lab), LAB_PORT (4000),
-#   DEBIAN_MIRROR and friends (see base-images.sh). Part 4's machines live under $GSL_STATE/machines.
+#   DEBIAN_MIRROR and friends (see base-images.sh). Part 4's and 5's machines live under
+#   $GSL_STATE/machines; Part 5 also uses /var/run/flotilla.sock and /home/docker/data (see part5).
 # Exit status: 0 when every checked step passed, 1 with a message saying what failed.
 set -euo pipefail
 
@@ -16,7 +17,7 @@ repo=$(cd "$here/../.." && pwd)
 state=${GSL_STATE:-/var/lib/flotilla-lab}
 sock=/run/flotilla-lab/flotilla.sock
 lab_port=${LAB_PORT:-4000}
-available_parts=(2 3 4)
+available_parts=(2 3 4 5)
 
 if [ -t 1 ]; then c_cmd=$'\e[36m' c_step=$'\e[1m' c_err=$'\e[31;1m' c_ok=$'\e[32m' c_off=$'\e[0m'; else c_cmd='' c_step='' c_err='' c_ok='' c_off=''; fi
 step() { printf '\n%s### %s%s\n' "$c_step" "$*" "$c_off"; }
@@ -54,9 +55,11 @@ done
 # The tutorial's `docker`: the repository's CLI, talking to the lab's own daemon.
 flotilla() { node "$repo/packages/stack-cli/bin/flotilla" "$@"; }
 export FLOTILLA_HOST="unix://$sock"
+# The lab's own daemon, when FLOTILLA_HOST is aimed at a machine (Parts 4 and 5).
+host_daemon="unix://$sock"
 
 # ---- cleanup: everything the lab started goes away, whatever happened --------------------------
-daemon_pid="" registry_pid="" registry_dir="" containers=() swarm_active="" machines=()
+daemon_pid="" registry_pid="" registry_dir="" containers=() swarm_active="" machines=() work_dirs=()
 export FLOTILLA_MACHINE_STORAGE="$state/machines"
 cleanup() {
   local rc=$?
@@ -67,11 +70,16 @@ cleanup() {
     [ $rc = 0 ] || for m in "${machines[@]}"; do dump_machine_log "$m"; done
     FLOTILLA_HOST="" flotilla machine rm -f "${machines[@]}" >/dev/null 2>&1
   fi
+  # Part 5's link to myvm1's socket goes in any case (myvm1 is gone); /home/docker/data stays
+  # after a failure, with Redis's appendonly file, for a look.
+  if [ -n "${made_viz_link:-}" ]; then rm -f "$viz_link"; fi
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
     for cid in "${containers[@]}"; do flotilla rm -f "$cid" >/dev/null 2>&1; done
   fi
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; fi
   [ -z "$registry_dir" ] || rm -rf "$registry_dir"
+  # The parts' compose directories (a part that fails leaves its own behind otherwise).
+  for d in "${work_dirs[@]}"; do rm -rf "$d"; done
   if [ -n "$daemon_pid" ]; then
     kill -TERM "$daemon_pid" 2>/dev/null
     for _ in $(seq 60); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.25; done
@@ -122,10 +130,12 @@ build_flotilla() {
 }
 
 # The app as the image wants it: compiled JS and its runtime node_modules (ioredis), copied
-# from the repository's node_modules so that nothing is downloaded during the build.
+# from the repository's node_modules so that nothing is downloaded during the build; and the
+# visualizer (Part 5), compiled JS only (it needs nothing beyond Node's standard library).
 prepare_app() {
   cd "$repo"
   run npx --no-install tsc -p examples/getstartedlab/app
+  run npx --no-install tsc -p examples/getstartedlab/visualizer
   run node examples/getstartedlab/scripts/vendor-deps.mjs examples/getstartedlab/app node_modules
 }
 
@@ -308,6 +318,7 @@ part3() {
   fi
   local compose
   compose=$(mktemp -d /tmp/flotilla-lab-part3.XXXXXX)
+  work_dirs+=("$compose")
   # The tutorial's file, with the image Part 2 made (the registry's port may not be 5000 here).
   sed -e "s#localhost:5000/get-started:part2#$image#" -e "s#\"4000:80\"#\"$lab_port:80\"#" "$here/docker-compose.yml" >"$compose/docker-compose.yml"
   cd "$compose"
@@ -392,9 +403,12 @@ hostnames_via() {
   echo "${#seen[@]}"
 }
 
-part4() {
-  step "Part 4: swarms: three machines (network namespaces, each with its own flotilla daemon)"
-  local m out ip1 token compose host_sock=$FLOTILLA_HOST
+# swarm_up PART: Part 4's start: three machines, myvm1 the manager, myvm2 and myvm3 workers,
+# the shell aimed at myvm1 (`eval $(flotilla machine env myvm1)`) with the offline base image
+# loaded there. Part 5 begins the same way, so that it runs on its own as well as after Part 4.
+swarm_up() {
+  local part=$1 m out ip1 token
+  step "Part $part: three machines (network namespaces, each with its own flotilla daemon)"
   for m in myvm1 myvm2 myvm3; do
     if FLOTILLA_HOST="" flotilla machine inspect "$m" >/dev/null 2>&1; then
       note "removing machine $m left by an earlier run"
@@ -406,7 +420,7 @@ part4() {
   FLOTILLA_HOST="" run flotilla machine ls
   ip1=$(FLOTILLA_HOST="" flotilla machine ip myvm1)
 
-  step "Part 4: myvm1 becomes the manager, myvm2 and myvm3 join as workers"
+  step "Part $part: myvm1 becomes the manager, myvm2 and myvm3 join as workers"
   on myvm1 "flotilla swarm init --advertise-addr $ip1" || fail "swarm init on myvm1 failed"
   token=$(FLOTILLA_HOST="" flotilla machine ssh myvm1 "flotilla swarm join-token -q worker") || fail "could not read the worker join token"
   for m in myvm2 myvm3; do on "$m" "flotilla swarm join --token $token $ip1:2377" || fail "$m could not join the swarm"; done
@@ -414,16 +428,39 @@ part4() {
   printf '%s\n' "$out"
   [ "$(printf '%s\n' "$out" | grep -c ' Ready ')" = 3 ] || fail "node ls should show 3 Ready nodes"
 
-  step "Part 4: the app's image, built on myvm1 only (no registry: the workers fetch it from myvm1)"
+  step "Part $part: aim the shell at myvm1; images go to myvm1 only (no registry: the workers fetch them from myvm1)"
   show "eval \$(flotilla machine env myvm1)"
   eval "$(FLOTILLA_HOST="" flotilla machine env myvm1)"
-  note "the offline base image goes over by save and load, like any image without a registry"
-  FLOTILLA_HOST=$host_sock run flotilla save -o "$state/node-base.tar" flotilla/node-base
-  run flotilla load -i "$state/node-base.tar"
-  rm -f "$state/node-base.tar"
+  copy_image flotilla/node-base
+}
+
+# copy_image IMAGE: from the lab's own daemon to myvm1 by save and load, like any image without a registry.
+copy_image() {
+  local tar
+  tar="$state/$(printf '%s' "$1" | tr '/:' '__').tar"
+  note "$1 goes over by save and load, like any image without a registry"
+  FLOTILLA_HOST=$host_daemon run flotilla save -o "$tar" "$1"
+  run flotilla load -i "$tar"
+  rm -f "$tar"
+}
+
+# swarm_down: the workers leave, then the manager, and the machines go.
+swarm_down() {
+  on myvm2 "flotilla swarm leave" || fail "swarm leave on myvm2 failed"
+  on myvm3 "flotilla swarm leave" || fail "swarm leave on myvm3 failed"
+  on myvm1 "flotilla swarm leave --force" || fail "swarm leave on myvm1 failed"
+  export FLOTILLA_HOST=$host_daemon
+  FLOTILLA_HOST="" run flotilla machine rm -f myvm1 myvm2 myvm3
+  machines=()
+}
+
+part4() {
+  local m out compose
+  swarm_up 4
   cd "$here"
   run flotilla build -t friendlyhello .
   compose=$(mktemp -d /tmp/flotilla-lab-part4.XXXXXX)
+  work_dirs+=("$compose")
   sed -e "s#localhost:5000/get-started:part2#friendlyhello#" -e "s#\"4000:80\"#\"$lab_port:80\"#" "$here/docker-compose.yml" >"$compose/docker-compose.yml"
   cd "$compose"
 
@@ -453,15 +490,212 @@ part4() {
 
   step "Part 4: take down the stack, leave the swarm, remove the machines"
   run flotilla stack rm getstartedlab
-  on myvm2 "flotilla swarm leave" || fail "swarm leave on myvm2 failed"
-  on myvm3 "flotilla swarm leave" || fail "swarm leave on myvm3 failed"
-  on myvm1 "flotilla swarm leave --force" || fail "swarm leave on myvm1 failed"
-  export FLOTILLA_HOST=$host_sock
-  FLOTILLA_HOST="" run flotilla machine rm -f myvm1 myvm2 myvm3
-  machines=()
+  swarm_down
   cd "$here"
   rm -rf "$compose"
   printf '\n%s# Part 4 done: three machines, one swarm, an image built on one node running on all, the mesh on every node.%s\n' "$c_ok" "$c_off"
+}
+
+# ---- Part 5: stacks ------------------------------------------------------------------------------
+# The compose file's two bind mounts name paths on the manager, as on the tutorial's VMs:
+#
+# /var/run/flotilla.sock (the visualizer's API socket, as the tutorial mounts /var/run/docker.sock):
+#   on a docker-machine VM that path is the VM's own daemon. Our machines share the host's
+#   filesystem, and each machine's daemon listens on its own socket ($FLOTILLA_MACHINE_STORAGE/
+#   myvm1/flotilla.sock), so the host's /var/run/flotilla.sock is no machine's daemon. The lab makes
+#   it a symbolic link to myvm1's socket for the length of Part 5: the compose file stays the
+#   tutorial's, and the bind mount, made by myvm1's daemon (the visualizer is placed on the
+#   manager), follows the link to myvm1's API. Nothing else uses that path (flotilla's default
+#   socket is /run/flotilla/flotilla.sock), so the link takes no daemon's place; should something be
+#   there all the same, the lab leaves it alone and writes myvm1's socket into the compose file
+#   instead, as it writes the image name and the port. (Not a socket that every machine's daemon
+#   listens on: three daemons cannot share one path; a mount namespace per machine would give
+#   each its own /var/run like a VM, but changes what every machine daemon sees of the host's
+#   mounts, which Part 4 and the cluster tests rely on.)
+#
+# /home/docker/data (Redis's appendonly file): the tutorial makes it with `docker-machine ssh
+#   myvm1 "mkdir ./data"`; the lab does the same with `flotilla machine ssh`. The machines share the
+#   host's filesystem, so it is the host's /home/docker/data, seen by all three machines; that
+#   is harmless because Redis runs only on the manager. The lab removes /home/docker at the end
+#   if it made it (a run that fails leaves it, with the counter, for a look).
+viz_link=/var/run/flotilla.sock made_viz_link="" made_docker_home=""
+
+# stack_converged SERVICE=REPLICAS...: wait (up to 3 min) until `stack services` shows each service
+# of the stack with REPLICAS running (e.g. web=5/5), then print it; fail with `stack ps` if not.
+stack_converged() {
+  local out="" ok=0 want
+  for _ in $(seq 180); do
+    out=$(flotilla stack services getstartedlab 2>&1) || true
+    ok=1
+    for want in "$@"; do
+      printf '%s\n' "$out" | grep -Eq "getstartedlab_${want%%=*} +replicated +${want#*=} " || { ok=0; break; }
+    done
+    [ $ok = 1 ] && break
+    sleep 1
+  done
+  show "flotilla stack services getstartedlab"
+  printf '%s\n' "$out"
+  if [ $ok = 0 ]; then
+    show "flotilla stack ps getstartedlab --no-trunc"
+    flotilla stack ps getstartedlab --no-trunc || true
+    fail "the stack did not reach $* within 3 minutes (see the errors in stack ps above)"
+  fi
+}
+
+# on_manager SERVICE: its one running task is on myvm1 (placement: node.role == manager).
+on_manager() {
+  local out
+  out=$(flotilla stack ps getstartedlab --filter desired-state=running --format '{{.Name}} {{.Node}} {{.CurrentState}}')
+  printf '%s\n' "$out" | grep -Eq "^getstartedlab_$1\.1 myvm1 Running" || fail "getstartedlab_$1 should run on myvm1, the manager (node.role == manager):"$'\n'"$out"
+}
+
+# deploy: the tutorial's command. It waits until every replica runs; when one service does not
+# get there it says so and exits 1: the lab goes on, and the checks below name the service.
+deploy() {
+  local rc=0
+  show "flotilla stack deploy -c docker-compose.yml getstartedlab"
+  flotilla stack deploy -c docker-compose.yml getstartedlab || rc=$?
+  [ $rc = 0 ] || note "stack deploy exited $rc (not every replica runs yet): the checks below say which"
+}
+
+# visits_via IP: one page from http://IP:port; prints the page, sets $visits to its counter ("" if none).
+visits=""
+visits_via() {
+  local page
+  page=$(curl -sS --max-time 5 "http://$1:$lab_port" 2>&1) || true
+  printf '%s\n' "$page"
+  visits=$(printf '%s' "$page" | sed -n 's/.*<b>Visits:<\/b> \([0-9][0-9]*\)$/\1/p')
+}
+
+# first_count IP: wait (up to 90 s: 0.1 CPU per replica, Redis starting) for a page with a number.
+first_count() {
+  local ip=$1 page="" until=$((SECONDS + 90))
+  # A page without Redis takes the app's 2 s timeout: a deadline, not a count of tries.
+  while [ $SECONDS -lt $until ]; do
+    page=$(curl -sS --max-time 5 "http://$ip:$lab_port" 2>&1) || true
+    case "$page" in *"<b>Visits:</b> "[0-9]*) return 0 ;; esac
+    sleep 1
+  done
+  printf '%s\n' "$page"
+  case "$page" in
+    *"cannot connect to Redis"*) fail "the web replicas cannot reach Redis by the name 'redis' on $ip:$lab_port (this needs the embedded DNS and the service's virtual IP on the stack network)" ;;
+    *) fail "no page with a visit counter on http://$ip:$lab_port within 90 s" ;;
+  esac
+}
+
+part5() {
+  local m ip ip1 compose page col1 last
+  swarm_up 5
+  ip1=$(FLOTILLA_HOST="" flotilla machine ip myvm1)
+
+  step "Part 5: the stack's images on myvm1: the app, the visualizer, and redis (offline, from Debian's redis-server)"
+  show "bash examples/getstartedlab/base-images.sh redis    # flotilla/redis-base, tagged redis, on the lab's daemon"
+  FLOTILLA_HOST=$host_daemon FLOTILLA="node $repo/packages/stack-cli/bin/flotilla" bash "$here/base-images.sh" redis \
+    || fail "could not make the base image redis"
+  copy_image redis:latest
+  cd "$here"
+  run flotilla build -t friendlyhello .
+  note "the visualizer stands in for Docker Hub's dockersamples/visualizer (see visualizer/)"
+  run flotilla build -t flotilla/visualizer visualizer
+  run flotilla image ls
+
+  step "Part 5: the compose file: the app, the visualizer and Redis on the manager"
+  compose=$(mktemp -d /tmp/flotilla-lab-part5.XXXXXX)
+  work_dirs+=("$compose")
+  local sock1 subst=()
+  sock1=$(FLOTILLA_HOST="" flotilla machine env myvm1 | sed -n 's#^export FLOTILLA_HOST="unix://\(.*\)"$#\1#p')
+  [ -S "$sock1" ] || fail "myvm1's daemon socket '$sock1' is not there"
+  # Ours to (re)make: nothing there, or a link an earlier lab run left to one of its machines.
+  local ours=0
+  if [ -L "$viz_link" ]; then
+    [[ "$(readlink "$viz_link")" != "$FLOTILLA_MACHINE_STORAGE/"* ]] || ours=1
+  elif [ ! -e "$viz_link" ]; then
+    ours=1
+  fi
+  if [ $ours = 1 ]; then
+    note "machines share the host's files: /var/run/flotilla.sock is made to lead to myvm1's own daemon (see run-lab.sh)"
+    run ln -sfn "$sock1" "$viz_link"
+    made_viz_link=1
+  else
+    note "$viz_link is someone else's: the compose file gets myvm1's socket in its place"
+    subst=(-e "s#\"/var/run/flotilla.sock:#\"$sock1:#")
+  fi
+  sed -e "s#localhost:5000/get-started:part2#friendlyhello#" -e "s#\"4000:80\"#\"$lab_port:80\"#" "${subst[@]}" \
+    "$here/docker-compose.part5.yml" >"$compose/docker-compose.yml"
+  cd "$compose"
+  show "cat docker-compose.yml"
+  grep -v '^ *#' docker-compose.yml
+  [ -e /home/docker ] || made_docker_home=1
+  on myvm1 "mkdir -p /home/docker/data" || fail "could not make /home/docker/data"
+
+  step "Part 5: deploy the stack: 5 web replicas, the visualizer and Redis"
+  deploy
+  stack_converged web=5/5 redis=1/1
+  on_manager redis
+  note "Redis runs on myvm1, the manager, as its placement constraint says"
+
+  step "Part 5: the counter: every machine's port $lab_port, and Visits counts up (Redis, found by its name)"
+  first_count "$ip1"
+  last=0
+  for _ in 1 2; do
+    for m in myvm1 myvm2 myvm3; do
+      ip=$(FLOTILLA_HOST="" flotilla machine ip "$m")
+      show "curl http://$ip:$lab_port    # $m"
+      visits_via "$ip"
+      [ -n "$visits" ] || fail "the page from $m shows no visit count"
+      [ "$visits" -gt "$last" ] || fail "Visits went from $last to $visits: it should count up"
+      last=$visits
+    done
+  done
+  note "six requests over three machines, one counter: $last"
+
+  step "Part 5: the visualizer on port 8080 (any machine: the routing mesh)"
+  stack_converged web=5/5 visualizer=1/1 redis=1/1
+  run flotilla stack ps getstartedlab
+  on_manager visualizer
+  ip=$(FLOTILLA_HOST="" flotilla machine ip myvm3)
+  show "curl http://$ip:8080    # myvm3; the page, in short:"
+  page=""
+  for _ in $(seq 60); do
+    page=$(curl -sS --max-time 5 "http://$ip:8080" 2>&1) && case "$page" in *'data-hostname="myvm3"'*) break ;; esac
+    sleep 1
+  done
+  printf '%s\n' "$page" | grep -o 'data-hostname="[^"]*"\|<div class="name">[^<]*</div>\|<div class="error">.*</div>' \
+    | sed -e 's/data-hostname="\(.*\)"/node \1:/' -e 's#<div class="name">\(.*\)</div>#  \1#'
+  for m in myvm1 myvm2 myvm3; do expect "$page" "data-hostname=\"$m\"" "the visualizer page should have a column for $m"; done
+  [ "$(printf '%s' "$page" | grep -o '<div class="name">getstartedlab_web\.[0-9]*</div>' | wc -l)" = 5 ] || fail "the visualizer page should show the 5 web replicas"
+  col1=${page#*data-hostname=\"myvm1\"}
+  col1=${col1%%data-hostname=*}
+  expect "$col1" '<div class="name">getstartedlab_redis.1</div>' "myvm1's column on the visualizer page"
+  expect "$col1" '<div class="name">getstartedlab_visualizer.1</div>' "myvm1's column on the visualizer page"
+  expect "$col1" 'Leader' "myvm1's column on the visualizer page"
+  note "the page has a column per machine, the 5 web replicas, and Redis and the visualizer on myvm1 (the leader)"
+
+  step "Part 5: the counter outlives the stack: Redis appends to /home/docker/data on myvm1"
+  run flotilla stack rm getstartedlab
+  on myvm1 "ls /home/docker/data" || true
+  deploy
+  stack_converged web=5/5 visualizer=1/1 redis=1/1
+  first_count "$ip1"
+  show "curl http://$ip1:$lab_port    # myvm1"
+  visits_via "$ip1"
+  [ -n "$visits" ] || fail "the page shows no visit count after the new deploy"
+  [ "$visits" -gt "$last" ] || fail "Visits is $visits after stack rm + deploy: it should go on from $last, not start over"
+  note "the count went on from $last to $visits: not reset"
+
+  step "Part 5: take down the stack, leave the swarm, remove the machines"
+  run flotilla stack rm getstartedlab
+  swarm_down
+  remove_part5_paths
+  cd "$here"
+  rm -rf "$compose"
+  printf '\n%s# Part 5 done: a stack of three services on three machines, Redis by name, the visualizer, a counter that outlives the stack.%s\n' "$c_ok" "$c_off"
+}
+
+# What Part 5 made on the host: the socket link always, /home/docker when all went well.
+remove_part5_paths() {
+  if [ -n "$made_viz_link" ]; then rm -f "$viz_link"; made_viz_link=""; fi
+  if [ -n "$made_docker_home" ]; then rm -rf /home/docker; made_docker_home=""; fi
 }
 
 started=$SECONDS

@@ -50,7 +50,7 @@ describe('getstartedlab compose files', () => {
     const visualizer = spec.services.find((s) => s.Name === 'getstartedlab_visualizer');
     expect(visualizer).toMatchObject({
       TaskTemplate: {
-        ContainerSpec: { Mounts: [{ Type: 'bind', Source: '/var/run/flotilla.sock', Target: '/var/run/flotilla.sock' }] },
+        ContainerSpec: { Image: 'flotilla/visualizer', Mounts: [{ Type: 'bind', Source: '/var/run/flotilla.sock', Target: '/var/run/flotilla.sock' }] },
         Placement: { Constraints: ['node.role == manager'] },
       },
       EndpointSpec: { Ports: [{ TargetPort: 8080, PublishedPort: 8080 }] },
