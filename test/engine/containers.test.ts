@@ -215,7 +215,7 @@ test('named volumes and bind mounts', async () => {
   expect(readFileSync(join(host, 'out.txt'), 'utf8')).toBe('back\n');
 });
 
-test('-v binds an existing file and a unix socket as they are (the visualizer mounts the daemon socket)', async () => {
+test('-v binds an existing file and a unix socket as they are (the visualizer mounts the daemon socket); --mount', async () => {
   const host = join(engine.dir, 'bind-file');
   mkdirSync(host);
   writeFileSync(join(host, 'one.conf'), 'just this file\n');
@@ -228,6 +228,13 @@ test('-v binds an existing file and a unix socket as they are (the visualizer mo
   } finally {
     server.close();
   }
+  // --mount binds what exists and, like docker, refuses a missing source instead of creating it.
+  expect(await engine.ok(['run', '--rm', '--mount', `type=bind,source=${host},target=/mnt,readonly`, 'busybox', 'sh', '-c', 'cat /mnt/one.conf; touch /mnt/x 2>/dev/null || echo read-only'])).toBe('just this file\nread-only\n');
+  const missing = join(host, 'missing');
+  const r = await engine.cli(['run', '--rm', '--mount', `type=bind,source=${missing},target=/mnt`, 'busybox', 'true']);
+  expect(r.code).toBe(125);
+  expect(r.stderr).toContain(`invalid mount config for type "bind": bind source path does not exist: ${missing}`);
+  expect(existsSync(missing)).toBe(false);
 });
 
 test('prune: stopped containers, unused volumes, dangling images; a "no" keeps everything', async () => {

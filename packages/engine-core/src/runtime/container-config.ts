@@ -71,7 +71,8 @@ export function commandOf(config: ContainerConfig): { path: string; args: string
 
 /** A mount before volume names are resolved to paths. */
 export type MountPlan =
-  | { type: 'bind'; source: string; destination: string; readonly: boolean; mode: string }
+  /** `mustExist`: a --mount (HostConfig.Mounts) bind refuses a missing source; -v creates it as a directory. */
+  | { type: 'bind'; source: string; destination: string; readonly: boolean; mode: string; mustExist?: boolean }
   | { type: 'volume'; name: string | null; destination: string; readonly: boolean; mode: string }
   | { type: 'tmpfs'; destination: string; options: string };
 
@@ -83,7 +84,7 @@ export function planMounts(host: HostConfig, imageVolumes: Record<string, object
     if (!m.Target || !isAbsolute(m.Target)) throw new InvalidArgumentError(`invalid mount config for type "${m.Type}": invalid mount path: '${m.Target ?? ''}' mount path must be absolute`);
     if (m.Type === 'bind') {
       if (!m.Source || !isAbsolute(m.Source)) throw new InvalidArgumentError(`invalid mount config for type "bind": invalid mount path: '${m.Source ?? ''}' mount path must be absolute`);
-      plans.push({ type: 'bind', source: m.Source, destination: clean(m.Target), readonly: !!m.ReadOnly, mode: '' });
+      plans.push({ type: 'bind', source: m.Source, destination: clean(m.Target), readonly: !!m.ReadOnly, mode: '', mustExist: true });
     } else if (m.Type === 'volume') {
       plans.push({ type: 'volume', name: m.Source || null, destination: clean(m.Target), readonly: !!m.ReadOnly, mode: '' });
     } else if (m.Type === 'tmpfs') {

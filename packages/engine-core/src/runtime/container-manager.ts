@@ -407,10 +407,15 @@ export class ContainerManager {
     const out: MountPoint[] = [];
     for (const p of plans) {
       if (p.type === 'bind') {
-        // docker run -v creates a missing host directory; an existing file or socket is bound as it is.
-        await mkdir(p.source, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EEXIST') throw e;
-        });
+        // docker run -v creates a missing host directory; --mount refuses it. An existing file or
+        // socket is bound as it is.
+        if (p.mustExist) {
+          if (!existsSync(p.source)) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${p.source}`);
+        } else {
+          await mkdir(p.source, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+            if (e.code !== 'EEXIST') throw e;
+          });
+        }
         out.push(mountPointOf(p, { source: p.source }));
       } else if (p.type === 'volume') {
         const v = await this.o.volumes.create(p.name ? { Name: p.name } : {});

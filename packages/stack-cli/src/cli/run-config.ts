@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type FlagSpec, type ParsedArgs, UsageError, bool, list, str } from './args';
 import { HEALTH_FLAGS, healthcheckFromFlags } from './health-flags';
+import { parseMountFlag } from './mount-flag';
 import { ramInBytes } from './units';
 
 export const RUN_FLAGS: FlagSpec[] = [
@@ -15,6 +16,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'env', short: 'e', type: 'list' },
   { name: 'env-file', type: 'list' },
   { name: 'volume', short: 'v', type: 'list' },
+  { name: 'mount', type: 'list' },
   { name: 'workdir', short: 'w', type: 'string' },
   { name: 'user', short: 'u', type: 'string' },
   { name: 'entrypoint', type: 'string' },
@@ -163,6 +165,8 @@ export function buildRunConfig(p: ParsedArgs, env: NodeJS.ProcessEnv, cwd: strin
       return b;
     });
   }
+  const mounts = list(p, 'mount');
+  if (mounts.length) hostConfig.Mounts = mounts.map(parseMountFlag);
   const network = str(p, 'network') ?? str(p, 'net');
   if (network) hostConfig.NetworkMode = network;
   const restart = str(p, 'restart');
