@@ -78,10 +78,16 @@ function ip(args: string[], input?: string): Promise<string> {
 
 /** Keeps the VIPs of the mesh view on this node's swarm bridges (and only those). */
 export class VipAddresses {
+  /** What the last sync was for (bridges and wanted VIPs) and what it left on the bridges. */
+  private last: { key: string; local: Set<string> } | null = null;
+
   constructor(private readonly networks: NetworkService, private readonly log?: Logger) {}
 
-  private async bridges(): Promise<SwarmBridge[]> {
-    const nets = (await this.networks.list()).filter((n) => n.Labels['com.docker.swarm.network'] === 'true' && n.bridge && n.IPAM.Config[0]);
+  private async swarmNetworks() {
+    return (await this.networks.list()).filter((n) => n.Labels['com.docker.swarm.network'] === 'true' && n.bridge && n.IPAM.Config[0]);
+  }
+
+  private async bridges(nets: Awaited<ReturnType<VipAddresses['swarmNetworks']>>): Promise<SwarmBridge[]> {
     if (!nets.length) return [];
     const links = JSON.parse((await ip(['-j', '-4', 'addr', 'show'])) || '[]') as { ifname: string; addr_info?: { local: string; prefixlen: number }[] }[];
     return nets.map((n) => ({
@@ -94,18 +100,32 @@ export class VipAddresses {
 
   /** Brings the bridges in line with `view`; returns the VIPs now on this node (what the mesh may listen on). */
   async sync(view: readonly MeshService[]): Promise<Set<string>> {
-    const plan = planVips(await this.bridges(), wantedVips(view));
+    const nets = await this.swarmNetworks();
+    const wanted = wantedVips(view);
+    // Views change with every task state; the kernel is asked only when bridges or VIPs changed.
+    const key = JSON.stringify([nets.map((n) => [n.Name, n.bridge, n.IPAM.Config[0]!.Subnet]), [...wanted].map(([n, ips]) => [n, [...ips].sort()])]);
+    if (this.last?.key === key) return new Set(this.last.local);
+    const plan = planVips(await this.bridges(nets), wanted);
     const lines = [...plan.del.map((a) => `addr del ${a.ip}/32 dev ${a.bridge}`), ...plan.add.map((a) => `addr add ${a.ip}/32 dev ${a.bridge}`)];
+    let ok = true;
     if (lines.length) {
       // -force: one failed line (an address someone removed meanwhile) does not stop the rest.
-      await ip(['-force', '-batch', '-'], lines.join('\n') + '\n').catch((e: Error) => this.log?.warn({ err: e.message }, 'could not update every service VIP on the bridges'));
+      await ip(['-force', '-batch', '-'], lines.join('\n') + '\n').catch((e: Error) => {
+        ok = false;
+        this.log?.warn({ err: e.message }, 'could not update every service VIP on the bridges');
+      });
       this.log?.info({ added: plan.add.map((a) => a.ip), removed: plan.del.map((a) => a.ip) }, 'service VIPs on the bridges updated');
     }
-    return plan.local;
+    // After a failure the next view looks at the kernel again.
+    this.last = ok ? { key, local: plan.local } : null;
+    return new Set(plan.local);
   }
 
   /** Removes every VIP from the swarm bridges (daemon stop, swarm leave, and at start before the first view). */
   async clear(): Promise<void> {
+    this.last = null;
     await this.sync([]);
+    // The next view reads the kernel again whatever it holds.
+    this.last = null;
   }
 }
