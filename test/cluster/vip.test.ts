@@ -83,8 +83,8 @@ it("a task on the worker reaches a service on the manager through the service's 
   const page = await waitFor(
     'an answer from the api over its VIP',
     async () => {
+      // (no -T: Debian's static busybox wget crashes with it; the exec has its own timeout)
       const r = await c.fl(c.workers[0]!, ['exec', client.Status.ContainerStatus!.ContainerID!, 'wget', '-qO-', `http://${vip}:80/`], 15_000);
-      // (no -T: Debian's static busybox wget crashes with it)
       last = `exit ${r.code}: ${r.err}${r.out}`;
       return r.code === 0 ? r.out.trim() : undefined;
     },
