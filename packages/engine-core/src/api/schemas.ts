@@ -92,7 +92,7 @@ export const networkCreateSchema = z.looseObject({
   IPAM: z
     .looseObject({
       Driver: z.string().optional(),
-      Config: z.array(z.looseObject({ Subnet: z.string().optional(), Gateway: z.string().optional() })).nullable().optional(),
+      Config: z.array(z.looseObject({ Subnet: z.string().optional(), Gateway: z.string().optional(), IPRange: z.string().optional() })).nullable().optional(),
     })
     .nullable()
     .optional(),

@@ -91,4 +91,22 @@ describe('AddressPool', () => {
     expect(back.allocate()).toBe('198.19.9.3');
     expect(back.isAllocated('198.19.9.50')).toBe(true);
   });
+
+  test('--ip-range: automatic addresses come from the range only (the swarm keeps the upper half for VIPs); a static one may be anywhere in the subnet', () => {
+    const pool = new AddressPool(parseCidr('198.19.9.0/28'), undefined, parseCidr('198.19.9.0/29'));
+    // .0 is the subnet's network address, .1 the gateway; .7 is a host (the subnet's broadcast is .15)
+    const got = [1, 2, 3, 4, 5, 6].map(() => pool.allocate());
+    expect(got).toEqual(['198.19.9.2', '198.19.9.3', '198.19.9.4', '198.19.9.5', '198.19.9.6', '198.19.9.7']);
+    expect(() => pool.allocate()).toThrow(/no available IPv4 addresses on this network's address pool 198.19.9.0\/29/);
+    expect(pool.allocate('198.19.9.12')).toBe('198.19.9.12');
+    const back = AddressPool.fromJSON(JSON.parse(JSON.stringify(pool)));
+    expect(back.ipRange).toEqual(parseCidr('198.19.9.0/29'));
+    back.release('198.19.9.4');
+    expect(back.allocate()).toBe('198.19.9.4');
+  });
+
+  test('an --ip-range outside the subnet is refused with the reason', () => {
+    expect(() => new AddressPool(parseCidr('198.19.9.0/24'), undefined, parseCidr('198.19.10.0/25'))).toThrow(/no matching subnet for range 198.19.10.0\/25/);
+    expect(() => new AddressPool(parseCidr('198.19.9.0/24'), undefined, parseCidr('198.19.8.0/23'))).toThrow(/no matching subnet for range/);
+  });
 });

@@ -35,23 +35,35 @@ export function defaultGateway(subnet: Cidr): number {
 export interface AddressPoolState {
   subnet: string;
   gateway: string;
+  /** docker's --ip-range: the part of the subnet automatic addresses come from (default: all of it). */
+  ipRange?: string;
   allocated: string[];
   /** Where the next search starts: addresses are handed out round-robin so a released one is not reused at once (stale ARP entries). */
   next: string;
 }
 
-/** The addresses of one subnet: network, broadcast and gateway are never handed out. */
+/**
+ * The addresses of one subnet: network, broadcast and gateway are never handed out. With an
+ * `ipRange` (docker's --ip-range, a prefix inside the subnet) automatic addresses come from that
+ * range only; a static --ip may be anywhere in the subnet, as in docker. Swarm networks use this
+ * to keep the upper half of the subnet for the managers' service VIPs.
+ */
 export class AddressPool {
   readonly subnet: Cidr;
   readonly gateway: number;
+  readonly ipRange: Cidr;
   private readonly used = new Set<number>();
   private next: number;
 
-  constructor(subnet: Cidr, gateway?: number) {
+  constructor(subnet: Cidr, gateway?: number, ipRange?: Cidr) {
     this.subnet = subnet;
     this.gateway = gateway ?? defaultGateway(subnet);
     if (!contains(subnet, this.gateway)) throw new InvalidArgumentError(`gateway ${formatIp(this.gateway)} is not in subnet ${formatCidr(subnet)}`);
-    this.next = (subnet.base + 1) >>> 0;
+    if (ipRange && (ipRange.prefix < subnet.prefix || !contains(subnet, ipRange.base))) {
+      throw new InvalidArgumentError(`no matching subnet for range ${formatCidr(ipRange)}: the --ip-range must lie inside the --subnet ${formatCidr(subnet)}`);
+    }
+    this.ipRange = ipRange ?? subnet;
+    this.next = (this.ipRange.base + (this.ipRange === subnet ? 1 : 0)) >>> 0;
   }
 
   get prefixLen(): number {
@@ -69,15 +81,17 @@ export class AddressPool {
       this.used.add(ip);
       return wanted;
     }
-    const n = size(this.subnet);
+    const range = this.ipRange;
+    const n = size(range);
+    const from = contains(range, this.next) ? this.next : range.base;
     for (let i = 0; i < n; i++) {
-      const ip = (this.subnet.base + ((this.next - this.subnet.base + i) % n)) >>> 0;
+      const ip = (range.base + ((from - range.base + i) % n)) >>> 0;
       if (this.reserved(ip) || this.used.has(ip)) continue;
       this.used.add(ip);
-      this.next = (this.subnet.base + ((ip - this.subnet.base + 1) % n)) >>> 0;
+      this.next = (range.base + ((ip - range.base + 1) % n)) >>> 0;
       return formatIp(ip);
     }
-    throw new ConflictError(`no available IPv4 addresses on this network's address pool ${formatCidr(this.subnet)}: remove unused containers or use a larger subnet`);
+    throw new ConflictError(`no available IPv4 addresses on this network's address pool ${formatCidr(range)}: remove unused containers or use a larger subnet`);
   }
 
   release(ip: string): void {
@@ -100,11 +114,12 @@ export class AddressPool {
   }
 
   toJSON(): AddressPoolState {
-    return { subnet: formatCidr(this.subnet), gateway: formatIp(this.gateway), allocated: this.allocated(), next: formatIp(this.next) };
+    const ipRange = this.ipRange === this.subnet ? {} : { ipRange: formatCidr(this.ipRange) };
+    return { subnet: formatCidr(this.subnet), gateway: formatIp(this.gateway), ...ipRange, allocated: this.allocated(), next: formatIp(this.next) };
   }
 
   static fromJSON(state: AddressPoolState): AddressPool {
-    const pool = new AddressPool(parseCidr(state.subnet, true), parseIp(state.gateway));
+    const pool = new AddressPool(parseCidr(state.subnet, true), parseIp(state.gateway), state.ipRange ? parseCidr(state.ipRange, true) : undefined);
     for (const ip of state.allocated) pool.used.add(parseIp(ip));
     if (state.next && contains(pool.subnet, parseIp(state.next))) pool.next = parseIp(state.next);
     return pool;

@@ -179,6 +179,21 @@ describe('bridge networks on a real kernel', () => {
     await expect(svc.inspect('custom')).rejects.toThrow('network custom not found');
   });
 
+  test('network create --ip-range: containers get addresses from the range; kept in the record; needs a subnet', async () => {
+    await expect(svc.create({ name: 'ranged', ipRange: '198.18.251.128/25' })).rejects.toThrow(/no matching subnet for range 198.18.251.128\/25/);
+    await expect(svc.create({ name: 'ranged', subnet: '198.18.251.0/24', ipRange: '198.18.250.0/25' })).rejects.toThrow(/no matching subnet for range/);
+    const ranged = await svc.create({ name: 'ranged', subnet: '198.18.251.0/24', ipRange: '198.18.251.128/25' });
+    expect(ranged.IPAM.Config).toEqual([{ Subnet: '198.18.251.0/24', Gateway: '198.18.251.1', IPRange: '198.18.251.128/25' }]);
+    const id = 'ab'.repeat(32);
+    try {
+      const sb = await svc.createSandbox(id, 'ranged1', 'ranged');
+      expect(sb.endpoints[0]).toMatchObject({ ipAddress: '198.18.251.128', prefixLen: 24, gateway: '198.18.251.1' });
+    } finally {
+      await svc.destroySandbox(id);
+      await svc.remove('ranged');
+    }
+  });
+
   test('two containers on a user network talk to each other; the host reaches them', async () => {
     const a = await svc.createSandbox(idA, '/web', 'backend');
     const b = await svc.createSandbox(idB, 'db', 'backend', { aliases: ['database'] });

@@ -149,7 +149,7 @@ export class BridgeNetworkService implements NetworkService {
     for (const record of file?.networks ?? []) {
       const state: NetState = { record, members: new Map() };
       const cfg = record.IPAM.Config[0];
-      if (cfg && record.bridge) state.pool = new AddressPool(parseCidr(cfg.Subnet, true), parseIp(cfg.Gateway));
+      if (cfg && record.bridge) state.pool = new AddressPool(parseCidr(cfg.Subnet, true), parseIp(cfg.Gateway), cfg.IPRange ? parseCidr(cfg.IPRange, true) : undefined);
       this.networks.set(record.Id, state);
       if (record.bridge) {
         await ensureBridge(record.bridge, `${cfg?.Gateway}/${state.pool?.prefixLen}`, { exists: bridges.has(record.bridge), signal: opts.signal });
@@ -305,6 +305,7 @@ export class BridgeNetworkService implements NetworkService {
     predefined?: boolean;
     subnet?: string;
     gateway?: string;
+    ipRange?: string;
     internal?: boolean;
     attachable?: boolean;
     labels?: Record<string, string>;
@@ -320,7 +321,7 @@ export class BridgeNetworkService implements NetworkService {
     record.bridge = o.bridge;
     const own = [...this.networks.values()].flatMap((n) => (n.pool ? [n.pool.subnet] : []));
     const claim = async (subnet: Cidr, gateway?: number) => {
-      const pool = new AddressPool(subnet, gateway);
+      const pool = new AddressPool(subnet, gateway, o.ipRange ? parseCidr(o.ipRange, true) : undefined);
       await ensureBridge(o.bridge, `${formatIp(pool.gateway)}/${subnet.prefix}`, { exists: false });
       return pool;
     };
@@ -331,10 +332,11 @@ export class BridgeNetworkService implements NetworkService {
       pool = await claim(subnet, o.gateway ? parseIp(o.gateway) : undefined);
     } else {
       if (o.gateway) throw new InvalidArgumentError('a --gateway needs a --subnet');
+      if (o.ipRange) throw new InvalidArgumentError(`no matching subnet for range ${o.ipRange}: an --ip-range needs a --subnet`);
       // Pick and claim under the host lock: the bridge address makes the subnet visible to other daemons.
       pool = await withHostLock(this.lockPath, async () => claim(pickSubnet(this.ipamConfig, [...(await hostUsedPrefixes()), ...own])));
     }
-    record.IPAM.Config = [{ Subnet: formatCidr(pool.subnet), Gateway: formatIp(pool.gateway) }];
+    record.IPAM.Config = [{ Subnet: formatCidr(pool.subnet), Gateway: formatIp(pool.gateway), ...(o.ipRange ? { IPRange: formatCidr(pool.ipRange) } : {}) }];
     this.networks.set(record.Id, { record, pool, members: new Map() });
     return record;
   }

@@ -8,7 +8,7 @@ export interface NetworkRecord {
   Created: string;
   Internal: boolean;
   Attachable: boolean;
-  IPAM: { Driver: 'default'; Config: { Subnet: string; Gateway: string }[] };
+  IPAM: { Driver: 'default'; Config: { Subnet: string; Gateway: string; IPRange?: string }[] };
   Options: Record<string, string>;
   Labels: Record<string, string>;
   /** Linux bridge device name (bridge driver only). */
@@ -62,7 +62,7 @@ export type DnsSource = (q: DnsQuestion) => string[] | undefined;
 export interface NetworkService {
   /** Create default networks (bridge, host, none), recover state after a restart, clean leaks. */
   init(): Promise<void>;
-  create(opts: { name: string; driver?: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string>; options?: Record<string, string>; attachable?: boolean }): Promise<NetworkRecord>;
+  create(opts: { name: string; driver?: string; subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; labels?: Record<string, string>; options?: Record<string, string>; attachable?: boolean }): Promise<NetworkRecord>;
   list(): Promise<NetworkRecord[]>;
   inspect(idOrName: string): Promise<NetworkRecord & { Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string }> }>;
   remove(idOrName: string): Promise<void>;

@@ -88,7 +88,8 @@ export class ServiceApi {
         ...current,
         Spec: next,
         PreviousSpec: changed || opts.rollback ? current.Spec : current.PreviousSpec,
-        Endpoint: { Spec: next.EndpointSpec, Ports: ports },
+        // The VIPs stay the service's: the orchestrator gives back those of networks it left.
+        Endpoint: { Spec: next.EndpointSpec, Ports: ports, ...(current.Endpoint?.VirtualIPs ? { VirtualIPs: current.Endpoint.VirtualIPs } : {}) },
       };
       if (changed) updated.UpdateStatus = { State: opts.rollback ? 'rollback_started' : 'updating', StartedAt: at, Message: opts.rollback ? 'manually requested rollback' : 'update in progress' };
       if (!updated.PreviousSpec) delete updated.PreviousSpec;

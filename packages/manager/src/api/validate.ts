@@ -24,8 +24,12 @@ export function validateServiceSpec(spec: ServiceSpec): void {
       throw new InvalidSpecError((e as Error).message);
     }
   }
+  const endpointMode = spec.EndpointSpec?.Mode;
+  if (endpointMode !== undefined && endpointMode !== 'vip' && endpointMode !== 'dnsrr') throw new InvalidSpecError(`invalid endpoint mode "${String(endpointMode)}": use vip or dnsrr`);
   const seen = new Set<string>();
   for (const p of spec.EndpointSpec?.Ports ?? []) {
+    // dockerd's text: a dnsrr service has no VIP, so there is nothing the ingress mesh could balance to.
+    if (endpointMode === 'dnsrr' && (p.PublishMode ?? 'ingress') === 'ingress') throw new InvalidSpecError('port published with ingress mode can\'t be used with dnsrr mode');
     if (!Number.isInteger(p.TargetPort) || p.TargetPort < 1 || p.TargetPort > 65535) throw new InvalidSpecError(`invalid target port ${p.TargetPort}: ports are 1-65535`);
     if (p.PublishedPort !== undefined && (!Number.isInteger(p.PublishedPort) || p.PublishedPort < 0 || p.PublishedPort > 65535)) {
       throw new InvalidSpecError(`invalid published port ${p.PublishedPort}: ports are 0-65535`);

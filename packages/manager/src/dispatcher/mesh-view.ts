@@ -1,10 +1,34 @@
 import type { StoreState } from '../store/state';
-import { TaskState } from '../store/types';
+import { TaskState, type Service } from '../store/types';
 
-/** What every node's routing mesh needs: each ingress port and the running tasks behind it. */
+/** A service on one swarm network: its names there and its VIP (vip mode). */
+export interface MeshServiceNetwork {
+  /** The manager's network ID (Endpoint.VirtualIPs[].NetworkID). */
+  id: string;
+  /** Nodes back a swarm network with a local bridge of this name. */
+  name: string;
+  /** The service's network aliases on it (compose: the service's short name, plus `aliases:`). */
+  aliases: string[];
+  /** The VIP, without prefix length; absent in dnsrr mode or while none is allocated. */
+  vip?: string;
+}
+
+/**
+ * What every node needs for its routing mesh and service discovery: each service's ingress ports,
+ * its names and VIPs per network, and the running tasks behind it.
+ */
 export interface MeshService {
   serviceId: string;
+  /** The full name (`getstartedlab_redis`). */
+  name: string;
+  endpointMode: 'vip' | 'dnsrr';
   ports: { published: number; target: number; protocol: 'tcp' | 'udp' | 'sctp' }[];
+  networks: MeshServiceNetwork[];
+  /**
+   * TCP ports a node's mesh serves on each of the service's VIPs: the target ports of its
+   * EndpointSpec ports, whatever their publish mode (unlike Docker's VIP, not every port).
+   */
+  vipPorts: number[];
   /**
    * `tunnel` is the mesh tunnel listener ("host:port") of the task's node, for the other nodes'
    * meshes; absent while that node has not told its tunnel port (those nodes cannot reach the task).
@@ -17,16 +41,37 @@ function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+function networksOf(state: StoreState, s: Service): MeshServiceNetwork[] {
+  const out = new Map<string, MeshServiceNetwork>();
+  for (const n of s.Spec?.TaskTemplate.Networks ?? []) {
+    const prev = out.get(n.Target);
+    if (prev) {
+      prev.aliases = [...new Set([...prev.aliases, ...(n.Aliases ?? [])])];
+      continue;
+    }
+    const net = state.findByName('networks', n.Target);
+    if (!net) continue;
+    const vip = s.Endpoint?.VirtualIPs?.find((v) => v.NetworkID === net.ID)?.Addr.split('/')[0];
+    out.set(n.Target, { id: net.ID, name: n.Target, aliases: [...new Set(n.Aliases ?? [])], ...(vip ? { vip } : {}) });
+  }
+  return [...out.values()];
+}
+
 /**
  * Pure: the mesh view of the whole cluster (sent to every node; ingress ports are cluster-wide).
- * `tunnelPorts` maps node IDs to the mesh tunnel port each node reported; the host is the node's
- * address (Status.Addr).
+ * Every service with an ingress port or a swarm network is in it. `tunnelPorts` maps node IDs to
+ * the mesh tunnel port each node reported; the host is the node's address (Status.Addr).
  */
 export function meshView(state: StoreState, tunnelPorts: ReadonlyMap<string, number> = new Map()): MeshService[] {
   const out = new Map<string, MeshService>();
   for (const s of state.list('services')) {
-    const ports = (s.Endpoint?.Ports ?? []).filter((p) => p.PublishMode === 'ingress' && p.PublishedPort).map((p) => ({ published: p.PublishedPort!, target: p.TargetPort, protocol: p.Protocol }));
-    if (ports.length) out.set(s.ID, { serviceId: s.ID, ports, backends: [] });
+    const all = s.Endpoint?.Ports ?? [];
+    const ports = all.filter((p) => p.PublishMode === 'ingress' && p.PublishedPort).map((p) => ({ published: p.PublishedPort!, target: p.TargetPort, protocol: p.Protocol }));
+    const networks = networksOf(state, s);
+    if (!ports.length && !networks.length) continue;
+    const endpointMode = s.Spec?.EndpointSpec?.Mode === 'dnsrr' ? 'dnsrr' : 'vip';
+    const vipPorts = networks.some((n) => n.vip) ? [...new Set(all.filter((p) => p.Protocol === 'tcp').map((p) => p.TargetPort))].sort((a, b) => a - b) : [];
+    out.set(s.ID, { serviceId: s.ID, name: s.Spec?.Name ?? s.ID, endpointMode, ports, networks, vipPorts, backends: [] });
   }
   for (const t of state.list('tasks')) {
     const m = out.get(t.ServiceID);

@@ -3,3 +3,4 @@ export { reconcileReplicated, reconcileGlobal, specChangeNeedsUpdate, TASK_HISTO
 export { planUpdate } from './updater';
 export { taskMatchesService } from './spec-match';
 export { DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE } from './networks';
+export { subnetHalves, taskIpRange, desiredVips, VipExhaustedError } from './vips';

@@ -2,6 +2,7 @@ import { defaultGateway, formatCidr, formatIp, parseCidr, pickSubnet } from '@fl
 import { newId, type TxBuilder } from '../store/store';
 import { CLUSTER_OBJECT_ID, type NetworkObject } from '../store/tables';
 import type { NetworkAttachment, Task } from '../store/types';
+import { taskIpRange } from './vips';
 
 /**
  * Swarm networks get their subnets from the cluster, not from each node: `swarm init
@@ -24,12 +25,18 @@ export class NetworkAllocator {
     if (!targets.length) return task;
     const NetworksAttachments: NetworkAttachment[] = targets.map((t) => {
       const n = this.ensure(t.Target);
-      return { Network: { ID: n.ID, Spec: { Name: n.Spec.Name, Driver: n.Spec.Driver }, IPAMOptions: { Configs: (n.Spec.IPAM?.Config ?? []).map((c) => ({ Subnet: c.Subnet!, Gateway: c.Gateway! })) } } };
+      const Configs = (n.Spec.IPAM?.Config ?? []).map((c) => {
+        // Networks made before VIPs were recorded their subnet only: the range follows from it.
+        const IPRange = c.IPRange ?? taskIpRange(c.Subnet!);
+        return { Subnet: c.Subnet!, Gateway: c.Gateway!, ...(IPRange ? { IPRange } : {}) };
+      });
+      return { Network: { ID: n.ID, Spec: { Name: n.Spec.Name, Driver: n.Spec.Driver }, IPAMOptions: { Configs } } };
     });
     return { ...task, NetworksAttachments };
   }
 
-  private ensure(name: string): NetworkObject {
+  /** The swarm network of that name, made (with a subnet from the cluster pool) if there is none. */
+  ensure(name: string): NetworkObject {
     const existing = this.made.get(name) ?? this.tx.findByName('networks', name);
     if (existing) return existing;
     const cluster = this.tx.get('clusters', CLUSTER_OBJECT_ID);
@@ -37,12 +44,13 @@ export class NetworkAllocator {
     const pools = (cluster?.DefaultAddrPool?.length ? cluster.DefaultAddrPool : DEFAULT_SWARM_ADDR_POOL).map((base) => ({ base, size }));
     const used = [...this.tx.list('networks'), ...this.made.values()].flatMap((n) => (n.Spec.IPAM?.Config ?? []).map((c) => c.Subnet!));
     const subnet = pickSubnet({ pools }, used.map((u) => parseCidr(u)));
+    const IPRange = taskIpRange(formatCidr(subnet));
     const net: NetworkObject = {
       ID: newId(),
       Version: { Index: 0 },
       CreatedAt: this.at,
       UpdatedAt: this.at,
-      Spec: { Name: name, Driver: 'overlay', IPAM: { Config: [{ Subnet: formatCidr(subnet), Gateway: formatIp(defaultGateway(subnet)) }] } },
+      Spec: { Name: name, Driver: 'overlay', IPAM: { Config: [{ Subnet: formatCidr(subnet), Gateway: formatIp(defaultGateway(subnet)), ...(IPRange ? { IPRange } : {}) }] } },
     };
     this.tx.create('networks', net);
     this.made.set(name, net);

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { Store, TxBuilder } from '../store/store';
 import { CLUSTER_OBJECT_ID } from '../store/tables';
-import { isTerminal, TaskState, type Service, type Task } from '../store/types';
+import { isTerminal, TaskState, type Service, type Task, type VirtualIP } from '../store/types';
 import { reconcileGlobal, reconcileReplicated, type Action } from './reconcile';
 import { NetworkAllocator, releaseUnusedNetworks } from './networks';
 import { newTask } from './task-factory';
 import { planUpdate } from './updater';
+import { desiredVips, sameVips, serviceNetworkNames, vipsInUse } from './vips';
+import type { NetworkObject } from '../store/tables';
 import { CoalescedPass } from '../util/coalesced-pass';
 
 export interface OrchestratorOptions {
@@ -95,6 +97,7 @@ export class Orchestrator {
     let wakeAt: number | null = null;
     const services = new Map(tx.list('services').map((s) => [s.ID, s]));
     const networks = new NetworkAllocator(tx, at);
+    const vipsTaken = vipsInUse([...services.values()]);
     // Tasks of deleted services: stop them, then forget them.
     for (const [sid, tasks] of tasksByService) {
       if (services.has(sid) || (ids && !ids.has(sid))) continue;
@@ -111,6 +114,7 @@ export class Orchestrator {
       const actions = [...r.actions];
       wakeAt = min(wakeAt, r.wakeAt);
       let svc: Service = service;
+      let changed = false;
       if (!isGlobal) {
         const plan = planUpdate(service, tasks, now);
         wakeAt = min(wakeAt, plan.wakeAt);
@@ -118,14 +122,47 @@ export class Orchestrator {
         if (plan.status || plan.rollback) {
           svc = { ...service, UpdateStatus: plan.status ?? service.UpdateStatus };
           if (plan.rollback && service.PreviousSpec) svc = { ...svc, Spec: service.PreviousSpec, PreviousSpec: service.Spec };
-          tx.update('services', svc);
+          changed = true;
         }
       }
+      const vips = this.virtualIps(svc, networks, vipsTaken);
+      if (vips) {
+        svc = { ...svc, Endpoint: { ...(svc.Endpoint ?? { Spec: svc.Spec.EndpointSpec }), VirtualIPs: vips } };
+        if (!vips.length) delete svc.Endpoint!.VirtualIPs;
+        changed = true;
+      }
+      // One write per service per pass (a second put of the same object would fail its version check).
+      if (changed) tx.update('services', svc);
       this.applyActions(tx, svc, tasks, actions, at, networks);
     }
     // A service went away (or everything was looked at): subnets nobody uses go back to the pool.
     if (!ids || [...ids].some((id) => !services.has(id))) releaseUnusedNetworks(tx);
     return wakeAt;
+  }
+
+  /**
+   * The service's VIPs (its networks made first if need be) when they differ from what it holds,
+   * else null. A network or VIP that cannot be allocated is logged and left out: the tasks still
+   * run, the name then has no VIP on that network.
+   */
+  private virtualIps(svc: Service, networks: NetworkAllocator, taken: Map<string, Map<number, string>>): VirtualIP[] | null {
+    const byName = new Map<string, NetworkObject>();
+    if ((svc.Spec.EndpointSpec?.Mode ?? 'vip') === 'vip') {
+      for (const name of serviceNetworkNames(svc)) {
+        try {
+          byName.set(name, networks.ensure(name));
+        } catch (e) {
+          this.opts.log?.warn({ err: e, service: svc.Spec.Name, network: name }, 'no subnet for the network of a service: no VIP there');
+        }
+      }
+    }
+    try {
+      const want = desiredVips(svc, byName, taken);
+      return sameVips(svc.Endpoint?.VirtualIPs, want) ? null : want;
+    } catch (e) {
+      this.opts.log?.warn({ err: e, service: svc.Spec.Name }, 'cannot allocate the virtual IPs of a service');
+      return null;
+    }
   }
 
   private applyActions(tx: TxBuilder, service: Service, tasks: Task[], actions: Action[], at: string, networks: NetworkAllocator): void {

@@ -64,13 +64,23 @@ export interface Task extends Meta {
 }
 
 export interface NetworkAttachment {
-  Network: { ID: string; Spec: { Name: string; Driver: string }; IPAMOptions?: { Configs: { Subnet: string; Gateway: string }[] } };
+  /**
+   * IPRange: the part of the subnet the node hands task addresses out of (the lower half; the
+   * managers keep the upper half for service VIPs).
+   */
+  Network: { ID: string; Spec: { Name: string; Driver: string }; IPAMOptions?: { Configs: { Subnet: string; Gateway: string; IPRange?: string }[] } };
+}
+
+/** A service's address on one network (docker's Endpoint.VirtualIPs entry; Addr is "a.b.c.d/len"). */
+export interface VirtualIP {
+  NetworkID: string;
+  Addr: string;
 }
 
 export interface Service extends Meta {
   Spec: ServiceSpec;
   PreviousSpec?: ServiceSpec;
-  Endpoint?: { Spec: ServiceSpec['EndpointSpec']; Ports?: NonNullable<NonNullable<ServiceSpec['EndpointSpec']>['Ports']> };
+  Endpoint?: { Spec: ServiceSpec['EndpointSpec']; Ports?: NonNullable<NonNullable<ServiceSpec['EndpointSpec']>['Ports']>; VirtualIPs?: VirtualIP[] };
   UpdateStatus?: { State: 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed'; StartedAt?: string; CompletedAt?: string; Message?: string };
 }
 

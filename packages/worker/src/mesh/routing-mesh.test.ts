@@ -291,7 +291,10 @@ describe.each(['handles', 'sockets'] as const)('RoutingMesh (in-process accept l
     // Publishing the same thing again is a no-op.
     await mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'web');
     expect((await request(port)).reply).toBe('task1:ping');
+    // Publications are keyed by address and port: the wildcard one of that port is not this one.
     await mesh.unpublish(port);
+    expect((await request(port)).reply).toBe('task1:ping');
+    await mesh.unpublish(port, '127.0.0.1');
     expect((await request(port)).error).toBe('ECONNREFUSED');
   });
 });

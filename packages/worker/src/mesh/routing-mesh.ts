@@ -44,6 +44,11 @@ interface PoolSpec {
   backends: Backend[];
 }
 
+/** Publications are keyed by host address and port: a VIP's VIP:port beside the ingress wildcard ports. */
+function publicationKey(hostIp: string | undefined, port: number): string {
+  return `${hostIp ?? ''}|${port}`;
+}
+
 /** Respawn delay of a crashed accept loop; its share of connections goes to the others meanwhile. */
 const RESPAWN_MS = 200;
 
@@ -54,7 +59,7 @@ export class RoutingMesh {
   private readonly dataPath: DataPath;
   private readonly local: AcceptLoop;
   private readonly loops: (LoopProcess | undefined)[] = [];
-  private readonly published = new Map<number, Publication>();
+  private readonly published = new Map<string, Publication>();
   private readonly pools = new Map<string, PoolSpec>();
   private readonly strategies = new Map<string, Strategy>();
   private nextLid = 1;
@@ -110,14 +115,15 @@ export class RoutingMesh {
   }
 
   /**
-   * Listens on a published port for a service; connections go to the backends given by
-   * setBackends(serviceId, port.target, ...). Throws PortInUseError when another service of this
-   * mesh or another process holds the port.
+   * Listens on a published port (on every address, or on `hostIp` only: a service VIP) for a
+   * service; connections go to the backends given by setBackends(serviceId, port.target, ...).
+   * Throws PortInUseError when another service of this mesh or another process holds the port.
    */
   async publish(port: PublishedPort, serviceId: string): Promise<void> {
     if (this.closed) throw new Error('the routing mesh is closed');
     if (port.protocol !== 'tcp') throw new UnsupportedProtocolError(String(port.protocol));
-    const held = this.published.get(port.published);
+    const pkey = publicationKey(port.hostIp, port.published);
+    const held = this.published.get(pkey);
     if (held) {
       if (held.serviceId === serviceId && held.port.target === port.target && (held.port.hostIp ?? '') === (port.hostIp ?? '')) return;
       throw new PortInUseError(port.published, held.serviceId);
@@ -125,19 +131,20 @@ export class RoutingMesh {
     const server = await bindPublishedPort(port.hostIp ?? '', port.published);
     const lid = this.nextLid++;
     const key = poolKey(serviceId, port.target);
-    this.published.set(port.published, { port: { ...port }, serviceId, lid, server });
+    this.published.set(pkey, { port: { ...port }, serviceId, lid, server });
     this.local.attach(lid, key, server);
     await this.broadcast({ op: 'listen', lid, key }, server);
-    this.log.info({ service: serviceId, published: port.published, target: port.target, loops: this.acceptLoops }, 'mesh port published');
+    this.log.info({ service: serviceId, host: port.hostIp || undefined, published: port.published, target: port.target, loops: this.acceptLoops }, 'mesh port published');
   }
 
-  /** Stops listening on a published port; connections already proxied go on. */
-  async unpublish(published: number): Promise<void> {
-    const pub = this.published.get(published);
+  /** Stops listening on a published port (of `hostIp`, default every address); connections already proxied go on. */
+  async unpublish(published: number, hostIp = ''): Promise<void> {
+    const pkey = publicationKey(hostIp, published);
+    const pub = this.published.get(pkey);
     if (!pub) return;
-    this.published.delete(published);
+    this.published.delete(pkey);
     await Promise.all([this.local.detach(pub.lid), this.broadcast({ op: 'unlisten', lid: pub.lid })]);
-    this.log.info({ service: pub.serviceId, published }, 'mesh port unpublished');
+    this.log.info({ service: pub.serviceId, host: hostIp || undefined, published }, 'mesh port unpublished');
   }
 
   /**
@@ -172,7 +179,7 @@ export class RoutingMesh {
 
   /** Forgets a service: its ports and backend sets. */
   async removeService(serviceId: string): Promise<void> {
-    for (const [published, pub] of [...this.published]) if (pub.serviceId === serviceId) await this.unpublish(published);
+    for (const pub of [...this.published.values()]) if (pub.serviceId === serviceId) await this.unpublish(pub.port.published, pub.port.hostIp ?? '');
     for (const [key, p] of [...this.pools]) {
       if (p.serviceId !== serviceId) continue;
       this.pools.delete(key);

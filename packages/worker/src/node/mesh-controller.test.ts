@@ -1,6 +1,10 @@
 import net from 'node:net';
 import { RoutingMesh } from '../mesh';
-import { backendsFor, localTasksOf, MeshController } from './mesh-controller';
+import type { MeshService } from '@flotilla/manager';
+import { backendsFor, listenersFor, localTasksOf, MeshController } from './mesh-controller';
+
+/** The fields a view entry has beyond what a test sets. */
+const BASE = { name: 'svc', endpointMode: 'vip' as const, networks: [], vipPorts: [] };
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -11,9 +15,9 @@ async function freePort(): Promise<number> {
 }
 
 /** What the port answers (the backend says "ok"), or '' when nothing does. */
-const answer = (port: number) =>
+const answer = (port: number, host = '127.0.0.1') =>
   new Promise<string>((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
+    const c = net.connect(port, host);
     let got = '';
     c.on('data', (d: Buffer) => (got += d.toString()));
     c.once('close', () => resolve(got));
@@ -30,7 +34,7 @@ test('an ingress port held by something else is published as soon as it is free'
   const mesh = new RoutingMesh();
   const ctl = new MeshController(mesh, () => 'n1');
   try {
-    ctl.update([{ serviceId: 's1', ports: [{ published: port, target, protocol: 'tcp' }], backends: [{ taskId: 't1', nodeId: 'n1', address: '127.0.0.1' }] }]);
+    ctl.update([{ ...BASE, serviceId: 's1', ports: [{ published: port, target, protocol: 'tcp' }], backends: [{ taskId: 't1', nodeId: 'n1', address: '127.0.0.1' }] }]);
     await ctl.idle();
     await new Promise((r) => squatter.close(r));
     const t0 = Date.now();
@@ -44,7 +48,8 @@ test('an ingress port held by something else is published as soon as it is free'
 });
 
 describe('the mesh view as this node sees it', () => {
-  const web = {
+  const web: MeshService = {
+    ...BASE,
     serviceId: 'web',
     ports: [
       { published: 4000, target: 80, protocol: 'tcp' as const },
@@ -92,6 +97,91 @@ describe('the mesh view as this node sees it', () => {
     } finally {
       await ctl.close();
       await mesh.close();
+    }
+  });
+});
+
+describe('service VIPs on this node', () => {
+  const svc = (serviceId: string, vip: string, vipPorts: number[], ports: MeshService['ports'] = [], backends: MeshService['backends'] = []): MeshService => ({
+    ...BASE,
+    serviceId,
+    name: serviceId,
+    ports,
+    vipPorts,
+    networks: [{ id: 'N1', name: 'lab_default', aliases: [], vip }],
+    backends,
+  });
+
+  it('listens on VIP:port for VIPs present here, not where the service has the same port on every address', () => {
+    const view = [svc('api', '198.19.128.128', [80, 8080], [{ published: 8080, target: 8080, protocol: 'tcp' }]), svc('away', '198.19.128.129', [80])];
+    expect(listenersFor(view, new Set(['198.19.128.128']))).toEqual([
+      { hostIp: '', port: 8080, target: 8080, serviceId: 'api' },
+      { hostIp: '198.19.128.128', port: 80, target: 80, serviceId: 'api' },
+    ]);
+    // 4000 -> 80: the wildcard :4000 does not catch VIP:80, so the VIP gets its own listener.
+    const web = svc('web', '198.19.128.130', [80], [{ published: 4000, target: 80, protocol: 'tcp' }]);
+    expect(listenersFor([web], new Set(['198.19.128.130'])).map((l) => `${l.hostIp}:${l.port}`)).toEqual([':4000', '198.19.128.130:80']);
+  });
+
+  it('the tunnel listener also lets VIP ports through to a local task', () => {
+    const local = localTasksOf([svc('api', '198.19.128.128', [6379], [], [{ taskId: 't1', nodeId: 'n1', address: '198.19.128.2/24' }])], 'n1');
+    expect(local.get('t1')).toEqual({ address: '198.19.128.2', ports: new Set([6379]) });
+  });
+
+  it('two services on one port number, each on its own VIP (publications keyed by address and port), balanced to their own tasks', async () => {
+    const a = net.createServer((c) => c.end('a'));
+    const b = net.createServer((c) => c.end('b'));
+    await Promise.all([a, b].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    // Loopback addresses stand in for the VIPs: every 127/8 address is local on Linux.
+    const mesh = new RoutingMesh();
+    const vips = { sync: async () => new Set(['127.0.0.2', '127.0.0.3']) };
+    const ctl = new MeshController(mesh, () => 'n1', undefined, vips);
+    const backend = (id: string) => [{ taskId: id, nodeId: 'n1', address: '127.0.0.1' }];
+    try {
+      // VIP port = target port: the backends' own ports stand for the tasks' target port.
+      const pa = (a.address() as net.AddressInfo).port;
+      const pb = (b.address() as net.AddressInfo).port;
+      ctl.update([
+        { ...svc('sa', '127.0.0.2', [pa]), backends: backend('ta') },
+        { ...svc('sb', '127.0.0.3', [pb]), backends: backend('tb') },
+      ]);
+      await ctl.idle();
+      expect(await answer(pa, '127.0.0.2')).toBe('a');
+      expect(await answer(pb, '127.0.0.3')).toBe('b');
+      // The service leaves: its VIP listener goes.
+      ctl.update([{ ...svc('sb', '127.0.0.3', [pb]), backends: backend('tb') }]);
+      await ctl.idle();
+      expect(await answer(pa, '127.0.0.2')).toBe('');
+      expect(await answer(pb, '127.0.0.3')).toBe('b');
+    } finally {
+      await ctl.close();
+      await mesh.close();
+      await Promise.all([a, b].map((s) => new Promise((r) => s.close(r))));
+    }
+  });
+
+  it("a VIP port held by another service's wildcard listener is taken as soon as it is free", async () => {
+    // The task listens on [::1]:<port> (it may: no IPv4 socket holds the port) ...
+    const backend = net.createServer((c) => c.end('vip'));
+    await new Promise<void>((r) => backend.listen(0, '::1', r));
+    const target = (backend.address() as net.AddressInfo).port;
+    // ... and something listens on the VIP port on every IPv4 address: Linux refuses 127.0.0.4:<port> beside it.
+    const squatter = net.createServer((c) => c.end('squatter'));
+    await new Promise<void>((r, j) => squatter.once('error', j).listen(target, '0.0.0.0', r));
+    const mesh = new RoutingMesh();
+    const ctl = new MeshController(mesh, () => 'n1', undefined, { sync: async () => new Set(['127.0.0.4']) });
+    try {
+      ctl.update([svc('s', '127.0.0.4', [target], [], [{ taskId: 't', nodeId: 'n1', address: '::1' }])]);
+      await ctl.idle();
+      expect(await answer(target, '127.0.0.4')).toBe('squatter');
+      await new Promise((r) => squatter.close(r));
+      const t0 = Date.now();
+      while ((await answer(target, '127.0.0.4')) !== 'vip' && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 100));
+      expect(await answer(target, '127.0.0.4')).toBe('vip');
+    } finally {
+      await ctl.close();
+      await mesh.close();
+      await new Promise((r) => backend.close(r));
     }
   });
 });

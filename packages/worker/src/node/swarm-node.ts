@@ -15,6 +15,8 @@ import { RenewalTimer } from './renewal-timer';
 import { SwarmStateError } from './swarm-state-error';
 import { assertCanListen, clusterInfo, leaveRefusal, localAddr } from './membership';
 import { TaskNetworks } from './task-networks';
+import { serviceDnsSource } from './service-dns';
+import { VipAddresses } from './vip-addresses';
 
 export interface SwarmNodeDeps {
   paths: DataPaths;
@@ -50,6 +52,8 @@ export class SwarmNode {
   private readonly meshTunnel: MeshTunnel;
   private readonly files: SwarmStateFiles;
   private readonly taskNetworks: TaskNetworks;
+  private readonly vipAddresses: VipAddresses;
+  private readonly removeDnsSource: () => void;
   private readonly server = new NodeServer();
   private tls: NodeTls | null = null;
   /** The agent's and peers' view of `tls`, renewed in place. */
@@ -60,9 +64,12 @@ export class SwarmNode {
   constructor(private readonly d: SwarmNodeDeps) {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
     this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }), acceptLoops: d.meshAcceptLoops ?? 0 });
-    this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log);
+    this.vipAddresses = new VipAddresses(d.networks, d.log.child({ component: 'vip' }));
+    this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log, this.vipAddresses);
     this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), { port: d.meshTunnelPort, log: d.log.child({ component: 'mesh-tunnel' }) });
-    this.taskNetworks = new TaskNetworks(d.networks);
+    this.taskNetworks = new TaskNetworks(d.networks, () => this.meshCtl.refresh());
+    // Service names on swarm networks for the embedded DNS (`redis`, `lab_redis`, `tasks.redis`).
+    this.removeDnsSource = d.networks.addDnsSource(serviceDnsSource(() => this.meshCtl.view(), () => this.state?.nodeId ?? ''));
     this.renewal = new RenewalTimer(() => this.renewCertificate(), () => this.tls?.certPem ?? null, d.log.child({ component: 'certificates' }));
     // Every node serves its images and task logs to the other nodes of its swarm.
     this.registerNodeService((server) => registerPeerServices(server, { images: d.images, containers: d.containers, clusterId: () => this.state?.clusterId, log: d.log.child({ component: 'peer' }) }));
@@ -113,6 +120,9 @@ export class SwarmNode {
 
   /** After a daemon restart: rejoin the swarm this node was in. */
   async open(): Promise<void> {
+    // VIPs a previous run left on the bridges (killed before it could remove them): the first
+    // view from the managers puts back those still wanted.
+    await this.vipAddresses.clear().catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove old service VIPs from the bridges'));
     const saved = await this.files.load();
     if (!saved) return;
     this.state = saved.state;
@@ -216,6 +226,7 @@ export class SwarmNode {
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
+    await this.vipAddresses.clear().catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
     await this.meshTunnel.stop();
     await this.manager?.stop();
     this.manager = null;
@@ -364,6 +375,8 @@ export class SwarmNode {
     this.renewal.stop();
     await this.agent?.stop();
     await this.meshCtl.close();
+    await this.vipAddresses.clear().catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
+    this.removeDnsSource();
     await this.meshTunnel.stop();
     await this.mesh.close();
     await this.manager?.stop();

@@ -5,18 +5,27 @@ import type { Task } from '@flotilla/manager';
  * A swarm network (an "overlay" in the compose file) is backed on each node by a local bridge of
  * the same name, made on first use with the subnet the manager allocated to it (from `swarm init
  * --default-addr-pool`), so every node agrees on it. Traffic between nodes goes through the
- * routing mesh; container-to-container traffic across nodes (vxlan) is not built yet.
+ * routing mesh (service VIPs included); container-to-container traffic across nodes (vxlan) is
+ * not built.
  */
 export class TaskNetworks {
   private readonly creating = new Map<string, Promise<void>>();
 
-  constructor(private readonly networks: NetworkService) {}
+  /** `onCreated`: a swarm network's bridge was just made on this node (its service VIPs go on it). */
+  constructor(private readonly networks: NetworkService, private readonly onCreated?: (name: string) => void) {}
 
+  /**
+   * The network a task's container joins and its aliases there. In vip mode the service's name
+   * and aliases are no container aliases: they are service names, answered with the VIP by the
+   * node's DnsSource (as in Docker, where `redis` is the VIP, not one task's address). In dnsrr
+   * mode the container keeps them (the names answer task addresses).
+   */
   async forTask(task: Task): Promise<{ name: string; aliases: string[] } | null> {
     const attachment = task.Spec.Networks?.[0];
     if (!attachment) return null;
     const name = attachment.Target;
     await this.ensure(name, task);
+    if ((task.Endpoint?.Spec?.Mode ?? 'vip') === 'vip') return { name, aliases: [] };
     const service = task.ServiceAnnotations?.Name;
     const aliases = [...new Set([...(attachment.Aliases ?? []), ...(service ? [service] : [])])];
     return { name, aliases };
@@ -35,7 +44,8 @@ export class TaskNetworks {
     const ipam = task.NetworksAttachments?.find((a) => a.Network.Spec.Name === name)?.Network.IPAMOptions?.Configs?.[0];
     const existing = (await this.networks.list()).find((n) => n.Name === name);
     if (existing) {
-      if (!ipam || existing.IPAM.Config[0]?.Subnet === ipam.Subnet) return;
+      const cfg = existing.IPAM.Config[0];
+      if (!ipam || (cfg?.Subnet === ipam.Subnet && cfg?.IPRange === ipam.IPRange)) return;
       // Left over from an earlier allocation: replace it while no container uses it.
       if (Object.keys((await this.networks.inspect(existing.Id)).Containers).length) return;
       await this.networks.remove(existing.Id);
@@ -45,8 +55,10 @@ export class TaskNetworks {
       name,
       driver: 'overlay',
       attachable: true,
-      ...(ipam ? { subnet: ipam.Subnet, gateway: ipam.Gateway } : {}),
+      // ipRange: the lower half of the subnet; the managers give the upper half to service VIPs.
+      ...(ipam ? { subnet: ipam.Subnet, gateway: ipam.Gateway, ...(ipam.IPRange ? { ipRange: ipam.IPRange } : {}) } : {}),
       labels: { 'com.docker.swarm.network': 'true', ...(ns ? { 'com.docker.stack.namespace': ns } : {}) },
     });
+    this.onCreated?.(name);
   }
 }

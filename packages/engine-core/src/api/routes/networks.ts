@@ -31,6 +31,7 @@ export function networkRoutes(r: Router, n: NetworkService): void {
       driver: b.Driver,
       subnet: cfg?.Subnet,
       gateway: cfg?.Gateway,
+      ipRange: cfg?.IPRange,
       internal: b.Internal,
       labels: b.Labels ?? undefined,
       options: b.Options ?? undefined,

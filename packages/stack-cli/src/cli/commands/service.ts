@@ -33,6 +33,7 @@ const SPEC_FLAGS: FlagSpec[] = [
   { name: 'placement-pref', type: 'list' },
   { name: 'replicas-max-per-node', type: 'string' },
   { name: 'network', type: 'list' },
+  { name: 'endpoint-mode', type: 'string' },
   { name: 'mount', type: 'list' },
   { name: 'update-parallelism', type: 'string' },
   { name: 'update-delay', type: 'string' },
@@ -167,6 +168,10 @@ function applyFlags(p: ReturnType<typeof parseArgs>, spec: Spec, isUpdate: boole
   set('rollback-monitor', (v) => (rc.Monitor = duration(v, 'rollback-monitor')));
   set('rollback-max-failure-ratio', (v) => (rc.MaxFailureRatio = Number(v)));
   if (Object.keys(rc).length) spec.RollbackConfig = rc;
+  set('endpoint-mode', (v) => {
+    if (v !== 'vip' && v !== 'dnsrr') throw new UsageError(`invalid endpoint mode "${v}": use vip or dnsrr`);
+    spec.EndpointSpec = { ...(spec.EndpointSpec ?? {}), Mode: v };
+  });
   if (list(p, 'publish').length) {
     const ports = list(p, 'publish').map(parsePublish);
     spec.EndpointSpec = { ...(spec.EndpointSpec ?? {}), Ports: isUpdate ? [...(spec.EndpointSpec?.Ports ?? []).filter((x) => !ports.some((y) => y.PublishedPort === x.PublishedPort)), ...ports] : ports };

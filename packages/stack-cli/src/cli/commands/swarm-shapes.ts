@@ -19,7 +19,7 @@ export interface ApiService {
     Labels?: Record<string, string>;
     TaskTemplate: { ContainerSpec: { Image: string; Env?: string[]; Args?: string[]; Command?: string[] }; ForceUpdate?: number; [k: string]: unknown };
     Mode: { Replicated?: { Replicas: number }; Global?: object };
-    EndpointSpec?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[] };
+    EndpointSpec?: { Mode?: string; Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[] };
     [k: string]: unknown;
   };
   Endpoint?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[] };
