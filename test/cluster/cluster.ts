@@ -294,7 +294,7 @@ export class Cluster {
       const root = join(this.scratch, 'root');
       mkdirSync(join(root, 'bin'), { recursive: true });
       copyFileSync('/usr/bin/busybox', join(root, 'bin/busybox'));
-      for (const l of ['sh', 'httpd', 'hostname', 'mkdir', 'sleep', 'cat', 'wget']) symlinkSync('busybox', join(root, 'bin', l));
+      for (const l of ['sh', 'httpd', 'hostname', 'mkdir', 'sleep', 'cat', 'wget', 'nslookup']) symlinkSync('busybox', join(root, 'bin', l));
       const r = await run('tar', ['-C', root, '-cf', join(this.scratch, 'image.tar'), '.']);
       if (r.code !== 0) throw new Error(`tar: ${r.err}`);
     }

@@ -40,6 +40,12 @@ async function bridgeVips(m: Machine): Promise<string[]> {
   return links.filter((l) => l.ifname !== 'lo').flatMap((l) => (l.addr_info ?? []).filter((a) => a.prefixlen === 32).map((a) => a.local)).sort();
 }
 
+/** The addresses in busybox nslookup's answer (after the server's own lines). */
+function answers(out: string): string[] {
+  const after = out.slice(out.search(/^Name:/m) >>> 0);
+  return [...after.matchAll(/Address:\s*([0-9.]+)\s*$/gm)].map((m) => m[1]!);
+}
+
 async function vipOf(service: string): Promise<string> {
   return waitFor(`a VIP for ${service}`, async () => {
     const s = await c.api<ApiServiceVip>(c.manager, 'GET', `/services/${service}`);
@@ -51,7 +57,7 @@ async function runningTask(service: string): Promise<ApiTask & { Status: { Addre
   return waitFor(`${service} running`, async () => (await c.running(service))[0] as (ApiTask & { Status: { Addresses?: string[] } }) | undefined, 60_000);
 }
 
-it("a task on the worker reaches a service on the manager through the service's VIP; the VIP leaves both bridges with the service", async () => {
+it("a task on the worker reaches a service on the manager through the service's VIP, by address and by name; the VIP leaves both bridges with the service", async () => {
   await c.ok(c.manager, ['service', 'create', '-d', '--name', 'api', '--network', NET, '--constraint', 'node.role == manager', '-p', '8088:80', IMAGE, 'sh', '-c', HTTPD_SCRIPT]);
   await c.ok(c.manager, ['service', 'create', '-d', '--name', 'client', '--network', NET, '--constraint', 'node.role == worker', IMAGE, 'sleep', '600']);
   const api = await runningTask('api');
@@ -95,6 +101,17 @@ it("a task on the worker reaches a service on the manager through the service's 
     throw new Error(`${e.message}\nlast wget: ${last}\nlistening on the worker:\n${listening}\nworker log:\n${c.daemonLog(c.workers[0]!)}`);
   });
   expect(page).toBe(api.Status.ContainerStatus!.ContainerID!.slice(0, 12));
+
+  // by name, as Part 5's web finds `redis`: the embedded DNS on the worker's bridge answers the VIP
+  const clientId = client.Status.ContainerStatus!.ContainerID!;
+  const lookup = await c.fl(c.workers[0]!, ['exec', clientId, 'nslookup', 'api'], 15_000);
+  expect(lookup.code).toBe(0);
+  expect(answers(lookup.out)).toEqual([vip]);
+  const byName = await c.fl(c.workers[0]!, ['exec', clientId, 'wget', '-qO-', 'http://api:80/'], 15_000);
+  expect(`exit ${byName.code}: ${byName.err}${byName.out.trim()}`).toBe(`exit 0: ${page}`);
+  // tasks.<name> answers tasks on the asking node only (no overlay): the api runs on the manager
+  const tasks = await c.fl(c.workers[0]!, ['exec', clientId, 'nslookup', 'tasks.client'], 15_000);
+  expect(answers(tasks.out)).toEqual([client.Status.Addresses![0]!.split('/')[0]]);
 
   await c.ok(c.manager, ['service', 'rm', 'api']);
   for (const m of c.machines) await waitFor(`the VIP ${vip} gone from ${m.name}'s bridge`, async () => !(await bridgeVips(m)).includes(vip), 15_000);
