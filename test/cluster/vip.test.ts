@@ -3,6 +3,9 @@
 // task on another node reaches the service through the VIP on its own node's bridge, the routing
 // mesh there tunnelling the connection to the service's node. VIPs leave the bridges with their
 // service, and a daemon restart leaves none behind.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster, HTTPD_SCRIPT, waitFor, type ApiTask, type Machine } from './cluster';
 
 jest.setTimeout(180_000);
@@ -148,4 +151,35 @@ it('a daemon restart leaves no stale VIP on the bridges (a service removed while
   });
   await c.ok(c.manager, ['service', 'rm', 'client']);
   for (const m of c.machines) await waitFor(`no VIP left on ${m.name}`, async () => (await bridgeVips(m)).length === 0, 15_000);
+});
+
+it("a service without ports: its VIP serves the ports its image EXPOSEs (a database in a stack), by name from another node", async () => {
+  // The image is built on the manager only, where the service is placed.
+  const ctx = mkdtempSync(join(tmpdir(), 'flc-expose-'));
+  try {
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${IMAGE}\nEXPOSE 80\n`);
+    await c.ok(c.manager, ['build', '-q', '-t', 'clvip:exposed', ctx]);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'db', '--network', NET, '--constraint', 'node.role == manager', 'clvip:exposed', 'sh', '-c', HTTPD_SCRIPT]);
+  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'app', '--network', NET, '--constraint', 'node.role == worker', IMAGE, 'sleep', '600']);
+  const db = await runningTask('db');
+  const app = await runningTask('app');
+  const appId = app.Status.ContainerStatus!.ContainerID!;
+  let last = '';
+  const page = await waitFor(
+    'the db over its VIP by name, on its exposed port',
+    async () => {
+      const r = await c.fl(c.workers[0]!, ['exec', appId, 'wget', '-qO-', 'http://db/'], 15_000);
+      last = `exit ${r.code}: ${r.err}${r.out}`;
+      return r.code === 0 ? r.out.trim() : undefined;
+    },
+    30_000,
+    500,
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}\nlast wget: ${last}`);
+  });
+  expect(page).toBe(db.Status.ContainerStatus!.ContainerID!.slice(0, 12));
+  await c.ok(c.manager, ['service', 'rm', 'db', 'app']);
 });

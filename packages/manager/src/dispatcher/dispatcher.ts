@@ -42,6 +42,7 @@ const statusSchema = z.object({
   ContainerStatus: z.object({ ContainerID: z.string().optional(), PID: z.number().optional(), ExitCode: z.number().optional() }).optional(),
   PortStatus: z.unknown().optional(),
   Addresses: z.array(z.string()).max(16).optional(),
+  ExposedPorts: z.array(z.number().int().min(1).max(65535)).max(64).optional(),
 });
 
 

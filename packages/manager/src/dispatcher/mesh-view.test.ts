@@ -64,7 +64,12 @@ describe('meshView', () => {
         { ID: 'rr', Spec: { Name: 'lab_rr', EndpointSpec: { Mode: 'dnsrr' }, TaskTemplate: tmpl([{ Target: 'lab_default' }]) }, Endpoint: ep('dnsrr', []) },
         { ID: 'alone', Spec: { Name: 'alone', TaskTemplate: tmpl([]) }, Endpoint: ep('vip', []) },
       ],
-      tasks: [{ ID: 't1', ServiceID: 'rr', NodeID: 'n1', DesiredState: TaskState.RUNNING, Status: { State: TaskState.RUNNING, Addresses: ['198.19.128.5/24'] } }],
+      tasks: [
+        { ID: 't1', ServiceID: 'rr', NodeID: 'n1', DesiredState: TaskState.RUNNING, Status: { State: TaskState.RUNNING, Addresses: ['198.19.128.5/24'], ExposedPorts: [8000] } },
+        // the image's EXPOSE of a running task joins its service's VIP ports; a stopped task's does not
+        { ID: 't2', ServiceID: 'redis', NodeID: 'n1', DesiredState: TaskState.RUNNING, Status: { State: TaskState.RUNNING, Addresses: ['198.19.128.6/24'], ExposedPorts: [6380, 80] } },
+        { ID: 't3', ServiceID: 'redis', NodeID: 'n1', DesiredState: TaskState.SHUTDOWN, Status: { State: TaskState.COMPLETE, Addresses: ['198.19.128.7/24'], ExposedPorts: [9999] } },
+      ],
       nodes: [],
     });
     const view = meshView(s);
@@ -80,8 +85,8 @@ describe('meshView', () => {
         { id: 'N1', name: 'lab_default', aliases: ['redis'], vip: '198.19.128.128' },
         { id: 'N2', name: 'lab_back', aliases: ['redis', 'db'], vip: '198.19.129.128' },
       ],
-      vipPorts: [80, 6379],
-      backends: [],
+      vipPorts: [80, 6379, 6380],
+      backends: [{ taskId: 't2', nodeId: 'n1', address: '198.19.128.6/24' }],
     });
     expect(view[1]).toEqual({ serviceId: 'rr', name: 'lab_rr', endpointMode: 'dnsrr', ports: [], networks: [{ id: 'N1', name: 'lab_default', aliases: [] }], vipPorts: [], backends: [{ taskId: 't1', nodeId: 'n1', address: '198.19.128.5/24' }] });
   });

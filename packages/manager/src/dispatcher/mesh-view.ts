@@ -26,7 +26,8 @@ export interface MeshService {
   networks: MeshServiceNetwork[];
   /**
    * TCP ports a node's mesh serves on each of the service's VIPs: the target ports of its
-   * EndpointSpec ports, whatever their publish mode (unlike Docker's VIP, not every port).
+   * EndpointSpec ports, whatever their publish mode, and the ports its running tasks expose
+   * (their image's EXPOSE). Unlike Docker's VIP, not every port.
    */
   vipPorts: number[];
   /**
@@ -81,7 +82,11 @@ export function meshView(state: StoreState, tunnelPorts: ReadonlyMap<string, num
     const port = tunnelPorts.get(t.NodeID);
     const host = port ? state.get('nodes', t.NodeID)?.Status.Addr : undefined;
     m.backends.push(host && host !== '0.0.0.0' ? { taskId: t.ID, nodeId: t.NodeID, address, tunnel: joinHostPort(host, port!) } : { taskId: t.ID, nodeId: t.NodeID, address });
+    if (m.networks.some((n) => n.vip)) for (const p of t.Status.ExposedPorts ?? []) if (!m.vipPorts.includes(p)) m.vipPorts.push(p);
   }
-  for (const m of out.values()) m.backends.sort((a, b) => (a.taskId < b.taskId ? -1 : 1));
+  for (const m of out.values()) {
+    m.backends.sort((a, b) => (a.taskId < b.taskId ? -1 : 1));
+    m.vipPorts.sort((a, b) => a - b);
+  }
   return [...out.values()].sort((a, b) => (a.serviceId < b.serviceId ? -1 : 1));
 }

@@ -42,6 +42,11 @@ export interface TaskStatus {
   PortStatus?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort: number; PublishMode: 'host' }[] };
   /** flotilla: the addresses the task's container answers on (what the routing mesh dials). */
   Addresses?: string[];
+  /**
+   * flotilla: the TCP ports the task's container exposes (its image's EXPOSE): the service's VIPs
+   * serve them too, so a service without `ports:` (a database) is reachable by name.
+   */
+  ExposedPorts?: number[];
 }
 
 export interface Task extends Meta {

@@ -4,6 +4,8 @@ import type { Node, Task } from '@flotilla/manager';
 export interface TaskEndpoint {
   address: string;
   hostPorts?: { Protocol: string; TargetPort: number; PublishedPort: number; PublishMode: 'host' }[];
+  /** TCP ports the container exposes (its image's EXPOSE): the service's VIPs serve them too. */
+  exposedPorts?: number[];
 }
 
 /** What a task's container did when it stopped. */

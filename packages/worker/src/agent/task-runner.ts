@@ -122,5 +122,9 @@ export class TaskRunner {
 /** The status fields a running task reports about where it is reached. */
 function endpointStatus(ep: TaskEndpoint | null): Partial<TaskStatus> {
   if (!ep) return {};
-  return { ...(ep.address ? { Addresses: [ep.address] } : {}), ...(ep.hostPorts ? { PortStatus: { Ports: ep.hostPorts } } : {}) };
+  return {
+    ...(ep.address ? { Addresses: [ep.address] } : {}),
+    ...(ep.hostPorts ? { PortStatus: { Ports: ep.hostPorts } } : {}),
+    ...(ep.exposedPorts?.length ? { ExposedPorts: ep.exposedPorts } : {}),
+  };
 }

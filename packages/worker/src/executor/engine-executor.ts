@@ -138,17 +138,31 @@ class EngineController implements TaskController {
 
   endpoint(): TaskEndpoint | null {
     if (!this.containerId) return null;
-    const ns = this.o.containers.inspect(this.containerId).NetworkSettings;
+    const inspect = this.o.containers.inspect(this.containerId);
+    const ns = inspect.NetworkSettings;
     const ip = ns.IPAddress || Object.values(ns.Networks)[0]?.IPAddress;
     // A host-mode port published as 0 got a free port from the engine: report the one it got.
     const hostPorts = (this.task.Endpoint?.Spec?.Ports ?? [])
       .filter((p) => p.PublishMode === 'host')
       .map((p) => ({ Protocol: p.Protocol, TargetPort: p.TargetPort, PublishedPort: Number(ns.Ports[`${p.TargetPort}/${p.Protocol}`]?.[0]?.HostPort ?? p.PublishedPort ?? 0), PublishMode: 'host' as const }));
-    return ip || hostPorts.length ? { address: ip ?? '', ...(hostPorts.length ? { hostPorts } : {}) } : null;
+    const exposedPorts = tcpPorts(inspect.Config.ExposedPorts);
+    if (!ip && !hostPorts.length) return null;
+    return { address: ip ?? '', ...(hostPorts.length ? { hostPorts } : {}), ...(exposedPorts.length ? { exposedPorts } : {}) };
   }
 
   private need(): string {
     if (!this.containerId) throw new Error(`task ${this.task.ID} has no container yet`);
     return this.containerId;
   }
+}
+
+/** Pure: the TCP port numbers of a container's ExposedPorts ("6379/tcp", "53/udp", "80"). */
+export function tcpPorts(exposed: Record<string, object> | null | undefined): number[] {
+  const out: number[] = [];
+  for (const key of Object.keys(exposed ?? {})) {
+    const [port, proto = 'tcp'] = key.split('/');
+    const n = Number(port);
+    if (proto === 'tcp' && Number.isInteger(n) && n > 0 && n < 65536 && !out.includes(n)) out.push(n);
+  }
+  return out.sort((a, b) => a - b);
 }
