@@ -71,3 +71,29 @@ it('an image built on the manager only runs on every node (the others fetch it f
   for (const m of c.machines) expect((await c.api<{ Id: string }>(m, 'GET', '/images/localonly:1/json')).Id).toBe(built);
   await c.ok(c.manager, ['service', 'rm', 'local']);
 });
+
+it('an image built on one worker reaches another worker (from the node that runs it, found in the mesh view)', async () => {
+  const [a, b] = c.workers as [typeof c.manager, typeof c.manager];
+  const dir = mkdtempSync(join(tmpdir(), 'flc-build-'));
+  try {
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${IMAGE}\nRUN echo built-on-${a.name} > /built.txt\n`);
+    await c.ok(a, ['build', '-q', '-t', 'workeronly:1', dir]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const m of [c.manager, b]) expect((await c.fl(m, ['image', 'inspect', 'workeronly:1'])).code).not.toBe(0);
+  // Running on A puts A in the mesh view every node gets (a task on a network).
+  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'ona', '--network', 'fetchnet', '--constraint', `node.hostname == ${a.name}`, 'workeronly:1', 'sleep', '600']);
+  await waitFor('the service running on its worker', async () => (await c.running('ona')).length === 1, 60_000);
+  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'onb', '--constraint', `node.hostname == ${b.name}`, 'workeronly:1', 'sh', '-c', 'cat /built.txt; exec sleep 600']);
+  const [t] = await waitFor('the image fetched by the other worker and running there', async () => {
+    const r = await c.running('onb');
+    return r.length === 1 ? r : undefined;
+  }, 60_000).catch(async (e: Error) => {
+    throw new Error(`${e.message}\n${JSON.stringify((await c.tasks('onb')).map((x) => x.Status))}`);
+  });
+  expect(c.machineOf(t!.NodeID)).toBe(b);
+  const built = (await c.api<{ Id: string }>(a, 'GET', '/images/workeronly:1/json')).Id;
+  expect((await c.api<{ Id: string }>(b, 'GET', '/images/workeronly:1/json')).Id).toBe(built);
+  await c.ok(c.manager, ['service', 'rm', 'ona', 'onb']);
+});

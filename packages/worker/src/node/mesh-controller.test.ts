@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { RoutingMesh } from '../mesh';
 import type { MeshService } from '@flotilla/manager';
-import { backendsFor, listenersFor, localTasksOf, MeshController } from './mesh-controller';
+import { backendsFor, listenersFor, localTasksOf, MeshController, taskNodeHosts } from './mesh-controller';
 
 /** The fields a view entry has beyond what a test sets. */
 const BASE = { name: 'svc', endpointMode: 'vip' as const, networks: [], vipPorts: [] };
@@ -184,4 +184,20 @@ describe('service VIPs on this node', () => {
       await new Promise((r) => backend.close(r));
     }
   });
+});
+
+test('taskNodeHosts: the other nodes running tasks, from their tunnel addresses (peers to ask for an image)', () => {
+  const svc = (serviceId: string, backends: MeshService['backends']): MeshService => ({ serviceId, name: serviceId, endpointMode: 'vip', ports: [], networks: [], vipPorts: [], backends });
+  const view = [
+    svc('a', [
+      { taskId: 't1', nodeId: 'me', address: '198.19.128.2/24', tunnel: '198.18.0.2:7946' },
+      { taskId: 't2', nodeId: 'n2', address: '198.19.128.2/24', tunnel: '198.18.0.3:7946' },
+      { taskId: 't3', nodeId: 'n3', address: '198.19.128.3/24' },
+    ]),
+    svc('b', [
+      { taskId: 't4', nodeId: 'n2', address: '198.19.129.2/24', tunnel: '198.18.0.3:7946' },
+      { taskId: 't5', nodeId: 'n4', address: '198.19.129.3/24', tunnel: '[fd00::4]:7946' },
+    ]),
+  ];
+  expect(taskNodeHosts(view, 'me')).toEqual(['198.18.0.3', '[fd00::4]']);
 });

@@ -181,3 +181,16 @@ export function localTasksOf(view: MeshService[], self: string): Map<string, { a
   }
   return out;
 }
+
+/** Pure: the hosts of the other nodes that run tasks in the view (from their tunnel addresses, `[v6]` bracketed). */
+export function taskNodeHosts(view: readonly MeshService[], self: string): string[] {
+  const out = new Set<string>();
+  for (const s of view) {
+    for (const b of s.backends) {
+      if (b.nodeId === self || !b.tunnel) continue;
+      const host = b.tunnel.replace(/:\d+$/, ''); // an IPv6 host keeps its brackets
+      if (host) out.add(host);
+    }
+  }
+  return [...out];
+}

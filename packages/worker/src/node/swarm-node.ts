@@ -8,7 +8,7 @@ import { RoutingMesh } from '../mesh';
 import { peerAddresses, peerImageFetcher, registerPeerServices } from '../peer';
 import { serviceLogLines, taskLogPrefix, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
-import { MeshController } from './mesh-controller';
+import { MeshController, taskNodeHosts } from './mesh-controller';
 import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
 import { MeshTunnel } from './mesh-tunnel';
 import { RenewalTimer } from './renewal-timer';
@@ -75,12 +75,18 @@ export class SwarmNode {
     this.registerNodeService((server) => registerPeerServices(server, { images: d.images, containers: d.containers, clusterId: () => this.state?.clusterId, log: d.log.child({ component: 'peer' }) }));
   }
 
-  /** Nodes to ask for an image this node lacks: managers first, then (on a manager) every ready node. */
+  /**
+   * Nodes to ask for an image this node lacks: managers first, then every ready node (a manager
+   * reads them from its store; a worker takes the nodes that run tasks from the mesh view, so an
+   * image built on one worker reaches the others too).
+   */
   private peerAddrs(): string[] {
     const st = this.state;
     if (!st) return [];
     const m = this.manager;
-    const nodes = m?.store.state.list('nodes').filter((n) => n.ID !== st.nodeId).map((n) => ({ addr: n.Status.Addr, ready: n.Status.State === 'ready' }));
+    const nodes = m
+      ? m.store.state.list('nodes').filter((n) => n.ID !== st.nodeId).map((n) => ({ addr: n.Status.Addr, ready: n.Status.State === 'ready' }))
+      : taskNodeHosts(this.meshCtl.view(), st.nodeId).map((addr) => ({ addr, ready: true }));
     const managers = this.agent?.knownManagers() ?? st.managers;
     return peerAddresses({ self: st.advertiseAddr, managers: managers.filter((a) => a !== st.advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')), nodes, port: DEFAULT_CLUSTER_PORT });
   }
