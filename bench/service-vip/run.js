@@ -30,6 +30,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const THREADS = Number(process.env.THREADS ?? 2);
 const REPLICAS = Number(process.env.REPLICAS ?? 3);
+const TW_REUSE = (process.env.CLIENT_TW_REUSE ?? '1') !== '0';
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 300);
 const CLK_TCK = 100; // getconf CLK_TCK on Linux x86-64
 const IMAGE = 'svbench:1';
@@ -76,7 +77,7 @@ async function makeImage(dir) {
     fs.copyFileSync(src, path.join(root, dest)); // follows symlinks: the real library
   };
   put('/usr/bin/busybox', 'bin/busybox');
-  for (const l of ['sh', 'hostname']) fs.symlinkSync('busybox', path.join(root, 'bin', l));
+  for (const l of ['sh', 'hostname', 'sleep']) fs.symlinkSync('busybox', path.join(root, 'bin', l));
   put(process.execPath, 'bin/node');
   const { stdout } = await run('ldd', [process.execPath]);
   for (const m of stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)) put(m[1], m[1]);
@@ -117,15 +118,15 @@ function meshPids(daemonPid) {
 const toMs = (v, unit) => (unit === 'us' ? v / 1000 : unit === 's' ? v * 1000 : unit === 'm' ? v * 60000 : v);
 
 /** One wrk run inside the netns; CPU of the mesh and the backends over the same interval. */
-function wrk(netns, url, close, cpu) {
-  const args = ['netns', 'exec', netns, 'wrk', `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'];
+function wrk(enter, url, close, cpu) {
+  const args = [...enter.slice(1), 'wrk', `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'];
   if (close) args.push('-H', 'Connection: close');
   args.push(url);
   const mesh0 = cpuNow(cpu.mesh);
   const back0 = cpuNow(cpu.backends);
   return new Promise((resolve, reject) => {
     check();
-    const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(enter[0], args, { stdio: ['ignore', 'pipe', 'pipe'] });
     current = child;
     let out = '';
     let err = '';
@@ -177,12 +178,29 @@ const ratio = (a, b) => (a === null || b === null || !b ? null : r3(a / b));
 const added = (a, b) => (a === null || b === null ? null : r3(a - b));
 
 /** GET from inside the netns, a new connection each; the page is the answering task's hostname. */
-async function get(netns, url) {
+async function get(enter, url) {
   try {
-    const { stdout } = await run('ip', ['netns', 'exec', netns, 'curl', '-sf', '-m', '2', url], { timeout: 5000 });
+    const { stdout } = await run(enter[0], [...enter.slice(1), 'curl', '-sf', '-m', '2', url], { timeout: 5000 });
     return stdout.trim() || null;
   } catch {
     return null;
+  }
+}
+
+/** TCP sockets in TIME_WAIT in a netns, by local address > peer (port kept when it is 80): diagnostics. */
+async function timeWait(enter) {
+  try {
+    const { stdout } = await run(enter[0], [...enter.slice(1), 'ss', '-Htan', 'state', 'time-wait'], { timeout: 5000, maxBuffer: 64 << 20 });
+    const by = {};
+    for (const line of stdout.split('\n').filter(Boolean)) {
+      const [local, peer] = line.trim().split(/\s+/).slice(-2);
+      const ep = (a) => (a.endsWith(':80') ? a : a.slice(0, a.lastIndexOf(':')));
+      const k = `${ep(local)}>${ep(peer)}`;
+      by[k] = (by[k] ?? 0) + 1;
+    }
+    return by;
+  } catch (e) {
+    return { error: e.message };
   }
 }
 
@@ -211,14 +229,16 @@ async function main(state) {
   const tar = await makeImage(state.dir);
   await Promise.all(c.machines.map((m) => c.ok(m, ['import', tar, IMAGE], 120_000)));
   check();
+  // The client: a task on the worker; wrk and curl run from the host in its netns only (nsenter -n).
+  await c.ok(mgr, ['service', 'create', '-d', '--name', 'client', '--network', NET, '--constraint', 'node.role == worker', IMAGE, 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait']);
   for (const [name, role, published] of [['near', 'worker', 8081], ['far', 'manager', 8082]]) {
     await c.ok(mgr, ['service', 'create', '-d', '--name', name, '--network', NET, '--constraint', `node.role == ${role}`, '--replicas', String(REPLICAS), '-p', `${published}:80`, IMAGE, ...CMD]);
   }
   const tasks = {};
-  for (const [name, m] of [['near', wk], ['far', mgr]]) {
-    tasks[name] = await waitFor(`${REPLICAS} ${name} tasks running`, async () => {
+  for (const [name, m, n] of [['near', wk, REPLICAS], ['far', mgr, REPLICAS], ['client', wk, 1]]) {
+    tasks[name] = await waitFor(`${n} ${name} tasks running`, async () => {
       const r = await c.running(name);
-      return r.length === REPLICAS ? r : null;
+      return r.length === n ? r : null;
     }, 90_000);
     if (!tasks[name].every((t) => t.NodeID === m.nodeId)) throw new Error(`${name}'s tasks are not all on ${m.name}`);
   }
@@ -229,6 +249,12 @@ async function main(state) {
     if (!addr) throw new Error(`${name} has no VIP: ${JSON.stringify(s.Endpoint)}`);
     vip[name] = addr.split('/')[0];
   }
+  const clientPid = tasks.client[0].Status.ContainerStatus?.PID;
+  if (!clientPid) throw new Error(`no pid for the client task: ${JSON.stringify(tasks.client[0].Status)}`);
+  const inClient = ['nsenter', '-t', String(clientPid), '-n'];
+  // A client making a new connection per request to one address:port runs out of ephemeral ports
+  // within TIME_WAIT's 60 s unless it may reuse them (what a busy client sets): on in its netns.
+  if (TW_REUSE) await run(inClient[0], [...inClient.slice(1), 'sysctl', '-qw', 'net.ipv4.tcp_tw_reuse=1']);
   const addrOf = (t) => (t.Status.Addresses?.[0] ?? t.NetworksAttachments?.[0]?.Addresses?.[0] ?? '').split('/')[0];
   const direct = addrOf(tasks.near[0]);
   if (!direct) throw new Error(`no address for near's task: ${JSON.stringify(tasks.near[0].Status)}`);
@@ -242,7 +268,7 @@ async function main(state) {
     t.answeredBy = await waitFor(`${t.name} (${t.url}) to answer from the worker`, async () => {
       const seen = new Set();
       for (let i = 0; i < 3 * REPLICAS; i++) {
-        const page = await get(wk.netns, t.url);
+        const page = await get(inClient, t.url);
         if (!page) return null;
         seen.add(page);
       }
@@ -254,15 +280,20 @@ async function main(state) {
 
   const mesh = [...meshPids(await c.daemonPid(wk)), ...meshPids(await c.daemonPid(mgr))];
   for (const t of targets) t.cpu = { mesh, backends: t.backends.map((x) => x.Status.ContainerStatus?.PID).filter(Boolean) };
-  for (const t of targets) await wrk(wk.netns, t.url, false, { mesh: [], backends: [] }); // warm-up (JIT, ARP, tunnel)
+  for (const t of targets) await wrk(inClient, t.url, false, { mesh: [], backends: [] }); // warm-up (JIT, ARP, tunnel)
 
   const runs = Object.fromEntries(targets.map((t) => [t.name, { keepAlive: [], close: [] }]));
   for (let r = 0; r < ROUNDS; r++) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length]);
     for (const close of [false, true]) {
       for (const t of order) {
-        const res = await wrk(wk.netns, t.url, close, t.cpu);
+        const res = await wrk(inClient, t.url, close, t.cpu);
         log(`round ${r + 1} ${t.name} ${close ? 'close' : 'keep-alive'}: ${res.rps} req/s, p99 ${res.p99Ms} ms`);
+        if (close) {
+          const tw = { client: await timeWait(inClient), worker: await timeWait(['ip', 'netns', 'exec', wk.netns]), manager: await timeWait(['ip', 'netns', 'exec', mgr.netns]) };
+          res.timeWaitAfter = tw;
+          log(`  TIME_WAIT after: ${JSON.stringify(tw)}`);
+        }
         runs[t.name][close ? 'close' : 'keepAlive'].push(res);
       }
     }
@@ -279,7 +310,7 @@ async function main(state) {
       connections: CONNECTIONS,
       wrkThreads: THREADS,
       replicas: REPLICAS,
-      client: 'wrk in the worker machine netns',
+      client: `wrk (host binary) in the netns of a client task on the worker (nsenter -n), tcp_tw_reuse=${TW_REUSE ? 1 : 'kernel default'} there`,
       backend: 'bench/mesh/backend.js (node, one process per task)',
       meshAcceptLoopsPerNode: mesh.length / 2,
       setupMs,
