@@ -14,7 +14,7 @@
 // mesh, tunnel ends included) and for the service's backend processes. Rounds interleave the
 // targets; medians. Everything is removed afterwards, also on failure, timeout or Ctrl-C.
 // Runs as root; needs a build (`npx tsc -b`). `npm run bench:service-vip` takes the cluster lock.
-// Env: DURATION (s per wrk run, default 4), ROUNDS (default 2), CONNECTIONS (default 32),
+// Env: DURATION (s per wrk run, default 4), ROUNDS (default 3), CONNECTIONS (default 32),
 //      THREADS (wrk, default 2), REPLICAS (default 3), BENCH_TIMEOUT_S (whole run, default 300).
 'use strict';
 const { spawn, execFile } = require('node:child_process');
@@ -26,7 +26,7 @@ const path = require('node:path');
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '../..');
 const DURATION = Number(process.env.DURATION ?? 4);
-const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const THREADS = Number(process.env.THREADS ?? 2);
 const REPLICAS = Number(process.env.REPLICAS ?? 3);
