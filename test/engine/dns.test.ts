@@ -99,21 +99,41 @@ test('a container on a user network gets the gateway as nameserver, the host sea
   expect(conf.match(/^nameserver/gm)).toHaveLength(1);
 });
 
-test('--dns and --dns-option still replace those lines on a user network', async () => {
-  const body = JSON.stringify({ Image: 'busybox', Cmd: ['cat', '/etc/resolv.conf'], HostConfig: { NetworkMode: 'dnsnet', Dns: ['192.0.2.53'], DnsOptions: ['ndots:3'] } });
-  const created = await engine.api('POST', '/v1.41/containers/create', body);
-  expect(created.status).toBe(201);
-  const id = JSON.parse(created.body).Id as string;
+test("--dns on a user network, like docker: the container keeps the embedded DNS, which forwards its unknown names to its own servers", async () => {
+  // The container's own nameserver: answers mine.example, and records what it is asked.
+  const own = createSocket('udp4');
+  const ownSeen: string[] = [];
+  own.on('message', (m, r) => {
+    const q = parseQuery(m);
+    const question = q.questions[0];
+    ownSeen.push(question?.name ?? '');
+    const known = question?.name === 'mine.example' && question.type === DNS_TYPE.A;
+    own.send(buildAnswer({ id: q.id, rd: q.rd, question, rcode: known ? DNS_RCODE.NOERROR : DNS_RCODE.NXDOMAIN, addresses: known ? ['192.0.2.66'] : [], ttl: 60 }), r.port, r.address);
+  });
+  await new Promise<void>((res) => own.bind(0, STUB_HOST, () => res()));
+  const dns = `${STUB_HOST}:${own.address().port}`;
   try {
-    expect((await engine.api('POST', `/v1.41/containers/${id}/start`)).status).toBe(204);
-    await engine.ok(['wait', id]);
-    const conf = await engine.ok(['logs', id]);
-    expect(conf).toContain('nameserver 192.0.2.53\n');
-    expect(conf).not.toContain(gateway);
+    const conf = await engine.ok(['run', '--rm', '--network', 'dnsnet', '--dns', dns, '--dns-option', 'ndots:3', 'busybox', 'cat', '/etc/resolv.conf']);
+    expect(conf).toContain(`nameserver ${gateway}\n`);
+    expect(conf).not.toContain(dns);
     expect(conf).toContain('options ndots:3\n');
+
+    const hostBefore = stubSeen.length;
+    const script = 'nslookup -type=a mine.example; nslookup -type=a web';
+    const r = await engine.cli(['run', '--rm', '--network', 'dnsnet', '--dns', dns, 'busybox', 'sh', '-c', script]);
+    const out = r.stdout + r.stderr;
+    expect(out).toContain('192.0.2.66'); // from its own server
+    expect(out).toContain(webIp); // its peers' names still answer
+    expect(ownSeen).toContain('mine.example');
+    expect(ownSeen).not.toContain('web');
+    expect(stubSeen.slice(hostBefore)).not.toContain('mine.example'); // not the host's resolvers
   } finally {
-    await engine.ok(['rm', '-f', id]);
+    own.close();
   }
+  // Containers without --dns still go to the host's resolvers.
+  const before = stubSeen.length;
+  expect(answered((await nslookup('outside.example')).out)).toEqual(['192.0.2.55']);
+  expect(stubSeen.slice(before)).toContain('outside.example');
 });
 
 test('the default bridge keeps the host resolv.conf', async () => {

@@ -107,6 +107,10 @@ export class BridgeNetworkService implements NetworkService {
     return this.dns.addSource(source);
   }
 
+  setDnsUpstreams(containerId: string, servers: readonly string[] | null | undefined): void {
+    this.dns.setContainerUpstreams(containerId, servers);
+  }
+
   dnsNameserver(idOrName: string): string | undefined {
     return this.dns.nameserver(this.find(idOrName).record.Id);
   }

@@ -86,6 +86,8 @@ export interface NetworkService {
    * listens (a user-defined bridge network whose server runs), else undefined (host resolv.conf).
    */
   dnsNameserver?(network: string): string | undefined;
+  /** A container's --dns servers for the embedded DNS to forward its unknown names to (null: the host's). */
+  setDnsUpstreams?(containerId: string, servers: readonly string[] | null | undefined): void;
   /** Adds names to the embedded DNS (asked after the containers' own names and aliases); returns its remover. */
   addDnsSource(source: DnsSource): () => void;
 }

@@ -400,7 +400,11 @@ export class ContainerManager {
     const nameserver = net.dnsNameserver?.(mode);
     const hostResolv = this.hostResolvConf();
     const base = nameserver ? embeddedDnsResolvConf(hostResolv, nameserver) : containerResolvConf(hostResolv);
-    await writeFile(join(e.dir, 'resolv.conf'), applyDnsOverrides(base, { dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
+    // Docker: with the embedded DNS, --dns servers are where it forwards this container's unknown
+    // names; the container keeps asking the embedded DNS (or it would lose its peers' names).
+    if (nameserver) net.setDnsUpstreams?.(e.rec.id, host.Dns);
+    const dns = nameserver ? undefined : host.Dns;
+    await writeFile(join(e.dir, 'resolv.conf'), applyDnsOverrides(base, { dns, search: host.DnsSearch, options: host.DnsOptions }));
   }
 
   private async resolveMounts(plans: ReturnType<typeof planMounts>): Promise<MountPoint[]> {

@@ -67,3 +67,13 @@ test('.dockerignore: globs, **, directories, ! exceptions, last match wins', () 
   expect(isIgnored(p, 'build/keep.txt')).toBe(false);
   expect(isIgnored(p, 'src/index.ts')).toBe(false);
 });
+
+test('--dns, --dns-search, --dns-option and --mount go into HostConfig', () => {
+  const p = parseArgs(['--dns', '192.0.2.53', '--dns', '192.0.2.54', '--dns-search', 'example.com', '--dns-option', 'ndots:2', '--mount', 'type=tmpfs,target=/run', 'img'], RUN_FLAGS, { interspersed: false });
+  expect(buildRunConfig(p, {}, '/').body.HostConfig).toMatchObject({
+    Dns: ['192.0.2.53', '192.0.2.54'],
+    DnsSearch: ['example.com'],
+    DnsOptions: ['ndots:2'],
+    Mounts: [{ Type: 'tmpfs', Target: '/run' }],
+  });
+});

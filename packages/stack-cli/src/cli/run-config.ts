@@ -17,6 +17,9 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'env-file', type: 'list' },
   { name: 'volume', short: 'v', type: 'list' },
   { name: 'mount', type: 'list' },
+  { name: 'dns', type: 'list' },
+  { name: 'dns-search', type: 'list' },
+  { name: 'dns-option', type: 'list' },
   { name: 'workdir', short: 'w', type: 'string' },
   { name: 'user', short: 'u', type: 'string' },
   { name: 'entrypoint', type: 'string' },
@@ -164,6 +167,10 @@ export function buildRunConfig(p: ParsedArgs, env: NodeJS.ProcessEnv, cwd: strin
       // A relative host path is an error in docker (it would be a volume name); resolve ./x like compose does not.
       return b;
     });
+  }
+  for (const [flag, key] of [['dns', 'Dns'], ['dns-search', 'DnsSearch'], ['dns-option', 'DnsOptions']] as const) {
+    const v = list(p, flag);
+    if (v.length) hostConfig[key] = v;
   }
   const mounts = list(p, 'mount');
   if (mounts.length) hostConfig.Mounts = mounts.map(parseMountFlag);

@@ -40,6 +40,8 @@ export class EmbeddedDns {
   /** containerId -> the ids of its user-defined networks, in the order it joined them. */
   private readonly memberships = new Map<string, string[]>();
   private readonly sources: DnsSource[] = [];
+  /** containerId -> its own nameservers (`--dns`): its unknown names go there instead of the host's. */
+  private readonly containerUpstreams = new Map<string, Upstream[]>();
   private readonly reader: ResolvConfReader;
   private readonly fixedUpstreams?: Upstream[];
   private hostAddrs = { at: -Infinity, set: new Set<string>() };
@@ -77,7 +79,7 @@ export class EmbeddedDns {
       clientNetworks: (ip) => this.clientNetworks(net, ip),
       sources: () => this.sources,
       searchDomains: () => this.reader.read().search,
-      upstreams: (nets) => (nets.every((x) => x.internal) ? [] : (this.fixedUpstreams ?? this.reader.read().nameservers)),
+      upstreams: (nets, ip) => (nets.every((x) => x.internal) ? [] : (this.upstreamsOf(net, ip) ?? this.fixedUpstreams ?? this.reader.read().nameservers)),
       forward: { timeoutMs: this.opts.forwardTimeoutMs },
       log: this.log,
     });
@@ -103,6 +105,25 @@ export class EmbeddedDns {
     return net?.server ? net.gateway : undefined;
   }
 
+  /**
+   * A container's `--dns` servers (docker: the container keeps the embedded DNS as its nameserver,
+   * which forwards the names it does not own there). Empty or null: the host's nameservers again.
+   */
+  setContainerUpstreams(containerId: string, servers: readonly string[] | null | undefined): void {
+    const parsed = (servers ?? []).flatMap((s) => {
+      const u = parseUpstream(s);
+      if (!u) this.log.warn({ container: containerId.slice(0, 12), dns: s }, 'ignoring a --dns server that is not an address');
+      return u ? [u] : [];
+    });
+    if (parsed.length) this.containerUpstreams.set(containerId, parsed);
+    else this.containerUpstreams.delete(containerId);
+  }
+
+  private upstreamsOf(net: NetDns, ip: string): Upstream[] | undefined {
+    const client = net.index.container(ip);
+    return client ? this.containerUpstreams.get(client.containerId) : undefined;
+  }
+
   join(networkId: string, ep: IndexedEndpoint): void {
     const net = this.nets.get(networkId);
     if (!net) return;
@@ -115,7 +136,10 @@ export class EmbeddedDns {
     this.nets.get(networkId)?.index.remove(containerId);
     const ids = (this.memberships.get(containerId) ?? []).filter((i) => i !== networkId);
     if (ids.length) this.memberships.set(containerId, ids);
-    else this.memberships.delete(containerId);
+    else {
+      this.memberships.delete(containerId);
+      this.containerUpstreams.delete(containerId);
+    }
   }
 
   /** Only the network's addresses and the host ask its server: a container of another network is refused. */

@@ -22,8 +22,11 @@ export interface DnsContext {
   clientNetworks(ip: string): ResolveNetwork[] | undefined;
   sources(): readonly DnsSource[];
   searchDomains(): readonly string[];
-  /** Where names the server does not own go; empty: NXDOMAIN (no nameserver, or an internal network). */
-  upstreams(networks: readonly ResolveNetwork[]): readonly Upstream[];
+  /**
+   * Where names the server does not own go, for the client at `ip` (its own --dns servers, else the
+   * host's); empty: NXDOMAIN (no nameserver, or an internal network).
+   */
+  upstreams(networks: readonly ResolveNetwork[], ip: string): readonly Upstream[];
   forward?: ForwardOptions;
   log: Logger;
 }
@@ -89,7 +92,7 @@ export class DnsResponder {
       case 'nodata':
         return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true });
       case 'forward':
-        return this.forward(msg, base, this.ctx.upstreams(networks), transport).catch((e: unknown) => this.failed(msg, clientIp, e) ?? buildError(q.id, RCODE.SERVFAIL));
+        return this.forward(msg, base, this.ctx.upstreams(networks, clientIp), transport).catch((e: unknown) => this.failed(msg, clientIp, e) ?? buildError(q.id, RCODE.SERVFAIL));
     }
   }
 
