@@ -53,21 +53,7 @@ const check = () => {
   if (aborted) throw new Error(aborted);
 };
 
-/** The cluster fixture is TypeScript: transpile it on load (no type check; the tests do that). */
-function requireTs(file) {
-  const ts = require(path.join(ROOT, 'node_modules/typescript'));
-  const prev = require.extensions['.ts'];
-  require.extensions['.ts'] = (module, filename) => {
-    const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: filename });
-    module._compile(out.outputText, filename);
-  };
-  try {
-    return require(file);
-  } finally {
-    if (prev) require.extensions['.ts'] = prev;
-    else delete require.extensions['.ts'];
-  }
-}
+const { requireTs } = require('../lib/require-ts');
 
 /** An image with busybox (sh, hostname), this host's node binary and the libraries it links, and bench/mesh/backend.js. */
 async function makeImage(dir) {

@@ -13,7 +13,7 @@
 // Usage: node bench/swarm-cluster/leader-failover.js [kills=3]
 // Prints one JSON line: { engines: { flotilla: { leader_failover_ms: [..], median }, ... } }
 'use strict';
-const { existsSync, mkdtempSync, readFileSync } = require('node:fs');
+const { existsSync, mkdtempSync } = require('node:fs');
 const { cpus, loadavg } = require('node:os');
 const { join } = require('node:path');
 
@@ -41,21 +41,7 @@ const median = (xs) => {
 };
 let aborted = false;
 
-/** The cluster fixture is TypeScript: transpile it on load (no type check; the tests do that). */
-function requireTs(file) {
-  const ts = require(join(ROOT, 'node_modules/typescript'));
-  const prev = require.extensions['.ts'];
-  require.extensions['.ts'] = (module, filename) => {
-    const out = ts.transpileModule(readFileSync(filename, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: filename });
-    module._compile(out.outputText, filename);
-  };
-  try {
-    return require(file);
-  } finally {
-    if (prev) require.extensions['.ts'] = prev;
-    else delete require.extensions['.ts'];
-  }
-}
+const { requireTs } = require('../lib/require-ts');
 
 /** Polls `probe` until it returns a truthy value; null on timeout or Ctrl-C. */
 async function until(probe, timeoutMs, everyMs = POLL_MS) {

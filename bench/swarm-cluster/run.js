@@ -12,7 +12,7 @@
 // Runs as root; needs a build (`npx tsc -b`).
 // Usage: node bench/swarm-cluster/run.js [machines=3] [replicas=50] [repetitions=1]
 'use strict';
-const { readFileSync, mkdtempSync } = require('node:fs');
+const { mkdtempSync } = require('node:fs');
 const { cpus, loadavg } = require('node:os');
 const { join } = require('node:path');
 
@@ -39,21 +39,7 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 const log = (...a) => process.stderr.write(`[swarm-cluster] ${a.join(' ')}\n`);
 let aborted = false;
 
-/** The cluster fixture is TypeScript: transpile it on load (no type check; the tests do that). */
-function requireTs(file) {
-  const ts = require(join(ROOT, 'node_modules/typescript'));
-  const prev = require.extensions['.ts'];
-  require.extensions['.ts'] = (module, filename) => {
-    const out = ts.transpileModule(readFileSync(filename, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: filename });
-    module._compile(out.outputText, filename);
-  };
-  try {
-    return require(file);
-  } finally {
-    if (prev) require.extensions['.ts'] = prev;
-    else delete require.extensions['.ts'];
-  }
-}
+const { requireTs } = require('../lib/require-ts');
 
 /** Polls `probe` until it returns a truthy value; null on timeout or Ctrl-C. */
 async function until(probe, timeoutMs) {
