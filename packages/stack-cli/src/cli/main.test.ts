@@ -1,18 +1,8 @@
 // The command tree without a daemon: usage, help, unknown commands and flags, exit codes.
-import { PassThrough, Readable } from 'node:stream';
-import { main } from './main';
+import { runCli } from './__fixtures__/run-cli';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  // A socket path that cannot exist: anything reaching the daemon fails to connect.
-  const code = await main(['-H', 'unix:///nonexistent/flotilla.sock', ...args], { stdout, stderr, stdin: Readable.from([]), env: {}, cwd: '/' });
-  return { code, stdout: out, stderr: err };
-}
+// A socket path that cannot exist: anything reaching the daemon fails to connect.
+const cli = (args: string[]) => runCli(['-H', 'unix:///nonexistent/flotilla.sock', ...args]);
 
 test('no command prints the usage', async () => {
   const r = await cli([]);

@@ -6,6 +6,7 @@ import { PortInUseError } from './errors';
 import { rawAvailable } from './raw-splice';
 import { RoutingMesh } from './routing-mesh';
 import type { Backend } from './types';
+import { echoThroughSlowReader, patternedPayload } from './__fixtures__/slow-reader';
 
 interface TestBackend extends Backend {
   server: net.Server;
@@ -220,24 +221,8 @@ describe.each(['handles', 'sockets'] as const)('RoutingMesh (in-process accept l
     const port = await closedPort();
     await mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'web');
     await mesh.setBackends('web', 80, [echoBackend]);
-    const payload = Buffer.alloc(8 * 1024 * 1024);
-    for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE((i * 2654435761) >>> 0, i);
-    const got = await new Promise<Buffer>((resolve, reject) => {
-      const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-      const chunks: Buffer[] = [];
-      let n = 0;
-      c.on('error', reject);
-      c.on('data', (d: Buffer) => {
-        chunks.push(d);
-        // Stall now and then so that the proxy's writes to us back up.
-        if ((n += 1) % 4 === 0) {
-          c.pause();
-          setTimeout(() => c.resume(), 10);
-        }
-      });
-      c.on('end', () => resolve(Buffer.concat(chunks)));
-      c.end(payload);
-    });
+    const payload = patternedPayload(8 * 1024 * 1024);
+    const got = await echoThroughSlowReader(port, payload);
     expect(got.length).toBe(payload.length);
     expect(got.equals(payload)).toBe(true);
   }, 20000);

@@ -10,6 +10,7 @@ import { TunnelDialer } from './tunnel-client';
 import { decodeReply, encodeRequest, TunnelStatus } from './tunnel-header';
 import { TunnelServer } from './tunnel-server';
 import type { Backend, TunnelCredentials } from './types';
+import { echoThroughSlowReader, patternedPayload } from './__fixtures__/slow-reader';
 
 jest.setTimeout(30_000);
 
@@ -191,23 +192,8 @@ describe('multiplexed tunnel', () => {
     const echoPort = (echo.address() as net.AddressInfo).port;
     const b = await nodeB({ echo: echoPort });
     const { port } = await nodeA([remote({ id: 'echo', port: echoPort }, b.tunnel)]);
-    const payload = Buffer.alloc(8 * 1024 * 1024);
-    for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE((i * 2654435761) >>> 0, i);
-    const got = await new Promise<Buffer>((resolve, reject) => {
-      const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-      const chunks: Buffer[] = [];
-      let n = 0;
-      c.on('error', reject);
-      c.on('data', (d: Buffer) => {
-        chunks.push(d);
-        if ((n += 1) % 4 === 0) {
-          c.pause();
-          setTimeout(() => c.resume(), 10);
-        }
-      });
-      c.on('end', () => resolve(Buffer.concat(chunks)));
-      c.end(payload);
-    });
+    const payload = patternedPayload(8 * 1024 * 1024);
+    const got = await echoThroughSlowReader(port, payload);
     expect(got.length).toBe(payload.length);
     expect(got.equals(payload)).toBe(true);
   });

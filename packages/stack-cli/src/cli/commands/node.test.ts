@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { main } from '../main';
+import { runCli } from '../__fixtures__/run-cli';
 
 let dir: string;
 let server: Server;
@@ -52,16 +51,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(args, { stdout, stderr, stdin: Readable.from([]), env: { FLOTILLA_HOST: host }, cwd: dir });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (args: string[]) => runCli(args, { env: { FLOTILLA_HOST: host }, cwd: dir });
 
 beforeEach(() => {
   updates.length = 0;
