@@ -35,6 +35,14 @@ describe('service API', () => {
     await expect(api.create({ ...web(), TaskTemplate: { ContainerSpec: { Image: 'x' }, Placement: { Constraints: ['node.role = manager'] } } })).rejects.toThrow(/invalid constraint/);
   });
 
+  test('endpoint modes: only vip and dnsrr; dnsrr has no VIP for an ingress port to balance to (docker\'s text)', async () => {
+    const { api } = setup();
+    await expect(api.create({ ...web(), EndpointSpec: { ...web().EndpointSpec, Mode: 'vipp' as 'vip' } })).rejects.toThrow('invalid endpoint mode "vipp": use vip or dnsrr');
+    await expect(api.create({ ...web(), EndpointSpec: { ...web().EndpointSpec, Mode: 'dnsrr' } })).rejects.toThrow("port published with ingress mode can't be used with dnsrr mode");
+    const hostPort = { Protocol: 'tcp' as const, TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' as const };
+    await expect(api.create({ ...web(), EndpointSpec: { Mode: 'dnsrr', Ports: [hostPort] } })).resolves.toBeDefined();
+  });
+
   test('two services cannot publish one ingress port', async () => {
     const { api } = setup();
     const { ID } = await api.create(web());

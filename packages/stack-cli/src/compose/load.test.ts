@@ -75,6 +75,14 @@ describe('compose features', () => {
     expect(spec.services[0]!.Mode).toEqual({ Replicated: { Replicas: 1 } });
   });
 
+  test('deploy.endpoint_mode: vip by default, dnsrr when asked; a network alias is the short service name', () => {
+    const { spec } = load({ 'c.yml': 'services:\n  web:\n    image: x\n  db:\n    image: y\n    deploy:\n      endpoint_mode: dnsrr\n' });
+    const byName = Object.fromEntries(spec.services.map((s) => [s.Name, s]));
+    expect(byName['getstartedlab_web']!.EndpointSpec?.Mode).toBe('vip');
+    expect(byName['getstartedlab_db']!.EndpointSpec?.Mode).toBe('dnsrr');
+    expect(byName['getstartedlab_db']!.TaskTemplate.Networks).toEqual([{ Target: 'getstartedlab_default', Aliases: ['db'] }]);
+  });
+
   test('command and entrypoint: strings are split like a shell, lists kept', () => {
     const { spec } = load({ 'c.yml': `services:\n  r:\n    image: redis\n    command: redis-server --appendonly yes --name "a b"\n    entrypoint: ["/bin/sh", "-c"]\n` });
     expect(spec.services[0]!.TaskTemplate.ContainerSpec.Args).toEqual(['redis-server', '--appendonly', 'yes', '--name', 'a b']);
