@@ -10,13 +10,13 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { cpuNow, parseWrk, perRequestUs, summarize: summarizeRounds } = require('../lib/wrk');
 
 const run = promisify(execFile);
 const DURATION = Number(process.env.DURATION ?? 4);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const REPLICAS = Number(process.env.REPLICAS ?? 2);
-const CLK_TCK = 100;
 
 const children = [];
 const meshes = [];
@@ -49,18 +49,6 @@ function start(args, readyText) {
   });
 }
 
-function cpuOf(pid) {
-  if (pid === 'self') {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1e6;
-  }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-const cpuNow = (pids) => pids.reduce((t, p) => t + cpuOf(p), 0);
-const toMs = (v, unit) => (unit === 'us' ? v / 1000 : unit === 's' ? v * 1000 : v);
-
 async function wrk(port, close, pids) {
   const args = ['-t2', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'];
   if (close) args.push('-H', 'Connection: close');
@@ -68,34 +56,11 @@ async function wrk(port, close, pids) {
   const cpu0 = cpuNow(pids);
   const { stdout: out } = await run('wrk', args, { encoding: 'utf8', timeout: (DURATION + 30) * 1000 });
   const cpuS = cpuNow(pids) - cpu0;
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const p = (q) => {
-    const m = new RegExp(`\\s${q}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    return m ? Math.round(toMs(Number(m[1]), m[2]) * 100) / 100 : null;
-  };
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50Ms: p(50),
-    p99Ms: p(99),
-    cpuUsPerRequest: requests ? Math.round((cpuS / requests) * 1e7) / 10 : null,
-    errors: /Socket errors: (.*)/.exec(out)?.[1] ?? null,
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-  };
+  const r = parseWrk(out);
+  return { rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerRequest: perRequestUs(cpuS, r.requests), errors: r.errors, non2xx: r.non2xx };
 }
 
-function median(xs) {
-  const v = xs.filter((x) => x !== null && !Number.isNaN(x)).sort((a, b) => a - b);
-  return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : null;
-}
-const summarize = (rs) => ({
-  rps: median(rs.map((r) => r.rps)),
-  p50Ms: median(rs.map((r) => r.p50Ms)),
-  p99Ms: median(rs.map((r) => r.p99Ms)),
-  cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
-  rounds: rs.map((r) => r.rps),
-  errors: rs.map((r) => r.errors).filter(Boolean),
-  non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
-});
+const summarize = (rs) => summarizeRounds(rs, ['cpuUsPerRequest']);
 
 async function main() {
   process.env.FLOTILLA_LOG_LEVEL ??= 'warn';

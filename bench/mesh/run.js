@@ -15,13 +15,13 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { cpuNow, parseWrk, perRequestUs, summarize: summarizeRounds } = require('../lib/wrk');
 
 const DURATION = Number(process.env.DURATION ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const THREADS = Number(process.env.THREADS ?? 2);
 const REPLICAS = Number(process.env.REPLICAS ?? 5);
-const CLK_TCK = Number(process.env.CLK_TCK ?? 100); // getconf CLK_TCK on Linux x86-64
 // Accept-loop children per measured mesh: "0" is the daemon's loop alone, "1" adds one child.
 const LOOPS = (process.env.MESH_LOOPS ?? `0,${Math.max(1, os.availableParallelism() - 1)}`).split(',').map(Number);
 
@@ -75,30 +75,6 @@ function waitPort(port, ms = 5000) {
   });
 }
 
-function toMs(v, unit) {
-  const n = Number(v);
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60000 : n;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (all its threads). */
-function cpuOf(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** CPU seconds used so far by a set of processes; 'self' is this process (the mesh's own loop). */
-function cpuNow(pids) {
-  let t = 0;
-  for (const pid of pids) {
-    if (pid === 'self') {
-      const u = process.cpuUsage();
-      t += (u.user + u.system) / 1e6;
-    } else t += cpuOf(pid);
-  }
-  return t;
-}
-
 async function wrk(port, close, pids) {
   const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'];
   if (close) args.push('-H', 'Connection: close');
@@ -106,34 +82,14 @@ async function wrk(port, close, pids) {
   const cpu0 = cpuNow(pids);
   const { stdout: out } = await run('wrk', args, { encoding: 'utf8', timeout: (DURATION + 30) * 1000 });
   const cpuS = cpuNow(pids) - cpu0;
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const p = (q) => {
-    const m = new RegExp(`\\s${q}%\\s+([\\d.]+)(us|ms|s|m)`).exec(out);
-    return m ? toMs(m[1], m[2]) : null;
-  };
-  const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const r = parseWrk(out);
   // CPU per request does not depend on how much CPU the neighbours leave us: the fair figure on a busy machine.
-  return { rps, p50Ms: p(50), p99Ms: p(99), cpuUsPerRequest: requests ? Math.round((cpuS / requests) * 1e7) / 10 : null, socketErrors: errors, non2xx };
-}
-
-function median(xs) {
-  const v = xs.filter((x) => x !== null && !Number.isNaN(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  return { rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerRequest: perRequestUs(cpuS, r.requests), errors: r.errors, non2xx: r.non2xx };
 }
 
 function summarize(rs) {
-  return {
-    rps: median(rs.map((r) => r.rps)),
-    p50Ms: median(rs.map((r) => r.p50Ms)),
-    p99Ms: median(rs.map((r) => r.p99Ms)),
-    cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
-    rounds: rs.map((r) => r.rps),
-    socketErrors: rs.map((r) => r.socketErrors).filter(Boolean),
-    non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
-  };
+  const { errors, ...rest } = summarizeRounds(rs, ['cpuUsPerRequest']);
+  return { ...rest, socketErrors: errors };
 }
 
 async function main() {

@@ -22,6 +22,7 @@ const { promisify } = require('node:util');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { cpuNow, parseWrk, perRequestUs, summarize: summarizeRounds } = require('../lib/wrk');
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '../..');
@@ -32,7 +33,6 @@ const THREADS = Number(process.env.THREADS ?? 2);
 const REPLICAS = Number(process.env.REPLICAS ?? 3);
 const TW_REUSE = (process.env.CLIENT_TW_REUSE ?? '1') !== '0';
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 300);
-const CLK_TCK = 100; // getconf CLK_TCK on Linux x86-64
 const IMAGE = 'svbench:1';
 const NET = 'svnet';
 // PID 1 is node itself (exec): it handles SIGTERM; its page is the container's hostname.
@@ -73,18 +73,6 @@ async function makeImage(dir) {
   return tar;
 }
 
-/** CPU seconds (user + system) of a pid, all threads; 0 once it is gone. */
-function cpuOf(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
-const cpuNow = (pids) => pids.reduce((t, p) => t + cpuOf(p), 0);
-
 /** A daemon and its accept-loop children (the whole routing mesh of that node). */
 function meshPids(daemonPid) {
   const pids = [daemonPid];
@@ -100,8 +88,6 @@ function meshPids(daemonPid) {
   }
   return pids;
 }
-
-const toMs = (v, unit) => (unit === 'us' ? v / 1000 : unit === 's' ? v * 1000 : unit === 'm' ? v * 60000 : v);
 
 /** One wrk run inside the netns; CPU of the mesh and the backends over the same interval. */
 function wrk(enter, url, close, cpu) {
@@ -126,39 +112,21 @@ function wrk(enter, url, close, cpu) {
       if (code !== 0) return reject(new Error(`wrk ${url} exited ${code}: ${err}${out}`));
       const meshS = cpuNow(cpu.mesh) - mesh0;
       const backS = cpuNow(cpu.backends) - back0;
-      const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-      const p = (q) => {
-        const m = new RegExp(`\\s${q}%\\s+([\\d.]+)(us|ms|s|m)\\b`).exec(out);
-        return m ? Math.round(toMs(Number(m[1]), m[2]) * 100) / 100 : null;
-      };
-      const perReq = (s) => (requests ? Math.round((s / requests) * 1e7) / 10 : null);
+      const r = parseWrk(out);
       resolve({
-        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-        p50Ms: p(50),
-        p99Ms: p(99),
-        meshCpuUsPerRequest: perReq(meshS),
-        backendCpuUsPerRequest: perReq(backS),
-        errors: /Socket errors: (.*)/.exec(out)?.[1] ?? null,
-        non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+        rps: r.rps,
+        p50Ms: r.p50Ms,
+        p99Ms: r.p99Ms,
+        meshCpuUsPerRequest: perRequestUs(meshS, r.requests),
+        backendCpuUsPerRequest: perRequestUs(backS, r.requests),
+        errors: r.errors,
+        non2xx: r.non2xx,
       });
     });
   });
 }
 
-function median(xs) {
-  const v = xs.filter((x) => x !== null && !Number.isNaN(x)).sort((a, b) => a - b);
-  return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : null;
-}
-const summarize = (rs) => ({
-  rps: median(rs.map((r) => r.rps)),
-  p50Ms: median(rs.map((r) => r.p50Ms)),
-  p99Ms: median(rs.map((r) => r.p99Ms)),
-  meshCpuUsPerRequest: median(rs.map((r) => r.meshCpuUsPerRequest)),
-  backendCpuUsPerRequest: median(rs.map((r) => r.backendCpuUsPerRequest)),
-  rounds: rs.map((r) => r.rps),
-  errors: rs.map((r) => r.errors).filter(Boolean),
-  non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
-});
+const summarize = (rs) => summarizeRounds(rs, ['meshCpuUsPerRequest', 'backendCpuUsPerRequest']);
 const r3 = (x) => Math.round(x * 1000) / 1000;
 const ratio = (a, b) => (a === null || b === null || !b ? null : r3(a / b));
 const added = (a, b) => (a === null || b === null ? null : r3(a - b));

@@ -6,9 +6,10 @@
 // and docker_gwbridge go with them), the bridge and its forward rule, cgroups, host files.
 'use strict';
 const { execFile, execFileSync, spawn } = require('node:child_process');
-const { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, rmSync, rmdirSync, writeFileSync } = require('node:fs');
 const http = require('node:http');
 const { join } = require('node:path');
+const { quiet, readSysctl, pidsMentioning, killRuncContainers, unmountUnder, removeCgroups } = require('../lib/host-cleanup');
 
 const DOCKER = '/usr/bin/docker'; // Debian's 20.10 client (a newer one may sit in /usr/local/bin)
 const DOCKERD = '/usr/sbin/dockerd';
@@ -19,14 +20,6 @@ const SYSCTLS = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/bridge/bridge-n
 const IPTABLES = ['iptables', 'iptables-legacy'].filter((b) => ['/usr/sbin', '/sbin'].some((d) => existsSync(`${d}/${b}`)));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const quiet = (argv) => {
-  try {
-    execFileSync(argv[0], argv.slice(1), { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve) => {
@@ -51,71 +44,6 @@ function api(socketPath, method, path, timeout = 10_000) {
     req.on('error', reject);
     req.end();
   });
-}
-
-function readSysctl(p) {
-  try {
-    return readFileSync(p, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-function pidsMentioning(dir) {
-  const pids = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir)) pids.push(Number(p));
-    } catch {
-      /* exited */
-    }
-  }
-  return pids;
-}
-
-function killRuncContainers(runcRoot) {
-  if (!existsSync(runcRoot)) return;
-  let list = [];
-  try {
-    list = JSON.parse(execFileSync('runc', ['--root', runcRoot, 'list', '--format', 'json'], { encoding: 'utf8' })) || [];
-  } catch {
-    return;
-  }
-  for (const c of list) if (!quiet(['runc', '--root', runcRoot, 'delete', '--force', c.id]) && c.pid) quiet(['kill', '-9', String(c.pid)]);
-}
-
-function unmountUnder(dir) {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m.startsWith(dir + '/'))
-    .sort()
-    .reverse();
-  for (const m of mounts) quiet(['umount', '-l', m]);
-}
-
-function removeCgroups(name) {
-  for (const top of [join('/sys/fs/cgroup', name), ...readdirSync('/sys/fs/cgroup').map((ctl) => join('/sys/fs/cgroup', ctl, name))]) {
-    if (!existsSync(top)) continue;
-    const dirs = [];
-    const walk = (d) => {
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
-      dirs.push(d);
-    };
-    try {
-      walk(top);
-    } catch {
-      /* raced */
-    }
-    for (const d of dirs) {
-      try {
-        rmdirSync(d);
-      } catch {
-        /* busy */
-      }
-    }
-  }
 }
 
 /**

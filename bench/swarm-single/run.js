@@ -16,11 +16,12 @@
 // Runs as root; needs a build (`npx tsc -b`). Usage: node bench/swarm-single/run.js [repetitions]
 'use strict';
 const { execFile, spawn, execFileSync } = require('node:child_process');
-const { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, rmdirSync } = require('node:fs');
+const { mkdtempSync, rmSync, writeFileSync, existsSync } = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const { loadavg, cpus } = require('node:os');
 const { join } = require('node:path');
+const { readSysctl, pidsMentioning, killRuncContainers, unmountUnder, removeCgroups } = require('../lib/host-cleanup');
 
 const ROOT = join(__dirname, '../..');
 const BIN = join(ROOT, 'packages/stack-cli/bin/flotilla');
@@ -284,13 +285,6 @@ function iptablesRules(table) {
 function links() {
   return JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }));
 }
-function readSysctl(p) {
-  try {
-    return readFileSync(p, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
 const SYSCTLS = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/bridge/bridge-nf-call-iptables', '/proc/sys/net/bridge/bridge-nf-call-ip6tables'];
 
 async function startDocker(dir) {
@@ -406,76 +400,6 @@ function killPid(pid) {
     process.kill(pid, 'SIGKILL');
   } catch {
     /* gone */
-  }
-}
-
-function pidsMentioning(dir) {
-  const pids = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir)) pids.push(Number(p));
-    } catch {
-      /* exited */
-    }
-  }
-  return pids;
-}
-
-function killRuncContainers(runcRoot) {
-  if (!existsSync(runcRoot)) return;
-  let list = [];
-  try {
-    list = JSON.parse(execFileSync('runc', ['--root', runcRoot, 'list', '--format', 'json'], { encoding: 'utf8' })) || [];
-  } catch {
-    return;
-  }
-  for (const c of list) {
-    try {
-      execFileSync('runc', ['--root', runcRoot, 'delete', '--force', c.id], { stdio: 'ignore' });
-    } catch {
-      if (c.pid) killPid(c.pid);
-    }
-  }
-}
-
-function unmountUnder(dir) {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m.startsWith(dir + '/'))
-    .sort()
-    .reverse();
-  for (const m of mounts) {
-    try {
-      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-function removeCgroups(name) {
-  for (const ctl of readdirSync('/sys/fs/cgroup')) {
-    const top = join('/sys/fs/cgroup', ctl, name);
-    if (!existsSync(top)) continue;
-    const dirs = [];
-    const walk = (d) => {
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
-      dirs.push(d);
-    };
-    try {
-      walk(top);
-    } catch {
-      /* raced */
-    }
-    for (const d of dirs) {
-      try {
-        rmdirSync(d);
-      } catch {
-        /* busy: a process still in it */
-      }
-    }
   }
 }
 
