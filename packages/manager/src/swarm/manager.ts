@@ -73,8 +73,6 @@ const TICK_MS = 25;
 const ELECTION_TICKS = 16;
 /** The leader calls a manager reachable when Raft heard from it within this long. */
 const ACTIVE_WINDOW_MS = 1500;
-/** How long a new leader listens to heartbeat replies before it judges who is reachable. */
-const LEARN_REACHABILITY_MS = 300;
 
 /**
  * A manager node: the Raft log of cluster state, the store over it, and the leader's loops
@@ -336,14 +334,17 @@ export class SwarmManager {
       await callLeader([st.leaderAddress ?? '', ...this.managers().map((m) => m.addr)].filter(Boolean), channelCredentials(this.tls), 'Leave', { nodeId }, 15_000);
       return;
     }
-    // A new leader knows who answers only after a few heartbeats: judge quorum after that.
-    const young = LEARN_REACHABILITY_MS - (Date.now() - this.leaderSince);
-    if (young > 0) await new Promise((r) => setTimeout(r, young));
     const voters = st.members.filter((m) => m.voter);
     if (voters.length === 1 && voters[0]!.id === nodeId) throw new MembershipError('attempting to demote the last manager of the swarm');
-    if (!canRemoveMember(voters.map((v) => ({ id: v.id, reachable: this.reachability(v.id) === 'reachable' })), nodeId)) {
-      throw new MembershipError("can't remove member from the raft: this would result in a loss of quorum");
+    const quorumKept = () => canRemoveMember(voters.map((v) => ({ id: v.id, reachable: this.reachability(v.id) === 'reachable' })), nodeId);
+    // "Unreachable" means "not heard from within ACTIVE_WINDOW_MS", which a leader younger than
+    // that cannot judge yet: its connections to the others may still be opening (after a leader
+    // transfer, say, or when a peer just restarted). A young leader waits for the answers it lacks.
+    while (!quorumKept() && Date.now() - this.leaderSince < ACTIVE_WINDOW_MS && this.raft.status().role === Role.Leader) {
+      await new Promise((r) => setTimeout(r, TICK_MS));
     }
+    if (this.raft.status().role !== Role.Leader) return this.removeManager(nodeId);
+    if (!quorumKept()) throw new MembershipError("can't remove member from the raft: this would result in a loss of quorum");
     if (nodeId === this.nodeId) {
       const to = voters.find((v) => v.id !== nodeId && this.reachability(v.id) === 'reachable')!;
       this.raft.transferLeadership(to.id);
