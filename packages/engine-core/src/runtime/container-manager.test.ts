@@ -393,4 +393,21 @@ describe('daemon restart (real runc)', () => {
       }
     }
   });
+
+  it('a shutdown waits for a start in flight and stops that container too (none outlives the daemon)', async () => {
+    const p3 = dataPaths(join(base, 'data3'), join(base, 'run3'));
+    const third = await newManager(p3);
+    try {
+      const { Id } = await third.m.create(req(['sleep', '60']));
+      const starting = third.m.start(Id);
+      await third.m.shutdown();
+      // The start either finished before the shutdown stopped it, or was refused by it.
+      await starting.catch((e: Error) => expect(e.message).toContain('the daemon is shutting down'));
+      expect(third.m.inspect(Id).State.Running).toBe(false);
+      expect(await runcList(p3)).toEqual([]);
+      await expect(third.m.start(Id)).rejects.toThrow(`cannot start container ${Id}: the daemon is shutting down`);
+    } finally {
+      await cleanupDaemonCgroups(p3);
+    }
+  });
 });

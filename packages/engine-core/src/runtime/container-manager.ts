@@ -201,7 +201,11 @@ export class ContainerManager {
       [...this.byId.values()].map(async (e) => {
         if (e.restartTimer) clearTimeout(e.restartTimer);
         e.restartTimer = null;
-        if (e.proc) await this.stopEntry(e, undefined, false).catch(() => undefined);
+        // Under the entry's lock: a start still in flight has no process yet, and would outlive
+        // the daemon if shutdown only looked at e.proc now.
+        await this.withLock(e, async () => {
+          if (e.proc) await this.stopEntry(e, undefined, false);
+        }).catch(() => undefined);
       }),
     );
   }
@@ -450,6 +454,7 @@ export class ContainerManager {
     const rec = e.rec;
     await this.settleExit(e);
     if (e.removing) throw new ConflictError(`cannot start container ${rec.id}: removal in progress`);
+    if (this.shuttingDown) throw new ConflictError(`cannot start container ${rec.id}: the daemon is shutting down`);
     if (e.proc) {
       if (rec.state.Paused) throw new ConflictError(`cannot start a paused container, try unpause instead`);
       throw new NotModifiedError('container already started');
