@@ -17,6 +17,7 @@ export * from './images/reference';
 export { shortId } from './images/digest';
 export { Builder, type BuildOptions, type BuildResult, type BuilderDeps, type ImagePuller } from './builder/builder';
 export { parseDockerfile, type Dockerfile, type Instruction } from './builder/parser';
+export { IgnoreMatcher, parseDockerignore } from './builder/dockerignore';
 export { importRootfs, type ImportOptions } from './archive/import';
 export { saveImages } from './archive/save';
 export { loadImages, type LoadResult } from './archive/load';

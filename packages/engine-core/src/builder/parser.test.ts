@@ -88,3 +88,15 @@ describe('.dockerignore', () => {
     expect(m.ignores('src/app.ts')).toBe(false);
   });
 });
+
+test('.dockerignore: globs, **, directories, ! exceptions, last match wins', () => {
+  const m = new IgnoreMatcher(parseDockerignore('# comment\n*.key\nnode_modules\n**/*.log\nbuild/\n!build/keep.txt\n'));
+  expect(m.ignores('secret.key')).toBe(true);
+  expect(m.ignores('sub/secret.key')).toBe(false);
+  expect(m.ignores('node_modules/x/index.js')).toBe(true);
+  expect(m.ignores('a/b/c.log')).toBe(true);
+  expect(m.ignores('c.log')).toBe(true);
+  expect(m.ignores('build/out.js')).toBe(true);
+  expect(m.ignores('build/keep.txt')).toBe(false);
+  expect(m.ignores('src/index.ts')).toBe(false);
+});

@@ -4,23 +4,23 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { isIgnored, parseDockerignore } from './dockerignore';
+import { IgnoreMatcher, parseDockerignore } from '@flotilla/engine-core';
 
 export function contextFiles(dir: string, dockerfileRel: string): string[] {
   const ignoreFile = join(dir, '.dockerignore');
-  const patterns = existsSync(ignoreFile) ? parseDockerignore(readFileSync(ignoreFile, 'utf8')) : [];
+  const ignore = new IgnoreMatcher(existsSync(ignoreFile) ? parseDockerignore(readFileSync(ignoreFile, 'utf8')) : []);
   const keep = new Set(['.dockerignore', dockerfileRel]);
   const out: string[] = [];
   const walk = (rel: string) => {
     for (const name of readdirSync(join(dir, rel)).sort()) {
       const r = rel ? `${rel}/${name}` : name;
-      if (!keep.has(r) && isIgnored(patterns, r)) {
+      if (!keep.has(r) && ignore.ignores(r)) {
         // An exclusion pattern may re-include something below an ignored directory.
-        if (!patterns.some((p) => p.exclusion) || !lstatSync(join(dir, r)).isDirectory()) continue;
+        if (!ignore.hasExceptions() || !lstatSync(join(dir, r)).isDirectory()) continue;
       }
       const st = lstatSync(join(dir, r));
       if (st.isDirectory()) {
-        if (!isIgnored(patterns, r)) out.push(r);
+        if (!ignore.ignores(r)) out.push(r);
         walk(r);
       } else out.push(r);
     }

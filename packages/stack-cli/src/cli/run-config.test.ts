@@ -1,5 +1,4 @@
 import { parseArgs } from './args';
-import { isIgnored, parseDockerignore } from './dockerignore';
 import { RUN_FLAGS, buildRunConfig, parseEnvFile, parsePublish } from './run-config';
 
 test('parsePublish: [ip:][hostPort:]containerPort[/proto]', () => {
@@ -54,18 +53,6 @@ test('bad values are refused with docker texts', () => {
   expect(() => run(['--cpus', 'two', 'img'])).toThrow('invalid argument "two" for "--cpus" flag');
   expect(() => run(['--pids-limit', 'x', 'img'])).toThrow('invalid argument "x" for "--pids-limit" flag');
   expect(() => run([])).toThrow('"run" requires at least 1 argument.');
-});
-
-test('.dockerignore: globs, **, directories, ! exceptions, last match wins', () => {
-  const p = parseDockerignore('# comment\n*.key\nnode_modules\n**/*.log\nbuild/\n!build/keep.txt\n');
-  expect(isIgnored(p, 'secret.key')).toBe(true);
-  expect(isIgnored(p, 'sub/secret.key')).toBe(false);
-  expect(isIgnored(p, 'node_modules/x/index.js')).toBe(true);
-  expect(isIgnored(p, 'a/b/c.log')).toBe(true);
-  expect(isIgnored(p, 'c.log')).toBe(true);
-  expect(isIgnored(p, 'build/out.js')).toBe(true);
-  expect(isIgnored(p, 'build/keep.txt')).toBe(false);
-  expect(isIgnored(p, 'src/index.ts')).toBe(false);
 });
 
 test('--dns, --dns-search, --dns-option and --mount go into HostConfig', () => {
