@@ -2,6 +2,7 @@
 import { UsageError, bool, list, parseArgs, str } from '../args';
 import { authHeaderFor } from '../auth';
 import { DaemonError } from '../client';
+import { forEachArg } from '../each';
 import { type Ctx, ExitError, err, out } from '../io';
 import { pullImage, withDefaultTag } from '../pull';
 import { RUN_FLAGS, buildRunConfig } from '../run-config';
@@ -119,23 +120,6 @@ export async function create(ctx: Ctx, argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Run `op` for each argument, printing the argument on success like docker; errors -> exit 1. */
-async function forEach(ctx: Ctx, ids: string[], op: (id: string) => Promise<void>, usage: string): Promise<number> {
-  if (ids.length === 0) throw new UsageError(usage);
-  let code = 0;
-  for (const id of ids) {
-    try {
-      await op(id);
-      out(ctx, id);
-    } catch (e) {
-      if (!(e instanceof DaemonError)) throw e;
-      err(ctx, `Error response from daemon: ${e.message}`);
-      code = 1;
-    }
-  }
-  return code;
-}
-
 export async function start(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [
     { name: 'attach', short: 'a', type: 'bool' },
@@ -150,7 +134,7 @@ export async function start(ctx: Ctx, argv: string[]): Promise<number> {
     const s = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`);
     return s.StatusCode;
   }
-  return forEach(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/start`), '"start" requires at least 1 argument.');
+  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/start`), '"start" requires at least 1 argument.');
 }
 
 export async function stop(ctx: Ctx, argv: string[]): Promise<number> {
@@ -159,17 +143,17 @@ export async function stop(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'signal', short: 's', type: 'string' },
   ]);
   const t = str(p, 'time');
-  return forEach(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/stop`, { query: { t, signal: str(p, 'signal') } }), '"stop" requires at least 1 argument.');
+  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/stop`, { query: { t, signal: str(p, 'signal') } }), '"stop" requires at least 1 argument.');
 }
 
 export async function restart(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'time', short: 't', type: 'string' }]);
-  return forEach(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/restart`, { query: { t: str(p, 'time') } }), '"restart" requires at least 1 argument.');
+  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/restart`, { query: { t: str(p, 'time') } }), '"restart" requires at least 1 argument.');
 }
 
 export async function kill(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'signal', short: 's', type: 'string' }]);
-  return forEach(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/kill`, { query: { signal: str(p, 'signal') } }), '"kill" requires at least 1 argument.');
+  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/kill`, { query: { signal: str(p, 'signal') } }), '"kill" requires at least 1 argument.');
 }
 
 export async function rm(ctx: Ctx, argv: string[]): Promise<number> {
@@ -178,17 +162,17 @@ export async function rm(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'volumes', short: 'v', type: 'bool' },
     { name: 'link', short: 'l', type: 'bool' },
   ]);
-  return forEach(ctx, p.positionals, (id) => ctx.client.call('DELETE', `/containers/${id}`, { query: { force: bool(p, 'force'), v: bool(p, 'volumes') } }), '"rm" requires at least 1 argument.');
+  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('DELETE', `/containers/${id}`, { query: { force: bool(p, 'force'), v: bool(p, 'volumes') } }), '"rm" requires at least 1 argument.');
 }
 
 export async function pause(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
-  return forEach(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/pause`), '"pause" requires at least 1 argument.');
+  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/pause`), '"pause" requires at least 1 argument.');
 }
 
 export async function unpause(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
-  return forEach(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/unpause`), '"unpause" requires at least 1 argument.');
+  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/unpause`), '"unpause" requires at least 1 argument.');
 }
 
 export async function rename(ctx: Ctx, argv: string[]): Promise<number> {
@@ -231,19 +215,7 @@ export async function attach(ctx: Ctx, argv: string[]): Promise<number> {
 
 export async function wait(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
-  if (!p.positionals.length) throw new UsageError('"wait" requires at least 1 argument.');
-  let code = 0;
-  for (const id of p.positionals) {
-    try {
-      const s = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`);
-      out(ctx, String(s.StatusCode));
-    } catch (e) {
-      if (!(e instanceof DaemonError)) throw e;
-      err(ctx, `Error response from daemon: ${e.message}`);
-      code = 1;
-    }
-  }
-  return code;
+  return forEachArg(ctx, p.positionals, async (id) => [String((await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`)).StatusCode)], '"wait" requires at least 1 argument.');
 }
 
 function fmtPorts(ports: Json[] | undefined): string {

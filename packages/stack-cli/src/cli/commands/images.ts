@@ -7,6 +7,7 @@ import { UsageError, bool, list, parseArgs, str } from '../args';
 import { authHeaderFor, normalizeServer, removeAuth, saveAuth } from '../auth';
 import { DaemonError } from '../client';
 import { contextFiles, contextTar, dockerfileInContext } from '../context';
+import { forEachArg } from '../each';
 import { type Ctx, ExitError, err, out } from '../io';
 import { pullImage, withDefaultTag } from '../pull';
 import { renderTable } from '../table';
@@ -164,22 +165,15 @@ export async function rmi(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'force', short: 'f', type: 'bool' },
     { name: 'no-prune', type: 'bool' },
   ]);
-  if (!p.positionals.length) throw new UsageError('"rmi" requires at least 1 argument.');
-  let code = 0;
-  for (const ref of p.positionals) {
-    try {
+  return forEachArg(
+    ctx,
+    p.positionals,
+    async (ref) => {
       const res = await ctx.client.json<{ Untagged?: string; Deleted?: string }[]>('DELETE', `/images/${ref}`, { query: { force: bool(p, 'force'), noprune: bool(p, 'no-prune') } });
-      for (const r of res ?? []) {
-        if (r.Untagged) out(ctx, `Untagged: ${r.Untagged}`);
-        if (r.Deleted) out(ctx, `Deleted: ${r.Deleted}`);
-      }
-    } catch (e) {
-      if (!(e instanceof DaemonError)) throw e;
-      err(ctx, `Error response from daemon: ${e.message}`);
-      code = 1;
-    }
-  }
-  return code;
+      return (res ?? []).flatMap((r) => [...(r.Untagged ? [`Untagged: ${r.Untagged}`] : []), ...(r.Deleted ? [`Deleted: ${r.Deleted}`] : [])]);
+    },
+    '"rmi" requires at least 1 argument.',
+  );
 }
 
 export async function tag(ctx: Ctx, argv: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 // network, volume, inspect, version, info.
 import { UsageError, bool, list, parseArgs, str } from '../args';
 import { DaemonError } from '../client';
+import { forEachArg } from '../each';
 import { type Ctx, err, out } from '../io';
 import { renderTable } from '../table';
 import { renderTemplate } from '../template';
@@ -145,19 +146,7 @@ export async function network(ctx: Ctx, argv: string[]): Promise<number> {
     case 'rm':
     case 'remove': {
       const p = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
-      if (!p.positionals.length) throw new UsageError('"network rm" requires at least 1 argument.');
-      let code = 0;
-      for (const n of p.positionals) {
-        try {
-          await ctx.client.call('DELETE', `/networks/${n}`);
-          out(ctx, n);
-        } catch (e) {
-          if (!(e instanceof DaemonError)) throw e;
-          err(ctx, `Error response from daemon: ${e.message}`);
-          code = 1;
-        }
-      }
-      return code;
+      return forEachArg(ctx, p.positionals, (n) => ctx.client.call('DELETE', `/networks/${n}`), '"network rm" requires at least 1 argument.');
     }
     case 'inspect': {
       const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }, { name: 'verbose', short: 'v', type: 'bool' }]);
@@ -208,19 +197,7 @@ export async function volume(ctx: Ctx, argv: string[]): Promise<number> {
     case 'rm':
     case 'remove': {
       const p = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
-      if (!p.positionals.length) throw new UsageError('"volume rm" requires at least 1 argument.');
-      let code = 0;
-      for (const n of p.positionals) {
-        try {
-          await ctx.client.call('DELETE', `/volumes/${n}`, { query: { force: bool(p, 'force') } });
-          out(ctx, n);
-        } catch (e) {
-          if (!(e instanceof DaemonError)) throw e;
-          err(ctx, `Error response from daemon: ${e.message}`);
-          code = 1;
-        }
-      }
-      return code;
+      return forEachArg(ctx, p.positionals, (n) => ctx.client.call('DELETE', `/volumes/${n}`, { query: { force: bool(p, 'force') } }), '"volume rm" requires at least 1 argument.');
     }
     case 'inspect': {
       const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }]);
