@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'jest.config.js', 'eslint.config.mjs', 'bench/**/*.js', 'examples/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'jest.config.js', 'eslint.config.mjs', 'examples/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -27,5 +27,14 @@ export default tseslint.config(
     // The CLI, benchmarks and tests talk to a terminal.
     files: ['packages/stack-cli/src/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts', 'packages/manager/src/raft/sim/cli.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The benchmarks are plain CommonJS run by node: undefined names and unused ones are what to catch.
+    files: ['bench/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: Object.fromEntries(['require', 'module', 'exports', '__dirname', '__filename', 'process', 'console', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'queueMicrotask'].map((g) => [g, 'readonly'])),
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off', 'no-console': 'off' },
   },
 );

@@ -13,6 +13,7 @@ const { join } = require('node:path');
 const ROOT = join(__dirname, '../..');
 const engine = require(join(ROOT, 'packages/engine-core/dist/index.js'));
 const { makeBusyboxRootfsTar } = require(join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'));
+const { round1, runMain, stats, timed } = require('../lib/common');
 const BIN = join(ROOT, 'packages/stack-cli/bin/flotilla');
 const N = Number(process.argv[2] || 15);
 
@@ -27,12 +28,6 @@ EXPOSE 80
 CMD ["sh", "-c", "cat /app/src/index.txt"]
 `;
 
-const round = (x) => Math.round(x * 10) / 10;
-function stats(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { median_ms: round(q(0.5)), p90_ms: round(q(0.9)), min_ms: round(s[0]), n: s.length };
-}
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -52,12 +47,6 @@ function apiBuild(sock, tarBuf, tag) {
   });
 }
 
-async function time(fn) {
-  const t0 = process.hrtime.bigint();
-  const out = await fn();
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, out };
-}
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-build-'));
   const dataRoot = join(dir, 'root');
@@ -75,10 +64,10 @@ async function main() {
     for (let i = 0; i < 50; i++) writeFileSync(join(ctx, 'src', `file${i}.txt`), `content ${i}\n`.repeat(100));
     writeFileSync(join(ctx, 'src', 'index.txt'), 'Hello World!\n');
 
-    const cold = await time(() => run(process.execPath, [BIN, '-H', host, 'build', '--no-cache', '-t', 'bench-app:1', ctx]));
+    const cold = await timed(() => run(process.execPath, [BIN, '-H', host, 'build', '--no-cache', '-t', 'bench-app:1', ctx]));
     const cliSamples = [];
     for (let i = 0; i < N; i++) {
-      const r = await time(() => run(process.execPath, [BIN, '-H', host, 'build', '-t', 'bench-app:1', ctx]));
+      const r = await timed(() => run(process.execPath, [BIN, '-H', host, 'build', '-t', 'bench-app:1', ctx]));
       const cached = (r.out.match(/Using cache/g) || []).length;
       if (cached !== 8) throw new Error(`expected 8 cached steps, got ${cached}:\n${r.out}`);
       cliSamples.push(r.ms);
@@ -87,14 +76,14 @@ async function main() {
       execFile('tar', ['-C', ctx, '-cf', '-', '.'], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out) => (err ? reject(err) : resolve(out)));
     });
     const apiSamples = [];
-    for (let i = 0; i < N; i++) apiSamples.push((await time(() => apiBuild(sock, tarBuf, 'bench-app:1'))).ms);
+    for (let i = 0; i < N; i++) apiSamples.push((await timed(() => apiBuild(sock, tarBuf, 'bench-app:1'))).ms);
 
     const result = {
       bench: 'build-cache',
       iterations: N,
       dockerfile_steps: 9,
       context_files: 52,
-      cold_build_ms: round(cold.ms),
+      cold_build_ms: round1(cold.ms),
       warm_rebuild_cli: stats(cliSamples),
       warm_rebuild_api: stats(apiSamples),
       goal: 'warm rebuild well under a second',
@@ -108,10 +97,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`${e.stack || e}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -14,6 +14,7 @@ const { promisify } = require('node:util');
 
 const ROOT = join(__dirname, '../..');
 const engine = require(join(ROOT, 'packages/engine-core/dist/index.js'));
+const { median } = require('../lib/common');
 const DURATION_MS = Number(process.env.DURATION_MS ?? 2000);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
@@ -48,7 +49,6 @@ async function startDnsmasq(address, name, ip) {
   return { child, port };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'flotilla-bench-dns-'));

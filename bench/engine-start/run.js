@@ -20,15 +20,10 @@ const engine = require(join(ROOT, 'packages/engine-core/dist/index.js'));
 const { makeBusyboxRootfs, makeBusyboxRootfsTar } = require(join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'));
 const BIN = join(ROOT, 'packages/stack-cli/bin/flotilla');
 const { startPrivateDockerd } = require('./dockerd');
+const { round1, runMain, stats } = require('../lib/common');
 const N = Number(process.argv[2] || 30);
 const WARMUP = 3;
 
-function stats(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { median_ms: round(q(0.5)), p90_ms: round(q(0.9)), min_ms: round(s[0]), n: s.length };
-}
-const round = (x) => Math.round(x * 10) / 10;
 
 /**
  * Time every variant once per round, rounds repeated N times: on a shared machine the load moves
@@ -121,7 +116,7 @@ async function main() {
     const nodeStats = m.node_startup;
     const dockerStats = m.docker_none ?? null;
 
-    const ratio = (x) => (x ? round(x.median_ms / runcStats.median_ms) : null);
+    const ratio = (x) => (x ? round1(x.median_ms / runcStats.median_ms) : null);
     const result = {
       bench: 'engine-start',
       iterations: N,
@@ -153,10 +148,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`${e.stack || e}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -7,10 +7,10 @@
 const { spawn, execFile } = require('node:child_process');
 const { promisify } = require('node:util');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { cpuNow, parseWrk, perRequestUs, summarize: summarizeRounds } = require('../lib/wrk');
+const { freePort } = require('../lib/common');
 
 const run = promisify(execFile);
 const DURATION = Number(process.env.DURATION ?? 4);
@@ -21,17 +21,6 @@ const REPLICAS = Number(process.env.REPLICAS ?? 2);
 const children = [];
 const meshes = [];
 let tmp;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a child; resolves with it and the first stdout line that starts with readyText. */
 function start(args, readyText) {

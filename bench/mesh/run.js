@@ -16,6 +16,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { cpuNow, parseWrk, perRequestUs, summarize: summarizeRounds } = require('../lib/wrk');
+const { freePort } = require('../lib/common');
 
 const DURATION = Number(process.env.DURATION ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -28,17 +29,6 @@ const LOOPS = (process.env.MESH_LOOPS ?? `0,${Math.max(1, os.availableParallelis
 const children = [];
 let tmp;
 const meshes = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function start(cmd, args, readyText) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });

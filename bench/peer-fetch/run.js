@@ -17,22 +17,15 @@ const engine = require(join(ROOT, 'packages/engine-core/dist/index.js'));
 const manager = require(join(ROOT, 'packages/manager/dist/index.js'));
 const worker = require(join(ROOT, 'packages/worker/dist/index.js'));
 const { makeBusyboxRootfsTar } = require(join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'));
+const { median, round1, runMain, timed } = require('../lib/common');
 const BIN = join(ROOT, 'packages/stack-cli/bin/flotilla');
 const MIB = Number(process.argv[2] || 80);
 const N = Number(process.argv[3] || 3);
 const IMAGE = 'bench-peer:1';
 
-const round = (x) => Math.round(x * 10) / 10;
-const median = (s) => [...s].sort((a, b) => a - b)[Math.floor(s.length / 2)];
 
 function sh(cmd) {
   return new Promise((resolve, reject) => execFile('sh', ['-c', cmd], { encoding: 'utf8', maxBuffer: 16 << 20 }, (e, out, err) => (e ? reject(new Error(`${cmd}: ${err || e.message}`)) : resolve(out))));
-}
-
-async function time(fn) {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
 async function startNode(dir, name) {
@@ -81,21 +74,21 @@ async function main() {
     const saveLoad = [];
     const peer = [];
     for (let i = 0; i < N; i++) {
-      saveLoad.push(await time(() => sh(`${process.execPath} ${BIN} -H ${a.host} save ${IMAGE} | ${process.execPath} ${BIN} -H ${b.host} load`)));
+      saveLoad.push((await timed(() => sh(`${process.execPath} ${BIN} -H ${a.host} save ${IMAGE} | ${process.execPath} ${BIN} -H ${b.host} load`))).ms);
       if (b.ctx.images.lookup(IMAGE) !== img.id) throw new Error('save | load did not give B the same image ID');
       await removeFromB();
-      peer.push(await time(() => worker.fetchImageFromPeers(IMAGE, { peers: [`127.0.0.1:${port}`], credentials: creds, images: b.ctx.images })));
+      peer.push((await timed(() => worker.fetchImageFromPeers(IMAGE, { peers: [`127.0.0.1:${port}`], credentials: creds, images: b.ctx.images }))).ms);
       if (b.ctx.images.lookup(IMAGE) !== img.id) throw new Error('peer fetch did not give B the same image ID');
       await removeFromB();
     }
     const result = {
       bench: 'peer-fetch',
       iterations: N,
-      image_mib: round(img.size / 2 ** 20),
-      save_load_ms: { median: round(median(saveLoad)), samples: saveLoad.map(round) },
-      peer_fetch_ms: { median: round(median(peer)), samples: peer.map(round) },
-      peer_fetch_mib_per_s: round(img.size / 2 ** 20 / (median(peer) / 1000)),
-      speedup_vs_save_load: round(median(saveLoad) / median(peer)),
+      image_mib: round1(img.size / 2 ** 20),
+      save_load_ms: { median: round1(median(saveLoad)), samples: saveLoad.map(round1) },
+      peer_fetch_ms: { median: round1(median(peer)), samples: peer.map(round1) },
+      peer_fetch_mib_per_s: round1(img.size / 2 ** 20 / (median(peer) / 1000)),
+      speedup_vs_save_load: round1(median(saveLoad) / median(peer)),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
@@ -108,10 +101,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`${e.stack || e}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -9,9 +9,9 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort } = require('../lib/common');
 
 const ROOT = path.resolve(__dirname, '../..');
 const KV_SERVER = path.join(ROOT, 'packages/manager/dist/raft/node/kv-server.js');
@@ -24,17 +24,6 @@ const VALUE = 'x'.repeat(64);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function request(hostport, method, p, body, timeoutMs = 3000) {
   return new Promise((resolve, reject) => {
