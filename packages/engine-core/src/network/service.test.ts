@@ -20,6 +20,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'flotilla-net-'));
 const paths: DataPaths = dataPaths(join(tmp, 'root'));
 const otherPaths: DataPaths = dataPaths(join(tmp, 'other-root'));
 const poolPaths: DataPaths = dataPaths(join(tmp, 'pool-root'));
+const leftPaths: DataPaths = dataPaths(join(tmp, 'left-root'));
+const movePaths: DataPaths = dataPaths(join(tmp, 'move-root'));
 const dnsPaths: DataPaths = dataPaths(join(tmp, 'dns-root'));
 const services: BridgeNetworkService[] = [];
 const children: ChildProcess[] = [];
@@ -125,7 +127,7 @@ afterAll(async () => {
   for (const s of services) await s.teardown().catch(() => undefined);
   await run('ip', ['link', 'del', outside.veth]).catch(() => undefined);
   await run('umount', [outside.ns]).catch(() => undefined);
-  for (const p of [paths, otherPaths, poolPaths, dnsPaths]) rmSync(tmpdirOfRun(p), { recursive: true, force: true });
+  for (const p of [paths, otherPaths, poolPaths, dnsPaths, leftPaths, movePaths]) rmSync(tmpdirOfRun(p), { recursive: true, force: true });
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -355,6 +357,54 @@ describe('sandboxes made ahead of time', () => {
     await svc.teardown();
     expect(await ourLinks(poolPaths)).toEqual([]);
     expect(await ourRules(poolPaths)).toEqual([]);
+  });
+});
+
+describe('teardown with sandboxes still in place', () => {
+  test('removes their namespaces and veths too, then the bridges and rules (a bench that tears down without destroying leaked both)', async () => {
+    const svc = newService(leftPaths);
+    await svc.init();
+    await svc.create({ name: 'leftnet' });
+    await svc.createSandbox(idA, 'a', 'leftnet');
+    await svc.createSandbox(idB, 'b', 'bridge');
+    expect(netnsFiles(leftPaths)).toHaveLength(2);
+    await svc.teardown();
+    expect(netnsFiles(leftPaths)).toEqual([]);
+    expect(await ourLinks(leftPaths)).toEqual([]);
+    expect(await ourRules(leftPaths)).toEqual([]);
+  });
+});
+
+describe('a subnet taken while the daemon was down', () => {
+  test('the default bridge moves to a free subnet; a user network keeps its own', async () => {
+    const first = newService(movePaths);
+    await first.init();
+    const user = await first.create({ name: 'keepnet' });
+    const was = (await first.inspect('bridge')).IPAM.Config[0]!.Subnet;
+    await first.close();
+    // The daemon is down and its bridges are gone; something else now uses the default subnet.
+    for (const l of await ourLinks(movePaths)) await run('ip', ['link', 'del', l]);
+    const squatter = `fltsq${process.pid}`.slice(0, 15);
+    await run('ip', ['link', 'add', squatter, 'type', 'bridge']);
+    try {
+      const old = parseCidr(was, true);
+      await run('ip', ['addr', 'add', was.replace(/\.0\/24$/, '.200/24'), 'dev', squatter]);
+      const second = newService(movePaths);
+      await second.init();
+      const now = (await second.inspect('bridge')).IPAM.Config[0]!.Subnet;
+      expect(now).not.toBe(was);
+      expect(overlaps(parseCidr(now, true), old)).toBe(false);
+      expect((await second.inspect('keepnet')).IPAM.Config[0]!.Subnet).toBe(user.IPAM.Config[0]!.Subnet);
+      // The move is persisted: a third start keeps the new subnet.
+      await second.close();
+      const third = newService(movePaths);
+      await third.init();
+      expect((await third.inspect('bridge')).IPAM.Config[0]!.Subnet).toBe(now);
+      await third.remove('keepnet');
+      await third.teardown();
+    } finally {
+      await run('ip', ['link', 'del', squatter]).catch(() => undefined);
+    }
   });
 });
 

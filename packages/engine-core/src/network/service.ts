@@ -150,16 +150,23 @@ export class BridgeNetworkService implements NetworkService {
     const file = await this.store.readNetworks();
     this.networks = new Map();
     this.nextBridge = file?.nextBridge ?? 1;
-    for (const record of file?.networks ?? []) {
+    const records = file?.networks ?? [];
+    // What else on the host routes addresses: a bridge recreated on a subnet taken meanwhile (by
+    // another daemon's network, say) would leave its containers unreachable.
+    const hostUsed = records.some((r) => r.bridge && !bridges.has(r.bridge)) ? await hostUsedPrefixes(opts).catch(() => [] as Cidr[]) : [];
+    let moved = false;
+    for (const record of records) {
       const state: NetState = { record, members: new Map() };
       const cfg = record.IPAM.Config[0];
       if (cfg && record.bridge) state.pool = new AddressPool(parseCidr(cfg.Subnet, true), parseIp(cfg.Gateway), cfg.IPRange ? parseCidr(cfg.IPRange, true) : undefined);
       this.networks.set(record.Id, state);
-      if (record.bridge) {
-        await ensureBridge(record.bridge, `${cfg?.Gateway}/${state.pool?.prefixLen}`, { exists: bridges.has(record.bridge), signal: opts.signal });
-        bridges.delete(record.bridge);
-      }
+      if (!record.bridge) continue;
+      const exists = bridges.has(record.bridge);
+      if (!exists && state.pool && hostUsed.some((u) => overlaps(u, state.pool!.subnet))) moved = (await this.subnetTaken(state, records)) || moved;
+      else await ensureBridge(record.bridge, `${cfg?.Gateway}/${state.pool?.prefixLen}`, { exists, signal: opts.signal });
+      bridges.delete(record.bridge);
     }
+    if (moved) await this.persistNetworks();
     // Bridges of networks this daemon no longer knows (removed while it was down, or a lost state file).
     for (const b of bridges) await deleteLink(b);
     await this.ensurePredefined();
@@ -172,6 +179,31 @@ export class BridgeNetworkService implements NetworkService {
     this.pool = new SandboxPool(this.poolSize, () => this.makePooled(), (p) => this.dropPooled(p), this.log);
     void this.pool.fill();
     this.log.info({ networks: this.networks.size, sandboxes: this.sandboxes.size }, 'networks ready');
+  }
+
+  /**
+   * A network's subnet is routed elsewhere on the host now. The default bridge with no container
+   * on it moves to a free subnet (true: persist the change); any other network keeps its subnet,
+   * with a warning that says what to do.
+   */
+  private async subnetTaken(state: NetState, records: NetworkRecord[]): Promise<boolean> {
+    const record = state.record;
+    const subnet = formatCidr(state.pool!.subnet);
+    const used = (await this.store.readSandboxes()).some((sb) => sb.networkId === record.Id || (sb.attachments ?? []).some((a) => a.networkId === record.Id));
+    if (record.Name === 'bridge' && !used) {
+      const own = records.filter((r) => r !== record).flatMap((r) => r.IPAM.Config.map((c) => parseCidr(c.Subnet, true)));
+      state.pool = await withHostLock(this.lockPath, async () => {
+        const pool = new AddressPool(pickSubnet(this.ipamConfig, [...(await hostUsedPrefixes()), ...own]));
+        await ensureBridge(record.bridge!, `${formatIp(pool.gateway)}/${pool.subnet.prefix}`, { exists: false });
+        return pool;
+      });
+      record.IPAM.Config = [{ Subnet: formatCidr(state.pool.subnet), Gateway: formatIp(state.pool.gateway) }];
+      this.log.warn({ was: subnet, now: record.IPAM.Config[0]!.Subnet }, 'the default bridge network\'s subnet is routed elsewhere on this host now: moved it to a free one');
+      return true;
+    }
+    this.log.warn({ network: record.Name, subnet }, 'this network\'s subnet is routed elsewhere on this host now (another daemon\'s network?): its containers may be unreachable; remove the other interface, or recreate the network');
+    await ensureBridge(record.bridge!, `${formatIp(state.pool!.gateway)}/${state.pool!.subnet.prefix}`, { exists: false });
+    return false;
   }
 
   private async ensurePredefined(): Promise<void> {
@@ -251,13 +283,18 @@ export class BridgeNetworkService implements NetworkService {
   }
 
   async close(): Promise<void> {
+    await this.quiesce();
+    this.helper.close();
+    this.poolHelper.close();
+  }
+
+  /** Stops what serves or works in the background (port proxies, the pool, DNS); the helpers stay. */
+  private async quiesce(): Promise<void> {
     const all = [...this.proxies.values()].flat();
     this.proxies.clear();
     await Promise.all([this.pool?.close(), this.dns.close(), ...all.map((p) => p.close())]);
     await this.serial;
     await this.settle();
-    this.helper.close();
-    this.poolHelper.close();
   }
 
   /** Finishes background removals and deletes what the kernel has not yet cleaned up (veths). */
@@ -275,9 +312,12 @@ export class BridgeNetworkService implements NetworkService {
    * records, keeping the network definitions: for tests and for uninstalling a daemon.
    */
   async teardown(): Promise<void> {
-    await this.close();
+    await this.quiesce();
+    // The sandboxes' namespaces go through the helper: before it is closed.
     for (const id of [...this.sandboxes.keys()]) await this.destroySandbox(id);
     await this.settle();
+    this.helper.close();
+    this.poolHelper.close();
     for (const n of this.networks.values()) if (n.record.bridge) await deleteLink(n.record.bridge);
     await (this.iptables ?? new Iptables(await detectFlavor(), this.names)).remove();
     this.helper.close();
