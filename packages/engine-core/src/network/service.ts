@@ -316,7 +316,6 @@ export class BridgeNetworkService implements NetworkService {
     // The sandboxes' namespaces go through the helper: before it is closed.
     for (const id of [...this.sandboxes.keys()]) await this.destroySandbox(id);
     await this.settle();
-    this.helper.close();
     this.poolHelper.close();
     for (const n of this.networks.values()) if (n.record.bridge) await deleteLink(n.record.bridge);
     await (this.iptables ?? new Iptables(await detectFlavor(), this.names)).remove();
