@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConflictError } from '../errors';
 import { dataPaths, type DataPaths } from '../paths';
@@ -370,6 +370,7 @@ describe('teardown with sandboxes still in place', () => {
     expect(netnsFiles(leftPaths)).toHaveLength(2);
     await svc.teardown();
     expect(netnsFiles(leftPaths)).toEqual([]);
+    expect(existsSync(dirname(leftPaths.runcRoot))).toBe(false); // the instance's run directory
     expect(await ourLinks(leftPaths)).toEqual([]);
     expect(await ourRules(leftPaths)).toEqual([]);
   });

@@ -321,6 +321,8 @@ export class BridgeNetworkService implements NetworkService {
     await (this.iptables ?? new Iptables(await detectFlavor(), this.names)).remove();
     this.helper.close();
     await rmdir(this.names.netnsDir).catch(() => undefined);
+    // The instance's run directory too, when nothing else (runc's state) is left in it.
+    await rmdir(dirname(this.names.netnsDir)).catch(() => undefined);
     this.initialized = false;
   }
 
