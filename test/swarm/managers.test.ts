@@ -4,9 +4,8 @@
 // survivor takes writes again within 2 s), no quorum (docker's text, then recovery), demote and
 // promote, and `swarm init --force-new-cluster` keeping the services.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataPaths } from '@flotilla/engine-core';
 import { TestEngine, eventually, freePort } from '../engine/harness';
 
 jest.setTimeout(300_000);
@@ -47,32 +46,6 @@ class Daemon {
     });
   }
 
-  /**
-   * After kill -9 the daemon's containers outlive it (as with dockerd and containerd-shim): end
-   * the ones it started (the processes in its cgroups, and runc's for its bundles) by pid.
-   */
-  killOrphans(): void {
-    const pids = new Set<number>();
-    const parent = `/sys/fs/cgroup/pids/${dataPaths(this.e.dataRoot).cgroupParent}`;
-    for (const dir of existsSync(parent) ? [parent, ...readdirSync(parent, { withFileTypes: true }).filter((x) => x.isDirectory()).map((x) => join(parent, x.name))] : []) {
-      for (const l of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (l) pids.add(Number(l));
-    }
-    for (const pid of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`--bundle\0${this.e.dataRoot}/`)) pids.add(Number(pid));
-      } catch {
-        // gone meanwhile
-      }
-    }
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-
   ok(args: string[]): Promise<string> {
     return this.e.ok(args);
   }
@@ -107,8 +80,8 @@ describe('three managers', () => {
 
   afterAll(async () => {
     for (const d of ds) await d.kill('SIGKILL');
-    for (const d of ds) d.killOrphans();
-    await new Promise((r) => setTimeout(r, 200));
+    // After kill -9 the daemons' containers outlive them (as with dockerd and containerd-shim):
+    // cleanup's purge ends them first.
     for (const d of ds) await d.e.cleanup();
   });
 

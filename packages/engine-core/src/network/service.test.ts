@@ -377,7 +377,7 @@ describe('teardown with sandboxes still in place', () => {
 });
 
 describe('a subnet taken while the daemon was down', () => {
-  test('the default bridge moves to a free subnet; a user network keeps its own', async () => {
+  test('the default bridge moves to a free subnet; a user network whose subnet is taken too keeps its own', async () => {
     const first = newService(movePaths);
     await first.init();
     const user = await first.create({ name: 'keepnet' });
@@ -389,7 +389,9 @@ describe('a subnet taken while the daemon was down', () => {
     await run('ip', ['link', 'add', squatter, 'type', 'bridge']);
     try {
       const old = parseCidr(was, true);
+      // Both subnets: the default bridge moves, the user network stays where its containers expect it.
       await run('ip', ['addr', 'add', was.replace(/\.0\/24$/, '.200/24'), 'dev', squatter]);
+      await run('ip', ['addr', 'add', user.IPAM.Config[0]!.Subnet.replace(/\.0\/24$/, '.200/24'), 'dev', squatter]);
       const second = newService(movePaths);
       await second.init();
       const now = (await second.inspect('bridge')).IPAM.Config[0]!.Subnet;

@@ -162,9 +162,12 @@ export class BridgeNetworkService implements NetworkService {
       this.networks.set(record.Id, state);
       if (!record.bridge) continue;
       const exists = bridges.has(record.bridge);
-      if (!exists && state.pool && hostUsed.some((u) => overlaps(u, state.pool!.subnet))) moved = (await this.subnetTaken(state, records)) || moved;
-      else await ensureBridge(record.bridge, `${cfg?.Gateway}/${state.pool?.prefixLen}`, { exists, signal: opts.signal });
       bridges.delete(record.bridge);
+      if (!exists && state.pool && hostUsed.some((u) => overlaps(u, state.pool!.subnet)) && (await this.moveTakenSubnet(state, records))) {
+        moved = true;
+        continue;
+      }
+      await ensureBridge(record.bridge, `${cfg?.Gateway}/${state.pool?.prefixLen}`, { exists, signal: opts.signal });
     }
     if (moved) await this.persistNetworks();
     // Bridges of networks this daemon no longer knows (removed while it was down, or a lost state file).
@@ -183,27 +186,31 @@ export class BridgeNetworkService implements NetworkService {
 
   /**
    * A network's subnet is routed elsewhere on the host now. The default bridge with no container
-   * on it moves to a free subnet (true: persist the change); any other network keeps its subnet,
-   * with a warning that says what to do.
+   * on it moves to a free subnet, its bridge made there (true: persist the change); any other
+   * network keeps its subnet, with a warning that says what to do (false).
    */
-  private async subnetTaken(state: NetState, records: NetworkRecord[]): Promise<boolean> {
+  private async moveTakenSubnet(state: NetState, records: NetworkRecord[]): Promise<boolean> {
     const record = state.record;
-    const subnet = formatCidr(state.pool!.subnet);
+    const was = formatCidr(state.pool!.subnet);
     const used = (await this.store.readSandboxes()).some((sb) => sb.networkId === record.Id || (sb.attachments ?? []).some((a) => a.networkId === record.Id));
-    if (record.Name === 'bridge' && !used) {
-      const own = records.filter((r) => r !== record).flatMap((r) => r.IPAM.Config.map((c) => parseCidr(c.Subnet, true)));
-      state.pool = await withHostLock(this.lockPath, async () => {
-        const pool = new AddressPool(pickSubnet(this.ipamConfig, [...(await hostUsedPrefixes()), ...own]));
-        await ensureBridge(record.bridge!, `${formatIp(pool.gateway)}/${pool.subnet.prefix}`, { exists: false });
-        return pool;
-      });
-      record.IPAM.Config = [{ Subnet: formatCidr(state.pool.subnet), Gateway: formatIp(state.pool.gateway) }];
-      this.log.warn({ was: subnet, now: record.IPAM.Config[0]!.Subnet }, 'the default bridge network\'s subnet is routed elsewhere on this host now: moved it to a free one');
-      return true;
+    if (record.Name !== 'bridge' || used) {
+      this.log.warn({ network: record.Name, subnet: was }, 'this network\'s subnet is routed elsewhere on this host now (another daemon\'s network?): its containers may be unreachable; remove the other interface, or recreate the network');
+      return false;
     }
-    this.log.warn({ network: record.Name, subnet }, 'this network\'s subnet is routed elsewhere on this host now (another daemon\'s network?): its containers may be unreachable; remove the other interface, or recreate the network');
-    await ensureBridge(record.bridge!, `${formatIp(state.pool!.gateway)}/${state.pool!.subnet.prefix}`, { exists: false });
-    return false;
+    const own = records.filter((r) => r !== record).flatMap((r) => r.IPAM.Config.map((c) => parseCidr(c.Subnet, true)));
+    state.pool = await this.claimFreeSubnet(record.bridge!, own);
+    record.IPAM.Config = [{ Subnet: formatCidr(state.pool.subnet), Gateway: formatIp(state.pool.gateway) }];
+    this.log.warn({ was, now: record.IPAM.Config[0]!.Subnet }, 'the default bridge network\'s subnet is routed elsewhere on this host now: moved it to a free one');
+    return true;
+  }
+
+  /** Picks a /24 nothing on the host routes and makes `bridge` its gateway, under the host lock (the bridge address makes the subnet visible to other daemons). */
+  private claimFreeSubnet(bridge: string, own: Cidr[]): Promise<AddressPool> {
+    return withHostLock(this.lockPath, async () => {
+      const pool = new AddressPool(pickSubnet(this.ipamConfig, [...(await hostUsedPrefixes()), ...own]));
+      await ensureBridge(bridge, `${formatIp(pool.gateway)}/${pool.subnet.prefix}`, { exists: false });
+      return pool;
+    });
   }
 
   private async ensurePredefined(): Promise<void> {
@@ -365,21 +372,16 @@ export class BridgeNetworkService implements NetworkService {
       : { ...o.options };
     record.bridge = o.bridge;
     const own = [...this.networks.values()].flatMap((n) => (n.pool ? [n.pool.subnet] : []));
-    const claim = async (subnet: Cidr, gateway?: number) => {
-      const pool = new AddressPool(subnet, gateway, o.ipRange ? parseCidr(o.ipRange, true) : undefined);
-      await ensureBridge(o.bridge, `${formatIp(pool.gateway)}/${subnet.prefix}`, { exists: false });
-      return pool;
-    };
     let pool: AddressPool;
     if (o.subnet) {
       const subnet = parseCidr(o.subnet, true);
       if (own.some((s) => overlaps(s, subnet))) throw new ConflictError(`invalid pool request: Pool overlaps with other one on this address space (${o.subnet}): pick another --subnet`);
-      pool = await claim(subnet, o.gateway ? parseIp(o.gateway) : undefined);
+      pool = new AddressPool(subnet, o.gateway ? parseIp(o.gateway) : undefined, o.ipRange ? parseCidr(o.ipRange, true) : undefined);
+      await ensureBridge(o.bridge, `${formatIp(pool.gateway)}/${subnet.prefix}`, { exists: false });
     } else {
       if (o.gateway) throw new InvalidArgumentError('a --gateway needs a --subnet');
       if (o.ipRange) throw new InvalidArgumentError(`no matching subnet for range ${o.ipRange}: an --ip-range needs a --subnet`);
-      // Pick and claim under the host lock: the bridge address makes the subnet visible to other daemons.
-      pool = await withHostLock(this.lockPath, async () => claim(pickSubnet(this.ipamConfig, [...(await hostUsedPrefixes()), ...own])));
+      pool = await this.claimFreeSubnet(o.bridge, own);
     }
     record.IPAM.Config = [{ Subnet: formatCidr(pool.subnet), Gateway: formatIp(pool.gateway), ...(o.ipRange ? { IPRange: formatCidr(pool.ipRange) } : {}) }];
     this.networks.set(record.Id, { record, pool, members: new Map() });

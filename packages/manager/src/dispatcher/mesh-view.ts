@@ -71,7 +71,7 @@ export function meshView(state: StoreState, tunnelPorts: ReadonlyMap<string, num
     const networks = networksOf(state, s);
     if (!ports.length && !networks.length) continue;
     const endpointMode = s.Spec?.EndpointSpec?.Mode === 'dnsrr' ? 'dnsrr' : 'vip';
-    const vipPorts = networks.some((n) => n.vip) ? [...new Set(all.filter((p) => p.Protocol === 'tcp').map((p) => p.TargetPort))].sort((a, b) => a - b) : [];
+    const vipPorts = networks.some((n) => n.vip) ? all.filter((p) => p.Protocol === 'tcp').map((p) => p.TargetPort) : [];
     out.set(s.ID, { serviceId: s.ID, name: s.Spec?.Name ?? s.ID, endpointMode, ports, networks, vipPorts, backends: [] });
   }
   for (const t of state.list('tasks')) {
@@ -82,11 +82,11 @@ export function meshView(state: StoreState, tunnelPorts: ReadonlyMap<string, num
     const port = tunnelPorts.get(t.NodeID);
     const host = port ? state.get('nodes', t.NodeID)?.Status.Addr : undefined;
     m.backends.push(host && host !== '0.0.0.0' ? { taskId: t.ID, nodeId: t.NodeID, address, tunnel: joinHostPort(host, port!) } : { taskId: t.ID, nodeId: t.NodeID, address });
-    if (m.networks.some((n) => n.vip)) for (const p of t.Status.ExposedPorts ?? []) if (!m.vipPorts.includes(p)) m.vipPorts.push(p);
+    if (m.networks.some((n) => n.vip)) m.vipPorts.push(...(t.Status.ExposedPorts ?? []));
   }
   for (const m of out.values()) {
     m.backends.sort((a, b) => (a.taskId < b.taskId ? -1 : 1));
-    m.vipPorts.sort((a, b) => a - b);
+    m.vipPorts = [...new Set(m.vipPorts)].sort((a, b) => a - b);
   }
   return [...out.values()].sort((a, b) => (a.serviceId < b.serviceId ? -1 : 1));
 }

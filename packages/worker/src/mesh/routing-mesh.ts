@@ -125,7 +125,7 @@ export class RoutingMesh {
     const pkey = publicationKey(port.hostIp, port.published);
     const held = this.published.get(pkey);
     if (held) {
-      if (held.serviceId === serviceId && held.port.target === port.target && (held.port.hostIp ?? '') === (port.hostIp ?? '')) return;
+      if (held.serviceId === serviceId && held.port.target === port.target) return; // the key holds the address
       throw new PortInUseError(port.published, held.serviceId);
     }
     const server = await bindPublishedPort(port.hostIp ?? '', port.published);

@@ -2,9 +2,8 @@
 // like any address of its subnet: it ARPs for it on eth0, the bridge (which holds the VIP as a
 // /32) answers, and the host's TCP stack hands the connection to the routing mesh listening on
 // VIP:port. No overlay, IPVS or iptables involved.
-import { spawn } from 'node:child_process';
 import type { NetworkService } from '@flotilla/engine-core';
-import { parseCidr, parseIp } from '@flotilla/engine-core';
+import { cidrContains, parseCidr, parseIp, runCommand } from '@flotilla/engine-core';
 import type { MeshService } from '@flotilla/manager';
 import type { Logger } from 'pino';
 
@@ -38,9 +37,7 @@ export function wantedVips(view: readonly MeshService[]): Map<string, Set<string
 }
 
 function inSubnet(subnet: string, ip: string): boolean {
-  const c = parseCidr(subnet);
-  const mask = c.prefix === 0 ? 0 : (~0 << (32 - c.prefix)) >>> 0;
-  return ((parseIp(ip) & mask) >>> 0) === c.base;
+  return cidrContains(parseCidr(subnet), parseIp(ip));
 }
 
 /**
@@ -62,19 +59,7 @@ export function planVips(bridges: readonly SwarmBridge[], wanted: ReadonlyMap<st
   return plan;
 }
 
-function ip(args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.stdin.on('error', () => undefined);
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`ip ${args.join(' ')} failed (exit ${code}): ${err.trim()}`))));
-    child.stdin.end(input ?? '');
-  });
-}
+const ip = (args: string[], input?: string): Promise<string> => runCommand('ip', args, { input });
 
 /** Keeps the VIPs of the mesh view on this node's swarm bridges (and only those). */
 export class VipAddresses {
