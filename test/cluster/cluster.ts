@@ -353,6 +353,13 @@ export class Cluster {
     return this.fullDaemonLog(m).split('\n').slice(-lines).join('\n');
   }
 
+  /** `p`, or on failure its error with the tails of these machines' daemon logs appended. */
+  withLogs<T>(machines: Machine[], p: Promise<T>, lines = 40): Promise<T> {
+    return p.catch((e: Error) => {
+      throw new Error(`${e.message}${machines.map((m) => `\n--- ${m.name} daemon log (last ${lines} lines) ---\n${this.daemonLog(m, lines)}`).join('')}`);
+    });
+  }
+
   /** The whole daemon log of a machine (all its daemon runs). */
   fullDaemonLog(m: Machine): string {
     try {

@@ -238,15 +238,15 @@ describe('managers on machines', () => {
     }, 20_000);
     expect((await info(m1)).Managers).toBe('2');
     // The store changes first; m3 itself steps down once its session hears of it (a moment later).
-    await waitFor('m3 no longer a manager in its own info', async () => (await info(m3))['Is Manager'] === 'false', 20_000);
+    await c.withLogs([m3, m1, m2], waitFor('m3 no longer a manager in its own info', async () => (await info(m3))['Is Manager'] === 'false', 20_000));
     const after = await expectSettled(m1);
     for (const id of keep) expect(after.map((t) => t.ID)).toContain(id);
 
     // Promote it back: 3 managers again, it answers the API as a manager.
     await c.ok(m1, ['node', 'promote', m3.name]);
     m3.role = 'manager';
-    await waitFor('m3 Reachable as a manager again', async () => (await nodeLs(m1)).get(m3.name)!.manager === 'Reachable', 30_000);
-    await waitFor('m3 answers as a manager', async () => (await info(m3)).Managers === '3', 20_000);
+    await c.withLogs([m3, m1, m2], waitFor('m3 Reachable as a manager again', async () => (await nodeLs(m1)).get(m3.name)!.manager === 'Reachable', 30_000));
+    await c.withLogs([m3], waitFor('m3 answers as a manager', async () => (await info(m3)).Managers === '3', 20_000));
     const rows = await nodeLs(m3);
     expect(managers().map((m) => rows.get(m.name)!.manager).sort()).toEqual(['Leader', 'Reachable', 'Reachable']);
     await waitSettled(m3, 'replicas unchanged after demote/promote');

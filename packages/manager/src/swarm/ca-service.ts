@@ -12,15 +12,21 @@ import { nodeDescriptionSchema } from '../dispatcher/node-description';
 
 const fail = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
 
-/** Hook for a manager join: add the new node to Raft (multi-manager clusters). */
-export type OnManagerJoin = (nodeId: string, advertiseAddr: string) => Promise<void>;
-
 /**
  * The CA's gRPC side: a joining node proves itself with the join token (no certificate yet) and
  * gets a certificate whose role the token decided; a member renews with its current certificate.
  */
 export class CaService {
-  constructor(private readonly store: Store, private readonly clusterId: string, private readonly onManagerJoin?: OnManagerJoin) {}
+  /**
+   * `barrier` brings this manager's store up to date before a renewal reads the node's role (a
+   * Raft read): a node that was just promoted or demoted may ask a follower that has not applied
+   * the change yet.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly clusterId: string,
+    private readonly o: { barrier?: () => Promise<void> } = {},
+  ) {}
 
   register(server: grpc.Server): void {
     const wrap = <Req>(fn: (call: grpc.ServerUnaryCall<Req, unknown>) => Promise<unknown>) => (call: grpc.ServerUnaryCall<Req, unknown>, cb: grpc.sendUnaryData<unknown>) => {
@@ -79,12 +85,14 @@ export class CaService {
     };
     const certPem = await ca.issue(req.csrPem, { nodeId, role, clusterId: this.clusterId }, { validityMs: this.validityMs() });
     await this.store.update((tx) => tx.create('nodes', node));
-    if (role === 'swarm-manager') await this.onManagerJoin?.(nodeId, req.advertiseAddr);
     return { nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
   }
 
   private async renew(call: grpc.ServerUnaryCall<{ csrPem: string }, unknown>) {
     const id = callerIdentity(call, this.clusterId);
+    // Without a leader the renewal still goes ahead on this replica's word: an expiring certificate
+    // must not wait for one. A role change it misses is retried by the node.
+    await this.o.barrier?.().catch(() => undefined);
     const node = this.store.state.get('nodes', id.nodeId);
     if (!node) throw fail(grpc.status.PERMISSION_DENIED, `node ${id.nodeId} was removed from the swarm`);
     const { ca } = await this.ca();

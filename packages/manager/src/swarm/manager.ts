@@ -473,7 +473,7 @@ export class SwarmManager {
       this.ownServer = true;
     }
     this.dispatcher.register(this.server);
-    new CaService(this.store, this.state.clusterId).register(this.server);
+    new CaService(this.store, this.state.clusterId, { barrier: () => this.barrier() }).register(this.server);
     registerMembership(this.server, {
       clusterId: this.state.clusterId,
       redirect: () => (this.raft && this.isLeader ? null : (this.raft?.status().leaderAddress ?? '')),

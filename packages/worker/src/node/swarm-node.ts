@@ -12,6 +12,7 @@ import { MeshController, taskNodeHosts } from './mesh-controller';
 import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
 import { MeshTunnel } from './mesh-tunnel';
 import { RenewalTimer } from './renewal-timer';
+import { RoleReconciler } from './role-reconciler';
 import { SwarmStateError } from './swarm-state-error';
 import { assertCanListen, clusterInfo, leaveRefusal, localAddr } from './membership';
 import { TaskNetworks } from './task-networks';
@@ -59,7 +60,8 @@ export class SwarmNode {
   /** The agent's and peers' view of `tls`, renewed in place. */
   private certs: NodeCertificates | null = null;
   private readonly renewal: RenewalTimer;
-  private roleChange: Promise<void> = Promise.resolve();
+  /** Follows the role the session announces (promote / demote), per agent. */
+  private roles: RoleReconciler | null = null;
 
   constructor(private readonly d: SwarmNodeDeps) {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
@@ -229,6 +231,8 @@ export class SwarmNode {
       await m.removeManager(m.nodeId).catch((e: Error) => this.d.log.warn({ err: e }, 'could not leave Raft before leaving the swarm'));
     }
     this.renewal.stop();
+    await this.roles?.stop();
+    this.roles = null;
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
@@ -245,22 +249,19 @@ export class SwarmNode {
   /**
    * The leader changed this node's role (node promote / demote): renew the certificate (the CA
    * takes the role from the store), then start the manager and join Raft, or stop it; the agent
-   * opens its session again with the new certificate. Tasks keep running throughout.
+   * opens its session again with the new certificate. Tasks keep running throughout. One attempt;
+   * the RoleReconciler repeats it until the role is the announced one.
    */
-  private onRole(role: 'manager' | 'worker'): void {
-    if (!this.state || this.state.role === role) return;
-    this.roleChange = this.roleChange
-      .then(() => this.changeRole(role))
-      .catch((e: Error) => this.d.log.error({ err: e, role }, 'could not change this node\'s role'));
-  }
-
   private async changeRole(role: 'manager' | 'worker'): Promise<void> {
     const state = this.state;
     const agent = this.agent;
     if (!state || !this.tls || !agent || state.role === role) return;
     const managers = agent.knownManagers().filter((a) => a !== state.advertiseAddr && a !== localAddr(state.advertiseAddr));
     const renewed = await renewNodeCertificate({ managerAddrs: managers, tls: this.tls });
-    if (renewed.role !== role) return;
+    if (renewed.role !== role) {
+      this.d.log.info({ role, got: renewed.role }, 'the renewed certificate does not carry the new role yet');
+      return;
+    }
     const next: NodeState = { ...state, role };
     if (role === 'manager') {
       // Raft peers accept only a manager's certificate from this listener: present it before joining.
@@ -299,6 +300,8 @@ export class SwarmNode {
     const managers = this.state!.role === 'manager' ? [localAddr(this.state!.advertiseAddr)] : this.state!.managers;
     // The session's certificate is replaced in place when it is renewed (no session drop).
     this.certs = new NodeCertificates(tls);
+    const roles = new RoleReconciler({ current: () => this.state?.role ?? null, change: (role) => this.changeRole(role), log: this.d.log.child({ component: 'role' }) });
+    this.roles = roles;
     this.agent = new Agent({
       managers,
       credentials: this.certs.channel(),
@@ -306,7 +309,7 @@ export class SwarmNode {
       executor: this.executor(),
       log: this.d.log.child({ component: 'agent' }),
       onMesh: (view) => this.meshCtl.update(view),
-      onRole: (role) => this.onRole(role),
+      onRole: (role) => roles.want(role),
       meshTunnelPort: () => this.meshTunnel.start(this.tls ?? tls, this.state!.clusterId),
     });
     this.agent.start();
@@ -379,6 +382,7 @@ export class SwarmNode {
 
   async close(): Promise<void> {
     this.renewal.stop();
+    await this.roles?.stop();
     await this.agent?.stop();
     await this.meshCtl.close();
     await this.vipAddresses.clear().catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
