@@ -24,7 +24,8 @@ describe('Builder', () => {
   let builder: Builder;
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'flotilla-build-'));
-    const paths = dataPaths(join(root, 'data'));
+    // runc state under the test's own dir (the default, /run/flotilla, would keep an empty one per run).
+    const paths = dataPaths(join(root, 'data'), join(root, 'run'));
     store = await ImageStore.open(paths.images);
     builder = new Builder({ store, runner: new RuncBuildRunner(paths) });
     ctx = join(root, 'ctx');
