@@ -21,7 +21,7 @@ import { serverCredentials, channelCredentials, NodeCertificates, type NodeTls }
 import { MembershipError, NoLeaderError } from './errors';
 import { callLeader, registerMembership } from './membership-service';
 import { SwarmStateFiles, type NodeState } from './node-state';
-import { canRemoveMember, reachabilityOf, type Reachability } from './quorum';
+import { canRemoveMember, reachabilityOf, settledQuorumCheck, type Reachability } from './quorum';
 import { RaftProposer, storeStateMachine } from './raft-store';
 
 export interface SwarmManagerOptions {
@@ -337,14 +337,10 @@ export class SwarmManager {
     const voters = st.members.filter((m) => m.voter);
     if (voters.length === 1 && voters[0]!.id === nodeId) throw new MembershipError('attempting to demote the last manager of the swarm');
     const quorumKept = () => canRemoveMember(voters.map((v) => ({ id: v.id, reachable: this.reachability(v.id) === 'reachable' })), nodeId);
-    // "Unreachable" means "not heard from within ACTIVE_WINDOW_MS", which a leader younger than
-    // that cannot judge yet: its connections to the others may still be opening (after a leader
-    // transfer, say, or when a peer just restarted). A young leader waits for the answers it lacks.
-    while (!quorumKept() && Date.now() - this.leaderSince < ACTIVE_WINDOW_MS && this.raft.status().role === Role.Leader) {
-      await new Promise((r) => setTimeout(r, TICK_MS));
-    }
-    if (this.raft.status().role !== Role.Leader) return this.removeManager(nodeId);
-    if (!quorumKept()) throw new MembershipError("can't remove member from the raft: this would result in a loss of quorum");
+    const isLeader = () => this.raft.status().role === Role.Leader;
+    const kept = await settledQuorumCheck({ quorumKept, isLeader, leaderAgeMs: () => Date.now() - this.leaderSince, windowMs: ACTIVE_WINDOW_MS, pollMs: TICK_MS });
+    if (!isLeader()) return this.removeManager(nodeId);
+    if (!kept) throw new MembershipError("can't remove member from the raft: this would result in a loss of quorum");
     if (nodeId === this.nodeId) {
       const to = voters.find((v) => v.id !== nodeId && this.reachability(v.id) === 'reachable')!;
       this.raft.transferLeadership(to.id);

@@ -14,6 +14,26 @@ export function canRemoveMember(voters: { id: string; reachable: boolean }[], id
 }
 
 /**
+ * Waits until the quorum check can be trusted, and answers it. "Unreachable" means "not heard
+ * from within `windowMs`", which a leader younger than that cannot judge yet: its connections to
+ * the others may still be opening (after a leadership transfer, or when a peer just restarted).
+ * So a young leader polls until the check passes, its leadership is `windowMs` old, or it is no
+ * longer the leader (the caller then asks again); a mature leader answers at once.
+ */
+export async function settledQuorumCheck(o: {
+  quorumKept: () => boolean;
+  leaderAgeMs: () => number;
+  isLeader: () => boolean;
+  windowMs: number;
+  pollMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}): Promise<boolean> {
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  while (!o.quorumKept() && o.leaderAgeMs() < o.windowMs && o.isLeader()) await sleep(o.pollMs);
+  return o.quorumKept();
+}
+
+/**
  * How this manager sees another manager: the leader from Raft's progress (`activeRecently`: the
  * member answered within about an election timeout); a follower knows that itself and the leader
  * are reachable and takes the rest from the node's liveness as the dispatcher reported it.
