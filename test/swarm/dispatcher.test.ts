@@ -193,4 +193,42 @@ describe('dispatcher and agents over mutual TLS', () => {
     await until(() => log.includes('remove deleted-while-down'), 'the orphan removed');
     expect(log).not.toContain(`remove ${assigned.ID}`);
   });
+  test('a node whose heartbeats stop while its session stays open goes down; when they resume it is told to open a new session, and is Ready again', async () => {
+    await store.update((tx) => {
+      const w1 = tx.get('nodes', 'w1')!;
+      tx.create('nodes', { ...w1, ID: 'w3', Version: { Index: 0 }, Spec: { ...w1.Spec, Availability: 'pause' }, Description: { ...w1.Description, Hostname: 'w3' }, Status: { State: 'unknown', Addr: '127.0.0.1' } });
+    });
+    const c = await nodeCreds('w3');
+    const { Dispatcher: Client } = (await import('@flotilla/manager')).swarmServices();
+    type Msg = { sessionId: string };
+    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)), { 'grpc.ssl_target_name_override': 'swarm-node' }) as unknown as grpc.Client & {
+      Session(req: object): grpc.ClientReadableStream<Msg>;
+      Heartbeat(req: object, cb: (e: grpc.ServiceError | null) => void): void;
+    };
+    const open = () =>
+      new Promise<{ id: string; ended: Promise<void> }>((resolve, reject) => {
+        const st = client.Session({});
+        const ended = new Promise<void>((r) => (st.on('end', () => r()), st.on('error', () => r())));
+        st.once('data', (m: Msg) => resolve({ id: m.sessionId, ended }));
+        st.once('error', reject);
+      });
+    const heartbeat = (sessionId: string) => new Promise<grpc.ServiceError | null>((r) => client.Heartbeat({ sessionId }, r));
+    try {
+      const first = await open();
+      await until(() => store.state.get('nodes', 'w3')!.Status.State === 'ready', 'w3 ready');
+      // A stalled node: the stream stays open, no heartbeat for longer than the grace (3 x 200 ms).
+      await until(() => store.state.get('nodes', 'w3')!.Status.State === 'down', 'w3 down', 5000);
+      // Its session was ended with it.
+      await Promise.race([first.ended, new Promise((_, rej) => setTimeout(() => rej(new Error('the down node\'s session was not ended')), 3000))]);
+      const err = await heartbeat(first.id);
+      expect(err?.code).toBe(grpc.status.NOT_FOUND);
+      // The agent's answer to NOT_FOUND: a new session, which brings the node back.
+      const second = await open();
+      expect(second.id).not.toBe(first.id);
+      expect(await heartbeat(second.id)).toBeNull();
+      await until(() => store.state.get('nodes', 'w3')!.Status.State === 'ready', 'w3 ready again');
+    } finally {
+      client.close();
+    }
+  });
 });

@@ -307,6 +307,18 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * A node marked down loses its session too (as in swarmkit): one that was only slow (its
+   * heartbeats late, its stream still open) hears NOT_FOUND on its next heartbeat and opens a new
+   * session, which marks it ready again. Kept, it would beat on while Down for good.
+   */
+  private endSession(nodeId: string): void {
+    const s = this.sessions.get(nodeId);
+    if (!s) return;
+    this.sessions.delete(nodeId);
+    for (const st of s.streams) st.end();
+  }
+
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
     const next = this.liveness.nextDeadline();
@@ -315,6 +327,7 @@ export class Dispatcher {
       for (const id of this.liveness.expired(this.now())) {
         this.liveness.forget(id);
         this.o.log?.warn({ node: id }, 'node missed its heartbeats: marking it down');
+        this.endSession(id);
         void this.markNode(id, 'down').catch(() => undefined);
       }
       this.arm();
