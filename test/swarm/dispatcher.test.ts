@@ -193,7 +193,7 @@ describe('dispatcher and agents over mutual TLS', () => {
     await until(() => log.includes('remove deleted-while-down'), 'the orphan removed');
     expect(log).not.toContain(`remove ${assigned.ID}`);
   });
-  test('a node whose heartbeats stop while its session stays open goes down; when they resume it is told to open a new session, and is Ready again', async () => {
+  test('a node whose heartbeats stop while its session stays open goes down; when they resume it is told to open a new session, and is Ready again; a live session keeps its node ready', async () => {
     await store.update((tx) => {
       const w1 = tx.get('nodes', 'w1')!;
       tx.create('nodes', { ...w1, ID: 'w3', Version: { Index: 0 }, Spec: { ...w1.Spec, Availability: 'pause' }, Description: { ...w1.Description, Hostname: 'w3' }, Status: { State: 'unknown', Addr: '127.0.0.1' } });
@@ -227,6 +227,14 @@ describe('dispatcher and agents over mutual TLS', () => {
       expect(second.id).not.toBe(first.id);
       expect(await heartbeat(second.id)).toBeNull();
       await until(() => store.state.get('nodes', 'w3')!.Status.State === 'ready', 'w3 ready again');
+      // A live session whose node the store has as down (a lost or stale write): its next
+      // heartbeat puts it right.
+      await store.update((tx) => {
+        const n = tx.get('nodes', 'w3')!;
+        tx.update('nodes', { ...n, Status: { ...n.Status, State: 'down' } });
+      });
+      expect(await heartbeat(second.id)).toBeNull();
+      await until(() => store.state.get('nodes', 'w3')!.Status.State === 'ready', 'w3 ready after its heartbeat', 1000);
     } finally {
       client.close();
     }

@@ -151,7 +151,7 @@ export class Dispatcher {
     this.noteTunnelPort(nodeId, call.request.meshTunnelPort);
     this.liveness.beat(nodeId, this.now());
     this.arm();
-    void this.markNode(nodeId, 'ready', description).catch((e: Error) => this.o.log?.warn({ err: e, node: nodeId }, 'cannot mark node ready'));
+    this.markReady(nodeId, description);
     call.write(this.sessionMessage(session));
     call.on('cancelled', () => this.closed(session, call));
     call.on('close', () => this.closed(session, call));
@@ -189,7 +189,25 @@ export class Dispatcher {
     const nodeId = this.node(call);
     this.sessionFor(nodeId, call.request.sessionId);
     this.liveness.beat(nodeId, this.now());
+    // A live session means a ready node: if marking it so failed when the session opened (a lost
+    // proposal), or a stale write undid it, the next heartbeat puts it right.
+    const n = this.store.state.get('nodes', nodeId);
+    if (n && n.Status.State !== 'ready') this.markReady(nodeId);
     return { periodMs: this.period };
+  }
+
+  private readonly readying = new Set<string>();
+
+  /**
+   * Marks the node ready; a failure is left to the next heartbeat. The heartbeats' repairs keep one
+   * write in flight per node; a new session's (with its description) always goes ahead.
+   */
+  private markReady(nodeId: string, description?: Node['Description']): void {
+    if (!description && this.readying.has(nodeId)) return;
+    this.readying.add(nodeId);
+    this.markNode(nodeId, 'ready', description)
+      .catch((e: Error) => this.o.log?.warn({ err: e, node: nodeId }, 'cannot mark node ready'))
+      .finally(() => this.readying.delete(nodeId));
   }
 
   private assignments(call: grpc.ServerWritableStream<{ sessionId: string }, unknown>): void {
