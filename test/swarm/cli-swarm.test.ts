@@ -167,7 +167,9 @@ describe('single-node swarm through the CLI', () => {
     await e.ok(['service', 'create', '--name', 'hostmode', '--publish', 'mode=host,target=80', 'web:1', 'sh', '-c', 'echo hostmode > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp']);
     const hostPorts = (await e.ok(['service', 'ps', 'hostmode', '--format', '{{.Ports}}'])).trim();
     expect(hostPorts).toMatch(/^\*:\d+->80\/tcp$/);
-    expect(await get(Number(/^\*:(\d+)/.exec(hostPorts)![1]))).toBe('hostmode');
+    // Running is not listening yet (httpd starts a moment after its container): as with docker, retry.
+    const hostPort = Number(/^\*:(\d+)/.exec(hostPorts)![1]);
+    expect(await eventually(() => get(hostPort), 10_000, 'the mode=host port to answer')).toBe('hostmode');
     await e.ok(['service', 'rm', 'hostmode']);
 
     // A rolling update to a new image, one task at a time, then a rollback: task history shows both.
@@ -208,7 +210,8 @@ describe('single-node swarm through the CLI', () => {
     await killDaemon('SIGKILL');
     await startDaemon();
     await eventually(async () => (await running()).length === 2 && (await e.ok(['ps', '-q'])).trim().split('\n').filter(Boolean).length === 2, 30_000, 'two replicas running again after the daemon restart');
-    expect(await get(port)).toMatch(/^[0-9a-f]{12}$/);
+    // The replacements' httpd may not listen yet the moment their containers run.
+    expect(await eventually(() => get(port), 10_000, 'the mesh to answer after the restart')).toMatch(/^[0-9a-f]{12}$/);
     const all = JSON.parse(`[${(await e.ok(['ps', '--format', 'json'])).trim().split('\n').join(',')}]`) as unknown[];
     expect(all).toHaveLength(2);
 
