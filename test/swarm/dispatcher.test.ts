@@ -59,8 +59,18 @@ async function until(cond: () => boolean, what: string, ms = 10_000) {
   }
 }
 
+/** The local proposer, with a switch that makes every proposal fail (a lost proposal). */
+class SwitchableProposer extends LocalProposer {
+  refuse = false;
+  override async propose(data: Uint8Array): Promise<unknown> {
+    if (this.refuse) throw new Error('proposal dropped (test)');
+    return super.propose(data);
+  }
+}
+
 describe('dispatcher and agents over mutual TLS', () => {
   let server: grpc.Server;
+  let proposer: SwitchableProposer;
   let store: Store;
   let ca: RootCA;
   let port: number;
@@ -78,7 +88,8 @@ describe('dispatcher and agents over mutual TLS', () => {
 
   beforeAll(async () => {
     ca = await RootCA.create();
-    const p = new LocalProposer();
+    const p = new SwitchableProposer();
+    proposer = p;
     store = new Store(p);
     p.store = store;
     const mgr = await nodeCreds('mgr', 'swarm-manager');
@@ -235,6 +246,35 @@ describe('dispatcher and agents over mutual TLS', () => {
       });
       expect(await heartbeat(second.id)).toBeNull();
       await until(() => store.state.get('nodes', 'w3')!.Status.State === 'ready', 'w3 ready after its heartbeat', 1000);
+    } finally {
+      client.close();
+    }
+  });
+  test('a node whose down mark was lost is marked down when the store takes writes again', async () => {
+    await store.update((tx) => {
+      const w1 = tx.get('nodes', 'w1')!;
+      tx.create('nodes', { ...w1, ID: 'w4', Version: { Index: 0 }, Spec: { ...w1.Spec, Availability: 'pause' }, Description: { ...w1.Description, Hostname: 'w4' }, Status: { State: 'unknown', Addr: '127.0.0.1' } });
+    });
+    const c = await nodeCreds('w4');
+    const { Dispatcher: Client } = (await import('@flotilla/manager')).swarmServices();
+    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)), { 'grpc.ssl_target_name_override': 'swarm-node' }) as unknown as grpc.Client & {
+      Session(req: object): grpc.ClientReadableStream<unknown>;
+    };
+    try {
+      const session = client.Session({});
+      const ended = new Promise<void>((r) => (session.on('end', () => r()), session.on('error', () => r())));
+      session.on('data', () => undefined);
+      await until(() => store.state.get('nodes', 'w4')!.Status.State === 'ready', 'w4 ready');
+      // No heartbeats: the node expires while no proposal gets through.
+      proposer.refuse = true;
+      try {
+        await Promise.race([ended, new Promise((_, rej) => setTimeout(() => rej(new Error('w4 did not expire')), 3000))]);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(store.state.get('nodes', 'w4')!.Status.State).toBe('ready'); // the down mark was lost
+      } finally {
+        proposer.refuse = false;
+      }
+      await until(() => store.state.get('nodes', 'w4')!.Status.State === 'down', 'w4 down once writes go through', 2000);
     } finally {
       client.close();
     }

@@ -337,6 +337,20 @@ export class Dispatcher {
     for (const st of s.streams) st.end();
   }
 
+  /**
+   * Marks an expired node down. Liveness has forgotten it, so a failed write (a lost proposal) is
+   * retried here every period until it takes or the node opens a new session; otherwise a dead
+   * node would stay Ready in the store.
+   */
+  private markDown(nodeId: string): void {
+    this.markNode(nodeId, 'down').catch((e: Error) => {
+      this.o.log?.warn({ err: e.message, node: nodeId }, 'cannot mark node down: retrying');
+      setTimeout(() => {
+        if (this.started && !this.sessions.has(nodeId)) this.markDown(nodeId);
+      }, this.period).unref();
+    });
+  }
+
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
     const next = this.liveness.nextDeadline();
@@ -346,7 +360,7 @@ export class Dispatcher {
         this.liveness.forget(id);
         this.o.log?.warn({ node: id }, 'node missed its heartbeats: marking it down');
         this.endSession(id);
-        void this.markNode(id, 'down').catch(() => undefined);
+        this.markDown(id);
       }
       this.arm();
     }, Math.max(1, next - this.now() + 1));
