@@ -204,79 +204,84 @@ describe('dispatcher and agents over mutual TLS', () => {
     await until(() => log.includes('remove deleted-while-down'), 'the orphan removed');
     expect(log).not.toContain(`remove ${assigned.ID}`);
   });
-  test('a node whose heartbeats stop while its session stays open goes down; when they resume it is told to open a new session, and is Ready again; a live session keeps its node ready', async () => {
+
+  /**
+   * A node `id` in the store (paused: no tasks land on it) and a bare dispatcher client with its
+   * certificate: sessions opened and heartbeats sent by hand, so that a test can fall silent.
+   */
+  async function rawNode(id: string) {
     await store.update((tx) => {
       const w1 = tx.get('nodes', 'w1')!;
-      tx.create('nodes', { ...w1, ID: 'w3', Version: { Index: 0 }, Spec: { ...w1.Spec, Availability: 'pause' }, Description: { ...w1.Description, Hostname: 'w3' }, Status: { State: 'unknown', Addr: '127.0.0.1' } });
+      tx.create('nodes', { ...w1, ID: id, Version: { Index: 0 }, Spec: { ...w1.Spec, Availability: 'pause' }, Description: { ...w1.Description, Hostname: id }, Status: { State: 'unknown', Addr: '127.0.0.1' } });
     });
-    const c = await nodeCreds('w3');
+    const c = await nodeCreds(id);
     const { Dispatcher: Client } = (await import('@flotilla/manager')).swarmServices();
     type Msg = { sessionId: string };
     const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)), { 'grpc.ssl_target_name_override': 'swarm-node' }) as unknown as grpc.Client & {
       Session(req: object): grpc.ClientReadableStream<Msg>;
       Heartbeat(req: object, cb: (e: grpc.ServiceError | null) => void): void;
     };
-    const open = () =>
-      new Promise<{ id: string; ended: Promise<void> }>((resolve, reject) => {
-        const st = client.Session({});
-        const ended = new Promise<void>((r) => (st.on('end', () => r()), st.on('error', () => r())));
-        st.once('data', (m: Msg) => resolve({ id: m.sessionId, ended }));
-        st.once('error', reject);
-      });
-    const heartbeat = (sessionId: string) => new Promise<grpc.ServiceError | null>((r) => client.Heartbeat({ sessionId }, r));
+    return {
+      client,
+      state: () => store.state.get('nodes', id)!.Status.State,
+      open: () =>
+        new Promise<{ id: string; ended: Promise<void> }>((resolve, reject) => {
+          const st = client.Session({});
+          const ended = new Promise<void>((r) => (st.on('end', () => r()), st.on('error', () => r())));
+          st.once('data', (m: Msg) => resolve({ id: m.sessionId, ended }));
+          st.once('error', reject);
+        }),
+      heartbeat: (sessionId: string) => new Promise<grpc.ServiceError | null>((r) => client.Heartbeat({ sessionId }, r)),
+    };
+  }
+
+  const endedWithin = (p: Promise<void>, what: string) => Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(what)), 3000))]);
+
+  test('a node whose heartbeats stop while its session stays open goes down; when they resume it is told to open a new session, and is Ready again; a live session keeps its node ready', async () => {
+    const w3 = await rawNode('w3');
     try {
-      const first = await open();
-      await until(() => store.state.get('nodes', 'w3')!.Status.State === 'ready', 'w3 ready');
+      const first = await w3.open();
+      await until(() => w3.state() === 'ready', 'w3 ready');
       // A stalled node: the stream stays open, no heartbeat for longer than the grace (3 x 200 ms).
-      await until(() => store.state.get('nodes', 'w3')!.Status.State === 'down', 'w3 down', 5000);
-      // Its session was ended with it.
-      await Promise.race([first.ended, new Promise((_, rej) => setTimeout(() => rej(new Error('the down node\'s session was not ended')), 3000))]);
-      const err = await heartbeat(first.id);
+      await until(() => w3.state() === 'down', 'w3 down', 5000);
+      await endedWithin(first.ended, "the down node's session was not ended");
+      const err = await w3.heartbeat(first.id);
       expect(err?.code).toBe(grpc.status.NOT_FOUND);
       // The agent's answer to NOT_FOUND: a new session, which brings the node back.
-      const second = await open();
+      const second = await w3.open();
       expect(second.id).not.toBe(first.id);
-      expect(await heartbeat(second.id)).toBeNull();
-      await until(() => store.state.get('nodes', 'w3')!.Status.State === 'ready', 'w3 ready again');
+      expect(await w3.heartbeat(second.id)).toBeNull();
+      await until(() => w3.state() === 'ready', 'w3 ready again');
       // A live session whose node the store has as down (a lost or stale write): its next
       // heartbeat puts it right.
       await store.update((tx) => {
         const n = tx.get('nodes', 'w3')!;
         tx.update('nodes', { ...n, Status: { ...n.Status, State: 'down' } });
       });
-      expect(await heartbeat(second.id)).toBeNull();
-      await until(() => store.state.get('nodes', 'w3')!.Status.State === 'ready', 'w3 ready after its heartbeat', 1000);
+      expect(await w3.heartbeat(second.id)).toBeNull();
+      await until(() => w3.state() === 'ready', 'w3 ready after its heartbeat', 1000);
     } finally {
-      client.close();
+      w3.client.close();
     }
   });
+
   test('a node whose down mark was lost is marked down when the store takes writes again', async () => {
-    await store.update((tx) => {
-      const w1 = tx.get('nodes', 'w1')!;
-      tx.create('nodes', { ...w1, ID: 'w4', Version: { Index: 0 }, Spec: { ...w1.Spec, Availability: 'pause' }, Description: { ...w1.Description, Hostname: 'w4' }, Status: { State: 'unknown', Addr: '127.0.0.1' } });
-    });
-    const c = await nodeCreds('w4');
-    const { Dispatcher: Client } = (await import('@flotilla/manager')).swarmServices();
-    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)), { 'grpc.ssl_target_name_override': 'swarm-node' }) as unknown as grpc.Client & {
-      Session(req: object): grpc.ClientReadableStream<unknown>;
-    };
+    const w4 = await rawNode('w4');
     try {
-      const session = client.Session({});
-      const ended = new Promise<void>((r) => (session.on('end', () => r()), session.on('error', () => r())));
-      session.on('data', () => undefined);
-      await until(() => store.state.get('nodes', 'w4')!.Status.State === 'ready', 'w4 ready');
+      const session = await w4.open();
+      await until(() => w4.state() === 'ready', 'w4 ready');
       // No heartbeats: the node expires while no proposal gets through.
       proposer.refuse = true;
       try {
-        await Promise.race([ended, new Promise((_, rej) => setTimeout(() => rej(new Error('w4 did not expire')), 3000))]);
+        await endedWithin(session.ended, 'w4 did not expire');
         await new Promise((r) => setTimeout(r, 300));
-        expect(store.state.get('nodes', 'w4')!.Status.State).toBe('ready'); // the down mark was lost
+        expect(w4.state()).toBe('ready'); // the down mark was lost
       } finally {
         proposer.refuse = false;
       }
-      await until(() => store.state.get('nodes', 'w4')!.Status.State === 'down', 'w4 down once writes go through', 2000);
+      await until(() => w4.state() === 'down', 'w4 down once writes go through', 2000);
     } finally {
-      client.close();
+      w4.client.close();
     }
   });
 });
