@@ -76,27 +76,20 @@ describe('variable substitution', () => {
 });
 
 describe('.dockerignore', () => {
-  it('excludes matches and everything below them; ! re-includes; last match wins', () => {
-    const m = new IgnoreMatcher(parseDockerignore('# comment\nnode_modules\n*.log\n!keep.log\n**/secret*\ndocs/\n'));
-    expect(m.ignores('node_modules')).toBe(true);
-    expect(m.ignores('node_modules/x/index.js')).toBe(true);
-    expect(m.ignores('a.log')).toBe(true);
-    expect(m.ignores('keep.log')).toBe(false);
-    expect(m.ignores('sub/a.log')).toBe(false);
-    expect(m.ignores('deep/er/secret.txt')).toBe(true);
-    expect(m.ignores('docs/readme.md')).toBe(true);
-    expect(m.ignores('src/app.ts')).toBe(false);
+  // [file, path, ignored]: excludes matches and everything below them; globs and **; ! re-includes;
+  // the last match wins.
+  const cases: [string, [string, boolean][]][] = [
+    [
+      '# comment\nnode_modules\n*.log\n!keep.log\n**/secret*\ndocs/\n',
+      [['node_modules', true], ['node_modules/x/index.js', true], ['a.log', true], ['keep.log', false], ['sub/a.log', false], ['deep/er/secret.txt', true], ['docs/readme.md', true], ['src/app.ts', false]],
+    ],
+    [
+      '# comment\n*.key\nnode_modules\n**/*.log\nbuild/\n!build/keep.txt\n',
+      [['secret.key', true], ['sub/secret.key', false], ['node_modules/x/index.js', true], ['a/b/c.log', true], ['c.log', true], ['build/out.js', true], ['build/keep.txt', false], ['src/index.ts', false]],
+    ],
+  ];
+  it.each(cases)('%j', (file, paths) => {
+    const m = new IgnoreMatcher(parseDockerignore(file));
+    for (const [path, ignored] of paths) expect([path, m.ignores(path)]).toEqual([path, ignored]);
   });
-});
-
-test('.dockerignore: globs, **, directories, ! exceptions, last match wins', () => {
-  const m = new IgnoreMatcher(parseDockerignore('# comment\n*.key\nnode_modules\n**/*.log\nbuild/\n!build/keep.txt\n'));
-  expect(m.ignores('secret.key')).toBe(true);
-  expect(m.ignores('sub/secret.key')).toBe(false);
-  expect(m.ignores('node_modules/x/index.js')).toBe(true);
-  expect(m.ignores('a/b/c.log')).toBe(true);
-  expect(m.ignores('c.log')).toBe(true);
-  expect(m.ignores('build/out.js')).toBe(true);
-  expect(m.ignores('build/keep.txt')).toBe(false);
-  expect(m.ignores('src/index.ts')).toBe(false);
 });

@@ -84,6 +84,12 @@ async function ourRules(p: DataPaths): Promise<string[]> {
   return save.split('\n').filter((l) => l.includes(`FLOTILLA-${p.instance}`));
 }
 
+/** After teardown: none of this instance's links (bridges, veths) or iptables rules remain. */
+async function expectNoLinksOrRules(p: DataPaths): Promise<void> {
+  expect(await ourLinks(p)).toEqual([]);
+  expect(await ourRules(p)).toEqual([]);
+}
+
 function netnsFiles(p: DataPaths): string[] {
   const dir = join(tmpdirOfRun(p), 'netns');
   return existsSync(dir) ? readdirSync(dir) : [];
@@ -163,8 +169,7 @@ describe('bridge networks on a real kernel', () => {
     const subnet = parseCidr((await other.inspect('bridge')).IPAM.Config[0]!.Subnet);
     expect(overlaps(subnet, bridgeSubnet)).toBe(false);
     await other.teardown();
-    expect(await ourLinks(otherPaths)).toEqual([]);
-    expect(await ourRules(otherPaths)).toEqual([]);
+    await expectNoLinksOrRules(otherPaths);
   });
 
   test('network create: docker shapes, duplicate names and predefined networks refused', async () => {
@@ -317,8 +322,7 @@ describe('bridge networks on a real kernel', () => {
     await svc.remove('backend');
     expect(await ourLinks(paths)).toEqual([`fl${paths.instance}-0`]);
     await svc.teardown();
-    expect(await ourLinks(paths)).toEqual([]);
-    expect(await ourRules(paths)).toEqual([]);
+    await expectNoLinksOrRules(paths);
   });
 });
 
@@ -355,8 +359,7 @@ describe('sandboxes made ahead of time', () => {
     await svc.close();
     expect(netnsFiles(poolPaths)).toEqual([]);
     await svc.teardown();
-    expect(await ourLinks(poolPaths)).toEqual([]);
-    expect(await ourRules(poolPaths)).toEqual([]);
+    await expectNoLinksOrRules(poolPaths);
   });
 });
 
@@ -371,8 +374,7 @@ describe('teardown with sandboxes still in place', () => {
     await svc.teardown();
     expect(netnsFiles(leftPaths)).toEqual([]);
     expect(existsSync(dirname(leftPaths.runcRoot))).toBe(false); // the instance's run directory
-    expect(await ourLinks(leftPaths)).toEqual([]);
-    expect(await ourRules(leftPaths)).toEqual([]);
+    await expectNoLinksOrRules(leftPaths);
   });
 });
 

@@ -25,14 +25,20 @@ async function hierarchies(): Promise<string[]> {
   return out;
 }
 
-/** Child cgroups left under this daemon's parent, as "<hierarchy>/<name>" (empty when clean). */
-export async function leakedCgroups(paths: DataPaths): Promise<string[]> {
-  const out: string[] = [];
-  for (const h of await hierarchies()) {
-    const entries = await readdir(join(CGROUP_ROOT, h, paths.cgroupParent), { withFileTypes: true }).catch(() => []);
-    for (const e of entries) if (e.isDirectory()) out.push(`${h}/${e.name}`);
+/** This daemon's cgroup parent in each hierarchy, with the names of the (container) cgroups under it. */
+export async function daemonCgroups(paths: DataPaths): Promise<{ hierarchy: string; parent: string; children: string[] }[]> {
+  const out = [];
+  for (const hierarchy of await hierarchies()) {
+    const parent = join(CGROUP_ROOT, hierarchy, paths.cgroupParent);
+    const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+    out.push({ hierarchy, parent, children: entries.filter((e) => e.isDirectory()).map((e) => e.name) });
   }
   return out;
+}
+
+/** Child cgroups left under this daemon's parent, as "<hierarchy>/<name>" (empty when clean). */
+export async function leakedCgroups(paths: DataPaths): Promise<string[]> {
+  return (await daemonCgroups(paths)).flatMap((d) => d.children.map((c) => `${d.hierarchy}/${c}`));
 }
 
 /** Remove one container's cgroup dirs in every hierarchy (after its processes are gone). */
@@ -42,10 +48,8 @@ export async function removeContainerCgroups(paths: DataPaths, id: string): Prom
 
 /** Remove the daemon's (empty) cgroup parent dirs, e.g. when a test's daemon goes away. */
 export async function cleanupDaemonCgroups(paths: DataPaths): Promise<void> {
-  for (const h of await hierarchies()) {
-    const parent = join(CGROUP_ROOT, h, paths.cgroupParent);
-    const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) if (e.isDirectory()) await rmdir(join(parent, e.name)).catch(() => undefined);
-    await rmdir(parent).catch(() => undefined);
+  for (const d of await daemonCgroups(paths)) {
+    for (const c of d.children) await rmdir(join(d.parent, c)).catch(() => undefined);
+    await rmdir(d.parent).catch(() => undefined);
   }
 }

@@ -5,15 +5,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DataPaths } from '../paths';
-import { CGROUP_ROOT } from './cgroups';
+import { daemonCgroups } from './cgroups';
 
 /** Pids in this daemon's container cgroups (any hierarchy) and of runc on its runc root. */
 export async function leftoverPids(paths: DataPaths): Promise<number[]> {
   const pids = new Set<number>();
-  for (const h of await readdir(CGROUP_ROOT).catch(() => [] as string[])) {
-    const parent = join(CGROUP_ROOT, h, paths.cgroupParent);
-    const children = await readdir(parent, { withFileTypes: true }).catch(() => []);
-    for (const dir of [parent, ...children.filter((c) => c.isDirectory()).map((c) => join(parent, c.name))]) {
+  for (const d of await daemonCgroups(paths)) {
+    for (const dir of [d.parent, ...d.children.map((c) => join(d.parent, c))]) {
       const procs = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
       for (const l of procs.split('\n')) if (l) pids.add(Number(l));
     }

@@ -104,8 +104,7 @@ export class Dispatcher {
     this.started = false;
     this.store.off('change', this.onChange);
     if (this.timer) clearTimeout(this.timer);
-    for (const s of this.sessions.values()) for (const st of s.streams) st.end();
-    this.sessions.clear();
+    for (const id of [...this.sessions.keys()]) this.endSession(id);
   }
 
   private unary<T>(call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>, fn: () => T | Promise<T>): void {
@@ -144,8 +143,7 @@ export class Dispatcher {
       call.emit('error', grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
       return;
     }
-    const old = this.sessions.get(nodeId);
-    if (old) for (const st of old.streams) st.end();
+    this.endSession(nodeId); // a session opened again replaces the old one
     const session: Session = { id: randomUUID(), nodeId, streams: new Set([call]), assignmentStreams: new Set(), pending: [], flushScheduled: false };
     this.sessions.set(nodeId, session);
     this.noteTunnelPort(nodeId, call.request.meshTunnelPort);
@@ -326,9 +324,10 @@ export class Dispatcher {
   }
 
   /**
-   * A node marked down loses its session too (as in swarmkit): one that was only slow (its
-   * heartbeats late, its stream still open) hears NOT_FOUND on its next heartbeat and opens a new
-   * session, which marks it ready again. Kept, it would beat on while Down for good.
+   * Ends a node's session: on stop, when it opens a new one, and when it is marked down (as in
+   * swarmkit: one that was only slow, its heartbeats late and its stream still open, hears
+   * NOT_FOUND on its next heartbeat and opens a new session, which marks it ready again; kept, it
+   * would beat on while Down for good).
    */
   private endSession(nodeId: string): void {
     const s = this.sessions.get(nodeId);

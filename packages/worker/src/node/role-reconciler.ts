@@ -21,12 +21,11 @@ export interface RoleReconcilerOptions {
  */
 export class RoleReconciler {
   private wanted: NodeRole | null = null;
-  private running = false;
+  /** The attempt under way. */
+  private attempt: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private stopped = false;
-  private idle: Promise<void> = Promise.resolve();
-  private settle: (() => void) | null = null;
 
   constructor(private readonly o: RoleReconcilerOptions) {}
 
@@ -41,25 +40,22 @@ export class RoleReconciler {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.idle;
+    await this.attempt;
   }
 
   private kick(): void {
-    if (this.running || this.timer || this.stopped) return;
+    if (this.attempt || this.timer || this.stopped) return;
     const role = this.wanted;
     const current = this.o.current();
     if (role === null || current === null || current === role) {
       this.failures = 0;
       return;
     }
-    this.running = true;
-    this.idle = new Promise((r) => (this.settle = r));
-    this.o
+    this.attempt = this.o
       .change(role)
       .catch((e: Error) => this.o.log.warn({ err: e.message, role }, 'could not change this node\'s role: retrying'))
       .finally(() => {
-        this.running = false;
-        this.settle?.();
+        this.attempt = null;
         this.after(role);
       });
   }
