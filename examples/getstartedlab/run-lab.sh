@@ -368,7 +368,7 @@ part3() {
   run flotilla stack ps getstartedlab
   after=$(flotilla stack ps getstartedlab -q --filter desired-state=running | sort)
   [ "$(printf '%s\n' "$after" | grep -c .)" = 2 ] || fail "expected 2 running tasks after scaling, got: $after"
-  for t in $after; do printf '%s\n' "$before" | grep -qx "$t" || fail "task $t is new: scaling down must keep the existing replicas"; done
+  for t in $after; do printf '%s\n' "$before" | grep -qx "$t" || fail "task $t is new: scaling down must keep the existing replicas (running before: $(echo $before))"; done
   note "the 2 replicas left are the ones that ran before: nothing was restarted"
   hosts=$(mesh_hostnames 10)
   [ "$hosts" = 2 ] || fail "after scaling to 2 the mesh reached $hosts replicas"
