@@ -91,7 +91,9 @@ make_rootfs() {
 build_image() {
   local name=$1 tag=$2 extra=${3:-} dir="$cache/$1" stamp
   stamp=$( { cat "$dir/recipe"; stat -c '%s %Y' "$dir/rootfs.tar"; cat "$here/base-images/$name.Dockerfile"; } | sha256sum | cut -c1-16)
-  if "${flotilla[@]}" image inspect "$tag" 2>/dev/null | grep -q "\"$stamp\""; then
+  local inspect
+  inspect=$("${flotilla[@]}" image inspect "$tag" 2>/dev/null || true)
+  if grep -q "\"$stamp\"" <<<"$inspect"; then
     echo "base-images: $tag is up to date (rootfs $stamp)"
   else
     { cat "$here/base-images/$name.Dockerfile"; echo "LABEL org.flotilla.getstartedlab.rootfs=\"$stamp\""; } >"$dir/Dockerfile"

@@ -368,7 +368,9 @@ part3() {
   run flotilla stack ps getstartedlab
   after=$(flotilla stack ps getstartedlab -q --filter desired-state=running | sort)
   [ "$(printf '%s\n' "$after" | grep -c .)" = 2 ] || fail "expected 2 running tasks after scaling, got: $after"
-  for t in $after; do printf '%s\n' "$before" | grep -qx "$t" || fail "task $t is new: scaling down must keep the existing replicas (running before: $(echo $before))"; done
+  # Here-strings, not printf | grep -q: under pipefail, grep -q's early exit can kill printf
+  # (SIGPIPE) and fail a check that matched.
+  for t in $after; do grep -qx -- "$t" <<<"$before" || fail "task $t is new: scaling down must keep the existing replicas (running before: $(echo $before))"; done
   note "the 2 replicas left are the ones that ran before: nothing was restarted"
   hosts=$(mesh_hostnames 10)
   [ "$hosts" = 2 ] || fail "after scaling to 2 the mesh reached $hosts replicas"
@@ -476,7 +478,7 @@ part4() {
   run flotilla stack ps getstartedlab
   out=$(flotilla stack ps getstartedlab --filter desired-state=running --format '{{.Node}} {{.CurrentState}}')
   for m in myvm1 myvm2 myvm3; do
-    printf '%s\n' "$out" | grep -q "^$m Running" || fail "no replica runs on $m (the image should have come from myvm1)"
+    grep -q "^$m Running" <<<"$out" || fail "no replica runs on $m (the image should have come from myvm1)"
   done
 
   step "Part 4: the routing mesh: every machine's port $lab_port reaches every replica"
