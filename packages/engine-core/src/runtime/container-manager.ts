@@ -9,6 +9,7 @@ import { cpus, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, EngineError, InvalidArgumentError, NotFoundError, NotModifiedError } from '../errors';
+import { runcStateError } from './runc-errors';
 import type { ImageProvider } from '../images/types';
 import { componentLogger } from '../log';
 import type { NetworkService } from '../network/types';
@@ -716,7 +717,7 @@ export class ContainerManager {
       if (!e.proc) throw new ConflictError(`Container ${e.rec.id} is not running`);
       if (e.rec.state.Paused) throw new ConflictError(`Container ${e.rec.id} is already paused`);
       const r = await runc(this.paths.runcRoot, ['pause', e.rec.id]);
-      if (r.code !== 0) throw new EngineError(`cannot pause container ${e.rec.id}: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw runcStateError(e.rec.id, 'pause', r.stderr);
       Object.assign(e.rec.state, { Status: 'paused', Paused: true });
       this.save(e);
       this.emit(e, 'pause');
@@ -728,7 +729,7 @@ export class ContainerManager {
     return this.withLock(e, async () => {
       if (!e.rec.state.Paused) throw new ConflictError(`Container ${e.rec.id} is not paused`);
       const r = await runc(this.paths.runcRoot, ['resume', e.rec.id]);
-      if (r.code !== 0) throw new EngineError(`cannot unpause container ${e.rec.id}: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw runcStateError(e.rec.id, 'unpause', r.stderr);
       Object.assign(e.rec.state, { Status: 'running', Paused: false });
       this.save(e);
       this.emit(e, 'unpause');
