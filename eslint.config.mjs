@@ -14,7 +14,10 @@ export default tseslint.config(
     plugins: { import: importPlugin },
     // Node's resolver with TypeScript extensions: relative imports are what cycles are made of
     // (packages cannot form cycles: project references forbid it).
-    settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } }, 'import/parsers': { '@typescript-eslint/parser': ['.ts'] } },
+    settings: {
+      'import/resolver': { node: { extensions: ['.ts', '.js'] } },
+      'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
     rules: {
       'import/no-cycle': ['error', { maxDepth: 10 }],
       '@typescript-eslint/no-floating-promises': 'error',
@@ -25,7 +28,13 @@ export default tseslint.config(
   },
   {
     // The CLI, benchmarks and tests talk to a terminal.
-    files: ['packages/stack-cli/src/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts', 'packages/manager/src/raft/sim/cli.ts'],
+    files: [
+      'packages/stack-cli/src/cli/**/*.ts',
+      'bench/**/*.ts',
+      'test/**/*.ts',
+      '**/*.test.ts',
+      'packages/manager/src/raft/sim/cli.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
   {
@@ -33,7 +42,25 @@ export default tseslint.config(
     files: ['bench/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: Object.fromEntries(['require', 'module', 'exports', '__dirname', '__filename', 'process', 'console', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'queueMicrotask'].map((g) => [g, 'readonly'])),
+      globals: Object.fromEntries(
+        [
+          'require',
+          'module',
+          'exports',
+          '__dirname',
+          '__filename',
+          'process',
+          'console',
+          'Buffer',
+          'URL',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'setImmediate',
+          'queueMicrotask',
+        ].map((g) => [g, 'readonly']),
+      ),
     },
     rules: { '@typescript-eslint/no-require-imports': 'off', 'no-console': 'off' },
   },

@@ -21,6 +21,13 @@ module.exports = {
     return { code: transpile(src, filename) };
   },
   getCacheKey(src, filename) {
-    return crypto.createHash('sha256').update(ts.version).update('\0').update(filename).update('\0').update(src).digest('hex');
+    return crypto
+      .createHash('sha256')
+      .update(ts.version)
+      .update('\0')
+      .update(filename)
+      .update('\0')
+      .update(src)
+      .digest('hex');
   },
 };

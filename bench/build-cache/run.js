@@ -28,20 +28,31 @@ EXPOSE 80
 CMD ["sh", "-c", "cat /app/src/index.txt"]
 `;
 
-
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+    );
   });
 }
 
 function apiBuild(sock, tarBuf, tag) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: sock, method: 'POST', path: `/v1.41/build?t=${encodeURIComponent(tag)}`, headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tarBuf.length } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode >= 400 || text.includes('"error"') ? reject(new Error(text)) : resolve(text)));
-    });
+    const req = http.request(
+      {
+        socketPath: sock,
+        method: 'POST',
+        path: `/v1.41/build?t=${encodeURIComponent(tag)}`,
+        headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tarBuf.length },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () =>
+          res.statusCode >= 400 || text.includes('"error"') ? reject(new Error(text)) : resolve(text),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(tarBuf);
   });
@@ -64,7 +75,9 @@ async function main() {
     for (let i = 0; i < 50; i++) writeFileSync(join(ctx, 'src', `file${i}.txt`), `content ${i}\n`.repeat(100));
     writeFileSync(join(ctx, 'src', 'index.txt'), 'Hello World!\n');
 
-    const cold = await timed(() => run(process.execPath, [BIN, '-H', host, 'build', '--no-cache', '-t', 'bench-app:1', ctx]));
+    const cold = await timed(() =>
+      run(process.execPath, [BIN, '-H', host, 'build', '--no-cache', '-t', 'bench-app:1', ctx]),
+    );
     const cliSamples = [];
     for (let i = 0; i < N; i++) {
       const r = await timed(() => run(process.execPath, [BIN, '-H', host, 'build', '-t', 'bench-app:1', ctx]));
@@ -73,7 +86,9 @@ async function main() {
       cliSamples.push(r.ms);
     }
     const tarBuf = await new Promise((resolve, reject) => {
-      execFile('tar', ['-C', ctx, '-cf', '-', '.'], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out) => (err ? reject(err) : resolve(out)));
+      execFile('tar', ['-C', ctx, '-cf', '-', '.'], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out) =>
+        err ? reject(err) : resolve(out),
+      );
     });
     const apiSamples = [];
     for (let i = 0; i < N; i++) apiSamples.push((await timed(() => apiBuild(sock, tarBuf, 'bench-app:1'))).ms);

@@ -71,6 +71,15 @@ sock.bind(0, () => {
     sock.close();
     const s = latencies.sort((a, b) => a - b);
     const q = (p) => (s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]) : null);
-    process.stdout.write(JSON.stringify({ qps: Math.round(s.length / secs), p50_us: q(0.5), p99_us: q(0.99), answered: s.length, wrong, lost }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        qps: Math.round(s.length / secs),
+        p50_us: q(0.5),
+        p99_us: q(0.99),
+        answered: s.length,
+        wrong,
+        lost,
+      }) + '\n',
+    );
   }, duration);
 });

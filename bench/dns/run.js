@@ -21,7 +21,11 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const run = promisify(execFile);
 
 async function load(host, port, name, expected) {
-  const { stdout } = await run(process.execPath, [join(__dirname, 'client.js'), host, String(port), name, String(CONCURRENCY), String(DURATION_MS), expected], { timeout: DURATION_MS + 20_000 });
+  const { stdout } = await run(
+    process.execPath,
+    [join(__dirname, 'client.js'), host, String(port), name, String(CONCURRENCY), String(DURATION_MS), expected],
+    { timeout: DURATION_MS + 20_000 },
+  );
   return JSON.parse(stdout.trim().split('\n').pop());
 }
 
@@ -41,14 +45,30 @@ async function which(cmd) {
  */
 async function startDnsmasq(address, name, ip) {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('dnsmasq', ['--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', `--listen-address=${address}`, `--port=${port}`, `--host-record=${name},${ip}`, '--cache-size=1000', '--user=root', '--pid-file='], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'dnsmasq',
+    [
+      '--keep-in-foreground',
+      '--no-daemon',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--bind-interfaces',
+      `--listen-address=${address}`,
+      `--port=${port}`,
+      `--host-record=${name},${ip}`,
+      '--cache-size=1000',
+      '--user=root',
+      '--pid-file=',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   await new Promise((r) => setTimeout(r, 300));
   if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${err}`);
   return { child, port };
 }
-
 
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'flotilla-bench-dns-'));
@@ -59,7 +79,8 @@ async function main() {
     await svc.init();
     const net = await svc.create({ name: 'benchnet' });
     const gateway = net.IPAM.Config[0].Gateway;
-    if (svc.dnsNameserver('benchnet') !== gateway) throw new Error(`the embedded DNS did not start on ${gateway}:53 (port taken?)`);
+    if (svc.dnsNameserver('benchnet') !== gateway)
+      throw new Error(`the embedded DNS did not start on ${gateway}:53 (port taken?)`);
     const id = 'be'.repeat(32);
     const sandbox = await svc.createSandbox(id, 'web', 'benchnet', { aliases: ['www'] });
     const ip = sandbox.endpoints[0].ipAddress;
@@ -76,7 +97,14 @@ async function main() {
     const summary = (rs) =>
       rs.length === 0
         ? null
-        : { qps: median(rs.map((x) => x.qps)), p50_us: median(rs.map((x) => x.p50_us)), p99_us: median(rs.map((x) => x.p99_us)), wrong: rs.reduce((n, x) => n + x.wrong, 0), lost: rs.reduce((n, x) => n + x.lost, 0), runs: rs };
+        : {
+            qps: median(rs.map((x) => x.qps)),
+            p50_us: median(rs.map((x) => x.p50_us)),
+            p99_us: median(rs.map((x) => x.p99_us)),
+            wrong: rs.reduce((n, x) => n + x.wrong, 0),
+            lost: rs.reduce((n, x) => n + x.lost, 0),
+            runs: rs,
+          };
     const result = {
       bench: 'dns',
       concurrency: CONCURRENCY,
@@ -84,9 +112,12 @@ async function main() {
       rounds: ROUNDS,
       embedded: summary(ours),
       dnsmasq: haveDnsmasq ? summary(theirs) : null,
-      note: haveDnsmasq ? 'dnsmasq on the same gateway address (another port), --host-record, no upstream' : 'dnsmasq not installed (apt-get install dnsmasq-base): anchor skipped',
+      note: haveDnsmasq
+        ? 'dnsmasq on the same gateway address (another port), --host-record, no upstream'
+        : 'dnsmasq not installed (apt-get install dnsmasq-base): anchor skipped',
     };
-    if (result.embedded && result.dnsmasq) result.ratio_qps = Math.round((result.embedded.qps / result.dnsmasq.qps) * 100) / 100;
+    if (result.embedded && result.dnsmasq)
+      result.ratio_qps = Math.round((result.embedded.qps / result.dnsmasq.qps) * 100) / 100;
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {
     if (dnsmasq && dnsmasq.child.exitCode === null) {

@@ -49,7 +49,13 @@ async function startPrivateDockerd({ timeoutMs = 30_000 } = {}) {
     '--pidfile', join(dir, 'dockerd.pid'), '-H', `unix://${socket}`,
     `--bridge=${bridge}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false', '--userland-proxy=false',
   ], { stdio: ['ignore', log, log] });
-  const env = { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${socket}`, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(dir, 'config') };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    DOCKER_HOST: `unix://${socket}`,
+    DOCKER_BUILDKIT: '0',
+    DOCKER_CONFIG: join(dir, 'config'),
+  };
 
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
@@ -107,7 +113,9 @@ async function startPrivateDockerd({ timeoutMs = 30_000 } = {}) {
   }
   const run = (args) =>
     new Promise((resolve, reject) => {
-      execFile(client, args, { env, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(Object.assign(err, { stdout, stderr })) : resolve(stdout)));
+      execFile(client, args, { env, encoding: 'utf8' }, (err, stdout, stderr) =>
+        err ? reject(Object.assign(err, { stdout, stderr })) : resolve(stdout),
+      );
     });
   const version = (await run(['version', '--format', '{{.Server.Version}}'])).trim();
   return { run, stop, version, bridge };

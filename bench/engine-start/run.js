@@ -17,13 +17,14 @@ const { join } = require('node:path');
 
 const ROOT = join(__dirname, '../..');
 const engine = require(join(ROOT, 'packages/engine-core/dist/index.js'));
-const { makeBusyboxRootfs, makeBusyboxRootfsTar } = require(join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'));
+const { makeBusyboxRootfs, makeBusyboxRootfsTar } = require(
+  join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'),
+);
 const BIN = join(ROOT, 'packages/stack-cli/bin/flotilla');
 const { startPrivateDockerd } = require('./dockerd');
 const { round1, runMain, stats } = require('../lib/common');
 const N = Number(process.argv[2] || 30);
 const WARMUP = 3;
-
 
 /**
  * Time every variant once per round, rounds repeated N times: on a shared machine the load moves
@@ -43,29 +44,41 @@ async function measureInterleaved(variants) {
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { ...opts, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(Object.assign(err, { stdout, stderr })) : resolve(stdout)));
+    execFile(cmd, args, { ...opts, encoding: 'utf8' }, (err, stdout, stderr) =>
+      err ? reject(Object.assign(err, { stdout, stderr })) : resolve(stdout),
+    );
   });
 }
 
 function api(socketPath, agent, method, path, body) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request({ socketPath, agent, method, path: `/v1.41${path}`, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {} }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-        else resolve(text ? JSON.parse(text) : undefined);
-      });
-    });
+    const req = http.request(
+      {
+        socketPath,
+        agent,
+        method,
+        path: `/v1.41${path}`,
+        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+          else resolve(text ? JSON.parse(text) : undefined);
+        });
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
 async function main() {
-  if (process.getuid && process.getuid() !== 0) throw new Error('run as root: containers need runc with namespaces and cgroups');
+  if (process.getuid && process.getuid() !== 0)
+    throw new Error('run as root: containers need runc with namespaces and cgroups');
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-engine-'));
   const dataRoot = join(dir, 'root');
   const sock = join(dir, 'flotilla.sock');
@@ -127,7 +140,12 @@ async function main() {
       docker_bridge: m.docker_bridge ?? null,
       docker_version: docker ? docker.version : null,
       node_startup: nodeStats,
-      ratios: { api_vs_runc: ratio(apiStats), cli_vs_runc: ratio(cliStats), docker_vs_runc: ratio(dockerStats), docker_bridge_vs_runc: ratio(m.docker_bridge) },
+      ratios: {
+        api_vs_runc: ratio(apiStats),
+        cli_vs_runc: ratio(cliStats),
+        docker_vs_runc: ratio(dockerStats),
+        docker_bridge_vs_runc: ratio(m.docker_bridge),
+      },
       goals: { api_vs_runc: 2, cli_vs_runc: 8 },
       met: { api: ratio(apiStats) <= 2, cli: ratio(cliStats) <= 8 },
     };

@@ -40,11 +40,13 @@ function killRuncContainers(runcRoot) {
   if (!existsSync(runcRoot)) return;
   let list = [];
   try {
-    list = JSON.parse(execFileSync('runc', ['--root', runcRoot, 'list', '--format', 'json'], { encoding: 'utf8' })) || [];
+    list =
+      JSON.parse(execFileSync('runc', ['--root', runcRoot, 'list', '--format', 'json'], { encoding: 'utf8' })) || [];
   } catch {
     return;
   }
-  for (const c of list) if (!quiet(['runc', '--root', runcRoot, 'delete', '--force', c.id]) && c.pid) quiet(['kill', '-9', String(c.pid)]);
+  for (const c of list)
+    if (!quiet(['runc', '--root', runcRoot, 'delete', '--force', c.id]) && c.pid) quiet(['kill', '-9', String(c.pid)]);
 }
 
 function unmountUnder(dir) {
@@ -58,7 +60,10 @@ function unmountUnder(dir) {
 }
 
 function removeCgroups(name) {
-  for (const top of [join('/sys/fs/cgroup', name), ...readdirSync('/sys/fs/cgroup').map((ctl) => join('/sys/fs/cgroup', ctl, name))]) {
+  for (const top of [
+    join('/sys/fs/cgroup', name),
+    ...readdirSync('/sys/fs/cgroup').map((ctl) => join('/sys/fs/cgroup', ctl, name)),
+  ]) {
     if (!existsSync(top)) continue;
     const dirs = [];
     const walk = (d) => {

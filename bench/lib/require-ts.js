@@ -9,7 +9,10 @@ function requireTs(file) {
   const ts = require(join(ROOT, 'node_modules/typescript'));
   const prev = require.extensions['.ts'];
   require.extensions['.ts'] = (module, filename) => {
-    const out = ts.transpileModule(readFileSync(filename, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: filename });
+    const out = ts.transpileModule(readFileSync(filename, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      fileName: filename,
+    });
     module._compile(out.outputText, filename);
   };
   try {

@@ -50,9 +50,18 @@ function median(xs) {
 
 /** Rounds of one target: medians of rps, p50, p99 and the `extra` per-round figures; every round's rps; errors. */
 function summarize(rs, extra = []) {
-  const out = { rps: median(rs.map((r) => r.rps)), p50Ms: median(rs.map((r) => r.p50Ms)), p99Ms: median(rs.map((r) => r.p99Ms)) };
+  const out = {
+    rps: median(rs.map((r) => r.rps)),
+    p50Ms: median(rs.map((r) => r.p50Ms)),
+    p99Ms: median(rs.map((r) => r.p99Ms)),
+  };
   for (const k of extra) out[k] = median(rs.map((r) => r[k]));
-  return { ...out, rounds: rs.map((r) => r.rps), errors: rs.map((r) => r.errors).filter(Boolean), non2xx: rs.reduce((n, r) => n + r.non2xx, 0) };
+  return {
+    ...out,
+    rounds: rs.map((r) => r.rps),
+    errors: rs.map((r) => r.errors).filter(Boolean),
+    non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+  };
 }
 
 module.exports = { parseWrk, cpuOf, cpuNow, perRequestUs, median, summarize };

@@ -46,7 +46,14 @@ async function wrk(port, close, pids) {
   const { stdout: out } = await run('wrk', args, { encoding: 'utf8', timeout: (DURATION + 30) * 1000 });
   const cpuS = cpuNow(pids) - cpu0;
   const r = parseWrk(out);
-  return { rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerRequest: perRequestUs(cpuS, r.requests), errors: r.errors, non2xx: r.non2xx };
+  return {
+    rps: r.rps,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    cpuUsPerRequest: perRequestUs(cpuS, r.requests),
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
 }
 
 const summarize = (rs) => summarizeRounds(rs, ['cpuUsPerRequest']);
@@ -59,14 +66,24 @@ async function main() {
   const ca = await RootCA.create();
   const creds = async (nodeId) => {
     const { keyPem, csrPem } = await createNodeKeyAndCsr();
-    return { caCertPem: ca.certPem, keyPem, certPem: await ca.issue(csrPem, { nodeId, role: 'swarm-worker', clusterId: 'bench' }), clusterId: 'bench' };
+    return {
+      caCertPem: ca.certPem,
+      keyPem,
+      certPem: await ca.issue(csrPem, { nodeId, role: 'swarm-worker', clusterId: 'bench' }),
+      clusterId: 'bench',
+    };
   };
   fs.writeFileSync(path.join(tmp, 'b.json'), JSON.stringify(await creds('nodeB')), { mode: 0o600 });
 
   const ports = [];
   for (let i = 0; i < REPLICAS; i++) ports.push(await freePort());
-  await Promise.all(ports.map((port, i) => start([path.join(__dirname, '../mesh/backend.js'), `task${i + 1}`, String(port)], 'ready')));
-  const b = await start([path.join(__dirname, 'tunnel-node.js'), path.join(tmp, 'b.json'), ...ports.map((p, i) => `task${i + 1}=${p}`)], 'ready');
+  await Promise.all(
+    ports.map((port, i) => start([path.join(__dirname, '../mesh/backend.js'), `task${i + 1}`, String(port)], 'ready')),
+  );
+  const b = await start(
+    [path.join(__dirname, 'tunnel-node.js'), path.join(tmp, 'b.json'), ...ports.map((p, i) => `task${i + 1}=${p}`)],
+    'ready',
+  );
   const tunnel = `127.0.0.1:${b.line.split(' ')[1]}`;
 
   // Node A's mesh (remote replicas) and the anchor: a mesh on the replicas' own node.
@@ -76,7 +93,12 @@ async function main() {
   meshes.push(remote, local);
   const sides = [];
   for (const [name, mesh, backends, pids] of [
-    ['acrossNodes', remote, ports.map((port, i) => ({ taskId: `task${i + 1}`, address: '198.19.0.2', port, tunnel, node: 'nodeB' })), ['self', b.child.pid]],
+    [
+      'acrossNodes',
+      remote,
+      ports.map((port, i) => ({ taskId: `task${i + 1}`, address: '198.19.0.2', port, tunnel, node: 'nodeB' })),
+      ['self', b.child.pid],
+    ],
     ['sameNode', local, ports.map((port, i) => ({ taskId: `task${i + 1}`, address: '127.0.0.1', port })), ['self']],
   ]) {
     const port = await freePort();
@@ -89,20 +111,34 @@ async function main() {
   const runs = Object.fromEntries(sides.map((s) => [s.name, { keepAlive: [], close: [] }]));
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 ? [...sides].reverse() : sides;
-    for (const close of [false, true]) for (const s of order) runs[s.name][close ? 'close' : 'keepAlive'].push(await wrk(s.port, close, s.pids));
+    for (const close of [false, true])
+      for (const s of order) runs[s.name][close ? 'close' : 'keepAlive'].push(await wrk(s.port, close, s.pids));
   }
   const ratio = (a, b2) => (a === null || b2 === null ? null : Math.round((a / b2) * 1000) / 1000);
   const result = {
     bench: 'mesh-tunnel',
-    conditions: { cores: os.availableParallelism(), loadavg1: os.loadavg()[0], durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, replicas: REPLICAS, acceptLoops: 1 },
+    conditions: {
+      cores: os.availableParallelism(),
+      loadavg1: os.loadavg()[0],
+      durationS: DURATION,
+      rounds: ROUNDS,
+      connections: CONNECTIONS,
+      replicas: REPLICAS,
+      acceptLoops: 1,
+    },
     sameNode: { keepAlive: summarize(runs.sameNode.keepAlive), connectionPerRequest: summarize(runs.sameNode.close) },
-    acrossNodes: { keepAlive: summarize(runs.acrossNodes.keepAlive), connectionPerRequest: summarize(runs.acrossNodes.close) },
+    acrossNodes: {
+      keepAlive: summarize(runs.acrossNodes.keepAlive),
+      connectionPerRequest: summarize(runs.acrossNodes.close),
+    },
   };
   for (const k of ['keepAlive', 'connectionPerRequest']) {
     result.acrossNodes[k].ratio = ratio(result.acrossNodes[k].rps, result.sameNode[k].rps);
     result.acrossNodes[k].cpuRatio = ratio(result.acrossNodes[k].cpuUsPerRequest, result.sameNode[k].cpuUsPerRequest);
   }
-  result.acrossNodes.connectionsPerBackend = Object.fromEntries((await remote.stats()).services[0].backends.map((x) => [x.taskId, x.total]));
+  result.acrossNodes.connectionsPerBackend = Object.fromEntries(
+    (await remote.stats()).services[0].backends.map((x) => [x.taskId, x.total]),
+  );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -8,6 +8,8 @@ const { TunnelServer } = require('../../packages/worker/dist/mesh');
 const [credsFile, ...taskArgs] = process.argv.slice(2);
 const tasks = new Map(taskArgs.map((a) => [a.split('=')[0], Number(a.split('=')[1])]));
 const server = new TunnelServer({ resolve: (taskId, port) => (tasks.get(taskId) === port ? '127.0.0.1' : undefined) });
-server.listen(JSON.parse(fs.readFileSync(credsFile, 'utf8')), 0, '127.0.0.1').then((port) => process.stdout.write(`ready ${port}\n`));
+server
+  .listen(JSON.parse(fs.readFileSync(credsFile, 'utf8')), 0, '127.0.0.1')
+  .then((port) => process.stdout.write(`ready ${port}\n`));
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));

@@ -74,7 +74,14 @@ async function wrk(port, close, pids) {
   const cpuS = cpuNow(pids) - cpu0;
   const r = parseWrk(out);
   // CPU per request does not depend on how much CPU the neighbours leave us: the fair figure on a busy machine.
-  return { rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerRequest: perRequestUs(cpuS, r.requests), errors: r.errors, non2xx: r.non2xx };
+  return {
+    rps: r.rps,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    cpuUsPerRequest: perRequestUs(cpuS, r.requests),
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
 }
 
 function summarize(rs) {
@@ -86,7 +93,11 @@ async function main() {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-bench-mesh-'));
   const backendPorts = [];
   for (let i = 0; i < REPLICAS; i++) backendPorts.push(await freePort());
-  await Promise.all(backendPorts.map((port, i) => start(process.execPath, [path.join(__dirname, 'backend.js'), `task${i + 1}`, String(port)], 'ready')));
+  await Promise.all(
+    backendPorts.map((port, i) =>
+      start(process.execPath, [path.join(__dirname, 'backend.js'), `task${i + 1}`, String(port)], 'ready'),
+    ),
+  );
 
   const haPort = await freePort();
   const cfg = [
@@ -120,7 +131,13 @@ async function main() {
     meshes.push(m);
     await m.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'bench_web');
     await m.setBackends('bench_web', 80, backends);
-    configs.push({ name: `mesh${1 + loops}loop${loops ? 's' : ''}`, loops, port, mesh: m, pids: ['self', ...m.loopPids] });
+    configs.push({
+      name: `mesh${1 + loops}loop${loops ? 's' : ''}`,
+      loops,
+      port,
+      mesh: m,
+      pids: ['self', ...m.loopPids],
+    });
   }
 
   // How fast a backend change reaches every accept loop (setBackends resolves on the last ack).
@@ -135,7 +152,8 @@ async function main() {
   updates.sort((a, b) => a - b);
 
   // Warm everything up (JIT, connection tables) before measuring.
-  for (const port of [haPort, ...configs.map((c) => c.port)]) await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${port}/`]);
+  for (const port of [haPort, ...configs.map((c) => c.port)])
+    await run('wrk', ['-t1', '-c10', '-d2s', `http://127.0.0.1:${port}/`]);
 
   // Interleaved rounds so that a change in background load hits every side alike; medians.
   // The order rotates: a run inherits the TIME_WAIT sockets of the one before it.
@@ -145,7 +163,8 @@ async function main() {
   for (let r = 0; r < ROUNDS; r++) {
     const order = sides.map((_, i) => sides[(i + r) % sides.length]);
     for (const close of [false, true]) {
-      for (const side of order) runs[side.name][close ? 'close' : 'keepAlive'].push(await wrk(side.port, close, side.pids));
+      for (const side of order)
+        runs[side.name][close ? 'close' : 'keepAlive'].push(await wrk(side.port, close, side.pids));
     }
   }
 
@@ -153,10 +172,23 @@ async function main() {
   const added = (a, b) => (a === null || b === null ? null : Math.round((a - b) * 1000) / 1000);
   const result = {
     bench: 'mesh',
-    conditions: { cores: os.availableParallelism(), loadavg1: os.loadavg()[0], durationS: DURATION, rounds: ROUNDS, connections: CONNECTIONS, wrkThreads: THREADS, replicas: REPLICAS, haproxy: 'Debian 2.6, mode tcp, balance roundrobin, default nbthread' },
+    conditions: {
+      cores: os.availableParallelism(),
+      loadavg1: os.loadavg()[0],
+      durationS: DURATION,
+      rounds: ROUNDS,
+      connections: CONNECTIONS,
+      wrkThreads: THREADS,
+      replicas: REPLICAS,
+      haproxy: 'Debian 2.6, mode tcp, balance roundrobin, default nbthread',
+    },
     haproxy: { keepAlive: summarize(runs.haproxy.keepAlive), connectionPerRequest: summarize(runs.haproxy.close) },
     mesh: {},
-    backendUpdateMs: { acceptLoops: 1 + LOOPS[LOOPS.length - 1], median: updates[Math.floor(updates.length / 2)], max: updates[updates.length - 1] },
+    backendUpdateMs: {
+      acceptLoops: 1 + LOOPS[LOOPS.length - 1],
+      median: updates[Math.floor(updates.length / 2)],
+      max: updates[updates.length - 1],
+    },
     goals: { ratio: 0.9, addedP99Ms: 1 },
   };
   for (const c of configs) {
@@ -166,8 +198,18 @@ async function main() {
     const stats = await c.mesh.stats();
     result.mesh[c.name] = {
       acceptLoops: 1 + c.loops,
-      keepAlive: { ...ka, ratio: ratio(ka.rps, ha.keepAlive.rps), addedP99Ms: added(ka.p99Ms, ha.keepAlive.p99Ms), cpuRatio: ratio(ka.cpuUsPerRequest, ha.keepAlive.cpuUsPerRequest) },
-      connectionPerRequest: { ...cl, ratio: ratio(cl.rps, ha.connectionPerRequest.rps), addedP99Ms: added(cl.p99Ms, ha.connectionPerRequest.p99Ms), cpuRatio: ratio(cl.cpuUsPerRequest, ha.connectionPerRequest.cpuUsPerRequest) },
+      keepAlive: {
+        ...ka,
+        ratio: ratio(ka.rps, ha.keepAlive.rps),
+        addedP99Ms: added(ka.p99Ms, ha.keepAlive.p99Ms),
+        cpuRatio: ratio(ka.cpuUsPerRequest, ha.keepAlive.cpuUsPerRequest),
+      },
+      connectionPerRequest: {
+        ...cl,
+        ratio: ratio(cl.rps, ha.connectionPerRequest.rps),
+        addedP99Ms: added(cl.p99Ms, ha.connectionPerRequest.p99Ms),
+        cpuRatio: ratio(cl.cpuUsPerRequest, ha.connectionPerRequest.cpuUsPerRequest),
+      },
       connectionsPerBackend: Object.fromEntries(stats.services[0].backends.map((b) => [b.taskId, b.total])),
     };
   }
@@ -182,9 +224,8 @@ async function cleanup() {
 
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 process.on('SIGTERM', () => void cleanup().then(() => process.exit(143)));
-main()
-  .then(cleanup, async (e) => {
-    process.stderr.write(`bench/mesh failed: ${e.stack ?? e}\n`);
-    await cleanup();
-    process.exitCode = 1;
-  });
+main().then(cleanup, async (e) => {
+  process.stderr.write(`bench/mesh failed: ${e.stack ?? e}\n`);
+  await cleanup();
+  process.exitCode = 1;
+});

@@ -23,22 +23,33 @@ const MIB = Number(process.argv[2] || 80);
 const N = Number(process.argv[3] || 3);
 const IMAGE = 'bench-peer:1';
 
-
 function sh(cmd) {
-  return new Promise((resolve, reject) => execFile('sh', ['-c', cmd], { encoding: 'utf8', maxBuffer: 16 << 20 }, (e, out, err) => (e ? reject(new Error(`${cmd}: ${err || e.message}`)) : resolve(out))));
+  return new Promise((resolve, reject) =>
+    execFile('sh', ['-c', cmd], { encoding: 'utf8', maxBuffer: 16 << 20 }, (e, out, err) =>
+      e ? reject(new Error(`${cmd}: ${err || e.message}`)) : resolve(out),
+    ),
+  );
 }
 
 async function startNode(dir, name) {
   let ctx;
   const dataRoot = join(dir, name);
   const host = `unix://${join(dir, `${name}.sock`)}`;
-  const daemon = await engine.startDaemon({ dataRoot, host, extensions: [async (c) => ((ctx = c), { close: async () => undefined })] });
+  const daemon = await engine.startDaemon({
+    dataRoot,
+    host,
+    extensions: [async (c) => ((ctx = c), { close: async () => undefined })],
+  });
   return { daemon, host, dataRoot, ctx };
 }
 
 async function tls(ca, nodeId) {
   const { keyPem, csrPem } = await manager.createNodeKeyAndCsr();
-  return { caCertPem: ca.certPem, keyPem, certPem: await ca.issue(csrPem, { nodeId, role: 'swarm-worker', clusterId: 'bench' }) };
+  return {
+    caCertPem: ca.certPem,
+    keyPem,
+    certPem: await ca.issue(csrPem, { nodeId, role: 'swarm-worker', clusterId: 'bench' }),
+  };
 }
 
 async function main() {
@@ -57,14 +68,22 @@ async function main() {
     for (let i = 0; i < MIB / 8; i++) writeFileSync(join(layerDir, `blob${i}.bin`), randomBytes(8 << 20));
     const layer = await a.ctx.images.layers.createFromDir(layerDir);
     const base = await a.ctx.images.resolve('bench-base:1');
-    const config = { architecture: 'amd64', os: 'linux', created: new Date().toISOString(), config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [...base.diffIds, layer.diffId] } };
+    const config = {
+      architecture: 'amd64',
+      os: 'linux',
+      created: new Date().toISOString(),
+      config: { Cmd: ['sh'] },
+      rootfs: { type: 'layers', diff_ids: [...base.diffIds, layer.diffId] },
+    };
     const img = await a.ctx.images.addImage(Buffer.from(JSON.stringify(config)), { tags: [IMAGE] });
 
     const ca = await manager.RootCA.create();
     const [aTls, bTls] = await Promise.all([tls(ca, 'a'), tls(ca, 'b')]);
     server = new grpc.Server();
     worker.registerPeerServices(server, { images: a.ctx.images, containers: a.ctx.containers, clusterId: 'bench' });
-    const port = await new Promise((res, rej) => server.bindAsync('127.0.0.1:0', manager.serverCredentials(aTls), (e, p) => (e ? rej(e) : res(p))));
+    const port = await new Promise((res, rej) =>
+      server.bindAsync('127.0.0.1:0', manager.serverCredentials(aTls), (e, p) => (e ? rej(e) : res(p))),
+    );
     const creds = manager.channelCredentials(bTls);
 
     const removeFromB = async () => {
@@ -74,10 +93,26 @@ async function main() {
     const saveLoad = [];
     const peer = [];
     for (let i = 0; i < N; i++) {
-      saveLoad.push((await timed(() => sh(`${process.execPath} ${BIN} -H ${a.host} save ${IMAGE} | ${process.execPath} ${BIN} -H ${b.host} load`))).ms);
+      saveLoad.push(
+        (
+          await timed(() =>
+            sh(`${process.execPath} ${BIN} -H ${a.host} save ${IMAGE} | ${process.execPath} ${BIN} -H ${b.host} load`),
+          )
+        ).ms,
+      );
       if (b.ctx.images.lookup(IMAGE) !== img.id) throw new Error('save | load did not give B the same image ID');
       await removeFromB();
-      peer.push((await timed(() => worker.fetchImageFromPeers(IMAGE, { peers: [`127.0.0.1:${port}`], credentials: creds, images: b.ctx.images }))).ms);
+      peer.push(
+        (
+          await timed(() =>
+            worker.fetchImageFromPeers(IMAGE, {
+              peers: [`127.0.0.1:${port}`],
+              credentials: creds,
+              images: b.ctx.images,
+            }),
+          )
+        ).ms,
+      );
       if (b.ctx.images.lookup(IMAGE) !== img.id) throw new Error('peer fetch did not give B the same image ID');
       await removeFromB();
     }

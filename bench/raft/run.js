@@ -28,20 +28,31 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 function request(hostport, method, p, body, timeoutMs = 3000) {
   return new Promise((resolve, reject) => {
     const [host, port] = hostport.split(':');
-    const req = http.request({ host, port, method, path: p, agent, timeout: timeoutMs, headers: body ? { 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let json = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode, json });
-      });
-    });
+    const req = http.request(
+      {
+        host,
+        port,
+        method,
+        path: p,
+        agent,
+        timeout: timeoutMs,
+        headers: body ? { 'content-length': Buffer.byteLength(body) } : {},
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json = null;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode, json });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     if (body) req.write(body);
@@ -53,7 +64,11 @@ function pct(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null;
 }
 const round = (x) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
-const median = (xs) => pct([...xs].sort((a, b) => a - b), 50);
+const median = (xs) =>
+  pct(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 async function until(what, f, ms = 20000) {
   const t0 = Date.now();
@@ -110,13 +125,30 @@ class KvProcs {
     this.procs = new Map();
   }
   async init(ids) {
-    for (const id of ids) this.members.push({ id, raft: `127.0.0.1:${await freePort()}`, http: `127.0.0.1:${await freePort()}` });
+    for (const id of ids)
+      this.members.push({ id, raft: `127.0.0.1:${await freePort()}`, http: `127.0.0.1:${await freePort()}` });
   }
   async start(id) {
     const m = this.members.find((x) => x.id === id);
-    const args = [KV_SERVER, '--id', id, '--data', path.join(this.root, id), '--raft', m.raft, '--http', m.http, '--bootstrap', '--snapshot-every', '20000'];
+    const args = [
+      KV_SERVER,
+      '--id',
+      id,
+      '--data',
+      path.join(this.root, id),
+      '--raft',
+      m.raft,
+      '--http',
+      m.http,
+      '--bootstrap',
+      '--snapshot-every',
+      '20000',
+    ];
     for (const p of this.members) if (p.id !== id) args.push('--peer', `${p.id}=${p.raft}`);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'error' } });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FLOTILLA_LOG_LEVEL: 'error' },
+    });
     this.procs.set(id, child);
     let out = '';
     child.stderr.on('data', (b) => (out = (out + b).slice(-4000)));
@@ -166,7 +198,8 @@ async function benchFlotilla(root) {
     const tp = await bench(`mode=throughput&concurrency=${CLIENTS}&durationMs=${TP_MS}&size=64`);
     log(`flotilla in-process throughput: ${JSON.stringify(tp)}`);
 
-    const put = async (hostport, i, timeoutMs = 3000) => (await request(hostport, 'PUT', `/kv/k${i}`, VALUE, timeoutMs)).status === 200;
+    const put = async (hostport, i, timeoutMs = 3000) =>
+      (await request(hostport, 'PUT', `/kv/k${i}`, VALUE, timeoutMs)).status === 200;
     const hlat = await latency(put, lh, Math.min(LAT_COUNT, 1000));
     const htp = await throughput(put, lh, CLIENTS, TP_MS);
     log(`flotilla http: p50 ${hlat.p50} p99 ${hlat.p99} throughput ${htp}`);
@@ -208,18 +241,36 @@ function findEtcd() {
 async function benchEtcd(root, bin) {
   const names = ['e1', 'e2', 'e3'];
   const m = [];
-  for (const name of names) m.push({ name, client: `127.0.0.1:${await freePort()}`, peer: `127.0.0.1:${await freePort()}` });
+  for (const name of names)
+    m.push({ name, client: `127.0.0.1:${await freePort()}`, peer: `127.0.0.1:${await freePort()}` });
   const initial = m.map((x) => `${x.name}=http://${x.peer}`).join(',');
   const procs = new Map();
   const start = (x) => {
     const child = spawn(
       bin,
       [
-        '--name', x.name, '--data-dir', path.join(root, 'etcd', x.name),
-        '--listen-client-urls', `http://${x.client}`, '--advertise-client-urls', `http://${x.client}`,
-        '--listen-peer-urls', `http://${x.peer}`, '--initial-advertise-peer-urls', `http://${x.peer}`,
-        '--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', 'flotilla-bench',
-        '--log-level', 'error', '--logger', 'zap',
+        '--name',
+        x.name,
+        '--data-dir',
+        path.join(root, 'etcd', x.name),
+        '--listen-client-urls',
+        `http://${x.client}`,
+        '--advertise-client-urls',
+        `http://${x.client}`,
+        '--listen-peer-urls',
+        `http://${x.peer}`,
+        '--initial-advertise-peer-urls',
+        `http://${x.peer}`,
+        '--initial-cluster',
+        initial,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        'flotilla-bench',
+        '--log-level',
+        'error',
+        '--logger',
+        'zap',
       ],
       { stdio: 'ignore' },
     );
@@ -235,7 +286,8 @@ async function benchEtcd(root, bin) {
   };
   const b64 = (s) => Buffer.from(String(s)).toString('base64');
   const put = async (client, i, timeoutMs = 3000) =>
-    (await request(client, 'POST', '/v3/kv/put', JSON.stringify({ key: b64(`k${i}`), value: b64(VALUE) }), timeoutMs)).status === 200;
+    (await request(client, 'POST', '/v3/kv/put', JSON.stringify({ key: b64(`k${i}`), value: b64(VALUE) }), timeoutMs))
+      .status === 200;
   const leaderOf = async (alive) => {
     for (const x of alive) {
       const r = await request(x.client, 'POST', '/v3/maintenance/status', '{}', 1000).catch(() => null);
@@ -262,15 +314,32 @@ async function benchEtcd(root, bin) {
       const child = spawn(
         bin,
         [
-          '--name', dead.name, '--data-dir', path.join(root, 'etcd', dead.name),
-          '--listen-client-urls', `http://${dead.client}`, '--advertise-client-urls', `http://${dead.client}`,
-          '--listen-peer-urls', `http://${dead.peer}`, '--initial-advertise-peer-urls', `http://${dead.peer}`,
-          '--initial-cluster', initial, '--log-level', 'error', '--logger', 'zap',
+          '--name',
+          dead.name,
+          '--data-dir',
+          path.join(root, 'etcd', dead.name),
+          '--listen-client-urls',
+          `http://${dead.client}`,
+          '--advertise-client-urls',
+          `http://${dead.client}`,
+          '--listen-peer-urls',
+          `http://${dead.peer}`,
+          '--initial-advertise-peer-urls',
+          `http://${dead.peer}`,
+          '--initial-cluster',
+          initial,
+          '--log-level',
+          'error',
+          '--logger',
+          'zap',
         ],
         { stdio: 'ignore' },
       );
       procs.set(dead.name, child);
-      await until('etcd member back', async () => (await request(dead.client, 'GET', '/health', null, 500)).status === 200);
+      await until(
+        'etcd member back',
+        async () => (await request(dead.client, 'GET', '/health', null, 500)).status === 200,
+      );
       await sleep(300);
     }
     return {
@@ -320,7 +389,15 @@ async function main() {
     const disk = fsyncProbe(root);
     log(`disk fdatasync: ${JSON.stringify(disk)}`);
     const ours = await benchFlotilla(root);
-    const out = { ...ours, fsync: true, nodes: 3, value_bytes: 64, clients: CLIENTS, disk_fdatasync: disk, load_avg_1m: round(os.loadavg()[0]) };
+    const out = {
+      ...ours,
+      fsync: true,
+      nodes: 3,
+      value_bytes: 64,
+      clients: CLIENTS,
+      disk_fdatasync: disk,
+      load_avg_1m: round(os.loadavg()[0]),
+    };
     const etcdBin = findEtcd();
     if (etcdBin) {
       try {

@@ -81,7 +81,8 @@ function meshPids(daemonPid) {
     try {
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === daemonPid && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('loop-child')) pids.push(Number(d));
+      if (ppid === daemonPid && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('loop-child'))
+        pids.push(Number(d));
     } catch {
       /* gone meanwhile */
     }
@@ -144,7 +145,10 @@ async function get(enter, url) {
 /** TCP sockets in TIME_WAIT in a netns, by local address > peer (port kept when it is 80): diagnostics. */
 async function timeWait(enter) {
   try {
-    const { stdout } = await run(enter[0], [...enter.slice(1), 'ss', '-Htan', 'state', 'time-wait'], { timeout: 5000, maxBuffer: 64 << 20 });
+    const { stdout } = await run(enter[0], [...enter.slice(1), 'ss', '-Htan', 'state', 'time-wait'], {
+      timeout: 5000,
+      maxBuffer: 64 << 20,
+    });
     const by = {};
     for (const line of stdout.split('\n').filter(Boolean)) {
       const [local, peer] = line.trim().split(/\s+/).slice(-2);
@@ -170,7 +174,8 @@ async function waitFor(what, fn, timeoutMs) {
 }
 
 async function main(state) {
-  if (process.getuid && process.getuid() !== 0) throw new Error('run as root: machines are network namespaces, containers need runc');
+  if (process.getuid && process.getuid() !== 0)
+    throw new Error('run as root: machines are network namespaces, containers need runc');
   process.env.FLOTILLA_LOG_LEVEL ??= 'warn';
   const { Cluster } = requireTs(path.join(ROOT, 'test/cluster/cluster.ts'));
   const loadavgStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
@@ -184,16 +189,57 @@ async function main(state) {
   await Promise.all(c.machines.map((m) => c.ok(m, ['import', tar, IMAGE], 120_000)));
   check();
   // The client: a task on the worker; wrk and curl run from the host in its netns only (nsenter -n).
-  await c.ok(mgr, ['service', 'create', '-d', '--name', 'client', '--network', NET, '--constraint', 'node.role == worker', IMAGE, 'sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait']);
-  for (const [name, role, published] of [['near', 'worker', 8081], ['far', 'manager', 8082]]) {
-    await c.ok(mgr, ['service', 'create', '-d', '--name', name, '--network', NET, '--constraint', `node.role == ${role}`, '--replicas', String(REPLICAS), '-p', `${published}:80`, IMAGE, ...CMD]);
+  await c.ok(mgr, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'client',
+    '--network',
+    NET,
+    '--constraint',
+    'node.role == worker',
+    IMAGE,
+    'sh',
+    '-c',
+    'trap "exit 0" TERM; sleep 3600 & wait',
+  ]);
+  for (const [name, role, published] of [
+    ['near', 'worker', 8081],
+    ['far', 'manager', 8082],
+  ]) {
+    await c.ok(mgr, [
+      'service',
+      'create',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      NET,
+      '--constraint',
+      `node.role == ${role}`,
+      '--replicas',
+      String(REPLICAS),
+      '-p',
+      `${published}:80`,
+      IMAGE,
+      ...CMD,
+    ]);
   }
   const tasks = {};
-  for (const [name, m, n] of [['near', wk, REPLICAS], ['far', mgr, REPLICAS], ['client', wk, 1]]) {
-    tasks[name] = await waitFor(`${n} ${name} tasks running`, async () => {
-      const r = await c.running(name);
-      return r.length === n ? r : null;
-    }, 90_000);
+  for (const [name, m, n] of [
+    ['near', wk, REPLICAS],
+    ['far', mgr, REPLICAS],
+    ['client', wk, 1],
+  ]) {
+    tasks[name] = await waitFor(
+      `${n} ${name} tasks running`,
+      async () => {
+        const r = await c.running(name);
+        return r.length === n ? r : null;
+      },
+      90_000,
+    );
     if (!tasks[name].every((t) => t.NodeID === m.nodeId)) throw new Error(`${name}'s tasks are not all on ${m.name}`);
   }
   const vip = {};
@@ -219,21 +265,26 @@ async function main(state) {
   ];
   // Answering, and (through a VIP) every replica in turn: the balancing is real.
   for (const t of targets) {
-    t.answeredBy = await waitFor(`${t.name} (${t.url}) to answer from the worker`, async () => {
-      const seen = new Set();
-      for (let i = 0; i < 3 * REPLICAS; i++) {
-        const page = await get(inClient, t.url);
-        if (!page) return null;
-        seen.add(page);
-      }
-      return seen.size === t.backends.length ? seen.size : null;
-    }, 45_000);
+    t.answeredBy = await waitFor(
+      `${t.name} (${t.url}) to answer from the worker`,
+      async () => {
+        const seen = new Set();
+        for (let i = 0; i < 3 * REPLICAS; i++) {
+          const page = await get(inClient, t.url);
+          if (!page) return null;
+          seen.add(page);
+        }
+        return seen.size === t.backends.length ? seen.size : null;
+      },
+      45_000,
+    );
   }
   const setupMs = Date.now() - t0;
   log(`ready in ${setupMs} ms: direct ${direct}, near VIP ${vip.near}, far VIP ${vip.far}`);
 
   const mesh = [...meshPids(await c.daemonPid(wk)), ...meshPids(await c.daemonPid(mgr))];
-  for (const t of targets) t.cpu = { mesh, backends: t.backends.map((x) => x.Status.ContainerStatus?.PID).filter(Boolean) };
+  for (const t of targets)
+    t.cpu = { mesh, backends: t.backends.map((x) => x.Status.ContainerStatus?.PID).filter(Boolean) };
   for (const t of targets) await wrk(inClient, t.url, false, { mesh: [], backends: [] }); // warm-up (JIT, ARP, tunnel)
 
   const runs = Object.fromEntries(targets.map((t) => [t.name, { keepAlive: [], close: [] }]));
@@ -244,7 +295,11 @@ async function main(state) {
         const res = await wrk(inClient, t.url, close, t.cpu);
         log(`round ${r + 1} ${t.name} ${close ? 'close' : 'keep-alive'}: ${res.rps} req/s, p99 ${res.p99Ms} ms`);
         if (close) {
-          const tw = { client: await timeWait(inClient), worker: await timeWait(['ip', 'netns', 'exec', wk.netns]), manager: await timeWait(['ip', 'netns', 'exec', mgr.netns]) };
+          const tw = {
+            client: await timeWait(inClient),
+            worker: await timeWait(['ip', 'netns', 'exec', wk.netns]),
+            manager: await timeWait(['ip', 'netns', 'exec', mgr.netns]),
+          };
           res.timeWaitAfter = tw;
           log(`  TIME_WAIT after: ${JSON.stringify(tw)}`);
         }
@@ -273,7 +328,11 @@ async function main(state) {
   };
   const floor = { keepAlive: summarize(runs.direct.keepAlive), connectionPerRequest: summarize(runs.direct.close) };
   for (const t of targets) {
-    const o = { keepAlive: summarize(runs[t.name].keepAlive), connectionPerRequest: summarize(runs[t.name].close), replicasAnswering: t.answeredBy };
+    const o = {
+      keepAlive: summarize(runs[t.name].keepAlive),
+      connectionPerRequest: summarize(runs[t.name].close),
+      replicasAnswering: t.answeredBy,
+    };
     if (t.name !== 'direct') {
       for (const k of ['keepAlive', 'connectionPerRequest']) {
         o[k].ratioToDirect = ratio(o[k].rps, floor[k].rps);

@@ -9,22 +9,39 @@ const { execFile, execFileSync, spawn } = require('node:child_process');
 const { existsSync, mkdirSync, rmSync, rmdirSync, writeFileSync } = require('node:fs');
 const http = require('node:http');
 const { join } = require('node:path');
-const { quiet, readSysctl, pidsMentioning, killRuncContainers, unmountUnder, removeCgroups } = require('../lib/host-cleanup');
+const {
+  quiet,
+  readSysctl,
+  pidsMentioning,
+  killRuncContainers,
+  unmountUnder,
+  removeCgroups,
+} = require('../lib/host-cleanup');
 
 const DOCKER = '/usr/bin/docker'; // Debian's 20.10 client (a newer one may sit in /usr/local/bin)
 const DOCKERD = '/usr/sbin/dockerd';
 const NET = '198.19.251.';
 // Files dockerd 20.10 writes outside its roots whatever the flags say.
 const HOST_LEFTOVERS = ['/etc/docker/key.json', '/run/docker/plugins', '/run/docker'];
-const SYSCTLS = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/bridge/bridge-nf-call-iptables', '/proc/sys/net/bridge/bridge-nf-call-ip6tables'];
-const IPTABLES = ['iptables', 'iptables-legacy'].filter((b) => ['/usr/sbin', '/sbin'].some((d) => existsSync(`${d}/${b}`)));
+const SYSCTLS = [
+  '/proc/sys/net/ipv4/ip_forward',
+  '/proc/sys/net/bridge/bridge-nf-call-iptables',
+  '/proc/sys/net/bridge/bridge-nf-call-ip6tables',
+];
+const IPTABLES = ['iptables', 'iptables-legacy'].filter((b) =>
+  ['/usr/sbin', '/sbin'].some((d) => existsSync(`${d}/${b}`)),
+);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve) => {
     execFile(cmd, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 << 20, ...opts }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr: stderr || (err && !stdout ? String(err.message) : '') }),
+      resolve({
+        code: err ? (typeof err.code === 'number' ? err.code : -1) : 0,
+        stdout,
+        stderr: stderr || (err && !stdout ? String(err.message) : ''),
+      }),
     );
   });
 }
@@ -51,7 +68,8 @@ function api(socketPath, method, path, timeout = 10_000) {
  * Returns { nodes, stop }; each node: { name, ip, sock, pid, cli(args), api(method, path), kill() }.
  */
 async function startDockerNodes(dir, count, tag) {
-  if (!existsSync(DOCKERD) || !existsSync(DOCKER)) throw new Error(`Docker 20.10 not installed (${DOCKERD}, ${DOCKER}): apt-get install docker.io`);
+  if (!existsSync(DOCKERD) || !existsSync(DOCKER))
+    throw new Error(`Docker 20.10 not installed (${DOCKERD}, ${DOCKER}): apt-get install docker.io`);
   const bridge = `fldc${tag}`.slice(0, 10); // + 'v5': interface names are at most 15 bytes
   const preexisting = new Set(HOST_LEFTOVERS.filter((p) => existsSync(p)));
   const sysctls = Object.fromEntries(SYSCTLS.map((p) => [p, readSysctl(p)]));
@@ -63,7 +81,9 @@ async function startDockerNodes(dir, count, tag) {
       if (n.daemon.exitCode === null && n.daemon.signalCode === null) {
         // Containers first (dockerd would stop them, but one at a time with a 10 s grace).
         const ctrs = await api(n.sock, 'GET', '/containers/json?all=1').catch(() => []);
-        await Promise.all(ctrs.map((c) => api(n.sock, 'DELETE', `/containers/${c.Id}?force=1`, 30_000).catch(() => undefined)));
+        await Promise.all(
+          ctrs.map((c) => api(n.sock, 'DELETE', `/containers/${c.Id}?force=1`, 30_000).catch(() => undefined)),
+        );
         const exited = new Promise((r) => n.daemon.once('exit', r));
         n.daemon.kill('SIGTERM');
         const t = setTimeout(() => n.daemon.kill('SIGKILL'), 20_000);
@@ -156,7 +176,8 @@ async function startDockerNodes(dir, count, tag) {
     for (const n of nodes) {
       const deadline = Date.now() + 60_000;
       while ((await n.cli(['version'])).code !== 0) {
-        if (Date.now() > deadline || n.daemon.exitCode !== null) throw new Error(`dockerd ${n.name} did not answer: ${n.log().slice(-800)}`);
+        if (Date.now() > deadline || n.daemon.exitCode !== null)
+          throw new Error(`dockerd ${n.name} did not answer: ${n.log().slice(-800)}`);
         await sleep(200);
       }
     }

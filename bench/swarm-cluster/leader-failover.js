@@ -29,7 +29,8 @@ const DOCKER_DEFAULTS = {
   raft_tick_s: 1,
   election_ticks: 10,
   expected_failover_s: '10-20',
-  source: 'swarmkit manager/state/raft: DefaultRaftConfig ElectionTick 10, HeartbeatTick 1, TickInterval 1s (docker swarm init defaults)',
+  source:
+    'swarmkit manager/state/raft: DefaultRaftConfig ElectionTick 10, HeartbeatTick 1, TickInterval 1s (docker swarm init defaults)',
 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +38,11 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 const log = (...a) => process.stderr.write(`[leader-failover] ${a.join(' ')}\n`);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : Math.round((s[s.length / 2 - 1] + s[s.length / 2]) / 2)) : null;
+  return s.length
+    ? s.length % 2
+      ? s[(s.length - 1) / 2]
+      : Math.round((s[s.length / 2 - 1] + s[s.length / 2]) / 2)
+    : null;
 };
 let aborted = false;
 
@@ -61,7 +66,10 @@ async function until(probe, timeoutMs, everyMs = POLL_MS) {
 /** One write through `call` (an Engine API client): the service's replica count set to `n`. */
 async function scale(call, service, n) {
   const svc = await call('GET', `/services/${service}`);
-  await call('POST', `/services/${svc.ID}/update?version=${svc.Version.Index}`, { ...svc.Spec, Mode: { Replicated: { Replicas: n } } });
+  await call('POST', `/services/${svc.ID}/update?version=${svc.Version.Index}`, {
+    ...svc.Spec,
+    Mode: { Replicated: { Replicas: n } },
+  });
   return true;
 }
 
@@ -117,16 +125,26 @@ async function flotilla() {
       // Back to three managers before the next kill: the old leader rejoins as a follower.
       await c.startDaemon(r.killed);
       alive.add(r.killed);
-      const back = await until(async () => {
-        const nodes = await api([...alive].find((m) => m !== r.killed).socket, 'GET', '/nodes', undefined, 2000);
-        return managers.every((m) => {
-          const n = nodes.find((x) => x.ID === m.nodeId);
-          return n && n.ManagerStatus && (n.ManagerStatus.Leader || n.ManagerStatus.Reachability === 'reachable');
-        });
-      }, 30_000, 100);
+      const back = await until(
+        async () => {
+          const nodes = await api([...alive].find((m) => m !== r.killed).socket, 'GET', '/nodes', undefined, 2000);
+          return managers.every((m) => {
+            const n = nodes.find((x) => x.ID === m.nodeId);
+            return n && n.ManagerStatus && (n.ManagerStatus.Leader || n.ManagerStatus.Reachability === 'reachable');
+          });
+        },
+        30_000,
+        100,
+      );
       if (!back) throw new Error(`${r.killed.name} did not rejoin as a reachable manager within 30 s`);
     }
-    return { roles: ['manager', 'manager', 'manager', 'worker'], setup_ms, election_timeout_ms: '400-800', leader_failover_ms: samples, median: median(samples) };
+    return {
+      roles: ['manager', 'manager', 'manager', 'worker'],
+      setup_ms,
+      election_timeout_ms: '400-800',
+      leader_failover_ms: samples,
+      median: median(samples),
+    };
   } finally {
     if (c) await c.destroy();
   }
@@ -135,7 +153,8 @@ async function flotilla() {
 async function docker() {
   const helper = join(__dirname, 'docker-nodes.js');
   if (!existsSync('/usr/sbin/dockerd')) throw new Error('Docker 20.10 not installed (/usr/sbin/dockerd)');
-  if (!existsSync(helper)) throw new Error('bench/swarm-cluster/docker-nodes.js (dockerd per netns) is not in this tree');
+  if (!existsSync(helper))
+    throw new Error('bench/swarm-cluster/docker-nodes.js (dockerd per netns) is not in this tree');
   const { startDockerNodes } = require(helper);
   const { makeBusyboxRootfsTar } = require(join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'));
   const dir = mkdtempSync('/tmp/fllf-');
@@ -147,7 +166,11 @@ async function docker() {
     const managers = [mgr, rest[0], rest[1]];
     const init = await mgr.cli(['swarm', 'init', '--advertise-addr', mgr.ip]);
     if (init.code !== 0) throw new Error(`swarm init: ${init.stderr.trim()}`);
-    for (const [n, role] of [[rest[0], 'manager'], [rest[1], 'manager'], [rest[2], 'worker']]) {
+    for (const [n, role] of [
+      [rest[0], 'manager'],
+      [rest[1], 'manager'],
+      [rest[2], 'worker'],
+    ]) {
       const token = (await mgr.cli(['swarm', 'join-token', '-q', role])).stdout.trim();
       const j = await n.cli(['swarm', 'join', '--token', token, `${mgr.ip}:2377`]);
       if (j.code !== 0) throw new Error(`swarm join on ${n.name}: ${j.stderr.trim()}`);
@@ -158,7 +181,20 @@ async function docker() {
       if (imp.code !== 0) throw new Error(`import on ${n.name}: ${imp.stderr.trim()}`);
       n.nodeId = (await n.api('GET', '/info')).Swarm.NodeID;
     }
-    const created = await mgr.cli(['service', 'create', '--detach', '--no-resolve-image', '--name', 'web', '--replicas', '4', IMAGE, 'sh', '-c', SCRIPT]);
+    const created = await mgr.cli([
+      'service',
+      'create',
+      '--detach',
+      '--no-resolve-image',
+      '--name',
+      'web',
+      '--replicas',
+      '4',
+      IMAGE,
+      'sh',
+      '-c',
+      SCRIPT,
+    ]);
     if (created.code !== 0) throw new Error(`service create: ${created.stderr.trim()}`);
     const setup_ms = Math.round(now() - t0);
     const version = (await mgr.cli(['version', '--format', '{{.Server.Version}}'])).stdout.trim() || null;
@@ -166,15 +202,25 @@ async function docker() {
     const call = (n) => (method, path, body) =>
       new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const req = request({ socketPath: n.sock, method, path: `/v1.41${path}`, agent: false, timeout: 2000, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
-          const chunks = [];
-          res.on('data', (x) => chunks.push(x));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text.trim()}`));
-            else resolve(text ? JSON.parse(text) : undefined);
-          });
-        });
+        const req = request(
+          {
+            socketPath: n.sock,
+            method,
+            path: `/v1.41${path}`,
+            agent: false,
+            timeout: 2000,
+            headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+          },
+          (res) => {
+            const chunks = [];
+            res.on('data', (x) => chunks.push(x));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString();
+              if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text.trim()}`));
+              else resolve(text ? JSON.parse(text) : undefined);
+            });
+          },
+        );
         req.on('timeout', () => req.destroy(new Error('timeout')));
         req.on('error', reject);
         req.end(data);
@@ -198,22 +244,39 @@ async function docker() {
       5,
     );
     log(`docker kill 1: ${r.ms} ms`);
-    return { version, setup_ms, leader_failover_ms: [r.ms], median: r.ms, note: 'one kill: the helper does not restart a killed dockerd' };
+    return {
+      version,
+      setup_ms,
+      leader_failover_ms: [r.ms],
+      median: r.ms,
+      note: 'one kill: the helper does not restart a killed dockerd',
+    };
   } finally {
     if (cluster) await cluster.stop();
   }
 }
 
 async function main() {
-  if (process.getuid && process.getuid() !== 0) throw new Error('run as root: machines are network namespaces, containers need runc');
-  const result = { bench: 'swarm-cluster/leader-failover', kills: KILLS, cpus: cpus().length, loadavg_start: loadavg().map((x) => Math.round(x * 100) / 100), goal_ms: 2000, engines: {} };
+  if (process.getuid && process.getuid() !== 0)
+    throw new Error('run as root: machines are network namespaces, containers need runc');
+  const result = {
+    bench: 'swarm-cluster/leader-failover',
+    kills: KILLS,
+    cpus: cpus().length,
+    loadavg_start: loadavg().map((x) => Math.round(x * 100) / 100),
+    goal_ms: 2000,
+    engines: {},
+  };
   const onSignal = () => {
     aborted = true;
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const only = process.env.SWARM_CLUSTER_ONLY; // 'flotilla' or 'docker-20.10': one engine (debugging)
-  for (const [name, fn] of [['flotilla', flotilla], ['docker-20.10', docker]].filter(([n]) => !only || n === only)) {
+  for (const [name, fn] of [
+    ['flotilla', flotilla],
+    ['docker-20.10', docker],
+  ].filter(([n]) => !only || n === only)) {
     if (aborted) break;
     try {
       result.engines[name] = await fn();

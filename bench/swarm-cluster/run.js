@@ -31,7 +31,8 @@ const DOCKER_DEFAULTS = {
   dispatcher_heartbeat_period_s: 5,
   node_down_after: 'heartbeat period x 3 grace (+ jitter): 13-16 s',
   restart_delay_s: 5,
-  source: 'docker swarm init --dispatcher-heartbeat (default 5s); swarmkit dispatcher DefaultHeartBeatPeriod 5s, grace multiplier 3; service create --restart-delay (default 5s)',
+  source:
+    'docker swarm init --dispatcher-heartbeat (default 5s); swarmkit dispatcher DefaultHeartBeatPeriod 5s, grace multiplier 3; service create --restart-delay (default 5s)',
 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -56,7 +57,8 @@ async function until(probe, timeoutMs) {
   return null;
 }
 
-const spread = (tasks) => Object.values(tasks.reduce((m, t) => ({ ...m, [t.NodeID]: (m[t.NodeID] || 0) + 1 }), {})).sort((a, b) => b - a);
+const spread = (tasks) =>
+  Object.values(tasks.reduce((m, t) => ({ ...m, [t.NodeID]: (m[t.NodeID] || 0) + 1 }), {})).sort((a, b) => b - a);
 const runningOf = (tasks) => tasks.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
 
 function median(xs) {
@@ -80,7 +82,9 @@ function summarize(runs) {
     deploy_spread: first.deploy_spread ?? null,
     tasks_on_killed_node: first.tasks_on_killed_node ?? null,
     recovery_spread: first.recovery_spread ?? null,
-    errors: runs.filter((r) => r.error).map((r) => ({ error: r.error, ...(r.task_states ? { task_states: r.task_states } : {}) })),
+    errors: runs
+      .filter((r) => r.error)
+      .map((r) => ({ error: r.error, ...(r.task_states ? { task_states: r.task_states } : {}) })),
   };
 }
 
@@ -88,7 +92,8 @@ function summarize(runs) {
 async function states(e) {
   const tasks = await e.tasks().catch(() => []);
   const counts = {};
-  for (const t of tasks) counts[`${t.Status.State}/${t.DesiredState}`] = (counts[`${t.Status.State}/${t.DesiredState}`] || 0) + 1;
+  for (const t of tasks)
+    counts[`${t.Status.State}/${t.DesiredState}`] = (counts[`${t.Status.State}/${t.DesiredState}`] || 0) + 1;
   return { counts, errors: [...new Set(tasks.map((t) => t.Status.Err).filter(Boolean))].slice(0, 3) };
 }
 
@@ -106,7 +111,12 @@ async function measure(e) {
     return r.length === REPLICAS ? r : null;
   }, DEPLOY_TIMEOUT_MS);
   out.deploy_ms = deployed ? Math.round(now() - t0) : null;
-  if (!deployed) return { ...out, error: `deploy: not all ${REPLICAS} running within ${DEPLOY_TIMEOUT_MS} ms`, task_states: await states(e) };
+  if (!deployed)
+    return {
+      ...out,
+      error: `deploy: not all ${REPLICAS} running within ${DEPLOY_TIMEOUT_MS} ms`,
+      task_states: await states(e),
+    };
   out.deploy_spread = spread(deployed);
   const victim = e.victim();
   out.tasks_on_killed_node = deployed.filter((t) => t.NodeID === victim.nodeId).length;
@@ -120,7 +130,11 @@ async function measure(e) {
   }, RECOVERY_TIMEOUT_MS);
   out.node_down_ms = downAt === null ? null : Math.round(downAt - t0);
   out.recovery_ms = recovered ? Math.round(now() - t0) : null;
-  if (!recovered) Object.assign(out, { error: `recovery: not all ${REPLICAS} running elsewhere within ${RECOVERY_TIMEOUT_MS} ms`, task_states: await states(e) });
+  if (!recovered)
+    Object.assign(out, {
+      error: `recovery: not all ${REPLICAS} running elsewhere within ${RECOVERY_TIMEOUT_MS} ms`,
+      task_states: await states(e),
+    });
   else out.recovery_spread = spread(recovered);
   return out;
 }
@@ -136,13 +150,34 @@ async function flotilla() {
     await c.loadImage(IMAGE);
     const setup_ms = Math.round(now() - t0);
     const r = await measure({
-      create: () => c.fl(c.manager, ['service', 'create', '--name', 'web', '--replicas', String(REPLICAS), IMAGE, 'sh', '-c', SCRIPT]).then((x) => ({ code: x.code, stderr: x.err })),
+      create: () =>
+        c
+          .fl(c.manager, [
+            'service',
+            'create',
+            '--name',
+            'web',
+            '--replicas',
+            String(REPLICAS),
+            IMAGE,
+            'sh',
+            '-c',
+            SCRIPT,
+          ])
+          .then((x) => ({ code: x.code, stderr: x.err })),
       tasks: () => c.tasks('web'),
       victim: () => c.workers[c.workers.length - 1],
       kill: (m) => c.killDaemon(m),
-      nodeDown: async (m) => (await api(c.manager.socket, 'GET', '/nodes')).some((n) => n.ID === m.nodeId && n.Status.State === 'down'),
+      nodeDown: async (m) =>
+        (await api(c.manager.socket, 'GET', '/nodes')).some((n) => n.ID === m.nodeId && n.Status.State === 'down'),
     });
-    return { version: (await c.fl(c.manager, ['version', '--format', '{{.Server.Version}}'])).out.trim() || null, roles, setup_ms, heartbeat_period_ms: 1000, ...r };
+    return {
+      version: (await c.fl(c.manager, ['version', '--format', '{{.Server.Version}}'])).out.trim() || null,
+      roles,
+      setup_ms,
+      heartbeat_period_ms: 1000,
+      ...r,
+    };
   } finally {
     if (c) await c.destroy();
   }
@@ -170,29 +205,53 @@ async function docker() {
       if (imp.code !== 0) throw new Error(`import on ${n.name}: ${imp.stderr.trim()}`);
       n.nodeId = (await n.api('GET', '/info')).Swarm.NodeID;
     }
-    const ready = await until(async () => (await mgr.api('GET', '/nodes')).filter((n) => n.Status.State === 'ready').length === MACHINES, 60_000);
+    const ready = await until(
+      async () => (await mgr.api('GET', '/nodes')).filter((n) => n.Status.State === 'ready').length === MACHINES,
+      60_000,
+    );
     if (!ready) throw new Error('the docker nodes did not all become Ready');
     const setup_ms = Math.round(now() - t0);
     const q = `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: ['web'] }))}`;
     const r = await measure({
       // --no-resolve-image: the image is local to every node, no registry has it.
-      create: () => mgr.cli(['service', 'create', '--detach', '--no-resolve-image', '--name', 'web', '--replicas', String(REPLICAS), IMAGE, 'sh', '-c', SCRIPT]),
+      create: () =>
+        mgr.cli([
+          'service',
+          'create',
+          '--detach',
+          '--no-resolve-image',
+          '--name',
+          'web',
+          '--replicas',
+          String(REPLICAS),
+          IMAGE,
+          'sh',
+          '-c',
+          SCRIPT,
+        ]),
       tasks: () => mgr.api('GET', q),
       victim: () => workers[workers.length - 1],
       kill: async (n) => {
         n.kill();
         await until(async () => n.daemon.exitCode !== null || n.daemon.signalCode !== null, 10_000);
       },
-      nodeDown: async (n) => (await mgr.api('GET', '/nodes')).some((x) => x.ID === n.nodeId && x.Status.State === 'down'),
+      nodeDown: async (n) =>
+        (await mgr.api('GET', '/nodes')).some((x) => x.ID === n.nodeId && x.Status.State === 'down'),
     });
-    return { version: (await mgr.cli(['version', '--format', '{{.Server.Version}}'])).stdout.trim() || null, setup_ms, heartbeat_period_ms: 5000, ...r };
+    return {
+      version: (await mgr.cli(['version', '--format', '{{.Server.Version}}'])).stdout.trim() || null,
+      setup_ms,
+      heartbeat_period_ms: 5000,
+      ...r,
+    };
   } finally {
     if (cluster) await cluster.stop();
   }
 }
 
 async function main() {
-  if (process.getuid && process.getuid() !== 0) throw new Error('run as root: machines are network namespaces, containers need runc');
+  if (process.getuid && process.getuid() !== 0)
+    throw new Error('run as root: machines are network namespaces, containers need runc');
   const result = {
     bench: 'swarm-cluster',
     machines: MACHINES,
@@ -209,7 +268,10 @@ async function main() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const only = process.env.SWARM_CLUSTER_ONLY; // 'flotilla' or 'docker-20.10': one engine (debugging)
-  const engines = [['flotilla', flotilla], ['docker-20.10', docker]].filter(([n]) => !only || n === only);
+  const engines = [
+    ['flotilla', flotilla],
+    ['docker-20.10', docker],
+  ].filter(([n]) => !only || n === only);
   const runs = Object.fromEntries(engines.map(([n]) => [n, []]));
   for (let rep = 1; rep <= REPS && !aborted; rep++) {
     // A fresh cluster per repetition; engines alternate who goes first so both see the same load.

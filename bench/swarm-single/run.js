@@ -42,8 +42,16 @@ const log = (...a) => process.stderr.write(`[swarm-single] ${a.join(' ')}\n`);
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: STEP_TIMEOUT_MS, maxBuffer: 16 << 20, ...opts }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr: stderr || (err && !stdout ? String(err.message) : '') }),
+    execFile(
+      cmd,
+      args,
+      { encoding: 'utf8', timeout: STEP_TIMEOUT_MS, maxBuffer: 16 << 20, ...opts },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof err.code === 'number' ? err.code : -1) : 0,
+          stdout,
+          stderr: stderr || (err && !stdout ? String(err.message) : ''),
+        }),
     );
   });
 }
@@ -122,7 +130,11 @@ async function converged(engine, stack, n) {
   const s = services[0];
   if (s.Spec.Mode?.Replicated?.Replicas !== n) return false;
   if (s.ServiceStatus?.RunningTasks !== n || s.ServiceStatus?.DesiredTasks !== n) return false;
-  const tasks = await api(engine.sock, 'GET', `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [s.ID] }))}`);
+  const tasks = await api(
+    engine.sock,
+    'GET',
+    `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [s.ID] }))}`,
+  );
   const wanted = tasks.filter((t) => t.DesiredState === 'running');
   if (wanted.length !== n || wanted.some((t) => t.Status?.State !== 'running')) return false;
   return tasks.filter((t) => t.DesiredState !== 'running').every((t) => TERMINAL.has(t.Status?.State));
@@ -143,7 +155,11 @@ async function timedDeploy(engine, file, stack, n, onStart) {
   const replicas = (ls.stdout.match(new RegExp(`${stack}_web\\s+replicated\\s+(\\d+/\\d+)`)) || [])[1] ?? null;
   const ps = await engine.cli(['stack', 'ps', stack, '--filter', 'desired-state=running']);
   const ps_running = ps.stdout.split('\n').filter((l) => /\bRunning\s+Running\b/.test(l)).length;
-  return { ms, check: { containers_running, service_ls_replicas: replicas, stack_ps_running: ps_running }, side: side ? await side : null };
+  return {
+    ms,
+    check: { containers_running, service_ls_replicas: replicas, stack_ps_running: ps_running },
+    side: side ? await side : null,
+  };
 }
 
 async function step(name, fn) {
@@ -160,15 +176,19 @@ async function removeStack(engine, stack) {
   const res = await engine.cli(['stack', 'rm', stack]);
   if (res.code !== 0) throw new Error(`${engine.name} stack rm exited ${res.code}: ${res.stderr.trim()}`);
   const f = encodeURIComponent(JSON.stringify({ label: [`com.docker.stack.namespace=${stack}`] }));
-  await until(async () => {
-    const [svcs, ctrs, nets] = await Promise.all([
-      api(engine.sock, 'GET', `/services?filters=${f}`),
-      api(engine.sock, 'GET', '/containers/json?all=1'),
-      api(engine.sock, 'GET', '/networks'), // flotilla ignores a label filter on /networks: filter here
-    ]);
-    const stackNets = nets.filter((n) => n.Labels?.['com.docker.stack.namespace'] === stack);
-    return svcs.length === 0 && ctrs.length === 0 && stackNets.length === 0;
-  }, STEP_TIMEOUT_MS, `${stack} removed (services, containers, networks)`);
+  await until(
+    async () => {
+      const [svcs, ctrs, nets] = await Promise.all([
+        api(engine.sock, 'GET', `/services?filters=${f}`),
+        api(engine.sock, 'GET', '/containers/json?all=1'),
+        api(engine.sock, 'GET', '/networks'), // flotilla ignores a label filter on /networks: filter here
+      ]);
+      const stackNets = nets.filter((n) => n.Labels?.['com.docker.stack.namespace'] === stack);
+      return svcs.length === 0 && ctrs.length === 0 && stackNets.length === 0;
+    },
+    STEP_TIMEOUT_MS,
+    `${stack} removed (services, containers, networks)`,
+  );
   return now() - t0;
 }
 
@@ -181,7 +201,13 @@ async function repetition(engine, rep) {
   writeFileSync(file, compose(5, port));
   let portWatch = null;
   out.deploy_5 = await step(`${engine.name} deploy_5`, async () => {
-    const r = await timedDeploy(engine, file, stack, 5, engine.mesh ? (t0) => (portWatch = firstAnswer(port, t0)) : null);
+    const r = await timedDeploy(
+      engine,
+      file,
+      stack,
+      5,
+      engine.mesh ? (t0) => (portWatch = firstAnswer(port, t0)) : null,
+    );
     return { ms: r.ms, check: r.check };
   });
   if (engine.mesh) {
@@ -201,14 +227,15 @@ async function repetition(engine, rep) {
   }
   if (out.deploy_5.ok) {
     writeFileSync(file, compose(50, port));
-    out.scale_5_50 = await step(`${engine.name} scale_5_50`, async () => (await timedDeploy(engine, file, stack, 50)));
+    out.scale_5_50 = await step(`${engine.name} scale_5_50`, async () => await timedDeploy(engine, file, stack, 50));
   }
   if (out.scale_5_50?.ok) {
     writeFileSync(file, compose(5, port));
-    out.scale_50_5 = await step(`${engine.name} scale_50_5`, async () => (await timedDeploy(engine, file, stack, 5)));
+    out.scale_50_5 = await step(`${engine.name} scale_50_5`, async () => await timedDeploy(engine, file, stack, 5));
   }
   out.stack_rm = await step(`${engine.name} stack rm`, async () => ({ ms: await removeStack(engine, stack) }));
-  if (!out.stack_rm.ok) throw new Error(`${engine.name}: could not remove ${stack}, stopping here (${JSON.stringify(out)})`);
+  if (!out.stack_rm.ok)
+    throw new Error(`${engine.name}: could not remove ${stack}, stopping here (${JSON.stringify(out)})`);
   log(engine.name, `rep ${rep}:`, JSON.stringify(out));
   return out;
 }
@@ -247,7 +274,11 @@ async function startFlotilla(dir) {
   const execRoot = join(dir, 'exec');
   const sock = join(dir, 'fl.sock');
   const env = { ...process.env, FLOTILLA_HOST: `unix://${sock}`, HOME: dir };
-  const daemon = spawn(process.execPath, [BIN, 'daemon', '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${sock}`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const daemon = spawn(
+    process.execPath,
+    [BIN, 'daemon', '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${sock}`],
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
   let tail = '';
   daemon.stderr.on('data', (d) => (tail = (tail + d).slice(-4000)));
   const engine = {
@@ -269,7 +300,11 @@ async function startFlotilla(dir) {
     },
     daemonLog: () => tail,
   };
-  await until(async () => (await engine.cli(['version'])).code === 0, 30_000, `the flotilla daemon to answer (log: ${tail})`);
+  await until(
+    async () => (await engine.cli(['version'])).code === 0,
+    30_000,
+    `the flotilla daemon to answer (log: ${tail})`,
+  );
   return engine;
 }
 
@@ -277,7 +312,10 @@ async function startFlotilla(dir) {
 
 function iptablesRules(table) {
   try {
-    return execFileSync('iptables-save', ['-t', table], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n');
+    return execFileSync('iptables-save', ['-t', table], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).split('\n');
   } catch {
     return [];
   }
@@ -285,10 +323,15 @@ function iptablesRules(table) {
 function links() {
   return JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }));
 }
-const SYSCTLS = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/bridge/bridge-nf-call-iptables', '/proc/sys/net/bridge/bridge-nf-call-ip6tables'];
+const SYSCTLS = [
+  '/proc/sys/net/ipv4/ip_forward',
+  '/proc/sys/net/bridge/bridge-nf-call-iptables',
+  '/proc/sys/net/bridge/bridge-nf-call-ip6tables',
+];
 
 async function startDocker(dir) {
-  if (!existsSync(DOCKERD) || !existsSync(DOCKER)) throw new Error(`Docker 20.10 not installed (${DOCKERD}, ${DOCKER}): apt-get install docker.io`);
+  if (!existsSync(DOCKERD) || !existsSync(DOCKER))
+    throw new Error(`Docker 20.10 not installed (${DOCKERD}, ${DOCKER}): apt-get install docker.io`);
   const tag = `flbench-${process.pid}`;
   const sock = join(dir, 'd.sock');
   // What the host looked like before, so only what this dockerd added is taken away.
@@ -302,14 +345,21 @@ async function startDocker(dir) {
   const daemon = spawn(
     DOCKERD,
     [
-      '--data-root', join(dir, 'data'),
-      '--exec-root', join(dir, 'exec'),
-      '--pidfile', join(dir, 'dockerd.pid'),
-      '-H', `unix://${sock}`,
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'dockerd.pid'),
+      '-H',
+      `unix://${sock}`,
       // Its own containerd namespaces and cgroup parent: another engineer may run a dockerd too.
-      '--containerd-namespace', tag,
-      '--containerd-plugins-namespace', `${tag}-plugins`,
-      '--cgroup-parent', `/${tag}`,
+      '--containerd-namespace',
+      tag,
+      '--containerd-plugins-namespace',
+      `${tag}-plugins`,
+      '--cgroup-parent',
+      `/${tag}`,
       '--bridge=none',
       '--ip6tables=false',
     ],
@@ -337,7 +387,12 @@ async function startDocker(dir) {
       const after = links();
       for (const l of after) {
         if (before.links.has(l.ifname)) continue;
-        if (l.ifname === 'docker_gwbridge' || l.ifname === 'docker0' || l.master === 'docker_gwbridge' || l.master === 'docker0') {
+        if (
+          l.ifname === 'docker_gwbridge' ||
+          l.ifname === 'docker0' ||
+          l.master === 'docker_gwbridge' ||
+          l.master === 'docker0'
+        ) {
           try {
             execFileSync('ip', ['link', 'del', l.ifname], { stdio: 'ignore' });
           } catch {
@@ -354,7 +409,9 @@ async function startDocker(dir) {
             /* already gone */
           }
         }
-        const chains = now.filter((l) => l.startsWith(':DOCKER') && !before[table].has(l)).map((l) => l.slice(1).split(' ')[0]);
+        const chains = now
+          .filter((l) => l.startsWith(':DOCKER') && !before[table].has(l))
+          .map((l) => l.slice(1).split(' ')[0]);
         for (const c of chains) {
           try {
             execFileSync('iptables', ['-t', table, '-F', c], { stdio: 'ignore' });
@@ -415,9 +472,18 @@ function summarize(reps, engineName, mesh) {
   const mine = reps.filter((r) => r.engine === engineName);
   const metric = (k, f = (x) => x.ms) => {
     const vals = mine.map((r) => (r[k]?.ok ? f(r[k]) : null));
-    return { median_ms: round(median(vals)), samples_ms: vals.map(round), failed: vals.filter((v) => v === null).length };
+    return {
+      median_ms: round(median(vals)),
+      samples_ms: vals.map(round),
+      failed: vals.filter((v) => v === null).length,
+    };
   };
-  const out = { deploy_5: metric('deploy_5'), scale_5_50: metric('scale_5_50'), scale_50_5: metric('scale_50_5'), stack_rm: metric('stack_rm') };
+  const out = {
+    deploy_5: metric('deploy_5'),
+    scale_5_50: metric('scale_5_50'),
+    scale_50_5: metric('scale_50_5'),
+    stack_rm: metric('stack_rm'),
+  };
   if (mesh) {
     out.port_answers_after_deploy = metric('port_answers');
     out.mesh_distinct_hostnames_of_20 = mine.map((r) => (r.mesh?.ok ? r.mesh.distinct_hostnames : null));
@@ -427,8 +493,10 @@ function summarize(reps, engineName, mesh) {
 }
 
 async function main() {
-  if (process.getuid && process.getuid() !== 0) throw new Error('run as root: containers need runc with namespaces and cgroups');
-  if (!existsSync(join(ROOT, 'packages/stack-cli/dist/cli/main.js'))) throw new Error('no build: run `npx tsc -b` first');
+  if (process.getuid && process.getuid() !== 0)
+    throw new Error('run as root: containers need runc with namespaces and cgroups');
+  if (!existsSync(join(ROOT, 'packages/stack-cli/dist/cli/main.js')))
+    throw new Error('no build: run `npx tsc -b` first');
   const { makeBusyboxRootfsTar } = require(join(ROOT, 'packages/engine-core/dist/testing/busybox-rootfs.js'));
   const work = mkdtempSync('/tmp/flbench-swarm-');
   const engines = [];
@@ -458,16 +526,27 @@ async function main() {
       try {
         const e = await start();
         engines.push(e);
-        const init = name === 'flotilla'
-          ? await (async () => {
-              const p = await freePort();
-              return e.cli(['swarm', 'init', '--advertise-addr', `127.0.0.1:${p}`, '--listen-addr', `127.0.0.1:${p}`]);
-            })()
-          : await e.cli(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+        const init =
+          name === 'flotilla'
+            ? await (async () => {
+                const p = await freePort();
+                return e.cli([
+                  'swarm',
+                  'init',
+                  '--advertise-addr',
+                  `127.0.0.1:${p}`,
+                  '--listen-addr',
+                  `127.0.0.1:${p}`,
+                ]);
+              })()
+            : await e.cli(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
         if (init.code !== 0) throw new Error(`${name} swarm init: ${init.stderr.trim()}`);
         const imp = await e.cli(['import', tar, 'web:1']);
         if (imp.code !== 0) throw new Error(`${name} import: ${imp.stderr.trim()}`);
-        result.engines[name] = { version: (await e.cli(['version', '--format', '{{.Server.Version}}'])).stdout.trim() || null, stop_check: await stopCheck(e) };
+        result.engines[name] = {
+          version: (await e.cli(['version', '--format', '{{.Server.Version}}'])).stdout.trim() || null,
+          stop_check: await stopCheck(e),
+        };
       } catch (err) {
         log(`${name} unavailable: ${err.message}`);
         result.engines[name] = { error: err.message };
@@ -484,7 +563,9 @@ async function main() {
       }
     }
     for (const e of ready) Object.assign(result.engines[e.name], summarize(reps, e.name, e.mesh));
-    result.repetitions_raw = JSON.parse(JSON.stringify(reps, (k, v) => (k === 'ms' ? round(v) : k === 'side' ? undefined : v)));
+    result.repetitions_raw = JSON.parse(
+      JSON.stringify(reps, (k, v) => (k === 'ms' ? round(v) : k === 'side' ? undefined : v)),
+    );
   } catch (err) {
     result.error = err.message;
     log(`failed: ${err.stack}`);

@@ -55,9 +55,16 @@ export interface ApiNode {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a command; never throws (the caller checks the code). */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((res) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -76,7 +83,12 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 }
 
 /** Polls `fn` until it returns a value other than undefined/false; throws with the last state on timeout. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -86,17 +98,33 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
+      );
     await sleep(everyMs);
   }
 }
 
 /** One Docker-API call to a machine's daemon (faster than a CLI process per poll). */
-export function api<T = unknown>(socket: string, method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+export function api<T = unknown>(
+  socket: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<T> {
   return new Promise((res, rej) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
-      { socketPath: socket, method, path: `/v1.41${path}`, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {}, timeout: timeoutMs, agent: false },
+      {
+        socketPath: socket,
+        method,
+        path: `/v1.41${path}`,
+        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+        timeout: timeoutMs,
+        agent: false,
+      },
       (r) => {
         const chunks: Buffer[] = [];
         r.on('data', (c: Buffer) => chunks.push(c));
@@ -123,7 +151,8 @@ export function pidAlive(pid: number): boolean {
 }
 
 /** The page the test image serves: the container's hostname (its short ID), one per replica. */
-export const HTTPD_SCRIPT = 'trap "exit 0" TERM; mkdir -p /www; hostname > /www/index.html; httpd -f -p 80 -h /www & wait';
+export const HTTPD_SCRIPT =
+  'trap "exit 0" TERM; mkdir -p /www; hostname > /www/index.html; httpd -f -p 80 -h /www & wait';
 
 export interface ClusterOptions {
   /** One role per machine; the first must be 'manager' (it runs `swarm init`). */
@@ -140,7 +169,8 @@ export class Cluster {
   private readonly tag: string;
 
   private constructor(private readonly o: ClusterOptions) {
-    if (o.roles[0] !== 'manager') throw new Error('the first machine of a cluster must be a manager (it runs swarm init)');
+    if (o.roles[0] !== 'manager')
+      throw new Error('the first machine of a cluster must be a manager (it runs swarm init)');
     if (!existsSync(DIST)) throw new Error(`built dist missing (${DIST}): run "npx tsc -b" first`);
     // Unique per run: a crashed earlier run's machines cannot collide with this one's.
     this.tag = `${(process.pid % 46656).toString(36)}${(Date.now() % 1296).toString(36)}`;
@@ -189,7 +219,10 @@ export class Cluster {
 
   /** `flotilla ARGS` on the host against a machine's daemon. */
   fl(m: Machine, args: string[], timeoutMs = 60_000): Promise<RunResult> {
-    return run(process.execPath, [BIN, ...args], { env: { ...process.env, FLOTILLA_HOST: `unix://${m.socket}`, FLOTILLA_MACHINE_STORAGE: this.storage }, timeoutMs });
+    return run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, FLOTILLA_HOST: `unix://${m.socket}`, FLOTILLA_MACHINE_STORAGE: this.storage },
+      timeoutMs,
+    });
   }
 
   /** Like fl, but throws unless it exits 0; returns stdout. */
@@ -203,7 +236,12 @@ export class Cluster {
   machineCmd(args: string[], timeoutMs = 90_000): Promise<RunResult> {
     // The daemons inherit this env: warnings (node down, session lost) go to their logs even under
     // jest, whose NODE_ENV=test would silence them.
-    const env = { ...process.env, FLOTILLA_MACHINE_STORAGE: this.storage, FLOTILLA_HOST: '', FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' };
+    const env = {
+      ...process.env,
+      FLOTILLA_MACHINE_STORAGE: this.storage,
+      FLOTILLA_HOST: '',
+      FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'warn',
+    };
     return run(process.execPath, [BIN, 'machine', ...args], { env, timeoutMs });
   }
 
@@ -230,15 +268,40 @@ export class Cluster {
       const r = await this.machineCmd(['create', name]);
       if (r.code !== 0) throw new Error(`machine create ${name}: ${r.err}${r.out}`);
       const info = await this.inspect(name);
-      this.machines.push({ name, role: this.o.roles[i]!, ip: info.ip, socket: info.socket, hostVeth: info.hostVeth, netns: info.netns, dataRoot: info.dataRoot, nodeId: '' });
+      this.machines.push({
+        name,
+        role: this.o.roles[i]!,
+        ip: info.ip,
+        socket: info.socket,
+        hostVeth: info.hostVeth,
+        netns: info.netns,
+        dataRoot: info.dataRoot,
+        nodeId: '',
+      });
       this.log(`machine ${name} (${info.ip}) created in ${Date.now() - t0} ms`);
     }
   }
 
-  async inspect(name: string): Promise<{ ip: string; socket: string; hostVeth: string; netns: string; dataRoot: string; pid: number; State: string }> {
+  async inspect(name: string): Promise<{
+    ip: string;
+    socket: string;
+    hostVeth: string;
+    netns: string;
+    dataRoot: string;
+    pid: number;
+    State: string;
+  }> {
     const r = await this.machineCmd(['inspect', '--format', 'json', name]);
     if (r.code !== 0) throw new Error(`machine inspect ${name}: ${r.err}`);
-    return JSON.parse(r.out) as { ip: string; socket: string; hostVeth: string; netns: string; dataRoot: string; pid: number; State: string };
+    return JSON.parse(r.out) as {
+      ip: string;
+      socket: string;
+      hostVeth: string;
+      netns: string;
+      dataRoot: string;
+      pid: number;
+      State: string;
+    };
   }
 
   async joinToken(role: Role): Promise<string> {
@@ -252,8 +315,17 @@ export class Cluster {
     for (const m of this.machines.slice(1)) {
       tokens[m.role] ??= await this.joinToken(m.role);
       // One at a time: a manager joining is a Raft membership change, and those go one by one.
-      const out = await this.ok(m, ['swarm', 'join', '--token', tokens[m.role]!, '--advertise-addr', m.ip, `${mgr.ip}:2377`]);
-      if (!out.includes(`joined a swarm as a ${m.role}`)) throw new Error(`${m.name} was to join as a ${m.role}: ${out.trim()}`);
+      const out = await this.ok(m, [
+        'swarm',
+        'join',
+        '--token',
+        tokens[m.role]!,
+        '--advertise-addr',
+        m.ip,
+        `${mgr.ip}:2377`,
+      ]);
+      if (!out.includes(`joined a swarm as a ${m.role}`))
+        throw new Error(`${m.name} was to join as a ${m.role}: ${out.trim()}`);
     }
     await this.waitAllReady();
   }
@@ -294,7 +366,8 @@ export class Cluster {
       const root = join(this.scratch, 'root');
       mkdirSync(join(root, 'bin'), { recursive: true });
       copyFileSync('/usr/bin/busybox', join(root, 'bin/busybox'));
-      for (const l of ['sh', 'httpd', 'hostname', 'mkdir', 'sleep', 'cat', 'wget', 'nslookup']) symlinkSync('busybox', join(root, 'bin', l));
+      for (const l of ['sh', 'httpd', 'hostname', 'mkdir', 'sleep', 'cat', 'wget', 'nslookup'])
+        symlinkSync('busybox', join(root, 'bin', l));
       const r = await run('tar', ['-C', root, '-cf', join(this.scratch, 'image.tar'), '.']);
       if (r.code !== 0) throw new Error(`tar: ${r.err}`);
     }
@@ -356,7 +429,9 @@ export class Cluster {
   /** `p`, or on failure its error with the tails of these machines' daemon logs appended. */
   withLogs<T>(machines: Machine[], p: Promise<T>, lines = 40): Promise<T> {
     return p.catch((e: Error) => {
-      throw new Error(`${e.message}${machines.map((m) => `\n--- ${m.name} daemon log (last ${lines} lines) ---\n${this.daemonLog(m, lines)}`).join('')}`);
+      throw new Error(
+        `${e.message}${machines.map((m) => `\n--- ${m.name} daemon log (last ${lines} lines) ---\n${this.daemonLog(m, lines)}`).join('')}`,
+      );
     });
   }
 
@@ -377,7 +452,8 @@ export class Cluster {
     if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
     this.scratch = '';
     // Failed: the storage stays, so that `FLOTILLA_MACHINE_STORAGE=... flotilla machine rm -f` can finish the job.
-    if (r.code !== 0) throw new Error(`machine rm -f ${names.join(' ')} failed (storage kept at ${this.storage}): ${r.err}`);
+    if (r.code !== 0)
+      throw new Error(`machine rm -f ${names.join(' ')} failed (storage kept at ${this.storage}): ${r.err}`);
     this.machines.length = 0;
     rmSync(this.storage, { recursive: true, force: true });
   }

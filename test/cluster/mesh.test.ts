@@ -23,9 +23,24 @@ afterAll(async () => {
 }, 240_000);
 
 it("every node's :4000 reaches all replicas on all nodes", async () => {
-  await c.ok(c.manager, ['service', 'create', '--name', 'web', '--replicas', String(REPLICAS), '-p', '4000:80', IMAGE, 'sh', '-c', HTTPD_SCRIPT]);
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '--name',
+    'web',
+    '--replicas',
+    String(REPLICAS),
+    '-p',
+    '4000:80',
+    IMAGE,
+    'sh',
+    '-c',
+    HTTPD_SCRIPT,
+  ]);
   const running = await waitFor('6 replicas running', async () => {
-    const r = (await c.tasks('web')).filter((t: ApiTask) => t.Status.State === 'running' && t.DesiredState === 'running');
+    const r = (await c.tasks('web')).filter(
+      (t: ApiTask) => t.Status.State === 'running' && t.DesiredState === 'running',
+    );
     return r.length === REPLICAS ? r : false;
   });
   expect(new Set(running.map((t) => t.NodeID)).size).toBe(3);
@@ -61,14 +76,33 @@ it('an image built on the manager only runs on every node (the others fetch it f
   const built = (await c.api<{ Id: string }>(c.manager, 'GET', '/images/localonly:1/json')).Id;
   for (const w of c.workers) expect((await c.fl(w, ['image', 'inspect', 'localonly:1'])).code).not.toBe(0);
 
-  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'local', '--mode', 'global', 'localonly:1', 'sh', '-c', 'cat /built.txt; exec sleep 600']);
-  const running = await waitFor('the locally built image running on all 3 nodes', async () => {
-    const r = (await c.tasks('local')).filter((t: ApiTask) => t.Status.State === 'running' && t.DesiredState === 'running');
-    return r.length === 3 ? r : false;
-  }, 60_000);
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'local',
+    '--mode',
+    'global',
+    'localonly:1',
+    'sh',
+    '-c',
+    'cat /built.txt; exec sleep 600',
+  ]);
+  const running = await waitFor(
+    'the locally built image running on all 3 nodes',
+    async () => {
+      const r = (await c.tasks('local')).filter(
+        (t: ApiTask) => t.Status.State === 'running' && t.DesiredState === 'running',
+      );
+      return r.length === 3 ? r : false;
+    },
+    60_000,
+  );
   expect(new Set(running.map((t) => t.NodeID))).toEqual(new Set(c.machines.map((m) => m.nodeId)));
   // Every node holds the very same image (same ID: content-addressed, verified on the way).
-  for (const m of c.machines) expect((await c.api<{ Id: string }>(m, 'GET', '/images/localonly:1/json')).Id).toBe(built);
+  for (const m of c.machines)
+    expect((await c.api<{ Id: string }>(m, 'GET', '/images/localonly:1/json')).Id).toBe(built);
   await c.ok(c.manager, ['service', 'rm', 'local']);
 });
 
@@ -83,13 +117,42 @@ it('an image built on one worker reaches another worker (from the node that runs
   }
   for (const m of [c.manager, b]) expect((await c.fl(m, ['image', 'inspect', 'workeronly:1'])).code).not.toBe(0);
   // Running on A puts A in the mesh view every node gets (a task on a network).
-  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'ona', '--network', 'fetchnet', '--constraint', `node.hostname == ${a.name}`, 'workeronly:1', 'sleep', '600']);
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'ona',
+    '--network',
+    'fetchnet',
+    '--constraint',
+    `node.hostname == ${a.name}`,
+    'workeronly:1',
+    'sleep',
+    '600',
+  ]);
   await waitFor('the service running on its worker', async () => (await c.running('ona')).length === 1, 60_000);
-  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'onb', '--constraint', `node.hostname == ${b.name}`, 'workeronly:1', 'sh', '-c', 'cat /built.txt; exec sleep 600']);
-  const [t] = await waitFor('the image fetched by the other worker and running there', async () => {
-    const r = await c.running('onb');
-    return r.length === 1 ? r : undefined;
-  }, 60_000).catch(async (e: Error) => {
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'onb',
+    '--constraint',
+    `node.hostname == ${b.name}`,
+    'workeronly:1',
+    'sh',
+    '-c',
+    'cat /built.txt; exec sleep 600',
+  ]);
+  const [t] = await waitFor(
+    'the image fetched by the other worker and running there',
+    async () => {
+      const r = await c.running('onb');
+      return r.length === 1 ? r : undefined;
+    },
+    60_000,
+  ).catch(async (e: Error) => {
     throw new Error(`${e.message}\n${JSON.stringify((await c.tasks('onb')).map((x) => x.Status))}`);
   });
   expect(c.machineOf(t!.NodeID)).toBe(b);

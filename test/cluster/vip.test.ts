@@ -40,7 +40,10 @@ async function bridgeVips(m: Machine): Promise<string[]> {
   const r = await c.inNetns(m, ['ip', '-j', '-4', 'addr', 'show']);
   if (r.code !== 0) throw new Error(`ip addr on ${m.name}: ${r.err}`);
   const links = JSON.parse(r.out) as { ifname: string; addr_info?: { local: string; prefixlen: number }[] }[];
-  return links.filter((l) => l.ifname !== 'lo').flatMap((l) => (l.addr_info ?? []).filter((a) => a.prefixlen === 32).map((a) => a.local)).sort();
+  return links
+    .filter((l) => l.ifname !== 'lo')
+    .flatMap((l) => (l.addr_info ?? []).filter((a) => a.prefixlen === 32).map((a) => a.local))
+    .sort();
 }
 
 /** The addresses in busybox nslookup's answer (after the server's own lines). */
@@ -57,12 +60,45 @@ async function vipOf(service: string): Promise<string> {
 }
 
 async function runningTask(service: string): Promise<ApiTask & { Status: { Addresses?: string[] } }> {
-  return waitFor(`${service} running`, async () => (await c.running(service))[0] as (ApiTask & { Status: { Addresses?: string[] } }) | undefined, 60_000);
+  return waitFor(
+    `${service} running`,
+    async () => (await c.running(service))[0] as (ApiTask & { Status: { Addresses?: string[] } }) | undefined,
+    60_000,
+  );
 }
 
 it("a task on the worker reaches a service on the manager through the service's VIP, by address and by name; the VIP leaves both bridges with the service", async () => {
-  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'api', '--network', NET, '--constraint', 'node.role == manager', '-p', '8088:80', IMAGE, 'sh', '-c', HTTPD_SCRIPT]);
-  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'client', '--network', NET, '--constraint', 'node.role == worker', IMAGE, 'sleep', '600']);
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'api',
+    '--network',
+    NET,
+    '--constraint',
+    'node.role == manager',
+    '-p',
+    '8088:80',
+    IMAGE,
+    'sh',
+    '-c',
+    HTTPD_SCRIPT,
+  ]);
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'client',
+    '--network',
+    NET,
+    '--constraint',
+    'node.role == worker',
+    IMAGE,
+    'sleep',
+    '600',
+  ]);
   const api = await runningTask('api');
   const client = await runningTask('client');
   expect(c.machineOf(api.NodeID)).toBe(c.manager);
@@ -71,7 +107,11 @@ it("a task on the worker reaches a service on the manager through the service's 
   // service inspect: the VIP, like docker's Endpoint.VirtualIPs, in the upper half of the subnet
   const vipAddr = await vipOf('api');
   const vip = vipAddr.split('/')[0]!;
-  const net = await c.api<{ IPAM: { Config: { Subnet: string; IPRange?: string }[] } }>(c.workers[0]!, 'GET', `/networks/${NET}`);
+  const net = await c.api<{ IPAM: { Config: { Subnet: string; IPRange?: string }[] } }>(
+    c.workers[0]!,
+    'GET',
+    `/networks/${NET}`,
+  );
   const { Subnet, IPRange } = net.IPAM.Config[0]!;
   const prefix = Number(Subnet.split('/')[1]);
   expect(vipAddr).toBe(`${vip}/${prefix}`);
@@ -85,7 +125,8 @@ it("a task on the worker reaches a service on the manager through the service's 
   }
 
   // both bridges carry the VIP (the api's node and the client's node)
-  for (const m of c.machines) await waitFor(`the VIP ${vip} on ${m.name}'s bridge`, async () => (await bridgeVips(m)).includes(vip), 15_000);
+  for (const m of c.machines)
+    await waitFor(`the VIP ${vip} on ${m.name}'s bridge`, async () => (await bridgeVips(m)).includes(vip), 15_000);
 
   // from inside the client's container on the worker: the api's page (its hostname) over the VIP
   let last = '';
@@ -93,7 +134,11 @@ it("a task on the worker reaches a service on the manager through the service's 
     'an answer from the api over its VIP',
     async () => {
       // (no -T: Debian's static busybox wget crashes with it; the exec has its own timeout)
-      const r = await c.fl(c.workers[0]!, ['exec', client.Status.ContainerStatus!.ContainerID!, 'wget', '-qO-', `http://${vip}:80/`], 15_000);
+      const r = await c.fl(
+        c.workers[0]!,
+        ['exec', client.Status.ContainerStatus!.ContainerID!, 'wget', '-qO-', `http://${vip}:80/`],
+        15_000,
+      );
       last = `exit ${r.code}: ${r.err}${r.out}`;
       return r.code === 0 ? r.out.trim() : undefined;
     },
@@ -101,7 +146,9 @@ it("a task on the worker reaches a service on the manager through the service's 
     500,
   ).catch(async (e: Error) => {
     const listening = (await c.inNetns(c.workers[0]!, ['ss', '-ltn'])).out;
-    throw new Error(`${e.message}\nlast wget: ${last}\nlistening on the worker:\n${listening}\nworker log:\n${c.daemonLog(c.workers[0]!)}`);
+    throw new Error(
+      `${e.message}\nlast wget: ${last}\nlistening on the worker:\n${listening}\nworker log:\n${c.daemonLog(c.workers[0]!)}`,
+    );
   });
   expect(page).toBe(api.Status.ContainerStatus!.ContainerID!.slice(0, 12));
 
@@ -117,7 +164,12 @@ it("a task on the worker reaches a service on the manager through the service's 
   expect(answers(tasks.out)).toEqual([client.Status.Addresses![0]!.split('/')[0]]);
 
   await c.ok(c.manager, ['service', 'rm', 'api']);
-  for (const m of c.machines) await waitFor(`the VIP ${vip} gone from ${m.name}'s bridge`, async () => !(await bridgeVips(m)).includes(vip), 15_000);
+  for (const m of c.machines)
+    await waitFor(
+      `the VIP ${vip} gone from ${m.name}'s bridge`,
+      async () => !(await bridgeVips(m)).includes(vip),
+      15_000,
+    );
   // the client's own VIP stays where its task runs
   const clientVip = (await vipOf('client')).split('/')[0]!;
   expect(await bridgeVips(c.workers[0]!)).toContain(clientVip);
@@ -125,11 +177,31 @@ it("a task on the worker reaches a service on the manager through the service's 
 
 it('a daemon restart leaves no stale VIP on the bridges (a service removed while the daemon was down)', async () => {
   const worker = c.workers[0]!;
-  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'gone', '--network', NET, '--constraint', 'node.role == worker', '-p', '8089:80', IMAGE, 'sh', '-c', HTTPD_SCRIPT]);
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'gone',
+    '--network',
+    NET,
+    '--constraint',
+    'node.role == worker',
+    '-p',
+    '8089:80',
+    IMAGE,
+    'sh',
+    '-c',
+    HTTPD_SCRIPT,
+  ]);
   await runningTask('gone');
   const gone = (await vipOf('gone')).split('/')[0]!;
   const clientVip = (await vipOf('client')).split('/')[0]!;
-  await waitFor(`the VIP ${gone} on ${worker.name}'s bridge`, async () => (await bridgeVips(worker)).includes(gone), 15_000);
+  await waitFor(
+    `the VIP ${gone} on ${worker.name}'s bridge`,
+    async () => (await bridgeVips(worker)).includes(gone),
+    15_000,
+  );
 
   await c.killDaemon(worker);
   // kill -9: nothing could clean up, the addresses are still on the bridge
@@ -150,10 +222,11 @@ it('a daemon restart leaves no stale VIP on the bridges (a service removed while
     throw new Error(`${e.message}: ${(await bridgeVips(worker)).join(' ')}\n${c.daemonLog(worker)}`);
   });
   await c.ok(c.manager, ['service', 'rm', 'client']);
-  for (const m of c.machines) await waitFor(`no VIP left on ${m.name}`, async () => (await bridgeVips(m)).length === 0, 15_000);
+  for (const m of c.machines)
+    await waitFor(`no VIP left on ${m.name}`, async () => (await bridgeVips(m)).length === 0, 15_000);
 });
 
-it("a service without ports: its VIP serves the ports its image EXPOSEs (a database in a stack), by name from another node", async () => {
+it('a service without ports: its VIP serves the ports its image EXPOSEs (a database in a stack), by name from another node', async () => {
   // The image is built on the manager only, where the service is placed.
   const ctx = mkdtempSync(join(tmpdir(), 'flc-expose-'));
   try {
@@ -162,8 +235,35 @@ it("a service without ports: its VIP serves the ports its image EXPOSEs (a datab
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
-  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'db', '--network', NET, '--constraint', 'node.role == manager', 'clvip:exposed', 'sh', '-c', HTTPD_SCRIPT]);
-  await c.ok(c.manager, ['service', 'create', '-d', '--name', 'app', '--network', NET, '--constraint', 'node.role == worker', IMAGE, 'sleep', '600']);
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'db',
+    '--network',
+    NET,
+    '--constraint',
+    'node.role == manager',
+    'clvip:exposed',
+    'sh',
+    '-c',
+    HTTPD_SCRIPT,
+  ]);
+  await c.ok(c.manager, [
+    'service',
+    'create',
+    '-d',
+    '--name',
+    'app',
+    '--network',
+    NET,
+    '--constraint',
+    'node.role == worker',
+    IMAGE,
+    'sleep',
+    '600',
+  ]);
   const db = await runningTask('db');
   const app = await runningTask('app');
   const appId = app.Status.ContainerStatus!.ContainerID!;

@@ -34,7 +34,12 @@ async function expectSettled(n = REPLICAS, opts: { unreachable?: Machine } = {})
 }
 
 /** Until exactly n run, one per slot, all on nodes that `where` accepts. */
-function waitSettled(what: string, where: (t: ApiTask) => boolean = () => true, timeoutMs = 30_000, n = REPLICAS): Promise<ApiTask[]> {
+function waitSettled(
+  what: string,
+  where: (t: ApiTask) => boolean = () => true,
+  timeoutMs = 30_000,
+  n = REPLICAS,
+): Promise<ApiTask[]> {
   return waitFor(
     what,
     async () => {
@@ -76,8 +81,14 @@ async function curlEach(tasks: ApiTask[]): Promise<string[]> {
   const pages: string[] = [];
   for (const t of tasks) {
     const m = c.machineOf(t.NodeID)!;
-    const info = await c.api<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>(m, 'GET', `/containers/${t.Status.ContainerStatus!.ContainerID}/json`);
-    const ip = Object.values(info.NetworkSettings.Networks).map((n) => n.IPAddress).find(Boolean);
+    const info = await c.api<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>(
+      m,
+      'GET',
+      `/containers/${t.Status.ContainerStatus!.ContainerID}/json`,
+    );
+    const ip = Object.values(info.NetworkSettings.Networks)
+      .map((n) => n.IPAddress)
+      .find(Boolean);
     expect(ip).toBeTruthy();
     const r = await c.inNetns(m, ['curl', '-s', '--max-time', '3', `http://${ip}/`]);
     expect(r.code).toBe(0);
@@ -100,7 +111,18 @@ describe('workers on machines', () => {
 
   it('deploys 6 replicas spread 2 per node, each answering on its node', async () => {
     w1 = c.workers[0]!;
-    await c.ok(c.manager, ['service', 'create', '--name', SERVICE, '--replicas', String(REPLICAS), IMAGE, 'sh', '-c', HTTPD_SCRIPT]);
+    await c.ok(c.manager, [
+      'service',
+      'create',
+      '--name',
+      SERVICE,
+      '--replicas',
+      String(REPLICAS),
+      IMAGE,
+      'sh',
+      '-c',
+      HTTPD_SCRIPT,
+    ]);
     const running = await waitSettled('6 replicas running');
     expect([...byNode(running).values()]).toEqual([2, 2, 2]);
     expect(new Set(running.map((t) => t.NodeID))).toEqual(new Set(c.machines.map((m) => m.nodeId)));
@@ -136,12 +158,16 @@ describe('workers on machines', () => {
     const maxRunning = await maxRunningDuring(async () => {
       await c.startDaemon(w1);
       await waitFor('the worker Ready again', async () => (await c.nodeState(w1)) === 'ready', 20_000);
-      await waitFor('its stale tasks shut down and their containers stopped', async () => {
-        const tasks = await c.tasks(SERVICE);
-        const done = stale.every((s) => tasks.find((t) => t.ID === s.ID)?.Status.State === 'shutdown');
-        const left = (await c.containers(w1)).filter((k) => staleContainers.includes(k.Id) && k.State === 'running');
-        return done && left.length === 0;
-      }, 20_000);
+      await waitFor(
+        'its stale tasks shut down and their containers stopped',
+        async () => {
+          const tasks = await c.tasks(SERVICE);
+          const done = stale.every((s) => tasks.find((t) => t.ID === s.ID)?.Status.State === 'shutdown');
+          const left = (await c.containers(w1)).filter((k) => staleContainers.includes(k.Id) && k.State === 'running');
+          return done && left.length === 0;
+        },
+        20_000,
+      );
     });
     expect(maxRunning).toBe(REPLICAS);
     await expectSettled();
@@ -158,13 +184,17 @@ describe('workers on machines', () => {
     expect(onW2.length).toBeGreaterThan(0);
     const kept = before.filter(notOn(w2)).map((t) => t.ID);
     await c.ok(c.manager, ['node', 'update', '--availability', 'drain', w2.name]);
-    const after = await waitSettled('the drained node\'s tasks moved', notOn(w2), 20_000);
+    const after = await waitSettled("the drained node's tasks moved", notOn(w2), 20_000);
     // Only the drained node's tasks moved: the others kept running untouched.
     expect(after.map((t) => t.ID)).toEqual(expect.arrayContaining(kept));
-    await waitFor('the drained tasks shut down', async () => {
-      const tasks = await c.tasks(SERVICE);
-      return onW2.every((o) => tasks.find((t) => t.ID === o.ID)?.Status.State === 'shutdown');
-    }, 15_000);
+    await waitFor(
+      'the drained tasks shut down',
+      async () => {
+        const tasks = await c.tasks(SERVICE);
+        return onW2.every((o) => tasks.find((t) => t.ID === o.ID)?.Status.State === 'shutdown');
+      },
+      15_000,
+    );
     expect((await c.containers(w2)).filter((k) => k.State === 'running')).toEqual([]);
     await c.ok(c.manager, ['node', 'update', '--availability', 'active', w2.name]);
     expect((await c.nodes()).find((n) => n.ID === w2.nodeId)?.Spec.Availability).toBe('active');
@@ -172,51 +202,96 @@ describe('workers on machines', () => {
     expect((await expectSettled()).map((t) => t.ID).sort()).toEqual(after.map((t) => t.ID).sort());
   });
 
-  it('pause keeps a node\'s tasks running but places no new ones there', async () => {
+  it("pause keeps a node's tasks running but places no new ones there", async () => {
     const before = await expectSettled();
     // The paused node is one that runs replicas now.
     const target = c.machineOf(before[0]!.NodeID)!;
-    const kept = before.filter(on(target)).map((t) => t.ID).sort();
+    const kept = before
+      .filter(on(target))
+      .map((t) => t.ID)
+      .sort();
     await c.ok(c.manager, ['node', 'update', '--availability', 'pause', target.name]);
     await c.ok(c.manager, ['service', 'scale', `${SERVICE}=9`]);
     const scaled = await waitSettled('9 replicas', () => true, 20_000, 9);
-    expect(scaled.filter(on(target)).map((t) => t.ID).sort()).toEqual(kept);
+    expect(
+      scaled
+        .filter(on(target))
+        .map((t) => t.ID)
+        .sort(),
+    ).toEqual(kept);
     await c.ok(c.manager, ['service', 'scale', `${SERVICE}=${REPLICAS}`]);
     await waitSettled('back to 6 replicas', () => true, 20_000);
-    expect((await expectSettled()).filter(on(target)).map((t) => t.ID).sort()).toEqual(kept);
+    expect(
+      (await expectSettled())
+        .filter(on(target))
+        .map((t) => t.ID)
+        .sort(),
+    ).toEqual(kept);
     await c.ok(c.manager, ['node', 'update', '--availability', 'active', target.name]);
   });
 
   it('a global service runs one task on every node; draining a node takes it off, active puts it back', async () => {
     await expectSettled();
     const GLOBAL = 'everywhere';
-    const globalRunning = async () => (await c.tasks(GLOBAL)).filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
-    await c.ok(c.manager, ['service', 'create', '-d', '--name', GLOBAL, '--mode', 'global', IMAGE, 'sh', '-c', HTTPD_SCRIPT]);
-    const all = await waitFor('one global task per node', async () => {
-      const r = await globalRunning();
-      if (r.length !== 3) throw new Error(JSON.stringify((await c.tasks(GLOBAL)).map((t) => [t.NodeID, t.DesiredState, t.Status])));
-      return r;
-    }, 20_000);
+    const globalRunning = async () =>
+      (await c.tasks(GLOBAL)).filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
+    await c.ok(c.manager, [
+      'service',
+      'create',
+      '-d',
+      '--name',
+      GLOBAL,
+      '--mode',
+      'global',
+      IMAGE,
+      'sh',
+      '-c',
+      HTTPD_SCRIPT,
+    ]);
+    const all = await waitFor(
+      'one global task per node',
+      async () => {
+        const r = await globalRunning();
+        if (r.length !== 3)
+          throw new Error(JSON.stringify((await c.tasks(GLOBAL)).map((t) => [t.NodeID, t.DesiredState, t.Status])));
+        return r;
+      },
+      20_000,
+    );
     expect(new Set(all.map((t) => t.NodeID))).toEqual(new Set(c.machines.map((m) => m.nodeId)));
     const w2 = c.workers[1]!;
     await c.ok(c.manager, ['node', 'update', '--availability', 'drain', w2.name]);
-    await waitFor('the drained node without its global task', async () => {
-      const r = await globalRunning();
-      return r.length === 2 && !r.some(on(w2)) ? r : false;
-    }, 20_000);
+    await waitFor(
+      'the drained node without its global task',
+      async () => {
+        const r = await globalRunning();
+        return r.length === 2 && !r.some(on(w2)) ? r : false;
+      },
+      20_000,
+    );
     // Drain also moved the replicated service's tasks off w2: wait until it has settled again.
     await waitSettled('the replicated service off the drained node', notOn(w2), 20_000);
     await c.ok(c.manager, ['node', 'update', '--availability', 'active', w2.name]);
-    const back = await waitFor('the global task back on the active node', async () => {
-      const r = await globalRunning();
-      return r.length === 3 && r.some(on(w2)) ? r : false;
-    }, 20_000);
+    const back = await waitFor(
+      'the global task back on the active node',
+      async () => {
+        const r = await globalRunning();
+        return r.length === 3 && r.some(on(w2)) ? r : false;
+      },
+      20_000,
+    );
     expect(new Set(back.map((t) => t.NodeID)).size).toBe(3);
     await c.ok(c.manager, ['service', 'rm', GLOBAL]);
-    await waitFor('the global service\'s containers gone', async () => {
-      const running = (await Promise.all(c.machines.map((m) => c.containers(m)))).flat().filter((k) => k.State === 'running');
-      return running.length === REPLICAS ? true : false;
-    }, 20_000);
+    await waitFor(
+      "the global service's containers gone",
+      async () => {
+        const running = (await Promise.all(c.machines.map((m) => c.containers(m))))
+          .flat()
+          .filter((k) => k.State === 'running');
+        return running.length === REPLICAS ? true : false;
+      },
+      20_000,
+    );
     await expectSettled();
   });
 
@@ -245,7 +320,7 @@ describe('workers on machines', () => {
     await c.cutLink(target);
     let healed = false;
     try {
-      const moved = await waitSettled('the cut-off node\'s tasks replaced', notOn(target), 20_000);
+      const moved = await waitSettled("the cut-off node's tasks replaced", notOn(target), 20_000);
       console.log(`link cut: ${Date.now() - cutAt} ms from the cut to 6/6 running elsewhere`);
       expect(await c.nodeState(target)).toBe('down');
       expect(moved).toHaveLength(REPLICAS);
@@ -255,10 +330,14 @@ describe('workers on machines', () => {
         await c.healLink(target);
         healed = true;
         await waitFor('the healed node Ready', async () => (await c.nodeState(target)) === 'ready', 20_000);
-        await waitFor('its stale tasks shut down', async () => {
-          const tasks = await c.tasks(SERVICE);
-          return cut.every((o) => tasks.find((t) => t.ID === o.ID)?.Status.State === 'shutdown');
-        }, 20_000);
+        await waitFor(
+          'its stale tasks shut down',
+          async () => {
+            const tasks = await c.tasks(SERVICE);
+            return cut.every((o) => tasks.find((t) => t.ID === o.ID)?.Status.State === 'shutdown');
+          },
+          20_000,
+        );
       });
       // The cut node's containers kept running until it heard the manager again: the handover.
       // The manager's view counts only the replacements.
@@ -270,7 +349,7 @@ describe('workers on machines', () => {
     }
   });
 
-  it('refuses joins with a wrong, a rotated or another swarm\'s token, and `swarm leave` + `node rm` take a worker out', async () => {
+  it("refuses joins with a wrong, a rotated or another swarm's token, and `swarm leave` + `node rm` take a worker out", async () => {
     const w2 = c.workers[1]!;
     const mgrAddr = `${c.manager.ip}:2377`;
     // Leave: the node shows Down and its tasks move; `node rm` removes it.
@@ -287,7 +366,9 @@ describe('workers on machines', () => {
     const wrong = `SWMTKN-1-${digest}-${'x'.repeat(25)}`;
     let r = await c.fl(w2, ['swarm', 'join', '--token', wrong, mgrAddr]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('invalid join token: the token was rotated or is wrong; get the current one with "flotilla swarm join-token worker" on a manager');
+    expect(r.err).toContain(
+      'invalid join token: the token was rotated or is wrong; get the current one with "flotilla swarm join-token worker" on a manager',
+    );
 
     await c.ok(c.manager, ['swarm', 'join-token', '--rotate', '-q', 'worker']);
     r = await c.fl(w2, ['swarm', 'join', '--token', good, mgrAddr]);
@@ -300,11 +381,15 @@ describe('workers on machines', () => {
     await c.ok(w2, ['swarm', 'leave', '--force']);
     r = await c.fl(w2, ['swarm', 'join', '--token', foreign, mgrAddr]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`invalid join token: the manager at ${mgrAddr} is not the swarm this token belongs to (CA digest mismatch)`);
+    expect(r.err).toContain(
+      `invalid join token: the manager at ${mgrAddr} is not the swarm this token belongs to (CA digest mismatch)`,
+    );
 
     expect(await c.nodes()).toHaveLength(nodeCount);
     // Nothing joined: the manager has no new node and the refused machine is in no swarm.
-    expect((await c.api<{ Swarm: { LocalNodeState: string } }>(w2, 'GET', '/info')).Swarm.LocalNodeState).toBe('inactive');
+    expect((await c.api<{ Swarm: { LocalNodeState: string } }>(w2, 'GET', '/info')).Swarm.LocalNodeState).toBe(
+      'inactive',
+    );
 
     // With the current token it joins again (a new node), and the service is still exactly 6.
     const fresh = await c.joinToken('worker');

@@ -14,24 +14,113 @@ const REQUESTS = 3000;
 
 // Routes with their own method (used 4 times in 5; any method otherwise). X: a name from NAMES.
 const ROUTES: [string, string][] = [
-  ['GET', '/_ping'], ['GET', '/version'], ['GET', '/info'], ['GET', '/system/df'],
-  ['GET', '/containers/json'], ['POST', '/containers/create'], ['POST', '/containers/X/start'], ['POST', '/containers/X/stop'],
-  ['POST', '/containers/X/restart'], ['GET', '/containers/X/json'], ['GET', '/containers/X/logs'], ['POST', '/containers/X/kill'],
-  ['POST', '/containers/X/exec'], ['POST', '/exec/X/start'], ['GET', '/exec/X/json'], ['GET', '/containers/X/top'],
-  ['POST', '/containers/X/resize'], ['POST', '/containers/X/rename'], ['POST', '/containers/X/pause'], ['POST', '/containers/X/unpause'],
-  ['GET', '/containers/X/changes'], ['DELETE', '/containers/X'], ['POST', '/containers/prune'], ['POST', '/commit'],
-  ['GET', '/images/json'], ['GET', '/images/X/json'], ['POST', '/images/X/tag'], ['GET', '/images/X/history'], ['DELETE', '/images/X'],
-  ['GET', '/images/get'], ['POST', '/images/load'], ['POST', '/images/prune'], ['POST', '/build'],
-  ['GET', '/networks'], ['POST', '/networks/create'], ['GET', '/networks/X'], ['DELETE', '/networks/X'], ['POST', '/networks/X/connect'],
-  ['POST', '/networks/X/disconnect'], ['POST', '/networks/prune'],
-  ['GET', '/volumes'], ['POST', '/volumes/create'], ['GET', '/volumes/X'], ['DELETE', '/volumes/X'], ['POST', '/volumes/prune'],
-  ['GET', '/swarm'], ['POST', '/swarm/leave'], ['POST', '/swarm/update'], ['GET', '/swarm/unlockkey'], ['GET', '/services'],
-  ['POST', '/services/create'], ['GET', '/services/X'], ['POST', '/services/X/update'], ['GET', '/nodes'], ['GET', '/nodes/X'], ['GET', '/tasks'],
-  ['GET', '/plugins'], ['GET', '/../../etc/passwd'], ['GET', '/%zz'], ['GET', '/v1.41/containers/json'], ['GET', '/v9.99/info'], ['GET', '/v1.12/info'],
+  ['GET', '/_ping'],
+  ['GET', '/version'],
+  ['GET', '/info'],
+  ['GET', '/system/df'],
+  ['GET', '/containers/json'],
+  ['POST', '/containers/create'],
+  ['POST', '/containers/X/start'],
+  ['POST', '/containers/X/stop'],
+  ['POST', '/containers/X/restart'],
+  ['GET', '/containers/X/json'],
+  ['GET', '/containers/X/logs'],
+  ['POST', '/containers/X/kill'],
+  ['POST', '/containers/X/exec'],
+  ['POST', '/exec/X/start'],
+  ['GET', '/exec/X/json'],
+  ['GET', '/containers/X/top'],
+  ['POST', '/containers/X/resize'],
+  ['POST', '/containers/X/rename'],
+  ['POST', '/containers/X/pause'],
+  ['POST', '/containers/X/unpause'],
+  ['GET', '/containers/X/changes'],
+  ['DELETE', '/containers/X'],
+  ['POST', '/containers/prune'],
+  ['POST', '/commit'],
+  ['GET', '/images/json'],
+  ['GET', '/images/X/json'],
+  ['POST', '/images/X/tag'],
+  ['GET', '/images/X/history'],
+  ['DELETE', '/images/X'],
+  ['GET', '/images/get'],
+  ['POST', '/images/load'],
+  ['POST', '/images/prune'],
+  ['POST', '/build'],
+  ['GET', '/networks'],
+  ['POST', '/networks/create'],
+  ['GET', '/networks/X'],
+  ['DELETE', '/networks/X'],
+  ['POST', '/networks/X/connect'],
+  ['POST', '/networks/X/disconnect'],
+  ['POST', '/networks/prune'],
+  ['GET', '/volumes'],
+  ['POST', '/volumes/create'],
+  ['GET', '/volumes/X'],
+  ['DELETE', '/volumes/X'],
+  ['POST', '/volumes/prune'],
+  ['GET', '/swarm'],
+  ['POST', '/swarm/leave'],
+  ['POST', '/swarm/update'],
+  ['GET', '/swarm/unlockkey'],
+  ['GET', '/services'],
+  ['POST', '/services/create'],
+  ['GET', '/services/X'],
+  ['POST', '/services/X/update'],
+  ['GET', '/nodes'],
+  ['GET', '/nodes/X'],
+  ['GET', '/tasks'],
+  ['GET', '/plugins'],
+  ['GET', '/../../etc/passwd'],
+  ['GET', '/%zz'],
+  ['GET', '/v1.41/containers/json'],
+  ['GET', '/v9.99/info'],
+  ['GET', '/v1.12/info'],
 ];
 // Objects that exist (made in beforeAll; the fuzz may remove them) and names that do not.
-const NAMES = ['fzc', 'fzc', 'fznet', 'fzvol', 'busybox', 'busybox%3Alatest', 'nosuch', '', '%00', 'a'.repeat(300), '..', 'sha256%3A', '%22', '%2F', '%C3%BC', '0', '-1'];
-const QUERIES = ['', '?all=1', '?all=maybe', '?filters=%7B', '?filters=%7B%22a%22%3A1%7D', '?filters=%5B1%5D', '?tail=-5', '?since=abc', '?t=-1', '?t=1e400', '?name=%20', '?name=ok-name', '?signal=SIGFOO', '?tag=%3A%3A', '?version=-1', '?force=maybe', '?stdout=1', '?rollback=previous', '?dangling=true', '?repo=UPPER&tag=x', '?h=-3&w=abc', '?names=a%00b'];
+const NAMES = [
+  'fzc',
+  'fzc',
+  'fznet',
+  'fzvol',
+  'busybox',
+  'busybox%3Alatest',
+  'nosuch',
+  '',
+  '%00',
+  'a'.repeat(300),
+  '..',
+  'sha256%3A',
+  '%22',
+  '%2F',
+  '%C3%BC',
+  '0',
+  '-1',
+];
+const QUERIES = [
+  '',
+  '?all=1',
+  '?all=maybe',
+  '?filters=%7B',
+  '?filters=%7B%22a%22%3A1%7D',
+  '?filters=%5B1%5D',
+  '?tail=-5',
+  '?since=abc',
+  '?t=-1',
+  '?t=1e400',
+  '?name=%20',
+  '?name=ok-name',
+  '?signal=SIGFOO',
+  '?tag=%3A%3A',
+  '?version=-1',
+  '?force=maybe',
+  '?stdout=1',
+  '?rollback=previous',
+  '?dangling=true',
+  '?repo=UPPER&tag=x',
+  '?h=-3&w=abc',
+  '?names=a%00b',
+];
 const BODIES: (string | undefined)[] = [
   undefined,
   '',
@@ -59,9 +148,17 @@ const BODIES: (string | undefined)[] = [
 ];
 
 /** One request with a deadline: a daemon that never answers is a failure too. */
-function call(method: string, path: string, body: string | undefined, timeoutMs = 15_000): Promise<{ status: number; body: string }> {
+function call(
+  method: string,
+  path: string,
+  body: string | undefined,
+  timeoutMs = 15_000,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const headers = body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {};
+    const headers =
+      body !== undefined
+        ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }
+        : {};
     const req = request({ socketPath: engine.socket, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -90,7 +187,20 @@ beforeAll(async () => {
   await engine.ok(['network', 'create', 'fznet']);
   await engine.ok(['volume', 'create', 'fzvol']);
   // It ends on SIGTERM (within a second), so stop and restart need no grace period of 10 s.
-  await engine.ok(['run', '-d', '--name', 'fzc', '--network', 'fznet', '-v', 'fzvol:/data', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done']);
+  await engine.ok([
+    'run',
+    '-d',
+    '--name',
+    'fzc',
+    '--network',
+    'fznet',
+    '-v',
+    'fzvol:/data',
+    'busybox',
+    'sh',
+    '-c',
+    'trap "exit 0" TERM; while :; do sleep 1; done',
+  ]);
 });
 
 afterAll(async () => {
@@ -110,7 +220,8 @@ test(`${REQUESTS} random requests: answered, no 500, the daemon keeps serving (s
     try {
       const r = await call(method, path, body);
       if (r.status >= 500) bad.push(`${r.status} ${what}: ${r.body.slice(0, 200)}`);
-      else if (r.status >= 400 && method !== 'HEAD' && !/^\{"message":".*"\}$/s.test(r.body.trim())) bad.push(`${r.status} without docker's {"message"} body: ${what}: ${r.body.slice(0, 200)}`);
+      else if (r.status >= 400 && method !== 'HEAD' && !/^\{"message":".*"\}$/s.test(r.body.trim()))
+        bad.push(`${r.status} without docker's {"message"} body: ${what}: ${r.body.slice(0, 200)}`);
     } catch (e) {
       bad.push(`no answer (${(e as Error).message}): ${what}`);
     }

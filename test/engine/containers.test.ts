@@ -43,23 +43,47 @@ test('version and info talk to the daemon', async () => {
 
 test('the bin runs as a separate process (built dist)', async () => {
   // Asynchronous: the daemon under test shares this event loop.
-  const r = await promisify(execFile)(process.execPath, [BIN, '-H', engine.host, 'images', '--format', 'json'], { encoding: 'utf8', timeout: 20_000 });
+  const r = await promisify(execFile)(process.execPath, [BIN, '-H', engine.host, 'images', '--format', 'json'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   expect(r.stderr).toBe('');
-  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Repository: string; Tag: string });
+  const rows = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { Repository: string; Tag: string });
   expect(rows).toContainEqual(expect.objectContaining({ Repository: 'busybox', Tag: 'latest' }));
 });
 
 test('import - reads a rootfs tar from stdin', async () => {
   const fixture = readdirSync(engine.dir).find((d) => d.startsWith('flotilla-busybox-'))!;
   const tar = readFileSync(join(engine.dir, fixture, 'rootfs.tar'));
-  const id = (await engine.ok(['import', '-c', 'CMD ["echo", "imported"]', '-', 'fromstdin:v1'], { input: tar })).trim();
+  const id = (
+    await engine.ok(['import', '-c', 'CMD ["echo", "imported"]', '-', 'fromstdin:v1'], { input: tar })
+  ).trim();
   expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
   expect(await engine.ok(['run', '--rm', 'fromstdin:v1'])).toBe('imported\n');
   await engine.ok(['rmi', 'fromstdin:v1']);
 });
 
 test('a signal to a foreground `flotilla run` goes to the container (sig-proxy)', async () => {
-  const child = spawn(process.execPath, [BIN, '-H', engine.host, 'run', '--rm', '--name', 'sigproxy', 'busybox', 'sh', '-c', 'trap "echo trapped INT; exit 9" INT; echo ready; while true; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      '-H',
+      engine.host,
+      'run',
+      '--rm',
+      '--name',
+      'sigproxy',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "echo trapped INT; exit 9" INT; echo ready; while true; do sleep 0.1; done',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await eventually(async () => out.includes('ready'), 15_000, 'container output');
@@ -71,14 +95,35 @@ test('a signal to a foreground `flotilla run` goes to the container (sig-proxy)'
 });
 
 test('run returns the container exit code and prints its output; --rm removes it', async () => {
-  const r = await engine.cli(['run', '--rm', '--name', 'exit3', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  const r = await engine.cli([
+    'run',
+    '--rm',
+    '--name',
+    'exit3',
+    'busybox',
+    'sh',
+    '-c',
+    'echo out; echo err >&2; exit 3',
+  ]);
   expect(r).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
   const all = await engine.ok(['ps', '-a', '--format', '{{.Names}}']);
   expect(all.split('\n')).not.toContain('exit3');
 });
 
 test('run: hostname is the short container ID, env and workdir apply', async () => {
-  const r = await engine.cli(['run', '--name', 'envy', '-e', 'A=1', '-w', '/tmp', 'busybox', 'sh', '-c', 'echo $A; pwd; hostname']);
+  const r = await engine.cli([
+    'run',
+    '--name',
+    'envy',
+    '-e',
+    'A=1',
+    '-w',
+    '/tmp',
+    'busybox',
+    'sh',
+    '-c',
+    'echo $A; pwd; hostname',
+  ]);
   expect(r.code).toBe(0);
   const [a, pwd, host] = r.stdout.trim().split('\n');
   expect(a).toBe('1');
@@ -89,7 +134,18 @@ test('run: hostname is the short container ID, env and workdir apply', async () 
 });
 
 test('run -d, ps, logs, logs -f, exec, stop with grace, rm', async () => {
-  const id = (await engine.ok(['run', '-d', '--name', 'worker', 'busybox', 'sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo started; while true; do sleep 0.1; done'])).trim();
+  const id = (
+    await engine.ok([
+      'run',
+      '-d',
+      '--name',
+      'worker',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "echo got TERM; exit 0" TERM; echo started; while true; do sleep 0.1; done',
+    ])
+  ).trim();
   expect(id).toMatch(/^[0-9a-f]{64}$/);
 
   const ps = await engine.ok(['ps']);
@@ -148,20 +204,56 @@ test('--memory, --cpus and --pids-limit show in the container cgroup files', asy
     '  cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/pids/pids.max;',
     'fi',
   ].join(' ');
-  const r = await engine.cli(['run', '--rm', '-m', '64m', '--cpus', '0.5', '--pids-limit', '50', 'busybox', 'sh', '-c', script]);
+  const r = await engine.cli([
+    'run',
+    '--rm',
+    '-m',
+    '64m',
+    '--cpus',
+    '0.5',
+    '--pids-limit',
+    '50',
+    'busybox',
+    'sh',
+    '-c',
+    script,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.stdout.trim().split('\n')).toEqual(['67108864', '50000', '50']);
 });
 
 test('-p publishes the container port on the given host address', async () => {
   const port = await freePort();
-  await engine.ok(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', 'echo hello-from-httpd > /tmp/index.html; exec httpd -f -p 80 -h /tmp']);
-  const res = await eventually(async () => httpGet(`http://127.0.0.1:${port}/index.html`).catch(() => undefined), 5000, 'published port');
+  await engine.ok([
+    'run',
+    '-d',
+    '--name',
+    'web',
+    '-p',
+    `127.0.0.1:${port}:80`,
+    'busybox',
+    'sh',
+    '-c',
+    'echo hello-from-httpd > /tmp/index.html; exec httpd -f -p 80 -h /tmp',
+  ]);
+  const res = await eventually(
+    async () => httpGet(`http://127.0.0.1:${port}/index.html`).catch(() => undefined),
+    5000,
+    'published port',
+  );
   expect(res).toEqual({ status: 200, body: 'hello-from-httpd\n' });
   expect((await engine.ok(['port', 'web'])).trim()).toBe(`80/tcp -> 127.0.0.1:${port}`);
   expect(await engine.ok(['ps', '--filter', 'name=web', '--format', '{{.Ports}}'])).toBe(`127.0.0.1:${port}->80/tcp\n`);
   await engine.ok(['rm', '-f', 'web']);
-  await eventually(async () => !(await httpGet(`http://127.0.0.1:${port}/`).then(() => true, () => false)), 3000, 'port released');
+  await eventually(
+    async () =>
+      !(await httpGet(`http://127.0.0.1:${port}/`).then(
+        () => true,
+        () => false,
+      )),
+    3000,
+    'port released',
+  );
 });
 
 test('stats --no-stream reports the container', async () => {
@@ -179,21 +271,54 @@ test('events streams container lifecycle events until --until', async () => {
   await engine.ok(['run', '--rm', '--name', 'evt', 'busybox', 'true']);
   const r = await watching;
   expect(r.code).toBe(0);
-  const actions = r.stdout.trim().split('\n').map((l) => l.split(' ')[2]);
+  const actions = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[2]);
   expect(actions.slice(0, 3)).toEqual(['create', 'start', 'die']);
-  expect(r.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container create [0-9a-f]{64} \(image=busybox, name=evt\)$/m);
+  expect(r.stdout).toMatch(
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container create [0-9a-f]{64} \(image=busybox, name=evt\)$/m,
+  );
 });
 
 test('user networks: create, ls, inspect, run on it, rm', async () => {
-  const id = (await engine.ok(['network', 'create', '--subnet', '198.18.77.0/24', '--label', 'stack=lab', 'e2enet'])).trim();
+  const id = (
+    await engine.ok(['network', 'create', '--subnet', '198.18.77.0/24', '--label', 'stack=lab', 'e2enet'])
+  ).trim();
   expect(id).toMatch(/^[0-9a-f]{64}$/);
-  const byLabel = JSON.parse((await engine.api('GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ label: ['stack=lab'] }))}`)).body) as { Name: string }[];
+  const byLabel = JSON.parse(
+    (await engine.api('GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ label: ['stack=lab'] }))}`)).body,
+  ) as { Name: string }[];
   expect(byLabel.map((n) => n.Name)).toEqual(['e2enet']);
-  expect(JSON.parse((await engine.api('GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ label: ['stack=other'] }))}`)).body)).toEqual([]);
-  const ls = (await engine.ok(['network', 'ls', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as { Name: string; Driver: string });
-  expect(ls).toEqual(expect.arrayContaining([expect.objectContaining({ Name: 'e2enet', Driver: 'bridge' }), expect.objectContaining({ Name: 'bridge' })]));
-  expect(await engine.ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'e2enet'])).toBe('[{"Subnet":"198.18.77.0/24","Gateway":"198.18.77.1"}]\n');
-  const addr = await engine.ok(['run', '--rm', '--network', 'e2enet', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0 | awk "{print \\$4}"']);
+  expect(
+    JSON.parse(
+      (await engine.api('GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ label: ['stack=other'] }))}`))
+        .body,
+    ),
+  ).toEqual([]);
+  const ls = (await engine.ok(['network', 'ls', '--format', 'json']))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { Name: string; Driver: string });
+  expect(ls).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ Name: 'e2enet', Driver: 'bridge' }),
+      expect.objectContaining({ Name: 'bridge' }),
+    ]),
+  );
+  expect(await engine.ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'e2enet'])).toBe(
+    '[{"Subnet":"198.18.77.0/24","Gateway":"198.18.77.1"}]\n',
+  );
+  const addr = await engine.ok([
+    'run',
+    '--rm',
+    '--network',
+    'e2enet',
+    'busybox',
+    'sh',
+    '-c',
+    'ip -4 -o addr show eth0 | awk "{print \\$4}"',
+  ]);
   expect(addr).toMatch(/^198\.18\.77\.\d+\/24\n$/);
   expect(await engine.ok(['network', 'rm', 'e2enet'])).toBe('e2enet\n');
   expect((await engine.cli(['network', 'inspect', 'e2enet'])).code).toBe(1);
@@ -211,7 +336,18 @@ test('named volumes and bind mounts', async () => {
   const host = join(engine.dir, 'bind');
   mkdirSync(host);
   writeFileSync(join(host, 'in.txt'), 'from host\n');
-  expect(await engine.ok(['run', '--rm', '-v', `${host}:/mnt`, 'busybox', 'sh', '-c', 'cat /mnt/in.txt; echo back > /mnt/out.txt'])).toBe('from host\n');
+  expect(
+    await engine.ok([
+      'run',
+      '--rm',
+      '-v',
+      `${host}:/mnt`,
+      'busybox',
+      'sh',
+      '-c',
+      'cat /mnt/in.txt; echo back > /mnt/out.txt',
+    ]),
+  ).toBe('from host\n');
   expect(readFileSync(join(host, 'out.txt'), 'utf8')).toBe('back\n');
 });
 
@@ -219,17 +355,49 @@ test('-v binds an existing file and a unix socket as they are (the visualizer mo
   const host = join(engine.dir, 'bind-file');
   mkdirSync(host);
   writeFileSync(join(host, 'one.conf'), 'just this file\n');
-  expect(await engine.ok(['run', '--rm', '-v', `${join(host, 'one.conf')}:/etc/one.conf:ro`, 'busybox', 'cat', '/etc/one.conf'])).toBe('just this file\n');
+  expect(
+    await engine.ok([
+      'run',
+      '--rm',
+      '-v',
+      `${join(host, 'one.conf')}:/etc/one.conf:ro`,
+      'busybox',
+      'cat',
+      '/etc/one.conf',
+    ]),
+  ).toBe('just this file\n');
   const sock = join(host, 'api.sock');
   const server = createServer((c) => c.end());
   await new Promise<void>((r) => server.listen(sock, r));
   try {
-    expect(await engine.ok(['run', '--rm', '-v', `${sock}:/var/run/api.sock`, 'busybox', 'sh', '-c', 'test -S /var/run/api.sock && echo socket'])).toBe('socket\n');
+    expect(
+      await engine.ok([
+        'run',
+        '--rm',
+        '-v',
+        `${sock}:/var/run/api.sock`,
+        'busybox',
+        'sh',
+        '-c',
+        'test -S /var/run/api.sock && echo socket',
+      ]),
+    ).toBe('socket\n');
   } finally {
     server.close();
   }
   // --mount binds what exists and, like docker, refuses a missing source instead of creating it.
-  expect(await engine.ok(['run', '--rm', '--mount', `type=bind,source=${host},target=/mnt,readonly`, 'busybox', 'sh', '-c', 'cat /mnt/one.conf; touch /mnt/x 2>/dev/null || echo read-only'])).toBe('just this file\nread-only\n');
+  expect(
+    await engine.ok([
+      'run',
+      '--rm',
+      '--mount',
+      `type=bind,source=${host},target=/mnt,readonly`,
+      'busybox',
+      'sh',
+      '-c',
+      'cat /mnt/one.conf; touch /mnt/x 2>/dev/null || echo read-only',
+    ]),
+  ).toBe('just this file\nread-only\n');
   const missing = join(host, 'missing');
   const r = await engine.cli(['run', '--rm', '--mount', `type=bind,source=${missing},target=/mnt`, 'busybox', 'true']);
   expect(r.code).toBe(125);
@@ -241,7 +409,9 @@ test('prune: stopped containers, unused volumes, dangling images; a "no" keeps e
   await engine.ok(['run', '--name', 'stopped1', 'busybox', 'true']);
   const running = (await engine.ok(['run', '-d', '--name', 'keeper', 'busybox', 'sleep', '30'])).trim();
   const declined = await engine.cli(['container', 'prune'], { input: 'n\n' });
-  expect(declined.stdout).toContain('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
+  expect(declined.stdout).toContain(
+    'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ',
+  );
   expect(await engine.ok(['ps', '-a', '-q', '--filter', 'name=stopped1'])).not.toBe('');
   const stoppedId = JSON.parse(await engine.ok(['inspect', '--format', 'json', 'stopped1'])).Id as string;
   const pruned = await engine.ok(['container', 'prune'], { input: 'y\n' });
@@ -257,7 +427,16 @@ test('prune: stopped containers, unused volumes, dangling images; a "no" keeps e
 });
 
 test('pause, unpause, rename, attach', async () => {
-  await engine.ok(['run', '-d', '--name', 'pausable', 'busybox', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done']);
+  await engine.ok([
+    'run',
+    '-d',
+    '--name',
+    'pausable',
+    'busybox',
+    'sh',
+    '-c',
+    'i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done',
+  ]);
   expect(await engine.ok(['pause', 'pausable'])).toBe('pausable\n');
   expect(await engine.ok(['ps', '--filter', 'name=pausable', '--format', '{{.Status}}'])).toMatch(/\(Paused\)/);
   const before = (await engine.ok(['logs', 'pausable'])).split('\n').length;
@@ -289,7 +468,9 @@ describe('errors say what is wrong', () => {
   test('rm of a running container without -f is 409; -f removes it', async () => {
     const r = await engine.cli(['rm', 'dup']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^Error response from daemon: You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove\n$/);
+    expect(r.stderr).toMatch(
+      /^Error response from daemon: You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove\n$/,
+    );
     expect((await engine.api('DELETE', '/containers/dup')).status).toBe(409);
     expect(await engine.ok(['rm', '-f', 'dup'])).toBe('dup\n');
   });
@@ -316,7 +497,17 @@ describe('errors say what is wrong', () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
-      const r = await engine.cli(['run', '-d', '--name', 'blocked', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '30']);
+      const r = await engine.cli([
+        'run',
+        '-d',
+        '--name',
+        'blocked',
+        '-p',
+        `127.0.0.1:${port}:80`,
+        'busybox',
+        'sleep',
+        '30',
+      ]);
       expect(r.code).toBe(125);
       expect(r.stderr).toContain('port is already allocated');
       expect(await engine.ok(['ps', '-q', '--filter', 'name=blocked'])).toBe('');
@@ -331,11 +522,19 @@ describe('errors say what is wrong', () => {
     const noImage = await engine.api('POST', '/containers/create', JSON.stringify({ Cmd: 'x' }));
     expect(noImage.status).toBe(400);
     expect(JSON.parse(noImage.body).message).toMatch(/Image/);
-    expect(await engine.api('POST', '/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { Memory: 'lots' } }))).toMatchObject({ status: 400 });
+    expect(
+      await engine.api(
+        'POST',
+        '/containers/create',
+        JSON.stringify({ Image: 'busybox', HostConfig: { Memory: 'lots' } }),
+      ),
+    ).toMatchObject({ status: 400 });
     expect(await engine.api('GET', '/containers/json?all=maybe')).toMatchObject({ status: 400 });
     expect(await engine.api('GET', '/containers/nosuch/logs?stdout=1')).toMatchObject({ status: 404 });
     expect(await engine.api('GET', '/v1.41/nope')).toEqual({ status: 404, body: '{"message":"page not found"}' });
-    expect(await engine.api('POST', '/containers/create?name=bad%20name', JSON.stringify({ Image: 'busybox' }))).toMatchObject({ status: 400 });
+    expect(
+      await engine.api('POST', '/containers/create?name=bad%20name', JSON.stringify({ Image: 'busybox' })),
+    ).toMatchObject({ status: 400 });
     const ping = await engine.api('GET', '/_ping');
     expect(ping).toEqual({ status: 200, body: 'OK' });
     expect(existsSync(engine.socket)).toBe(true);
@@ -357,7 +556,13 @@ describe('errors say what is wrong', () => {
     const err = new PassThrough();
     let text = '';
     err.on('data', (c: Buffer) => (text += c.toString()));
-    const code = await cliMain(['-H', `unix://${missing}`, 'ps'], { stdout: new PassThrough(), stderr: err, stdin: Readable.from([]), env: {}, cwd: engine.dir });
+    const code = await cliMain(['-H', `unix://${missing}`, 'ps'], {
+      stdout: new PassThrough(),
+      stderr: err,
+      stdin: Readable.from([]),
+      env: {},
+      cwd: engine.dir,
+    });
     expect(code).toBe(1);
     expect(text).toBe(`Cannot connect to the flotilla daemon at unix://${missing}. Is the flotilla daemon running?\n`);
   });

@@ -25,7 +25,14 @@ async function startStub(): Promise<number> {
     const question = q.questions[0];
     stubSeen.push(question?.name ?? '');
     const known = question?.name === 'outside.example' && question.type === DNS_TYPE.A;
-    const answer = buildAnswer({ id: q.id, rd: q.rd, question, rcode: known ? DNS_RCODE.NOERROR : DNS_RCODE.NXDOMAIN, addresses: known ? ['192.0.2.55'] : [], ttl: 60 });
+    const answer = buildAnswer({
+      id: q.id,
+      rd: q.rd,
+      question,
+      rcode: known ? DNS_RCODE.NOERROR : DNS_RCODE.NXDOMAIN,
+      addresses: known ? ['192.0.2.55'] : [],
+      ttl: 60,
+    });
     stub.send(answer, r.port, r.address);
   });
   await new Promise<void>((res) => stub.bind(0, STUB_HOST, () => res()));
@@ -33,7 +40,13 @@ async function startStub(): Promise<number> {
 }
 
 function dnsOptions(port: number) {
-  return { dns: { upstreams: [`${STUB_HOST}:${port}`], forwardTimeoutMs: 1000, resolvConfPath: join(engine.dir, 'resolv.conf') } };
+  return {
+    dns: {
+      upstreams: [`${STUB_HOST}:${port}`],
+      forwardTimeoutMs: 1000,
+      resolvConfPath: join(engine.dir, 'resolv.conf'),
+    },
+  };
 }
 
 let gateway = '';
@@ -49,7 +62,21 @@ beforeAll(async () => {
   await engine.ok(['network', 'create', 'dnsnet']);
   const net = JSON.parse(await engine.ok(['network', 'inspect', 'dnsnet']))[0];
   gateway = net.IPAM.Config[0].Gateway;
-  webId = (await engine.ok(['run', '-d', '--name', 'web', '--network', 'dnsnet', '--network-alias', 'WebAlias', 'busybox', 'sleep', '600'])).trim();
+  webId = (
+    await engine.ok([
+      'run',
+      '-d',
+      '--name',
+      'web',
+      '--network',
+      'dnsnet',
+      '--network-alias',
+      'WebAlias',
+      'busybox',
+      'sleep',
+      '600',
+    ])
+  ).trim();
   webIp = JSON.parse(await engine.ok(['inspect', 'web']))[0].NetworkSettings.Networks.dnsnet.IPAddress;
 });
 
@@ -66,7 +93,10 @@ async function nslookup(name: string, network = 'dnsnet', type = 'a'): Promise<{
 
 /** The addresses nslookup printed in its answer section. */
 function answered(out: string): string[] {
-  const after = out.split(/\nName:\s/).slice(1).join('\n');
+  const after = out
+    .split(/\nName:\s/)
+    .slice(1)
+    .join('\n');
   return [...after.matchAll(/Address:\s*([0-9.]+)\s*$/gm)].map((m) => m[1] ?? '');
 }
 
@@ -99,7 +129,7 @@ test('a container on a user network gets the gateway as nameserver, the host sea
   expect(conf.match(/^nameserver/gm)).toHaveLength(1);
 });
 
-test("--dns on a user network, like docker: the container keeps the embedded DNS, which forwards its unknown names to its own servers", async () => {
+test('--dns on a user network, like docker: the container keeps the embedded DNS, which forwards its unknown names to its own servers', async () => {
   // The container's own nameserver: answers mine.example, and records what it is asked.
   const own = createSocket('udp4');
   const ownSeen: string[] = [];
@@ -108,12 +138,35 @@ test("--dns on a user network, like docker: the container keeps the embedded DNS
     const question = q.questions[0];
     ownSeen.push(question?.name ?? '');
     const known = question?.name === 'mine.example' && question.type === DNS_TYPE.A;
-    own.send(buildAnswer({ id: q.id, rd: q.rd, question, rcode: known ? DNS_RCODE.NOERROR : DNS_RCODE.NXDOMAIN, addresses: known ? ['192.0.2.66'] : [], ttl: 60 }), r.port, r.address);
+    own.send(
+      buildAnswer({
+        id: q.id,
+        rd: q.rd,
+        question,
+        rcode: known ? DNS_RCODE.NOERROR : DNS_RCODE.NXDOMAIN,
+        addresses: known ? ['192.0.2.66'] : [],
+        ttl: 60,
+      }),
+      r.port,
+      r.address,
+    );
   });
   await new Promise<void>((res) => own.bind(0, STUB_HOST, () => res()));
   const dns = `${STUB_HOST}:${own.address().port}`;
   try {
-    const conf = await engine.ok(['run', '--rm', '--network', 'dnsnet', '--dns', dns, '--dns-option', 'ndots:3', 'busybox', 'cat', '/etc/resolv.conf']);
+    const conf = await engine.ok([
+      'run',
+      '--rm',
+      '--network',
+      'dnsnet',
+      '--dns',
+      dns,
+      '--dns-option',
+      'ndots:3',
+      'busybox',
+      'cat',
+      '/etc/resolv.conf',
+    ]);
     expect(conf).toContain(`nameserver ${gateway}\n`);
     expect(conf).not.toContain(dns);
     expect(conf).toContain('options ndots:3\n');

@@ -38,7 +38,11 @@ function layerMembers(archive: string): string[] {
   const dir = mkdtempSync(join(work, 'list-'));
   execFileSync('tar', ['-xf', archive, '-C', dir]);
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { Layers: string[] }[];
-  return manifest[0].Layers.flatMap((l) => execFileSync('tar', ['-tf', join(dir, l)], { encoding: 'utf8' }).split('\n').filter(Boolean));
+  return manifest[0].Layers.flatMap((l) =>
+    execFileSync('tar', ['-tf', join(dir, l)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean),
+  );
 }
 
 interface Inspected {

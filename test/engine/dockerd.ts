@@ -34,7 +34,10 @@ export class PrivateDockerd {
 
   constructor(name: string) {
     const dockerd = which('dockerd');
-    if (!dockerd) throw new Error('dockerd not found: the Docker interop test needs a real Docker engine (apt-get install docker.io)');
+    if (!dockerd)
+      throw new Error(
+        'dockerd not found: the Docker interop test needs a real Docker engine (apt-get install docker.io)',
+      );
     this.client = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : (which('docker') ?? '');
     if (!this.client) throw new Error('the docker client is not found: apt-get install docker.io');
     this.preexisting = new Set(HOST_LEFTOVERS.filter((p) => existsSync(p)));
@@ -42,7 +45,13 @@ export class PrivateDockerd {
     this.socket = join(this.dir, 'docker.sock');
     mkdirSync(join(this.dir, 'config'));
     // Legacy builder: the classic `docker build` output, no buildx plugin needed.
-    this.env = { PATH: process.env.PATH, HOME: this.dir, DOCKER_HOST: `unix://${this.socket}`, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(this.dir, 'config') };
+    this.env = {
+      PATH: process.env.PATH,
+      HOME: this.dir,
+      DOCKER_HOST: `unix://${this.socket}`,
+      DOCKER_BUILDKIT: '0',
+      DOCKER_CONFIG: join(this.dir, 'config'),
+    };
   }
 
   /** Start dockerd and wait until it answers /_ping (it starts its own containerd under the exec root). */
@@ -58,13 +67,18 @@ export class PrivateDockerd {
     ];
     const proc = spawn(which('dockerd') as string, args, { stdio: ['ignore', log, log] });
     this.proc = proc;
-    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`dockerd exited (${code}) before it answered:\n${this.log().slice(-2000)}`))));
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) =>
+        reject(new Error(`dockerd exited (${code}) before it answered:\n${this.log().slice(-2000)}`)),
+      ),
+    );
     exited.catch(() => undefined);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const ok = await Promise.race([this.ping(), exited]);
       if (ok) return;
-      if (Date.now() > deadline) throw new Error(`dockerd did not answer on ${this.socket} within ${timeoutMs} ms:\n${this.log().slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`dockerd did not answer on ${this.socket} within ${timeoutMs} ms:\n${this.log().slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -91,17 +105,23 @@ export class PrivateDockerd {
   /** `docker <args>` against this engine. */
   run(args: string[], opts: { timeoutMs?: number } = {}): Promise<DockerResult> {
     return new Promise((resolve) => {
-      execFile(this.client, args, { env: this.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr: err && !stderr ? String(err.message) : stderr });
-      });
+      execFile(
+        this.client,
+        args,
+        { env: this.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 << 20 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+          resolve({ code, stdout, stderr: err && !stderr ? String(err.message) : stderr });
+        },
+      );
     });
   }
 
   /** Like run() but throws with the output when docker fails. */
   async ok(args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
     const r = await this.run(args, opts);
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    if (r.code !== 0)
+      throw new Error(`docker ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     return r.stdout;
   }
 

@@ -46,7 +46,10 @@ export class TestEngine {
   }
 
   /** Run `flotilla <args>` in-process; stdin from `input` (default empty). */
-  async cli(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+  async cli(
+    args: string[],
+    opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  ): Promise<CliResult> {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const out: Buffer[] = [];
@@ -62,19 +65,36 @@ export class TestEngine {
   /** Like cli() but fails the test with the output when the exit code is not 0. */
   async ok(args: string[], opts: Parameters<TestEngine['cli']>[1] = {}): Promise<string> {
     const r = await this.cli(args, opts);
-    if (r.code !== 0) throw new Error(`flotilla ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    if (r.code !== 0)
+      throw new Error(`flotilla ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     return r.stdout;
   }
 
   /** A raw HTTP request to the API socket. */
-  api(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  api(
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = request({ socketPath: this.socket, method, path, headers: body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers } : headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = request(
+        {
+          socketPath: this.socket,
+          method,
+          path,
+          headers:
+            body !== undefined
+              ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers }
+              : headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -119,7 +139,11 @@ export class TestEngine {
 }
 
 /** Poll until `fn` returns a truthy value (or throw after `ms`). */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  ms = 5000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   while (Date.now() < deadline) {

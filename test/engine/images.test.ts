@@ -18,9 +18,16 @@ async function startRegistry(name: string, htpasswd?: string): Promise<string> {
   const addr = `127.0.0.1:${await freePort()}`;
   const cfg = join(engine.dir, `${name}.yml`);
   const auth = htpasswd ? `auth:\n  htpasswd:\n    realm: flotilla-e2e\n    path: ${htpasswd}\n` : '';
-  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(engine.dir, name)}\nhttp:\n  addr: ${addr}\n${auth}`);
+  writeFileSync(
+    cfg,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(engine.dir, name)}\nhttp:\n  addr: ${addr}\n${auth}`,
+  );
   registries.push(spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' }));
-  await eventually(async () => [200, 401].includes((await fetch(`http://${addr}/v2/`)).status), 10_000, `docker-registry ${name}`);
+  await eventually(
+    async () => [200, 401].includes((await fetch(`http://${addr}/v2/`)).status),
+    10_000,
+    `docker-registry ${name}`,
+  );
   return addr;
 }
 
@@ -66,20 +73,37 @@ test('build runs the Dockerfile; a rebuild comes from the cache in well under a 
   expect(first).toMatch(/Successfully built [0-9a-f]{12}\n/);
   expect(first).toContain('Successfully tagged app:1\n');
   const run = await engine.cli(['run', '--rm', 'app:1']);
-  expect(run).toEqual({ code: 0, stderr: '', stdout: 'hi there\nfrom the context\nbuilt by RUN\nDockerfile\nmsg.txt\nrun.txt\n' });
+  expect(run).toEqual({
+    code: 0,
+    stderr: '',
+    stdout: 'hi there\nfrom the context\nbuilt by RUN\nDockerfile\nmsg.txt\nrun.txt\n',
+  });
 
   const t0 = Date.now();
   const again = await engine.ok(['build', '-t', 'app:1', '--build-arg', 'GREETING=hi there', ctx]);
   const took = Date.now() - t0;
   expect(again.match(/Using cache/g)?.length).toBe(7);
   expect(again).not.toContain('Running in');
-  expect(again.match(/Successfully built ([0-9a-f]{12})/)?.[1]).toBe(first.match(/Successfully built ([0-9a-f]{12})/)?.[1]);
+  expect(again.match(/Successfully built ([0-9a-f]{12})/)?.[1]).toBe(
+    first.match(/Successfully built ([0-9a-f]{12})/)?.[1],
+  );
   expect(took).toBeLessThan(1000);
 
-  const noCache = await engine.ok(['build', '--no-cache', '-q', '-t', 'app:nocache', '--build-arg', 'GREETING=hi there', ctx]);
+  const noCache = await engine.ok([
+    'build',
+    '--no-cache',
+    '-q',
+    '-t',
+    'app:nocache',
+    '--build-arg',
+    'GREETING=hi there',
+    ctx,
+  ]);
   expect(noCache.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
 
-  const listing = JSON.parse((await engine.ok(['images', '--format', 'json'])).split('\n').find((l) => l.includes('"Tag":"1"')) ?? '{}');
+  const listing = JSON.parse(
+    (await engine.ok(['images', '--format', 'json'])).split('\n').find((l) => l.includes('"Tag":"1"')) ?? '{}',
+  );
   expect(listing).toMatchObject({ Repository: 'app', Tag: '1' });
   const table = await engine.ok(['images']);
   expect(table.split('\n')[0]).toMatch(/^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE$/);
@@ -130,7 +154,13 @@ test('save to a stdout slower than the daemon has written the whole archive when
     },
   });
   const env = { HOME: engine.dir, FLOTILLA_HOST: engine.host };
-  const code = await cliMain(['save', 'app:1'], { stdout: slow, stderr: new PassThrough(), stdin: Readable.from([]), env, cwd: engine.dir });
+  const code = await cliMain(['save', 'app:1'], {
+    stdout: slow,
+    stderr: new PassThrough(),
+    stdin: Readable.from([]),
+    env,
+    cwd: engine.dir,
+  });
   expect(code).toBe(0);
   // Entries carry the save time as mtime: compare sizes and members, not bytes.
   const ref = join(engine.dir, 'app-ref.tar');
@@ -152,7 +182,12 @@ test('push to and pull from a local registry; run pulls a missing image', async 
   expect(push).toContain(`The push refers to repository [${registryAddr}/e2e/app]`);
   expect(push).toMatch(/v1: digest: sha256:[0-9a-f]{64} size: \d+/);
   const digest = push.match(/digest: (sha256:[0-9a-f]{64})/)![1]!;
-  const manifest = await fetch(`http://${registryAddr}/v2/e2e/app/manifests/v1`, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } });
+  const manifest = await fetch(`http://${registryAddr}/v2/e2e/app/manifests/v1`, {
+    method: 'HEAD',
+    headers: {
+      Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+    },
+  });
   expect(manifest.headers.get('docker-content-digest')).toBe(digest);
 
   // Remove every local copy of the image (and what it was built from), then pull it back.
@@ -174,7 +209,16 @@ test('push to and pull from a local registry; run pulls a missing image', async 
 test('a registry with basic auth: push is refused until login, then push and pull work', async () => {
   // bcrypt (cost 4: the registry checks it on every request), the only hash docker-registry's
   // htpasswd accepts, from the system's crypt(3).
-  const hash = execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt; print(crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))'], { encoding: 'utf8' }).trim();
+  const hash = execFileSync(
+    'python3',
+    [
+      '-W',
+      'ignore',
+      '-c',
+      'import crypt; print(crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))',
+    ],
+    { encoding: 'utf8' },
+  ).trim();
   const htpasswd = join(engine.dir, 'htpasswd');
   writeFileSync(htpasswd, `tester:${hash}\n`);
   const addr = await startRegistry('authreg', htpasswd);
@@ -186,7 +230,9 @@ test('a registry with basic auth: push is refused until login, then push and pul
   const wrong = await engine.cli(['login', '-u', 'tester', '--password-stdin', addr], { input: 'wrong\n' });
   expect(wrong.code).toBe(1);
   expect(wrong.stderr).toMatch(/^Error response from daemon: .*unauthorized/);
-  expect(await engine.ok(['login', '-u', 'tester', '--password-stdin', addr], { input: 's3cret\n' })).toBe('Login Succeeded\n');
+  expect(await engine.ok(['login', '-u', 'tester', '--password-stdin', addr], { input: 's3cret\n' })).toBe(
+    'Login Succeeded\n',
+  );
   expect(await engine.ok(['push', ref])).toMatch(/1: digest: sha256:[0-9a-f]{64}/);
   await engine.ok(['rmi', ref]);
   expect(await engine.ok(['pull', ref])).toContain(`Status: Downloaded newer image for ${ref}`);

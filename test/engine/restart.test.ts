@@ -20,7 +20,10 @@ afterAll(async () => {
 });
 
 function spawnDaemon(): ChildProcess {
-  const p = spawn(process.execPath, [BIN, 'daemon', '--data-root', engine.dataRoot, '--host', engine.host], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn' } });
+  const p = spawn(process.execPath, [BIN, 'daemon', '--data-root', engine.dataRoot, '--host', engine.host], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn' },
+  });
   p.stderr!.resume();
   return p;
 }
@@ -65,7 +68,9 @@ async function expectNoLeaks(opts: { port?: number; oldVeths: string[] | 'all' }
 test('the bin daemon serves, refuses a second daemon on its socket, and closes on SIGTERM', async () => {
   child = spawnDaemon();
   await eventually(async () => (await engine.api('GET', '/_ping')).status === 200, 15_000, 'daemon socket');
-  await expect(startDaemon({ dataRoot: join(engine.dir, 'other'), host: engine.host })).rejects.toThrow(/another flotilla daemon is already listening on unix:\/\/.*: stop it first/);
+  await expect(startDaemon({ dataRoot: join(engine.dir, 'other'), host: engine.host })).rejects.toThrow(
+    /another flotilla daemon is already listening on unix:\/\/.*: stop it first/,
+  );
   await engine.importBusybox();
   await engine.ok(['run', '-d', '--name', 'survivor', '--stop-timeout', '1', 'busybox', 'sleep', '600']);
   const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
@@ -76,8 +81,13 @@ test('the bin daemon serves, refuses a second daemon on its socket, and closes o
   await expectNoLeaks({ oldVeths: 'all' });
 
   await engine.start();
-  const rows = (await engine.ok(['ps', '-a', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as { Names: string; State: string; Status: string });
-  expect(rows).toEqual([expect.objectContaining({ Names: 'survivor', State: 'exited', Status: expect.stringMatching(/^Exited \(137\) /) })]);
+  const rows = (await engine.ok(['ps', '-a', '--format', 'json']))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { Names: string; State: string; Status: string });
+  expect(rows).toEqual([
+    expect.objectContaining({ Names: 'survivor', State: 'exited', Status: expect.stringMatching(/^Exited \(137\) /) }),
+  ]);
   await engine.ok(['rm', 'survivor']);
   await engine.stop();
 });
@@ -86,7 +96,19 @@ test('after a SIGKILLed daemon, the next one cleans up and ps -a tells the truth
   child = spawnDaemon();
   await eventually(async () => (await engine.api('GET', '/_ping')).status === 200, 15_000, 'daemon socket');
   const port = await freePort();
-  await engine.ok(['run', '-d', '--name', 'orphan', '-p', `127.0.0.1:${port}:80`, 'busybox', 'httpd', '-f', '-p', '80']);
+  await engine.ok([
+    'run',
+    '-d',
+    '--name',
+    'orphan',
+    '-p',
+    `127.0.0.1:${port}:80`,
+    'busybox',
+    'httpd',
+    '-f',
+    '-p',
+    '80',
+  ]);
   await engine.ok(['run', '--name', 'done', 'busybox', 'true']);
   expect(runcContainers()).toHaveLength(1);
   const pid = Number(readFileSync(join(engine.dataRoot, 'flotilla.pid'), 'utf8'));
@@ -99,7 +121,10 @@ test('after a SIGKILLed daemon, the next one cleans up and ps -a tells the truth
 
   // The stale socket file and pid file of the dead daemon do not stop the next one.
   await engine.start();
-  const rows = (await engine.ok(['ps', '-a', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as { Names: string; State: string; Status: string });
+  const rows = (await engine.ok(['ps', '-a', '--format', 'json']))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { Names: string; State: string; Status: string });
   const byName = Object.fromEntries(rows.map((r) => [r.Names, r]));
   expect(byName.orphan).toMatchObject({ State: 'exited', Status: expect.stringMatching(/^Exited \(\d+\) /) });
   expect(byName.done).toMatchObject({ State: 'exited', Status: expect.stringMatching(/^Exited \(0\) /) });

@@ -33,7 +33,10 @@ async function waitForPort(port: number, what: string): Promise<void> {
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -43,7 +46,11 @@ async function waitForPort(port: number, what: string): Promise<void> {
 }
 
 async function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   await waitForPort(port, 'redis-server');
   return redis;
 }
@@ -71,7 +78,9 @@ describe('page and config', () => {
     expect(renderPage({ name: 'World', hostname: 'f00dcafe1234', visits: 7 })).toBe(
       '<h3>Hello World!</h3><b>Hostname:</b> f00dcafe1234<br/><b>Visits:</b> 7',
     );
-    expect(renderPage({ name: 'World', hostname: 'f00dcafe1234', visits: null })).toBe(DOWN_PAGE('World', 'f00dcafe1234'));
+    expect(renderPage({ name: 'World', hostname: 'f00dcafe1234', visits: null })).toBe(
+      DOWN_PAGE('World', 'f00dcafe1234'),
+    );
     expect(REDIS_DOWN).toBe('<i>cannot connect to Redis, counter disabled</i>');
   });
 
@@ -80,9 +89,18 @@ describe('page and config', () => {
   });
 
   it('takes the tutorial defaults and the test overrides from the environment', () => {
-    expect(configFromEnv({})).toEqual({ port: 80, name: 'world', redisHost: 'redis', redisPort: 6379, redisTimeoutMs: 2000 });
+    expect(configFromEnv({})).toEqual({
+      port: 80,
+      name: 'world',
+      redisHost: 'redis',
+      redisPort: 6379,
+      redisTimeoutMs: 2000,
+    });
     expect(configFromEnv({ PORT: '4000', NAME: 'World', REDIS_HOST: '127.0.0.1', REDIS_PORT: '7000' })).toMatchObject({
-      port: 4000, name: 'World', redisHost: '127.0.0.1', redisPort: 7000,
+      port: 4000,
+      name: 'World',
+      redisHost: '127.0.0.1',
+      redisPort: 7000,
     });
     expect(() => configFromEnv({ PORT: 'eighty' })).toThrow('PORT=eighty is not a valid number');
   });
@@ -184,16 +202,33 @@ describe('the compiled app (node app.js)', () => {
 
   it('keeps serving through Redis outages and exits 0 on SIGTERM', async () => {
     outDir = mkdtempSync(join(tmpdir(), 'gsl-app-'));
-    await promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', APP_DIR, '--outDir', outDir]);
+    await promisify(execFile)(process.execPath, [
+      require.resolve('typescript/bin/tsc'),
+      '-p',
+      APP_DIR,
+      '--outDir',
+      outDir,
+    ]);
     const [port, redisPort] = [await freePort(), await freePort()];
     let log = '';
     app = spawn(process.execPath, [join(outDir, 'app.js')], {
       // Built outside the repository, so ioredis comes from the repository's node_modules.
-      env: { ...process.env, NODE_PATH: join(APP_DIR, '../../../node_modules'), PORT: String(port), NAME: 'World', REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort) },
+      env: {
+        ...process.env,
+        NODE_PATH: join(APP_DIR, '../../../node_modules'),
+        PORT: String(port),
+        NAME: 'World',
+        REDIS_HOST: '127.0.0.1',
+        REDIS_PORT: String(redisPort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    app.stdout?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
-    app.stderr?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+    app.stdout?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    app.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
     const early = once(app, 'exit').then(([code]) => {
       throw new Error(`node app.js exited with ${String(code)} before listening:\n${log}`);
     });

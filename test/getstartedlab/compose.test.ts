@@ -32,7 +32,11 @@ describe('getstartedlab compose files', () => {
 
   it('Part 5: docker-compose.part5.yml adds the visualizer and Redis on the manager', () => {
     const { spec } = load('docker-compose.part5.yml');
-    expect(spec.services.map((s) => s.Name).sort()).toEqual(['getstartedlab_redis', 'getstartedlab_visualizer', 'getstartedlab_web']);
+    expect(spec.services.map((s) => s.Name).sort()).toEqual([
+      'getstartedlab_redis',
+      'getstartedlab_visualizer',
+      'getstartedlab_web',
+    ]);
     expectPart3Web(spec.services);
     const redis = spec.services.find((s) => s.Name === 'getstartedlab_redis');
     expect(redis).toMatchObject({
@@ -50,7 +54,10 @@ describe('getstartedlab compose files', () => {
     const visualizer = spec.services.find((s) => s.Name === 'getstartedlab_visualizer');
     expect(visualizer).toMatchObject({
       TaskTemplate: {
-        ContainerSpec: { Image: 'flotilla/visualizer', Mounts: [{ Type: 'bind', Source: '/var/run/flotilla.sock', Target: '/var/run/flotilla.sock' }] },
+        ContainerSpec: {
+          Image: 'flotilla/visualizer',
+          Mounts: [{ Type: 'bind', Source: '/var/run/flotilla.sock', Target: '/var/run/flotilla.sock' }],
+        },
         Placement: { Constraints: ['node.role == manager'] },
       },
       EndpointSpec: { Ports: [{ TargetPort: 8080, PublishedPort: 8080 }] },

@@ -31,7 +31,11 @@ describe('visualizer against a real swarm manager', () => {
 
   beforeAll(async () => {
     if (!existsSync(DIST)) throw new Error('packages/stack-cli/dist is missing: run `npm run build` before the tests');
-    daemon = spawn(process.execPath, [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host, '--mesh-tunnel-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    daemon = spawn(
+      process.execPath,
+      [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host, '--mesh-tunnel-port', '0'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let log = '';
     daemon.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     await eventually(async () => (await e.cli(['version'])).code === 0, 20_000, `the daemon to answer (log: ${log})`);
@@ -61,17 +65,47 @@ describe('visualizer against a real swarm manager', () => {
     expect(before.body).toMatch(/not a swarm manager/);
 
     const clusterPort = await freePort();
-    await e.ok(['swarm', 'init', '--advertise-addr', `127.0.0.1:${clusterPort}`, '--listen-addr', `127.0.0.1:${clusterPort}`, '--default-addr-pool', '198.19.64.0/18']);
+    await e.ok([
+      'swarm',
+      'init',
+      '--advertise-addr',
+      `127.0.0.1:${clusterPort}`,
+      '--listen-addr',
+      `127.0.0.1:${clusterPort}`,
+      '--default-addr-pool',
+      '198.19.64.0/18',
+    ]);
     await e.importBusybox('busybox:latest');
-    await e.ok(['service', 'create', '--name', 'viz_probe', '--replicas', '3', 'busybox:latest', 'sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait']);
+    await e.ok([
+      'service',
+      'create',
+      '--name',
+      'viz_probe',
+      '--replicas',
+      '3',
+      'busybox:latest',
+      'sh',
+      '-c',
+      'trap "exit 0" TERM; sleep 600 & wait',
+    ]);
 
-    const running = await eventually(async () => {
-      const s = await state();
-      const tasks = s.nodes[0]?.tasks ?? [];
-      return tasks.length === 3 && tasks.every((t) => t.state === 'running') ? s : null;
-    }, 60_000, 'three running viz_probe tasks on the page state');
+    const running = await eventually(
+      async () => {
+        const s = await state();
+        const tasks = s.nodes[0]?.tasks ?? [];
+        return tasks.length === 3 && tasks.every((t) => t.state === 'running') ? s : null;
+      },
+      60_000,
+      'three running viz_probe tasks on the page state',
+    );
     expect(running.nodes).toHaveLength(1);
-    expect(running.nodes[0]).toMatchObject({ hostname: hostname(), role: 'manager', availability: 'active', status: 'ready', leader: true });
+    expect(running.nodes[0]).toMatchObject({
+      hostname: hostname(),
+      role: 'manager',
+      availability: 'active',
+      status: 'ready',
+      leader: true,
+    });
     expect(running.nodes[0]!.tasks.map((t) => [t.name, t.image])).toEqual([
       ['viz_probe.1', 'busybox:latest'],
       ['viz_probe.2', 'busybox:latest'],
@@ -83,11 +117,18 @@ describe('visualizer against a real swarm manager', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain(`data-hostname="${hostname()}"`);
     expect(page.body).toContain('&#9733; Leader');
-    for (const slot of [1, 2, 3]) expect(page.body).toContain(`<div class="name">viz_probe.${slot}</div><div class="image">busybox:latest</div><div class="state">running</div>`);
+    for (const slot of [1, 2, 3])
+      expect(page.body).toContain(
+        `<div class="name">viz_probe.${slot}</div><div class="image">busybox:latest</div><div class="state">running</div>`,
+      );
 
     // The page follows the swarm: after a scale to 1 only one box is left (the others shut down).
     await e.ok(['service', 'scale', 'viz_probe=1']);
-    await eventually(async () => (await state()).nodes[0]?.tasks.length === 1, 30_000, 'one task left after the scale down');
+    await eventually(
+      async () => (await state()).nodes[0]?.tasks.length === 1,
+      30_000,
+      'one task left after the scale down',
+    );
     expect((await state()).nodes[0]!.tasks.map((t) => t.name)).toEqual(['viz_probe.1']);
   });
 });

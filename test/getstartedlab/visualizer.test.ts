@@ -7,10 +7,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromEnv, InvalidSettingError } from '../../examples/getstartedlab/visualizer/src/config';
-import { EngineApiError, EngineUnreachableError, getJson } from '../../examples/getstartedlab/visualizer/src/engine-client';
+import {
+  EngineApiError,
+  EngineUnreachableError,
+  getJson,
+} from '../../examples/getstartedlab/visualizer/src/engine-client';
 import { escapeHtml, renderPage, serviceHue } from '../../examples/getstartedlab/visualizer/src/render';
 import { createVisualizerServer } from '../../examples/getstartedlab/visualizer/src/server';
-import { type ApiNode, type ApiService, type ApiTask, buildState, shortImage, UnexpectedAnswerError } from '../../examples/getstartedlab/visualizer/src/state';
+import {
+  type ApiNode,
+  type ApiService,
+  type ApiTask,
+  buildState,
+  shortImage,
+  UnexpectedAnswerError,
+} from '../../examples/getstartedlab/visualizer/src/state';
 
 const node = (id: string, hostname: string, role: string, extra: Partial<ApiNode> = {}): ApiNode => ({
   ID: id,
@@ -19,7 +30,14 @@ const node = (id: string, hostname: string, role: string, extra: Partial<ApiNode
   Status: { State: 'ready', Addr: `198.18.0.${id.length}` },
   ...extra,
 });
-const task = (id: string, serviceId: string, slot: number | undefined, nodeId: string | undefined, state = 'running', desired = 'running'): ApiTask => ({
+const task = (
+  id: string,
+  serviceId: string,
+  slot: number | undefined,
+  nodeId: string | undefined,
+  state = 'running',
+  desired = 'running',
+): ApiTask => ({
   ID: id,
   ServiceID: serviceId,
   ...(slot !== undefined ? { Slot: slot } : {}),
@@ -32,7 +50,10 @@ const task = (id: string, serviceId: string, slot: number | undefined, nodeId: s
 const NODES: ApiNode[] = [
   node('w3', 'myvm3', 'worker'),
   node('m1', 'myvm1', 'manager', { ManagerStatus: { Leader: true, Reachability: 'reachable' } }),
-  node('w2', 'myvm2', 'worker', { Spec: { Role: 'worker', Availability: 'drain' }, Status: { State: 'down', Addr: '198.18.0.3' } }),
+  node('w2', 'myvm2', 'worker', {
+    Spec: { Role: 'worker', Availability: 'drain' },
+    Status: { State: 'down', Addr: '198.18.0.3' },
+  }),
 ];
 const SERVICES: ApiService[] = [
   { ID: 'web', Spec: { Name: 'getstartedlab_web' } },
@@ -52,8 +73,21 @@ describe('visualizer: grouping (pure)', () => {
 
   it('makes a column per node, managers first then by hostname, with role, availability, status, leader', () => {
     expect(state.nodes.map((n) => n.hostname)).toEqual(['myvm1', 'myvm2', 'myvm3']);
-    expect(state.nodes[0]).toMatchObject({ id: 'm1', role: 'manager', availability: 'active', status: 'ready', leader: true });
-    expect(state.nodes[1]).toMatchObject({ id: 'w2', role: 'worker', availability: 'drain', status: 'down', leader: false, tasks: [] });
+    expect(state.nodes[0]).toMatchObject({
+      id: 'm1',
+      role: 'manager',
+      availability: 'active',
+      status: 'ready',
+      leader: true,
+    });
+    expect(state.nodes[1]).toMatchObject({
+      id: 'w2',
+      role: 'worker',
+      availability: 'drain',
+      status: 'down',
+      leader: false,
+      tasks: [],
+    });
   });
 
   it('puts each task the swarm wants running in its node, named service.slot, image without digest', () => {
@@ -72,7 +106,13 @@ describe('visualizer: grouping (pure)', () => {
 
   it('falls back to the node name or ID when a node has no hostname, and copes with empty answers', () => {
     const bare = buildState([{ ID: 'abcdefghijklmnopqrstuvwxy' }], [], []);
-    expect(bare.nodes[0]).toMatchObject({ hostname: 'abcdefghijkl', role: 'unknown', status: 'unknown', leader: false, tasks: [] });
+    expect(bare.nodes[0]).toMatchObject({
+      hostname: 'abcdefghijkl',
+      role: 'unknown',
+      status: 'unknown',
+      leader: false,
+      tasks: [],
+    });
     expect(buildState([], [], [])).toEqual({ nodes: [], unassigned: [] });
   });
 
@@ -80,7 +120,17 @@ describe('visualizer: grouping (pure)', () => {
     const odd = buildState(
       [{ ID: 7, Description: { Hostname: 42 } } as unknown as ApiNode],
       [{ ID: 's', Spec: { Name: { x: 1 } } } as unknown as ApiService],
-      [{ ID: 9, ServiceID: 's', Slot: 1, NodeID: 7, Spec: { ContainerSpec: { Image: 5 } }, Status: { State: null }, DesiredState: 'running' } as unknown as ApiTask],
+      [
+        {
+          ID: 9,
+          ServiceID: 's',
+          Slot: 1,
+          NodeID: 7,
+          Spec: { ContainerSpec: { Image: 5 } },
+          Status: { State: null },
+          DesiredState: 'running',
+        } as unknown as ApiTask,
+      ],
     );
     expect(odd.nodes[0]).toMatchObject({ id: '7', hostname: '42' });
     expect(odd.nodes[0]!.tasks[0]).toMatchObject({ id: '9', name: '{"x":1}.1', image: '5', state: 'unknown' });
@@ -107,16 +157,24 @@ describe('visualizer: the page (pure)', () => {
     const myvm1 = html.slice(html.indexOf('data-hostname="myvm1"'), html.indexOf('data-hostname="myvm2"'));
     expect(myvm1).toContain('&#9733; Leader');
     expect(myvm1).toContain('manager &middot; active &middot; ready');
-    expect(myvm1).toContain('<div class="name">getstartedlab_redis.1</div><div class="image">img-redis:1</div><div class="state">running</div>');
+    expect(myvm1).toContain(
+      '<div class="name">getstartedlab_redis.1</div><div class="image">img-redis:1</div><div class="state">running</div>',
+    );
     const myvm3 = html.slice(html.indexOf('data-hostname="myvm3"'));
     expect(myvm3).not.toContain('Leader');
     expect(myvm3).toContain('getstartedlab_web.2');
-    expect(html.slice(html.indexOf('data-hostname="myvm2"'), html.indexOf('data-hostname="myvm3"'))).toContain('no tasks');
+    expect(html.slice(html.indexOf('data-hostname="myvm2"'), html.indexOf('data-hostname="myvm3"'))).toContain(
+      'no tasks',
+    );
     expect(html).toContain('2026-01-02T03:04:05.000Z');
   });
 
   it('escapes what comes from the cluster', () => {
-    const evil = buildState([node('n', '<script>x</script>', 'worker')], [{ ID: 's', Spec: { Name: 'a"b' } }], [task('t', 's', 1, 'n')]);
+    const evil = buildState(
+      [node('n', '<script>x</script>', 'worker')],
+      [{ ID: 's', Spec: { Name: 'a"b' } }],
+      [task('t', 's', 1, 'n')],
+    );
     const html = renderPage({ state: evil, refreshSeconds: 5, source: 's', now });
     expect(html).not.toContain('<script>');
     expect(html).toContain('&#60;script&#62;x&#60;/script&#62;');
@@ -125,8 +183,16 @@ describe('visualizer: the page (pure)', () => {
   });
 
   it('shows the error and where it read from, instead of columns, when the API could not be read', () => {
-    const html = renderPage({ state: null, error: 'cannot connect: boom <x>', refreshSeconds: 5, source: 'unix:///nope.sock', now });
-    expect(html).toContain('Cannot read the swarm from the Engine API at unix:///nope.sock:</b> cannot connect: boom &#60;x&#62;');
+    const html = renderPage({
+      state: null,
+      error: 'cannot connect: boom <x>',
+      refreshSeconds: 5,
+      source: 'unix:///nope.sock',
+      now,
+    });
+    expect(html).toContain(
+      'Cannot read the swarm from the Engine API at unix:///nope.sock:</b> cannot connect: boom &#60;x&#62;',
+    );
     expect(html).not.toContain('data-hostname');
     expect(html).toContain('content="5"');
   });
@@ -140,7 +206,11 @@ describe('visualizer: the page (pure)', () => {
 describe('visualizer: settings', () => {
   it('defaults to the compose file socket, port 8080 and 5 s', () => {
     expect(configFromEnv({})).toEqual({ socketPath: '/var/run/flotilla.sock', port: 8080, refreshSeconds: 5 });
-    expect(configFromEnv({ ENGINE_SOCKET: 'unix:///run/x.sock', PORT: '9000', REFRESH_SECONDS: '2' })).toEqual({ socketPath: '/run/x.sock', port: 9000, refreshSeconds: 2 });
+    expect(configFromEnv({ ENGINE_SOCKET: 'unix:///run/x.sock', PORT: '9000', REFRESH_SECONDS: '2' })).toEqual({
+      socketPath: '/run/x.sock',
+      port: 9000,
+      refreshSeconds: 2,
+    });
   });
 
   it('refuses bad numbers with the setting named', () => {
@@ -268,7 +338,9 @@ describe('visualizer: HTTP server against a fake Engine API on a unix socket', (
       for (let i = 0; i < 2; i++) {
         const res = await fetch(`http://127.0.0.1:${p}/`);
         expect(res.status).toBe(503);
-        expect(await res.text()).toContain(`${join(dir, 'missing.sock')} does not exist (is it bind-mounted into the container?)`);
+        expect(await res.text()).toContain(
+          `${join(dir, 'missing.sock')} does not exist (is it bind-mounted into the container?)`,
+        );
       }
     } finally {
       missing.closeAllConnections();

@@ -2,7 +2,16 @@
 // bridge, reachable from each other, joined into one swarm, then removed without a trace.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -20,7 +29,11 @@ let storage = '';
 let scratch = '';
 
 function fl(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, FLOTILLA_MACHINE_STORAGE: storage, FLOTILLA_HOST: '' }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FLOTILLA_MACHINE_STORAGE: storage, FLOTILLA_HOST: '' },
+    timeout: 60_000,
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -42,7 +55,8 @@ function alive(pid: number): boolean {
 const cgroupOf = (dataRoot: string) => `flotilla-${createHash('sha256').update(dataRoot).digest('hex').slice(0, 6)}`;
 
 beforeAll(() => {
-  if (!existsSync(DIST) || !existsSync(ENGINE_DIST)) throw new Error(`built dist missing (${DIST}): run "npx tsc -b" first`);
+  if (!existsSync(DIST) || !existsSync(ENGINE_DIST))
+    throw new Error(`built dist missing (${DIST}): run "npx tsc -b" first`);
   storage = mkdtempSync(join(tmpdir(), 'flm-test-'));
   // A one-binary image (busybox) for a container inside a machine.
   scratch = mkdtempSync(join(tmpdir(), 'flm-img-'));
@@ -77,14 +91,21 @@ describe('flotilla machine', () => {
       const ip = ok(['machine', 'ip', name]).trim();
       expect(ip).toMatch(/^198\.18\.0\.\d+$/);
       ips.push(ip);
-      const info = JSON.parse(ok(['machine', 'inspect', '--format', 'json', name])) as { pid: number; dataRoot: string; State: string };
+      const info = JSON.parse(ok(['machine', 'inspect', '--format', 'json', name])) as {
+        pid: number;
+        dataRoot: string;
+        State: string;
+      };
       expect(info.State).toBe('Running');
       expect(alive(info.pid)).toBe(true);
       pids.push(info.pid);
       dataRoots.push(info.dataRoot);
     }
     expect(new Set(ips).size).toBe(2);
-    const json = ok(['machine', 'ls', '--format', 'json']).trim().split('\n').map((l) => JSON.parse(l) as { Name: string; State: string });
+    const json = ok(['machine', 'ls', '--format', 'json'])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { Name: string; State: string });
     expect(json.map((r) => r.Name)).toEqual([M1, M2].sort());
     expect(ok(['machine', 'env', M1])).toContain(`export FLOTILLA_HOST="unix://${storage}/${M1}/flotilla.sock"`);
     expect(fl(['machine', 'create', M1]).err).toContain(`Host already exists: "${M1}"`);
@@ -108,7 +129,9 @@ describe('flotilla machine', () => {
     ok(['machine', 'ssh', M1, `flotilla swarm init --advertise-addr ${ips[0]}`]);
     const token = ok(['machine', 'ssh', M1, 'flotilla swarm join-token -q worker']).trim();
     expect(token).toMatch(/^SWMTKN-1-/);
-    expect(ok(['machine', 'ssh', M2, `flotilla swarm join --token ${token} ${ips[0]}:2377`])).toContain('This node joined a swarm as a worker.');
+    expect(ok(['machine', 'ssh', M2, `flotilla swarm join --token ${token} ${ips[0]}:2377`])).toContain(
+      'This node joined a swarm as a worker.',
+    );
     const nodes = ok(['machine', 'ssh', M1, 'flotilla node ls']);
     expect(nodes).toMatch(new RegExp(`${M1}\\s+Ready\\s+Active\\s+Leader`));
     expect(nodes).toMatch(new RegExp(`${M2}\\s+Ready\\s+Active`));

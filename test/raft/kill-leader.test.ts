@@ -43,7 +43,7 @@ class Writers {
 
   private async loop(w: number): Promise<void> {
     let target = IDS[w % IDS.length];
-    for (let i = 0; this.running; ) {
+    for (let i = 0; this.running;) {
       if (this.paused) {
         await sleep(10);
         continue;
@@ -111,7 +111,10 @@ test('kill -9 of the leader during writes: failover, catch-up by log and by snap
   //    pause meanwhile so that a fast machine cannot reach the next snapshot first.
   w.paused = true;
   await cluster.start(first);
-  await until('old leader caught up', async () => (await commitOf(first)) >= (await commitOf(second)) && (await commitOf(first)) > 0);
+  await until(
+    'old leader caught up',
+    async () => (await commitOf(first)) >= (await commitOf(second)) && (await commitOf(first)) > 0,
+  );
   // Index 1 is the bootstrap snapshot every founding member starts from: no other was taken or sent.
   expect((await cluster.status(second))!.snapshotIndex).toBe(1);
   expect((await cluster.status(first))!.snapshotIndex).toBe(1);
@@ -125,16 +128,28 @@ test('kill -9 of the leader during writes: failover, catch-up by log and by snap
   const laggerApplied = await commitOf(lagger);
   w.alive.delete(lagger);
   await cluster.kill(lagger);
-  await until('leader snapshot past the lagger', async () => {
-    const s = await cluster.status(leaderNow);
-    return s !== null && (s.snapshotIndex as number) - KEEP > laggerApplied;
-  }, 40_000);
+  await until(
+    'leader snapshot past the lagger',
+    async () => {
+      const s = await cluster.status(leaderNow);
+      return s !== null && (s.snapshotIndex as number) - KEEP > laggerApplied;
+    },
+    40_000,
+  );
   await cluster.start(lagger);
   w.alive.add(lagger);
-  await until('lagger caught up by snapshot', async () => {
-    const s = await cluster.status(lagger);
-    return s !== null && (s.snapshotIndex as number) > laggerApplied && (s.applied as number) >= (await commitOf(leaderNow)) - 5;
-  }, 30_000);
+  await until(
+    'lagger caught up by snapshot',
+    async () => {
+      const s = await cluster.status(lagger);
+      return (
+        s !== null &&
+        (s.snapshotIndex as number) > laggerApplied &&
+        (s.applied as number) >= (await commitOf(leaderNow)) - 5
+      );
+    },
+    30_000,
+  );
   await w.waitForMore(50);
   await w.stop();
   const acked = w.acked;
@@ -147,6 +162,10 @@ test('kill -9 of the leader during writes: failover, catch-up by log and by snap
   for (const id of IDS) {
     const dump = (await cluster.request(id, 'GET', '/dump', undefined, 10_000)).json.data as Record<string, string>;
     const missing = [...acked].filter(([k, v]) => dump[k] !== v).map(([k]) => k);
-    expect({ member: id, missing: missing.slice(0, 10), missingCount: missing.length }).toEqual({ member: id, missing: [], missingCount: 0 });
+    expect({ member: id, missing: missing.slice(0, 10), missingCount: missing.length }).toEqual({
+      member: id,
+      missing: [],
+      missingCount: 0,
+    });
   }
 });

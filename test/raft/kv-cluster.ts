@@ -10,7 +10,9 @@ export const KV_SERVER = path.resolve(__dirname, '../../packages/manager/dist/ra
 
 export function assertBuilt(): void {
   if (!existsSync(KV_SERVER)) {
-    throw new Error(`${KV_SERVER} is missing: the real-process Raft test runs the built JavaScript. Run \`npm run build\` first.`);
+    throw new Error(
+      `${KV_SERVER} is missing: the real-process Raft test runs the built JavaScript. Run \`npm run build\` first.`,
+    );
   }
 }
 
@@ -36,13 +38,17 @@ export class KvCluster {
   private readonly procs = new Map<string, ChildProcess>();
   private readonly logs = new Map<string, string>();
 
-  private constructor(readonly root: string, private readonly extraArgs: string[]) {}
+  private constructor(
+    readonly root: string,
+    private readonly extraArgs: string[],
+  ) {}
 
   static async create(ids: string[], extraArgs: string[] = []): Promise<KvCluster> {
     assertBuilt();
     const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'flotilla-kv-'));
     const c = new KvCluster(root, extraArgs);
-    for (const id of ids) c.members.push({ id, raft: `127.0.0.1:${await freePort()}`, http: `127.0.0.1:${await freePort()}` });
+    for (const id of ids)
+      c.members.push({ id, raft: `127.0.0.1:${await freePort()}`, http: `127.0.0.1:${await freePort()}` });
     return c;
   }
 
@@ -54,9 +60,24 @@ export class KvCluster {
 
   async start(id: string): Promise<void> {
     const m = this.member(id);
-    const args = [KV_SERVER, '--id', id, '--data', path.join(this.root, id), '--raft', m.raft, '--http', m.http, '--bootstrap', ...this.extraArgs];
+    const args = [
+      KV_SERVER,
+      '--id',
+      id,
+      '--data',
+      path.join(this.root, id),
+      '--raft',
+      m.raft,
+      '--http',
+      m.http,
+      '--bootstrap',
+      ...this.extraArgs,
+    ];
     for (const p of this.members) if (p.id !== id) args.push('--peer', `${p.id}=${p.raft}`);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn', NODE_ENV: 'production' } });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    });
     this.procs.set(id, child);
     this.logs.set(id, '');
     const keep = (b: Buffer): void => {
@@ -64,7 +85,10 @@ export class KvCluster {
     };
     child.stderr!.on('data', keep);
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`member ${id} did not start within 15 s:\n${this.logs.get(id)}`)), 15_000);
+      const t = setTimeout(
+        () => reject(new Error(`member ${id} did not start within 15 s:\n${this.logs.get(id)}`)),
+        15_000,
+      );
       child.stdout!.on('data', (b: Buffer) => {
         keep(b);
         if (this.logs.get(id)!.includes('"ready":true')) {
@@ -93,8 +117,18 @@ export class KvCluster {
     return this.logs.get(id) ?? '';
   }
 
-  async request(id: string, method: string, urlPath: string, body?: string, timeoutMs = 3000): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(`http://${this.member(id).http}${urlPath}`, { method, body, signal: AbortSignal.timeout(timeoutMs) });
+  async request(
+    id: string,
+    method: string,
+    urlPath: string,
+    body?: string,
+    timeoutMs = 3000,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(`http://${this.member(id).http}${urlPath}`, {
+      method,
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   }
 

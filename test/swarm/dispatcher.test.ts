@@ -22,7 +22,10 @@ jest.setTimeout(30_000);
 
 class FakeContainer implements TaskController {
   private exit: ((s: { exitCode: number }) => void) | null = null;
-  constructor(readonly log: string[], readonly id: string) {}
+  constructor(
+    readonly log: string[],
+    readonly id: string,
+  ) {}
   async prepare() {
     this.log.push(`prepare ${this.id}`);
   }
@@ -44,7 +47,12 @@ class FakeContainer implements TaskController {
 
 function executor(hostname: string, log: string[], leftovers: string[] = []): Executor {
   return {
-    describe: async () => ({ Hostname: hostname, Platform: { Architecture: 'x86_64', OS: 'linux' }, Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 32 }, Engine: { EngineVersion: '0.1.0' } }),
+    describe: async () => ({
+      Hostname: hostname,
+      Platform: { Architecture: 'x86_64', OS: 'linux' },
+      Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 32 },
+      Engine: { EngineVersion: '0.1.0' },
+    }),
     controller: (t: Task) => new FakeContainer(log, t.ID),
     // Containers of tasks from before an agent restart.
     existingTaskIds: async () => leftovers,
@@ -94,16 +102,34 @@ describe('dispatcher and agents over mutual TLS', () => {
     p.store = store;
     const mgr = await nodeCreds('mgr', 'swarm-manager');
     server = new grpc.Server();
-    dispatcher = new Dispatcher(store, { clusterId, heartbeatPeriodMs: 200, managers: () => [{ nodeId: 'mgr', addr: `127.0.0.1:${port}` }] });
+    dispatcher = new Dispatcher(store, {
+      clusterId,
+      heartbeatPeriodMs: 200,
+      managers: () => [{ nodeId: 'mgr', addr: `127.0.0.1:${port}` }],
+    });
     dispatcher.register(server);
-    const creds = grpc.ServerCredentials.createSsl(Buffer.from(ca.certPem), [{ private_key: Buffer.from(mgr.keyPem), cert_chain: Buffer.from(mgr.cert) }], true);
-    port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', creds, (e, p2) => (e ? rej(e) : res(p2))));
+    const creds = grpc.ServerCredentials.createSsl(
+      Buffer.from(ca.certPem),
+      [{ private_key: Buffer.from(mgr.keyPem), cert_chain: Buffer.from(mgr.cert) }],
+      true,
+    );
+    port = await new Promise<number>((res, rej) =>
+      server.bindAsync('127.0.0.1:0', creds, (e, p2) => (e ? rej(e) : res(p2))),
+    );
     await store.update((tx) => {
       for (const id of ['w1', 'w2']) {
         const n: Node = {
-          ID: id, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '',
+          ID: id,
+          Version: { Index: 0 },
+          CreatedAt: '',
+          UpdatedAt: '',
           Spec: { Labels: {}, Role: 'worker', Availability: 'active' },
-          Description: { Hostname: id, Platform: { Architecture: 'x86_64', OS: 'linux' }, Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 32 }, Engine: { EngineVersion: '0.1.0' } },
+          Description: {
+            Hostname: id,
+            Platform: { Architecture: 'x86_64', OS: 'linux' },
+            Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 32 },
+            Engine: { EngineVersion: '0.1.0' },
+          },
           Status: { State: 'unknown', Addr: '127.0.0.1' },
         };
         tx.create('nodes', n);
@@ -138,7 +164,8 @@ describe('dispatcher and agents over mutual TLS', () => {
   }
 
   const tasks = () => store.state.list('tasks');
-  const running = () => tasks().filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
+  const running = () =>
+    tasks().filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
 
   test('nodes come up with their sessions; replicas run on both; a lost node is replaced', async () => {
     const log1: string[] = [];
@@ -149,14 +176,25 @@ describe('dispatcher and agents over mutual TLS', () => {
     expect(store.state.get('nodes', 'w1')!.Description.Hostname).toBe('w1');
 
     const api = new ServiceApi(store);
-    await api.create({ Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'app' } }, Mode: { Replicated: { Replicas: 4 } } });
+    await api.create({
+      Name: 'web',
+      TaskTemplate: { ContainerSpec: { Image: 'app' } },
+      Mode: { Replicated: { Replicas: 4 } },
+    });
     await until(() => running().length === 4, '4 running');
     expect(new Set(running().map((t) => t.NodeID))).toEqual(new Set(['w1', 'w2']));
     expect(running()[0]!.Status.ContainerStatus?.ContainerID).toMatch(/^c-/);
 
     // Scale down: the removed tasks' containers are shut down by their agents.
-    await api.update('web', api.inspect('web').Version.Index, { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'app' } }, Mode: { Replicated: { Replicas: 2 } } });
-    await until(() => running().length === 2 && [...log1, ...log2].filter((l) => l.startsWith('shutdown')).length === 2, 'scaled to 2');
+    await api.update('web', api.inspect('web').Version.Index, {
+      Name: 'web',
+      TaskTemplate: { ContainerSpec: { Image: 'app' } },
+      Mode: { Replicated: { Replicas: 2 } },
+    });
+    await until(
+      () => running().length === 2 && [...log1, ...log2].filter((l) => l.startsWith('shutdown')).length === 2,
+      'scaled to 2',
+    );
 
     // The agent of w1 disappears (its process would be killed): w1 goes down, its tasks move to w2.
     await a1.stop();
@@ -170,7 +208,11 @@ describe('dispatcher and agents over mutual TLS', () => {
     const foreign = await RootCA.create();
     const c = await nodeCreds('intruder', 'swarm-worker', foreign);
     const { Dispatcher: Client } = (await import('@flotilla/manager')).swarmServices();
-    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)), { 'grpc.ssl_target_name_override': 'swarm-node' }) as unknown as grpc.Client & {
+    const client = new Client(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)),
+      { 'grpc.ssl_target_name_override': 'swarm-node' },
+    ) as unknown as grpc.Client & {
       Heartbeat(req: object, cb: (e: grpc.ServiceError | null) => void): void;
     };
     const err = await new Promise<grpc.ServiceError | null>((r) => client.Heartbeat({ sessionId: 'x' }, r));
@@ -182,7 +224,11 @@ describe('dispatcher and agents over mutual TLS', () => {
   test('an assignments stream with a session that does not exist gets NOT_FOUND at once (it does not hang)', async () => {
     const c = await nodeCreds('w1');
     const { Dispatcher: Client } = (await import('@flotilla/manager')).swarmServices();
-    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)), { 'grpc.ssl_target_name_override': 'swarm-node' }) as unknown as grpc.Client & {
+    const client = new Client(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)),
+      { 'grpc.ssl_target_name_override': 'swarm-node' },
+    ) as unknown as grpc.Client & {
       Assignments(req: object): grpc.ClientReadableStream<unknown>;
     };
     const stream = client.Assignments({ sessionId: 'no-such-session' });
@@ -212,12 +258,23 @@ describe('dispatcher and agents over mutual TLS', () => {
   async function rawNode(id: string) {
     await store.update((tx) => {
       const w1 = tx.get('nodes', 'w1')!;
-      tx.create('nodes', { ...w1, ID: id, Version: { Index: 0 }, Spec: { ...w1.Spec, Availability: 'pause' }, Description: { ...w1.Description, Hostname: id }, Status: { State: 'unknown', Addr: '127.0.0.1' } });
+      tx.create('nodes', {
+        ...w1,
+        ID: id,
+        Version: { Index: 0 },
+        Spec: { ...w1.Spec, Availability: 'pause' },
+        Description: { ...w1.Description, Hostname: id },
+        Status: { State: 'unknown', Addr: '127.0.0.1' },
+      });
     });
     const c = await nodeCreds(id);
     const { Dispatcher: Client } = (await import('@flotilla/manager')).swarmServices();
     type Msg = { sessionId: string };
-    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)), { 'grpc.ssl_target_name_override': 'swarm-node' }) as unknown as grpc.Client & {
+    const client = new Client(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(c.keyPem), Buffer.from(c.cert)),
+      { 'grpc.ssl_target_name_override': 'swarm-node' },
+    ) as unknown as grpc.Client & {
       Session(req: object): grpc.ClientReadableStream<Msg>;
       Heartbeat(req: object, cb: (e: grpc.ServiceError | null) => void): void;
     };
@@ -231,11 +288,13 @@ describe('dispatcher and agents over mutual TLS', () => {
           st.once('data', (m: Msg) => resolve({ id: m.sessionId, ended }));
           st.once('error', reject);
         }),
-      heartbeat: (sessionId: string) => new Promise<grpc.ServiceError | null>((r) => client.Heartbeat({ sessionId }, r)),
+      heartbeat: (sessionId: string) =>
+        new Promise<grpc.ServiceError | null>((r) => client.Heartbeat({ sessionId }, r)),
     };
   }
 
-  const endedWithin = (p: Promise<void>, what: string) => Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(what)), 3000))]);
+  const endedWithin = (p: Promise<void>, what: string) =>
+    Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(what)), 3000))]);
 
   test('a node whose heartbeats stop while its session stays open goes down; when they resume it is told to open a new session, and is Ready again; a live session keeps its node ready', async () => {
     const w3 = await rawNode('w3');

@@ -31,7 +31,9 @@ test('a replica runs with its limits in its cgroup, then shuts down when desired
   expect(c.Config.Labels['com.docker.swarm.task.id']).toBe(t.ID);
   expect(c.HostConfig.NanoCpus).toBe(1e8);
   expect(readFileSync(join(controllerDir(engine.paths, id, 'cpu'), 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('10000');
-  expect(readFileSync(join(controllerDir(engine.paths, id, 'memory'), 'memory.limit_in_bytes'), 'utf8').trim()).toBe(String(50 * 2 ** 20));
+  expect(readFileSync(join(controllerDir(engine.paths, id, 'memory'), 'memory.limit_in_bytes'), 'utf8').trim()).toBe(
+    String(50 * 2 ** 20),
+  );
   r.runner.update({ ...t, DesiredState: TaskState.SHUTDOWN });
   await r.reached(TaskState.SHUTDOWN);
   expect(engine.containers.inspect(id).State.Running).toBe(false);

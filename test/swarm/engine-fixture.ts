@@ -3,7 +3,15 @@
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupDaemonCgroups, ContainerManager, dataPaths, ImageStore, importRootfs, VolumeStore, type DataPaths } from '@flotilla/engine-core';
+import {
+  cleanupDaemonCgroups,
+  ContainerManager,
+  dataPaths,
+  ImageStore,
+  importRootfs,
+  VolumeStore,
+  type DataPaths,
+} from '@flotilla/engine-core';
 import { TaskState, type Task, type TaskStatus } from '@flotilla/manager';
 import { EngineExecutor, TaskRunner } from '@flotilla/worker';
 import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
@@ -25,7 +33,13 @@ export async function startTestEngine(prefix: string): Promise<TestEngine> {
   await volumes.init();
   const containers = new ContainerManager({ paths, images, volumes });
   await containers.init();
-  const executor = new EngineExecutor({ containers, images, serviceName: () => 'lab_web', network: async () => ({ name: 'none', aliases: [] }), engineVersion: 'test' });
+  const executor = new EngineExecutor({
+    containers,
+    images,
+    serviceName: () => 'lab_web',
+    network: async () => ({ name: 'none', aliases: [] }),
+    engineVersion: 'test',
+  });
   return {
     paths,
     images,
@@ -45,8 +59,13 @@ let n = 0;
 export function testTask(prefix: string, spec: Task['Spec']): Task {
   n++;
   return {
-    ID: `${prefix}${n}abcdefghijklmnopqrstuvwxy`.slice(0, 25), Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '',
-    ServiceID: 'svc1', Slot: n, NodeID: 'node1',
+    ID: `${prefix}${n}abcdefghijklmnopqrstuvwxy`.slice(0, 25),
+    Version: { Index: 1 },
+    CreatedAt: '',
+    UpdatedAt: '',
+    ServiceID: 'svc1',
+    Slot: n,
+    NodeID: 'node1',
     Spec: spec,
     SpecVersion: { Index: 1 },
     Status: { Timestamp: '', State: TaskState.ASSIGNED, Message: '' },

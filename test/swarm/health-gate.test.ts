@@ -16,10 +16,18 @@ afterAll(async () => {
 });
 
 const task = (cmd: string[], healthTest: string, startPeriod = 0): Task =>
-  testTask('hgate', { ContainerSpec: { Image: 'busybox', Args: cmd, StopGracePeriod: 1e9, Healthcheck: { Test: ['CMD-SHELL', healthTest], Interval: 100 * MS, Retries: 2, StartPeriod: startPeriod } } });
+  testTask('hgate', {
+    ContainerSpec: {
+      Image: 'busybox',
+      Args: cmd,
+      StopGracePeriod: 1e9,
+      Healthcheck: { Test: ['CMD-SHELL', healthTest], Interval: 100 * MS, Retries: 2, StartPeriod: startPeriod },
+    },
+  });
 const run = (t: Task) => runTask(engine.executor, t);
 
-const byTask = (t: Task) => engine.containers.list({ all: true, filters: { label: [`com.docker.swarm.task.id=${t.ID}`] } })[0];
+const byTask = (t: Task) =>
+  engine.containers.list({ all: true, filters: { label: [`com.docker.swarm.task.id=${t.ID}`] } })[0];
 
 test('a task with a healthcheck stays STARTING until healthy, then RUNNING; unhealthy later fails it and stops its container', async () => {
   // A long start period: failures before the first success do not count, so it stays starting.
@@ -27,7 +35,14 @@ test('a task with a healthcheck stays STARTING until healthy, then RUNNING; unhe
   const r = run(t);
   await r.reached(TaskState.STARTING);
   // The container runs and its probes fail, and the task is not RUNNING.
-  for (let i = 0; i < 400 && (byTask(t)?.State !== 'running' || (engine.containers.inspect(byTask(t)?.Id ?? '').State.Health?.Log.length ?? 0) < 2); i++) await new Promise((res) => setTimeout(res, 25));
+  for (
+    let i = 0;
+    i < 400 &&
+    (byTask(t)?.State !== 'running' ||
+      (engine.containers.inspect(byTask(t)?.Id ?? '').State.Health?.Log.length ?? 0) < 2);
+    i++
+  )
+    await new Promise((res) => setTimeout(res, 25));
   const id = byTask(t)?.Id ?? '';
   expect(engine.containers.inspect(id).State.Health).toMatchObject({ Status: 'starting', FailingStreak: 0 });
   expect(engine.containers.inspect(id).State.Health?.Log.length).toBeGreaterThanOrEqual(2);

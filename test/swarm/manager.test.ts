@@ -6,13 +6,28 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { channelCredentials, channelOptions, InvalidJoinTokenError, requestNodeCertificate, swarmServices, SwarmManager, TaskState, type Node, type Task } from '@flotilla/manager';
+import {
+  channelCredentials,
+  channelOptions,
+  InvalidJoinTokenError,
+  requestNodeCertificate,
+  swarmServices,
+  SwarmManager,
+  TaskState,
+  type Node,
+  type Task,
+} from '@flotilla/manager';
 import { raftService, type RaftServiceClient } from '../../packages/manager/src/raft/transport/proto';
 import { Agent, type Executor } from '@flotilla/worker';
 
 jest.setTimeout(60_000);
 
-const description = (h: string): Node['Description'] => ({ Hostname: h, Platform: { Architecture: 'x86_64', OS: 'linux' }, Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 32 }, Engine: { EngineVersion: 'test' } });
+const description = (h: string): Node['Description'] => ({
+  Hostname: h,
+  Platform: { Architecture: 'x86_64', OS: 'linux' },
+  Resources: { NanoCPUs: 2e9, MemoryBytes: 2 ** 32 },
+  Engine: { EngineVersion: 'test' },
+});
 
 async function freePorts(n: number): Promise<number[]> {
   // Two consecutive free ports (cluster listener, Raft on port + 1).
@@ -22,10 +37,14 @@ async function freePorts(n: number): Promise<number[]> {
     const p = (s.address() as net.AddressInfo).port;
     s.close();
     const ok = await Promise.all(
-      Array.from({ length: n }, (_, i) => new Promise<boolean>((r) => {
-        const t = net.createServer().once('error', () => r(false));
-        t.listen(p + i, '127.0.0.1', () => t.close(() => r(true)));
-      })),
+      Array.from(
+        { length: n },
+        (_, i) =>
+          new Promise<boolean>((r) => {
+            const t = net.createServer().once('error', () => r(false));
+            t.listen(p + i, '127.0.0.1', () => t.close(() => r(true)));
+          }),
+      ),
     );
     if (ok.every(Boolean)) return Array.from({ length: n }, (_, i) => p + i);
   }
@@ -69,37 +88,95 @@ describe('swarm manager', () => {
   test('init, join a worker, run replicas on both, refuse bad tokens, survive a restart', async () => {
     const [port] = await freePorts(2);
     const addr = `127.0.0.1:${port}`;
-    mgr = await SwarmManager.init({ dir: join(dir, 'swarm'), listenAddr: addr, advertiseAddr: addr, description: description('mgr'), heartbeatPeriodMs: 300 });
+    mgr = await SwarmManager.init({
+      dir: join(dir, 'swarm'),
+      listenAddr: addr,
+      advertiseAddr: addr,
+      description: description('mgr'),
+      heartbeatPeriodMs: 300,
+    });
     expect(mgr.isLeader).toBe(true);
     const workerToken = mgr.joinToken('worker');
     expect(workerToken).toMatch(/^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/);
     expect(mgr.joinToken('manager')).not.toBe(workerToken);
 
     // The manager node's own agent talks to its manager over mutual TLS, like a remote worker.
-    const local = new Agent({ managers: [addr], credentials: channelCredentials(mgr.tls), serverName: 'swarm-node', executor: executor('mgr') });
+    const local = new Agent({
+      managers: [addr],
+      credentials: channelCredentials(mgr.tls),
+      serverName: 'swarm-node',
+      executor: executor('mgr'),
+    });
     agents.push(local);
     local.start();
 
-    const joined = await requestNodeCertificate({ managerAddr: addr, token: workerToken, hostname: 'worker1', advertiseAddr: '127.0.0.1:0', description: description('worker1') });
+    const joined = await requestNodeCertificate({
+      managerAddr: addr,
+      token: workerToken,
+      hostname: 'worker1',
+      advertiseAddr: '127.0.0.1:0',
+      description: description('worker1'),
+    });
     expect(joined.role).toBe('worker');
-    const w = new Agent({ managers: [addr], credentials: channelCredentials(joined.tls), serverName: 'swarm-node', executor: executor('worker1') });
+    const w = new Agent({
+      managers: [addr],
+      credentials: channelCredentials(joined.tls),
+      serverName: 'swarm-node',
+      executor: executor('worker1'),
+    });
     agents.push(w);
     w.start();
-    await until(() => mgr!.store.state.list('nodes').filter((n) => n.Status.State === 'ready').length === 2, 'two ready nodes');
+    await until(
+      () => mgr!.store.state.list('nodes').filter((n) => n.Status.State === 'ready').length === 2,
+      'two ready nodes',
+    );
 
-    await expect(requestNodeCertificate({ managerAddr: addr, token: workerToken.slice(0, -3) + 'zzz', hostname: 'x', advertiseAddr: '', description: description('x') })).rejects.toThrow(InvalidJoinTokenError);
-    const other = await SwarmManager.init({ dir: join(dir, 'other'), listenAddr: '127.0.0.1:0', advertiseAddr: '127.0.0.1:0', description: description('o') });
+    await expect(
+      requestNodeCertificate({
+        managerAddr: addr,
+        token: workerToken.slice(0, -3) + 'zzz',
+        hostname: 'x',
+        advertiseAddr: '',
+        description: description('x'),
+      }),
+    ).rejects.toThrow(InvalidJoinTokenError);
+    const other = await SwarmManager.init({
+      dir: join(dir, 'other'),
+      listenAddr: '127.0.0.1:0',
+      advertiseAddr: '127.0.0.1:0',
+      description: description('o'),
+    });
     const foreign = other.joinToken('worker');
     await other.stop();
-    await expect(requestNodeCertificate({ managerAddr: addr, token: foreign, hostname: 'x', advertiseAddr: '', description: description('x') })).rejects.toThrow(/not the swarm this token belongs to/);
+    await expect(
+      requestNodeCertificate({
+        managerAddr: addr,
+        token: foreign,
+        hostname: 'x',
+        advertiseAddr: '',
+        description: description('x'),
+      }),
+    ).rejects.toThrow(/not the swarm this token belongs to/);
     await mgr.rotateJoinToken('worker');
-    await expect(requestNodeCertificate({ managerAddr: addr, token: workerToken, hostname: 'x', advertiseAddr: '', description: description('x') })).rejects.toThrow(/rotated/);
+    await expect(
+      requestNodeCertificate({
+        managerAddr: addr,
+        token: workerToken,
+        hostname: 'x',
+        advertiseAddr: '',
+        description: description('x'),
+      }),
+    ).rejects.toThrow(/rotated/);
 
     // The role in the certificate is enforced: a worker's cannot join Raft membership, nor send
     // Raft messages, nor (further down) anything in the worker's name but its own session.
     expect(joined.nodeId).not.toBe(mgr.nodeId);
     const workerCreds = channelCredentials(joined.tls);
-    const membership = new (swarmServices().RaftMembership)(addr, workerCreds, channelOptions) as unknown as grpc.Client & Record<string, (req: object, cb: (e: grpc.ServiceError | null) => void) => void>;
+    const membership = new (swarmServices().RaftMembership)(
+      addr,
+      workerCreds,
+      channelOptions,
+    ) as unknown as grpc.Client & Record<string, (req: object, cb: (e: grpc.ServiceError | null) => void) => void>;
     const joinErr = await new Promise<grpc.ServiceError | null>((r) => membership.Join!({ addr: '127.0.0.1:1' }, r));
     membership.close();
     expect(joinErr?.code).toBe(grpc.status.PERMISSION_DENIED);
@@ -112,8 +189,15 @@ describe('swarm manager', () => {
     expect(raftErr!.details).toContain('only managers may send Raft messages');
     expect(mgr.raftStatus().members.map((m) => m.id)).toEqual([mgr.nodeId]);
 
-    await mgr.services.create({ Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'app' } }, Mode: { Replicated: { Replicas: 4 } } });
-    const running = () => mgr!.store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
+    await mgr.services.create({
+      Name: 'web',
+      TaskTemplate: { ContainerSpec: { Image: 'app' } },
+      Mode: { Replicated: { Replicas: 4 } },
+    });
+    const running = () =>
+      mgr!.store.state
+        .list('tasks')
+        .filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
     await until(() => running().length === 4, '4 running');
     expect(new Set(running().map((t) => t.NodeID)).size).toBe(2);
 
@@ -124,7 +208,9 @@ describe('swarm manager', () => {
     expect(mgr).not.toBeNull();
     await until(() => mgr!.isLeader, 'leader again');
     expect(mgr!.services.inspect('web').Spec.Mode).toEqual({ Replicated: { Replicas: 4 } });
-    await until(() => running().length === 4 && mgr!.store.state.list('tasks').length === 4, '4 running after restart, none duplicated');
+    await until(
+      () => running().length === 4 && mgr!.store.state.list('tasks').length === 4,
+      '4 running after restart, none duplicated',
+    );
   });
 });
-

@@ -4,7 +4,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ImageRecord, ImageStore } from '@flotilla/engine-core';
-import { channelCredentials, createNodeKeyAndCsr, type RootCA, serverCredentials, type NodeTls } from '@flotilla/manager';
+import {
+  channelCredentials,
+  createNodeKeyAndCsr,
+  type RootCA,
+  serverCredentials,
+  type NodeTls,
+} from '@flotilla/manager';
 import { registerPeerServices, type PeerServiceDeps } from '@flotilla/worker';
 
 export async function nodeTls(ca: RootCA, nodeId: string, clusterId: string): Promise<NodeTls> {
@@ -25,16 +31,24 @@ export function clientCredentials(tls: NodeTls): grpc.ChannelCredentials {
 export async function startPeerServer(
   tls: NodeTls,
   deps: PeerServiceDeps,
-  opts: { requireClientCert?: boolean; wrap?: (impl: grpc.UntypedServiceImplementation, server: grpc.Server) => grpc.UntypedServiceImplementation } = {},
+  opts: {
+    requireClientCert?: boolean;
+    wrap?: (impl: grpc.UntypedServiceImplementation, server: grpc.Server) => grpc.UntypedServiceImplementation;
+  } = {},
 ): Promise<{ server: grpc.Server; addr: string; close(): Promise<void> }> {
   const server = new grpc.Server();
   const target = opts.wrap
     ? (Object.assign(Object.create(server) as grpc.Server, {
-        addService: (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) => server.addService(def, opts.wrap!(impl, server)),
+        addService: (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) =>
+          server.addService(def, opts.wrap!(impl, server)),
       }) as grpc.Server)
     : server;
   registerPeerServices(target, deps);
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', serverCredentials(tls, opts.requireClientCert ?? true), (e, p) => (e ? rej(e) : res(p))));
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', serverCredentials(tls, opts.requireClientCert ?? true), (e, p) =>
+      e ? rej(e) : res(p),
+    ),
+  );
   return {
     server,
     addr: `127.0.0.1:${port}`,
@@ -46,7 +60,12 @@ export async function startPeerServer(
  * An image on top of `base` (or a single layer) with one more layer holding `files`, made the way
  * the builder makes a layer (a directory turned into a layer), tagged `tag`.
  */
-export async function makeImage(images: ImageStore, tag: string, files: Record<string, string | Buffer>, opts: { base?: string; cmd?: string[] } = {}): Promise<ImageRecord> {
+export async function makeImage(
+  images: ImageStore,
+  tag: string,
+  files: Record<string, string | Buffer>,
+  opts: { base?: string; cmd?: string[] } = {},
+): Promise<ImageRecord> {
   const dir = images.tempPath('peer-test');
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
@@ -61,7 +80,10 @@ export async function makeImage(images: ImageStore, tag: string, files: Record<s
     created,
     config: { Cmd: opts.cmd ?? ['sh'], Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] },
     rootfs: { type: 'layers', diff_ids: [...(base?.diffIds ?? []), layer.diffId] },
-    history: [...(base?.diffIds ?? []).map(() => ({ created, created_by: 'base' })), { created, created_by: `COPY ${Object.keys(files).join(' ')} /` }],
+    history: [
+      ...(base?.diffIds ?? []).map(() => ({ created, created_by: 'base' })),
+      { created, created_by: `COPY ${Object.keys(files).join(' ')} /` },
+    ],
   };
   return images.addImage(Buffer.from(JSON.stringify(config)), { tags: [tag] });
 }

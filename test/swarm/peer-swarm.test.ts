@@ -7,7 +7,17 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BridgeNetworkService, cleanupDaemonCgroups, ContainerManager, dataPaths, ImageStore, importRootfs, rootLogger, VolumeStore, type DataPaths } from '@flotilla/engine-core';
+import {
+  BridgeNetworkService,
+  cleanupDaemonCgroups,
+  ContainerManager,
+  dataPaths,
+  ImageStore,
+  importRootfs,
+  rootLogger,
+  VolumeStore,
+  type DataPaths,
+} from '@flotilla/engine-core';
 import { CLUSTER_OBJECT_ID, identityOf, TaskState } from '@flotilla/manager';
 import { SwarmNode } from '@flotilla/worker';
 import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
@@ -37,7 +47,16 @@ async function startNode(name: string): Promise<TestNode> {
   await volumes.init();
   const containers = new ContainerManager({ paths, images, volumes, network: networks });
   await containers.init();
-  const node = new SwarmNode({ paths, containers, images, networks, engineVersion: 'test', log: rootLogger, heartbeatPeriodMs: 500, hostname: name });
+  const node = new SwarmNode({
+    paths,
+    containers,
+    images,
+    networks,
+    engineVersion: 'test',
+    log: rootLogger,
+    heartbeatPeriodMs: 500,
+    hostname: name,
+  });
   return { base, paths, images, containers, networks, node };
 }
 
@@ -68,15 +87,33 @@ test('a worker runs a task whose image only the manager has; service logs on the
   const [pa, pb] = [await freePort(), await freePort()];
   await a.node.init({ ListenAddr: `127.0.0.1:${pa}`, AdvertiseAddr: `127.0.0.1:${pa}` });
   const mgr = a.node.requireManager();
-  const img = await makeImage(a.images, 'friendlyhello:latest', { 'app/hello.txt': 'hello from the manager\n' }, { base: 'busybox:latest' });
-  await b.node.join({ RemoteAddrs: [`127.0.0.1:${pa}`], JoinToken: mgr.joinToken('worker'), ListenAddr: `127.0.0.1:${pb}`, AdvertiseAddr: `127.0.0.1:${pb}` });
-  await until(() => mgr.store.state.list('nodes').filter((n) => n.Status.State === 'ready').length, (n) => n === 2, 'two ready nodes');
+  const img = await makeImage(
+    a.images,
+    'friendlyhello:latest',
+    { 'app/hello.txt': 'hello from the manager\n' },
+    { base: 'busybox:latest' },
+  );
+  await b.node.join({
+    RemoteAddrs: [`127.0.0.1:${pa}`],
+    JoinToken: mgr.joinToken('worker'),
+    ListenAddr: `127.0.0.1:${pb}`,
+    AdvertiseAddr: `127.0.0.1:${pb}`,
+  });
+  await until(
+    () => mgr.store.state.list('nodes').filter((n) => n.Status.State === 'ready').length,
+    (n) => n === 2,
+    'two ready nodes',
+  );
 
   await mgr.services.create({
     Name: 'web',
     Labels: {},
     TaskTemplate: {
-      ContainerSpec: { Image: 'friendlyhello:latest', Args: ['sh', '-c', 'cat /app/hello.txt; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'], StopGracePeriod: 1e9 },
+      ContainerSpec: {
+        Image: 'friendlyhello:latest',
+        Args: ['sh', '-c', 'cat /app/hello.txt; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'],
+        StopGracePeriod: 1e9,
+      },
       Placement: { Constraints: ['node.role==worker'] },
     },
     Mode: { Replicated: { Replicas: 1 } },
@@ -94,7 +131,12 @@ test('a worker runs a task whose image only the manager has; service logs on the
     if (l.line.includes('tick 3')) stop.abort();
   }
   const prefix = `web.1.${task.ID.slice(0, 12)}@node-b    | `;
-  expect(lines.slice(0, 4)).toEqual([`${prefix}hello from the manager\n`, `${prefix}tick 1\n`, `${prefix}tick 2\n`, `${prefix}tick 3\n`]);
+  expect(lines.slice(0, 4)).toEqual([
+    `${prefix}hello from the manager\n`,
+    `${prefix}tick 1\n`,
+    `${prefix}tick 2\n`,
+    `${prefix}tick 3\n`,
+  ]);
   await b.node.leave(true);
   await a.node.leave(true);
 });
@@ -108,7 +150,12 @@ test('node certificates renew before they expire: a worker with 6-second certifi
     const c = tx.get('clusters', CLUSTER_OBJECT_ID)!;
     tx.update('clusters', { ...c, Spec: { ...c.Spec, CAConfig: { NodeCertExpiry: 6e9 } } });
   });
-  await b.node.join({ RemoteAddrs: [`127.0.0.1:${pa}`], JoinToken: mgr.joinToken('worker'), ListenAddr: `127.0.0.1:${pb}`, AdvertiseAddr: `127.0.0.1:${pb}` });
+  await b.node.join({
+    RemoteAddrs: [`127.0.0.1:${pa}`],
+    JoinToken: mgr.joinToken('worker'),
+    ListenAddr: `127.0.0.1:${pb}`,
+    AdvertiseAddr: `127.0.0.1:${pb}`,
+  });
   const certFile = join(b.paths.root, 'swarm', 'certs', 'node.crt');
   const first = identityOf(readFileSync(certFile, 'utf8'));
   expect(first.notAfter.getTime() - Date.now()).toBeLessThanOrEqual(6000);
@@ -135,10 +182,20 @@ test('node certificates renew before they expire: a worker with 6-second certifi
   await mgr.services.create({
     Name: 'after-renewal',
     Labels: {},
-    TaskTemplate: { ContainerSpec: { Image: 'busybox:latest', Args: ['sleep', '60'], StopGracePeriod: 1e9 }, Placement: { Constraints: ['node.role==worker'] } },
+    TaskTemplate: {
+      ContainerSpec: { Image: 'busybox:latest', Args: ['sleep', '60'], StopGracePeriod: 1e9 },
+      Placement: { Constraints: ['node.role==worker'] },
+    },
     Mode: { Replicated: { Replicas: 1 } },
   });
-  await until(() => mgr.store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING && t.NodeID === b.node.state!.nodeId).length, (n) => n === 1, 'the task running on the renewed worker');
+  await until(
+    () =>
+      mgr.store.state
+        .list('tasks')
+        .filter((t) => t.Status.State === TaskState.RUNNING && t.NodeID === b.node.state!.nodeId).length,
+    (n) => n === 1,
+    'the task running on the renewed worker',
+  );
   await b.node.leave(true);
   await a.node.leave(true);
 });

@@ -5,7 +5,17 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get } from './http-get';
-import { BridgeNetworkService, cleanupDaemonCgroups, ContainerManager, dataPaths, ImageStore, importRootfs, rootLogger, VolumeStore, type DataPaths } from '@flotilla/engine-core';
+import {
+  BridgeNetworkService,
+  cleanupDaemonCgroups,
+  ContainerManager,
+  dataPaths,
+  ImageStore,
+  importRootfs,
+  rootLogger,
+  VolumeStore,
+  type DataPaths,
+} from '@flotilla/engine-core';
 import { TaskState, type ServiceSpec } from '@flotilla/manager';
 import { SwarmNode } from '@flotilla/worker';
 import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
@@ -31,7 +41,15 @@ beforeAll(async () => {
   await volumes.init();
   containers = new ContainerManager({ paths, images, volumes, network: networks });
   await containers.init();
-  node = new SwarmNode({ paths, containers, images, networks, engineVersion: 'test', log: rootLogger, heartbeatPeriodMs: 500 });
+  node = new SwarmNode({
+    paths,
+    containers,
+    images,
+    networks,
+    engineVersion: 'test',
+    log: rootLogger,
+    heartbeatPeriodMs: 500,
+  });
 });
 
 afterAll(async () => {
@@ -48,23 +66,37 @@ test('swarm init, deploy 3 replicas behind the mesh, scale to 1 in place, leave 
   const clusterPort = await freePort();
   await node.init({ ListenAddr: `127.0.0.1:${clusterPort}`, AdvertiseAddr: `127.0.0.1:${clusterPort}` });
   const mgr = node.requireManager();
-  await until(() => mgr.store.state.list('nodes')[0]?.Status.State, (s) => s === 'ready', 'node ready');
+  await until(
+    () => mgr.store.state.list('nodes')[0]?.Status.State,
+    (s) => s === 'ready',
+    'node ready',
+  );
 
   const port = await freePort();
   const spec = (replicas: number): ServiceSpec => ({
     Name: 'lab_web',
     Labels: { 'com.docker.stack.namespace': 'lab' },
     TaskTemplate: {
-      ContainerSpec: { Image: 'web:latest', Args: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www'], StopGracePeriod: 1e9 },
+      ContainerSpec: {
+        Image: 'web:latest',
+        Args: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www'],
+        StopGracePeriod: 1e9,
+      },
       Networks: [{ Target: 'lab_webnet', Aliases: ['web'] }],
     },
     Mode: { Replicated: { Replicas: replicas } },
     EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: port, PublishMode: 'ingress' }] },
   });
   await mgr.services.create(spec(3));
-  const running = () => mgr.store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
+  const running = () =>
+    mgr.store.state
+      .list('tasks')
+      .filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
   await until(running, (r) => r.length === 3, '3 running');
-  expect((await networks.list()).find((n) => n.Name === 'lab_webnet')).toMatchObject({ Driver: 'overlay', Scope: 'swarm' });
+  expect((await networks.list()).find((n) => n.Name === 'lab_webnet')).toMatchObject({
+    Driver: 'overlay',
+    Scope: 'swarm',
+  });
 
   const hostnames = new Set<string>();
   await until(
@@ -88,6 +120,10 @@ test('swarm init, deploy 3 replicas behind the mesh, scale to 1 in place, leave 
 
   await node.leave(true);
   expect(node.active).toBe(false);
-  await until(() => containers.list({ all: true }).length, (n) => n === 0, 'task containers removed');
+  await until(
+    () => containers.list({ all: true }).length,
+    (n) => n === 0,
+    'task containers removed',
+  );
   await expect(get(port)).rejects.toThrow();
 });

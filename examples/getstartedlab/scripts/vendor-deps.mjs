@@ -34,7 +34,9 @@ while (queue.length > 0) {
   const { name, from, parent } = queue.shift();
   const dir = locate(name, from);
   if (!dir) {
-    console.error(`vendor-deps: ${name} (needed by ${parent}) is not in ${rootModules}: run \`npm ci\` at the repository root first`);
+    console.error(
+      `vendor-deps: ${name} (needed by ${parent}) is not in ${rootModules}: run \`npm ci\` at the repository root first`,
+    );
     process.exit(1);
   }
   if (found.has(dir)) continue;
@@ -46,7 +48,9 @@ while (queue.length > 0) {
 for (const [name, wanted] of Object.entries(appPkg.dependencies ?? {})) {
   const have = found.get(join(rootModules, name))?.version;
   if (have !== undefined && have !== wanted) {
-    console.error(`vendor-deps: warning: ${name} ${have} in the root node_modules, app/package.json asks for ${wanted}`);
+    console.error(
+      `vendor-deps: warning: ${name} ${have} in the root node_modules, app/package.json asks for ${wanted}`,
+    );
   }
 }
 
@@ -57,4 +61,6 @@ for (const dir of found.keys()) {
   // Same relative place as in the root tree, so nested copies keep resolving the same way.
   cpSync(dir, join(target, relative(rootModules, dir)), { recursive: true, dereference: true });
 }
-console.log(`vendored ${found.size} packages into ${relative(process.cwd(), target) || target}: ${[...found.values()].map((p) => `${p.name}@${p.version}`).join(' ')}`);
+console.log(
+  `vendored ${found.size} packages into ${relative(process.cwd(), target) || target}: ${[...found.values()].map((p) => `${p.name}@${p.version}`).join(' ')}`,
+);

@@ -40,14 +40,22 @@ export class NotModifiedError extends EngineError {
 
 /** A host dependency is missing (runc, iproute2, ...): says which package to install. */
 export class MissingDependencyError extends EngineError {
-  constructor(readonly binary: string, readonly aptPackage: string) {
+  constructor(
+    readonly binary: string,
+    readonly aptPackage: string,
+  ) {
     super(`${binary} not found: apt-get install ${aptPackage}`, 500);
   }
 }
 
 /** A Dockerfile error: names the file and line. */
 export class BuildError extends EngineError {
-  constructor(message: string, readonly file?: string, readonly line?: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+    options?: { cause?: unknown },
+  ) {
     super(file && line ? `${file}:${line}: ${message}` : message, 400, options);
   }
 }

@@ -1,10 +1,13 @@
 import pino, { type Logger } from 'pino';
 
 /** The root logger; components take children with a `component` field. Level from FLOTILLA_LOG_LEVEL. */
-export const rootLogger: Logger = pino({
-  level: process.env.FLOTILLA_LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
-  base: { pid: process.pid },
-}, pino.destination(2)); // stderr: stdout belongs to the CLI's output
+export const rootLogger: Logger = pino(
+  {
+    level: process.env.FLOTILLA_LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    base: { pid: process.pid },
+  },
+  pino.destination(2),
+); // stderr: stdout belongs to the CLI's output
 
 export function componentLogger(component: string, fields: Record<string, unknown> = {}): Logger {
   return rootLogger.child({ component, ...fields });

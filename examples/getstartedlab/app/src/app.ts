@@ -12,7 +12,10 @@ function main(): void {
     timeoutMs: config.redisTimeoutMs,
     onStateChange: (reachable, error) => {
       if (reachable) console.log(`redis ${config.redisHost}:${config.redisPort} reachable, counter enabled`);
-      else console.log(`cannot connect to redis ${config.redisHost}:${config.redisPort} (${error?.message ?? 'unknown error'}), counter disabled`);
+      else
+        console.log(
+          `cannot connect to redis ${config.redisHost}:${config.redisPort} (${error?.message ?? 'unknown error'}), counter disabled`,
+        );
     },
   });
   const server = createAppServer({ name: config.name, counter });

@@ -31,30 +31,41 @@ function causeOf(e: NodeJS.ErrnoException, socketPath: string): string {
 
 export function getJson<T>(socketPath: string, path: string, timeoutMs = 5000): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: 'GET', headers: { Accept: 'application/json', Host: 'flotilla' }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (e) => reject(new EngineUnreachableError(socketPath, e.message)));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          reject(new EngineApiError(path, status, `not JSON: ${text.slice(0, 200)}`));
-          return;
-        }
-        if (status < 200 || status >= 300) {
-          const message = (body as { message?: unknown } | null)?.message;
-          reject(new EngineApiError(path, status, typeof message === 'string' ? message : text.slice(0, 200)));
-          return;
-        }
-        resolve(body as T);
-      });
-    });
+    const req = request(
+      {
+        socketPath,
+        path,
+        method: 'GET',
+        headers: { Accept: 'application/json', Host: 'flotilla' },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(new EngineUnreachableError(socketPath, e.message)));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            reject(new EngineApiError(path, status, `not JSON: ${text.slice(0, 200)}`));
+            return;
+          }
+          if (status < 200 || status >= 300) {
+            const message = (body as { message?: unknown } | null)?.message;
+            reject(new EngineApiError(path, status, typeof message === 'string' ? message : text.slice(0, 200)));
+            return;
+          }
+          resolve(body as T);
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => reject(new EngineUnreachableError(socketPath, causeOf(e, socketPath))));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      reject(new EngineUnreachableError(socketPath, causeOf(e, socketPath))),
+    );
     req.end();
   });
 }

@@ -16,7 +16,9 @@ function main(): void {
     console.error(`cannot serve on port ${config.port}: ${error.message}`);
     process.exit(1);
   });
-  server.listen(config.port, () => console.log(`visualizer listening on port ${config.port}, reading unix://${config.socketPath}`));
+  server.listen(config.port, () =>
+    console.log(`visualizer listening on port ${config.port}, reading unix://${config.socketPath}`),
+  );
   const shutdown = (signal: string): void => {
     console.log(`${signal} received, shutting down`);
     server.close(() => process.exit(0));

@@ -60,7 +60,8 @@ export function renderPage(input: PageInput): string {
   const { state, refreshSeconds, source, now } = input;
   let body: string;
   if (!state) {
-    body = `<div class="error"><b>Cannot read the swarm from the Engine API at ${escapeHtml(source)}:</b> ${escapeHtml(input.error ?? 'unknown error')}<br/>` +
+    body =
+      `<div class="error"><b>Cannot read the swarm from the Engine API at ${escapeHtml(source)}:</b> ${escapeHtml(input.error ?? 'unknown error')}<br/>` +
       `The page tries again every ${refreshSeconds} s. The visualizer needs the manager's API socket mounted into its container, on a swarm manager.</div>`;
   } else {
     const pending = state.unassigned.length

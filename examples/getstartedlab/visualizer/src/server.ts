@@ -30,7 +30,11 @@ export function createVisualizerServer(options: VisualizerOptions): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string): void => {
-      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.writeHead(status, {
+        'content-type': type,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -52,7 +56,12 @@ export function createVisualizerServer(options: VisualizerOptions): Server {
         const error = errorText(e);
         if (res.headersSent) return void res.destroy();
         if (path === '/api/state') send(503, 'application/json', `${JSON.stringify({ message: error })}\n`);
-        else send(503, 'text/html; charset=utf-8', renderPage({ state: null, error, refreshSeconds, source, now: new Date() }));
+        else
+          send(
+            503,
+            'text/html; charset=utf-8',
+            renderPage({ state: null, error, refreshSeconds, source, now: new Date() }),
+          );
       });
   });
 }

@@ -89,7 +89,8 @@ function taskBox(t: ApiTask, serviceNames: Map<string, string>): TaskBox {
   };
 }
 
-const byName = (a: TaskBox, b: TaskBox): number => a.service.localeCompare(b.service) || (a.slot ?? 0) - (b.slot ?? 0) || a.id.localeCompare(b.id);
+const byName = (a: TaskBox, b: TaskBox): number =>
+  a.service.localeCompare(b.service) || (a.slot ?? 0) - (b.slot ?? 0) || a.id.localeCompare(b.id);
 
 /**
  * A column per node (managers first, then by hostname), in each a box per task the swarm wants

@@ -53,7 +53,12 @@ export interface ContainerCreateBody {
     Privileged?: boolean;
     ReadonlyRootfs?: boolean;
   } | null;
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }> | null } | null;
+  NetworkingConfig?: {
+    EndpointsConfig?: Record<
+      string,
+      { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }
+    > | null;
+  } | null;
 }
 
 export interface ExecCreateBody {
@@ -87,11 +92,17 @@ export interface ContainerBackend {
   restart(idOrName: string, opts: { timeout?: number }): Promise<void>;
   kill(idOrName: string, signal: string): Promise<void>;
   /** condition: not-running (default), next-exit, removed. */
-  wait(idOrName: string, opts: { condition: string; signal?: AbortSignal }): Promise<{ StatusCode: number; Error?: { Message: string } | null }>;
+  wait(
+    idOrName: string,
+    opts: { condition: string; signal?: AbortSignal },
+  ): Promise<{ StatusCode: number; Error?: { Message: string } | null }>;
   remove(idOrName: string, opts: { force: boolean; volumes: boolean }): Promise<void>;
   logs(idOrName: string, opts: LogsOptions): Promise<{ tty: boolean; chunks: AsyncIterable<LogChunk> }>;
   /** Attach to a container's stdio (stdin only if it was created with OpenStdin). */
-  attach(idOrName: string, opts: { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean; signal?: AbortSignal }): Promise<ProcessStreams>;
+  attach(
+    idOrName: string,
+    opts: { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean; signal?: AbortSignal },
+  ): Promise<ProcessStreams>;
   top(idOrName: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   stats(idOrName: string): Promise<Record<string, unknown>>;
   rename?(idOrName: string, newName: string): Promise<void>;
@@ -100,7 +111,10 @@ export interface ContainerBackend {
   /** docker container prune: remove every stopped container. */
   prune?(): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   execCreate(idOrName: string, body: ExecCreateBody): Promise<{ Id: string }>;
-  execStart(execId: string, opts: { detach: boolean; tty: boolean; signal?: AbortSignal }): Promise<ProcessStreams | null>;
+  execStart(
+    execId: string,
+    opts: { detach: boolean; tty: boolean; signal?: AbortSignal },
+  ): Promise<ProcessStreams | null>;
   execInspect(execId: string): Promise<Record<string, unknown>>;
 }
 
@@ -138,10 +152,24 @@ export interface ImageBackend {
   history(ref: string): Promise<Record<string, unknown>[]>;
   tag(ref: string, repo: string, tag: string): Promise<void>;
   remove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<{ Untagged?: string; Deleted?: string }[]>;
-  pull(ref: string, auth: RegistryAuth | undefined, progress: ProgressSink, opts: { signal?: AbortSignal }): Promise<void>;
+  pull(
+    ref: string,
+    auth: RegistryAuth | undefined,
+    progress: ProgressSink,
+    opts: { signal?: AbortSignal },
+  ): Promise<void>;
   /** POST /images/create?fromSrc=-: import a rootfs tar as a one-layer image. Returns the ID. */
-  import(tar: Readable, repoTag: string | undefined, opts: { changes: string[]; message?: string; signal?: AbortSignal }): Promise<string>;
-  push(ref: string, auth: RegistryAuth | undefined, progress: ProgressSink, opts: { signal?: AbortSignal }): Promise<void>;
+  import(
+    tar: Readable,
+    repoTag: string | undefined,
+    opts: { changes: string[]; message?: string; signal?: AbortSignal },
+  ): Promise<string>;
+  push(
+    ref: string,
+    auth: RegistryAuth | undefined,
+    progress: ProgressSink,
+    opts: { signal?: AbortSignal },
+  ): Promise<void>;
   /** docker save format tar of the given references. */
   save(refs: string[], opts: { signal?: AbortSignal }): Promise<Readable>;
   /** docker load: returns docker's output lines ("Loaded image: x:y" / "Loaded image ID: sha256:..."). */
@@ -157,7 +185,12 @@ export type VolumeRecord = Record<string, unknown> & { Name: string };
 
 export interface VolumeBackend {
   list(): Promise<VolumeRecord[]>;
-  create(opts: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }): Promise<VolumeRecord>;
+  create(opts: {
+    Name?: string;
+    Driver?: string;
+    DriverOpts?: Record<string, string>;
+    Labels?: Record<string, string>;
+  }): Promise<VolumeRecord>;
   inspect(name: string): Promise<VolumeRecord>;
   remove(name: string, opts: { force: boolean }): Promise<void>;
   /** docker volume prune: unused anonymous volumes, or with `all` every unused one. */

@@ -46,7 +46,11 @@ export class HijackRouter {
 }
 
 /** Read Content-Length bytes of body that arrived with (or after) the upgrade request. */
-export async function readUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: unknown; rest: Buffer }> {
+export async function readUpgradeBody(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<{ body: unknown; rest: Buffer }> {
   const len = Number(req.headers['content-length'] ?? 0);
   let buf = head;
   while (buf.length < len) {

@@ -10,8 +10,14 @@ export const containerCreateSchema = z.looseObject({
   Hostname: z.string().optional(),
   User: z.string().optional(),
   Env: nullableStrArr,
-  Cmd: z.union([strArr, z.string().transform((s) => [s])]).nullable().optional(),
-  Entrypoint: z.union([strArr, z.string().transform((s) => [s])]).nullable().optional(),
+  Cmd: z
+    .union([strArr, z.string().transform((s) => [s])])
+    .nullable()
+    .optional(),
+  Entrypoint: z
+    .union([strArr, z.string().transform((s) => [s])])
+    .nullable()
+    .optional(),
   Image: z.string().min(1, 'image is required'),
   WorkingDir: z.string().optional(),
   Labels: strMap.nullable().optional(),
@@ -25,7 +31,10 @@ export const containerCreateSchema = z.looseObject({
     .looseObject({
       Binds: nullableStrArr,
       PortBindings: z
-        .record(z.string(), z.array(z.object({ HostIp: z.string().optional(), HostPort: z.string().optional() })).nullable())
+        .record(
+          z.string(),
+          z.array(z.object({ HostIp: z.string().optional(), HostPort: z.string().optional() })).nullable(),
+        )
         .nullable()
         .optional(),
       NetworkMode: z.string().optional(),
@@ -36,10 +45,19 @@ export const containerCreateSchema = z.looseObject({
       Memory: z.number().int().nonnegative().optional(),
       PidsLimit: z.number().int().nullable().optional(),
       Mounts: z
-        .array(z.looseObject({ Type: z.string().optional(), Source: z.string().optional(), Target: z.string(), ReadOnly: z.boolean().optional() }))
+        .array(
+          z.looseObject({
+            Type: z.string().optional(),
+            Source: z.string().optional(),
+            Target: z.string(),
+            ReadOnly: z.boolean().optional(),
+          }),
+        )
         .nullable()
         .optional(),
-      RestartPolicy: z.looseObject({ Name: z.string().optional(), MaximumRetryCount: z.number().int().optional() }).optional(),
+      RestartPolicy: z
+        .looseObject({ Name: z.string().optional(), MaximumRetryCount: z.number().int().optional() })
+        .optional(),
       Privileged: z.boolean().optional(),
       ReadonlyRootfs: z.boolean().optional(),
     })
@@ -92,7 +110,16 @@ export const networkCreateSchema = z.looseObject({
   IPAM: z
     .looseObject({
       Driver: z.string().optional(),
-      Config: z.array(z.looseObject({ Subnet: z.string().optional(), Gateway: z.string().optional(), IPRange: z.string().optional() })).nullable().optional(),
+      Config: z
+        .array(
+          z.looseObject({
+            Subnet: z.string().optional(),
+            Gateway: z.string().optional(),
+            IPRange: z.string().optional(),
+          }),
+        )
+        .nullable()
+        .optional(),
     })
     .nullable()
     .optional(),

@@ -59,13 +59,20 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function call(method: string, path: string, body?: string): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
+function call(
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: sock, method, path, headers: body !== undefined ? { 'Content-Type': 'application/json' } : {} }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), headers: res.headers }));
-    });
+    const req = request(
+      { socketPath: sock, method, path, headers: body !== undefined ? { 'Content-Type': 'application/json' } : {} },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -109,7 +116,11 @@ test('bodies and query parameters are validated at the edge', async () => {
   expect((await call('GET', '/containers/json?filters=notjson')).status).toBe(400);
   calls.length = 0;
   await call('POST', '/containers/create', '{"Image":"b","Cmd":"echo hi","Unknown":1}');
-  expect(calls[0]).toEqual(['create', undefined, expect.objectContaining({ Image: 'b', Cmd: ['echo hi'], Unknown: 1 })]);
+  expect(calls[0]).toEqual([
+    'create',
+    undefined,
+    expect.objectContaining({ Image: 'b', Cmd: ['echo hi'], Unknown: 1 }),
+  ]);
   await call('GET', '/containers/json?all=1&filters=%7B%22name%22%3A%5B%22x%22%5D%7D');
   expect(calls[1]).toEqual(['list', { all: true, filters: { name: ['x'] } }]);
 });

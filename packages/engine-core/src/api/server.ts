@@ -15,7 +15,10 @@ import { networkRoutes } from './routes/networks';
 import { systemRoutes } from './routes/system';
 import { volumeRoutes } from './routes/volumes';
 
-export function buildRouters(engine: EngineBackend, extend?: (router: Router) => void): { router: Router; hijack: HijackRouter } {
+export function buildRouters(
+  engine: EngineBackend,
+  extend?: (router: Router) => void,
+): { router: Router; hijack: HijackRouter } {
   const router = new Router();
   // Extensions (swarm mode) go first: they may take over a path the engine also knows.
   extend?.(router);
@@ -66,7 +69,9 @@ export function createApiServer(engine: EngineBackend, log: Logger, extend?: (ro
         req.resume();
         sendError(res, status, e instanceof Error ? e.message : String(e));
       })
-      .finally(() => log.debug({ method, path: url.pathname, ms: Date.now() - started, status: res.statusCode }, 'request'));
+      .finally(() =>
+        log.debug({ method, path: url.pathname, ms: Date.now() - started, status: res.statusCode }, 'request'),
+      );
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -75,7 +80,9 @@ export function createApiServer(engine: EngineBackend, log: Logger, extend?: (ro
     socket.on('error', () => socket.destroy());
     const fail = (status: number, message: string) => {
       const body = JSON.stringify({ message });
-      socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     };
     if (!route || req.method !== 'POST') {
       fail(404, 'page not found');
@@ -85,7 +92,14 @@ export function createApiServer(engine: EngineBackend, log: Logger, extend?: (ro
     void (async () => {
       try {
         const { body, rest } = await readUpgradeBody(req, socket, head);
-        const streams = await route.handler({ req, socket, params: route.params, query: url.searchParams, body, signal: ac.signal });
+        const streams = await route.handler({
+          req,
+          socket,
+          params: route.params,
+          query: url.searchParams,
+          body,
+          signal: ac.signal,
+        });
         const ctype = streams.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
         socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${ctype}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
         await runHijacked(socket, rest, streams);
@@ -96,7 +110,10 @@ export function createApiServer(engine: EngineBackend, log: Logger, extend?: (ro
   });
 
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"malformed HTTP request"}');
+    if (socket.writable)
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"malformed HTTP request"}',
+      );
     else socket.destroy();
   });
   // Long-lived streams (logs -f, attach, wait) must not be cut by Node's default timeouts.

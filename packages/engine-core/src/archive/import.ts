@@ -9,7 +9,20 @@ import { parseReference } from '../images/reference';
 import type { ContainerConfigSpec, ImageRecord } from '../images/types';
 import { detectCompression } from './layer-unpack';
 
-const ALLOWED_CHANGES = new Set(['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
+const ALLOWED_CHANGES = new Set([
+  'CMD',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'LABEL',
+  'ONBUILD',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
+]);
 
 export interface ImportOptions {
   /** repository[:tag] to give the image. */
@@ -23,8 +36,13 @@ export interface ImportOptions {
   signal?: AbortSignal;
 }
 
-export async function importRootfs(store: ImageStore, tar: NodeJS.ReadableStream, opts: ImportOptions = {}): Promise<ImageRecord> {
-  if (opts.tag && parseReference(opts.tag).digest) throw new InvalidArgumentError(`invalid tag ${opts.tag}: a tag cannot contain a digest`);
+export async function importRootfs(
+  store: ImageStore,
+  tar: NodeJS.ReadableStream,
+  opts: ImportOptions = {},
+): Promise<ImageRecord> {
+  if (opts.tag && parseReference(opts.tag).digest)
+    throw new InvalidArgumentError(`invalid tag ${opts.tag}: a tag cannot contain a digest`);
   const config: ContainerConfigSpec = {};
   for (const change of opts.changes ?? []) {
     const df = parseDockerfile(change, '--change');

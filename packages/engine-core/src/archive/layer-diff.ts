@@ -59,7 +59,10 @@ async function walk(root: string): Promise<Walked[]> {
 export async function writeLayerTar(dir: string, out: Writable, opts: { overlayUpper?: boolean } = {}): Promise<void> {
   const entries = await walk(dir);
   const opaque = opts.overlayUpper
-    ? await opaqueDirs(dir, entries.filter((e) => e.st.isDirectory()).map((e) => e.rel))
+    ? await opaqueDirs(
+        dir,
+        entries.filter((e) => e.st.isDirectory()).map((e) => e.rel),
+      )
     : new Set<string>();
   const tw = new TarWriter(out);
   const seen = new Map<string, string>();
@@ -85,7 +88,13 @@ export async function writeLayerTar(dir: string, out: Writable, opts: { overlayU
       }
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       const { major, minor } = devParts(Number(st.rdev));
-      await tw.add({ ...base, name: rel, type: st.isCharacterDevice() ? 'char' : 'block', devmajor: major, devminor: minor });
+      await tw.add({
+        ...base,
+        name: rel,
+        type: st.isCharacterDevice() ? 'char' : 'block',
+        devmajor: major,
+        devminor: minor,
+      });
     } else if (st.isFIFO()) {
       await tw.add({ ...base, name: rel, type: 'fifo' });
     }

@@ -31,7 +31,8 @@ export async function detectCompression(path: string): Promise<Compression> {
 /** A stream of the uncompressed tar bytes of a layer blob. */
 export async function openUncompressed(path: string): Promise<NodeJS.ReadableStream> {
   const c = await detectCompression(path);
-  if (c === 'zstd') throw new InvalidArgumentError(`layer ${path} is zstd-compressed, which flotilla does not support yet`);
+  if (c === 'zstd')
+    throw new InvalidArgumentError(`layer ${path} is zstd-compressed, which flotilla does not support yet`);
   const raw = createReadStream(path);
   return c === 'gzip' ? raw.pipe(createGunzip()) : raw;
 }
@@ -47,13 +48,24 @@ export async function diffIdOf(path: string): Promise<{ diffId: string; size: nu
   return { diffId: `sha256:${h.digest('hex')}`, size };
 }
 
-const TAR_FLAGS = ['--numeric-owner', '--same-owner', '-p', '--xattrs', '--xattrs-include=security.capability', '--xattrs-include=user.*'];
+const TAR_FLAGS = [
+  '--numeric-owner',
+  '--same-owner',
+  '-p',
+  '--xattrs',
+  '--xattrs-include=security.capability',
+  '--xattrs-include=user.*',
+];
 
 /**
  * Extract a layer blob into `dest` (which must exist) and convert whiteouts. Returns the diff ID
  * (sha256 of the uncompressed tar) and uncompressed size, so callers can verify the config's rootfs.
  */
-export async function unpackLayer(blobPath: string, dest: string, opts: { whiteouts?: boolean; signal?: AbortSignal } = {}): Promise<{ diffId: string; size: number }> {
+export async function unpackLayer(
+  blobPath: string,
+  dest: string,
+  opts: { whiteouts?: boolean; signal?: AbortSignal } = {},
+): Promise<{ diffId: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   const tee = new Transform({
@@ -67,11 +79,17 @@ export async function unpackLayer(blobPath: string, dest: string, opts: { whiteo
   src.on('error', (e) => tee.destroy(e as Error));
   src.pipe(tee);
   const [{ stdout }] = await Promise.all([
-    runTool('tar', ['-x', '-v', '--quoting-style=literal', ...TAR_FLAGS, '-C', dest, '-f', '-'], { input: tee, signal: opts.signal }),
+    runTool('tar', ['-x', '-v', '--quoting-style=literal', ...TAR_FLAGS, '-C', dest, '-f', '-'], {
+      input: tee,
+      signal: opts.signal,
+    }),
     finished(tee),
   ]);
   if (opts.whiteouts !== false) {
-    const names = stdout.toString('utf8').split('\n').filter((n) => n.includes('.wh.'));
+    const names = stdout
+      .toString('utf8')
+      .split('\n')
+      .filter((n) => n.includes('.wh.'));
     await applyWhiteouts(dest, names);
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size };
@@ -92,14 +110,32 @@ async function applyWhiteouts(dest: string, names: string[]): Promise<void> {
     await rm(join(dest, rel), { force: true });
     if (base === '.wh..wh..opq') {
       const st = await lstat(dir ? join(dest, dir) : dest);
-      await tw.add({ name: dir || '.', type: 'dir', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), xattrs: { 'trusted.overlay.opaque': 'y' } });
+      await tw.add({
+        name: dir || '.',
+        type: 'dir',
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        mtime: Math.floor(st.mtimeMs / 1000),
+        xattrs: { 'trusted.overlay.opaque': 'y' },
+      });
     } else {
       const target = join(dest, dir, base.slice(4));
       if (dirname(target) !== join(dest, dir)) continue;
       await rm(target, { recursive: true, force: true });
-      await tw.add({ name: dir ? `${dir}/${base.slice(4)}` : base.slice(4), type: 'char', mode: 0, devmajor: 0, devminor: 0 });
+      await tw.add({
+        name: dir ? `${dir}/${base.slice(4)}` : base.slice(4),
+        type: 'char',
+        mode: 0,
+        devmajor: 0,
+        devminor: 0,
+      });
     }
   }
   await tw.finish();
-  await runTool('tar', ['-x', '--numeric-owner', '-p', '--xattrs', '--xattrs-include=trusted.overlay.opaque', '-C', dest, '-f', '-'], { input: Buffer.concat(chunks) });
+  await runTool(
+    'tar',
+    ['-x', '--numeric-owner', '-p', '--xattrs', '--xattrs-include=trusted.overlay.opaque', '-C', dest, '-f', '-'],
+    { input: Buffer.concat(chunks) },
+  );
 }

@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,7 +24,11 @@ async function tarBuffer(entries: Parameters<TarWriter['add']>[0][]): Promise<Bu
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
   const tw = new TarWriter(out);
-  for (const e of entries) await tw.add(e, e.type === 'file' ? { data: Buffer.from(e.name.endsWith('.txt') ? `content of ${e.name}` : '') } : undefined);
+  for (const e of entries)
+    await tw.add(
+      e,
+      e.type === 'file' ? { data: Buffer.from(e.name.endsWith('.txt') ? `content of ${e.name}` : '') } : undefined,
+    );
   await tw.finish();
   return Buffer.concat(chunks);
 }
@@ -64,7 +78,14 @@ describe('layers and overlay whiteouts', () => {
     const upper = join(root, 'upper');
     const work = join(root, 'work');
     for (const d of [merged, upper, work]) mkdirSync(d);
-    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${d2}:${d1},upperdir=${upper},workdir=${work}`, merged]);
+    execFileSync('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${d2}:${d1},upperdir=${upper},workdir=${work}`,
+      merged,
+    ]);
     mounts.push(merged);
     expect(readdirSync(join(merged, 'etc')).sort()).toEqual(['b.txt']);
     expect(readdirSync(join(merged, 'opq')).sort()).toEqual(['new.txt']);
@@ -80,8 +101,12 @@ describe('layers and overlay whiteouts', () => {
     await writeLayerTar(upper, ws, { overlayUpper: true });
     await closed;
     const names = readTarHeaders(readFileSync(out)).map((h) => h.name);
-    expect(names).toEqual(expect.arrayContaining(['etc/', 'etc/.wh.b.txt', 'opq/', 'opq/.wh..wh..opq', 'opq/fresh.txt']));
+    expect(names).toEqual(
+      expect.arrayContaining(['etc/', 'etc/.wh.b.txt', 'opq/', 'opq/.wh..wh..opq', 'opq/fresh.txt']),
+    );
     // GNU tar agrees the archive is well formed
-    expect(execFileSync('tar', ['-tf', out], { encoding: 'utf8' }).split('\n')).toEqual(expect.arrayContaining(['opq/fresh.txt']));
+    expect(execFileSync('tar', ['-tf', out], { encoding: 'utf8' }).split('\n')).toEqual(
+      expect.arrayContaining(['opq/fresh.txt']),
+    );
   });
 });

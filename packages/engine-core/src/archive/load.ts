@@ -6,7 +6,14 @@ import { join, normalize } from 'node:path';
 import { InvalidArgumentError } from '../errors';
 import { sha256 } from '../images/digest';
 import type { ImageStore } from '../images/image-store';
-import { MEDIA, isIndexMediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../images/oci';
+import {
+  MEDIA,
+  isIndexMediaType,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+} from '../images/oci';
 import { familiarString, parseReference, withDefaultTag } from '../images/reference';
 import { runTool } from './exec';
 import { detectCompression } from './layer-unpack';
@@ -44,7 +51,9 @@ async function fromOciLayout(dir: string): Promise<Candidate[]> {
   const visit = async (desc: Descriptor, tags: string[]): Promise<void> => {
     if (isIndexMediaType(desc.mediaType)) {
       const idx = await readJson<ImageIndex>(desc.digest);
-      const pick = idx.manifests.filter((m) => !m.platform || (m.platform.os === 'linux' && m.platform.architecture === 'amd64'));
+      const pick = idx.manifests.filter(
+        (m) => !m.platform || (m.platform.os === 'linux' && m.platform.architecture === 'amd64'),
+      );
       for (const m of pick.slice(0, 1)) await visit(m, tags);
       return;
     }
@@ -66,12 +75,17 @@ async function contained(dir: string, p: string): Promise<string> {
   const real = await realpath(p).catch(() => {
     throw new InvalidArgumentError(`invalid archive: ${p.slice(dir.length + 1)} is missing`);
   });
-  if (!real.startsWith(`${await realpath(dir)}/`)) throw new InvalidArgumentError(`invalid archive: ${p.slice(dir.length + 1)} points outside the archive`);
+  if (!real.startsWith(`${await realpath(dir)}/`))
+    throw new InvalidArgumentError(`invalid archive: ${p.slice(dir.length + 1)} points outside the archive`);
   return real;
 }
 
 /** Load an archive (docker save format or OCI layout tar) from `input` into the store. */
-export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream, opts: { signal?: AbortSignal } = {}): Promise<LoadResult> {
+export async function loadImages(
+  store: ImageStore,
+  input: NodeJS.ReadableStream,
+  opts: { signal?: AbortSignal } = {},
+): Promise<LoadResult> {
   const dir = store.tempPath('load');
   await mkdir(dir, { recursive: true });
   try {
@@ -83,11 +97,17 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
     let candidates: Candidate[];
     if (await exists(join(dir, 'manifest.json'))) {
       const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as SaveManifestEntry[];
-      candidates = manifest.map((m) => ({ config: inside(dir, m.Config), layers: m.Layers.map((l) => inside(dir, l)), tags: m.RepoTags ?? [] }));
+      candidates = manifest.map((m) => ({
+        config: inside(dir, m.Config),
+        layers: m.Layers.map((l) => inside(dir, l)),
+        tags: m.RepoTags ?? [],
+      }));
     } else if (await exists(join(dir, 'index.json'))) {
       candidates = await fromOciLayout(dir);
     } else {
-      throw new InvalidArgumentError('the input is not a docker save archive: it has neither manifest.json nor index.json');
+      throw new InvalidArgumentError(
+        'the input is not a docker save archive: it has neither manifest.json nor index.json',
+      );
     }
     const result: LoadResult = { messages: [], images: [] };
     for (const c of candidates) {
@@ -96,20 +116,27 @@ export async function loadImages(store: ImageStore, input: NodeJS.ReadableStream
       const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== c.layers.length) {
-        throw new InvalidArgumentError(`invalid archive: the config lists ${diffIds.length} layers but the manifest ${c.layers.length}`);
+        throw new InvalidArgumentError(
+          `invalid archive: the config lists ${diffIds.length} layers but the manifest ${c.layers.length}`,
+        );
       }
       for (let i = 0; i < c.layers.length; i++) {
         if (await store.layers.has(diffIds[i])) continue;
         // the extracted archive is thrown away afterwards: move, do not copy
         const blob = await store.blobs.putFile(await contained(dir, c.layers[i]), { move: true });
         const gz = (await detectCompression(store.blobs.path(blob.digest))) === 'gzip';
-        await store.layers.ensureFromBlob({ mediaType: gz ? MEDIA.ociLayerGzip : MEDIA.ociLayer, digest: blob.digest, size: blob.size }, diffIds[i], opts.signal);
+        await store.layers.ensureFromBlob(
+          { mediaType: gz ? MEDIA.ociLayerGzip : MEDIA.ociLayer, digest: blob.digest, size: blob.size },
+          diffIds[i],
+          opts.signal,
+        );
       }
       const tags = c.tags.map((t) => familiarString(withDefaultTag(parseReference(t))));
       for (const t of tags) {
         const prev = store.lookup(t);
         const id = imageIdOf(configBytes);
-        if (prev && prev !== id) result.messages.push(`The image ${t} already exists, renaming the old one with ID ${prev} to empty string`);
+        if (prev && prev !== id)
+          result.messages.push(`The image ${t} already exists, renaming the old one with ID ${prev} to empty string`);
       }
       const img = await store.addImage(configBytes, { tags });
       result.images.push({ id: img.id, tags });

@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -63,7 +72,16 @@ describe('save and load', () => {
       { ...file('l1/layer.tar', ''), data: layers[0] },
       dir('l2'),
       { ...file('l2/layer.tar', ''), data: layers[1] },
-      file('manifest.json', JSON.stringify([{ Config: `${hex(config)}.json`, RepoTags: ['example.com/team/app:1.0'], Layers: ['l1/layer.tar', 'l2/layer.tar'] }])),
+      file(
+        'manifest.json',
+        JSON.stringify([
+          {
+            Config: `${hex(config)}.json`,
+            RepoTags: ['example.com/team/app:1.0'],
+            Layers: ['l1/layer.tar', 'l2/layer.tar'],
+          },
+        ]),
+      ),
       file('repositories', JSON.stringify({ 'example.com/team/app': { '1.0': 'l2' } })),
     ]);
     const store = await ImageStore.open(join(root, 'hand'));
@@ -76,7 +94,14 @@ describe('save and load', () => {
     const up = join(root, 'up');
     const wk = join(root, 'wk');
     for (const d of [m, up, wk]) mkdirSync(d);
-    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${[...dirs].reverse().join(':')},upperdir=${up},workdir=${wk}`, m]);
+    execFileSync('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${[...dirs].reverse().join(':')},upperdir=${up},workdir=${wk}`,
+      m,
+    ]);
     mounts.push(m);
     expect(readdirSync(join(m, 'etc')).sort()).toEqual(['b.txt', 'c.txt']);
   });
@@ -87,13 +112,43 @@ describe('save and load', () => {
       JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${hex(config)}`, size: config.length },
-        layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${hex(l)}`, size: l.length })),
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: `sha256:${hex(config)}`,
+          size: config.length,
+        },
+        layers: layers.map((l) => ({
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: `sha256:${hex(l)}`,
+          size: l.length,
+        })),
       }),
     );
-    const index = { schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${hex(manifest)}`, size: manifest.length, annotations: { 'io.containerd.image.name': 'docker.io/library/oci:latest', 'org.opencontainers.image.ref.name': 'latest' } }] };
+    const index = {
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${hex(manifest)}`,
+          size: manifest.length,
+          annotations: {
+            'io.containerd.image.name': 'docker.io/library/oci:latest',
+            'org.opencontainers.image.ref.name': 'latest',
+          },
+        },
+      ],
+    };
     const blob = (b: Buffer): Item => ({ ...file(`blobs/sha256/${hex(b)}`, ''), data: b });
-    const archive = await tarOf([dir('blobs'), dir('blobs/sha256'), blob(config), blob(manifest), blob(layers[0]), blob(layers[1]), file('oci-layout', '{"imageLayoutVersion":"1.0.0"}'), file('index.json', JSON.stringify(index))]);
+    const archive = await tarOf([
+      dir('blobs'),
+      dir('blobs/sha256'),
+      blob(config),
+      blob(manifest),
+      blob(layers[0]),
+      blob(layers[1]),
+      file('oci-layout', '{"imageLayoutVersion":"1.0.0"}'),
+      file('index.json', JSON.stringify(index)),
+    ]);
     const store = await ImageStore.open(join(root, 'oci'));
     const res = await loadImages(store, Readable.from([archive]));
     expect(res.messages).toEqual(['Loaded image: oci:latest']);
@@ -112,7 +167,12 @@ describe('save and load', () => {
       file(`${hex(config)}.json`, config.toString()),
       { ...file('x/layer.tar', ''), data: layers[0] },
       { ...file('y/layer.tar', ''), data: layers[1] },
-      file('manifest.json', JSON.stringify([{ Config: `${hex(config)}.json`, RepoTags: ['two:latest'], Layers: ['x/layer.tar', 'y/layer.tar'] }])),
+      file(
+        'manifest.json',
+        JSON.stringify([
+          { Config: `${hex(config)}.json`, RepoTags: ['two:latest'], Layers: ['x/layer.tar', 'y/layer.tar'] },
+        ]),
+      ),
     ]);
     await loadImages(src, Readable.from([archive]));
     const out = join(root, 'saved.tar');
@@ -122,7 +182,10 @@ describe('save and load', () => {
     await closed;
     const listing = execFileSync('tar', ['-tf', out], { encoding: 'utf8' }).split('\n');
     expect(listing).toEqual(expect.arrayContaining(['manifest.json', 'repositories', `${base.id.slice(7)}.json`]));
-    const saved = JSON.parse(execFileSync('tar', ['-xOf', out, 'manifest.json'], { encoding: 'utf8' })) as { RepoTags: string[]; Layers: string[] }[];
+    const saved = JSON.parse(execFileSync('tar', ['-xOf', out, 'manifest.json'], { encoding: 'utf8' })) as {
+      RepoTags: string[];
+      Layers: string[];
+    }[];
     expect(saved.map((s) => s.RepoTags)).toEqual([['bb:base'], ['two:latest']]);
     expect(saved[1].Layers).toHaveLength(2);
 
@@ -157,9 +220,16 @@ describe('save and load', () => {
       file(`${hex(config)}.json`, config.toString()),
       { name: 'l1/layer.tar', type: 'symlink', mode: 0o777, linkname: '/etc/hostname' },
       { name: 'l2/layer.tar', type: 'symlink', mode: 0o777, linkname: '/etc/hostname' },
-      file('manifest.json', JSON.stringify([{ Config: `${hex(config)}.json`, RepoTags: ['evil:1'], Layers: ['l1/layer.tar', 'l2/layer.tar'] }])),
+      file(
+        'manifest.json',
+        JSON.stringify([
+          { Config: `${hex(config)}.json`, RepoTags: ['evil:1'], Layers: ['l1/layer.tar', 'l2/layer.tar'] },
+        ]),
+      ),
     ]);
-    await expect(loadImages(dst, Readable.from([evil]))).rejects.toThrow('invalid archive: l1/layer.tar points outside the archive');
+    await expect(loadImages(dst, Readable.from([evil]))).rejects.toThrow(
+      'invalid archive: l1/layer.tar points outside the archive',
+    );
     await expect(dst.resolve('evil:1')).rejects.toThrow('No such image');
   });
 });

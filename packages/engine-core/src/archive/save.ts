@@ -16,7 +16,12 @@ export interface SaveManifestEntry {
 }
 
 /** Write `refs` (names or IDs) as a docker-save archive to `out` (which is ended when done). */
-export async function saveImages(store: ImageStore, refs: string[], out: Writable, opts: { signal?: AbortSignal } = {}): Promise<void> {
+export async function saveImages(
+  store: ImageStore,
+  refs: string[],
+  out: Writable,
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
   // resolve everything first so a bad name fails before any byte is written
   const wanted = new Map<string, string[]>();
   for (const ref of refs) {
@@ -44,7 +49,9 @@ export async function saveImages(store: ImageStore, refs: string[], out: Writabl
     for (const diffId of config.rootfs.diff_ids) {
       opts.signal?.throwIfAborted();
       // v1-style layer directory IDs: a chain, so identical layers in one position share a dir
-      const layerId = createHash('sha256').update(parent ? `${parent} ${diffId}` : diffId).digest('hex');
+      const layerId = createHash('sha256')
+        .update(parent ? `${parent} ${diffId}` : diffId)
+        .digest('hex');
       if (!writtenLayers.has(layerId)) {
         writtenLayers.add(layerId);
         const meta = await store.layers.meta(diffId);
@@ -52,8 +59,16 @@ export async function saveImages(store: ImageStore, refs: string[], out: Writabl
         if (!meta || !blob) throw new NotFoundError(`layer ${diffId} of image ${id} is missing from the store`);
         await tw.add({ name: layerId, type: 'dir', mode: 0o755, mtime });
         await tw.add({ name: `${layerId}/VERSION`, type: 'file', mode: 0o644, mtime }, { data: Buffer.from('1.0') });
-        const legacy = { id: layerId, ...(parent ? { parent } : {}), created: config.created ?? '1970-01-01T00:00:00Z', container_config: {} };
-        await tw.add({ name: `${layerId}/json`, type: 'file', mode: 0o644, mtime }, { data: Buffer.from(JSON.stringify(legacy)) });
+        const legacy = {
+          id: layerId,
+          ...(parent ? { parent } : {}),
+          created: config.created ?? '1970-01-01T00:00:00Z',
+          container_config: {},
+        };
+        await tw.add(
+          { name: `${layerId}/json`, type: 'file', mode: 0o644, mtime },
+          { data: Buffer.from(JSON.stringify(legacy)) },
+        );
         await tw.add(
           { name: `${layerId}/layer.tar`, type: 'file', mode: 0o644, mtime, size: meta.size },
           { stream: await openUncompressed(store.blobs.path(blob.digest)) },
@@ -68,9 +83,15 @@ export async function saveImages(store: ImageStore, refs: string[], out: Writabl
       (repositories[t.slice(0, colon)] ??= {})[t.slice(colon + 1)] = parent;
     }
   }
-  await tw.add({ name: 'manifest.json', type: 'file', mode: 0o644, mtime }, { data: Buffer.from(JSON.stringify(manifest)) });
+  await tw.add(
+    { name: 'manifest.json', type: 'file', mode: 0o644, mtime },
+    { data: Buffer.from(JSON.stringify(manifest)) },
+  );
   if (Object.keys(repositories).length) {
-    await tw.add({ name: 'repositories', type: 'file', mode: 0o644, mtime }, { data: Buffer.from(JSON.stringify(repositories)) });
+    await tw.add(
+      { name: 'repositories', type: 'file', mode: 0o644, mtime },
+      { data: Buffer.from(JSON.stringify(repositories)) },
+    );
   }
   await tw.finish();
 }

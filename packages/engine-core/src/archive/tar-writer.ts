@@ -24,10 +24,20 @@ export interface TarEntry {
   xattrs?: Record<string, string>;
 }
 
-const TYPEFLAG: Record<TarEntryType, string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
+const TYPEFLAG: Record<TarEntryType, string> = {
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  char: '3',
+  block: '4',
+  dir: '5',
+  fifo: '6',
+};
 
 function octal(buf: Buffer, off: number, len: number, value: number): void {
-  const s = Math.max(0, Math.floor(value)).toString(8).padStart(len - 1, '0');
+  const s = Math.max(0, Math.floor(value))
+    .toString(8)
+    .padStart(len - 1, '0');
   buf.write(s.slice(-(len - 1)), off, len - 1, 'ascii');
   buf[off + len - 1] = 0;
 }
@@ -87,7 +97,8 @@ export class TarWriter {
     const name = e.type === 'dir' && !e.name.endsWith('/') ? `${e.name}/` : e.name;
     const pax: Buffer[] = [];
     if (Buffer.byteLength(name) > 100 || /[^\x20-\x7e]/.test(name)) pax.push(paxRecord('path', name));
-    if (e.linkname && (Buffer.byteLength(e.linkname) > 100 || /[^\x20-\x7e]/.test(e.linkname))) pax.push(paxRecord('linkpath', e.linkname));
+    if (e.linkname && (Buffer.byteLength(e.linkname) > 100 || /[^\x20-\x7e]/.test(e.linkname)))
+      pax.push(paxRecord('linkpath', e.linkname));
     if (size > 0o77777777777) pax.push(paxRecord('size', String(size)));
     if ((e.uid ?? 0) > 0o7777777) pax.push(paxRecord('uid', String(e.uid)));
     if ((e.gid ?? 0) > 0o7777777) pax.push(paxRecord('gid', String(e.gid)));
@@ -102,7 +113,10 @@ export class TarWriter {
   }
 
   /** Add an entry; for files give either `data` or `sourcePath` (whose size must be `e.size`). */
-  async add(e: TarEntry, content?: { data?: Buffer; sourcePath?: string; stream?: NodeJS.ReadableStream }): Promise<void> {
+  async add(
+    e: TarEntry,
+    content?: { data?: Buffer; sourcePath?: string; stream?: NodeJS.ReadableStream },
+  ): Promise<void> {
     const size = e.type === 'file' ? (content?.data?.length ?? e.size ?? 0) : 0;
     await this.writeHeader(e, size);
     if (e.type !== 'file' || size === 0) return;
@@ -111,10 +125,13 @@ export class TarWriter {
     } else if (content?.sourcePath && size <= SMALL_FILE) {
       // one read for small files: far fewer stream events than createReadStream
       const data = await readFile(content.sourcePath);
-      if (data.length !== size) throw new Error(`tar: ${e.name} changed size while being archived (${data.length} != ${size})`);
+      if (data.length !== size)
+        throw new Error(`tar: ${e.name} changed size while being archived (${data.length} != ${size})`);
       await this.write(data);
     } else {
-      const src = content?.stream ?? (content?.sourcePath ? createReadStream(content.sourcePath, { highWaterMark: 1 << 20 }) : undefined);
+      const src =
+        content?.stream ??
+        (content?.sourcePath ? createReadStream(content.sourcePath, { highWaterMark: 1 << 20 }) : undefined);
       if (!src) throw new Error(`tar: no content for ${e.name}`);
       let n = 0;
       for await (const chunk of src as AsyncIterable<Buffer>) {

@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildError } from '../errors';
@@ -12,7 +22,17 @@ import { Builder } from './builder';
 function findInLayers(dirs: string[], path: string): string | undefined {
   for (let i = dirs.length - 1; i >= 0; i--) {
     const p = join(dirs[i], path);
-    if (existsSync(p) || (() => { try { return !!lstatSync(p); } catch { return false; } })()) return p;
+    if (
+      existsSync(p) ||
+      (() => {
+        try {
+          return !!lstatSync(p);
+        } catch {
+          return false;
+        }
+      })()
+    )
+      return p;
   }
   return undefined;
 }
@@ -59,11 +79,20 @@ describe('Builder', () => {
 
   it('builds from scratch with ADD, ENV, WORKDIR, COPY (.dockerignore), RUN, CMD and tags the result', async () => {
     const lines: string[] = [];
-    const res = await builder.build({ contextDir: ctx, tags: ['demo', 'demo:v1'], buildArgs: { GREETING: 'howdy' }, onProgress: (t) => lines.push(t) });
+    const res = await builder.build({
+      contextDir: ctx,
+      tags: ['demo', 'demo:v1'],
+      buildArgs: { GREETING: 'howdy' },
+      onProgress: (t) => lines.push(t),
+    });
     const out = lines.join('');
     expect(out).toContain('Step 1/10 : FROM scratch\n');
     expect(out).toContain('Step 3/10 : ARG GREETING=hello\n');
-    expect(out).toMatch(new RegExp(`Successfully built ${res.id.slice(7, 19)}\nSuccessfully tagged demo:latest\nSuccessfully tagged demo:v1\n$`));
+    expect(out).toMatch(
+      new RegExp(
+        `Successfully built ${res.id.slice(7, 19)}\nSuccessfully tagged demo:latest\nSuccessfully tagged demo:v1\n$`,
+      ),
+    );
     expect(res.cachedSteps).toBe(0);
     const img = await store.resolve('demo:v1');
     expect(img.id).toBe(res.id);
@@ -89,7 +118,12 @@ describe('Builder', () => {
   it('rebuilds an unchanged context entirely from the cache, and rebuilds from a changed file on', async () => {
     const lines: string[] = [];
     const t0 = process.hrtime.bigint();
-    const res = await builder.build({ contextDir: ctx, tags: ['demo'], buildArgs: { GREETING: 'howdy' }, onProgress: (t) => lines.push(t) });
+    const res = await builder.build({
+      contextDir: ctx,
+      tags: ['demo'],
+      buildArgs: { GREETING: 'howdy' },
+      onProgress: (t) => lines.push(t),
+    });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     expect(res.cachedSteps).toBe(9);
     expect(lines.join('').match(/ ---> Using cache\n/g)).toHaveLength(9);
@@ -114,27 +148,40 @@ describe('Builder', () => {
     const bad = join(root, 'bad');
     mkdirSync(bad);
     writeFileSync(join(bad, 'Dockerfile'), 'FROM scratch\n\n\n\n\nENV A=1\nCOPPY a b\n');
-    await expect(builder.build({ contextDir: bad, tags: ['bad'] })).rejects.toThrow('Dockerfile:7: unknown instruction: COPPY');
+    await expect(builder.build({ contextDir: bad, tags: ['bad'] })).rejects.toThrow(
+      'Dockerfile:7: unknown instruction: COPPY',
+    );
     // -f names another file; errors then name that file
     mkdirSync(join(bad, 'sub'));
     writeFileSync(join(bad, 'sub', 'Dockerfile.dev'), 'FROM scratch\nEXPOSE eighty\n');
-    await expect(builder.build({ contextDir: bad, dockerfile: 'sub/Dockerfile.dev' })).rejects.toThrow('Dockerfile.dev:2: invalid containerPort: eighty');
-    await expect(builder.build({ contextDir: bad, dockerfile: 'nope/Dockerfile' })).rejects.toThrow('Cannot locate specified Dockerfile: nope/Dockerfile');
+    await expect(builder.build({ contextDir: bad, dockerfile: 'sub/Dockerfile.dev' })).rejects.toThrow(
+      'Dockerfile.dev:2: invalid containerPort: eighty',
+    );
+    await expect(builder.build({ contextDir: bad, dockerfile: 'nope/Dockerfile' })).rejects.toThrow(
+      'Cannot locate specified Dockerfile: nope/Dockerfile',
+    );
 
     const failing = join(root, 'failing');
     mkdirSync(failing);
     copyFileSync(join(ctx, 'rootfs.tar'), join(failing, 'rootfs.tar'));
-    writeFileSync(join(failing, 'Dockerfile'), 'FROM scratch\nADD rootfs.tar /\nRUN touch /half && exit 3\nCMD ["sh"]\n');
+    writeFileSync(
+      join(failing, 'Dockerfile'),
+      'FROM scratch\nADD rootfs.tar /\nRUN touch /half && exit 3\nCMD ["sh"]\n',
+    );
     const before = (await store.list()).length;
     const err = await builder.build({ contextDir: failing, tags: ['failing'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BuildError);
-    expect((err as Error).message).toBe("Dockerfile:3: The command '/bin/sh -c touch /half && exit 3' returned a non-zero code: 3");
+    expect((err as Error).message).toBe(
+      "Dockerfile:3: The command '/bin/sh -c touch /half && exit 3' returned a non-zero code: 3",
+    );
     expect((await store.list()).length).toBe(before);
     await expect(store.resolve('failing')).rejects.toThrow('No such image: failing');
     expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
 
     writeFileSync(join(failing, 'Dockerfile'), 'FROM scratch\nCOPY missing.txt /\n');
-    await expect(builder.build({ contextDir: failing })).rejects.toThrow(/^Dockerfile:2: file not found in build context or excluded by \.dockerignore: stat missing\.txt/);
+    await expect(builder.build({ contextDir: failing })).rejects.toThrow(
+      /^Dockerfile:2: file not found in build context or excluded by \.dockerignore: stat missing\.txt/,
+    );
   });
 
   it('builds multi-stage Dockerfiles: FROM <stage>, COPY --from by name, index and merged layers, --target', async () => {
@@ -161,7 +208,9 @@ describe('Builder', () => {
     expect(readFileSync(join(dirs[0], 'artifact'), 'utf8')).toBe('built\n');
     expect(readFileSync(join(dirs[1], 'etc/passwd'), 'utf8')).toMatch(/^root:x:0:0/);
     // /bin/ls was deleted in the build stage: the merged view hides it from the glob
-    const lsApplets = execFileSync('/usr/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a.startsWith('ls') && a !== 'ls');
+    const lsApplets = execFileSync('/usr/bin/busybox', ['--list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((a) => a.startsWith('ls') && a !== 'ls');
     expect(readdirSync(join(dirs[2], 'tools')).sort()).toEqual(['busybox', ...lsApplets].sort());
     expect(readdirSync(join(dirs[2], 'tools'))).not.toContain('ls');
     const again = await builder.build({ contextDir: ms, tags: ['multi'] });
@@ -169,7 +218,9 @@ describe('Builder', () => {
     expect(again.cachedSteps).toBe(5);
     const base = await builder.build({ contextDir: ms, target: 'build', tags: ['multi:build'] });
     expect(base.image.diffIds).toHaveLength(2);
-    await expect(builder.build({ contextDir: ms, target: 'nope' })).rejects.toThrow('failed to reach build target nope');
+    await expect(builder.build({ contextDir: ms, target: 'nope' })).rejects.toThrow(
+      'failed to reach build target nope',
+    );
     expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
   });
 

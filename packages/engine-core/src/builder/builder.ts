@@ -53,7 +53,10 @@ export interface BuildResult {
 }
 
 /** Gets a base image that is not in the local store (normally RegistryClient.pull). */
-export type ImagePuller = (ref: string, opts: { onProgress?: (text: string) => void; signal?: AbortSignal }) => Promise<ImageRecord>;
+export type ImagePuller = (
+  ref: string,
+  opts: { onProgress?: (text: string) => void; signal?: AbortSignal },
+) => Promise<ImageRecord>;
 
 export interface BuilderDeps {
   store: ImageStore;
@@ -97,7 +100,7 @@ export class Builder {
         throw new BuildError(`Cannot locate specified Dockerfile: ${dfName}`);
       }
     }
-    const displayName = opts.dockerfile ? dfName.split('/').pop() ?? dfName : 'Dockerfile';
+    const displayName = opts.dockerfile ? (dfName.split('/').pop() ?? dfName) : 'Dockerfile';
     const df = parseDockerfile(text, displayName);
     const tags = (opts.tags ?? []).map((t) => {
       const r = parseReference(t);
@@ -107,7 +110,11 @@ export class Builder {
     if (df.instructions.length === 0) throw new BuildError('the Dockerfile (Dockerfile) cannot be empty', displayName);
     const first = df.instructions.find((i) => i.cmd !== 'ARG');
     if (first?.cmd !== 'FROM') {
-      throw new BuildError('no build stage in current context: the first instruction must be FROM (ARG may come before it)', displayName, first?.line);
+      throw new BuildError(
+        'no build stage in current context: the first instruction must be FROM (ARG may come before it)',
+        displayName,
+        first?.line,
+      );
     }
     const progress = opts.onProgress ?? (() => undefined);
     await this.cache.load();
@@ -116,7 +123,14 @@ export class Builder {
     const usedArgs = new Set<string>();
     // BuildKit's automatic platform args, which many Dockerfiles use in FROM --platform=...
     const metaArgs = new Map<string, string | undefined>(
-      Object.entries({ TARGETPLATFORM: 'linux/amd64', TARGETOS: 'linux', TARGETARCH: 'amd64', BUILDPLATFORM: 'linux/amd64', BUILDOS: 'linux', BUILDARCH: 'amd64' }),
+      Object.entries({
+        TARGETPLATFORM: 'linux/amd64',
+        TARGETOS: 'linux',
+        TARGETARCH: 'amd64',
+        BUILDPLATFORM: 'linux/amd64',
+        BUILDOS: 'linux',
+        BUILDARCH: 'amd64',
+      }),
     );
     const total = df.instructions.length;
     let stage: Stage | undefined;
@@ -149,13 +163,28 @@ export class Builder {
             progress(' ---> \n');
             continue;
           }
-          const lookup: Lookup = (name) => envOf(stage!.config.config?.Env, name) ?? (stage!.args.has(name) ? stage!.args.get(name) : undefined);
-          const hit = await this.step(stage, inst, { ctx, stages, escape: df.escape, lookup, buildArgs, usedArgs, metaArgs, noCache: !!opts.noCache, progress, temps, signal: opts.signal, fail });
+          const lookup: Lookup = (name) =>
+            envOf(stage!.config.config?.Env, name) ?? (stage!.args.has(name) ? stage!.args.get(name) : undefined);
+          const hit = await this.step(stage, inst, {
+            ctx,
+            stages,
+            escape: df.escape,
+            lookup,
+            buildArgs,
+            usedArgs,
+            metaArgs,
+            noCache: !!opts.noCache,
+            progress,
+            temps,
+            signal: opts.signal,
+            fail,
+          });
           if (hit) cached++;
           progress(` ---> ${shortId(stage.id ?? '')}\n`);
         } catch (e) {
           if (e instanceof BuildError || (e instanceof EngineError && e.status !== 400)) throw e;
-          if (e instanceof ConfigInstructionError || e instanceof SourceNotFoundError || e instanceof EngineError) fail(e.message, e);
+          if (e instanceof ConfigInstructionError || e instanceof SourceNotFoundError || e instanceof EngineError)
+            fail(e.message, e);
           throw e;
         }
       }
@@ -163,7 +192,8 @@ export class Builder {
       for (const t of temps) await rm(t, { recursive: true, force: true });
       await this.cache.flush();
     }
-    if (target && stage?.name !== target) throw new BuildError(`failed to reach build target ${opts.target} in Dockerfile`, displayName);
+    if (target && stage?.name !== target)
+      throw new BuildError(`failed to reach build target ${opts.target} in Dockerfile`, displayName);
     if (!stage?.id) throw new BuildError('No image was generated. Is your Dockerfile empty?', displayName);
     const unused = Object.keys(buildArgs).filter((a) => !usedArgs.has(a));
     if (unused.length) progress(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
@@ -173,11 +203,20 @@ export class Builder {
       c.config = { ...(c.config ?? {}), Labels: { ...(c.config?.Labels ?? {}), ...opts.labels } };
       finalId = (await this.deps.store.blobs.putBuffer(Buffer.from(JSON.stringify(c)))).digest;
     }
-    const image = await this.deps.store.addImage(await this.deps.store.blobs.get(finalId), { tags, parent: stage.config.parent });
+    const image = await this.deps.store.addImage(await this.deps.store.blobs.get(finalId), {
+      tags,
+      parent: stage.config.parent,
+    });
     progress(`Successfully built ${shortId(image.id)}\n`);
     for (const t of tags) progress(`Successfully tagged ${t}\n`);
     log.info({ id: image.id, tags, cached, total }, 'build finished');
-    return { id: image.id, image: await this.deps.store.record(image.id), tags, totalSteps: total, cachedSteps: cached };
+    return {
+      id: image.id,
+      image: await this.deps.store.record(image.id),
+      tags,
+      totalSteps: total,
+      cachedSteps: cached,
+    };
   }
 
   private async from(
@@ -190,12 +229,14 @@ export class Builder {
     fail: (m: string, c?: unknown) => never,
   ): Promise<Stage> {
     const words = splitWords(inst.rest, escape);
-    if (words.length !== 1 && !(words.length === 3 && words[1].toLowerCase() === 'as')) fail('FROM requires either one or three arguments');
+    if (words.length !== 1 && !(words.length === 3 && words[1].toLowerCase() === 'as'))
+      fail('FROM requires either one or three arguments');
     const ref = expandWord(words[0], (n) => metaArgs.get(n), escape);
     const name = words.length === 3 ? words[2].toLowerCase() : undefined;
     if (name && stages.some((s) => s.name === name)) fail(`duplicate stage name ${JSON.stringify(name)}`);
     const platform = inst.flags.platform ? expandWord(inst.flags.platform, (n) => metaArgs.get(n), escape) : undefined;
-    if (platform && !/^linux\/amd64/.test(platform)) fail(`platform ${platform} is not supported: only linux/amd64 images can be built here`);
+    if (platform && !/^linux\/amd64/.test(platform))
+      fail(`platform ${platform} is not supported: only linux/amd64 images can be built here`);
     const args = new Map<string, string | undefined>();
     if (ref === 'scratch') return { config: SCRATCH_CONFIG(), id: undefined, args, cmdSet: false, name };
     const parentStage = stages.find((s) => s.name === ref.toLowerCase());
@@ -210,11 +251,17 @@ export class Builder {
   }
 
   /** A local image ID for `ref`, pulling it when it is not in the store. */
-  private async imageFor(ref: string, progress: (t: string) => void, signal: AbortSignal | undefined, fail: (m: string, c?: unknown) => never): Promise<string> {
+  private async imageFor(
+    ref: string,
+    progress: (t: string) => void,
+    signal: AbortSignal | undefined,
+    fail: (m: string, c?: unknown) => never,
+  ): Promise<string> {
     const store = this.deps.store;
     let id = store.lookup(ref);
     if (!id) {
-      if (!this.deps.pull) fail(`pull access denied for ${ref}: the image is not in the local store and no registry client is configured`);
+      if (!this.deps.pull)
+        fail(`pull access denied for ${ref}: the image is not in the local store and no registry client is configured`);
       try {
         id = (await this.deps.pull!(ref, { onProgress: progress, signal })).id;
       } catch (e) {
@@ -257,7 +304,12 @@ export class Builder {
       env.progress(' ---> Using cache\n');
       return true;
     };
-    const commit = async (key: string, createdBy: string, layer?: LayerMeta, newCfg: ContainerConfigSpec = cfg): Promise<void> => {
+    const commit = async (
+      key: string,
+      createdBy: string,
+      layer?: LayerMeta,
+      newCfg: ContainerConfigSpec = cfg,
+    ): Promise<void> => {
       const next: ImageConfig = {
         ...structuredClone(stage.config),
         created: new Date().toISOString(),
@@ -266,7 +318,10 @@ export class Builder {
       };
       if (!next.parent) delete next.parent;
       next.rootfs = { type: 'layers', diff_ids: [...stage.config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])] };
-      next.history = [...(stage.config.history ?? []), { created: next.created, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) }];
+      next.history = [
+        ...(stage.config.history ?? []),
+        { created: next.created, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) },
+      ];
       const { digest } = await store.blobs.putBuffer(Buffer.from(JSON.stringify(next)));
       this.cache.set(key, digest);
       stage.config = next;
@@ -317,11 +372,15 @@ export class Builder {
     keyOf: (...p: unknown[]) => string,
   ): Promise<boolean> {
     const store = this.deps.store;
-    const words = inst.json ? inst.json.map((w) => expandWord(w, env.lookup, env.escape)) : expandWords(inst.rest, env.lookup, env.escape);
+    const words = inst.json
+      ? inst.json.map((w) => expandWord(w, env.lookup, env.escape))
+      : expandWords(inst.rest, env.lookup, env.escape);
     const rawDest = words[words.length - 1];
     const srcs = words.slice(0, -1);
     if (srcs.some((s) => /^https?:\/\//.test(s))) {
-      env.fail(`${inst.cmd} from a URL is not supported by flotilla yet: download the file into the build context and ${inst.cmd} it from there`);
+      env.fail(
+        `${inst.cmd} from a URL is not supported by flotilla yet: download the file into the build context and ${inst.cmd} it from there`,
+      );
     }
     const workdir = cfg.WorkingDir || '/';
     const destPath = normalizeAbs(rawDest.startsWith('/') ? rawDest : `${workdir}/${rawDest}`);
@@ -337,7 +396,10 @@ export class Builder {
       const byIndex = /^\d+$/.test(from) ? env.stages[Number(from)] : undefined;
       const src = byIndex ?? env.stages.find((s) => s.name === from);
       if (src === stage) env.fail(`circular dependency detected on stage: ${from}`);
-      const diffIds = src ? src.config.rootfs.diff_ids : (await store.config(await this.imageFor(inst.flags.from, env.progress, env.signal, env.fail))).rootfs.diff_ids;
+      const diffIds = src
+        ? src.config.rootfs.diff_ids
+        : (await store.config(await this.imageFor(inst.flags.from, env.progress, env.signal, env.fail))).rootfs
+            .diff_ids;
       // the source stage's layer chain pins its content, so it keys the cache without reading files
       contentHash = sha256(JSON.stringify(diffIds)).slice(7);
       key = keyOf(inst.cmd, 'from', contentHash, srcs, destPath, destIsDir, chown);
@@ -389,7 +451,11 @@ export class Builder {
     await mkdir(staging, { recursive: true });
     await copySources({ ctx, sources, staging, destPath, destIsDir, view, owner, extractArchives: inst.cmd === 'ADD' });
     const layer = await store.layers.createFromDir(staging);
-    await commit(key, `/bin/sh -c #(nop) ${inst.cmd} ${inst.cmd === 'ADD' ? 'file' : 'dir'}:${contentHash} in ${destPath} `, layer);
+    await commit(
+      key,
+      `/bin/sh -c #(nop) ${inst.cmd} ${inst.cmd === 'ADD' ? 'file' : 'dir'}:${contentHash} in ${destPath} `,
+      layer,
+    );
     return false;
   }
 

@@ -20,7 +20,10 @@ describe('metadata instructions', () => {
   });
 
   it('parses HEALTHCHECK flags into nanoseconds, and NONE', () => {
-    expect(apply('HEALTHCHECK --interval=5s --timeout=1m30s --start-period=500ms --retries=4 CMD curl -f http://localhost/').Healthcheck).toEqual({
+    expect(
+      apply('HEALTHCHECK --interval=5s --timeout=1m30s --start-period=500ms --retries=4 CMD curl -f http://localhost/')
+        .Healthcheck,
+    ).toEqual({
       Test: ['CMD-SHELL', 'curl -f http://localhost/'],
       Interval: 5e9,
       Timeout: 90e9,
@@ -33,7 +36,10 @@ describe('metadata instructions', () => {
   });
 
   it('handles USER, VOLUME (both forms), EXPOSE with protocols, STOPSIGNAL, LABEL, WORKDIR and ENV with substitution', () => {
-    const cfg = apply('ENV BASE=/srv\nUSER app:app\nVOLUME ["/data", "/logs"]\nVOLUME /cache\nEXPOSE 80 53/udp 8000-8001\nSTOPSIGNAL SIGQUIT\nLABEL a=1 "b c"="d e"\nWORKDIR $BASE\nWORKDIR app/../web\n', { BASE: '/srv' });
+    const cfg = apply(
+      'ENV BASE=/srv\nUSER app:app\nVOLUME ["/data", "/logs"]\nVOLUME /cache\nEXPOSE 80 53/udp 8000-8001\nSTOPSIGNAL SIGQUIT\nLABEL a=1 "b c"="d e"\nWORKDIR $BASE\nWORKDIR app/../web\n',
+      { BASE: '/srv' },
+    );
     expect(cfg.User).toBe('app:app');
     expect(cfg.Volumes).toEqual({ '/data': {}, '/logs': {}, '/cache': {} });
     expect(cfg.ExposedPorts).toEqual({ '80/tcp': {}, '53/udp': {}, '8000-8001/tcp': {} });

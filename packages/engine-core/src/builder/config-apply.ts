@@ -35,7 +35,12 @@ export function setEnv(env: string[] | undefined, key: string, value: string): s
 }
 
 /** Apply one metadata instruction; returns true when it was one (false for FROM/RUN/COPY/...). */
-export function applyConfigInstruction(config: ContainerConfigSpec, inst: Instruction, lookup: Lookup, escape = '\\'): boolean {
+export function applyConfigInstruction(
+  config: ContainerConfigSpec,
+  inst: Instruction,
+  lookup: Lookup,
+  escape = '\\',
+): boolean {
   const words = () => expandWords(inst.rest, lookup, escape);
   switch (inst.cmd) {
     case 'ENV':
@@ -50,7 +55,8 @@ export function applyConfigInstruction(config: ContainerConfigSpec, inst: Instru
     case 'EXPOSE':
       config.ExposedPorts = { ...(config.ExposedPorts ?? {}) };
       for (const p of words()) {
-        if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw new ConfigInstructionError(`invalid containerPort: ${p}`);
+        if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p))
+          throw new ConfigInstructionError(`invalid containerPort: ${p}`);
         config.ExposedPorts[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
       }
       return true;

@@ -21,7 +21,10 @@ export class BuildContext {
   /** Content hashes by path+inode+size+mtime: a rebuild re-reads only changed files. */
   private static readonly hashCache = new Map<string, string>();
 
-  private constructor(readonly dir: string, readonly ignore: IgnoreMatcher) {}
+  private constructor(
+    readonly dir: string,
+    readonly ignore: IgnoreMatcher,
+  ) {}
 
   static async open(dir: string): Promise<BuildContext> {
     let lines: string[] = [];
@@ -50,13 +53,18 @@ export class BuildContext {
         out.push(...hits);
         continue;
       }
-      if (clean && this.ignore.ignores(clean)) throw new SourceNotFoundError(`file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`);
+      if (clean && this.ignore.ignores(clean))
+        throw new SourceNotFoundError(
+          `file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`,
+        );
       const abs = join(this.dir, clean);
       let st: Stats;
       try {
         st = await lstat(abs);
       } catch {
-        throw new SourceNotFoundError(`file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`);
+        throw new SourceNotFoundError(
+          `file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`,
+        );
       }
       out.push({ rel: clean, abs, st });
     }

@@ -100,7 +100,10 @@ export async function isArchive(path: string): Promise<boolean> {
     const b = Buffer.alloc(512);
     const { bytesRead } = await fh.read(b, 0, 512, 0);
     if (bytesRead >= 262 && b.toString('ascii', 257, 262) === 'ustar') return true;
-    const compressed = (b[0] === 0x1f && b[1] === 0x8b) || b.toString('ascii', 0, 3) === 'BZh' || b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+    const compressed =
+      (b[0] === 0x1f && b[1] === 0x8b) ||
+      b.toString('ascii', 0, 3) === 'BZh' ||
+      b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
     return compressed && /\.(tar\.(gz|bz2|xz)|tgz|tbz2?|txz)$/i.test(path);
   } finally {
     await fh.close();

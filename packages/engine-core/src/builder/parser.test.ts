@@ -5,8 +5,14 @@ import { expandWord, expandWords, parseKeyValues } from './shell-lex';
 
 describe('parseDockerfile', () => {
   it('reads instructions with their line numbers, skipping comments and blank lines', () => {
-    const df = parseDockerfile('# a comment\n\nFROM scratch\n  # indented comment\nenv A=1\nCMD ["/bin/sh", "-c", "echo hi"]\n');
-    expect(df.instructions.map((i) => [i.cmd, i.line])).toEqual([['FROM', 3], ['ENV', 5], ['CMD', 6]]);
+    const df = parseDockerfile(
+      '# a comment\n\nFROM scratch\n  # indented comment\nenv A=1\nCMD ["/bin/sh", "-c", "echo hi"]\n',
+    );
+    expect(df.instructions.map((i) => [i.cmd, i.line])).toEqual([
+      ['FROM', 3],
+      ['ENV', 5],
+      ['CMD', 6],
+    ]);
     expect(df.instructions[2].json).toEqual(['/bin/sh', '-c', 'echo hi']);
     expect(df.instructions[1].json).toBeUndefined();
   });
@@ -45,7 +51,9 @@ describe('parseDockerfile', () => {
   });
 
   it('rejects COPY with one argument, naming its line', () => {
-    expect(() => parseDockerfile('FROM scratch\nCOPY onlyone\n')).toThrow(/^Dockerfile:2: COPY requires at least two arguments/);
+    expect(() => parseDockerfile('FROM scratch\nCOPY onlyone\n')).toThrow(
+      /^Dockerfile:2: COPY requires at least two arguments/,
+    );
   });
 });
 
@@ -67,7 +75,11 @@ describe('variable substitution', () => {
     expect(expandWord('\\$A', look)).toBe('$A');
   });
   it('parses ENV key=value lists with quotes, and the legacy form', () => {
-    expect(parseKeyValues('X="hello world" Y=$A Z=a\\ b', look)).toEqual([['X', 'hello world'], ['Y', 'alpha'], ['Z', 'a b']]);
+    expect(parseKeyValues('X="hello world" Y=$A Z=a\\ b', look)).toEqual([
+      ['X', 'hello world'],
+      ['Y', 'alpha'],
+      ['Z', 'a b'],
+    ]);
     expect(parseKeyValues('X hello world', look)).toEqual([['X', 'hello world']]);
   });
   it('splits shell-form argument lists', () => {
@@ -81,11 +93,29 @@ describe('.dockerignore', () => {
   const cases: [string, [string, boolean][]][] = [
     [
       '# comment\nnode_modules\n*.log\n!keep.log\n**/secret*\ndocs/\n',
-      [['node_modules', true], ['node_modules/x/index.js', true], ['a.log', true], ['keep.log', false], ['sub/a.log', false], ['deep/er/secret.txt', true], ['docs/readme.md', true], ['src/app.ts', false]],
+      [
+        ['node_modules', true],
+        ['node_modules/x/index.js', true],
+        ['a.log', true],
+        ['keep.log', false],
+        ['sub/a.log', false],
+        ['deep/er/secret.txt', true],
+        ['docs/readme.md', true],
+        ['src/app.ts', false],
+      ],
     ],
     [
       '# comment\n*.key\nnode_modules\n**/*.log\nbuild/\n!build/keep.txt\n',
-      [['secret.key', true], ['sub/secret.key', false], ['node_modules/x/index.js', true], ['a/b/c.log', true], ['c.log', true], ['build/out.js', true], ['build/keep.txt', false], ['src/index.ts', false]],
+      [
+        ['secret.key', true],
+        ['sub/secret.key', false],
+        ['node_modules/x/index.js', true],
+        ['a/b/c.log', true],
+        ['c.log', true],
+        ['build/out.js', true],
+        ['build/keep.txt', false],
+        ['src/index.ts', false],
+      ],
     ],
   ];
   it.each(cases)('%j', (file, paths) => {

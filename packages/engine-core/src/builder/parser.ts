@@ -4,8 +4,24 @@
 import { BuildError } from '../errors';
 
 export const INSTRUCTIONS = [
-  'FROM', 'ARG', 'ENV', 'WORKDIR', 'COPY', 'ADD', 'RUN', 'USER', 'EXPOSE', 'LABEL', 'VOLUME',
-  'CMD', 'ENTRYPOINT', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL', 'MAINTAINER', 'ONBUILD',
+  'FROM',
+  'ARG',
+  'ENV',
+  'WORKDIR',
+  'COPY',
+  'ADD',
+  'RUN',
+  'USER',
+  'EXPOSE',
+  'LABEL',
+  'VOLUME',
+  'CMD',
+  'ENTRYPOINT',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
+  'MAINTAINER',
+  'ONBUILD',
 ] as const;
 export type InstructionName = (typeof INSTRUCTIONS)[number];
 
@@ -43,7 +59,10 @@ function parseJsonArray(rest: string): string[] | undefined {
 }
 
 export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
-  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').split('\n');
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n/g, '\n')
+    .split('\n');
   const directives: Record<string, string> = {};
   let i = 0;
   // Parser directives: only at the very top, before any comment, blank line or instruction.
@@ -56,7 +75,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     directives[key] = m[2];
   }
   const escape = directives.escape ?? '\\';
-  if (escape !== '\\' && escape !== '`') throw new BuildError(`invalid escape token '${escape}' does not match ` + '` or \\', file, 1);
+  if (escape !== '\\' && escape !== '`')
+    throw new BuildError(`invalid escape token '${escape}' does not match ` + '` or \\', file, 1);
 
   const instructions: Instruction[] = [];
   while (i < lines.length) {
@@ -117,7 +137,10 @@ function validate(inst: Instruction, file: string): void {
       break;
     case 'COPY':
     case 'ADD':
-      need((inst.json?.length ?? inst.rest.split(/\s+/).filter(Boolean).length) >= 2, `${n} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+      need(
+        (inst.json?.length ?? inst.rest.split(/\s+/).filter(Boolean).length) >= 2,
+        `${n} requires at least two arguments, but only one was provided. Destination could not be determined.`,
+      );
       break;
     case 'ENV':
     case 'LABEL':

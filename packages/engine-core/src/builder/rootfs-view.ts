@@ -39,7 +39,9 @@ export class RootfsView {
         const f = line.split(':');
         if (f[0] === name) return Number(f[idField]);
       }
-      throw new Error(`unable to find ${file === '/etc/passwd' ? 'user' : 'group'} ${name}: no matching entries in ${file.slice(5)} file`);
+      throw new Error(
+        `unable to find ${file === '/etc/passwd' ? 'user' : 'group'} ${name}: no matching entries in ${file.slice(5)} file`,
+      );
     };
     const uid = await lookup('/etc/passwd', u, 2);
     let gid = uid;

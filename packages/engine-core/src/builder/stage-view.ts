@@ -13,7 +13,9 @@ export async function mergedView(layerDirs: string[], mountpoint: string): Promi
   await mkdir(mountpoint, { recursive: true });
   if (layerDirs.length === 0) return { dir: mountpoint, release: () => rmdir(mountpoint) };
   const lower = [...layerDirs].reverse().join(':');
-  await runTool('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower}`, mountpoint], { aptPackage: 'mount' });
+  await runTool('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower}`, mountpoint], {
+    aptPackage: 'mount',
+  });
   return {
     dir: mountpoint,
     release: async () => {

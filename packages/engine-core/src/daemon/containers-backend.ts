@@ -33,7 +33,10 @@ function stdinPipe(): PassThrough {
   return p;
 }
 
-async function* logChunks(entries: AsyncIterable<{ stream: 'stdout' | 'stderr'; time: string; line: string }>, timestamps: boolean): AsyncGenerator<LogChunk> {
+async function* logChunks(
+  entries: AsyncIterable<{ stream: 'stdout' | 'stderr'; time: string; line: string }>,
+  timestamps: boolean,
+): AsyncGenerator<LogChunk> {
   for await (const e of entries) yield { stream: e.stream, data: formatLogEntry(e, timestamps) };
 }
 
@@ -43,7 +46,12 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
   await networks.init();
   const manager = new ContainerManager({ paths: deps.paths, images, volumes: deps.volumes, network: networks });
   await manager.init();
-  await networks.reconcile(manager.list({ all: true }).filter((c) => c.State === 'running' || c.State === 'paused').map((c) => c.Id));
+  await networks.reconcile(
+    manager
+      .list({ all: true })
+      .filter((c) => c.State === 'running' || c.State === 'paused')
+      .map((c) => c.Id),
+  );
   // Sandboxes of containers that died with the last daemon were destroyed just now; delete their
   // host veths at once rather than whenever the next batch of exits settles.
   await networks.settle();
@@ -91,12 +99,23 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
       for (const c of manager.list({ all: true })) {
         if (!['exited', 'created', 'dead'].includes(c.State)) continue;
         // A container that started or went away meanwhile is simply not pruned.
-        await manager.remove(c.Id, { force: false }).then(() => deleted.push(c.Id), () => undefined);
+        await manager.remove(c.Id, { force: false }).then(
+          () => deleted.push(c.Id),
+          () => undefined,
+        );
       }
       return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
     },
     async logs(ref, o) {
-      const entries = await manager.logs(ref, { stdout: o.stdout, stderr: o.stderr, follow: o.follow, tail: o.tail, since: o.since || undefined, until: o.until || undefined, signal: o.signal });
+      const entries = await manager.logs(ref, {
+        stdout: o.stdout,
+        stderr: o.stderr,
+        follow: o.follow,
+        tail: o.tail,
+        since: o.since || undefined,
+        until: o.until || undefined,
+        signal: o.signal,
+      });
       return { tty: tty(ref), chunks: logChunks(entries, o.timestamps) };
     },
     async attach(ref, o): Promise<ProcessStreams> {

@@ -89,19 +89,33 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
     const extras = registryExtras(images, paths);
     const exts: DaemonExtension[] = [];
     for (const start of opts.extensions ?? []) {
-      const ext = await start({ paths, images, containers: containers.manager, networks, registry: extras.client, log });
+      const ext = await start({
+        paths,
+        images,
+        containers: containers.manager,
+        networks,
+        registry: extras.client,
+        log,
+      });
       exts.push(ext);
       opened.push(ext);
     }
     const swarmInfo = exts.find((e) => e.swarmInfo)?.swarmInfo?.bind(exts.find((e) => e.swarmInfo));
     const engine: EngineBackend = {
-      system: systemBackend(paths, { containers: () => containers.counts(), images: async () => (await images.list()).length }, containers.manager.events, swarmInfo),
+      system: systemBackend(
+        paths,
+        { containers: () => containers.counts(), images: async () => (await images.list()).length },
+        containers.manager.events,
+        swarmInfo,
+      ),
       containers: containers.backend,
       images: imageBackend(images, paths, runner, extras),
       networks,
       volumes: volumeBackend(volumes),
     };
-    const server = createApiServer(engine, log.child({ component: 'api' }), (router) => exts.forEach((e) => e.routes?.(router)));
+    const server = createApiServer(engine, log.child({ component: 'api' }), (router) =>
+      exts.forEach((e) => e.routes?.(router)),
+    );
     await listen(server, address);
     log.info({ host, dataRoot, instance: paths.instance }, 'API listening');
 

@@ -15,33 +15,60 @@ import type { DataPaths } from '../paths';
 
 /** The parts that land separately (registry client, docker save/load): optional until wired. */
 export interface ImageExtras {
-  pull?(ref: string, auth: RegistryAuth | undefined, onProgress: (msg: Record<string, unknown>) => void, signal?: AbortSignal): Promise<void>;
-  push?(ref: string, auth: RegistryAuth | undefined, onProgress: (msg: Record<string, unknown>) => void, signal?: AbortSignal): Promise<void>;
+  pull?(
+    ref: string,
+    auth: RegistryAuth | undefined,
+    onProgress: (msg: Record<string, unknown>) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  push?(
+    ref: string,
+    auth: RegistryAuth | undefined,
+    onProgress: (msg: Record<string, unknown>) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
   login?(auth: RegistryAuth, signal?: AbortSignal): Promise<{ Status: string; IdentityToken?: string }>;
   save?(refs: string[], signal?: AbortSignal): Promise<Readable>;
   load?(tar: Readable, signal?: AbortSignal): Promise<string[]>;
 }
 
-export function imageBackend(store: ImageStore, paths: DataPaths, runner: BuildRunner | undefined, extras: ImageExtras): ImageBackend {
+export function imageBackend(
+  store: ImageStore,
+  paths: DataPaths,
+  runner: BuildRunner | undefined,
+  extras: ImageExtras,
+): ImageBackend {
   const builder = new Builder({
     store,
     runner,
     pull: extras.pull
       ? async (ref, opts) => {
-          await extras.pull!(ref, undefined, (m) => {
-            if (typeof m.status === 'string') opts.onProgress?.(`${m.id ? `${String(m.id)}: ` : ''}${m.status}\n`);
-          }, opts.signal);
+          await extras.pull!(
+            ref,
+            undefined,
+            (m) => {
+              if (typeof m.status === 'string') opts.onProgress?.(`${m.id ? `${String(m.id)}: ` : ''}${m.status}\n`);
+            },
+            opts.signal,
+          );
           return store.resolve(ref);
         }
       : undefined,
   });
-  const unsupported = (what: string) => new InvalidArgumentError(`${what} is not available in this build of the flotilla engine`);
+  const unsupported = (what: string) =>
+    new InvalidArgumentError(`${what} is not available in this build of the flotilla engine`);
 
   return {
     async list({ all, filters }) {
       void all;
       return (await store.summaries({
-        filters: filters ? { reference: filters.reference, label: filters.label, dangling: filters.dangling ? filters.dangling[0] === 'true' || filters.dangling[0] === '1' : undefined } : undefined,
+        filters: filters
+          ? {
+              reference: filters.reference,
+              label: filters.label,
+              dangling: filters.dangling ? filters.dangling[0] === 'true' || filters.dangling[0] === '1' : undefined,
+            }
+          : undefined,
       })) as unknown as Awaited<ReturnType<ImageBackend['list']>>;
     },
     async prune({ all }) {

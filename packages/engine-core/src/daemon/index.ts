@@ -1,4 +1,12 @@
-export { startDaemon, DEFAULT_DATA_ROOT, DEFAULT_HOST, type DaemonHandle, type DaemonOptions, type DaemonContext, type DaemonExtension } from './daemon';
+export {
+  startDaemon,
+  DEFAULT_DATA_ROOT,
+  DEFAULT_HOST,
+  type DaemonHandle,
+  type DaemonOptions,
+  type DaemonContext,
+  type DaemonExtension,
+} from './daemon';
 export { parseHost, type HostAddress } from './listen';
 export { ENGINE_VERSION, API_VERSION } from './system-backend';
 export { runDaemonUntilSignal } from './signals';

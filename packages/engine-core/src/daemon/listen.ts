@@ -12,7 +12,8 @@ export type HostAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: 
 export function parseHost(host: string): HostAddress {
   if (host.startsWith('unix://')) {
     const path = host.slice('unix://'.length);
-    if (!path.startsWith('/')) throw new InvalidArgumentError(`invalid --host ${host}: the socket path must be absolute`);
+    if (!path.startsWith('/'))
+      throw new InvalidArgumentError(`invalid --host ${host}: the socket path must be absolute`);
     return { kind: 'unix', path };
   }
   if (host.startsWith('tcp://')) {
@@ -37,7 +38,9 @@ function socketAnswers(path: string): Promise<boolean> {
 export async function ensureSocketFree(addr: HostAddress): Promise<void> {
   if (addr.kind !== 'unix') return;
   if (await socketAnswers(addr.path)) {
-    throw new ConflictError(`another flotilla daemon is already listening on unix://${addr.path}: stop it first, or start this one with a different --host`);
+    throw new ConflictError(
+      `another flotilla daemon is already listening on unix://${addr.path}: stop it first, or start this one with a different --host`,
+    );
   }
 }
 
@@ -75,7 +78,9 @@ export async function claimPidFile(path: string): Promise<void> {
   try {
     const pid = Number((await readFile(path, 'utf8')).trim());
     if (pid && pid !== process.pid && alive(pid)) {
-      throw new ConflictError(`pid file found, ensure flotilla daemon is not running or delete ${path} (process ${pid} holds it)`);
+      throw new ConflictError(
+        `pid file found, ensure flotilla daemon is not running or delete ${path} (process ${pid} holds it)`,
+      );
     }
   } catch (e) {
     if (e instanceof ConflictError) throw e;

@@ -7,7 +7,10 @@ import { dataPaths } from '../paths';
 import { cleanupDaemonCgroups } from '../runtime/cgroups';
 import { killLeftoverProcesses } from '../runtime/leftover-processes';
 
-export async function purgeDaemonState(dataRoot: string, opts: { runDir?: string; removeData?: boolean } = {}): Promise<void> {
+export async function purgeDaemonState(
+  dataRoot: string,
+  opts: { runDir?: string; removeData?: boolean } = {},
+): Promise<void> {
   const paths = dataPaths(dataRoot, opts.runDir);
   // Containers still running (their daemon was killed) hold veths, mounts and cgroups: end them first.
   await killLeftoverProcesses(paths);

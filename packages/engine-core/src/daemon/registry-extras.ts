@@ -9,7 +9,11 @@ import { RegistryClient } from '../registry/client';
 import { CredentialStore } from '../registry/credentials';
 import type { ImageExtras } from './images-backend';
 
-export function registryExtras(store: ImageStore, paths: DataPaths, opts: { insecureRegistries?: string[] } = {}): ImageExtras & { client: RegistryClient } {
+export function registryExtras(
+  store: ImageStore,
+  paths: DataPaths,
+  opts: { insecureRegistries?: string[] } = {},
+): ImageExtras & { client: RegistryClient } {
   const client = new RegistryClient({
     store,
     credentials: new CredentialStore(join(paths.root, 'credentials.json')),

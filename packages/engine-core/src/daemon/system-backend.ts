@@ -26,7 +26,12 @@ export interface Counts {
   images(): Promise<number>;
 }
 
-export function systemBackend(paths: DataPaths, counts: Counts, events?: EventSource, swarm?: () => Record<string, unknown>): SystemBackend {
+export function systemBackend(
+  paths: DataPaths,
+  counts: Counts,
+  events?: EventSource,
+  swarm?: () => Record<string, unknown>,
+): SystemBackend {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const started = new Date().toISOString();
   return {
@@ -39,7 +44,9 @@ export function systemBackend(paths: DataPaths, counts: Counts, events?: EventSo
     version() {
       return {
         Platform: { Name: 'flotilla engine' },
-        Components: [{ Name: 'Engine', Version: ENGINE_VERSION, Details: { ApiVersion: API_VERSION, Os: 'linux', Arch: arch } }],
+        Components: [
+          { Name: 'Engine', Version: ENGINE_VERSION, Details: { ApiVersion: API_VERSION, Os: 'linux', Arch: arch } },
+        ],
         Version: ENGINE_VERSION,
         ApiVersion: API_VERSION,
         MinAPIVersion: '1.24',

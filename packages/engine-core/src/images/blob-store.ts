@@ -11,7 +11,11 @@ import { digestHex, sha256 } from './digest';
 import { writeFileAtomic } from './fs-util';
 
 export class DigestMismatchError extends InvalidArgumentError {
-  constructor(readonly expected: string, readonly actual: string, what = 'blob') {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    what = 'blob',
+  ) {
     super(`${what} digest mismatch: expected ${expected}, got ${actual}; the source is corrupt or was tampered with`);
   }
 }
@@ -66,7 +70,10 @@ export class BlobStore {
   }
 
   /** Stream into the store, hashing on the way; verified against `expected` when given. */
-  async putStream(src: NodeJS.ReadableStream, opts: { expected?: string; signal?: AbortSignal } = {}): Promise<{ digest: string; size: number }> {
+  async putStream(
+    src: NodeJS.ReadableStream,
+    opts: { expected?: string; signal?: AbortSignal } = {},
+  ): Promise<{ digest: string; size: number }> {
     const tmp = join(this.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
     const h = createHash('sha256');
     let size = 0;
@@ -89,7 +96,10 @@ export class BlobStore {
   }
 
   /** Move an existing file into the store (its digest is computed here, never trusted). */
-  async putFile(path: string, opts: { expected?: string; move?: boolean } = {}): Promise<{ digest: string; size: number }> {
+  async putFile(
+    path: string,
+    opts: { expected?: string; move?: boolean } = {},
+  ): Promise<{ digest: string; size: number }> {
     if (!opts.move) return this.putStream(createReadStream(path), { expected: opts.expected });
     const h = createHash('sha256');
     let size = 0;

@@ -8,7 +8,10 @@ export function sha256(data: Buffer | string): string {
 /** The hex part of "sha256:<hex>"; rejects other algorithms and malformed digests. */
 export function digestHex(digest: string): string {
   const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
-  if (!m) throw new InvalidArgumentError(`unsupported or malformed digest ${JSON.stringify(digest)} (only sha256 is supported)`);
+  if (!m)
+    throw new InvalidArgumentError(
+      `unsupported or malformed digest ${JSON.stringify(digest)} (only sha256 is supported)`,
+    );
   return m[1];
 }
 

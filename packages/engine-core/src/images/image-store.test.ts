@@ -1,4 +1,13 @@
-import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importRootfs } from '../archive/import';
@@ -30,7 +39,10 @@ describe('ImageStore', () => {
 
   it('imports a rootfs tar as a one-layer image and resolves it by name, ID and short ID', async () => {
     const store = await ImageStore.open(join(root, 'store1'));
-    const img = await importRootfs(store, createReadStream(fixture.tar), { tag: 'busybox', changes: ['CMD ["/bin/sh"]', 'ENV A=b'] });
+    const img = await importRootfs(store, createReadStream(fixture.tar), {
+      tag: 'busybox',
+      changes: ['CMD ["/bin/sh"]', 'ENV A=b'],
+    });
     expect(img.id).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(img.repoTags).toEqual(['busybox:latest']);
     expect(img.config.Cmd).toEqual(['/bin/sh']);
@@ -59,8 +71,12 @@ describe('ImageStore', () => {
     const hist = await again.history('busybox');
     expect(hist[0]).toMatchObject({ Id: img.id, Tags: ['busybox:latest'], Comment: 'Imported from -' });
     // OCI layout files exist
-    expect(JSON.parse(readFileSync(join(root, 'store1', 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
-    const index = JSON.parse(readFileSync(join(root, 'store1', 'index.json'), 'utf8')) as { manifests: { annotations?: Record<string, string> }[] };
+    expect(JSON.parse(readFileSync(join(root, 'store1', 'oci-layout'), 'utf8'))).toEqual({
+      imageLayoutVersion: '1.0.0',
+    });
+    const index = JSON.parse(readFileSync(join(root, 'store1', 'index.json'), 'utf8')) as {
+      manifests: { annotations?: Record<string, string> }[];
+    };
     expect(index.manifests[0].annotations?.['io.containerd.image.name']).toBe('docker.io/library/busybox:latest');
   });
 
@@ -94,6 +110,8 @@ describe('ImageStore', () => {
 
   it('rejects a blob whose content does not match its digest', async () => {
     const store = await ImageStore.open(join(root, 'store3'));
-    await expect(store.blobs.putBuffer(Buffer.from('hello'), `sha256:${'0'.repeat(64)}`)).rejects.toThrow(/digest mismatch/);
+    await expect(store.blobs.putBuffer(Buffer.from('hello'), `sha256:${'0'.repeat(64)}`)).rejects.toThrow(
+      /digest mismatch/,
+    );
   });
 });

@@ -91,7 +91,8 @@ export class ImageStore implements ImageProvider {
     }
     for (const n of await readdir(tmp)) await rm(join(tmp, n), { recursive: true, force: true });
     for (const n of await readdir(this.layers.dir)) {
-      if (n.startsWith('.') || n.includes('.new-') || n.includes('.rm-')) await rm(join(this.layers.dir, n), { recursive: true, force: true });
+      if (n.startsWith('.') || n.includes('.new-') || n.includes('.rm-'))
+        await rm(join(this.layers.dir, n), { recursive: true, force: true });
     }
   }
 
@@ -109,14 +110,25 @@ export class ImageStore implements ImageProvider {
     const manifests: Descriptor[] = [];
     for (const img of Object.values(this.state.images)) {
       const size = await this.blobs.size(img.manifestDigest).catch(() => 0);
-      const names = Object.entries(this.state.tags).filter(([, id]) => id === img.id).map(([n]) => n);
+      const names = Object.entries(this.state.tags)
+        .filter(([, id]) => id === img.id)
+        .map(([n]) => n);
       const base = { mediaType: MEDIA.ociManifest, digest: img.manifestDigest, size };
       if (names.length === 0) manifests.push(base);
       for (const n of names) {
-        manifests.push({ ...base, annotations: { 'io.containerd.image.name': n, 'org.opencontainers.image.ref.name': n.slice(n.lastIndexOf(':') + 1) } });
+        manifests.push({
+          ...base,
+          annotations: {
+            'io.containerd.image.name': n,
+            'org.opencontainers.image.ref.name': n.slice(n.lastIndexOf(':') + 1),
+          },
+        });
       }
     }
-    await writeFileAtomic(join(this.root, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests }));
+    await writeFileAtomic(
+      join(this.root, 'index.json'),
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests }),
+    );
   }
 
   async config(id: string): Promise<ImageConfig> {
@@ -248,14 +260,19 @@ export class ImageStore implements ImageProvider {
   async layerDirs(image: ImageRecord): Promise<string[]> {
     const dirs: string[] = [];
     for (const d of image.diffIds) {
-      if (!(await this.layers.has(d))) throw new NotFoundError(`layer ${d} of image ${shortId(image.id)} is missing from the store; pull or load the image again`);
+      if (!(await this.layers.has(d)))
+        throw new NotFoundError(
+          `layer ${d} of image ${shortId(image.id)} is missing from the store; pull or load the image again`,
+        );
       dirs.push(this.layers.diffDir(d));
     }
     return dirs;
   }
 
   /** All images; intermediate build images are never registered, so `all` changes nothing yet. */
-  async list(opts: { filters?: { reference?: string[]; dangling?: boolean; label?: string[] } } = {}): Promise<ImageRecord[]> {
+  async list(
+    opts: { filters?: { reference?: string[]; dangling?: boolean; label?: string[] } } = {},
+  ): Promise<ImageRecord[]> {
     const out: ImageRecord[] = [];
     for (const id of Object.keys(this.state.images)) {
       const rec = await this.record(id);
@@ -314,7 +331,9 @@ export class ImageStore implements ImageProvider {
   async history(ref: string): Promise<ImageHistoryItem[]> {
     const r = await this.resolve(ref);
     const c = await this.config(r.id);
-    const hist = c.history?.length ? c.history : r.diffIds.map(() => ({}) as NonNullable<ImageConfig['history']>[number]);
+    const hist = c.history?.length
+      ? c.history
+      : r.diffIds.map(() => ({}) as NonNullable<ImageConfig['history']>[number]);
     let layer = 0;
     const items: ImageHistoryItem[] = [];
     for (const h of hist) {
@@ -323,7 +342,14 @@ export class ImageStore implements ImageProvider {
         const d = r.diffIds[layer++];
         size = d ? ((await this.layers.meta(d))?.size ?? 0) : 0;
       }
-      items.push({ Id: '<missing>', Created: Math.floor(Date.parse(h.created ?? r.created) / 1000), CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' });
+      items.push({
+        Id: '<missing>',
+        Created: Math.floor(Date.parse(h.created ?? r.created) / 1000),
+        CreatedBy: h.created_by ?? '',
+        Tags: null,
+        Size: size,
+        Comment: h.comment ?? '',
+      });
     }
     items.reverse();
     if (items[0]) {
@@ -380,17 +406,25 @@ export class ImageStore implements ImageProvider {
           return out;
         }
         if (users.length && !opts.force) {
-          throw new ConflictError(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(users[0].containerId)} is using its referenced image ${shortId(id)}`);
+          throw new ConflictError(
+            `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(users[0].containerId)} is using its referenced image ${shortId(id)}`,
+          );
         }
       } else {
         if (running) {
-          throw new ConflictError(`conflict: unable to delete ${shortId(id)} (cannot be forced) - image is being used by running container ${shortId(running.containerId)}`);
+          throw new ConflictError(
+            `conflict: unable to delete ${shortId(id)} (cannot be forced) - image is being used by running container ${shortId(running.containerId)}`,
+          );
         }
         if (tags.length > 1 && !opts.force) {
-          throw new ConflictError(`conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
+          throw new ConflictError(
+            `conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`,
+          );
         }
         if (users.length && !opts.force) {
-          throw new ConflictError(`conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by stopped container ${shortId(users[0].containerId)}`);
+          throw new ConflictError(
+            `conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by stopped container ${shortId(users[0].containerId)}`,
+          );
         }
       }
       for (const t of tags) {
@@ -437,7 +471,8 @@ export class ImageStore implements ImageProvider {
     for (const other of Object.keys(this.state.images)) {
       for (const d of (await this.config(other)).rootfs?.diff_ids ?? []) keep.add(d);
     }
-    if (!Object.values(this.state.images).some((i) => i.manifestDigest === manifestDigest)) await this.blobs.delete(manifestDigest);
+    if (!Object.values(this.state.images).some((i) => i.manifestDigest === manifestDigest))
+      await this.blobs.delete(manifestDigest);
     this.configs.delete(id);
     for (const d of config.rootfs?.diff_ids ?? []) {
       if (!keep.has(d)) {
@@ -460,7 +495,12 @@ export class ImageStore implements ImageProvider {
 
 function matchReference(pattern: string, tag: string): boolean {
   const withTag = pattern.includes(':') ? pattern : `${pattern}:*`;
-  const re = new RegExp(`^${withTag.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${withTag
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(tag);
 }
 

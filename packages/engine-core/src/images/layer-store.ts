@@ -30,7 +30,10 @@ export class LayerStore {
   private readonly locks = new KeyedMutex();
   /** meta.json contents, cached: every container start resolves its image's layers. */
   private readonly metas = new Map<string, LayerMeta>();
-  constructor(root: string, private readonly blobs: BlobStore) {
+  constructor(
+    root: string,
+    private readonly blobs: BlobStore,
+  ) {
     this.dir = join(root, 'layers');
   }
 
@@ -83,8 +86,13 @@ export class LayerStore {
       try {
         const t0 = Date.now();
         const { diffId, size } = await unpackLayer(this.blobs.path(blob.digest), join(tmp, 'diff'), { signal });
-        if (expectedDiffId && diffId !== expectedDiffId) throw new DigestMismatchError(expectedDiffId, diffId, 'layer diff ID');
-        const meta: LayerMeta = { diffId, size, blobs: [{ mediaType: blob.mediaType, digest: blob.digest, size: blob.size }] };
+        if (expectedDiffId && diffId !== expectedDiffId)
+          throw new DigestMismatchError(expectedDiffId, diffId, 'layer diff ID');
+        const meta: LayerMeta = {
+          diffId,
+          size,
+          blobs: [{ mediaType: blob.mediaType, digest: blob.digest, size: blob.size }],
+        };
         const existing = await this.meta(diffId);
         if (existing) {
           await this.addBlob(existing, blob);

@@ -14,7 +14,11 @@ function holderAlive(pid: number): boolean {
   }
 }
 
-export async function withHostLock<T>(path: string, fn: () => Promise<T>, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+export async function withHostLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   for (;;) {
     opts.signal?.throwIfAborted();
@@ -31,7 +35,8 @@ export async function withHostLock<T>(path: string, fn: () => Promise<T>, opts: 
         await unlink(path).catch(() => undefined);
         continue;
       }
-      if (Date.now() > deadline) throw new EngineError(`timed out waiting for the network lock ${path} held by pid ${holder || 'unknown'}`);
+      if (Date.now() > deadline)
+        throw new EngineError(`timed out waiting for the network lock ${path} held by pid ${holder || 'unknown'}`);
       await sleep(5);
     }
   }

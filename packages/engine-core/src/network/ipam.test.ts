@@ -29,7 +29,8 @@ describe('IPv4 prefixes', () => {
 describe('subnet choice', () => {
   test('the default pool is outside the private ranges', () => {
     const pool = parseCidr(DEFAULT_IPAM_CONFIG.pools[0]!.base);
-    for (const priv of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']) expect(overlaps(pool, parseCidr(priv))).toBe(false);
+    for (const priv of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'])
+      expect(overlaps(pool, parseCidr(priv))).toBe(false);
   });
 
   test('picks the first /24 that overlaps no route, address or existing network', () => {
@@ -38,15 +39,38 @@ describe('subnet choice', () => {
   });
 
   test('a route covering the whole pool falls through to the next pool, then fails clearly', () => {
-    const cfg = { pools: [{ base: '198.19.0.0/16', size: 24 }, { base: '198.18.240.0/20', size: 24 }] };
+    const cfg = {
+      pools: [
+        { base: '198.19.0.0/16', size: 24 },
+        { base: '198.18.240.0/20', size: 24 },
+      ],
+    };
     expect(formatCidr(pickSubnet(cfg, [parseCidr('198.19.0.0/16')]))).toBe('198.18.240.0/24');
-    expect(() => pickSubnet(cfg, [parseCidr('198.18.0.0/15')])).toThrow(/could not find an available, non-overlapping IPv4 address pool/);
+    expect(() => pickSubnet(cfg, [parseCidr('198.18.0.0/15')])).toThrow(
+      /could not find an available, non-overlapping IPv4 address pool/,
+    );
   });
 
   test('reads the prefixes from ip -j route / addr output', () => {
-    const routes = JSON.stringify([{ dst: 'default', gateway: '192.0.2.1' }, { dst: '198.19.0.0/24', dev: 'br' }, { dst: '127.0.0.1', type: 'local' }]);
-    const addrs = JSON.stringify([{ ifname: 'x', addr_info: [{ family: 'inet', local: '198.19.5.1', prefixlen: 24 }, { family: 'inet6', local: 'fd00::2', prefixlen: 64 }] }]);
-    expect(parseUsedPrefixes(routes, addrs).map(formatCidr)).toEqual(['198.19.0.0/24', '127.0.0.1/32', '198.19.5.0/24']);
+    const routes = JSON.stringify([
+      { dst: 'default', gateway: '192.0.2.1' },
+      { dst: '198.19.0.0/24', dev: 'br' },
+      { dst: '127.0.0.1', type: 'local' },
+    ]);
+    const addrs = JSON.stringify([
+      {
+        ifname: 'x',
+        addr_info: [
+          { family: 'inet', local: '198.19.5.1', prefixlen: 24 },
+          { family: 'inet6', local: 'fd00::2', prefixlen: 64 },
+        ],
+      },
+    ]);
+    expect(parseUsedPrefixes(routes, addrs).map(formatCidr)).toEqual([
+      '198.19.0.0/24',
+      '127.0.0.1/32',
+      '198.19.5.0/24',
+    ]);
   });
 });
 
@@ -74,7 +98,9 @@ describe('AddressPool', () => {
     const pool = new AddressPool(subnet);
     expect(pool.allocate('198.19.7.5')).toBe('198.19.7.5');
     expect(() => pool.allocate('198.19.7.5')).toThrow(/Address already in use/);
-    expect(() => pool.allocate('198.19.7.1')).toThrow(/no configured subnet or ip-range contain the IP address 198.19.7.1/);
+    expect(() => pool.allocate('198.19.7.1')).toThrow(
+      /no configured subnet or ip-range contain the IP address 198.19.7.1/,
+    );
     expect(() => pool.allocate('198.19.8.5')).toThrow(/no configured subnet/);
   });
 
@@ -106,7 +132,11 @@ describe('AddressPool', () => {
   });
 
   test('an --ip-range outside the subnet is refused with the reason', () => {
-    expect(() => new AddressPool(parseCidr('198.19.9.0/24'), undefined, parseCidr('198.19.10.0/25'))).toThrow(/no matching subnet for range 198.19.10.0\/25/);
-    expect(() => new AddressPool(parseCidr('198.19.9.0/24'), undefined, parseCidr('198.19.8.0/23'))).toThrow(/no matching subnet for range/);
+    expect(() => new AddressPool(parseCidr('198.19.9.0/24'), undefined, parseCidr('198.19.10.0/25'))).toThrow(
+      /no matching subnet for range 198.19.10.0\/25/,
+    );
+    expect(() => new AddressPool(parseCidr('198.19.9.0/24'), undefined, parseCidr('198.19.8.0/23'))).toThrow(
+      /no matching subnet for range/,
+    );
   });
 });

@@ -28,7 +28,8 @@ export function pickSubnet(config: IpamConfig, used: readonly Cidr[]): Cidr {
 
 /** The first host address: docker's default gateway. */
 export function defaultGateway(subnet: Cidr): number {
-  if (subnet.prefix > 30) throw new InvalidArgumentError(`subnet ${formatCidr(subnet)} is too small for a gateway and containers`);
+  if (subnet.prefix > 30)
+    throw new InvalidArgumentError(`subnet ${formatCidr(subnet)} is too small for a gateway and containers`);
   return (subnet.base + 1) >>> 0;
 }
 
@@ -58,9 +59,12 @@ export class AddressPool {
   constructor(subnet: Cidr, gateway?: number, ipRange?: Cidr) {
     this.subnet = subnet;
     this.gateway = gateway ?? defaultGateway(subnet);
-    if (!contains(subnet, this.gateway)) throw new InvalidArgumentError(`gateway ${formatIp(this.gateway)} is not in subnet ${formatCidr(subnet)}`);
+    if (!contains(subnet, this.gateway))
+      throw new InvalidArgumentError(`gateway ${formatIp(this.gateway)} is not in subnet ${formatCidr(subnet)}`);
     if (ipRange && (ipRange.prefix < subnet.prefix || !contains(subnet, ipRange.base))) {
-      throw new InvalidArgumentError(`no matching subnet for range ${formatCidr(ipRange)}: the --ip-range must lie inside the --subnet ${formatCidr(subnet)}`);
+      throw new InvalidArgumentError(
+        `no matching subnet for range ${formatCidr(ipRange)}: the --ip-range must lie inside the --subnet ${formatCidr(subnet)}`,
+      );
     }
     this.ipRange = ipRange ?? subnet;
     this.next = (this.ipRange.base + (this.ipRange === subnet ? 1 : 0)) >>> 0;
@@ -77,7 +81,8 @@ export class AddressPool {
       if (!contains(this.subnet, ip) || this.reserved(ip)) {
         throw new InvalidArgumentError(`no configured subnet or ip-range contain the IP address ${wanted}`);
       }
-      if (this.used.has(ip)) throw new ConflictError(`Address already in use: ${wanted} is taken on ${formatCidr(this.subnet)}`);
+      if (this.used.has(ip))
+        throw new ConflictError(`Address already in use: ${wanted} is taken on ${formatCidr(this.subnet)}`);
       this.used.add(ip);
       return wanted;
     }
@@ -91,7 +96,9 @@ export class AddressPool {
       this.next = (range.base + ((ip - range.base + 1) % n)) >>> 0;
       return formatIp(ip);
     }
-    throw new ConflictError(`no available IPv4 addresses on this network's address pool ${formatCidr(range)}: remove unused containers or use a larger subnet`);
+    throw new ConflictError(
+      `no available IPv4 addresses on this network's address pool ${formatCidr(range)}: remove unused containers or use a larger subnet`,
+    );
   }
 
   release(ip: string): void {
@@ -115,11 +122,21 @@ export class AddressPool {
 
   toJSON(): AddressPoolState {
     const ipRange = this.ipRange === this.subnet ? {} : { ipRange: formatCidr(this.ipRange) };
-    return { subnet: formatCidr(this.subnet), gateway: formatIp(this.gateway), ...ipRange, allocated: this.allocated(), next: formatIp(this.next) };
+    return {
+      subnet: formatCidr(this.subnet),
+      gateway: formatIp(this.gateway),
+      ...ipRange,
+      allocated: this.allocated(),
+      next: formatIp(this.next),
+    };
   }
 
   static fromJSON(state: AddressPoolState): AddressPool {
-    const pool = new AddressPool(parseCidr(state.subnet, true), parseIp(state.gateway), state.ipRange ? parseCidr(state.ipRange, true) : undefined);
+    const pool = new AddressPool(
+      parseCidr(state.subnet, true),
+      parseIp(state.gateway),
+      state.ipRange ? parseCidr(state.ipRange, true) : undefined,
+    );
     for (const ip of state.allocated) pool.used.add(parseIp(ip));
     if (state.next && contains(pool.subnet, parseIp(state.next))) pool.next = parseIp(state.next);
     return pool;

@@ -22,17 +22,26 @@ export function chainRules(chains: Chains, networks: readonly NatNetwork[]): str
   const filter = [`*filter`, `:${chains.filterChain} - [0:0]`];
   for (const n of networks) {
     if (n.internal) {
-      filter.push(`-A ${chains.filterChain} -i ${n.bridge} ! -o ${n.bridge} -j DROP`, `-A ${chains.filterChain} -o ${n.bridge} ! -i ${n.bridge} -j DROP`);
+      filter.push(
+        `-A ${chains.filterChain} -i ${n.bridge} ! -o ${n.bridge} -j DROP`,
+        `-A ${chains.filterChain} -o ${n.bridge} ! -i ${n.bridge} -j DROP`,
+      );
       continue;
     }
     nat.push(`-A ${chains.natChain} -s ${n.subnet} ! -o ${n.bridge} -j MASQUERADE`);
-    filter.push(`-A ${chains.filterChain} -i ${n.bridge} -j ACCEPT`, `-A ${chains.filterChain} -o ${n.bridge} -j ACCEPT`);
+    filter.push(
+      `-A ${chains.filterChain} -i ${n.bridge} -j ACCEPT`,
+      `-A ${chains.filterChain} -o ${n.bridge} -j ACCEPT`,
+    );
   }
   return [...nat, 'COMMIT', ...filter, 'COMMIT', ''].join('\n');
 }
 
 /** Pure: which of our jumps and chains `iptables-save` shows. */
-export function parseSave(save: string, chains: Chains): { natJump: boolean; filterJump: boolean; natChain: boolean; filterChain: boolean } {
+export function parseSave(
+  save: string,
+  chains: Chains,
+): { natJump: boolean; filterJump: boolean; natChain: boolean; filterChain: boolean } {
   const lines = save.split('\n');
   return {
     natJump: lines.includes(`-A POSTROUTING -j ${chains.natChain}`),

@@ -40,12 +40,19 @@ export function size(c: Cidr): number {
 export function parseCidr(text: string, strict = false): Cidr {
   const [ip, len, extra] = text.trim().split('/');
   const prefix = len === undefined ? 32 : Number(len);
-  if (extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32 || (len !== undefined && !/^\d+$/.test(len))) {
+  if (
+    extra !== undefined ||
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > 32 ||
+    (len !== undefined && !/^\d+$/.test(len))
+  ) {
     throw new InvalidArgumentError(`invalid CIDR address: ${text}`);
   }
   const addr = parseIp(ip ?? '');
   const base = (addr & maskOf(prefix)) >>> 0;
-  if (strict && base !== addr) throw new InvalidArgumentError(`invalid subnet ${text}: host bits are set, use ${formatCidr({ base, prefix })}`);
+  if (strict && base !== addr)
+    throw new InvalidArgumentError(`invalid subnet ${text}: host bits are set, use ${formatCidr({ base, prefix })}`);
   return { base, prefix };
 }
 
@@ -54,18 +61,19 @@ export function formatCidr(c: Cidr): string {
 }
 
 export function contains(c: Cidr, ip: number): boolean {
-  return ((ip & maskOf(c.prefix)) >>> 0) === c.base;
+  return (ip & maskOf(c.prefix)) >>> 0 === c.base;
 }
 
 export function overlaps(a: Cidr, b: Cidr): boolean {
   const p = Math.min(a.prefix, b.prefix);
   const m = maskOf(p);
-  return ((a.base & m) >>> 0) === ((b.base & m) >>> 0);
+  return (a.base & m) >>> 0 === (b.base & m) >>> 0;
 }
 
 /** The subnets of length `prefix` inside `pool`, in address order. */
 export function* carve(pool: Cidr, prefix: number): Generator<Cidr> {
-  if (prefix < pool.prefix) throw new InvalidArgumentError(`cannot carve /${prefix} subnets out of ${formatCidr(pool)}`);
+  if (prefix < pool.prefix)
+    throw new InvalidArgumentError(`cannot carve /${prefix} subnets out of ${formatCidr(pool)}`);
   const step = 2 ** (32 - prefix);
   const end = pool.base + size(pool);
   for (let b = pool.base; b < end; b += step) yield { base: b >>> 0, prefix };

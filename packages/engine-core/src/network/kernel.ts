@@ -9,7 +9,10 @@ interface JsonLink {
   linkinfo?: { info_kind?: string };
 }
 
-export async function listLinks(prefix: string, opts: { signal?: AbortSignal } = {}): Promise<{ name: string; kind: string }[]> {
+export async function listLinks(
+  prefix: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ name: string; kind: string }[]> {
   const out = await run('ip', ['-j', '-d', 'link', 'show'], opts);
   return (JSON.parse(out || '[]') as JsonLink[])
     .filter((l) => l.ifname.startsWith(prefix))
@@ -17,7 +20,11 @@ export async function listLinks(prefix: string, opts: { signal?: AbortSignal } =
 }
 
 /** Creates (or repairs after a restart) a bridge with the gateway address, up. */
-export async function ensureBridge(name: string, gatewayCidr: string, opts: { exists: boolean; signal?: AbortSignal }): Promise<void> {
+export async function ensureBridge(
+  name: string,
+  gatewayCidr: string,
+  opts: { exists: boolean; signal?: AbortSignal },
+): Promise<void> {
   const lines = [
     ...(opts.exists ? [] : [`link add ${name} type bridge`]),
     `addr replace ${gatewayCidr} dev ${name}`,

@@ -37,7 +37,10 @@ export function networkNames(paths: Pick<DataPaths, 'instance' | 'runcRoot'>): N
     bridgePrefix: `fl${instance}-`,
     vethPrefix: `v${instance}`,
     bridge: (n) => `fl${instance}-${n}`,
-    hostVeth: () => `v${instance}${randomBytes(8).toString('hex').slice(0, IFNAMSIZ_MAX - 1 - instance.length)}`,
+    hostVeth: () =>
+      `v${instance}${randomBytes(8)
+        .toString('hex')
+        .slice(0, IFNAMSIZ_MAX - 1 - instance.length)}`,
     netnsDir,
     netnsPath: (id) => join(netnsDir, id.slice(0, 12)),
     pooledNetnsPath: () => join(netnsDir, `pool-${randomBytes(6).toString('hex')}`),

@@ -48,7 +48,8 @@ done
 
 /** Arguments travel space-separated: refuse anything that could split or inject. */
 function checkArg(a: string): string {
-  if (!/^[A-Za-z0-9_./:@+-]+$/.test(a)) throw new EngineError(`unsafe argument for the netns helper: ${JSON.stringify(a)}`);
+  if (!/^[A-Za-z0-9_./:@+-]+$/.test(a))
+    throw new EngineError(`unsafe argument for the netns helper: ${JSON.stringify(a)}`);
   return a;
 }
 

@@ -52,7 +52,9 @@ test('TCP: bytes and a half-close pass through both ways; the picked port is rep
   const back = await roundTrip(proxy.hostPort, big);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   expect(back.equals(big)).toBe(true);
-  console.log(`userland proxy echo of 32 MiB: ${ms.toFixed(0)} ms (${((2 * 32) / (ms / 1000)).toFixed(0)} MiB/s both directions)`);
+  console.log(
+    `userland proxy echo of 32 MiB: ${ms.toFixed(0)} ms (${((2 * 32) / (ms / 1000)).toFixed(0)} MiB/s both directions)`,
+  );
 });
 
 test('TCP: a port in use gives docker\'s "port is already allocated"', async () => {
@@ -60,7 +62,9 @@ test('TCP: a port in use gives docker\'s "port is already allocated"', async () 
   const err = await startTcpProxy('', first.hostPort, { host: '127.0.0.1', port: 1 }, log).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ConflictError);
   expect((err as Error).message).toBe(`Bind for 0.0.0.0:${first.hostPort} failed: port is already allocated`);
-  const err2 = await startTcpProxy('127.0.0.1', first.hostPort, { host: '127.0.0.1', port: 1 }, log).catch((e: unknown) => e);
+  const err2 = await startTcpProxy('127.0.0.1', first.hostPort, { host: '127.0.0.1', port: 1 }, log).catch(
+    (e: unknown) => e,
+  );
   expect((err2 as Error).message).toBe(`Bind for 127.0.0.1:${first.hostPort} failed: port is already allocated`);
 });
 

@@ -23,10 +23,18 @@ const UDP_IDLE_MS = 90_000;
 
 function listenError(e: NodeJS.ErrnoException, hostIp: string, hostPort: number, proto: string): Error {
   const shown = `${hostIp || '0.0.0.0'}:${hostPort}`;
-  if (e.code === 'EADDRINUSE') return new ConflictError(`Bind for ${shown} failed: port is already allocated`, { cause: e });
-  if (e.code === 'EACCES') return new EngineError(`Error starting userland proxy: listen ${proto} ${shown}: bind: permission denied`, 500, { cause: e });
+  if (e.code === 'EADDRINUSE')
+    return new ConflictError(`Bind for ${shown} failed: port is already allocated`, { cause: e });
+  if (e.code === 'EACCES')
+    return new EngineError(`Error starting userland proxy: listen ${proto} ${shown}: bind: permission denied`, 500, {
+      cause: e,
+    });
   if (e.code === 'EADDRNOTAVAIL') {
-    return new EngineError(`Error starting userland proxy: listen ${proto} ${shown}: bind: cannot assign requested address (${hostIp} is not an address of this host)`, 500, { cause: e });
+    return new EngineError(
+      `Error starting userland proxy: listen ${proto} ${shown}: bind: cannot assign requested address (${hostIp} is not an address of this host)`,
+      500,
+      { cause: e },
+    );
   }
   return new EngineError(`Error starting userland proxy: listen ${proto} ${shown}: ${e.message}`, 500, { cause: e });
 }
@@ -36,7 +44,12 @@ function bindAddresses(hostIp: string): string[] {
   return hostIp === '' ? ['::', '0.0.0.0'] : [hostIp];
 }
 
-export async function startTcpProxy(hostIp: string, hostPort: number, target: ProxyTarget, log: Logger): Promise<Proxy> {
+export async function startTcpProxy(
+  hostIp: string,
+  hostPort: number,
+  target: ProxyTarget,
+  log: Logger,
+): Promise<Proxy> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (client) => {
     sockets.add(client);
@@ -89,7 +102,12 @@ export async function startTcpProxy(hostIp: string, hostPort: number, target: Pr
   };
 }
 
-export async function startUdpProxy(hostIp: string, hostPort: number, target: ProxyTarget, log: Logger): Promise<Proxy> {
+export async function startUdpProxy(
+  hostIp: string,
+  hostPort: number,
+  target: ProxyTarget,
+  log: Logger,
+): Promise<Proxy> {
   const flows = new Map<string, { socket: dgram.Socket; timer: NodeJS.Timeout }>();
   const addresses = bindAddresses(hostIp);
   let front: dgram.Socket | undefined;

@@ -25,7 +25,12 @@ const movePaths: DataPaths = dataPaths(join(tmp, 'move-root'));
 const dnsPaths: DataPaths = dataPaths(join(tmp, 'dns-root'));
 const services: BridgeNetworkService[] = [];
 const children: ChildProcess[] = [];
-const outside = { ns: join(tmp, 'outside-ns'), veth: `fltout${process.pid}`.slice(0, 15), hostIp: '198.18.251.1', ip: '198.18.251.2' };
+const outside = {
+  ns: join(tmp, 'outside-ns'),
+  veth: `fltout${process.pid}`.slice(0, 15),
+  hostIp: '198.18.251.1',
+  ip: '198.18.251.2',
+};
 const www = join(tmp, 'www');
 
 const idA = 'a1'.repeat(32);
@@ -35,18 +40,28 @@ const idHost = 'd4'.repeat(32);
 const idNone = 'e5'.repeat(32);
 
 function newService(p = paths, sandboxPool = 0, dnsPort?: number): BridgeNetworkService {
-  const s = new BridgeNetworkService({ paths: p, sandboxPool, dns: dnsPort === undefined ? undefined : { port: dnsPort } });
+  const s = new BridgeNetworkService({
+    paths: p,
+    sandboxPool,
+    dns: dnsPort === undefined ? undefined : { port: dnsPort },
+  });
   services.push(s);
   return s;
 }
 
 async function inNs(netnsPath: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileP('nsenter', [`--net=${netnsPath}`, '/usr/bin/busybox', ...args], { timeout: 10_000 });
+  const { stdout } = await execFileP('nsenter', [`--net=${netnsPath}`, '/usr/bin/busybox', ...args], {
+    timeout: 10_000,
+  });
   return stdout;
 }
 
 function serveHttp(netnsPath: string, port: number): void {
-  children.push(spawn('nsenter', [`--net=${netnsPath}`, '/usr/bin/busybox', 'httpd', '-f', '-p', String(port), '-h', www], { stdio: 'ignore' }));
+  children.push(
+    spawn('nsenter', [`--net=${netnsPath}`, '/usr/bin/busybox', 'httpd', '-f', '-p', String(port), '-h', www], {
+      stdio: 'ignore',
+    }),
+  );
 }
 
 async function waitFor<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
@@ -99,7 +114,11 @@ function tmpdirOfRun(p: DataPaths): string {
   return join(p.runcRoot, '..');
 }
 
-async function timeSandboxes(s: BridgeNetworkService, tag: string, background = false): Promise<{ create: number; destroy: number }> {
+async function timeSandboxes(
+  s: BridgeNetworkService,
+  tag: string,
+  background = false,
+): Promise<{ create: number; destroy: number }> {
   const times: { create: number; destroy: number }[] = [];
   for (let i = 0; i < 15; i++) {
     const id = (i.toString(16).padStart(2, '0') + tag).repeat(16);
@@ -125,7 +144,9 @@ beforeAll(async () => {
   await run('unshare', [`--net=${outside.ns}`, 'ip', '-batch', '-'], {
     input: `link set lo up\nlink add eth0 type veth peer name ${outside.veth} netns ${process.pid}\naddr add ${outside.ip}/30 dev eth0\nlink set eth0 up\n`,
   });
-  await run('ip', ['-batch', '-'], { input: `addr add ${outside.hostIp}/30 dev ${outside.veth}\nlink set ${outside.veth} up\n` });
+  await run('ip', ['-batch', '-'], {
+    input: `addr add ${outside.hostIp}/30 dev ${outside.veth}\nlink set ${outside.veth} up\n`,
+  });
 });
 
 afterAll(async () => {
@@ -133,7 +154,8 @@ afterAll(async () => {
   for (const s of services) await s.teardown().catch(() => undefined);
   await run('ip', ['link', 'del', outside.veth]).catch(() => undefined);
   await run('umount', [outside.ns]).catch(() => undefined);
-  for (const p of [paths, otherPaths, poolPaths, dnsPaths, leftPaths, movePaths]) rmSync(tmpdirOfRun(p), { recursive: true, force: true });
+  for (const p of [paths, otherPaths, poolPaths, dnsPaths, leftPaths, movePaths])
+    rmSync(tmpdirOfRun(p), { recursive: true, force: true });
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -159,7 +181,10 @@ describe('bridge networks on a real kernel', () => {
     expect(bridge.IPAM.Config[0]!.Gateway).toBe(bridge.IPAM.Config[0]!.Subnet.replace(/0\/24$/, '1'));
     expect(await ourLinks(paths)).toEqual([`fl${paths.instance}-0`]);
     expect(await ourRules(paths)).toEqual(
-      expect.arrayContaining([`-A POSTROUTING -j FLOTILLA-${paths.instance}-NAT`, `-A FLOTILLA-${paths.instance}-NAT -s ${bridge.IPAM.Config[0]!.Subnet} ! -o fl${paths.instance}-0 -j MASQUERADE`]),
+      expect.arrayContaining([
+        `-A POSTROUTING -j FLOTILLA-${paths.instance}-NAT`,
+        `-A FLOTILLA-${paths.instance}-NAT -s ${bridge.IPAM.Config[0]!.Subnet} ! -o fl${paths.instance}-0 -j MASQUERADE`,
+      ]),
     );
   });
 
@@ -174,10 +199,21 @@ describe('bridge networks on a real kernel', () => {
 
   test('network create: docker shapes, duplicate names and predefined networks refused', async () => {
     const net = await svc.create({ name: 'backend', labels: { tier: 'db' } });
-    expect(net).toMatchObject({ Name: 'backend', Driver: 'bridge', Scope: 'local', Labels: { tier: 'db' }, bridge: `fl${paths.instance}-1` });
+    expect(net).toMatchObject({
+      Name: 'backend',
+      Driver: 'bridge',
+      Scope: 'local',
+      Labels: { tier: 'db' },
+      bridge: `fl${paths.instance}-1`,
+    });
     expect(overlaps(parseCidr(net.IPAM.Config[0]!.Subnet), bridgeSubnet)).toBe(false);
-    await expect(svc.create({ name: 'backend' })).rejects.toThrow(new ConflictError('network with name backend already exists'));
-    await expect(svc.remove('bridge')).rejects.toMatchObject({ status: 403, message: 'bridge is a pre-defined network and cannot be removed' });
+    await expect(svc.create({ name: 'backend' })).rejects.toThrow(
+      new ConflictError('network with name backend already exists'),
+    );
+    await expect(svc.remove('bridge')).rejects.toMatchObject({
+      status: 403,
+      message: 'bridge is a pre-defined network and cannot be removed',
+    });
     await expect(svc.create({ name: 'custom', subnet: net.IPAM.Config[0]!.Subnet })).rejects.toThrow(/Pool overlaps/);
     const custom = await svc.create({ name: 'custom', subnet: '198.18.252.0/24', gateway: '198.18.252.254' });
     expect(custom.IPAM.Config).toEqual([{ Subnet: '198.18.252.0/24', Gateway: '198.18.252.254' }]);
@@ -187,10 +223,16 @@ describe('bridge networks on a real kernel', () => {
   });
 
   test('network create --ip-range: containers get addresses from the range; kept in the record; needs a subnet', async () => {
-    await expect(svc.create({ name: 'ranged', ipRange: '198.18.251.128/25' })).rejects.toThrow(/no matching subnet for range 198.18.251.128\/25/);
-    await expect(svc.create({ name: 'ranged', subnet: '198.18.251.0/24', ipRange: '198.18.250.0/25' })).rejects.toThrow(/no matching subnet for range/);
+    await expect(svc.create({ name: 'ranged', ipRange: '198.18.251.128/25' })).rejects.toThrow(
+      /no matching subnet for range 198.18.251.128\/25/,
+    );
+    await expect(svc.create({ name: 'ranged', subnet: '198.18.251.0/24', ipRange: '198.18.250.0/25' })).rejects.toThrow(
+      /no matching subnet for range/,
+    );
     const ranged = await svc.create({ name: 'ranged', subnet: '198.18.251.0/24', ipRange: '198.18.251.128/25' });
-    expect(ranged.IPAM.Config).toEqual([{ Subnet: '198.18.251.0/24', Gateway: '198.18.251.1', IPRange: '198.18.251.128/25' }]);
+    expect(ranged.IPAM.Config).toEqual([
+      { Subnet: '198.18.251.0/24', Gateway: '198.18.251.1', IPRange: '198.18.251.128/25' },
+    ]);
     const id = 'ab'.repeat(32);
     try {
       const sb = await svc.createSandbox(id, 'ranged1', 'ranged');
@@ -214,13 +256,22 @@ describe('bridge networks on a real kernel', () => {
     expect((await inNs(a.netnsPath!, ['ip', 'link', 'show', 'eth0'])).toLowerCase()).toContain(epA.macAddress);
 
     serveHttp(b.netnsPath!, 8080);
-    const page = await waitFor(() => inNs(a.netnsPath!, ['wget', '-q', '-O', '-', `http://${epB.ipAddress}:8080/index.html`]));
+    const page = await waitFor(() =>
+      inNs(a.netnsPath!, ['wget', '-q', '-O', '-', `http://${epB.ipAddress}:8080/index.html`]),
+    );
     expect(page).toBe('hello from the sandbox\n');
     expect(await waitFor(() => httpGet(8080, epB.ipAddress))).toBe('hello from the sandbox\n');
 
     const inspect = await svc.inspect('backend');
-    expect(inspect.Containers[idA]).toEqual({ Name: 'web', EndpointID: epA.endpointId, MacAddress: epA.macAddress, IPv4Address: `${epA.ipAddress}/24` });
-    await expect(svc.remove('backend')).rejects.toThrow(`error while removing network: network backend id ${inspect.Id} has active endpoints`);
+    expect(inspect.Containers[idA]).toEqual({
+      Name: 'web',
+      EndpointID: epA.endpointId,
+      MacAddress: epA.macAddress,
+      IPv4Address: `${epA.ipAddress}/24`,
+    });
+    await expect(svc.remove('backend')).rejects.toThrow(
+      `error while removing network: network backend id ${inspect.Id} has active endpoints`,
+    );
   });
 
   test('outbound traffic is masqueraded to the host address', async () => {
@@ -236,9 +287,13 @@ describe('bridge networks on a real kernel', () => {
     const ep = await svc.connect('backend', idC, { aliases: ['outer'] });
     expect(ep.networkName).toBe('backend');
     expect(await inNs(c.netnsPath!, ['ip', '-o', 'addr', 'show', 'eth1'])).toContain(`inet ${ep.ipAddress}/24`);
-    expect(await waitFor(() => inNs(c.netnsPath!, ['wget', '-q', '-O', '-', `http://${epB.ipAddress}:8080/index.html`]))).toBe('hello from the sandbox\n');
+    expect(
+      await waitFor(() => inNs(c.netnsPath!, ['wget', '-q', '-O', '-', `http://${epB.ipAddress}:8080/index.html`])),
+    ).toBe('hello from the sandbox\n');
     expect((await svc.inspect('backend')).Containers[idC]?.IPv4Address).toBe(`${ep.ipAddress}/24`);
-    await expect(svc.connect('backend', idC)).rejects.toThrow('endpoint with name out already exists in network backend');
+    await expect(svc.connect('backend', idC)).rejects.toThrow(
+      'endpoint with name out already exists in network backend',
+    );
     await expect(svc.disconnect('bridge', idC)).rejects.toThrow(/cannot leave bridge/);
     await svc.disconnect('backend', idC);
     await expect(inNs(c.netnsPath!, ['ip', 'link', 'show', 'eth1'])).rejects.toThrow();
@@ -260,13 +315,17 @@ describe('bridge networks on a real kernel', () => {
 
   test('publish: the host port forwards to the container; a taken port is refused like docker', async () => {
     const epB = svc.sandbox(idB)!.endpoints[0]!;
-    const [pub] = await svc.publish(idB, epB.ipAddress, [{ hostIp: '', hostPort: 0, containerPort: 8080, proto: 'tcp' }]);
+    const [pub] = await svc.publish(idB, epB.ipAddress, [
+      { hostIp: '', hostPort: 0, containerPort: 8080, proto: 'tcp' },
+    ]);
     port = pub!.hostPort;
     expect(port).toBeGreaterThan(0);
     expect(await httpGet(port)).toBe('hello from the sandbox\n');
-    await expect(svc.publish(idA, svc.sandbox(idA)!.endpoints[0]!.ipAddress, [{ hostIp: '', hostPort: port, containerPort: 80, proto: 'tcp' }])).rejects.toThrow(
-      new ConflictError(`Bind for 0.0.0.0:${port} failed: port is already allocated`),
-    );
+    await expect(
+      svc.publish(idA, svc.sandbox(idA)!.endpoints[0]!.ipAddress, [
+        { hostIp: '', hostPort: port, containerPort: 80, proto: 'tcp' },
+      ]),
+    ).rejects.toThrow(new ConflictError(`Bind for 0.0.0.0:${port} failed: port is already allocated`));
     expect(svc.published(idA)).toEqual([]);
     expect(svc.published(idB)).toEqual([{ hostIp: '', hostPort: port, containerPort: 8080, proto: 'tcp' }]);
   });
@@ -278,7 +337,16 @@ describe('bridge networks on a real kernel', () => {
     const strayNs = join(tmpdirOfRun(paths), 'netns', 'deadbeef0000');
     writeFileSync(strayNs, '');
     await run('unshare', [`--net=${strayNs}`, 'true']);
-    await run('ip', ['link', 'add', `v${paths.instance}dead0`, 'type', 'veth', 'peer', 'name', `v${paths.instance}dead1`]);
+    await run('ip', [
+      'link',
+      'add',
+      `v${paths.instance}dead0`,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `v${paths.instance}dead1`,
+    ]);
     // And a bridge deleted by hand while the daemon was down: made again, with B's veth back on it.
     await run('ip', ['link', 'del', `fl${paths.instance}-1`]);
 
@@ -307,7 +375,9 @@ describe('bridge networks on a real kernel', () => {
 
   test('sandbox create + destroy time on the default bridge, without a pool', async () => {
     const { create, destroy } = await timeSandboxes(svc, 'f0');
-    console.log(`no pool: sandbox create median ${create.toFixed(1)} ms, destroy median ${destroy.toFixed(1)} ms (15 runs)`);
+    console.log(
+      `no pool: sandbox create median ${create.toFixed(1)} ms, destroy median ${destroy.toFixed(1)} ms (15 runs)`,
+    );
     // Figures only (the machine is shared); what must hold is that nothing is left behind.
     expect(netnsFiles(paths).sort()).toEqual([idA, idB, idC].map((id) => id.slice(0, 12)).sort());
     expect(Object.keys((await svc.inspect('bridge')).Containers)).toEqual([idC]);
@@ -341,19 +411,25 @@ describe('sandboxes made ahead of time', () => {
     await svc.destroySandbox(idA);
 
     const { create, destroy } = await timeSandboxes(svc, 'e0');
-    console.log(`pool of 2: sandbox create median ${create.toFixed(2)} ms, destroy median ${destroy.toFixed(1)} ms (15 runs, 20 ms apart)`);
+    console.log(
+      `pool of 2: sandbox create median ${create.toFixed(2)} ms, destroy median ${destroy.toFixed(1)} ms (15 runs, 20 ms apart)`,
+    );
     expect(netnsFiles(poolPaths).filter((f) => !f.startsWith('pool-'))).toEqual([]);
     expect((await svc.inspect('bridge')).Containers).toEqual({});
 
     const bg = await timeSandboxes(svc, 'd0', true);
-    console.log(`pool of 2, background destroy: create median ${bg.create.toFixed(2)} ms, destroy median ${bg.destroy.toFixed(2)} ms`);
+    console.log(
+      `pool of 2, background destroy: create median ${bg.create.toFixed(2)} ms, destroy median ${bg.destroy.toFixed(2)} ms`,
+    );
     // timeSandboxes settles: every namespace of the loop is unmounted and gone by now
     expect(netnsFiles(poolPaths).filter((f) => !f.startsWith('pool-'))).toEqual([]);
     // a background removal and a new sandbox for the same container do not trip over each other
     await svc.createSandbox(idB, 'again', 'bridge');
     await svc.destroySandbox(idB, { background: true });
     const again = await svc.createSandbox(idB, 'again', 'bridge');
-    expect(await inNs(again.netnsPath!, ['ping', '-c', '1', '-W', '2', again.endpoints[0]!.gateway])).toContain('1 packets received');
+    expect(await inNs(again.netnsPath!, ['ping', '-c', '1', '-W', '2', again.endpoints[0]!.gateway])).toContain(
+      '1 packets received',
+    );
     await svc.destroySandbox(idB);
 
     await svc.close();

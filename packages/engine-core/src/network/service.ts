@@ -17,7 +17,15 @@ import { macFromIp, type NetworkNames, networkNames, newEndpointId, newNetworkId
 import { type Proxy, startTcpProxy, startUdpProxy } from './proxy';
 import { type PooledSandbox, SandboxPool } from './sandbox-pool';
 import { NetworkStore, type NetworksFile, type SandboxRecord } from './store';
-import type { DnsSource, EndpointInfo, NetworkRecord, NetworkService, PortBindingRequest, PublishedPort, Sandbox } from './types';
+import type {
+  DnsSource,
+  EndpointInfo,
+  NetworkRecord,
+  NetworkService,
+  PortBindingRequest,
+  PublishedPort,
+  Sandbox,
+} from './types';
 
 export interface BridgeNetworkServiceOptions {
   paths: DataPaths;
@@ -119,14 +127,21 @@ export class BridgeNetworkService implements NetworkService {
   private async startDns(net: NetState): Promise<void> {
     const { record, pool } = net;
     if (PREDEFINED.has(record.Name) || !pool || !record.bridge) return;
-    await this.dns.addNetwork({ id: record.Id, name: record.Name, internal: record.Internal, subnet: pool.subnet, gateway: formatIp(pool.gateway) });
+    await this.dns.addNetwork({
+      id: record.Id,
+      name: record.Name,
+      internal: record.Internal,
+      subnet: pool.subnet,
+      gateway: formatIp(pool.gateway),
+    });
   }
 
   /** A container on a network: its inspect entry and, on user-defined networks, its names in the DNS. */
   private join(net: NetState, containerId: string, member: Member): void {
     net.members.set(containerId, member);
     const ep = member.endpoint;
-    if (ep) this.dns.join(net.record.Id, { containerId, name: member.name, aliases: ep.aliases, ipAddress: ep.ipAddress });
+    if (ep)
+      this.dns.join(net.record.Id, { containerId, name: member.name, aliases: ep.aliases, ipAddress: ep.ipAddress });
   }
 
   private leave(net: NetState | undefined, containerId: string): void {
@@ -153,17 +168,29 @@ export class BridgeNetworkService implements NetworkService {
     const records = file?.networks ?? [];
     // What else on the host routes addresses: a bridge recreated on a subnet taken meanwhile (by
     // another daemon's network, say) would leave its containers unreachable.
-    const hostUsed = records.some((r) => r.bridge && !bridges.has(r.bridge)) ? await hostUsedPrefixes(opts).catch(() => [] as Cidr[]) : [];
+    const hostUsed = records.some((r) => r.bridge && !bridges.has(r.bridge))
+      ? await hostUsedPrefixes(opts).catch(() => [] as Cidr[])
+      : [];
     let moved = false;
     for (const record of records) {
       const state: NetState = { record, members: new Map() };
       const cfg = record.IPAM.Config[0];
-      if (cfg && record.bridge) state.pool = new AddressPool(parseCidr(cfg.Subnet, true), parseIp(cfg.Gateway), cfg.IPRange ? parseCidr(cfg.IPRange, true) : undefined);
+      if (cfg && record.bridge)
+        state.pool = new AddressPool(
+          parseCidr(cfg.Subnet, true),
+          parseIp(cfg.Gateway),
+          cfg.IPRange ? parseCidr(cfg.IPRange, true) : undefined,
+        );
       this.networks.set(record.Id, state);
       if (!record.bridge) continue;
       const exists = bridges.has(record.bridge);
       bridges.delete(record.bridge);
-      if (!exists && state.pool && hostUsed.some((u) => overlaps(u, state.pool!.subnet)) && (await this.moveTakenSubnet(state, records))) {
+      if (
+        !exists &&
+        state.pool &&
+        hostUsed.some((u) => overlaps(u, state.pool!.subnet)) &&
+        (await this.moveTakenSubnet(state, records))
+      ) {
         moved = true;
         continue;
       }
@@ -175,11 +202,19 @@ export class BridgeNetworkService implements NetworkService {
     await this.ensurePredefined();
     if (opts.startDns !== false) for (const n of this.networks.values()) await this.startDns(n);
 
-    await this.recoverSandboxes(links.map((l) => l.name).filter((n) => n.startsWith(this.names.vethPrefix)), opts.liveContainerIds);
+    await this.recoverSandboxes(
+      links.map((l) => l.name).filter((n) => n.startsWith(this.names.vethPrefix)),
+      opts.liveContainerIds,
+    );
     await this.iptables.sync(this.natNetworks(), { ensureJumps: true });
     this.initialized = true;
     await this.restorePorts();
-    this.pool = new SandboxPool(this.poolSize, () => this.makePooled(), (p) => this.dropPooled(p), this.log);
+    this.pool = new SandboxPool(
+      this.poolSize,
+      () => this.makePooled(),
+      (p) => this.dropPooled(p),
+      this.log,
+    );
     void this.pool.fill();
     this.log.info({ networks: this.networks.size, sandboxes: this.sandboxes.size }, 'networks ready');
   }
@@ -192,15 +227,23 @@ export class BridgeNetworkService implements NetworkService {
   private async moveTakenSubnet(state: NetState, records: NetworkRecord[]): Promise<boolean> {
     const record = state.record;
     const was = formatCidr(state.pool!.subnet);
-    const used = (await this.store.readSandboxes()).some((sb) => sb.networkId === record.Id || (sb.attachments ?? []).some((a) => a.networkId === record.Id));
+    const used = (await this.store.readSandboxes()).some(
+      (sb) => sb.networkId === record.Id || (sb.attachments ?? []).some((a) => a.networkId === record.Id),
+    );
     if (record.Name !== 'bridge' || used) {
-      this.log.warn({ network: record.Name, subnet: was }, 'this network\'s subnet is routed elsewhere on this host now (another daemon\'s network?): its containers may be unreachable; remove the other interface, or recreate the network');
+      this.log.warn(
+        { network: record.Name, subnet: was },
+        "this network's subnet is routed elsewhere on this host now (another daemon's network?): its containers may be unreachable; remove the other interface, or recreate the network",
+      );
       return false;
     }
     const own = records.filter((r) => r !== record).flatMap((r) => r.IPAM.Config.map((c) => parseCidr(c.Subnet, true)));
     state.pool = await this.claimFreeSubnet(record.bridge!, own);
     record.IPAM.Config = [{ Subnet: formatCidr(state.pool.subnet), Gateway: formatIp(state.pool.gateway) }];
-    this.log.warn({ was, now: record.IPAM.Config[0]!.Subnet }, 'the default bridge network\'s subnet is routed elsewhere on this host now: moved it to a free one');
+    this.log.warn(
+      { was, now: record.IPAM.Config[0]!.Subnet },
+      "the default bridge network's subnet is routed elsewhere on this host now: moved it to a free one",
+    );
     return true;
   }
 
@@ -276,7 +319,10 @@ export class BridgeNetworkService implements NetworkService {
       try {
         await this.publish(rec.containerId, ip, rec.ports);
       } catch (e) {
-        this.log.warn({ containerId: rec.containerId, err: (e as Error).message }, 'could not publish the ports of a recovered container again');
+        this.log.warn(
+          { containerId: rec.containerId, err: (e as Error).message },
+          'could not publish the ports of a recovered container again',
+        );
       }
     }
   }
@@ -368,34 +414,58 @@ export class BridgeNetworkService implements NetworkService {
     record.Attachable = o.attachable ?? false;
     record.Labels = { ...o.labels };
     record.Options = o.predefined
-      ? { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.name': o.bridge }
+      ? {
+          'com.docker.network.bridge.default_bridge': 'true',
+          'com.docker.network.bridge.enable_ip_masquerade': 'true',
+          'com.docker.network.bridge.name': o.bridge,
+        }
       : { ...o.options };
     record.bridge = o.bridge;
     const own = [...this.networks.values()].flatMap((n) => (n.pool ? [n.pool.subnet] : []));
     let pool: AddressPool;
     if (o.subnet) {
       const subnet = parseCidr(o.subnet, true);
-      if (own.some((s) => overlaps(s, subnet))) throw new ConflictError(`invalid pool request: Pool overlaps with other one on this address space (${o.subnet}): pick another --subnet`);
-      pool = new AddressPool(subnet, o.gateway ? parseIp(o.gateway) : undefined, o.ipRange ? parseCidr(o.ipRange, true) : undefined);
+      if (own.some((s) => overlaps(s, subnet)))
+        throw new ConflictError(
+          `invalid pool request: Pool overlaps with other one on this address space (${o.subnet}): pick another --subnet`,
+        );
+      pool = new AddressPool(
+        subnet,
+        o.gateway ? parseIp(o.gateway) : undefined,
+        o.ipRange ? parseCidr(o.ipRange, true) : undefined,
+      );
       await ensureBridge(o.bridge, `${formatIp(pool.gateway)}/${subnet.prefix}`, { exists: false });
     } else {
       if (o.gateway) throw new InvalidArgumentError('a --gateway needs a --subnet');
-      if (o.ipRange) throw new InvalidArgumentError(`no matching subnet for range ${o.ipRange}: an --ip-range needs a --subnet`);
+      if (o.ipRange)
+        throw new InvalidArgumentError(`no matching subnet for range ${o.ipRange}: an --ip-range needs a --subnet`);
       pool = await this.claimFreeSubnet(o.bridge, own);
     }
-    record.IPAM.Config = [{ Subnet: formatCidr(pool.subnet), Gateway: formatIp(pool.gateway), ...(o.ipRange ? { IPRange: formatCidr(pool.ipRange) } : {}) }];
+    record.IPAM.Config = [
+      {
+        Subnet: formatCidr(pool.subnet),
+        Gateway: formatIp(pool.gateway),
+        ...(o.ipRange ? { IPRange: formatCidr(pool.ipRange) } : {}),
+      },
+    ];
     this.networks.set(record.Id, { record, pool, members: new Map() });
     return record;
   }
 
   private persistNetworks(): Promise<void> {
-    const file: NetworksFile = { version: 1, nextBridge: this.nextBridge, networks: [...this.networks.values()].map((n) => n.record) };
+    const file: NetworksFile = {
+      version: 1,
+      nextBridge: this.nextBridge,
+      networks: [...this.networks.values()].map((n) => n.record),
+    };
     return this.store.writeNetworks(file);
   }
 
   private natNetworks(): NatNetwork[] {
     return [...this.networks.values()].flatMap((n) =>
-      n.record.bridge && n.pool ? [{ bridge: n.record.bridge, subnet: formatCidr(n.pool.subnet), internal: n.record.Internal }] : [],
+      n.record.bridge && n.pool
+        ? [{ bridge: n.record.bridge, subnet: formatCidr(n.pool.subnet), internal: n.record.Internal }]
+        : [],
     );
   }
 
@@ -411,7 +481,10 @@ export class BridgeNetworkService implements NetworkService {
       all.find((n) => n.record.Name === idOrName) ??
       (() => {
         const byPrefix = idOrName ? all.filter((n) => n.record.Id.startsWith(idOrName)) : [];
-        if (byPrefix.length > 1) throw new InvalidArgumentError(`network ${idOrName} is ambiguous (${byPrefix.length} matches): use more of the ID or the name`);
+        if (byPrefix.length > 1)
+          throw new InvalidArgumentError(
+            `network ${idOrName} is ambiguous (${byPrefix.length} matches): use more of the ID or the name`,
+          );
         return byPrefix[0];
       })();
     if (!hit) throw new NotFoundError(`network ${idOrName} not found`);
@@ -422,16 +495,30 @@ export class BridgeNetworkService implements NetworkService {
     return this.exclusive(async () => {
       this.ready();
       const driver = opts.driver || 'bridge';
-      if (!NAME_RE.test(opts.name)) throw new InvalidArgumentError(`invalid network name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-      if ([...this.networks.values()].some((n) => n.record.Name === opts.name)) throw new ConflictError(`network with name ${opts.name} already exists`);
-      if (driver === 'host' || driver === 'null') throw new EngineError(`only one instance of "${driver}" network is allowed`, 403);
-      if (driver !== 'bridge' && driver !== 'overlay') throw new NotFoundError(`plugin "${driver}" not found: use the bridge driver`);
+      if (!NAME_RE.test(opts.name))
+        throw new InvalidArgumentError(
+          `invalid network name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+        );
+      if ([...this.networks.values()].some((n) => n.record.Name === opts.name))
+        throw new ConflictError(`network with name ${opts.name} already exists`);
+      if (driver === 'host' || driver === 'null')
+        throw new EngineError(`only one instance of "${driver}" network is allowed`, 403);
+      if (driver !== 'bridge' && driver !== 'overlay')
+        throw new NotFoundError(`plugin "${driver}" not found: use the bridge driver`);
       const n = this.nextBridge++;
       const record = await this.addBridgeNetwork({ ...opts, driver, bridge: this.names.bridge(n) });
       await this.persistNetworks();
       await this.iptables?.sync(this.natNetworks());
       await this.startDns(this.find(record.Id));
-      this.log.info({ network: record.Name, subnet: record.IPAM.Config[0]?.Subnet, bridge: record.bridge, dns: this.dns.nameserver(record.Id) ?? null }, 'network created');
+      this.log.info(
+        {
+          network: record.Name,
+          subnet: record.IPAM.Config[0]?.Subnet,
+          bridge: record.bridge,
+          dns: this.dns.nameserver(record.Id) ?? null,
+        },
+        'network created',
+      );
       return structuredClone(record);
     });
   }
@@ -462,7 +549,8 @@ export class BridgeNetworkService implements NetworkService {
       const n = this.find(idOrName);
       const { Name, Id } = n.record;
       if (PREDEFINED.has(Name)) throw new EngineError(`${Name} is a pre-defined network and cannot be removed`, 403);
-      if (n.members.size > 0) throw new ConflictError(`error while removing network: network ${Name} id ${Id} has active endpoints`);
+      if (n.members.size > 0)
+        throw new ConflictError(`error while removing network: network ${Name} id ${Id} has active endpoints`);
       this.networks.delete(Id);
       await this.dns.removeNetwork(Id);
       await this.persistNetworks();
@@ -480,17 +568,31 @@ export class BridgeNetworkService implements NetworkService {
   }
 
   /** Idempotent: a container that already has a sandbox gets the same one back. */
-  async createSandbox(containerId: string, containerName: string, networkMode: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<Sandbox> {
+  async createSandbox(
+    containerId: string,
+    containerName: string,
+    networkMode: string,
+    opts: { aliases?: string[]; ip?: string } = {},
+  ): Promise<Sandbox> {
     this.ready();
     await this.removals.get(containerId);
     const existing = this.sandbox(containerId);
     if (existing) return existing;
     if (!/^[0-9a-f]{12,64}$/.test(containerId)) throw new InvalidArgumentError(`invalid container id ${containerId}`);
     const mode = networkMode === '' || networkMode === 'default' ? 'bridge' : networkMode;
-    if (mode.startsWith('container:')) throw new InvalidArgumentError(`network mode ${mode} is not supported: use a network name, host or none`);
+    if (mode.startsWith('container:'))
+      throw new InvalidArgumentError(`network mode ${mode} is not supported: use a network name, host or none`);
     const net = this.find(mode);
     const name = containerName.replace(/^\//, '');
-    const rec: SandboxRecord = { containerId, containerName: name, networkId: net.record.Id, netnsPath: null, hostVeth: null, endpoints: [], ports: [] };
+    const rec: SandboxRecord = {
+      containerId,
+      containerName: name,
+      networkId: net.record.Id,
+      netnsPath: null,
+      hostVeth: null,
+      endpoints: [],
+      ports: [],
+    };
     const pooled = net.record.Name === 'bridge' && !opts.ip ? this.pool?.take() : undefined;
     if (pooled && net.pool) {
       rec.netnsPath = pooled.netnsPath;
@@ -515,7 +617,13 @@ export class BridgeNetworkService implements NetworkService {
         const ep = rec.endpoints[0];
         const veth =
           ep && rec.hostVeth && net.record.bridge
-            ? { hostVeth: rec.hostVeth, bridge: net.record.bridge, ipCidr: `${ep.ipAddress}/${ep.prefixLen}`, gateway: ep.gateway, mac: ep.macAddress }
+            ? {
+                hostVeth: rec.hostVeth,
+                bridge: net.record.bridge,
+                ipCidr: `${ep.ipAddress}/${ep.prefixLen}`,
+                gateway: ep.gateway,
+                mac: ep.macAddress,
+              }
             : null;
         await this.helper.createNetns(rec.netnsPath, veth);
       } catch (e) {
@@ -604,28 +712,46 @@ export class BridgeNetworkService implements NetworkService {
       if (rec.hostVeth) this.lingering.add(rec.hostVeth);
       for (const a of rec.attachments ?? []) this.lingering.add(a.hostVeth);
       if (this.lingering.size >= 32) {
-        this.settle().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not delete the veths of destroyed sandboxes'));
+        this.settle().catch((e: unknown) =>
+          this.log.warn({ err: (e as Error).message }, 'could not delete the veths of destroyed sandboxes'),
+        );
       }
       await this.store.removeSandbox(containerId);
     })();
     if (!opts.background) return removal;
     const tracked = removal
-      .catch((e: unknown) => this.log.warn({ containerId, err: (e as Error).message }, 'could not remove a network sandbox (the next start cleans it)'))
+      .catch((e: unknown) =>
+        this.log.warn(
+          { containerId, err: (e as Error).message },
+          'could not remove a network sandbox (the next start cleans it)',
+        ),
+      )
       .finally(() => this.removals.delete(containerId));
     this.removals.set(containerId, tracked);
   }
 
   /** docker network connect: one more interface (eth1, ...) on another bridge network. */
-  async connect(idOrName: string, containerId: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<EndpointInfo> {
+  async connect(
+    idOrName: string,
+    containerId: string,
+    opts: { aliases?: string[]; ip?: string } = {},
+  ): Promise<EndpointInfo> {
     this.ready();
     const net = this.find(idOrName);
     const rec = this.sandboxes.get(containerId);
     if (!rec) throw new NotFoundError(`container ${containerId} has no network sandbox: start it first`);
-    if (rec.netnsPath === null || net.record.Driver === 'host') throw new InvalidArgumentError('container cannot be disconnected from host network or connected to host network');
+    if (rec.netnsPath === null || net.record.Driver === 'host')
+      throw new InvalidArgumentError('container cannot be disconnected from host network or connected to host network');
     if (rec.endpoints.length === 0 || !net.pool || !net.record.bridge) {
-      throw new InvalidArgumentError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+      throw new InvalidArgumentError(
+        'container cannot be connected to multiple networks with one of the networks in private (none) mode',
+      );
     }
-    if (net.members.has(containerId)) throw new EngineError(`endpoint with name ${rec.containerName} already exists in network ${net.record.Name}`, 403);
+    if (net.members.has(containerId))
+      throw new EngineError(
+        `endpoint with name ${rec.containerName} already exists in network ${net.record.Name}`,
+        403,
+      );
     const used = new Set(['eth0', ...(rec.attachments ?? []).map((a) => a.ifname)]);
     let n = 1;
     while (used.has(`eth${n}`)) n++;
@@ -634,7 +760,16 @@ export class BridgeNetworkService implements NetworkService {
     const hostVeth = this.names.hostVeth();
     this.join(net, containerId, { name: rec.containerName, endpoint });
     try {
-      await this.helper.attach(rec.netnsPath, { hostVeth, bridge: net.record.bridge, ipCidr: `${endpoint.ipAddress}/${endpoint.prefixLen}`, mac: endpoint.macAddress }, ifname);
+      await this.helper.attach(
+        rec.netnsPath,
+        {
+          hostVeth,
+          bridge: net.record.bridge,
+          ipCidr: `${endpoint.ipAddress}/${endpoint.prefixLen}`,
+          mac: endpoint.macAddress,
+        },
+        ifname,
+      );
     } catch (e) {
       this.leave(net, containerId);
       net.pool.release(endpoint.ipAddress);
@@ -651,9 +786,13 @@ export class BridgeNetworkService implements NetworkService {
     this.ready();
     const net = this.find(idOrName);
     const rec = this.sandboxes.get(containerId);
-    if (!rec || !net.members.has(containerId)) throw new EngineError(`container ${containerId} is not connected to network ${net.record.Name}`, 403);
+    if (!rec || !net.members.has(containerId))
+      throw new EngineError(`container ${containerId} is not connected to network ${net.record.Name}`, 403);
     const attachment = (rec.attachments ?? []).find((a) => a.networkId === net.record.Id);
-    if (!attachment) throw new InvalidArgumentError(`container ${rec.containerName} cannot leave ${net.record.Name}, the network it was started on: stop it instead`);
+    if (!attachment)
+      throw new InvalidArgumentError(
+        `container ${rec.containerName} cannot leave ${net.record.Name}, the network it was started on: stop it instead`,
+      );
     await this.helper.detach(attachment.hostVeth);
     rec.attachments = (rec.attachments ?? []).filter((a) => a !== attachment);
     const ep = rec.endpoints.find((e) => e.networkId === net.record.Id);
@@ -668,19 +807,26 @@ export class BridgeNetworkService implements NetworkService {
   async publish(containerId: string, containerIp: string, ports: PortBindingRequest[]): Promise<PublishedPort[]> {
     this.ready();
     const rec = this.sandboxes.get(containerId);
-    if (!rec) throw new NotFoundError(`container ${containerId} has no network sandbox: create it before publishing ports`);
+    if (!rec)
+      throw new NotFoundError(`container ${containerId} has no network sandbox: create it before publishing ports`);
     // docker: "Published ports are discarded when using host network mode"; none has no address.
     if (rec.netnsPath === null || rec.endpoints.length === 0) return [];
     const started: Proxy[] = [];
     const published: PublishedPort[] = [];
     try {
       for (const p of ports) {
-        if (p.proto !== 'tcp' && p.proto !== 'udp') throw new InvalidArgumentError(`invalid protocol ${String(p.proto)}: use tcp or udp`);
-        if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) throw new InvalidArgumentError(`invalid container port ${p.containerPort}`);
-        if (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535) throw new InvalidArgumentError(`invalid host port ${p.hostPort}`);
+        if (p.proto !== 'tcp' && p.proto !== 'udp')
+          throw new InvalidArgumentError(`invalid protocol ${String(p.proto)}: use tcp or udp`);
+        if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535)
+          throw new InvalidArgumentError(`invalid container port ${p.containerPort}`);
+        if (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535)
+          throw new InvalidArgumentError(`invalid host port ${p.hostPort}`);
         const hostIp = p.hostIp === '0.0.0.0' ? '' : p.hostIp;
         const target = { host: containerIp, port: p.containerPort };
-        const proxy = p.proto === 'tcp' ? await startTcpProxy(hostIp, p.hostPort, target, this.log) : await startUdpProxy(hostIp, p.hostPort, target, this.log);
+        const proxy =
+          p.proto === 'tcp'
+            ? await startTcpProxy(hostIp, p.hostPort, target, this.log)
+            : await startUdpProxy(hostIp, p.hostPort, target, this.log);
         started.push(proxy);
         published.push({ ...p, hostIp: p.hostIp, hostPort: proxy.hostPort });
       }
@@ -689,7 +835,15 @@ export class BridgeNetworkService implements NetworkService {
       throw e;
     }
     this.proxies.set(containerId, [...(this.proxies.get(containerId) ?? []), ...started]);
-    rec.ports = [...rec.ports.filter((old) => !published.some((p) => p.proto === old.proto && p.containerPort === old.containerPort && p.hostPort === old.hostPort)), ...published];
+    rec.ports = [
+      ...rec.ports.filter(
+        (old) =>
+          !published.some(
+            (p) => p.proto === old.proto && p.containerPort === old.containerPort && p.hostPort === old.hostPort,
+          ),
+      ),
+      ...published,
+    ];
     await this.store.writeSandbox(rec);
     return published;
   }

@@ -62,12 +62,31 @@ export type DnsSource = (q: DnsQuestion) => string[] | undefined;
 export interface NetworkService {
   /** Create default networks (bridge, host, none), recover state after a restart, clean leaks. */
   init(): Promise<void>;
-  create(opts: { name: string; driver?: string; subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; labels?: Record<string, string>; options?: Record<string, string>; attachable?: boolean }): Promise<NetworkRecord>;
+  create(opts: {
+    name: string;
+    driver?: string;
+    subnet?: string;
+    gateway?: string;
+    ipRange?: string;
+    internal?: boolean;
+    labels?: Record<string, string>;
+    options?: Record<string, string>;
+    attachable?: boolean;
+  }): Promise<NetworkRecord>;
   list(): Promise<NetworkRecord[]>;
-  inspect(idOrName: string): Promise<NetworkRecord & { Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string }> }>;
+  inspect(idOrName: string): Promise<
+    NetworkRecord & {
+      Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string }>;
+    }
+  >;
   remove(idOrName: string): Promise<void>;
   /** networkMode: "bridge" (default), "host", "none", or a user network name or ID. */
-  createSandbox(containerId: string, containerName: string, networkMode: string, opts?: { aliases?: string[]; ip?: string }): Promise<Sandbox>;
+  createSandbox(
+    containerId: string,
+    containerName: string,
+    networkMode: string,
+    opts?: { aliases?: string[]; ip?: string },
+  ): Promise<Sandbox>;
   /**
    * Idempotent. `background`: return once the container is off its network (ports closed, address
    * released) and unmount its namespace afterwards (saves ~5 ms on a container's remove).

@@ -24,7 +24,8 @@ export function parseChallenge(header: string): Challenge {
   const scheme = (sp < 0 ? header : header.slice(0, sp)).trim().toLowerCase();
   const params: Record<string, string> = {};
   const re = /([a-zA-Z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
-  for (const m of (sp < 0 ? '' : header.slice(sp + 1)).matchAll(re)) params[m[1].toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  for (const m of (sp < 0 ? '' : header.slice(sp + 1)).matchAll(re))
+    params[m[1].toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
   return { scheme, params };
 }
 
@@ -43,7 +44,13 @@ export function decodeRegistryAuthHeader(header: string | undefined): AuthConfig
     if (!v || typeof v !== 'object') return undefined;
     const a = v as Record<string, unknown>;
     const s = (k: string) => (typeof a[k] === 'string' && a[k] ? (a[k] as string) : undefined);
-    return { username: s('username'), password: s('password'), identitytoken: s('identitytoken'), registrytoken: s('registrytoken'), serveraddress: s('serveraddress') };
+    return {
+      username: s('username'),
+      password: s('password'),
+      identitytoken: s('identitytoken'),
+      registrytoken: s('registrytoken'),
+      serveraddress: s('serveraddress'),
+    };
   } catch (e) {
     throw new InvalidArgumentError('invalid X-Registry-Auth header: expected base64url-encoded JSON', { cause: e });
   }

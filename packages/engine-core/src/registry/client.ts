@@ -60,7 +60,11 @@ export class RegistryClient {
    * docker login: check the credentials against the registry (ping /v2/, answer its challenge)
    * and store them. Returns docker's /auth response body.
    */
-  async login(server: string, auth: AuthConfig, opts: { signal?: AbortSignal; store?: boolean } = {}): Promise<{ Status: string; IdentityToken: string }> {
+  async login(
+    server: string,
+    auth: AuthConfig,
+    opts: { signal?: AbortSignal; store?: boolean } = {},
+  ): Promise<{ Status: string; IdentityToken: string }> {
     const domain = normalizeServer(server);
     const s = new RegistrySession(domain, '', auth, [], this.opts.fetch, this.opts.insecureRegistries);
     await s.request('/v2/', { signal: opts.signal });
@@ -85,21 +89,37 @@ export class RegistryClient {
     let { manifest, bytes } = top;
     if (isIndexMediaType(manifest.mediaType) || 'manifests' in manifest) {
       const index = manifest as unknown as ImageIndex;
-      const pick = index.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64' && !m.platform.variant)
-        ?? index.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64');
-      if (!pick) throw new NotFoundError(`no matching manifest for linux/amd64 in the manifest list entries of ${familiarString(ref)}`);
+      const pick =
+        index.manifests.find(
+          (m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64' && !m.platform.variant,
+        ) ?? index.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64');
+      if (!pick)
+        throw new NotFoundError(
+          `no matching manifest for linux/amd64 in the manifest list entries of ${familiarString(ref)}`,
+        );
       ({ manifest, bytes } = await this.fetchManifest(s, pick.digest, pick.digest, opts.signal));
     }
     const m = manifest as ImageManifest;
-    if (!m.config?.digest || !Array.isArray(m.layers)) throw new RegistryError(`unsupported manifest from ${ref.domain} (schema 1 or unknown media type ${String(m.mediaType)})`, 502);
+    if (!m.config?.digest || !Array.isArray(m.layers))
+      throw new RegistryError(
+        `unsupported manifest from ${ref.domain} (schema 1 or unknown media type ${String(m.mediaType)})`,
+        502,
+      );
 
     if (!(await store.blobs.has(m.config.digest))) {
       const res = await s.request(`/v2/${ref.path}/blobs/${m.config.digest}`, { signal: opts.signal });
-      await store.blobs.putStream(Readable.fromWeb(res.body! as never), { expected: m.config.digest, signal: opts.signal });
+      await store.blobs.putStream(Readable.fromWeb(res.body! as never), {
+        expected: m.config.digest,
+        signal: opts.signal,
+      });
     }
     const config = await store.config(m.config.digest);
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== m.layers.length) throw new RegistryError(`invalid image: the manifest lists ${m.layers.length} layers but the config ${diffIds.length}`, 502);
+    if (diffIds.length !== m.layers.length)
+      throw new RegistryError(
+        `invalid image: the manifest lists ${m.layers.length} layers but the config ${diffIds.length}`,
+        502,
+      );
     const previous = ref.tag ? store.lookup(familiarString(ref)) : undefined;
 
     // queue all layers first (docker prints them all, then completes them), then fetch in order
@@ -116,7 +136,8 @@ export class RegistryClient {
     const fetchLayer = async (i: number): Promise<void> => {
       const layer = m.layers[i];
       const id = shortId(layer.digest);
-      if (layer.mediaType === MEDIA.dockerForeignLayer) throw new RegistryError(`foreign layer ${layer.digest} (${layer.urls?.[0] ?? 'no URL'}) is not supported`, 502);
+      if (layer.mediaType === MEDIA.dockerForeignLayer)
+        throw new RegistryError(`foreign layer ${layer.digest} (${layer.urls?.[0] ?? 'no URL'}) is not supported`, 502);
       if (!(await store.blobs.has(layer.digest))) {
         const res = await s.request(`/v2/${ref.path}/blobs/${layer.digest}`, { signal: opts.signal });
         let current = 0;
@@ -132,7 +153,10 @@ export class RegistryClient {
           },
         });
         progress({ status: 'Downloading', id, progressDetail: { current: 0, total: layer.size } });
-        await store.blobs.putStream(Readable.fromWeb(res.body! as never).pipe(counter), { expected: layer.digest, signal: opts.signal });
+        await store.blobs.putStream(Readable.fromWeb(res.body! as never).pipe(counter), {
+          expected: layer.digest,
+          signal: opts.signal,
+        });
         progress({ status: 'Verifying Checksum', id });
         progress({ status: 'Download complete', id });
       }
@@ -154,24 +178,43 @@ export class RegistryClient {
     });
     progress({ status: `Digest: ${top.digest}` });
     progress({
-      status: previous === img.id ? `Status: Image is up to date for ${familiarString(ref)}` : `Status: Downloaded newer image for ${familiarString(ref)}`,
+      status:
+        previous === img.id
+          ? `Status: Image is up to date for ${familiarString(ref)}`
+          : `Status: Downloaded newer image for ${familiarString(ref)}`,
     });
     log.info({ ref: familiarString(ref), id: img.id }, 'pulled');
     return img;
   }
 
-  private async fetchManifest(s: RegistrySession, reference: string, expected: string | undefined, signal?: AbortSignal): Promise<{ manifest: ImageManifest & Partial<ImageIndex>; bytes: Buffer; digest: string }> {
-    const res = await s.request(`/v2/${s.repo}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, signal, accept: [404] });
+  private async fetchManifest(
+    s: RegistrySession,
+    reference: string,
+    expected: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ manifest: ImageManifest & Partial<ImageIndex>; bytes: Buffer; digest: string }> {
+    const res = await s.request(`/v2/${s.repo}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_ACCEPT },
+      signal,
+      accept: [404],
+    });
     if (res.status === 404) {
       await res.body?.cancel();
-      throw new NotFoundError(`manifest for ${s.domain === 'docker.io' ? '' : `${s.domain}/`}${s.repo.replace(/^library\//, '')}:${reference} not found: manifest unknown`);
+      throw new NotFoundError(
+        `manifest for ${s.domain === 'docker.io' ? '' : `${s.domain}/`}${s.repo.replace(/^library\//, '')}:${reference} not found: manifest unknown`,
+      );
     }
     const bytes = Buffer.from(await res.arrayBuffer());
     const digest = sha256(bytes);
-    if (expected && expected !== digest) throw new RegistryError(`manifest digest mismatch: asked for ${expected}, got ${digest}`, 502, 'DIGEST_INVALID');
+    if (expected && expected !== digest)
+      throw new RegistryError(`manifest digest mismatch: asked for ${expected}, got ${digest}`, 502, 'DIGEST_INVALID');
     const header = res.headers.get('docker-content-digest');
     if (!expected && header && header.startsWith('sha256:') && header !== digest) {
-      throw new RegistryError(`manifest digest mismatch: the registry says ${header}, the content hashes to ${digest}`, 502, 'DIGEST_INVALID');
+      throw new RegistryError(
+        `manifest digest mismatch: the registry says ${header}, the content hashes to ${digest}`,
+        502,
+        'DIGEST_INVALID',
+      );
     }
     const manifest = JSON.parse(bytes.toString('utf8')) as ImageManifest & Partial<ImageIndex>;
     if (!manifest.mediaType) manifest.mediaType = res.headers.get('content-type') ?? undefined;
@@ -186,7 +229,9 @@ export class RegistryClient {
     const id = store.lookup(familiarString(ref));
     if (!id) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarRepository(ref)}`);
     const progress = opts.onProgress ?? (() => undefined);
-    progress({ status: `The push refers to repository [${repositoryName(ref).replace(/^docker\.io\//, 'docker.io/')}]` });
+    progress({
+      status: `The push refers to repository [${repositoryName(ref).replace(/^docker\.io\//, 'docker.io/')}]`,
+    });
     const s = await this.session(ref, ['pull', 'push'], opts.auth);
     const { bytes, manifest, digest } = await store.manifest(id);
     // a repository of the same registry that already has the blobs lets us mount instead of upload
@@ -199,12 +244,17 @@ export class RegistryClient {
     }
     for (const blob of [...manifest.layers, manifest.config]) {
       const sid = shortId(blob.digest);
-      const head = await s.request(`/v2/${ref.path}/blobs/${blob.digest}`, { method: 'HEAD', accept: [404], signal: opts.signal });
+      const head = await s.request(`/v2/${ref.path}/blobs/${blob.digest}`, {
+        method: 'HEAD',
+        accept: [404],
+        signal: opts.signal,
+      });
       if (head.status === 200) {
         if (blob !== manifest.config) progress({ status: 'Layer already exists', id: sid });
         continue;
       }
-      if (blob !== manifest.config) progress({ status: 'Pushing', id: sid, progressDetail: { current: 0, total: blob.size } });
+      if (blob !== manifest.config)
+        progress({ status: 'Pushing', id: sid, progressDetail: { current: 0, total: blob.size } });
       const mounted = await this.uploadBlob(s, ref, blob.digest, blob.size, mountFrom, opts.signal);
       if (blob !== manifest.config) progress({ status: mounted ? `Mounted from ${mountFrom}` : 'Pushed', id: sid });
     }
@@ -217,7 +267,8 @@ export class RegistryClient {
     });
     await res.body?.cancel();
     const said = res.headers.get('docker-content-digest');
-    if (said && said !== digest) throw new RegistryError(`registry stored the manifest as ${said}, expected ${digest}`, 502, 'DIGEST_INVALID');
+    if (said && said !== digest)
+      throw new RegistryError(`registry stored the manifest as ${said}, expected ${digest}`, 502, 'DIGEST_INVALID');
     await store.addRepoDigest(id, `${repositoryName(ref)}@${digest}`);
     progress({ status: `${ref.tag}: digest: ${digest} size: ${bytes.length}` });
     log.info({ ref: familiarString(ref), digest }, 'pushed');
@@ -228,9 +279,20 @@ export class RegistryClient {
    * Cross-repository mount when `mountFrom` is given (201: done, returns true); otherwise, or when
    * the registry declines (202), a monolithic upload: one PUT with the whole blob and its digest.
    */
-  private async uploadBlob(s: RegistrySession, ref: ImageReference, digest: string, size: number, mountFrom: string | undefined, signal?: AbortSignal): Promise<boolean> {
+  private async uploadBlob(
+    s: RegistrySession,
+    ref: ImageReference,
+    digest: string,
+    size: number,
+    mountFrom: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const query = mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : '';
-    const start = await s.request(`/v2/${ref.path}/blobs/uploads/${query}`, { method: 'POST', headers: { 'content-length': '0' }, signal });
+    const start = await s.request(`/v2/${ref.path}/blobs/uploads/${query}`, {
+      method: 'POST',
+      headers: { 'content-length': '0' },
+      signal,
+    });
     await start.body?.cancel();
     if (mountFrom && start.status === 201) return true;
     const location = start.headers.get('location');

@@ -10,7 +10,8 @@ export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 
 export function credentialKey(server: string): string {
   const s = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-  if (s === '' || s === 'docker.io' || s === 'index.docker.io' || s === 'registry-1.docker.io') return DOCKER_HUB_AUTH_KEY;
+  if (s === '' || s === 'docker.io' || s === 'index.docker.io' || s === 'registry-1.docker.io')
+    return DOCKER_HUB_AUTH_KEY;
   return s;
 }
 

@@ -46,7 +46,9 @@ async function startRegistry(dir: string, htpasswd?: string, authYaml = ''): Pro
     join(dir, 'config.yml'),
     `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
   );
-  const proc = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   for (let i = 0; i < 100; i++) {
@@ -107,7 +109,9 @@ describe('registry client against docker-registry', () => {
     // another repository of the same registry: layers are mounted, not uploaded again
     await store.tag(name, `${reg.host}/team/copy:1`);
     const copied: ProgressEvent[] = [];
-    expect((await client.push(`${reg.host}/team/copy:1`, { onProgress: (e) => copied.push(e) })).digest).toBe(pushed.digest);
+    expect((await client.push(`${reg.host}/team/copy:1`, { onProgress: (e) => copied.push(e) })).digest).toBe(
+      pushed.digest,
+    );
     expect(copied.filter((e) => e.status === 'Mounted from team/hello')).toHaveLength(2);
     await store.remove(`${reg.host}/team/copy:1`);
 
@@ -134,32 +138,62 @@ describe('registry client against docker-registry', () => {
     expect(second.filter((e) => e.status === 'Already exists')).toHaveLength(2);
     expect(second.at(-1)?.status).toBe(`Status: Image is up to date for ${name}`);
 
-    await expect(client.pull(`${reg.host}/team/hello:nope`)).rejects.toThrow(`manifest for ${reg.host}/team/hello:nope not found: manifest unknown`);
+    await expect(client.pull(`${reg.host}/team/hello:nope`)).rejects.toThrow(
+      `manifest for ${reg.host}/team/hello:nope not found: manifest unknown`,
+    );
 
     // a manifest list (OCI index): linux/amd64 is chosen among platforms
-    const other = await importRootfs(store, createReadStream(rootfsTar), { tag: `${reg.host}/team/other:1`, changes: ['CMD ["other"]'] });
+    const other = await importRootfs(store, createReadStream(rootfsTar), {
+      tag: `${reg.host}/team/other:1`,
+      changes: ['CMD ["other"]'],
+    });
     const otherPush = await client.push(`${reg.host}/team/other:1`);
     await client.push(`${reg.host}/team/hello:1`);
-    const armSrc = await fetch(`http://${reg.host}/v2/team/other/manifests/1`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const armSrc = await fetch(`http://${reg.host}/v2/team/other/manifests/1`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     const armBytes = Buffer.from(await armSrc.arrayBuffer());
     // the index may only reference manifests of its own repository: copy other's manifest over
-    for (const d of [JSON.parse(armBytes.toString()).config.digest, ...JSON.parse(armBytes.toString()).layers.map((l: { digest: string }) => l.digest)]) {
-      const mount = await fetch(`http://${reg.host}/v2/team/hello/blobs/uploads/?mount=${d}&from=team/other`, { method: 'POST' });
+    for (const d of [
+      JSON.parse(armBytes.toString()).config.digest,
+      ...JSON.parse(armBytes.toString()).layers.map((l: { digest: string }) => l.digest),
+    ]) {
+      const mount = await fetch(`http://${reg.host}/v2/team/hello/blobs/uploads/?mount=${d}&from=team/other`, {
+        method: 'POST',
+      });
       expect(mount.status).toBe(201);
     }
-    const put = await fetch(`http://${reg.host}/v2/team/hello/manifests/${otherPush.digest}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: armBytes });
+    const put = await fetch(`http://${reg.host}/v2/team/hello/manifests/${otherPush.digest}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: armBytes,
+    });
     expect(put.status).toBe(201);
     const index = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.index.v1+json',
         manifests: [
-          { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: otherPush.digest, size: armBytes.length, platform: { os: 'linux', architecture: 'arm64' } },
-          { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: pushed.digest, size: pushed.size, platform: { os: 'linux', architecture: 'amd64' } },
+          {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            digest: otherPush.digest,
+            size: armBytes.length,
+            platform: { os: 'linux', architecture: 'arm64' },
+          },
+          {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            digest: pushed.digest,
+            size: pushed.size,
+            platform: { os: 'linux', architecture: 'amd64' },
+          },
         ],
       }),
     );
-    const putIndex = await fetch(`http://${reg.host}/v2/team/hello/manifests/multi`, { method: 'PUT', headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' }, body: index });
+    const putIndex = await fetch(`http://${reg.host}/v2/team/hello/manifests/multi`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
+      body: index,
+    });
     expect(putIndex.status).toBe(201);
     const multi = await client.pull(`${reg.host}/team/hello:multi`);
     expect(multi.id).toBe(built.id);
@@ -168,7 +202,11 @@ describe('registry client against docker-registry', () => {
   });
 
   it('logs in with htpasswd basic auth, refuses bad or missing credentials, pushes and pulls with stored ones', async () => {
-    const hash = execFileSync('perl', ['-e', 'print crypt($ARGV[0], "\\$2b\\$05\\$abcdefghijklmnopqrstuu")', 's3cret'], { encoding: 'utf8' });
+    const hash = execFileSync(
+      'perl',
+      ['-e', 'print crypt($ARGV[0], "\\$2b\\$05\\$abcdefghijklmnopqrstuu")', 's3cret'],
+      { encoding: 'utf8' },
+    );
     expect(hash).toMatch(/^\$2b\$05\$/);
     const reg = await startRegistry(join(root, 'reg2'), `alice:${hash}\n`);
     registries.push(reg);
@@ -178,34 +216,63 @@ describe('registry client against docker-registry', () => {
     const credentials = new CredentialStore(join(root, 'config.json'));
     const client = new RegistryClient({ store, credentials });
 
-    await expect(client.push(name)).rejects.toThrow(`unauthorized: authentication required: run \`flotilla login ${reg.host}\` first`);
+    await expect(client.push(name)).rejects.toThrow(
+      `unauthorized: authentication required: run \`flotilla login ${reg.host}\` first`,
+    );
     const bad = await client.login(reg.host, { username: 'alice', password: 'wrong' }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(RegistryError);
     expect((bad as RegistryError).status).toBe(401);
     expect(await credentials.get(reg.host)).toBeUndefined();
 
-    expect(await client.login(reg.host, { username: 'alice', password: 's3cret' })).toEqual({ Status: 'Login Succeeded', IdentityToken: '' });
-    const file = JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(await client.login(reg.host, { username: 'alice', password: 's3cret' })).toEqual({
+      Status: 'Login Succeeded',
+      IdentityToken: '',
+    });
+    const file = JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')) as {
+      auths: Record<string, { auth: string }>;
+    };
     expect(Buffer.from(file.auths[reg.host].auth, 'base64').toString()).toBe('alice:s3cret');
 
     await client.push(name);
     const fresh = await ImageStore.open(join(root, 'store3'));
     await expect(new RegistryClient({ store: fresh }).pull(name)).rejects.toThrow(/unauthorized/);
-    expect((await new RegistryClient({ store: fresh }).pull(name, { auth: { username: 'alice', password: 's3cret' } })).id).toBe(img.id);
+    expect(
+      (await new RegistryClient({ store: fresh }).pull(name, { auth: { username: 'alice', password: 's3cret' } })).id,
+    ).toBe(img.id);
     expect((await new RegistryClient({ store: fresh, credentials }).pull(name)).id).toBe(img.id);
   });
 
   it('follows the Docker Hub style bearer token flow: anonymous pull token, push with credentials', async () => {
     const dir = join(root, 'token');
     mkdirSync(dir, { recursive: true });
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=flotilla-test-issuer'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=flotilla-test-issuer',
+      ],
+      { stdio: 'ignore' },
+    );
     const key = readFileSync(join(dir, 'key.pem'), 'utf8');
     const x5c = new X509Certificate(readFileSync(join(dir, 'cert.pem'))).raw.toString('base64');
     const seen: { scope: string | null; user?: string }[] = [];
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const tokenServer: Server = createHttpServer((req, res) => {
       const u = new URL(req.url ?? '/', 'http://x');
-      const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString() : undefined;
+      const basic = req.headers.authorization?.startsWith('Basic ')
+        ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString()
+        : undefined;
       const user = basic?.split(':')[0];
       seen.push({ scope: u.searchParams.get('scope'), user });
       if (basic && basic !== 'bob:hunter2') {
@@ -216,13 +283,28 @@ describe('registry client against docker-registry', () => {
       const scope = u.searchParams.get('scope');
       if (scope) {
         const [type, name, actions] = scope.split(':');
-        access.push({ type, name, actions: user ? actions.split(',') : actions.split(',').filter((a) => a === 'pull') });
+        access.push({
+          type,
+          name,
+          actions: user ? actions.split(',') : actions.split(',').filter((a) => a === 'pull'),
+        });
       }
       const now = Math.floor(Date.now() / 1000);
       const head = b64({ alg: 'RS256', typ: 'JWT', x5c: [x5c] });
-      const body = b64({ iss: 'flotilla-test-issuer', sub: user ?? '', aud: u.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access });
+      const body = b64({
+        iss: 'flotilla-test-issuer',
+        sub: user ?? '',
+        aud: u.searchParams.get('service'),
+        exp: now + 300,
+        nbf: now - 10,
+        iat: now,
+        jti: randomBytes(8).toString('hex'),
+        access,
+      });
       const sig = createSign('RSA-SHA256').update(`${head}.${body}`).sign(key).toString('base64url');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${head}.${body}.${sig}` }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token: `${head}.${body}.${sig}` }));
     });
     await new Promise<void>((r) => tokenServer.listen(0, '127.0.0.1', r));
     const tokenPort = (tokenServer.address() as { port: number }).port;
@@ -242,7 +324,9 @@ describe('registry client against docker-registry', () => {
       expect((denied as RegistryError).status).toBe(401);
       expect(seen.at(-1)).toEqual({ scope: 'repository:team/app:pull,push', user: undefined });
 
-      await expect(anonymous.login(reg.host, { username: 'bob', password: 'nope' })).rejects.toThrow(`unauthorized: incorrect username or password for ${reg.host}`);
+      await expect(anonymous.login(reg.host, { username: 'bob', password: 'nope' })).rejects.toThrow(
+        `unauthorized: incorrect username or password for ${reg.host}`,
+      );
       const credentials = new CredentialStore(join(dir, 'config.json'));
       const client = new RegistryClient({ store, credentials });
       await client.login(reg.host, { username: 'bob', password: 'hunter2' });

@@ -11,7 +11,9 @@ export type FetchFn = typeof fetch;
 /** Docker treats loopback registries as insecure (plain http) without configuration. */
 export function isInsecureHost(domain: string, extra: string[] = []): boolean {
   const host = domain.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\./.test(host) || extra.includes(domain) || extra.includes(host);
+  return (
+    host === 'localhost' || host === '::1' || /^127\./.test(host) || extra.includes(domain) || extra.includes(host)
+  );
 }
 
 export function registryBaseUrl(domain: string, insecure: string[] = []): string {
@@ -54,7 +56,11 @@ export class RegistrySession {
     if (res.status === 401) {
       const challenge = res.headers.get('www-authenticate');
       await res.body?.cancel();
-      if (!challenge) throw new RegistryError(`unauthorized: ${this.domain} refused the request without saying how to authenticate`, 401);
+      if (!challenge)
+        throw new RegistryError(
+          `unauthorized: ${this.domain} refused the request without saying how to authenticate`,
+          401,
+        );
       await this.authenticate(challenge, init.signal);
       res = await this.send(path, init);
       if (res.status === 401 || res.status === 403) await this.fail(res, path);
@@ -79,7 +85,12 @@ export class RegistrySession {
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
       const cause = (e as { cause?: { code?: string } }).cause;
-      throw new RegistryError(`cannot reach registry ${this.domain} at ${this.baseUrl}: ${cause?.code ?? (e as Error).message}`, 502, 'UNREACHABLE', { cause: e });
+      throw new RegistryError(
+        `cannot reach registry ${this.domain} at ${this.baseUrl}: ${cause?.code ?? (e as Error).message}`,
+        502,
+        'UNREACHABLE',
+        { cause: e },
+      );
     }
   }
 
@@ -88,14 +99,23 @@ export class RegistrySession {
     const ch = parseChallenge(header);
     if (ch.scheme === 'basic') {
       const basic = this.auth ? basicHeader(this.auth) : undefined;
-      if (!basic) throw new RegistryError(`unauthorized: authentication required: run \`flotilla login ${this.domain}\` first`, 401, 'UNAUTHORIZED');
+      if (!basic)
+        throw new RegistryError(
+          `unauthorized: authentication required: run \`flotilla login ${this.domain}\` first`,
+          401,
+          'UNAUTHORIZED',
+        );
       this.authorization = basic;
       return;
     }
-    if (ch.scheme !== 'bearer' || !ch.params.realm) throw new RegistryError(`unsupported authentication scheme from ${this.domain}: ${header}`, 502);
+    if (ch.scheme !== 'bearer' || !ch.params.realm)
+      throw new RegistryError(`unsupported authentication scheme from ${this.domain}: ${header}`, 502);
     const u = new URL(ch.params.realm);
     if (ch.params.service) u.searchParams.set('service', ch.params.service);
-    u.searchParams.set('scope', this.repo ? `repository:${this.repo}:${this.actions.join(',')}` : ch.params.scope ?? '');
+    u.searchParams.set(
+      'scope',
+      this.repo ? `repository:${this.repo}:${this.actions.join(',')}` : (ch.params.scope ?? ''),
+    );
     if (!u.searchParams.get('scope')) u.searchParams.delete('scope');
     const headers: Record<string, string> = { 'user-agent': 'flotilla/0.1' };
     const basic = this.auth ? basicHeader(this.auth) : undefined;
@@ -104,13 +124,22 @@ export class RegistrySession {
     try {
       res = await this.fetchFn(u, { headers, signal });
     } catch (e) {
-      throw new RegistryError(`cannot reach the token server ${u.origin} of ${this.domain}: ${(e as Error).message}`, 502, 'UNREACHABLE', { cause: e });
+      throw new RegistryError(
+        `cannot reach the token server ${u.origin} of ${this.domain}: ${(e as Error).message}`,
+        502,
+        'UNREACHABLE',
+        { cause: e },
+      );
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
       throw basic
         ? new RegistryError(`unauthorized: incorrect username or password for ${this.domain}`, 401, 'UNAUTHORIZED')
-        : new RegistryError(`unauthorized: ${this.domain} requires a login: run \`flotilla login ${this.domain}\``, 401, 'UNAUTHORIZED');
+        : new RegistryError(
+            `unauthorized: ${this.domain} requires a login: run \`flotilla login ${this.domain}\``,
+            401,
+            'UNAUTHORIZED',
+          );
     }
     if (!res.ok) throw new RegistryError(`token server of ${this.domain} answered ${res.status}`, 502);
     const body = (await res.json()) as { token?: string; access_token?: string };

@@ -38,7 +38,11 @@ describe('RuncBuildRunner (real runc)', () => {
     const { exitCode } = await runner.run({
       ...d,
       layerDirs: [lower],
-      args: ['/bin/sh', '-c', 'echo "hello $GREETING from $(pwd) as $(id -u)"; echo err >&2; mkdir -p /app && echo built > /app/file'],
+      args: [
+        '/bin/sh',
+        '-c',
+        'echo "hello $GREETING from $(pwd) as $(id -u)"; echo err >&2; mkdir -p /app && echo built > /app/file',
+      ],
       env: ['GREETING=world'],
       cwd: '/tmp',
       user: '',
@@ -61,7 +65,15 @@ describe('RuncBuildRunner (real runc)', () => {
   it('returns the exit code and runs as the named user', async () => {
     const d = dirs();
     const out: Buffer[] = [];
-    const { exitCode } = await runner.run({ ...d, layerDirs: [lower], args: ['/bin/sh', '-c', 'id -u; exit 7'], env: [], cwd: '/', user: 'nobody', onOutput: (c) => out.push(c) });
+    const { exitCode } = await runner.run({
+      ...d,
+      layerDirs: [lower],
+      args: ['/bin/sh', '-c', 'id -u; exit 7'],
+      env: [],
+      cwd: '/',
+      user: 'nobody',
+      onOutput: (c) => out.push(c),
+    });
     expect(exitCode).toBe(7);
     expect(Buffer.concat(out).toString()).toBe('65534\n');
   });
@@ -69,7 +81,16 @@ describe('RuncBuildRunner (real runc)', () => {
   it('kills the step and cleans up when aborted', async () => {
     const d = dirs();
     const ac = new AbortController();
-    const p = runner.run({ ...d, layerDirs: [lower], args: ['/bin/sh', '-c', 'echo started; sleep 60'], env: [], cwd: '/', user: '', onOutput: () => ac.abort(), signal: ac.signal });
+    const p = runner.run({
+      ...d,
+      layerDirs: [lower],
+      args: ['/bin/sh', '-c', 'echo started; sleep 60'],
+      env: [],
+      cwd: '/',
+      user: '',
+      onOutput: () => ac.abort(),
+      signal: ac.signal,
+    });
     await expect(p).rejects.toThrow();
     expect(readdirSync(paths.tmp)).toEqual([]);
     expect((await runc(paths.runcRoot, ['list', '-q'])).stdout.trim()).toBe('');

@@ -81,9 +81,10 @@ export class RuncBuildRunner implements BuildRunner {
       return { exitCode };
     } finally {
       if (child && child.exitCode !== 0) await runcDeleteForce(this.paths.runcRoot, id);
-      await Promise.all([rm(bundle, { recursive: true, force: true }), removeCreatedMountpoints(opts.upperDir, existed)]).catch((e: unknown) =>
-        log.warn({ err: e, id }, 'build container cleanup failed'),
-      );
+      await Promise.all([
+        rm(bundle, { recursive: true, force: true }),
+        removeCreatedMountpoints(opts.upperDir, existed),
+      ]).catch((e: unknown) => log.warn({ err: e, id }, 'build container cleanup failed'));
     }
   }
 }

@@ -26,7 +26,9 @@ async function hierarchies(): Promise<string[]> {
 }
 
 /** This daemon's cgroup parent in each hierarchy, with the names of the (container) cgroups under it. */
-export async function daemonCgroups(paths: DataPaths): Promise<{ hierarchy: string; parent: string; children: string[] }[]> {
+export async function daemonCgroups(
+  paths: DataPaths,
+): Promise<{ hierarchy: string; parent: string; children: string[] }[]> {
   const out = [];
   for (const hierarchy of await hierarchies()) {
     const parent = join(CGROUP_ROOT, hierarchy, paths.cgroupParent);
@@ -43,7 +45,9 @@ export async function leakedCgroups(paths: DataPaths): Promise<string[]> {
 
 /** Remove one container's cgroup dirs in every hierarchy (after its processes are gone). */
 export async function removeContainerCgroups(paths: DataPaths, id: string): Promise<void> {
-  await Promise.all((await hierarchies()).map((h) => rmdir(join(CGROUP_ROOT, h, paths.cgroupParent, id)).catch(() => undefined)));
+  await Promise.all(
+    (await hierarchies()).map((h) => rmdir(join(CGROUP_ROOT, h, paths.cgroupParent, id)).catch(() => undefined)),
+  );
 }
 
 /** Remove the daemon's (empty) cgroup parent dirs, e.g. when a test's daemon goes away. */

@@ -17,12 +17,20 @@ function asArgv(v: string[] | string | null | undefined): string[] | null | unde
  * Docker's merge: request fields win over the image's; an Entrypoint given without Cmd drops the
  * image's Cmd; Env is merged by name; Labels, ExposedPorts and Volumes are unions.
  */
-export function mergeConfig(req: ContainerCreateRequest, image: ContainerConfigSpec, hostname: string): ContainerConfig {
+export function mergeConfig(
+  req: ContainerCreateRequest,
+  image: ContainerConfigSpec,
+  hostname: string,
+): ContainerConfig {
   const reqEntrypoint = asArgv(req.Entrypoint);
   const reqCmd = asArgv(req.Cmd);
   let entrypoint: string[] | null;
   let cmd: string[] | null;
-  if (reqEntrypoint !== undefined && reqEntrypoint !== null && !(reqEntrypoint.length === 1 && reqEntrypoint[0] === '')) {
+  if (
+    reqEntrypoint !== undefined &&
+    reqEntrypoint !== null &&
+    !(reqEntrypoint.length === 1 && reqEntrypoint[0] === '')
+  ) {
     entrypoint = reqEntrypoint;
     cmd = reqCmd?.length ? reqCmd : null;
   } else if (reqEntrypoint !== undefined && reqEntrypoint !== null) {
@@ -31,7 +39,7 @@ export function mergeConfig(req: ContainerCreateRequest, image: ContainerConfigS
     cmd = reqCmd?.length ? reqCmd : (image.Cmd ?? null);
   } else {
     entrypoint = image.Entrypoint?.length ? image.Entrypoint : null;
-    cmd = reqCmd?.length ? reqCmd : (image.Cmd?.length ? image.Cmd : null);
+    cmd = reqCmd?.length ? reqCmd : image.Cmd?.length ? image.Cmd : null;
   }
   const exposed = { ...(image.ExposedPorts ?? {}), ...(req.ExposedPorts ?? {}) };
   const volumes = { ...(image.Volumes ?? {}), ...(req.Volumes ?? {}) };
@@ -81,12 +89,31 @@ export function planMounts(host: HostConfig, imageVolumes: Record<string, object
   const plans: MountPlan[] = [];
   for (const spec of host.Binds ?? []) plans.push(parseBind(spec));
   for (const m of host.Mounts ?? []) {
-    if (!m.Target || !isAbsolute(m.Target)) throw new InvalidArgumentError(`invalid mount config for type "${m.Type}": invalid mount path: '${m.Target ?? ''}' mount path must be absolute`);
+    if (!m.Target || !isAbsolute(m.Target))
+      throw new InvalidArgumentError(
+        `invalid mount config for type "${m.Type}": invalid mount path: '${m.Target ?? ''}' mount path must be absolute`,
+      );
     if (m.Type === 'bind') {
-      if (!m.Source || !isAbsolute(m.Source)) throw new InvalidArgumentError(`invalid mount config for type "bind": invalid mount path: '${m.Source ?? ''}' mount path must be absolute`);
-      plans.push({ type: 'bind', source: m.Source, destination: clean(m.Target), readonly: !!m.ReadOnly, mode: '', mustExist: true });
+      if (!m.Source || !isAbsolute(m.Source))
+        throw new InvalidArgumentError(
+          `invalid mount config for type "bind": invalid mount path: '${m.Source ?? ''}' mount path must be absolute`,
+        );
+      plans.push({
+        type: 'bind',
+        source: m.Source,
+        destination: clean(m.Target),
+        readonly: !!m.ReadOnly,
+        mode: '',
+        mustExist: true,
+      });
     } else if (m.Type === 'volume') {
-      plans.push({ type: 'volume', name: m.Source || null, destination: clean(m.Target), readonly: !!m.ReadOnly, mode: '' });
+      plans.push({
+        type: 'volume',
+        name: m.Source || null,
+        destination: clean(m.Target),
+        readonly: !!m.ReadOnly,
+        mode: '',
+      });
     } else if (m.Type === 'tmpfs') {
       const opts: string[] = [];
       if (m.TmpfsOptions?.SizeBytes) opts.push(`size=${m.TmpfsOptions.SizeBytes}`);
@@ -97,7 +124,8 @@ export function planMounts(host: HostConfig, imageVolumes: Record<string, object
     }
   }
   for (const [dest, opts] of Object.entries(host.Tmpfs ?? {})) {
-    if (!isAbsolute(dest)) throw new InvalidArgumentError(`invalid tmpfs mount path: '${dest}' mount path must be absolute`);
+    if (!isAbsolute(dest))
+      throw new InvalidArgumentError(`invalid tmpfs mount path: '${dest}' mount path must be absolute`);
     plans.push({ type: 'tmpfs', destination: clean(dest), options: opts });
   }
   const seen = new Set<string>();
@@ -125,7 +153,10 @@ export function parseBind(spec: string): MountPlan {
   }
   if (parts.length > 3) throw new InvalidArgumentError(`invalid volume specification: '${spec}'`);
   const [src, dst, mode = ''] = parts;
-  if (!isAbsolute(dst)) throw new InvalidArgumentError(`invalid volume specification: '${spec}': invalid mount config for type "bind": invalid mount path: '${dst}' mount path must be absolute`);
+  if (!isAbsolute(dst))
+    throw new InvalidArgumentError(
+      `invalid volume specification: '${spec}': invalid mount config for type "bind": invalid mount path: '${dst}' mount path must be absolute`,
+    );
   const modes = mode ? mode.split(',') : [];
   for (const m of modes) {
     if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(m)) {
@@ -147,7 +178,16 @@ function clean(p: string): string {
 }
 
 export function mountPointOf(plan: MountPlan, resolved: { source: string; name?: string }): MountPoint {
-  if (plan.type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: plan.destination, Mode: plan.options, RW: true, Propagation: '', TmpfsOptions: plan.options };
+  if (plan.type === 'tmpfs')
+    return {
+      Type: 'tmpfs',
+      Source: '',
+      Destination: plan.destination,
+      Mode: plan.options,
+      RW: true,
+      Propagation: '',
+      TmpfsOptions: plan.options,
+    };
   const mp: MountPoint = {
     Type: plan.type,
     Source: resolved.source,
@@ -167,7 +207,8 @@ export function mountPointOf(plan: MountPlan, resolved: { source: string; name?:
 export function portRequests(host: HostConfig, exposed: Record<string, object> | undefined): PortBindingRequest[] {
   const out: PortBindingRequest[] = [];
   const bindings = { ...(host.PortBindings ?? {}) };
-  if (host.PublishAllPorts) for (const p of Object.keys(exposed ?? {})) if (!bindings[p]?.length) bindings[p] = [{ HostIp: '', HostPort: '' }];
+  if (host.PublishAllPorts)
+    for (const p of Object.keys(exposed ?? {})) if (!bindings[p]?.length) bindings[p] = [{ HostIp: '', HostPort: '' }];
   for (const [key, list] of Object.entries(bindings)) {
     const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
     if (!m) throw new InvalidArgumentError(`invalid port specification: "${key}"`);
@@ -175,7 +216,8 @@ export function portRequests(host: HostConfig, exposed: Record<string, object> |
     if ((m[2] ?? 'tcp') === 'sctp') throw new InvalidArgumentError('sctp ports are not supported');
     for (const b of list ?? [{}]) {
       const hostPort = b.HostPort ? Number(b.HostPort) : 0;
-      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw new InvalidArgumentError(`invalid port specification: "${b.HostPort}"`);
+      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535)
+        throw new InvalidArgumentError(`invalid port specification: "${b.HostPort}"`);
       out.push({ hostIp: b.HostIp ?? '', hostPort, containerPort: Number(m[1]), proto });
     }
   }

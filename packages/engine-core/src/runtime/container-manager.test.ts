@@ -25,7 +25,12 @@ let m: ContainerManager;
 async function newManager(p: DataPaths): Promise<{ m: ContainerManager; volumes: VolumeStore }> {
   const v = new VolumeStore(p.volumes);
   await v.init();
-  const mgr = new ContainerManager({ paths: p, images: busyboxImages(rootfs, { Volumes: undefined }), volumes: v, resolvConfPath: join(base, 'resolv.conf') });
+  const mgr = new ContainerManager({
+    paths: p,
+    images: busyboxImages(rootfs, { Volumes: undefined }),
+    volumes: v,
+    resolvConfPath: join(base, 'resolv.conf'),
+  });
   await mgr.init();
   return { m: mgr, volumes: v };
 }
@@ -40,7 +45,10 @@ async function text(it: AsyncIterable<LogEntry | OutputChunk>): Promise<string> 
   return s;
 }
 
-async function run(cmd: string[], extra: Partial<ContainerCreateRequest> = {}): Promise<{ id: string; code: number; out: string }> {
+async function run(
+  cmd: string[],
+  extra: Partial<ContainerCreateRequest> = {},
+): Promise<{ id: string; code: number; out: string }> {
   const { Id } = await m.create(req(cmd, extra));
   await m.start(Id);
   const { StatusCode } = await m.wait(Id);
@@ -77,7 +85,9 @@ afterAll(async () => {
 
 describe('ContainerManager (real runc)', () => {
   it('runs a container whose hostname is the first 12 hex of its ID, with image env merged with -e', async () => {
-    const r = await run(['sh', '-c', 'hostname; cat /etc/hostname; echo "$FOO $PATH"; cat /etc/resolv.conf'], { Env: ['FOO=bar'] });
+    const r = await run(['sh', '-c', 'hostname; cat /etc/hostname; echo "$FOO $PATH"; cat /etc/resolv.conf'], {
+      Env: ['FOO=bar'],
+    });
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
     expect(lines[0]).toBe(r.id.slice(0, 12));
@@ -121,9 +131,22 @@ describe('ContainerManager (real runc)', () => {
   });
 
   it('honours --read-only, --cap-drop, --dns and --add-host', async () => {
-    const r = await run(['sh', '-c', 'touch /x 2>/dev/null || echo ro; touch /tmp/y 2>/dev/null || echo ro-tmp; chown 1 /etc/hostname 2>/dev/null || echo no-chown; grep nameserver /etc/resolv.conf; grep db /etc/hosts'], {
-      HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, CapDrop: ['CHOWN'], Dns: ['198.18.0.53'], ExtraHosts: ['db:198.18.0.7'] },
-    });
+    const r = await run(
+      [
+        'sh',
+        '-c',
+        'touch /x 2>/dev/null || echo ro; touch /tmp/y 2>/dev/null || echo ro-tmp; chown 1 /etc/hostname 2>/dev/null || echo no-chown; grep nameserver /etc/resolv.conf; grep db /etc/hosts',
+      ],
+      {
+        HostConfig: {
+          NetworkMode: 'none',
+          ReadonlyRootfs: true,
+          CapDrop: ['CHOWN'],
+          Dns: ['198.18.0.53'],
+          ExtraHosts: ['db:198.18.0.7'],
+        },
+      },
+    );
     expect(r.out).toBe('ro\nro-tmp\nno-chown\nnameserver 198.18.0.53\n198.18.0.7\tdb\n');
     await m.remove(r.id);
   });
@@ -182,11 +205,15 @@ describe('ContainerManager (real runc)', () => {
   });
 
   it('applies --cpus, --memory and --pids-limit to the cgroup files runc uses', async () => {
-    const { Id } = await m.create(req(['sleep', '30'], { HostConfig: { NanoCpus: 0.1e9, Memory: 50 * 1024 * 1024, PidsLimit: 20 } }));
+    const { Id } = await m.create(
+      req(['sleep', '30'], { HostConfig: { NanoCpus: 0.1e9, Memory: 50 * 1024 * 1024, PidsLimit: 20 } }),
+    );
     await m.start(Id);
     expect(readFileSync(join(controllerDir(paths, Id, 'cpu'), 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('10000');
     expect(readFileSync(join(controllerDir(paths, Id, 'cpu'), 'cpu.cfs_period_us'), 'utf8').trim()).toBe('100000');
-    expect(readFileSync(join(controllerDir(paths, Id, 'memory'), 'memory.limit_in_bytes'), 'utf8').trim()).toBe(String(50 * 1024 * 1024));
+    expect(readFileSync(join(controllerDir(paths, Id, 'memory'), 'memory.limit_in_bytes'), 'utf8').trim()).toBe(
+      String(50 * 1024 * 1024),
+    );
     expect(readFileSync(join(controllerDir(paths, Id, 'pids'), 'pids.max'), 'utf8').trim()).toBe('20');
     // ... and the container sees its own limits.
     const x = m.execCreate(Id, { Cmd: ['cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us', '/sys/fs/cgroup/pids/pids.max'] });
@@ -216,7 +243,10 @@ describe('ContainerManager (real runc)', () => {
     expect(Date.parse(all[2].time) - Date.parse(all[0].time)).toBeGreaterThanOrEqual(250);
     expect(await text(await m.logs(Id, { tail: 1 }))).toBe('three\n');
     expect(await text(await m.logs(Id, { stderr: false }))).toBe('one\nthree\n');
-    const raw = readFileSync(m.inspect(Id).LogPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const raw = readFileSync(m.inspect(Id).LogPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     expect(raw).toContainEqual({ log: 'one\n', stream: 'stdout', time: all.find((e) => e.line === 'one\n')?.time });
     await m.remove(Id);
   });
@@ -224,7 +254,10 @@ describe('ContainerManager (real runc)', () => {
   it('exec runs in the container with output and exit code', async () => {
     const { Id } = await m.create(req(['sleep', '30'], { Env: ['IN=container'] }));
     await m.start(Id);
-    const x = m.execCreate(Id, { Cmd: ['sh', '-c', 'echo "$IN $EXTRA $(hostname)"; echo err >&2; exit 4'], Env: ['EXTRA=exec'] });
+    const x = m.execCreate(Id, {
+      Cmd: ['sh', '-c', 'echo "$IN $EXTRA $(hostname)"; echo err >&2; exit 4'],
+      Env: ['EXTRA=exec'],
+    });
     const s = await m.execStart(x.Id);
     const out = await text(s.output);
     expect(await s.exitCode).toBe(4);
@@ -239,7 +272,9 @@ describe('ContainerManager (real runc)', () => {
   });
 
   it('pipes stdin into a container created with OpenStdin (run -i)', async () => {
-    const { Id } = await m.create(req(['sh', '-c', 'tr a-z A-Z'], { OpenStdin: true, StdinOnce: true, AttachStdin: true }));
+    const { Id } = await m.create(
+      req(['sh', '-c', 'tr a-z A-Z'], { OpenStdin: true, StdinOnce: true, AttachStdin: true }),
+    );
     const { Readable } = await import('node:stream');
     const att = await m.attach(Id, { stdin: Readable.from([Buffer.from('hello\n'), Buffer.from('world\n')]) });
     const wait = m.wait(Id, { condition: 'next-exit' });
@@ -253,9 +288,16 @@ describe('ContainerManager (real runc)', () => {
     const host = join(base, 'hostdir');
     mkdirSync(host);
     writeFileSync(join(host, 'in.txt'), 'from host\n');
-    const r = await run(['sh', '-c', 'cat /data/in.txt; echo x > /data/out.txt; echo v > /vol/v.txt; touch /ro/f 2>/dev/null || echo ro-refused'], {
-      HostConfig: { NetworkMode: 'none', Binds: [`${host}:/data`, 'myvol:/vol', `${host}:/ro:ro`] },
-    });
+    const r = await run(
+      [
+        'sh',
+        '-c',
+        'cat /data/in.txt; echo x > /data/out.txt; echo v > /vol/v.txt; touch /ro/f 2>/dev/null || echo ro-refused',
+      ],
+      {
+        HostConfig: { NetworkMode: 'none', Binds: [`${host}:/data`, 'myvol:/vol', `${host}:/ro:ro`] },
+      },
+    );
     expect(r.out).toBe('from host\nro-refused\n');
     expect(r.out).not.toContain('x');
     expect(readFileSync(join(host, 'out.txt'), 'utf8')).toBe('x\n');
@@ -267,7 +309,9 @@ describe('ContainerManager (real runc)', () => {
         expect.objectContaining({ Type: 'bind', Source: '/ro'.length ? host : '', Destination: '/ro', RW: false }),
       ]),
     );
-    await expect(volumes.remove('myvol')).rejects.toThrow(new ConflictError(`remove myvol: volume is in use - [${r.id}]`));
+    await expect(volumes.remove('myvol')).rejects.toThrow(
+      new ConflictError(`remove myvol: volume is in use - [${r.id}]`),
+    );
     // A second container sees the same volume content.
     const again = await run(['cat', '/vol/v.txt'], { HostConfig: { NetworkMode: 'none', Binds: ['myvol:/vol'] } });
     expect(again.out).toBe('v\n');
@@ -279,7 +323,11 @@ describe('ContainerManager (real runc)', () => {
   it('creates anonymous volumes for image VOLUME entries and removes them with the container', async () => {
     const v2 = new VolumeStore(join(base, 'vol2'));
     await v2.init();
-    const withVolume = new ContainerManager({ paths, images: busyboxImages(rootfs, { Volumes: { '/data': {} } }), volumes: v2 });
+    const withVolume = new ContainerManager({
+      paths,
+      images: busyboxImages(rootfs, { Volumes: { '/data': {} } }),
+      volumes: v2,
+    });
     mkdirSync(join(rootfs, 'data'), { recursive: true });
     writeFileSync(join(rootfs, 'data/from-image'), 'image content\n');
     const { Id } = await withVolume.create(req(['sh', '-c', 'echo kept > /data/f']));
@@ -302,24 +350,35 @@ describe('ContainerManager (real runc)', () => {
   it('answers 409 for a name in use and for removing a running container', async () => {
     const a = await m.create(req(['sleep', '30']), { name: 'web' });
     await expect(m.create(req(['true']), { name: 'web' })).rejects.toThrow(
-      new ConflictError(`Conflict. The container name "/web" is already in use by container "${a.Id}". You have to remove (or rename) that container to be able to reuse that name.`),
+      new ConflictError(
+        `Conflict. The container name "/web" is already in use by container "${a.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      ),
     );
     await m.start('web');
     await expect(m.remove('web')).rejects.toThrow(
-      new ConflictError(`You cannot remove a running container ${a.Id}. Stop the container before attempting removal or force remove`),
+      new ConflictError(
+        `You cannot remove a running container ${a.Id}. Stop the container before attempting removal or force remove`,
+      ),
     );
     expect(m.list().map((c) => c.Names)).toEqual([['/web']]);
     expect(m.list()[0].Status).toMatch(/^Up /);
     await m.remove('web', { force: true });
     expect(m.list({ all: true }).find((c) => c.Id === a.Id)).toBeUndefined();
     await expect(m.create({ Image: 'nothere' })).rejects.toThrow(NotFoundError);
-    await expect(m.create(req(['true'], { HostConfig: { Memory: 1000 } }))).rejects.toThrow('Minimum memory limit allowed is 6MB');
+    await expect(m.create(req(['true'], { HostConfig: { Memory: 1000 } }))).rejects.toThrow(
+      'Minimum memory limit allowed is 6MB',
+    );
   });
 
   it('restart policies: on-failure:2 retries twice; --rm removes after exit', async () => {
-    const { Id } = await m.create(req(['sh', '-c', 'echo try; exit 1'], { HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } } }));
+    const { Id } = await m.create(
+      req(['sh', '-c', 'echo try; exit 1'], {
+        HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } },
+      }),
+    );
     await m.start(Id);
-    for (let i = 0; i < 100 && !(m.inspect(Id).RestartCount === 2 && m.inspect(Id).State.Status === 'exited'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !(m.inspect(Id).RestartCount === 2 && m.inspect(Id).State.Status === 'exited'); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(m.inspect(Id)).toMatchObject({ RestartCount: 2, State: { Status: 'exited', ExitCode: 1 } });
     expect(await text(await m.logs(Id))).toBe('try\ntry\ntry\n');
     await m.remove(Id);
@@ -335,9 +394,20 @@ describe('ContainerManager (real runc)', () => {
 describe('daemon restart (real runc)', () => {
   it('a new manager over the same data dir cleans up after a crashed one and ps -a tells the truth', async () => {
     const p2 = dataPaths(join(base, 'data2'), join(base, 'run2'));
-    const child = spawn(process.execPath, ['-r', join(__dirname, '__fixtures__/register-ts.js'), join(__dirname, '__fixtures__/crash-daemon.ts'), p2.root, join(base, 'run2'), rootfs], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        join(__dirname, '__fixtures__/register-ts.js'),
+        join(__dirname, '__fixtures__/crash-daemon.ts'),
+        p2.root,
+        join(base, 'run2'),
+        rootfs,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let buf = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -360,7 +430,8 @@ describe('daemon restart (real runc)', () => {
       expect(byName['/plain']).toMatchObject({ State: 'exited', Status: expect.stringMatching(/^Exited \(255\) /) });
       expect(byName['/created']).toMatchObject({ State: 'created', Status: 'Created' });
       // restart policy "always": started again by the new daemon
-      for (let i = 0; i < 100 && second.m.inspect('always').State.Status !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && second.m.inspect('always').State.Status !== 'running'; i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(second.m.inspect('always').State.Status).toBe('running');
       expect(await runcList(p2)).toEqual([ids.always]);
       expect(alive(ids.runcPid)).toBe(false);
@@ -373,7 +444,8 @@ describe('daemon restart (real runc)', () => {
       await second.m.shutdown();
       expect(second.m.inspect('always').State.Status).toBe('exited');
       const third = await newManager(p2);
-      for (let i = 0; i < 100 && third.m.inspect('always').State.Status !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && third.m.inspect('always').State.Status !== 'running'; i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(third.m.inspect('always').State.Status).toBe('running');
       expect(third.m.inspect('plain').State.Status).toBe('exited');
       second.m = third.m;

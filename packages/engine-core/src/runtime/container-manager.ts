@@ -20,7 +20,18 @@ import { containerCgroupsPath, leakedCgroups, removeContainerCgroups } from './c
 import { commandOf, mergeConfig, mountPointOf, planMounts, portRequests } from './container-config';
 import { ContainerProcess, StartFailure } from './container-process';
 import { loadRecords, saveRecord } from './container-store';
-import type { ContainerCreateRequest, ContainerInspect, ContainerRecord, ContainerSummary, LogEntry, LogsOptions, MountPoint, OutputChunk, WaitCondition, WaitResult } from './container-types';
+import type {
+  ContainerCreateRequest,
+  ContainerInspect,
+  ContainerRecord,
+  ContainerSummary,
+  LogEntry,
+  LogsOptions,
+  MountPoint,
+  OutputChunk,
+  WaitCondition,
+  WaitResult,
+} from './container-types';
 import { initialState, inspectView, summaryView, ZERO_TIME } from './container-views';
 import { applyDnsOverrides, containerResolvConf, embeddedDnsResolvConf, hostsFile } from './etc-files';
 import { runExec, type ExecCreateRequest, type ExecInspect } from './exec';
@@ -119,7 +130,11 @@ export class ContainerManager {
       haveRunc = false;
       log.warn('runc not found: apt-get install runc');
     }
-    await Promise.all([mkdir(this.paths.containers, { recursive: true }), mkdir(this.paths.runcRoot, { recursive: true }), mkdir(this.paths.tmp, { recursive: true })]);
+    await Promise.all([
+      mkdir(this.paths.containers, { recursive: true }),
+      mkdir(this.paths.runcRoot, { recursive: true }),
+      mkdir(this.paths.tmp, { recursive: true }),
+    ]);
     this.o.volumes.setUsers((name) => this.volumeUsers(name));
     const { records, orphans } = await loadRecords(this.paths.containers);
     await Promise.all(orphans.map((o) => rm(join(this.paths.containers, o), { recursive: true, force: true })));
@@ -153,7 +168,11 @@ export class ContainerManager {
       }
       // Like dockerd at start: every container that has run and whose policy says so (stopped by the
       // last daemon's shutdown or crash, not by a user) is started again.
-      if (rec.state.Status === 'exited' && rec.state.StartedAt !== ZERO_TIME && shouldRestart(rec.hostConfig.RestartPolicy, rec.state.ExitCode, rec.restartCount, rec.manuallyStopped)) {
+      if (
+        rec.state.Status === 'exited' &&
+        rec.state.StartedAt !== ZERO_TIME &&
+        shouldRestart(rec.hostConfig.RestartPolicy, rec.state.ExitCode, rec.restartCount, rec.manuallyStopped)
+      ) {
         toRestart.push(entry);
       }
     }
@@ -163,15 +182,21 @@ export class ContainerManager {
       await removeContainerCgroups(this.paths, id);
     }
     for (const name of await readdir(this.paths.tmp).catch(() => [] as string[])) {
-      if (name.startsWith('build-') || name.startsWith('removed-')) await rm(join(this.paths.tmp, name), { recursive: true, force: true });
+      if (name.startsWith('build-') || name.startsWith('removed-'))
+        await rm(join(this.paths.tmp, name), { recursive: true, force: true });
     }
     for (const cg of await leakedCgroups(this.paths)) {
       const id = cg.slice(cg.indexOf('/') + 1);
       if (!this.byId.get(id)?.proc) await removeContainerCgroups(this.paths, id);
     }
-    for (const e of toRemove) await this.removeEntry(e, true).catch((err: unknown) => log.warn({ err, id: e.rec.id }, 'auto-remove after restart failed'));
+    for (const e of toRemove)
+      await this.removeEntry(e, true).catch((err: unknown) =>
+        log.warn({ err, id: e.rec.id }, 'auto-remove after restart failed'),
+      );
     for (const e of toRestart) {
-      void this.start(e.rec.id).catch((err: unknown) => log.warn({ err, id: e.rec.id }, 'restart after daemon restart failed'));
+      void this.start(e.rec.id).catch((err: unknown) =>
+        log.warn({ err, id: e.rec.id }, 'restart after daemon restart failed'),
+      );
     }
   }
 
@@ -263,7 +288,8 @@ export class ContainerManager {
 
   private volumeUsers(name: string): string[] {
     const out: string[] = [];
-    for (const e of this.byId.values()) if (e.rec.mounts.some((m) => m.Type === 'volume' && m.Name === name)) out.push(e.rec.id);
+    for (const e of this.byId.values())
+      if (e.rec.mounts.some((m) => m.Type === 'volume' && m.Name === name)) out.push(e.rec.id);
     return out;
   }
 
@@ -287,7 +313,10 @@ export class ContainerManager {
     this.events.emit('event', {
       Type: 'container',
       Action: action,
-      Actor: { ID: e.rec.id, Attributes: { image: e.rec.config.Image, name: e.rec.name, ...e.rec.config.Labels, ...extra } },
+      Actor: {
+        ID: e.rec.id,
+        Attributes: { image: e.rec.config.Image, name: e.rec.name, ...e.rec.config.Labels, ...extra },
+      },
       time: Math.floor(nanos / 1e9),
       timeNano: nanos,
     } satisfies ContainerEvent);
@@ -296,15 +325,21 @@ export class ContainerManager {
   // ---------------------------------------------------------------- create
 
   /** POST /containers/create. Returns Docker's `{Id, Warnings}`. */
-  async create(req: ContainerCreateRequest, opts: { name?: string; signal?: AbortSignal } = {}): Promise<{ Id: string; Warnings: string[] }> {
-    if (!req || typeof req.Image !== 'string' || !req.Image) throw new InvalidArgumentError('Config cannot be empty in order to create a container');
+  async create(
+    req: ContainerCreateRequest,
+    opts: { name?: string; signal?: AbortSignal } = {},
+  ): Promise<{ Id: string; Warnings: string[] }> {
+    if (!req || typeof req.Image !== 'string' || !req.Image)
+      throw new InvalidArgumentError('Config cannot be empty in order to create a container');
     const id = randomBytes(32).toString('hex');
     let name: string;
     if (opts.name) {
       name = validateContainerName(opts.name);
       const other = this.byName.get(name);
       if (other) {
-        throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
+        throw new ConflictError(
+          `Conflict. The container name "/${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
       }
     } else {
       name = randomName();
@@ -319,7 +354,8 @@ export class ContainerManager {
       capabilitySet(host.CapAdd ?? [], host.CapDrop ?? [], !!host.Privileged);
       let networkMode = host.NetworkMode || 'default';
       if (networkMode === 'default') networkMode = 'bridge';
-      if (networkMode.startsWith('container:')) throw new InvalidArgumentError('network mode "container:" is not supported');
+      if (networkMode.startsWith('container:'))
+        throw new InvalidArgumentError('network mode "container:" is not supported');
       if (!NETWORK_LESS.has(networkMode)) {
         if (!this.o.network) throw new NotFoundError(`network ${networkMode} not found`);
         await this.o.network.inspect(networkMode);
@@ -333,7 +369,10 @@ export class ContainerManager {
       const mounts = await this.resolveMounts(planMounts(host, config.Volumes));
       const endpointsConfig: ContainerRecord['endpointsConfig'] = {};
       for (const [net, ep] of Object.entries(req.NetworkingConfig?.EndpointsConfig ?? {})) {
-        endpointsConfig[net] = { Aliases: ep?.Aliases ?? undefined, IPv4Address: ep?.IPAMConfig?.IPv4Address || undefined };
+        endpointsConfig[net] = {
+          Aliases: ep?.Aliases ?? undefined,
+          IPv4Address: ep?.IPAMConfig?.IPv4Address || undefined,
+        };
       }
       const rec: ContainerRecord = {
         id,
@@ -376,7 +415,14 @@ export class ContainerManager {
       for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(dir, d));
       writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
       writeFileSync(join(dir, 'hosts'), hostsFile(hostname, undefined, [], host.ExtraHosts ?? []));
-      writeFileSync(join(dir, 'resolv.conf'), applyDnsOverrides(containerResolvConf(hostResolv, networkMode === 'host'), { dns: host.Dns, search: host.DnsSearch, options: host.DnsOptions }));
+      writeFileSync(
+        join(dir, 'resolv.conf'),
+        applyDnsOverrides(containerResolvConf(hostResolv, networkMode === 'host'), {
+          dns: host.Dns,
+          search: host.DnsSearch,
+          options: host.DnsOptions,
+        }),
+      );
       saveRecord(dir, rec);
       const entry = this.register(rec);
       this.emit(entry, 'create');
@@ -409,7 +455,10 @@ export class ContainerManager {
     // names; the container keeps asking the embedded DNS (or it would lose its peers' names).
     if (nameserver) net.setDnsUpstreams?.(e.rec.id, host.Dns);
     const dns = nameserver ? undefined : host.Dns;
-    await writeFile(join(e.dir, 'resolv.conf'), applyDnsOverrides(base, { dns, search: host.DnsSearch, options: host.DnsOptions }));
+    await writeFile(
+      join(e.dir, 'resolv.conf'),
+      applyDnsOverrides(base, { dns, search: host.DnsSearch, options: host.DnsOptions }),
+    );
   }
 
   private async resolveMounts(plans: ReturnType<typeof planMounts>): Promise<MountPoint[]> {
@@ -419,7 +468,10 @@ export class ContainerManager {
         // docker run -v creates a missing host directory; --mount refuses it. An existing file or
         // socket is bound as it is.
         if (p.mustExist) {
-          if (!existsSync(p.source)) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${p.source}`);
+          if (!existsSync(p.source))
+            throw new InvalidArgumentError(
+              `invalid mount config for type "bind": bind source path does not exist: ${p.source}`,
+            );
         } else {
           await mkdir(p.source, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
             if (e.code !== 'EEXIST') throw e;
@@ -467,7 +519,8 @@ export class ContainerManager {
     }
     try {
       for (const mp of rec.mounts) {
-        if (mp.Type === 'volume' && !mp.Mode.split(',').includes('nocopy')) await copyImageContentIntoVolume(rec.layerDirs, mp.Destination, mp.Source);
+        if (mp.Type === 'volume' && !mp.Mode.split(',').includes('nocopy'))
+          await copyImageContentIntoVolume(rec.layerDirs, mp.Destination, mp.Source);
       }
       await this.setupNetwork(e);
       const spec = await this.spec(e);
@@ -493,7 +546,18 @@ export class ContainerManager {
       e.proc = proc;
       e.log = logWriter;
       const startedAt = new Date().toISOString();
-      Object.assign(rec.state, { Status: 'running', Running: true, Paused: false, Restarting: false, Pid: proc.pid, ExitCode: 0, Error: '', StartedAt: startedAt, OOMKilled: false, Dead: false });
+      Object.assign(rec.state, {
+        Status: 'running',
+        Running: true,
+        Paused: false,
+        Restarting: false,
+        Pid: proc.pid,
+        ExitCode: 0,
+        Error: '',
+        StartedAt: startedAt,
+        OOMKilled: false,
+        Dead: false,
+      });
       rec.runcPid = proc.runcPid;
       rec.manuallyStopped = false;
       for (const s of e.pendingStdin.splice(0)) proc.attachStdin(s, rec.config.StdinOnce);
@@ -510,7 +574,9 @@ export class ContainerManager {
         this.save(e);
         await runcDeleteForce(this.paths.runcRoot, rec.id);
         const msg = `failed to create task for container: OCI runtime create failed: ${err.message}: unknown`;
-        throw err.exitCode === 126 || err.exitCode === 127 ? new InvalidArgumentError(msg, { cause: err }) : new EngineError(msg, 500, { cause: err });
+        throw err.exitCode === 126 || err.exitCode === 127
+          ? new InvalidArgumentError(msg, { cause: err })
+          : new EngineError(msg, 500, { cause: err });
       }
       throw err;
     }
@@ -525,11 +591,13 @@ export class ContainerManager {
     const userDests = new Set(rec.mounts.map((m) => m.Destination));
     const binds: BindMount[] = [];
     for (const f of ['hostname', 'hosts', 'resolv.conf']) {
-      if (!userDests.has(`/etc/${f}`)) binds.push({ source: join(e.dir, f), destination: `/etc/${f}`, readonly: false });
+      if (!userDests.has(`/etc/${f}`))
+        binds.push({ source: join(e.dir, f), destination: `/etc/${f}`, readonly: false });
     }
     // Parents before children, like docker (sorted by path depth).
     const sorted = [...rec.mounts].sort((a, b) => a.Destination.split('/').length - b.Destination.split('/').length);
-    for (const m of sorted) if (m.Type !== 'tmpfs') binds.push({ source: m.Source, destination: m.Destination, readonly: !m.RW });
+    for (const m of sorted)
+      if (m.Type !== 'tmpfs') binds.push({ source: m.Source, destination: m.Destination, readonly: !m.RW });
     const h = rec.hostConfig;
     const mode = h.NetworkMode;
     return buildOciSpec({
@@ -544,10 +612,17 @@ export class ContainerManager {
       upperDir: join(e.dir, 'upper'),
       workDir: join(e.dir, 'work'),
       rootPath: join(e.dir, 'rootfs'),
-      network: mode === 'host' ? { mode: 'host' } : mode === 'none' || !rec.sandboxKey ? { mode: 'none' } : { mode: 'path', path: rec.sandboxKey },
+      network:
+        mode === 'host'
+          ? { mode: 'host' }
+          : mode === 'none' || !rec.sandboxKey
+            ? { mode: 'none' }
+            : { mode: 'path', path: rec.sandboxKey },
       cgroupsPath: containerCgroupsPath(this.paths, rec.id),
       binds,
-      tmpfs: sorted.filter((m) => m.Type === 'tmpfs').map((m) => ({ destination: m.Destination, options: (m.TmpfsOptions ?? '').split(',').filter(Boolean) })),
+      tmpfs: sorted
+        .filter((m) => m.Type === 'tmpfs')
+        .map((m) => ({ destination: m.Destination, options: (m.TmpfsOptions ?? '').split(',').filter(Boolean) })),
       memoryBytes: h.Memory || undefined,
       memorySwapBytes: h.MemorySwap || undefined,
       nanoCpus: h.NanoCpus || undefined,
@@ -578,7 +653,10 @@ export class ContainerManager {
     try {
       const ports = portRequests(rec.hostConfig, rec.config.ExposedPorts);
       rec.ports = ports.length && ip ? await net.publish(rec.id, ip, ports) : [];
-      await writeFile(join(e.dir, 'hosts'), hostsFile(rec.config.Hostname, ip, ep.Aliases ?? [], rec.hostConfig.ExtraHosts ?? []));
+      await writeFile(
+        join(e.dir, 'hosts'),
+        hostsFile(rec.config.Hostname, ip, ep.Aliases ?? [], rec.hostConfig.ExtraHosts ?? []),
+      );
       // The default bridge keeps the host's resolv.conf written at create, as in docker.
       if (mode !== 'bridge') await this.writeNetworkResolvConf(e, net, mode);
     } catch (err) {
@@ -591,7 +669,9 @@ export class ContainerManager {
     const net = this.o.network;
     if (!net || NETWORK_LESS.has(rec.hostConfig.NetworkMode)) return;
     await net.unpublish(rec.id).catch((err: unknown) => log.warn({ err, id: rec.id }, 'unpublish failed'));
-    await net.destroySandbox(rec.id).catch((err: unknown) => log.warn({ err, id: rec.id }, 'destroying sandbox failed'));
+    await net
+      .destroySandbox(rec.id)
+      .catch((err: unknown) => log.warn({ err, id: rec.id }, 'destroying sandbox failed'));
     rec.sandboxKey = '';
     rec.endpoints = [];
     rec.ports = [];
@@ -613,8 +693,19 @@ export class ContainerManager {
       leftover ? runcDeleteForce(this.paths.runcRoot, rec.id) : undefined,
     ]);
     e.output.emit('end');
-    const restart = !e.removing && !this.shuttingDown && shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped);
-    Object.assign(rec.state, { Status: restart ? 'restarting' : 'exited', Running: false, Paused: false, Restarting: restart, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() });
+    const restart =
+      !e.removing &&
+      !this.shuttingDown &&
+      shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped);
+    Object.assign(rec.state, {
+      Status: restart ? 'restarting' : 'exited',
+      Running: false,
+      Paused: false,
+      Restarting: restart,
+      Pid: 0,
+      ExitCode: code,
+      FinishedAt: new Date().toISOString(),
+    });
     rec.runcPid = 0;
     this.save(e);
     this.emit(e, 'die', { exitCode: String(code) });
@@ -624,14 +715,21 @@ export class ContainerManager {
       e.restartTimer = setTimeout(() => {
         e.restartTimer = null;
         rec.restartCount++;
-        void this.withLock(e, () => (e.proc || e.removing ? Promise.resolve() : this.startEntry(e))).catch((err: unknown) => {
-          log.warn({ err, id: rec.id }, 'restart failed');
-          Object.assign(rec.state, { Status: 'exited', Restarting: false });
-          this.save(e);
-        });
+        void this.withLock(e, () => (e.proc || e.removing ? Promise.resolve() : this.startEntry(e))).catch(
+          (err: unknown) => {
+            log.warn({ err, id: rec.id }, 'restart failed');
+            Object.assign(rec.state, { Status: 'exited', Restarting: false });
+            this.save(e);
+          },
+        );
       }, e.restartDelay);
     } else if (rec.hostConfig.AutoRemove && !e.removing && !this.shuttingDown) {
-      setImmediate(() => void this.withLock(e, () => this.removeEntry(e, true)).catch((err: unknown) => log.warn({ err, id: rec.id }, 'auto-remove failed')));
+      setImmediate(
+        () =>
+          void this.withLock(e, () => this.removeEntry(e, true)).catch((err: unknown) =>
+            log.warn({ err, id: rec.id }, 'auto-remove failed'),
+          ),
+      );
     }
   }
 
@@ -665,7 +763,10 @@ export class ContainerManager {
     this.signalProcess(proc.pid, sig);
     if (t >= 0) {
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([proc.exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), t * 1000)))]);
+      const timedOut = await Promise.race([
+        proc.exited.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), t * 1000))),
+      ]);
       clearTimeout(timer);
       if (timedOut) this.signalProcess(proc.pid, 'SIGKILL');
     }
@@ -780,7 +881,9 @@ export class ContainerManager {
     if (e.proc || e.restartTimer) {
       if (!force) {
         const what = e.restartTimer ? 'restarting' : rec.state.Paused ? 'paused' : 'running';
-        throw new ConflictError(`You cannot remove a ${what} container ${rec.id}. Stop the container before attempting removal or force remove`);
+        throw new ConflictError(
+          `You cannot remove a ${what} container ${rec.id}. Stop the container before attempting removal or force remove`,
+        );
       }
       e.removing = true;
       if (e.restartTimer) clearTimeout(e.restartTimer);
@@ -804,13 +907,16 @@ export class ContainerManager {
     const trash = join(this.paths.tmp, `removed-${rec.id}`);
     try {
       renameSync(e.dir, trash);
-      void rm(trash, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err, id: rec.id }, 'deleting container files failed'));
+      void rm(trash, { recursive: true, force: true }).catch((err: unknown) =>
+        log.warn({ err, id: rec.id }, 'deleting container files failed'),
+      );
     } catch {
       await rm(e.dir, { recursive: true, force: true });
     }
     if (removeVolumes) {
       for (const m of rec.mounts) {
-        if (m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name)) await this.o.volumes.remove(m.Name, { force: true }).catch(() => undefined);
+        if (m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name))
+          await this.o.volumes.remove(m.Name, { force: true }).catch(() => undefined);
       }
     }
     this.emit(e, 'destroy');
@@ -824,16 +930,36 @@ export class ContainerManager {
     const now = Date.now();
     const f = opts.filters ?? {};
     let recs = [...this.byId.values()].map((e) => e.rec);
-    if (!opts.all && !f.status?.length && !opts.limit) recs = recs.filter((r) => r.state.Status === 'running' || r.state.Status === 'paused' || r.state.Status === 'restarting');
+    if (!opts.all && !f.status?.length && !opts.limit)
+      recs = recs.filter(
+        (r) => r.state.Status === 'running' || r.state.Status === 'paused' || r.state.Status === 'restarting',
+      );
     recs = recs.filter((r) => {
       if (f.status?.length && !f.status.includes(r.state.Status)) return false;
       if (f.name?.length && !f.name.some((n) => new RegExp(n.replace(/^\//, '')).test(r.name))) return false;
       if (f.id?.length && !f.id.some((i) => r.id.startsWith(i))) return false;
-      if (f.exited?.length && !(r.state.Status === 'exited' && f.exited.includes(String(r.state.ExitCode)))) return false;
-      if (f.label?.length && !f.label.every((l) => (l.includes('=') ? r.config.Labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in r.config.Labels))) return false;
-      if (f.ancestor?.length && !f.ancestor.some((a) => r.config.Image === a || r.imageId === a || r.imageId.startsWith(`sha256:${a}`))) return false;
+      if (f.exited?.length && !(r.state.Status === 'exited' && f.exited.includes(String(r.state.ExitCode))))
+        return false;
+      if (
+        f.label?.length &&
+        !f.label.every((l) =>
+          l.includes('=')
+            ? r.config.Labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1)
+            : l in r.config.Labels,
+        )
+      )
+        return false;
+      if (
+        f.ancestor?.length &&
+        !f.ancestor.some((a) => r.config.Image === a || r.imageId === a || r.imageId.startsWith(`sha256:${a}`))
+      )
+        return false;
       if (f.network?.length && !f.network.includes(r.hostConfig.NetworkMode)) return false;
-      if (f.volume?.length && !r.mounts.some((m) => f.volume.includes(m.Name ?? '') || f.volume.includes(m.Destination))) return false;
+      if (
+        f.volume?.length &&
+        !r.mounts.some((m) => f.volume.includes(m.Name ?? '') || f.volume.includes(m.Destination))
+      )
+        return false;
       return true;
     });
     recs.sort((a, b) => b.created.localeCompare(a.created));
@@ -861,10 +987,13 @@ export class ContainerManager {
   async rename(ref: string, newName: string): Promise<void> {
     const e = this.find(ref);
     const name = validateContainerName(newName);
-    if (name === e.rec.name) throw new InvalidArgumentError(`Renaming a container with the same name as its current name`);
+    if (name === e.rec.name)
+      throw new InvalidArgumentError(`Renaming a container with the same name as its current name`);
     const other = this.byName.get(name);
     if (other) {
-      throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
+      throw new ConflictError(
+        `Conflict. The container name "/${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
     }
     const old = e.rec.name;
     this.byName.delete(old);
@@ -890,13 +1019,18 @@ export class ContainerManager {
    * POST /containers/{id}/attach: live output of the current (or, for a created container, the
    * next) run, ending when it exits; `stdin` is piped into a container created with OpenStdin.
    */
-  async attach(ref: string, opts: { stdin?: Readable; stdout?: boolean; stderr?: boolean; signal?: AbortSignal } = {}): Promise<{ output: AsyncIterable<OutputChunk> }> {
+  async attach(
+    ref: string,
+    opts: { stdin?: Readable; stdout?: boolean; stderr?: boolean; signal?: AbortSignal } = {},
+  ): Promise<{ output: AsyncIterable<OutputChunk> }> {
     const e = this.find(ref);
     const st = e.rec.state.Status;
-    if (!e.proc && st !== 'created' && st !== 'restarting') throw new ConflictError('You cannot attach to a stopped container, start it first');
+    if (!e.proc && st !== 'created' && st !== 'restarting')
+      throw new ConflictError('You cannot attach to a stopped container, start it first');
     const q = new AsyncQueue<OutputChunk>();
     const onData = (c: OutputChunk) => {
-      if ((c.stream === 'stdout' && opts.stdout !== false) || (c.stream === 'stderr' && opts.stderr !== false)) q.push(c);
+      if ((c.stream === 'stdout' && opts.stdout !== false) || (c.stream === 'stderr' && opts.stderr !== false))
+        q.push(c);
     };
     const onEnd = () => finish();
     const finish = () => {
@@ -926,7 +1060,10 @@ export class ContainerManager {
    * GET /containers/{id}/stats?stream=false. Without `oneShot`, takes a second sample after
    * `intervalMs` (default 1 s) so precpu_stats allow a CPU percentage, like docker.
    */
-  async stats(ref: string, opts: { oneShot?: boolean; intervalMs?: number; signal?: AbortSignal } = {}): Promise<ContainerStats> {
+  async stats(
+    ref: string,
+    opts: { oneShot?: boolean; intervalMs?: number; signal?: AbortSignal } = {},
+  ): Promise<ContainerStats> {
     const e = this.find(ref);
     const id = e.rec.id;
     let pre = this.lastCpu.get(id);
@@ -970,7 +1107,17 @@ export class ContainerManager {
     const user = await resolveUser(rec.config.User, [...rec.layerDirs, join(e.dir, 'upper')]);
     const env = [...rec.config.Env];
     if (!env.some((v) => v.startsWith('HOME='))) env.push(`HOME=${user.home}`);
-    const r = runExec({ runcRoot: this.paths.runcRoot, containerId: rec.id, args: argv, env, cwd: rec.config.WorkingDir || '/', uid: user.uid, gid: user.gid, additionalGids: user.additionalGids, signal });
+    const r = runExec({
+      runcRoot: this.paths.runcRoot,
+      containerId: rec.id,
+      args: argv,
+      env,
+      cwd: rec.config.WorkingDir || '/',
+      uid: user.uid,
+      gid: user.gid,
+      additionalGids: user.additionalGids,
+      signal,
+    });
     const chunks: Buffer[] = [];
     for await (const c of r.output) chunks.push(c.data);
     return { exitCode: await r.exitCode, output: Buffer.concat(chunks).toString() };
@@ -982,7 +1129,8 @@ export class ContainerManager {
   execCreate(ref: string, req: ExecCreateRequest): { Id: string } {
     const e = this.find(ref);
     if (!e.proc) throw new ConflictError(`Container ${e.rec.id} is not running`);
-    if (e.rec.state.Paused) throw new ConflictError(`Container ${e.rec.id} is paused, unpause the container before exec`);
+    if (e.rec.state.Paused)
+      throw new ConflictError(`Container ${e.rec.id} is paused, unpause the container before exec`);
     if (!Array.isArray(req.Cmd) || !req.Cmd.length) throw new InvalidArgumentError('No exec command specified');
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, {
@@ -998,7 +1146,13 @@ export class ContainerManager {
         OpenStderr: req.AttachStderr !== false,
         CanRemove: false,
         DetachKeys: req.DetachKeys ?? '',
-        ProcessConfig: { tty: !!req.Tty, entrypoint: req.Cmd[0], arguments: req.Cmd.slice(1), privileged: !!req.Privileged, ...(req.User ? { user: req.User } : {}) },
+        ProcessConfig: {
+          tty: !!req.Tty,
+          entrypoint: req.Cmd[0],
+          arguments: req.Cmd.slice(1),
+          privileged: !!req.Privileged,
+          ...(req.User ? { user: req.User } : {}),
+        },
       },
     });
     e.execIds.add(id);
@@ -1006,10 +1160,14 @@ export class ContainerManager {
   }
 
   /** POST /exec/{id}/start: output chunks as they come, and the exit code. */
-  async execStart(execId: string, opts: { stdin?: Readable; signal?: AbortSignal } = {}): Promise<{ output: AsyncIterable<OutputChunk>; exitCode: Promise<number> }> {
+  async execStart(
+    execId: string,
+    opts: { stdin?: Readable; signal?: AbortSignal } = {},
+  ): Promise<{ output: AsyncIterable<OutputChunk>; exitCode: Promise<number> }> {
     const x = this.execs.get(execId);
     if (!x) throw new NotFoundError(`No such exec instance: ${execId}`);
-    if (x.inspect.Running || x.inspect.ExitCode !== null) throw new ConflictError(`Error: Exec command ${execId} has already run`);
+    if (x.inspect.Running || x.inspect.ExitCode !== null)
+      throw new ConflictError(`Error: Exec command ${execId} has already run`);
     const e = this.find(x.inspect.ContainerID);
     if (!e.proc) throw new ConflictError(`Container ${e.rec.id} is not running`);
     const rec = e.rec;

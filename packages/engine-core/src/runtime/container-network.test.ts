@@ -22,11 +22,13 @@ beforeAll(() => {
 
 function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/' }, (res) => {
-      let s = '';
-      res.on('data', (d: Buffer) => (s += d.toString()));
-      res.on('end', () => resolve(s));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        let s = '';
+        res.on('data', (d: Buffer) => (s += d.toString()));
+        res.on('end', () => resolve(s));
+      })
+      .on('error', reject);
   });
 }
 
@@ -65,7 +67,8 @@ it('runs a container on the bridge network with its address in /etc/hosts and a 
     expect(out).toContain(`${ip}\t${Id.slice(0, 12)}`);
     expect(out).toContain(ip);
     let body = '';
-    for (let n = 0; n < 50 && !body; n++) body = await get(hostPort).catch(() => new Promise<string>((r) => setTimeout(() => r(''), 50)));
+    for (let n = 0; n < 50 && !body; n++)
+      body = await get(hostPort).catch(() => new Promise<string>((r) => setTimeout(() => r(''), 50)));
     expect(body).toBe(`hello from ${Id.slice(0, 12)}\n`);
     expect(m.list()[0].Ports).toEqual([{ IP: '127.0.0.1', PrivatePort: 80, PublicPort: hostPort, Type: 'tcp' }]);
     await m.stop(Id, { timeout: 1 });

@@ -9,7 +9,10 @@ import { runcErrorMessage } from './runc';
 import { spawnRuncRun, waitChild } from './runc-run';
 
 export class StartFailure extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -42,7 +45,14 @@ export class ContainerProcess {
     src.pipe(dst, { end: once });
   }
 
-  static async start(o: { runcRoot: string; bundle: string; id: string; pidFile: string; openStdin: boolean; onOutput: (c: OutputChunk) => void }): Promise<ContainerProcess> {
+  static async start(o: {
+    runcRoot: string;
+    bundle: string;
+    id: string;
+    pidFile: string;
+    openStdin: boolean;
+    onOutput: (c: OutputChunk) => void;
+  }): Promise<ContainerProcess> {
     let resolvePid!: (pid: number) => void;
     const pidKnown = new Promise<number>((r) => (resolvePid = r));
     // A previous run's pid file would pass for this run's.
@@ -54,7 +64,13 @@ export class ContainerProcess {
         if (p) resolvePid(p);
       }
     });
-    const child = spawnRuncRun({ runcRoot: o.runcRoot, bundle: o.bundle, id: o.id, pidFile: o.pidFile, stdin: o.openStdin ? 'pipe' : 'ignore' });
+    const child = spawnRuncRun({
+      runcRoot: o.runcRoot,
+      bundle: o.bundle,
+      id: o.id,
+      pidFile: o.pidFile,
+      stdin: o.openStdin ? 'pipe' : 'ignore',
+    });
     child.stdin?.on('error', () => undefined);
     let started = false;
     const early: OutputChunk[] = [];
@@ -80,7 +96,14 @@ export class ContainerProcess {
         const stderr = Buffer.concat(early.filter((c) => c.stream === 'stderr').map((c) => c.data)).toString();
         const code = 'code' in first ? first.code : 1;
         const msg = runcErrorMessage(stderr) || `runc exited with code ${code}`;
-        throw new StartFailure(msg, /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128);
+        throw new StartFailure(
+          msg,
+          /executable file not found|no such file or directory/.test(msg)
+            ? 127
+            : /permission denied/.test(msg)
+              ? 126
+              : 128,
+        );
       }
       started = true;
       for (const c of early) o.onOutput(c);

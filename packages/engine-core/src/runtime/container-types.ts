@@ -72,7 +72,12 @@ export interface ContainerCreateRequest {
   /** Docker's HealthConfig; `{Test: ["NONE"]}` disables the image's. */
   Healthcheck?: HealthConfig | null;
   HostConfig?: HostConfig;
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | null };
+  NetworkingConfig?: {
+    EndpointsConfig?: Record<
+      string,
+      { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null
+    > | null;
+  };
 }
 
 /** Config as inspect shows it: the image config merged with the create request. */

@@ -1,12 +1,31 @@
 // Pure: Docker's JSON views (inspect, list summary, status text) of a container record.
 import { join } from 'node:path';
 import { healthSuffix } from './health';
-import type { ContainerInspect, ContainerRecord, ContainerState, ContainerSummary, EndpointSettings, NetworkSettings } from './container-types';
+import type {
+  ContainerInspect,
+  ContainerRecord,
+  ContainerState,
+  ContainerSummary,
+  EndpointSettings,
+  NetworkSettings,
+} from './container-types';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export function initialState(): ContainerState {
-  return { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME };
+  return {
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
+  };
 }
 
 /** go-units HumanDuration, as in "Up 5 seconds" / "Exited (0) 2 minutes ago". */
@@ -41,7 +60,9 @@ export function statusText(st: ContainerState, now: number): string {
     case 'dead':
       return 'Dead';
     case 'exited':
-      return st.FinishedAt === ZERO_TIME ? `Exited (${st.ExitCode})` : `Exited (${st.ExitCode}) ${since(st.FinishedAt)} ago`;
+      return st.FinishedAt === ZERO_TIME
+        ? `Exited (${st.ExitCode})`
+        : `Exited (${st.ExitCode}) ${since(st.FinishedAt)} ago`;
     default:
       return 'Created';
   }
@@ -51,7 +72,9 @@ function endpointSettings(rec: ContainerRecord): Record<string, EndpointSettings
   const out: Record<string, EndpointSettings> = {};
   for (const e of rec.endpoints) {
     out[e.networkName] = {
-      IPAMConfig: rec.endpointsConfig[e.networkName]?.IPv4Address ? { IPv4Address: rec.endpointsConfig[e.networkName].IPv4Address } : null,
+      IPAMConfig: rec.endpointsConfig[e.networkName]?.IPv4Address
+        ? { IPv4Address: rec.endpointsConfig[e.networkName].IPv4Address }
+        : null,
       Links: null,
       Aliases: e.aliases.length ? e.aliases : null,
       NetworkID: e.networkId,
@@ -69,7 +92,18 @@ function endpointSettings(rec: ContainerRecord): Record<string, EndpointSettings
   const mode = rec.hostConfig.NetworkMode;
   if (!Object.keys(out).length && mode) {
     out[mode === 'default' ? 'bridge' : mode] = {
-      IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '',
+      IPAMConfig: null,
+      Links: null,
+      Aliases: null,
+      NetworkID: '',
+      EndpointID: '',
+      Gateway: '',
+      IPAddress: '',
+      IPPrefixLen: 0,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      MacAddress: '',
     };
   }
   return out;
@@ -106,7 +140,9 @@ export function inspectView(rec: ContainerRecord, dir: string, execIds: string[]
     Created: rec.created,
     Path: rec.path,
     Args: rec.args,
-    State: rec.state.Health ? { ...rec.state, Health: { ...rec.state.Health, Log: [...rec.state.Health.Log] } } : { ...rec.state },
+    State: rec.state.Health
+      ? { ...rec.state, Health: { ...rec.state.Health, Log: [...rec.state.Health.Log] } }
+      : { ...rec.state },
     Image: rec.imageId,
     ResolvConfPath: join(dir, 'resolv.conf'),
     HostnamePath: join(dir, 'hostname'),
@@ -123,7 +159,12 @@ export function inspectView(rec: ContainerRecord, dir: string, execIds: string[]
     HostConfig: { ...rec.hostConfig },
     GraphDriver: {
       Name: 'overlay2',
-      Data: { LowerDir: [...rec.layerDirs].reverse().join(':'), UpperDir: join(dir, 'upper'), WorkDir: join(dir, 'work'), MergedDir: join(dir, 'rootfs') },
+      Data: {
+        LowerDir: [...rec.layerDirs].reverse().join(':'),
+        UpperDir: join(dir, 'upper'),
+        WorkDir: join(dir, 'work'),
+        MergedDir: join(dir, 'rootfs'),
+      },
     },
     Mounts: rec.mounts.filter((m) => m.Type !== 'tmpfs'),
     Config: { ...rec.config },
@@ -132,7 +173,12 @@ export function inspectView(rec: ContainerRecord, dir: string, execIds: string[]
 }
 
 export function summaryView(rec: ContainerRecord, now: number): ContainerSummary {
-  const ports: ContainerSummary['Ports'] = rec.ports.map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto }));
+  const ports: ContainerSummary['Ports'] = rec.ports.map((p) => ({
+    IP: p.hostIp || '0.0.0.0',
+    PrivatePort: p.containerPort,
+    PublicPort: p.hostPort,
+    Type: p.proto,
+  }));
   const published = new Set(rec.ports.map((p) => `${p.containerPort}/${p.proto}`));
   for (const key of Object.keys(rec.config.ExposedPorts ?? {})) {
     const [port, proto = 'tcp'] = key.split('/');

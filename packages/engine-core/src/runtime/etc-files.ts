@@ -60,7 +60,10 @@ export function embeddedDnsResolvConf(hostResolvConf: string, nameserver: string
 }
 
 /** --dns / --dns-search / --dns-option replace the host's entries of the same kind, like docker. */
-export function applyDnsOverrides(resolvConf: string, o: { dns?: string[] | null; search?: string[] | null; options?: string[] | null }): string {
+export function applyDnsOverrides(
+  resolvConf: string,
+  o: { dns?: string[] | null; search?: string[] | null; options?: string[] | null },
+): string {
   if (!o.dns?.length && !o.search?.length && !o.options?.length) return resolvConf;
   const lines = resolvConf.split('\n').filter((l) => {
     if (o.dns?.length && /^\s*nameserver\s/.test(l)) return false;

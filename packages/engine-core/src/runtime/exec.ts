@@ -77,7 +77,8 @@ export function runExec(o: ExecRunOptions): { output: AsyncQueue<OutputChunk>; e
     // runc's own failure to start the process: map to the shell's conventions like docker does.
     if (code === 255 || code === 1) {
       const msg = runcErrorMessage(stderrTail);
-      if (/exec failed|unable to start/.test(msg)) return /not found|no such file/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : code;
+      if (/exec failed|unable to start/.test(msg))
+        return /not found|no such file/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : code;
     }
     return code;
   });

@@ -26,7 +26,10 @@ beforeAll(async () => {
   const volumes = new VolumeStore(paths.volumes);
   await volumes.init();
   // The image's own HEALTHCHECK, which create requests override or disable.
-  const images = busyboxImages(rootfs, { Volumes: undefined, Healthcheck: { Test: ['CMD', 'false'], Interval: 100 * MS } });
+  const images = busyboxImages(rootfs, {
+    Volumes: undefined,
+    Healthcheck: { Test: ['CMD', 'false'], Interval: 100 * MS },
+  });
   m = new ContainerManager({ paths, images, volumes, resolvConfPath: join(base, 'resolv.conf') });
   await m.init();
 });
@@ -38,7 +41,11 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-async function until(id: string, pred: (h: HealthState | undefined) => boolean, what: string): Promise<HealthState | undefined> {
+async function until(
+  id: string,
+  pred: (h: HealthState | undefined) => boolean,
+  what: string,
+): Promise<HealthState | undefined> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const h = m.inspect(id).State.Health;
@@ -59,7 +66,13 @@ describe('container healthchecks (real runc)', () => {
       const { Id } = await m.create({
         Image: 'busybox',
         Cmd: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'],
-        Healthcheck: { Test: ['CMD-SHELL', 'echo probe; test -f /tmp/ok'], Interval: 200 * MS, Timeout: 5000 * MS, Retries: 3, StartPeriod: 60_000 * MS },
+        Healthcheck: {
+          Test: ['CMD-SHELL', 'echo probe; test -f /tmp/ok'],
+          Interval: 200 * MS,
+          Timeout: 5000 * MS,
+          Retries: 3,
+          StartPeriod: 60_000 * MS,
+        },
         HostConfig: { NetworkMode: 'none' },
       });
       await m.start(Id);
@@ -102,7 +115,12 @@ describe('container healthchecks (real runc)', () => {
 
   it('uses the image HEALTHCHECK, and Test NONE disables it', async () => {
     const withImage = await m.create({ Image: 'busybox', Cmd: ['sleep', '30'], HostConfig: { NetworkMode: 'none' } });
-    const disabled = await m.create({ Image: 'busybox', Cmd: ['sleep', '30'], Healthcheck: { Test: ['NONE'] }, HostConfig: { NetworkMode: 'none' } });
+    const disabled = await m.create({
+      Image: 'busybox',
+      Cmd: ['sleep', '30'],
+      Healthcheck: { Test: ['NONE'] },
+      HostConfig: { NetworkMode: 'none' },
+    });
     await m.start(withImage.Id);
     await m.start(disabled.Id);
     // The image's `CMD false` every 100 ms with the default 3 retries.

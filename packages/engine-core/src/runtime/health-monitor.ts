@@ -4,7 +4,10 @@ import type { HealthcheckResult, HealthState } from './container-types';
 import { applyProbe, HEALTH_OUTPUT_MAX, initialHealth, type HealthPlan } from './health';
 
 /** Runs argv in the container; resolves with its exit code and combined output. */
-export type ProbeRunner = (argv: string[], opts: { signal: AbortSignal }) => Promise<{ exitCode: number; output: string }>;
+export type ProbeRunner = (
+  argv: string[],
+  opts: { signal: AbortSignal },
+) => Promise<{ exitCode: number; output: string }>;
 
 export interface HealthMonitorOptions {
   plan: HealthPlan;
@@ -54,15 +57,33 @@ export class HealthMonitor {
     try {
       const r = await this.o.run(plan.argv, { signal });
       result = timeout.aborted
-        ? { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: -1, Output: `Health check exceeded timeout (${formatMs(plan.timeoutMs)})` }
-        : { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: r.exitCode, Output: r.output.slice(0, HEALTH_OUTPUT_MAX) };
+        ? {
+            Start: start.toISOString(),
+            End: new Date().toISOString(),
+            ExitCode: -1,
+            Output: `Health check exceeded timeout (${formatMs(plan.timeoutMs)})`,
+          }
+        : {
+            Start: start.toISOString(),
+            End: new Date().toISOString(),
+            ExitCode: r.exitCode,
+            Output: r.output.slice(0, HEALTH_OUTPUT_MAX),
+          };
     } catch (err) {
-      result = { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: -1, Output: err instanceof Error ? err.message : String(err) };
+      result = {
+        Start: start.toISOString(),
+        End: new Date().toISOString(),
+        ExitCode: -1,
+        Output: err instanceof Error ? err.message : String(err),
+      };
     }
     // A probe cut short by stop says nothing about the container's health.
     if (this.stopper.signal.aborted) return;
     const before = this.health.Status;
-    this.health = applyProbe(this.health, result, { retries: plan.retries, inStartPeriod: start.getTime() - this.started < plan.startPeriodMs });
+    this.health = applyProbe(this.health, result, {
+      retries: plan.retries,
+      inStartPeriod: start.getTime() - this.started < plan.startPeriodMs,
+    });
     this.o.onUpdate(this.health, this.health.Status !== before);
   }
 }

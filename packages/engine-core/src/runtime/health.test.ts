@@ -10,14 +10,29 @@ function result(code: number, out = ''): HealthcheckResult {
 
 function run(codes: number[], o: { retries?: number; inStartPeriod?: boolean } = {}): HealthState {
   let h = initialHealth();
-  for (const c of codes) h = applyProbe(h, result(c), { retries: o.retries ?? 3, inStartPeriod: o.inStartPeriod ?? false });
+  for (const c of codes)
+    h = applyProbe(h, result(c), { retries: o.retries ?? 3, inStartPeriod: o.inStartPeriod ?? false });
   return h;
 }
 
 describe('healthPlan', () => {
   it('runs CMD as argv and CMD-SHELL under /bin/sh -c, with docker defaults', () => {
-    expect(healthPlan({ Test: ['CMD', 'curl', '-f', 'http://x/'] })).toEqual({ argv: ['curl', '-f', 'http://x/'], intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 });
-    expect(healthPlan({ Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: 0.2 * S, Timeout: 2 * S, Retries: 5, StartPeriod: 1 * S })).toEqual({
+    expect(healthPlan({ Test: ['CMD', 'curl', '-f', 'http://x/'] })).toEqual({
+      argv: ['curl', '-f', 'http://x/'],
+      intervalMs: 30_000,
+      timeoutMs: 30_000,
+      retries: 3,
+      startPeriodMs: 0,
+    });
+    expect(
+      healthPlan({
+        Test: ['CMD-SHELL', 'test -f /tmp/ok'],
+        Interval: 0.2 * S,
+        Timeout: 2 * S,
+        Retries: 5,
+        StartPeriod: 1 * S,
+      }),
+    ).toEqual({
       argv: ['/bin/sh', '-c', 'test -f /tmp/ok'],
       intervalMs: 200,
       timeoutMs: 2000,
@@ -37,8 +52,16 @@ describe('mergeHealthcheck', () => {
   const image = { Test: ['CMD', 'true'], Interval: 5 * S, Retries: 4 };
   it('keeps the image healthcheck without a request one, and the request overrides field by field', () => {
     expect(mergeHealthcheck(undefined, image)).toEqual(image);
-    expect(mergeHealthcheck({ Test: ['CMD-SHELL', 'false'] }, image)).toEqual({ Test: ['CMD-SHELL', 'false'], Interval: 5 * S, Retries: 4 });
-    expect(mergeHealthcheck({ Interval: 1 * S }, image)).toEqual({ Test: ['CMD', 'true'], Interval: 1 * S, Retries: 4 });
+    expect(mergeHealthcheck({ Test: ['CMD-SHELL', 'false'] }, image)).toEqual({
+      Test: ['CMD-SHELL', 'false'],
+      Interval: 5 * S,
+      Retries: 4,
+    });
+    expect(mergeHealthcheck({ Interval: 1 * S }, image)).toEqual({
+      Test: ['CMD', 'true'],
+      Interval: 1 * S,
+      Retries: 4,
+    });
   });
   it('NONE disables the image healthcheck', () => {
     expect(healthPlan(mergeHealthcheck({ Test: ['NONE'] }, image))).toBeNull();
@@ -48,10 +71,14 @@ describe('mergeHealthcheck', () => {
 
 describe('validateHealthcheck', () => {
   it('accepts defaults (0) and 1 ms or more; rejects shorter durations and negative retries with docker texts', () => {
-    expect(() => validateHealthcheck({ Test: ['CMD', 'true'], Interval: 0, Timeout: 1e6, StartPeriod: 5 * S, Retries: 0 })).not.toThrow();
+    expect(() =>
+      validateHealthcheck({ Test: ['CMD', 'true'], Interval: 0, Timeout: 1e6, StartPeriod: 5 * S, Retries: 0 }),
+    ).not.toThrow();
     expect(() => validateHealthcheck({ Interval: 999_999 })).toThrow('Interval in Healthcheck cannot be less than 1ms');
     expect(() => validateHealthcheck({ Timeout: -1 })).toThrow('Timeout in Healthcheck cannot be less than 1ms');
-    expect(() => validateHealthcheck({ StartPeriod: 10 })).toThrow('StartPeriod in Healthcheck cannot be less than 1ms');
+    expect(() => validateHealthcheck({ StartPeriod: 10 })).toThrow(
+      'StartPeriod in Healthcheck cannot be less than 1ms',
+    );
     expect(() => validateHealthcheck({ Retries: -1 })).toThrow('Retries in Healthcheck cannot be negative');
   });
 });
@@ -82,7 +109,19 @@ describe('applyProbe', () => {
 describe('ps status', () => {
   it('appends docker health to "Up …"', () => {
     const now = Date.parse('2026-11-23T00:00:03Z');
-    const st = { Status: 'running' as const, Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 1, ExitCode: 0, Error: '', StartedAt: '2026-11-23T00:00:00Z', FinishedAt: '' };
+    const st = {
+      Status: 'running' as const,
+      Running: true,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: 1,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: '2026-11-23T00:00:00Z',
+      FinishedAt: '',
+    };
     expect(statusText(st, now)).toBe('Up 3 seconds');
     expect(statusText({ ...st, Health: run([]) }, now)).toBe('Up 3 seconds (health: starting)');
     expect(statusText({ ...st, Health: run([0]) }, now)).toBe('Up 3 seconds (healthy)');

@@ -22,7 +22,10 @@ export interface HealthPlan {
 }
 
 /** The request's Healthcheck overrides the image's; each unset field falls back to the image's (docker's merge). */
-export function mergeHealthcheck(req: HealthConfig | null | undefined, image: HealthConfig | undefined): HealthConfig | undefined {
+export function mergeHealthcheck(
+  req: HealthConfig | null | undefined,
+  image: HealthConfig | undefined,
+): HealthConfig | undefined {
   if (!req) return image ? { ...image } : undefined;
   const merged: HealthConfig = { ...req };
   if (!merged.Test?.length && image?.Test?.length) merged.Test = image.Test;
@@ -37,9 +40,11 @@ export function validateHealthcheck(c: HealthConfig | null | undefined): void {
   if (!c) return;
   for (const k of ['Interval', 'Timeout', 'StartPeriod'] as const) {
     const v = c[k];
-    if (v !== undefined && v !== 0 && v < NS_PER_MS) throw new InvalidArgumentError(`${k} in Healthcheck cannot be less than 1ms`);
+    if (v !== undefined && v !== 0 && v < NS_PER_MS)
+      throw new InvalidArgumentError(`${k} in Healthcheck cannot be less than 1ms`);
   }
-  if (c.Retries !== undefined && c.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
+  if (c.Retries !== undefined && c.Retries < 0)
+    throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
 }
 
 /** What to run, or null when there is no healthcheck or it is disabled (`NONE`). */
@@ -70,7 +75,11 @@ export function initialHealth(): HealthState {
  * the streak unless the container is still in its start period and not yet healthy, and the
  * streak reaching `retries` makes it unhealthy.
  */
-export function applyProbe(h: HealthState, result: HealthcheckResult, o: { retries: number; inStartPeriod: boolean }): HealthState {
+export function applyProbe(
+  h: HealthState,
+  result: HealthcheckResult,
+  o: { retries: number; inStartPeriod: boolean },
+): HealthState {
   const Log = [...h.Log, { ...result, Output: result.Output.slice(0, HEALTH_OUTPUT_MAX) }].slice(-HEALTH_LOG_SIZE);
   if (result.ExitCode === 0) return { Status: 'healthy', FailingStreak: 0, Log };
   if (o.inStartPeriod && h.Status !== 'healthy') return { ...h, Log };

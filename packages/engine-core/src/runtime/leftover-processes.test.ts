@@ -14,7 +14,9 @@ let cgroup: string;
 const children: ChildProcess[] = [];
 
 function exited(p: ChildProcess): Promise<NodeJS.Signals | null> {
-  return p.exitCode !== null || p.signalCode !== null ? Promise.resolve(p.signalCode) : new Promise((r) => p.once('exit', (_c, sig) => r(sig)));
+  return p.exitCode !== null || p.signalCode !== null
+    ? Promise.resolve(p.signalCode)
+    : new Promise((r) => p.once('exit', (_c, sig) => r(sig)));
 }
 
 beforeAll(() => {
@@ -39,8 +41,16 @@ afterAll(() => {
 it("ends the processes in the daemon's container cgroups and runc on its root, and no others", async () => {
   const inCgroup = spawn('sleep', ['60'], { stdio: 'ignore' });
   // Shaped like `runc --root <root> run --bundle ...` (the argv is what is matched).
-  const runcLike = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', '--', '--root', paths.runcRoot, 'run'], { stdio: 'ignore' });
-  const otherRoot = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', '--', '--root', `${paths.runcRoot}-other`, 'run'], { stdio: 'ignore' });
+  const runcLike = spawn(
+    process.execPath,
+    ['-e', 'setTimeout(() => {}, 60000)', '--', '--root', paths.runcRoot, 'run'],
+    { stdio: 'ignore' },
+  );
+  const otherRoot = spawn(
+    process.execPath,
+    ['-e', 'setTimeout(() => {}, 60000)', '--', '--root', `${paths.runcRoot}-other`, 'run'],
+    { stdio: 'ignore' },
+  );
   const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
   children.push(inCgroup, runcLike, otherRoot, bystander);
   await new Promise((r) => setTimeout(r, 200)); // node's argv is in /proc once it runs

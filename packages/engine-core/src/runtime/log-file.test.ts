@@ -22,13 +22,28 @@ describe('json-file logs', () => {
     w.write('stderr', Buffer.from('oops\n'));
     w.write('stdout', Buffer.from('ld\nno newline'));
     await w.close();
-    const lines = readFileSync(join(dir, 'l.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
-    expect(lines.map((l) => [l.stream, l.log])).toEqual([['stdout', 'hello\n'], ['stderr', 'oops\n'], ['stdout', 'world\n'], ['stdout', 'no newline']]);
+    const lines = readFileSync(join(dir, 'l.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
+    expect(lines.map((l) => [l.stream, l.log])).toEqual([
+      ['stdout', 'hello\n'],
+      ['stderr', 'oops\n'],
+      ['stdout', 'world\n'],
+      ['stdout', 'no newline'],
+    ]);
     for (const l of lines) expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
     const all = await collect(readLogs(join(dir, 'l.log'), {}));
     expect(all).toHaveLength(4);
-    expect((await collect(readLogs(join(dir, 'l.log'), { tail: 2 }))).map((e) => e.line)).toEqual(['world\n', 'no newline']);
-    expect((await collect(readLogs(join(dir, 'l.log'), { stderr: false }))).map((e) => e.stream)).toEqual(['stdout', 'stdout', 'stdout']);
+    expect((await collect(readLogs(join(dir, 'l.log'), { tail: 2 }))).map((e) => e.line)).toEqual([
+      'world\n',
+      'no newline',
+    ]);
+    expect((await collect(readLogs(join(dir, 'l.log'), { stderr: false }))).map((e) => e.stream)).toEqual([
+      'stdout',
+      'stdout',
+      'stdout',
+    ]);
     expect(formatLogEntry(all[0], true).toString()).toBe(`${all[0].time} hello\n`);
     const since = Date.parse(all[3].time) / 1000 + 10;
     expect(await collect(readLogs(join(dir, 'l.log'), { since }))).toEqual([]);

@@ -75,7 +75,11 @@ function formatLine(stream: 'stdout' | 'stderr', line: Buffer, time: string): st
   return JSON.stringify({ log: line.toString('utf8'), stream, time }) + '\n';
 }
 
-interface RawEntry { log: string; stream: 'stdout' | 'stderr'; time: string }
+interface RawEntry {
+  log: string;
+  stream: 'stdout' | 'stderr';
+  time: string;
+}
 
 function parse(line: string): LogEntry | null {
   try {
@@ -116,8 +120,15 @@ export async function* readLogs(path: string, o: LogsOptions, live?: JsonFileLog
   try {
     const content = await readFile(path).catch(() => Buffer.alloc(0));
     let offset = content.lastIndexOf(10) + 1;
-    const entries = content.subarray(0, offset).toString('utf8').split('\n').filter(Boolean).map(parse).filter((e): e is LogEntry => !!e && accept(e, o));
-    const tail = o.tail === undefined || o.tail === 'all' || o.tail < 0 ? entries : o.tail === 0 ? [] : entries.slice(-o.tail);
+    const entries = content
+      .subarray(0, offset)
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(parse)
+      .filter((e): e is LogEntry => !!e && accept(e, o));
+    const tail =
+      o.tail === undefined || o.tail === 'all' || o.tail < 0 ? entries : o.tail === 0 ? [] : entries.slice(-o.tail);
     for (const e of tail) yield e;
     if (!following) return;
     const fh = await open(path, 'r');

@@ -18,8 +18,15 @@ const base: SpecInput = {
 describe('buildOciSpec', () => {
   it('mounts the overlay root first with the top layer first in lowerdir', () => {
     const s = buildOciSpec(base);
-    expect(s.mounts[0]).toEqual({ destination: '/', type: 'overlay', source: 'overlay', options: ['lowerdir=/l/1:/l/0', 'upperdir=/c/upper', 'workdir=/c/work'] });
-    expect(s.mounts.map((m) => m.destination)).toEqual(expect.arrayContaining(['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup']));
+    expect(s.mounts[0]).toEqual({
+      destination: '/',
+      type: 'overlay',
+      source: 'overlay',
+      options: ['lowerdir=/l/1:/l/0', 'upperdir=/c/upper', 'workdir=/c/work'],
+    });
+    expect(s.mounts.map((m) => m.destination)).toEqual(
+      expect.arrayContaining(['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup']),
+    );
     expect(s.mounts.find((m) => m.destination === '/sys')?.options).toContain('ro');
     expect(s.mounts.find((m) => m.destination === '/sys/fs/cgroup')?.options).toContain('ro');
   });
@@ -39,7 +46,10 @@ describe('buildOciSpec', () => {
     expect(types(buildOciSpec(base))).toEqual(['ipc', 'mount', 'network', 'pid', 'uts']);
     expect(buildOciSpec(base).linux.namespaces.find((n) => n.type === 'network')?.path).toBeUndefined();
     expect(types(buildOciSpec({ ...base, network: { mode: 'host' } }))).toEqual(['ipc', 'mount', 'pid', 'uts']);
-    expect(buildOciSpec({ ...base, network: { mode: 'path', path: '/run/netns/x' } }).linux.namespaces).toContainEqual({ type: 'network', path: '/run/netns/x' });
+    expect(buildOciSpec({ ...base, network: { mode: 'path', path: '/run/netns/x' } }).linux.namespaces).toContainEqual({
+      type: 'network',
+      path: '/run/netns/x',
+    });
   });
 
   it('translates --cpus, --memory and --pids-limit into cgroup resources', () => {
@@ -52,22 +62,46 @@ describe('buildOciSpec', () => {
   });
 
   it('adds bind mounts read-only or read-write', () => {
-    const s = buildOciSpec({ ...base, binds: [{ source: '/h', destination: '/c', readonly: true }, { source: '/v', destination: '/d', readonly: false }] });
-    expect(s.mounts).toContainEqual({ destination: '/c', type: 'bind', source: '/h', options: ['rbind', 'rprivate', 'ro'] });
-    expect(s.mounts).toContainEqual({ destination: '/d', type: 'bind', source: '/v', options: ['rbind', 'rprivate', 'rw'] });
+    const s = buildOciSpec({
+      ...base,
+      binds: [
+        { source: '/h', destination: '/c', readonly: true },
+        { source: '/v', destination: '/d', readonly: false },
+      ],
+    });
+    expect(s.mounts).toContainEqual({
+      destination: '/c',
+      type: 'bind',
+      source: '/h',
+      options: ['rbind', 'rprivate', 'ro'],
+    });
+    expect(s.mounts).toContainEqual({
+      destination: '/d',
+      type: 'bind',
+      source: '/v',
+      options: ['rbind', 'rprivate', 'rw'],
+    });
   });
 });
 
 describe('mergeEnv', () => {
   it('lets later values override and adds a default PATH', () => {
-    expect(mergeEnv(['A=1', 'B=2'], ['B=3', 'C=4'])).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1', 'B=3', 'C=4']);
+    expect(mergeEnv(['A=1', 'B=2'], ['B=3', 'C=4'])).toEqual([
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'A=1',
+      'B=3',
+      'C=4',
+    ]);
     expect(mergeEnv(['PATH=/x', 'A=1'])).toEqual(['PATH=/x', 'A=1']);
   });
 });
 
 describe('capabilities and privileged', () => {
   it('applies --cap-add and --cap-drop in docker spelling', () => {
-    expect(capabilitySet(['NET_ADMIN'], ['chown'])).toEqual([...DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_CHOWN'), 'CAP_NET_ADMIN']);
+    expect(capabilitySet(['NET_ADMIN'], ['chown'])).toEqual([
+      ...DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_CHOWN'),
+      'CAP_NET_ADMIN',
+    ]);
     expect(capabilitySet(['CAP_KILL'], ['ALL'])).toEqual(['CAP_KILL']);
     expect(capabilitySet(['ALL'])).toContain('CAP_SYS_ADMIN');
     expect(() => capabilitySet(['BOGUS'])).toThrow('unknown capability: "BOGUS"');

@@ -42,18 +42,65 @@ export interface OciSpec {
 }
 
 export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 /** Every capability of this kernel generation (docker run --privileged / --cap-add ALL). */
 export const ALL_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN',
-  'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE',
-  'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND',
-  'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
 ];
 
 /** Docker's --cap-add/--cap-drop on top of the default set ("NET_ADMIN", "CAP_NET_ADMIN", "ALL"). */
@@ -61,7 +108,8 @@ export function capabilitySet(add: string[] = [], drop: string[] = [], privilege
   const norm = (c: string) => {
     const up = c.toUpperCase();
     const name = up === 'ALL' ? 'ALL' : up.startsWith('CAP_') ? up : `CAP_${up}`;
-    if (name !== 'ALL' && !ALL_CAPABILITIES.includes(name)) throw new InvalidArgumentError(`unknown capability: "${c}"`);
+    if (name !== 'ALL' && !ALL_CAPABILITIES.includes(name))
+      throw new InvalidArgumentError(`unknown capability: "${c}"`);
     return name;
   };
   const adds = add.map(norm);
@@ -74,8 +122,17 @@ export function capabilitySet(add: string[] = [], drop: string[] = [], privilege
 }
 
 export const MASKED_PATHS = [
-  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
 ];
 
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
@@ -84,7 +141,12 @@ export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 
 /** The device nodes every Docker container gets, and the cgroup device rules that allow them. */
 const DEVICES: [string, number, number][] = [
-  ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7], ['/dev/random', 1, 8], ['/dev/urandom', 1, 9], ['/dev/tty', 5, 0],
+  ['/dev/null', 1, 3],
+  ['/dev/zero', 1, 5],
+  ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8],
+  ['/dev/urandom', 1, 9],
+  ['/dev/tty', 5, 0],
 ];
 
 const DEVICE_RULES: OciSpec['linux']['resources']['devices'] = [
@@ -99,12 +161,27 @@ const DEVICE_RULES: OciSpec['linux']['resources']['devices'] = [
 export function defaultMounts(): OciMount[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
   ];
 }
 
@@ -165,28 +242,56 @@ export function overlayRootMount(layerDirs: string[], upperDir: string, workDir:
   // overlayfs lowerdir lists the top layer first. With no layers, an empty lower is not allowed:
   // the caller passes at least one dir (an empty one for FROM scratch).
   const lower = [...layerDirs].reverse().join(':');
-  return { destination: '/', type: 'overlay', source: 'overlay', options: [`lowerdir=${lower}`, `upperdir=${upperDir}`, `workdir=${workDir}`] };
+  return {
+    destination: '/',
+    type: 'overlay',
+    source: 'overlay',
+    options: [`lowerdir=${lower}`, `upperdir=${upperDir}`, `workdir=${workDir}`],
+  };
 }
 
 export function buildOciSpec(input: SpecInput): OciSpec {
-  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const namespaces: { type: string; path?: string }[] = [
+    { type: 'pid' },
+    { type: 'ipc' },
+    { type: 'uts' },
+    { type: 'mount' },
+  ];
   if (input.network.mode === 'none') namespaces.push({ type: 'network' });
   else if (input.network.mode === 'path') namespaces.push({ type: 'network', path: input.network.path });
 
   const mounts: OciMount[] = [overlayRootMount(input.layerDirs, input.upperDir, input.workDir), ...defaultMounts()];
-  for (const t of input.tmpfs ?? []) mounts.push({ destination: t.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...t.options] });
+  for (const t of input.tmpfs ?? [])
+    mounts.push({
+      destination: t.destination,
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'noexec', ...t.options],
+    });
   for (const b of input.binds ?? []) {
-    mounts.push({ destination: b.destination, type: 'bind', source: b.source, options: ['rbind', 'rprivate', b.readonly ? 'ro' : 'rw'] });
+    mounts.push({
+      destination: b.destination,
+      type: 'bind',
+      source: b.source,
+      options: ['rbind', 'rprivate', b.readonly ? 'ro' : 'rw'],
+    });
   }
 
   if (input.privileged) {
-    for (const m of mounts) if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = (m.options ?? []).map((o) => (o === 'ro' ? 'rw' : o));
+    for (const m of mounts)
+      if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup')
+        m.options = (m.options ?? []).map((o) => (o === 'ro' ? 'rw' : o));
   }
-  const resources: OciSpec['linux']['resources'] = { devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES };
+  const resources: OciSpec['linux']['resources'] = {
+    devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES,
+  };
   const caps = capabilitySet(input.capAdd, input.capDrop, input.privileged);
   if (input.memoryBytes && input.memoryBytes > 0) {
     // Docker: without --memory-swap the container may use as much swap as memory (total 2x).
-    const swap = input.memorySwapBytes === undefined || input.memorySwapBytes === 0 ? input.memoryBytes * 2 : input.memorySwapBytes;
+    const swap =
+      input.memorySwapBytes === undefined || input.memorySwapBytes === 0
+        ? input.memoryBytes * 2
+        : input.memorySwapBytes;
     resources.memory = { limit: input.memoryBytes, swap };
   }
   const cpu = cpuResources(input);
@@ -197,7 +302,11 @@ export function buildOciSpec(input: SpecInput): OciSpec {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: false,
-      user: { uid: input.uid, gid: input.gid, ...(input.additionalGids?.length ? { additionalGids: input.additionalGids } : {}) },
+      user: {
+        uid: input.uid,
+        gid: input.gid,
+        ...(input.additionalGids?.length ? { additionalGids: input.additionalGids } : {}),
+      },
       args: input.args,
       env: input.env,
       cwd: input.cwd || '/',
@@ -213,7 +322,15 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       namespaces,
       cgroupsPath: input.cgroupsPath,
       resources,
-      devices: DEVICES.map(([path, major, minor]) => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 })),
+      devices: DEVICES.map(([path, major, minor]) => ({
+        path,
+        type: 'c',
+        major,
+        minor,
+        fileMode: 0o666,
+        uid: 0,
+        gid: 0,
+      })),
       maskedPaths: input.privileged ? [] : MASKED_PATHS,
       readonlyPaths: input.privileged ? [] : READONLY_PATHS,
     },

@@ -34,10 +34,19 @@ export interface RuncResult {
 export function runc(runcRoot: string, args: string[], opts: { signal?: AbortSignal } = {}): Promise<RuncResult> {
   const bin = findRunc();
   return new Promise((resolve) => {
-    execFile(bin, ['--root', runcRoot, ...args], { signal: opts.signal, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      bin,
+      ['--root', runcRoot, ...args],
+      { signal: opts.signal, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number'
+            ? (err as unknown as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 

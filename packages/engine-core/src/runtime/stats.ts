@@ -21,7 +21,13 @@ export interface ContainerStats {
   storage_stats: Record<string, never>;
   cpu_stats: CpuStats;
   precpu_stats: CpuStats;
-  memory_stats: { usage?: number; max_usage?: number; limit?: number; stats?: Record<string, number>; failcnt?: number };
+  memory_stats: {
+    usage?: number;
+    max_usage?: number;
+    limit?: number;
+    stats?: Record<string, number>;
+    failcnt?: number;
+  };
   name: string;
   id: string;
 }
@@ -53,7 +59,11 @@ async function keyValues(path: string): Promise<Record<string, number>> {
 /** Host CPU time in nanoseconds from /proc/stat (Docker's system_cpu_usage). */
 async function systemCpuUsage(): Promise<number> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0];
-  const ticks = line.trim().split(/\s+/).slice(1, 8).reduce((a, b) => a + Number(b), 0);
+  const ticks = line
+    .trim()
+    .split(/\s+/)
+    .slice(1, 8)
+    .reduce((a, b) => a + Number(b), 0);
   return (ticks * 1e9) / USER_HZ;
 }
 
@@ -75,13 +85,22 @@ export async function sampleCpu(paths: DataPaths, id: string): Promise<CpuStats>
     },
     system_cpu_usage: system,
     online_cpus: cpus().length,
-    throttling_data: { periods: throttle.nr_periods ?? 0, throttled_periods: throttle.nr_throttled ?? 0, throttled_time: throttle.throttled_time ?? 0 },
+    throttling_data: {
+      periods: throttle.nr_periods ?? 0,
+      throttled_periods: throttle.nr_throttled ?? 0,
+      throttled_time: throttle.throttled_time ?? 0,
+    },
   };
 }
 
 const UNLIMITED = 0x7ffffffffffff000;
 
-export async function sampleStats(paths: DataPaths, id: string, name: string, pre?: { time: string; cpu: CpuStats }): Promise<ContainerStats> {
+export async function sampleStats(
+  paths: DataPaths,
+  id: string,
+  name: string,
+  pre?: { time: string; cpu: CpuStats },
+): Promise<ContainerStats> {
   const mem = controllerDir(paths, id, 'memory');
   const pids = controllerDir(paths, id, 'pids');
   const [cpu, usage, maxUsage, limit, failcnt, memStat, pidsCurrent, pidsMax] = await Promise.all([
@@ -94,19 +113,39 @@ export async function sampleStats(paths: DataPaths, id: string, name: string, pr
     num(join(pids, 'pids.current')),
     num(join(pids, 'pids.max')),
   ]);
-  const emptyCpu: CpuStats = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  const emptyCpu: CpuStats = {
+    cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
+    system_cpu_usage: 0,
+    online_cpus: 0,
+    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+  };
   // Docker reports the host's memory as the limit of an unlimited container.
-  const hostMem = Number((/MemTotal:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? 0)) * 1024;
+  const hostMem = Number(/MemTotal:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
   return {
     read: new Date().toISOString(),
     preread: pre?.time ?? '0001-01-01T00:00:00Z',
     pids_stats: { current: pidsCurrent, ...(pidsMax !== undefined ? { limit: pidsMax } : {}) },
-    blkio_stats: { io_service_bytes_recursive: null, io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null },
+    blkio_stats: {
+      io_service_bytes_recursive: null,
+      io_serviced_recursive: null,
+      io_queue_recursive: null,
+      io_service_time_recursive: null,
+      io_wait_time_recursive: null,
+      io_merged_recursive: null,
+      io_time_recursive: null,
+      sectors_recursive: null,
+    },
     num_procs: 0,
     storage_stats: {},
     cpu_stats: cpu,
     precpu_stats: pre?.cpu ?? emptyCpu,
-    memory_stats: { usage, max_usage: maxUsage, limit: limit === undefined || limit >= UNLIMITED ? hostMem : Math.min(limit, hostMem || limit), failcnt, stats: memStat },
+    memory_stats: {
+      usage,
+      max_usage: maxUsage,
+      limit: limit === undefined || limit >= UNLIMITED ? hostMem : Math.min(limit, hostMem || limit),
+      failcnt,
+      stats: memStat,
+    },
     name: `/${name}`,
     id,
   };

@@ -17,7 +17,10 @@ export async function containerTop(paths: DataPaths, id: string): Promise<TopRes
   const rows: string[][] = [];
   for (const pid of procs.sort((a, b) => a - b)) {
     try {
-      const [status, cmdline] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+      const [status, cmdline] = await Promise.all([
+        readFile(`/proc/${pid}/status`, 'utf8'),
+        readFile(`/proc/${pid}/cmdline`, 'utf8'),
+      ]);
       const field = (k: string) => new RegExp(`^${k}:\\s+(\\S+)`, 'm').exec(status)?.[1] ?? '';
       const cmd = cmdline.split('\0').filter(Boolean).join(' ') || `[${field('Name')}]`;
       rows.push([field('Uid'), String(pid), field('PPid'), cmd]);

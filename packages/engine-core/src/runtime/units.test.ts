@@ -23,12 +23,16 @@ describe('docker resource flag parsing', () => {
   it('parses --cpus into NanoCpus', () => {
     expect(parseCpus('0.1')).toBe(100_000_000);
     expect(parseCpus('1.5')).toBe(1_500_000_000);
-    expect(() => parseCpus('abc')).toThrow('invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number');
+    expect(() => parseCpus('abc')).toThrow(
+      'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number',
+    );
   });
 
   it('validates like dockerd', () => {
     expect(() => validateResources({ Memory: 1024 }, 2)).toThrow('Minimum memory limit allowed is 6MB');
-    expect(() => validateResources({ NanoCpus: 3e9 }, 2)).toThrow('Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available');
+    expect(() => validateResources({ NanoCpus: 3e9 }, 2)).toThrow(
+      'Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available',
+    );
     expect(() => validateResources({ Memory: 64 << 20, MemorySwap: 32 << 20 }, 2)).toThrow('Minimum memoryswap limit');
     expect(() => validateResources({ Memory: 64 << 20, NanoCpus: 0.5e9, PidsLimit: 10 }, 2)).not.toThrow();
   });

@@ -12,8 +12,17 @@ export interface ResolvedUser {
   home: string;
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
-interface GroupEntry { name: string; gid: number; members: string[] }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
 
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
@@ -51,13 +60,26 @@ export function resolveUserSpec(spec: string, passwd: string | null, group: stri
   } else if (NUMERIC.test(userPart)) {
     uid = Number(userPart);
     const u = users.find((e) => e.uid === uid);
-    if (u) { gid = u.gid; home = u.home; name = u.name; }
+    if (u) {
+      gid = u.gid;
+      home = u.home;
+      name = u.name;
+    }
   } else {
     const u = users.find((e) => e.name === userPart);
     if (!u) throw new InvalidArgumentError(`unable to find user ${userPart}: no matching entries in passwd file`);
-    uid = u.uid; gid = u.gid; home = u.home; name = u.name;
+    uid = u.uid;
+    gid = u.gid;
+    home = u.home;
+    name = u.name;
   }
-  if (uid === 0 && !name) { const r = users.find((e) => e.uid === 0); if (r) { home = r.home; name = r.name; } }
+  if (uid === 0 && !name) {
+    const r = users.find((e) => e.uid === 0);
+    if (r) {
+      home = r.home;
+      name = r.name;
+    }
+  }
   if (groupPart !== undefined && groupPart !== '') {
     if (NUMERIC.test(groupPart)) gid = Number(groupPart);
     else {
@@ -100,6 +122,9 @@ export async function resolveUser(spec: string | undefined, layerDirs: string[])
   if (s === '' || s === '0' || s === '0:0') {
     return { uid: 0, gid: 0, additionalGids: [], home: '/root' };
   }
-  const [passwd, group] = await Promise.all([readLayeredFile(layerDirs, 'etc/passwd'), readLayeredFile(layerDirs, 'etc/group')]);
+  const [passwd, group] = await Promise.all([
+    readLayeredFile(layerDirs, 'etc/passwd'),
+    readLayeredFile(layerDirs, 'etc/group'),
+  ]);
   return resolveUserSpec(s, passwd, group);
 }

@@ -12,7 +12,11 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 /** Copy `dest` as the layers (bottom first) show it into `volumeDir`, if the volume is empty. */
-export async function copyImageContentIntoVolume(layerDirs: string[], dest: string, volumeDir: string): Promise<boolean> {
+export async function copyImageContentIntoVolume(
+  layerDirs: string[],
+  dest: string,
+  volumeDir: string,
+): Promise<boolean> {
   if ((await readdir(volumeDir).catch(() => ['?'])).length) return false;
   const sources: string[] = [];
   for (const l of layerDirs) if (await isDir(join(l, dest))) sources.push(join(l, dest));

@@ -22,7 +22,10 @@ export function makeBusyboxRootfs(dir: string): string {
     const p = join(dir, 'bin', a);
     if (!existsSync(p)) symlinkSync('busybox', p);
   }
-  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  writeFileSync(
+    join(dir, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  );
   writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
   return dir;
 }

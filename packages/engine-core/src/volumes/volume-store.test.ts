@@ -13,7 +13,14 @@ describe('VolumeStore', () => {
     const s = new VolumeStore(dir);
     await s.init();
     const v = await s.create({ Name: 'data', Labels: { a: 'b' } });
-    expect(v).toMatchObject({ Name: 'data', Driver: 'local', Scope: 'local', Mountpoint: join(dir, 'data/_data'), Labels: { a: 'b' }, Options: {} });
+    expect(v).toMatchObject({
+      Name: 'data',
+      Driver: 'local',
+      Scope: 'local',
+      Mountpoint: join(dir, 'data/_data'),
+      Labels: { a: 'b' },
+      Options: {},
+    });
     expect(v.CreatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(existsSync(v.Mountpoint)).toBe(true);
     expect(await s.create({ Name: 'data' })).toBe(v);
@@ -50,7 +57,7 @@ describe('VolumeStore', () => {
     await s.init();
     const a = await s.create();
     expect(a.Name).toMatch(/^[0-9a-f]{64}$/);
-    expect(a.Labels).toHaveProperty([ANONYMOUS_LABEL], "");
+    expect(a.Labels).toHaveProperty([ANONYMOUS_LABEL], '');
     await s.create({ Name: 'named' });
     expect((await s.prune()).VolumesDeleted).toEqual([a.Name]);
     expect(s.list().Volumes.map((v) => v.Name)).toEqual(['named']);

@@ -55,7 +55,8 @@ export class VolumeStore {
   /** Create a volume; like docker, creating an existing name returns it unchanged. */
   async create(req: VolumeCreateRequest = {}): Promise<Volume> {
     const driver = req.Driver || 'local';
-    if (driver !== 'local') throw new InvalidArgumentError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    if (driver !== 'local')
+      throw new InvalidArgumentError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     const anonymous = !req.Name;
     const name = req.Name || randomBytes(32).toString('hex');
     if (!VALID_NAME.test(name)) {
@@ -98,7 +99,10 @@ export class VolumeStore {
   }
 
   /** Docker's list; `filters` supports name, label (key or key=value), dangling. */
-  list(filters: { name?: string[]; label?: string[]; dangling?: string[] } = {}): { Volumes: Volume[]; Warnings: string[] } {
+  list(filters: { name?: string[]; label?: string[]; dangling?: string[] } = {}): {
+    Volumes: Volume[];
+    Warnings: string[];
+  } {
     const out = [...this.volumes.values()].filter((v) => {
       if (filters.name?.length && !filters.name.some((n) => v.Name.includes(n))) return false;
       if (filters.label?.length && !filters.label.every((l) => labelMatches(v.Labels, l))) return false;

@@ -22,25 +22,38 @@ describe('swarm update', () => {
   });
 
   test('--cert-expiry sets the lifetime of new node certificates; under an hour is refused like docker', () => {
-    expect(updatedClusterSpec(cluster, { CAConfig: { NodeCertExpiry: 2 * 3600e9 } }).CAConfig).toEqual({ NodeCertExpiry: 2 * 3600e9 });
-    expect(() => updatedClusterSpec(cluster, { CAConfig: { NodeCertExpiry: 60e9 } })).toThrow('minimum certificate expiry time is 1h0m0s');
+    expect(updatedClusterSpec(cluster, { CAConfig: { NodeCertExpiry: 2 * 3600e9 } }).CAConfig).toEqual({
+      NodeCertExpiry: 2 * 3600e9,
+    });
+    expect(() => updatedClusterSpec(cluster, { CAConfig: { NodeCertExpiry: 60e9 } })).toThrow(
+      'minimum certificate expiry time is 1h0m0s',
+    );
   });
 
   test('a malformed limit is refused with the field named', () => {
-    expect(() => updatedClusterSpec(cluster, { Orchestration: { TaskHistoryRetentionLimit: 'five' } })).toThrow(InvalidSpecError);
-    expect(() => updatedClusterSpec(cluster, { Orchestration: { TaskHistoryRetentionLimit: 1.5 } })).toThrow(/Orchestration\.TaskHistoryRetentionLimit/);
+    expect(() => updatedClusterSpec(cluster, { Orchestration: { TaskHistoryRetentionLimit: 'five' } })).toThrow(
+      InvalidSpecError,
+    );
+    expect(() => updatedClusterSpec(cluster, { Orchestration: { TaskHistoryRetentionLimit: 1.5 } })).toThrow(
+      /Orchestration\.TaskHistoryRetentionLimit/,
+    );
   });
 });
 
 describe('swarm init --default-addr-pool', () => {
   test('pools are normalized and the mask length defaults to 24', () => {
-    expect(checkAddrPool(['10.20.0.0/16', '10.30.1.7/16'], undefined)).toEqual({ DefaultAddrPool: ['10.20.0.0/16', '10.30.0.0/16'], SubnetSize: 24 });
+    expect(checkAddrPool(['10.20.0.0/16', '10.30.1.7/16'], undefined)).toEqual({
+      DefaultAddrPool: ['10.20.0.0/16', '10.30.0.0/16'],
+      SubnetSize: 24,
+    });
     expect(checkAddrPool(['10.20.0.0/16'], 26)).toEqual({ DefaultAddrPool: ['10.20.0.0/16'], SubnetSize: 26 });
     expect(checkAddrPool(undefined, undefined)).toEqual({});
   });
 
   test('bad pools and mask lengths are refused with what to do', () => {
-    expect(() => checkAddrPool(['10.20.0.0/33'], undefined)).toThrow(/invalid base pool "10.20.0.0\/33": use an IPv4 CIDR/);
+    expect(() => checkAddrPool(['10.20.0.0/33'], undefined)).toThrow(
+      /invalid base pool "10.20.0.0\/33": use an IPv4 CIDR/,
+    );
     expect(() => checkAddrPool(['10.20.0.0/16'], 8)).toThrow(/use a mask length between 16 and 30/);
     expect(() => checkAddrPool(['10.20.0.0/16'], 31)).toThrow(/between 16 and 30/);
     expect(() => checkAddrPool([], 24)).toThrow(/needs --default-addr-pool/);

@@ -24,18 +24,26 @@ export function updatedClusterSpec(cluster: ClusterObject, body: unknown): Clust
   }
   const limit = parsed.data.Orchestration?.TaskHistoryRetentionLimit;
   const expiry = parsed.data.CAConfig?.NodeCertExpiry;
-  if (expiry !== undefined && expiry / 1e6 < MIN_NODE_CERT_EXPIRY_MS) throw new InvalidSpecError('minimum certificate expiry time is 1h0m0s');
+  if (expiry !== undefined && expiry / 1e6 < MIN_NODE_CERT_EXPIRY_MS)
+    throw new InvalidSpecError('minimum certificate expiry time is 1h0m0s');
   return {
     ...cluster.Spec,
-    Orchestration: { ...cluster.Spec.Orchestration, ...(limit !== undefined ? { TaskHistoryRetentionLimit: limit } : {}) },
+    Orchestration: {
+      ...cluster.Spec.Orchestration,
+      ...(limit !== undefined ? { TaskHistoryRetentionLimit: limit } : {}),
+    },
     ...(expiry !== undefined ? { CAConfig: { ...cluster.Spec.CAConfig, NodeCertExpiry: expiry } } : {}),
   };
 }
 
 /** `swarm init --default-addr-pool CIDR... --default-addr-pool-mask-length N`, checked before anything is made. */
-export function checkAddrPool(pools: string[] | undefined, subnetSize: number | undefined): { DefaultAddrPool?: string[]; SubnetSize?: number } {
+export function checkAddrPool(
+  pools: string[] | undefined,
+  subnetSize: number | undefined,
+): { DefaultAddrPool?: string[]; SubnetSize?: number } {
   if (!pools?.length) {
-    if (subnetSize !== undefined && subnetSize !== 0) throw new InvalidSpecError('--default-addr-pool-mask-length needs --default-addr-pool');
+    if (subnetSize !== undefined && subnetSize !== 0)
+      throw new InvalidSpecError('--default-addr-pool-mask-length needs --default-addr-pool');
     return {};
   }
   const size = subnetSize || 24;
@@ -46,7 +54,10 @@ export function checkAddrPool(pools: string[] | undefined, subnetSize: number | 
     } catch {
       throw new InvalidSpecError(`invalid base pool "${p}": use an IPv4 CIDR such as 10.20.0.0/16`);
     }
-    if (size < cidr.prefix || size > 30) throw new InvalidSpecError(`invalid subnet size ${size} for pool ${p}: use a mask length between ${cidr.prefix} and 30`);
+    if (size < cidr.prefix || size > 30)
+      throw new InvalidSpecError(
+        `invalid subnet size ${size} for pool ${p}: use a mask length between ${cidr.prefix} and 30`,
+      );
     return formatCidr(cidr);
   });
   return { DefaultAddrPool: normalized, SubnetSize: size };

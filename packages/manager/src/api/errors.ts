@@ -1,6 +1,9 @@
 /** Control API errors carry the HTTP status the daemon maps them to (only at the edge). */
 export class ControlError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -32,6 +35,9 @@ export class NetworkNotFoundError extends ControlError {
 
 export class PortConflictError extends ControlError {
   constructor(port: number, proto: string, serviceName: string, serviceId: string) {
-    super(`port '${port}' is already in use by service '${serviceName}' (${serviceId}) as an ingress port${proto === 'tcp' ? '' : ` (${proto})`}`, 400);
+    super(
+      `port '${port}' is already in use by service '${serviceName}' (${serviceId}) as an ingress port${proto === 'tcp' ? '' : ` (${proto})`}`,
+      400,
+    );
   }
 }

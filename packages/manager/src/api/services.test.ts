@@ -30,15 +30,26 @@ describe('service API', () => {
 
   test('negative replicas, a missing image and a bad constraint are refused clearly', async () => {
     const { api } = setup();
-    await expect(api.create(web(-1))).rejects.toThrow('invalid replicas value for service lab_web: -1: replicas must be a non-negative integer');
+    await expect(api.create(web(-1))).rejects.toThrow(
+      'invalid replicas value for service lab_web: -1: replicas must be a non-negative integer',
+    );
     await expect(api.create(web(1, ''))).rejects.toThrow('image reference must be provided');
-    await expect(api.create({ ...web(), TaskTemplate: { ContainerSpec: { Image: 'x' }, Placement: { Constraints: ['node.role = manager'] } } })).rejects.toThrow(/invalid constraint/);
+    await expect(
+      api.create({
+        ...web(),
+        TaskTemplate: { ContainerSpec: { Image: 'x' }, Placement: { Constraints: ['node.role = manager'] } },
+      }),
+    ).rejects.toThrow(/invalid constraint/);
   });
 
-  test('endpoint modes: only vip and dnsrr; dnsrr has no VIP for an ingress port to balance to (docker\'s text)', async () => {
+  test("endpoint modes: only vip and dnsrr; dnsrr has no VIP for an ingress port to balance to (docker's text)", async () => {
     const { api } = setup();
-    await expect(api.create({ ...web(), EndpointSpec: { ...web().EndpointSpec, Mode: 'vipp' as 'vip' } })).rejects.toThrow('invalid endpoint mode "vipp": use vip or dnsrr');
-    await expect(api.create({ ...web(), EndpointSpec: { ...web().EndpointSpec, Mode: 'dnsrr' } })).rejects.toThrow("port published with ingress mode can't be used with dnsrr mode");
+    await expect(
+      api.create({ ...web(), EndpointSpec: { ...web().EndpointSpec, Mode: 'vipp' as 'vip' } }),
+    ).rejects.toThrow('invalid endpoint mode "vipp": use vip or dnsrr');
+    await expect(api.create({ ...web(), EndpointSpec: { ...web().EndpointSpec, Mode: 'dnsrr' } })).rejects.toThrow(
+      "port published with ingress mode can't be used with dnsrr mode",
+    );
     const hostPort = { Protocol: 'tcp' as const, TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' as const };
     await expect(api.create({ ...web(), EndpointSpec: { Mode: 'dnsrr', Ports: [hostPort] } })).resolves.toBeDefined();
   });
@@ -46,12 +57,17 @@ describe('service API', () => {
   test('two services cannot publish one ingress port', async () => {
     const { api } = setup();
     const { ID } = await api.create(web());
-    await expect(api.create({ ...web(), Name: 'other' })).rejects.toThrow(`port '4000' is already in use by service 'lab_web' (${ID}) as an ingress port`);
+    await expect(api.create({ ...web(), Name: 'other' })).rejects.toThrow(
+      `port '4000' is already in use by service 'lab_web' (${ID}) as an ingress port`,
+    );
   });
 
   test('an ingress port without a number gets one from 30000-32767', async () => {
     const { api } = setup();
-    await api.create({ ...web(), EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishMode: 'ingress' }] } });
+    await api.create({
+      ...web(),
+      EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishMode: 'ingress' }] },
+    });
     expect(api.inspect('lab_web').Endpoint!.Ports![0]!.PublishedPort).toBe(30000);
   });
 

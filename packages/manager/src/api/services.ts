@@ -25,11 +25,17 @@ function resolvePorts(tx: TxBuilder, spec: ServiceSpec, selfId: string): PortCon
   const used = new Map<string, Service>();
   for (const s of tx.list('services')) {
     if (s.ID === selfId) continue;
-    for (const p of s.Endpoint?.Ports ?? []) if (p.PublishMode === 'ingress' && p.PublishedPort) used.set(`${p.PublishedPort}/${p.Protocol}`, s);
+    for (const p of s.Endpoint?.Ports ?? [])
+      if (p.PublishMode === 'ingress' && p.PublishedPort) used.set(`${p.PublishedPort}/${p.Protocol}`, s);
   }
   const out: PortConfig[] = [];
   for (const p of spec.EndpointSpec?.Ports ?? []) {
-    const port: PortConfig = { Protocol: p.Protocol ?? 'tcp', TargetPort: p.TargetPort, PublishMode: p.PublishMode ?? 'ingress', ...(p.Name ? { Name: p.Name } : {}) };
+    const port: PortConfig = {
+      Protocol: p.Protocol ?? 'tcp',
+      TargetPort: p.TargetPort,
+      PublishMode: p.PublishMode ?? 'ingress',
+      ...(p.Name ? { Name: p.Name } : {}),
+    };
     if (p.PublishedPort) port.PublishedPort = p.PublishedPort;
     if (port.PublishMode === 'ingress') {
       if (!port.PublishedPort) {
@@ -52,17 +58,28 @@ function resolvePorts(tx: TxBuilder, spec: ServiceSpec, selfId: string): PortCon
 
 /** Service create/update/remove on the replicated store (the control API behind /services). */
 export class ServiceApi {
-  constructor(private readonly store: Store, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async create(spec: ServiceSpec): Promise<{ ID: string }> {
     const normalized = normalize(spec);
     validateServiceSpec(normalized);
     const id = newId();
     await this.store.update((tx) => {
-      if (tx.findByName('services', normalized.Name)) throw new InvalidSpecError(`service ${normalized.Name} already exists`);
+      if (tx.findByName('services', normalized.Name))
+        throw new InvalidSpecError(`service ${normalized.Name} already exists`);
       const ports = resolvePorts(tx, normalized, id);
       const at = new Date(this.now()).toISOString();
-      tx.create('services', { ID: id, Version: { Index: 0 }, CreatedAt: at, UpdatedAt: at, Spec: normalized, Endpoint: { Spec: normalized.EndpointSpec, Ports: ports } });
+      tx.create('services', {
+        ID: id,
+        Version: { Index: 0 },
+        CreatedAt: at,
+        UpdatedAt: at,
+        Spec: normalized,
+        Endpoint: { Spec: normalized.EndpointSpec, Ports: ports },
+      });
     });
     return { ID: id };
   }
@@ -71,16 +88,23 @@ export class ServiceApi {
    * `version` must be the Version.Index the caller read (docker's optimistic concurrency). A change
    * of the task definition starts a rolling update; a change of replicas or labels does not.
    */
-  async update(ref: string, version: number, spec: ServiceSpec, opts: { rollback?: boolean } = {}): Promise<{ Warnings: string[] | null }> {
+  async update(
+    ref: string,
+    version: number,
+    spec: ServiceSpec,
+    opts: { rollback?: boolean } = {},
+  ): Promise<{ Warnings: string[] | null }> {
     await this.store.update((tx) => {
       const current = findService(tx, ref);
       let next = normalize(spec);
       if (opts.rollback) {
-        if (!current.PreviousSpec) throw new InvalidSpecError(`service ${current.Spec.Name} does not have a previous spec`);
+        if (!current.PreviousSpec)
+          throw new InvalidSpecError(`service ${current.Spec.Name} does not have a previous spec`);
         next = current.PreviousSpec;
       }
       validateServiceSpec(next);
-      if (next.Name !== current.Spec.Name) throw new InvalidSpecError(`changing the name of service ${current.Spec.Name} is not supported`);
+      if (next.Name !== current.Spec.Name)
+        throw new InvalidSpecError(`changing the name of service ${current.Spec.Name} is not supported`);
       const ports = resolvePorts(tx, next, current.ID);
       const changed = specChangeNeedsUpdate(current.Spec, next);
       const at = new Date(this.now()).toISOString();
@@ -89,9 +113,18 @@ export class ServiceApi {
         Spec: next,
         PreviousSpec: changed || opts.rollback ? current.Spec : current.PreviousSpec,
         // The VIPs stay the service's: the orchestrator gives back those of networks it left.
-        Endpoint: { Spec: next.EndpointSpec, Ports: ports, ...(current.Endpoint?.VirtualIPs ? { VirtualIPs: current.Endpoint.VirtualIPs } : {}) },
+        Endpoint: {
+          Spec: next.EndpointSpec,
+          Ports: ports,
+          ...(current.Endpoint?.VirtualIPs ? { VirtualIPs: current.Endpoint.VirtualIPs } : {}),
+        },
       };
-      if (changed) updated.UpdateStatus = { State: opts.rollback ? 'rollback_started' : 'updating', StartedAt: at, Message: opts.rollback ? 'manually requested rollback' : 'update in progress' };
+      if (changed)
+        updated.UpdateStatus = {
+          State: opts.rollback ? 'rollback_started' : 'updating',
+          StartedAt: at,
+          Message: opts.rollback ? 'manually requested rollback' : 'update in progress',
+        };
       if (!updated.PreviousSpec) delete updated.PreviousSpec;
       tx.update('services', updated, version);
     });
@@ -102,7 +135,9 @@ export class ServiceApi {
     await this.store.update((tx) => {
       const s = findService(tx, ref);
       tx.delete('services', s.ID);
-      for (const t of tx.list('tasks')) if (t.ServiceID === s.ID && t.DesiredState < TaskState.REMOVE) tx.update('tasks', { ...t, DesiredState: TaskState.REMOVE });
+      for (const t of tx.list('tasks'))
+        if (t.ServiceID === s.ID && t.DesiredState < TaskState.REMOVE)
+          tx.update('tasks', { ...t, DesiredState: TaskState.REMOVE });
     });
   }
 
@@ -117,6 +152,9 @@ function normalize(spec: ServiceSpec): ServiceSpec {
     ...spec,
     Mode: spec.Mode ?? { Replicated: { Replicas: 1 } },
     TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: spec.TaskTemplate?.ForceUpdate ?? 0 },
-    EndpointSpec: { Mode: spec.EndpointSpec?.Mode ?? 'vip', ...(spec.EndpointSpec?.Ports?.length ? { Ports: spec.EndpointSpec.Ports } : {}) },
+    EndpointSpec: {
+      Mode: spec.EndpointSpec?.Mode ?? 'vip',
+      ...(spec.EndpointSpec?.Ports?.length ? { Ports: spec.EndpointSpec.Ports } : {}),
+    },
   };
 }

@@ -7,7 +7,11 @@ export interface Mount {
   Source?: string;
   Target: string;
   ReadOnly?: boolean;
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels?: Record<string, string>;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> };
+  };
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
 }
 

@@ -34,7 +34,9 @@ async function importKey(pem: string): Promise<Key> {
 }
 
 function serial(): string {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
 }
 
 /** The cluster's root CA: made at `swarm init`, signs every node certificate (ECDSA P-256). */
@@ -56,7 +58,10 @@ export class RootCA {
       notAfter: new Date(now + (opts.years ?? 20) * 365 * DAY),
       keys: keys as never,
       signingAlgorithm: ALG,
-      extensions: [new x509.BasicConstraintsExtension(true, 1, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 1, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      ],
     });
     return new RootCA(cert.toString('pem'), await toPkcs8Pem(keys.privateKey), cert, keys.privateKey);
   }
@@ -93,7 +98,10 @@ export class RootCA {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
         // Nodes dial each other by address; identity is checked from CN/OU/O, so the SAN is fixed.
-        new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'swarm-node' }, { type: 'dns', value: id.nodeId }]),
+        new x509.SubjectAlternativeNameExtension([
+          { type: 'dns', value: 'swarm-node' },
+          { type: 'dns', value: id.nodeId },
+        ]),
       ],
     });
     return cert.toString('pem');
@@ -103,13 +111,19 @@ export class RootCA {
 /** A fresh node key and a CSR for it (the private key never leaves the node). */
 export async function createNodeKeyAndCsr(): Promise<{ keyPem: string; csrPem: string }> {
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=pending-node', keys: keys as never, signingAlgorithm: ALG });
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: 'CN=pending-node',
+    keys: keys as never,
+    signingAlgorithm: ALG,
+  });
   return { keyPem: await toPkcs8Pem(keys.privateKey), csrPem: csr.toString('pem') };
 }
 
 /** What a peer's certificate says about it: node ID, role and cluster. */
 export function identityOf(certPemOrDer: string | Uint8Array): NodeIdentity & { notAfter: Date } {
-  const cert = new x509.X509Certificate(typeof certPemOrDer === 'string' ? certPemOrDer : new Uint8Array(certPemOrDer).buffer as ArrayBuffer);
+  const cert = new x509.X509Certificate(
+    typeof certPemOrDer === 'string' ? certPemOrDer : (new Uint8Array(certPemOrDer).buffer as ArrayBuffer),
+  );
   const name = cert.subjectName;
   const get = (t: string) => name.getField(t)[0] ?? '';
   return { nodeId: get('CN'), role: get('OU') as NodeRoleOU, clusterId: get('O'), notAfter: cert.notAfter };

@@ -17,7 +17,9 @@ describe('join tokens', () => {
   });
 
   test('a malformed token is refused with what to do', () => {
-    expect(() => parseJoinToken('SWMTKN-1-abc')).toThrow(/invalid join token: expected SWMTKN-1-<digest>-<secret>; copy it again/);
+    expect(() => parseJoinToken('SWMTKN-1-abc')).toThrow(
+      /invalid join token: expected SWMTKN-1-<digest>-<secret>; copy it again/,
+    );
   });
 });
 
@@ -39,14 +41,20 @@ describe('root CA', () => {
     };
     const server = await mk('mgr');
     const client = await mk('wrk');
-    const srv = createServer({ ...server, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (s: TLSSocket) => {
-      s.end(identityOf(s.getPeerCertificate().raw).nodeId);
-    });
+    const srv = createServer(
+      { ...server, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
+      (s: TLSSocket) => {
+        s.end(identityOf(s.getPeerCertificate().raw).nodeId);
+      },
+    );
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const port = (srv.address() as AddressInfo).port;
     const talk = (creds: { key: string; cert: string }) =>
       new Promise<string>((resolve, reject) => {
-        const s = connect({ host: '127.0.0.1', port, ...creds, ca: ca.certPem, servername: 'swarm-node' }, () => undefined);
+        const s = connect(
+          { host: '127.0.0.1', port, ...creds, ca: ca.certPem, servername: 'swarm-node' },
+          () => undefined,
+        );
         let out = '';
         s.on('data', (d) => (out += d));
         s.on('end', () => resolve(out));

@@ -16,7 +16,9 @@ export interface ParsedToken {
 }
 
 function toBase36(buf: Buffer, width: number): string {
-  return BigInt(`0x${buf.toString('hex')}`).toString(36).padStart(width, '0');
+  return BigInt(`0x${buf.toString('hex')}`)
+    .toString(36)
+    .padStart(width, '0');
 }
 
 /** The CA digest as tokens carry it: base36 of SHA-256 over the certificate's DER bytes. */
@@ -35,7 +37,10 @@ export function formatJoinToken(caCertDer: Uint8Array, secret: string): string {
 
 export function parseJoinToken(token: string): ParsedToken {
   const m = /^SWMTKN-1-([0-9a-z]{50})-([0-9a-z]{25})$/.exec(token.trim());
-  if (!m) throw new InvalidJoinTokenError('expected SWMTKN-1-<digest>-<secret>; copy it again from "flotilla swarm join-token worker" on a manager');
+  if (!m)
+    throw new InvalidJoinTokenError(
+      'expected SWMTKN-1-<digest>-<secret>; copy it again from "flotilla swarm join-token worker" on a manager',
+    );
   return { caDigest: m[1]!, secret: m[2]! };
 }
 

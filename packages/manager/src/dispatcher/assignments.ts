@@ -14,7 +14,10 @@ export interface AssignmentDelta {
 }
 
 /** Folds a burst of task changes into one incremental assignment message. */
-export function foldChanges(changes: { object: Task; old?: Task; kind: 'create' | 'update' | 'delete' }[], nodeId: string): AssignmentDelta {
+export function foldChanges(
+  changes: { object: Task; old?: Task; kind: 'create' | 'update' | 'delete' }[],
+  nodeId: string,
+): AssignmentDelta {
   const update = new Map<string, Task>();
   const remove = new Set<string>();
   for (const c of changes) {

@@ -11,15 +11,20 @@ describe('Dispatcher on a follower', () => {
   let server: grpc.Server | null = null;
   afterEach(() => server?.forceShutdown());
 
-  it('refuses a session with the leader\'s address instead of leaving it open', async () => {
+  it("refuses a session with the leader's address instead of leaving it open", async () => {
     const p = new LocalProposer();
     const store = new Store(p);
     p.store = store;
     const d = new Dispatcher(store, { clusterId: 'c1', managers: () => [], leaderAddr: () => '198.18.0.9:2377' });
     server = new grpc.Server();
     d.register(server);
-    const port = await new Promise<number>((res, rej) => server!.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p2) => (e ? rej(e) : res(p2))));
-    const client = new (swarmServices().Dispatcher)(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Session(req: object): grpc.ClientReadableStream<unknown> };
+    const port = await new Promise<number>((res, rej) =>
+      server!.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p2) => (e ? rej(e) : res(p2))),
+    );
+    const client = new (swarmServices().Dispatcher)(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & { Session(req: object): grpc.ClientReadableStream<unknown> };
     try {
       const err = await new Promise<grpc.ServiceError>((resolve, reject) => {
         const s = client.Session({});

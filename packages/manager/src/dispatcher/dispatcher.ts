@@ -39,12 +39,13 @@ const statusSchema = z.object({
   State: z.number().int().min(TaskState.NEW).max(TaskState.ORPHANED),
   Message: z.string(),
   Err: z.string().optional(),
-  ContainerStatus: z.object({ ContainerID: z.string().optional(), PID: z.number().optional(), ExitCode: z.number().optional() }).optional(),
+  ContainerStatus: z
+    .object({ ContainerID: z.string().optional(), PID: z.number().optional(), ExitCode: z.number().optional() })
+    .optional(),
   PortStatus: z.unknown().optional(),
   Addresses: z.array(z.string()).max(16).optional(),
   ExposedPorts: z.array(z.number().int().min(1).max(65535)).max(64).optional(),
 });
-
 
 const grpcError = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
 
@@ -71,7 +72,10 @@ export class Dispatcher {
   /** Mesh tunnel port per node, as each node's session reported it. */
   private readonly tunnelPorts = new Map<string, number>();
 
-  constructor(private readonly store: Store, private readonly o: DispatcherOptions) {
+  constructor(
+    private readonly store: Store,
+    private readonly o: DispatcherOptions,
+  ) {
     this.period = o.heartbeatPeriodMs ?? 1000;
     this.now = o.now ?? Date.now;
     this.liveness = new Liveness(this.period);
@@ -79,11 +83,19 @@ export class Dispatcher {
 
   register(server: grpc.Server): void {
     server.addService(swarmServices().Dispatcher.service, {
-      Session: (call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer; meshTunnelPort?: number }, unknown>) => this.session(call),
-      Heartbeat: (call: grpc.ServerUnaryCall<{ sessionId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => this.unary(call, cb, () => this.heartbeat(call)),
+      Session: (
+        call: grpc.ServerWritableStream<
+          { sessionId: string; descriptionJson: Buffer; meshTunnelPort?: number },
+          unknown
+        >,
+      ) => this.session(call),
+      Heartbeat: (call: grpc.ServerUnaryCall<{ sessionId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.unary(call, cb, () => this.heartbeat(call)),
       Assignments: (call: grpc.ServerWritableStream<{ sessionId: string }, unknown>) => this.assignments(call),
-      UpdateTaskStatus: (call: grpc.ServerUnaryCall<{ sessionId: string; updates: { taskId: string; statusJson: Buffer }[] }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-        this.unary(call, cb, () => this.updateStatus(call)),
+      UpdateTaskStatus: (
+        call: grpc.ServerUnaryCall<{ sessionId: string; updates: { taskId: string; statusJson: Buffer }[] }, unknown>,
+        cb: grpc.sendUnaryData<unknown>,
+      ) => this.unary(call, cb, () => this.updateStatus(call)),
     });
   }
 
@@ -107,7 +119,11 @@ export class Dispatcher {
     for (const id of [...this.sessions.keys()]) this.endSession(id);
   }
 
-  private unary<T>(call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>, fn: () => T | Promise<T>): void {
+  private unary<T>(
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+    cb: grpc.sendUnaryData<unknown>,
+    fn: () => T | Promise<T>,
+  ): void {
     Promise.resolve()
       .then(fn)
       .then(
@@ -123,28 +139,48 @@ export class Dispatcher {
 
   private sessionFor(nodeId: string, sessionId: string): Session {
     const s = this.sessions.get(nodeId);
-    if (!s || s.id !== sessionId) throw Object.assign(new Error('session invalid: open a new session'), { code: grpc.status.NOT_FOUND });
+    if (!s || s.id !== sessionId)
+      throw Object.assign(new Error('session invalid: open a new session'), { code: grpc.status.NOT_FOUND });
     return s;
   }
 
-  private session(call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer; meshTunnelPort?: number }, unknown>): void {
+  private session(
+    call: grpc.ServerWritableStream<{ sessionId: string; descriptionJson: Buffer; meshTunnelPort?: number }, unknown>,
+  ): void {
     if (!this.started) {
       // Not the leader (yet): the worker retries, and follows the manager list to the leader.
       // emit, not destroy: grpc-js sends the status (and its trailers) only for an emitted error.
-      call.emit('error', notLeaderStatus('this manager is not the leader; retry at the leader', this.o.leaderAddr?.() ?? null));
+      call.emit(
+        'error',
+        notLeaderStatus('this manager is not the leader; retry at the leader', this.o.leaderAddr?.() ?? null),
+      );
       return;
     }
     let nodeId: string;
     let description: Node['Description'] | undefined;
     try {
       nodeId = this.node(call);
-      if (call.request.descriptionJson?.length) description = nodeDescriptionSchema.parse(JSON.parse(call.request.descriptionJson.toString('utf8')));
+      if (call.request.descriptionJson?.length)
+        description = nodeDescriptionSchema.parse(JSON.parse(call.request.descriptionJson.toString('utf8')));
     } catch (e) {
-      call.emit('error', grpcError(e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT, (e as Error).message));
+      call.emit(
+        'error',
+        grpcError(
+          e instanceof PermissionDeniedError ? grpc.status.PERMISSION_DENIED : grpc.status.INVALID_ARGUMENT,
+          (e as Error).message,
+        ),
+      );
       return;
     }
     this.endSession(nodeId); // a session opened again replaces the old one
-    const session: Session = { id: randomUUID(), nodeId, streams: new Set([call]), assignmentStreams: new Set(), pending: [], flushScheduled: false };
+    const session: Session = {
+      id: randomUUID(),
+      nodeId,
+      streams: new Set([call]),
+      assignmentStreams: new Set(),
+      pending: [],
+      flushScheduled: false,
+    };
     this.sessions.set(nodeId, session);
     this.noteTunnelPort(nodeId, call.request.meshTunnelPort);
     this.liveness.beat(nodeId, this.now());
@@ -158,7 +194,12 @@ export class Dispatcher {
 
   private sessionMessage(session: Session): object {
     const role = this.store.state.get('nodes', session.nodeId)?.Spec.Role ?? '';
-    return { sessionId: session.id, managers: this.o.managers().map((m) => ({ nodeId: m.nodeId, addr: m.addr })), heartbeatPeriodMs: this.period, role };
+    return {
+      sessionId: session.id,
+      managers: this.o.managers().map((m) => ({ nodeId: m.nodeId, addr: m.addr })),
+      heartbeatPeriodMs: this.period,
+      role,
+    };
   }
 
   /** A promoted or demoted node hears its new role on its session (it renews its certificate). */
@@ -213,7 +254,10 @@ export class Dispatcher {
     try {
       session = this.sessionFor(this.node(call), call.request.sessionId);
     } catch (e) {
-      call.emit('error', grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message));
+      call.emit(
+        'error',
+        grpcError((e as { code?: number }).code ?? grpc.status.PERMISSION_DENIED, (e as Error).message),
+      );
       return;
     }
     session.streams.add(call);
@@ -222,7 +266,11 @@ export class Dispatcher {
     call.on('close', () => this.closed(session, call));
     const tasks = this.store.state.list('tasks').filter((t) => belongsToNode(t, session.nodeId));
     this.meshJson = JSON.stringify(meshView(this.store.state, this.tunnelPorts));
-    call.write({ type: 'COMPLETE', changes: tasks.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })), meshJson: Buffer.from(this.meshJson) });
+    call.write({
+      type: 'COMPLETE',
+      changes: tasks.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })),
+      meshJson: Buffer.from(this.meshJson),
+    });
   }
 
   /** A node's tunnel port changes every other node's way to its tasks. */
@@ -279,7 +327,9 @@ export class Dispatcher {
     for (const st of s.assignmentStreams) st.write(msg);
   }
 
-  private async updateStatus(call: grpc.ServerUnaryCall<{ sessionId: string; updates: { taskId: string; statusJson: Buffer }[] }, unknown>): Promise<object> {
+  private async updateStatus(
+    call: grpc.ServerUnaryCall<{ sessionId: string; updates: { taskId: string; statusJson: Buffer }[] }, unknown>,
+  ): Promise<object> {
     const nodeId = this.node(call);
     this.sessionFor(nodeId, call.request.sessionId);
     this.liveness.beat(nodeId, this.now());
@@ -302,7 +352,8 @@ export class Dispatcher {
           const t = tx.get('tasks', taskId);
           // Only the task's own node reports it, and states only move forward.
           if (!t || t.NodeID !== nodeId || status.State < t.Status.State) continue;
-          if (status.State === t.Status.State && status.Message === t.Status.Message && status.Err === t.Status.Err) continue;
+          if (status.State === t.Status.State && status.Message === t.Status.Message && status.Err === t.Status.Err)
+            continue;
           tx.update('tasks', { ...t, Status: status } as Task);
         }
       })
@@ -312,14 +363,23 @@ export class Dispatcher {
     return this.statusFlush;
   }
 
-  private async markNode(nodeId: string, state: Node['Status']['State'], description?: Node['Description']): Promise<void> {
+  private async markNode(
+    nodeId: string,
+    state: Node['Status']['State'],
+    description?: Node['Description'],
+  ): Promise<void> {
     await this.store.update((tx) => {
       const n = tx.get('nodes', nodeId);
       if (!n) return;
       // A session that opens again (leader change, renewed certificate) changes nothing: no write,
       // so that clients holding the node's version are not refused for nothing.
-      if (n.Status.State === state && (!description || JSON.stringify(description) === JSON.stringify(n.Description))) return;
-      tx.update('nodes', { ...n, ...(description ? { Description: description } : {}), Status: { ...n.Status, State: state, Message: state === 'down' ? 'heartbeat failure' : '' } });
+      if (n.Status.State === state && (!description || JSON.stringify(description) === JSON.stringify(n.Description)))
+        return;
+      tx.update('nodes', {
+        ...n,
+        ...(description ? { Description: description } : {}),
+        Status: { ...n.Status, State: state, Message: state === 'down' ? 'heartbeat failure' : '' },
+      });
     });
   }
 
@@ -354,15 +414,18 @@ export class Dispatcher {
     if (this.timer) clearTimeout(this.timer);
     const next = this.liveness.nextDeadline();
     if (next === null) return;
-    this.timer = setTimeout(() => {
-      for (const id of this.liveness.expired(this.now())) {
-        this.liveness.forget(id);
-        this.o.log?.warn({ node: id }, 'node missed its heartbeats: marking it down');
-        this.endSession(id);
-        this.markDown(id);
-      }
-      this.arm();
-    }, Math.max(1, next - this.now() + 1));
+    this.timer = setTimeout(
+      () => {
+        for (const id of this.liveness.expired(this.now())) {
+          this.liveness.forget(id);
+          this.o.log?.warn({ node: id }, 'node missed its heartbeats: marking it down');
+          this.endSession(id);
+          this.markDown(id);
+        }
+        this.arm();
+      },
+      Math.max(1, next - this.now() + 1),
+    );
     this.timer.unref();
   }
 }

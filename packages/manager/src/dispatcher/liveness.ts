@@ -15,7 +15,10 @@ export class Liveness {
   /** The deadline last handed out by nextDeadline(): when the caller's check should run. */
   private checkAt: number | null = null;
 
-  constructor(private readonly periodMs: number, private readonly graceBeats = 3) {}
+  constructor(
+    private readonly periodMs: number,
+    private readonly graceBeats = 3,
+  ) {}
 
   beat(nodeId: string, now: number): void {
     this.lastBeat.set(nodeId, now);
@@ -39,7 +42,8 @@ export class Liveness {
       // Late by more than a period: the stall does not count against the nodes, and each has at
       // least one more period to be heard (its beats are read after this check).
       const grace = this.periodMs * this.graceBeats;
-      for (const [id, t] of this.lastBeat) this.lastBeat.set(id, Math.min(now, Math.max(t + stall, now - grace + this.periodMs)));
+      for (const [id, t] of this.lastBeat)
+        this.lastBeat.set(id, Math.min(now, Math.max(t + stall, now - grace + this.periodMs)));
       for (const [id, t] of this.disconnectedAt) this.disconnectedAt.set(id, Math.min(now, Math.max(t + stall, now)));
       return [];
     }

@@ -67,12 +67,24 @@ export function meshView(state: StoreState, tunnelPorts: ReadonlyMap<string, num
   const out = new Map<string, MeshService>();
   for (const s of state.list('services')) {
     const all = s.Endpoint?.Ports ?? [];
-    const ports = all.filter((p) => p.PublishMode === 'ingress' && p.PublishedPort).map((p) => ({ published: p.PublishedPort!, target: p.TargetPort, protocol: p.Protocol }));
+    const ports = all
+      .filter((p) => p.PublishMode === 'ingress' && p.PublishedPort)
+      .map((p) => ({ published: p.PublishedPort!, target: p.TargetPort, protocol: p.Protocol }));
     const networks = networksOf(state, s);
     if (!ports.length && !networks.length) continue;
     const endpointMode = s.Spec?.EndpointSpec?.Mode === 'dnsrr' ? 'dnsrr' : 'vip';
-    const vipPorts = networks.some((n) => n.vip) ? all.filter((p) => p.Protocol === 'tcp').map((p) => p.TargetPort) : [];
-    out.set(s.ID, { serviceId: s.ID, name: s.Spec?.Name ?? s.ID, endpointMode, ports, networks, vipPorts, backends: [] });
+    const vipPorts = networks.some((n) => n.vip)
+      ? all.filter((p) => p.Protocol === 'tcp').map((p) => p.TargetPort)
+      : [];
+    out.set(s.ID, {
+      serviceId: s.ID,
+      name: s.Spec?.Name ?? s.ID,
+      endpointMode,
+      ports,
+      networks,
+      vipPorts,
+      backends: [],
+    });
   }
   for (const t of state.list('tasks')) {
     const m = out.get(t.ServiceID);
@@ -81,7 +93,11 @@ export function meshView(state: StoreState, tunnelPorts: ReadonlyMap<string, num
     if (!address) continue;
     const port = tunnelPorts.get(t.NodeID);
     const host = port ? state.get('nodes', t.NodeID)?.Status.Addr : undefined;
-    m.backends.push(host && host !== '0.0.0.0' ? { taskId: t.ID, nodeId: t.NodeID, address, tunnel: joinHostPort(host, port!) } : { taskId: t.ID, nodeId: t.NodeID, address });
+    m.backends.push(
+      host && host !== '0.0.0.0'
+        ? { taskId: t.ID, nodeId: t.NodeID, address, tunnel: joinHostPort(host, port!) }
+        : { taskId: t.ID, nodeId: t.NodeID, address },
+    );
     if (m.networks.some((n) => n.vip)) m.vipPorts.push(...(t.Status.ExposedPorts ?? []));
   }
   for (const m of out.values()) {

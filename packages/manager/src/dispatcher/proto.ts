@@ -6,14 +6,26 @@ import * as protoLoader from '@grpc/proto-loader';
 export const SWARM_PROTO = path.resolve(__dirname, '../../../../proto/swarm.proto');
 
 interface SwarmPackage {
-  flotilla: { swarm: { CA: grpc.ServiceClientConstructor; Dispatcher: grpc.ServiceClientConstructor; RaftMembership: grpc.ServiceClientConstructor } };
+  flotilla: {
+    swarm: {
+      CA: grpc.ServiceClientConstructor;
+      Dispatcher: grpc.ServiceClientConstructor;
+      RaftMembership: grpc.ServiceClientConstructor;
+    };
+  };
 }
 
 let cached: SwarmPackage['flotilla']['swarm'] | null = null;
 
 export function swarmServices(): SwarmPackage['flotilla']['swarm'] {
   if (!cached) {
-    const def = protoLoader.loadSync(SWARM_PROTO, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false });
+    const def = protoLoader.loadSync(SWARM_PROTO, {
+      keepCase: false,
+      longs: Number,
+      enums: String,
+      defaults: true,
+      oneofs: false,
+    });
     cached = (grpc.loadPackageDefinition(def) as unknown as SwarmPackage).flotilla.swarm;
   }
   return cached;

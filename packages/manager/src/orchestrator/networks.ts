@@ -17,7 +17,10 @@ export const DEFAULT_SWARM_SUBNET_SIZE = 24;
 export class NetworkAllocator {
   private readonly made = new Map<string, NetworkObject>();
 
-  constructor(private readonly tx: TxBuilder, private readonly at: string) {}
+  constructor(
+    private readonly tx: TxBuilder,
+    private readonly at: string,
+  ) {}
 
   /** The task with an attachment (and an allocated subnet) for every network its spec names. */
   attach(task: Task): Task {
@@ -41,16 +44,31 @@ export class NetworkAllocator {
     if (existing) return existing;
     const cluster = this.tx.get('clusters', CLUSTER_OBJECT_ID);
     const size = cluster?.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE;
-    const pools = (cluster?.DefaultAddrPool?.length ? cluster.DefaultAddrPool : DEFAULT_SWARM_ADDR_POOL).map((base) => ({ base, size }));
-    const used = [...this.tx.list('networks'), ...this.made.values()].flatMap((n) => (n.Spec.IPAM?.Config ?? []).map((c) => c.Subnet!));
-    const subnet = pickSubnet({ pools }, used.map((u) => parseCidr(u)));
+    const pools = (cluster?.DefaultAddrPool?.length ? cluster.DefaultAddrPool : DEFAULT_SWARM_ADDR_POOL).map(
+      (base) => ({ base, size }),
+    );
+    const used = [...this.tx.list('networks'), ...this.made.values()].flatMap((n) =>
+      (n.Spec.IPAM?.Config ?? []).map((c) => c.Subnet!),
+    );
+    const subnet = pickSubnet(
+      { pools },
+      used.map((u) => parseCidr(u)),
+    );
     const IPRange = taskIpRange(formatCidr(subnet));
     const net: NetworkObject = {
       ID: newId(),
       Version: { Index: 0 },
       CreatedAt: this.at,
       UpdatedAt: this.at,
-      Spec: { Name: name, Driver: 'overlay', IPAM: { Config: [{ Subnet: formatCidr(subnet), Gateway: formatIp(defaultGateway(subnet)), ...(IPRange ? { IPRange } : {}) }] } },
+      Spec: {
+        Name: name,
+        Driver: 'overlay',
+        IPAM: {
+          Config: [
+            { Subnet: formatCidr(subnet), Gateway: formatIp(defaultGateway(subnet)), ...(IPRange ? { IPRange } : {}) },
+          ],
+        },
+      },
     };
     this.tx.create('networks', net);
     this.made.set(name, net);

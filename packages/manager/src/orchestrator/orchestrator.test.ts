@@ -18,14 +18,18 @@ function cluster(nodeIds: string[]) {
   const worker = (events: { table: string }[]) => {
     if (!events.some((e) => e.table === 'tasks')) return;
     setImmediate(() => {
-      void store.update((tx) => {
-        for (const t of tx.list('tasks')) {
-          const down = tx.get('nodes', t.NodeID ?? '')?.Status.State === 'down';
-          if (down) continue;
-          if (t.Status.State === TaskState.ASSIGNED && t.DesiredState === TaskState.RUNNING) tx.update('tasks', { ...t, Status: { ...t.Status, State: TaskState.RUNNING, Message: 'started' } });
-          else if (t.DesiredState >= TaskState.SHUTDOWN && t.Status.State <= TaskState.RUNNING && t.NodeID) tx.update('tasks', { ...t, Status: { ...t.Status, State: TaskState.SHUTDOWN, Message: 'shutdown' } });
-        }
-      }).catch(() => undefined);
+      void store
+        .update((tx) => {
+          for (const t of tx.list('tasks')) {
+            const down = tx.get('nodes', t.NodeID ?? '')?.Status.State === 'down';
+            if (down) continue;
+            if (t.Status.State === TaskState.ASSIGNED && t.DesiredState === TaskState.RUNNING)
+              tx.update('tasks', { ...t, Status: { ...t.Status, State: TaskState.RUNNING, Message: 'started' } });
+            else if (t.DesiredState >= TaskState.SHUTDOWN && t.Status.State <= TaskState.RUNNING && t.NodeID)
+              tx.update('tasks', { ...t, Status: { ...t.Status, State: TaskState.SHUTDOWN, Message: 'shutdown' } });
+          }
+        })
+        .catch(() => undefined);
     });
   };
   store.on('change', worker);
@@ -43,7 +47,9 @@ function cluster(nodeIds: string[]) {
       store.off('change', worker);
     },
     running(): Task[] {
-      return store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
+      return store.state
+        .list('tasks')
+        .filter((t) => t.Status.State === TaskState.RUNNING && t.DesiredState === TaskState.RUNNING);
     },
     async until(cond: () => boolean, what: string, ms = 3000) {
       const t0 = Date.now();
@@ -55,7 +61,11 @@ function cluster(nodeIds: string[]) {
   };
 }
 
-const web = (replicas: number, image = 'app:1'): ServiceSpec => ({ Name: 'web', TaskTemplate: { ContainerSpec: { Image: image }, RestartPolicy: { Condition: 'any', Delay: 0 } }, Mode: { Replicated: { Replicas: replicas } } });
+const web = (replicas: number, image = 'app:1'): ServiceSpec => ({
+  Name: 'web',
+  TaskTemplate: { ContainerSpec: { Image: image }, RestartPolicy: { Condition: 'any', Delay: 0 } },
+  Mode: { Replicated: { Replicas: replicas } },
+});
 
 describe('orchestrator + scheduler loops', () => {
   test('deploy 5, scale to 2 without touching the survivors, scale to 7', async () => {
@@ -64,7 +74,8 @@ describe('orchestrator + scheduler loops', () => {
     try {
       await c.api.create(web(5));
       await c.until(() => c.running().length === 5, '5 running');
-      const byNode = (ts: Task[]) => ts.reduce<Record<string, number>>((m, t) => ({ ...m, [t.NodeID!]: (m[t.NodeID!] ?? 0) + 1 }), {});
+      const byNode = (ts: Task[]) =>
+        ts.reduce<Record<string, number>>((m, t) => ({ ...m, [t.NodeID!]: (m[t.NodeID!] ?? 0) + 1 }), {});
       expect(Object.values(byNode(c.running())).sort()).toEqual([2, 3]);
       const before = new Map(c.running().map((t) => [t.Slot, t.ID]));
       await c.api.update('web', c.api.inspect('web').Version.Index, web(2));
@@ -101,8 +112,14 @@ describe('orchestrator + scheduler loops', () => {
       await c.api.create({ ...web(3), UpdateConfig: { Parallelism: 1, Monitor: 0 } });
       await c.until(() => c.running().length === 3, '3 running');
       const svc = c.api.inspect('web');
-      await c.api.update('web', svc.Version.Index, { ...web(3, 'app:2'), UpdateConfig: { Parallelism: 1, Monitor: 0 } });
-      await c.until(() => c.running().length === 3 && c.running().every((t) => t.Spec.ContainerSpec.Image === 'app:2'), 'updated');
+      await c.api.update('web', svc.Version.Index, {
+        ...web(3, 'app:2'),
+        UpdateConfig: { Parallelism: 1, Monitor: 0 },
+      });
+      await c.until(
+        () => c.running().length === 3 && c.running().every((t) => t.Spec.ContainerSpec.Image === 'app:2'),
+        'updated',
+      );
       await c.until(() => c.api.inspect('web').UpdateStatus?.State === 'completed', 'update completed');
     } finally {
       c.stop();

@@ -33,7 +33,9 @@ export class Orchestrator {
   private timer: NodeJS.Timeout | null = null;
   private wakeAt: number | null = null;
   private readonly now: () => number;
-  private readonly onChange = (events: { table: string; object: { ID: string; ServiceID?: string; NodeID?: string } }[]) => {
+  private readonly onChange = (
+    events: { table: string; object: { ID: string; ServiceID?: string; NodeID?: string } }[],
+  ) => {
     for (const e of events) {
       if (e.table === 'services') this.dirty.add(e.object.ID);
       else if (e.table === 'tasks' && e.object.ServiceID) this.dirty.add(e.object.ServiceID);
@@ -44,7 +46,10 @@ export class Orchestrator {
     this.kick();
   };
 
-  constructor(private readonly store: Store, private readonly opts: OrchestratorOptions = {}) {
+  constructor(
+    private readonly store: Store,
+    private readonly opts: OrchestratorOptions = {},
+  ) {
     this.now = opts.now ?? Date.now;
   }
 
@@ -110,7 +115,9 @@ export class Orchestrator {
       if (ids && !ids.has(service.ID)) continue;
       const tasks = tasksByService.get(service.ID) ?? [];
       const isGlobal = 'Global' in service.Spec.Mode;
-      const r = isGlobal ? reconcileGlobal(service, tasks, nodes, now, { historyLimit }) : reconcileReplicated(service, tasks, now, { downNodes, drainedNodes, historyLimit });
+      const r = isGlobal
+        ? reconcileGlobal(service, tasks, nodes, now, { historyLimit })
+        : reconcileReplicated(service, tasks, now, { downNodes, drainedNodes, historyLimit });
       const actions = [...r.actions];
       wakeAt = min(wakeAt, r.wakeAt);
       let svc: Service = service;
@@ -121,7 +128,8 @@ export class Orchestrator {
         actions.push(...plan.actions.filter((a) => !actions.some((b) => sameAction(a, b))));
         if (plan.status || plan.rollback) {
           svc = { ...service, UpdateStatus: plan.status ?? service.UpdateStatus };
-          if (plan.rollback && service.PreviousSpec) svc = { ...svc, Spec: service.PreviousSpec, PreviousSpec: service.Spec };
+          if (plan.rollback && service.PreviousSpec)
+            svc = { ...svc, Spec: service.PreviousSpec, PreviousSpec: service.Spec };
           changed = true;
         }
       }
@@ -145,14 +153,21 @@ export class Orchestrator {
    * else null. A network or VIP that cannot be allocated is logged and left out: the tasks still
    * run, the name then has no VIP on that network.
    */
-  private virtualIps(svc: Service, networks: NetworkAllocator, taken: Map<string, Map<number, string>>): VirtualIP[] | null {
+  private virtualIps(
+    svc: Service,
+    networks: NetworkAllocator,
+    taken: Map<string, Map<number, string>>,
+  ): VirtualIP[] | null {
     const byName = new Map<string, NetworkObject>();
     if ((svc.Spec.EndpointSpec?.Mode ?? 'vip') === 'vip') {
       for (const name of serviceNetworkNames(svc)) {
         try {
           byName.set(name, networks.ensure(name));
         } catch (e) {
-          this.opts.log?.warn({ err: e, service: svc.Spec.Name, network: name }, 'no subnet for the network of a service: no VIP there');
+          this.opts.log?.warn(
+            { err: e, service: svc.Spec.Name, network: name },
+            'no subnet for the network of a service: no VIP there',
+          );
         }
       }
     }
@@ -165,7 +180,14 @@ export class Orchestrator {
     }
   }
 
-  private applyActions(tx: TxBuilder, service: Service, tasks: Task[], actions: Action[], at: string, networks: NetworkAllocator): void {
+  private applyActions(
+    tx: TxBuilder,
+    service: Service,
+    tasks: Task[],
+    actions: Action[],
+    at: string,
+    networks: NetworkAllocator,
+  ): void {
     const byId = new Map(tasks.map((t) => [t.ID, t]));
     const createdSlots = new Set<number>();
     for (const a of actions) {
@@ -183,7 +205,10 @@ export class Orchestrator {
         if (t.DesiredState >= desired) continue;
         // A task no worker has yet can stop right here.
         const unassigned = !t.NodeID || t.Status.State < TaskState.ASSIGNED;
-        const status = unassigned && !isTerminal(t.Status.State) ? { ...t.Status, State: TaskState.SHUTDOWN, Message: 'shutdown', Timestamp: at } : t.Status;
+        const status =
+          unassigned && !isTerminal(t.Status.State)
+            ? { ...t.Status, State: TaskState.SHUTDOWN, Message: 'shutdown', Timestamp: at }
+            : t.Status;
         tx.update('tasks', { ...t, DesiredState: desired, Status: status });
         byId.set(t.ID, { ...t, DesiredState: desired });
       } else {
@@ -197,12 +222,15 @@ export class Orchestrator {
     if (wakeAt === null || (this.wakeAt !== null && this.wakeAt <= wakeAt && this.timer)) return;
     if (this.timer) clearTimeout(this.timer);
     this.wakeAt = wakeAt;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.wakeAt = null;
-      this.all = true;
-      this.kick();
-    }, Math.max(0, wakeAt - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.wakeAt = null;
+        this.all = true;
+        this.kick();
+      },
+      Math.max(0, wakeAt - this.now()),
+    );
     this.timer.unref();
   }
 }
@@ -212,7 +240,15 @@ function withNetworks(networks: NetworkAllocator, task: Task): Task {
   try {
     return networks.attach(task);
   } catch (e) {
-    return { ...task, Status: { ...task.Status, State: TaskState.REJECTED, Message: 'network allocation failed', Err: (e as Error).message } };
+    return {
+      ...task,
+      Status: {
+        ...task.Status,
+        State: TaskState.REJECTED,
+        Message: 'network allocation failed',
+        Err: (e as Error).message,
+      },
+    };
   }
 }
 

@@ -35,7 +35,12 @@ const live = (t: Task) => t.DesiredState <= TaskState.RUNNING && !isTerminal(t.S
  * existing tasks are never restarted by a count change. Stopped tasks are replaced per
  * restart_policy, and old tasks beyond the history retention are deleted.
  */
-export function reconcileReplicated(service: Service, tasks: Task[], now: number, opts: ReconcileOptions = {}): ReconcileResult {
+export function reconcileReplicated(
+  service: Service,
+  tasks: Task[],
+  now: number,
+  opts: ReconcileOptions = {},
+): ReconcileResult {
   const limit = opts.historyLimit ?? TASK_HISTORY_RETENTION;
   const mode = service.Spec.Mode;
   const replicas = 'Replicated' in mode ? mode.Replicated.Replicas : 0;
@@ -68,7 +73,10 @@ export function reconcileReplicated(service: Service, tasks: Task[], now: number
     }
     // Two live tasks of one definition in one slot (e.g. a node came back): keep the most advanced,
     // newest one. An old and a new definition side by side is a start-first update: the updater's.
-    for (const same of [liveTasks.filter((t) => taskMatchesService(t, service)), liveTasks.filter((t) => !taskMatchesService(t, service))]) {
+    for (const same of [
+      liveTasks.filter((t) => taskMatchesService(t, service)),
+      liveTasks.filter((t) => !taskMatchesService(t, service)),
+    ]) {
       same.sort((a, b) => b.Status.State - a.Status.State || created(b) - created(a));
       for (const extra of same.slice(1)) actions.push({ kind: 'shutdown', taskId: extra.ID, remove: false });
     }
@@ -86,7 +94,11 @@ export function reconcileReplicated(service: Service, tasks: Task[], now: number
         } else if (d.restart) {
           wakeAt = Math.min(wakeAt ?? Infinity, d.notBefore);
         }
-      } else if (last.DesiredState === TaskState.SHUTDOWN && isTerminal(last.Status.State) && isReplacementDue(slotTasks)) {
+      } else if (
+        last.DesiredState === TaskState.SHUTDOWN &&
+        isTerminal(last.Status.State) &&
+        isReplacementDue(slotTasks)
+      ) {
         actions.push({ kind: 'create', slot });
       }
     }
@@ -101,16 +113,31 @@ function isReplacementDue(slotTasks: Task[]): boolean {
 }
 
 /** Global services (pure): one live task on every node that is ready, active and fits the constraints. */
-export function reconcileGlobal(service: Service, tasks: Task[], nodes: Node[], now: number, opts: ReconcileOptions = {}): ReconcileResult {
+export function reconcileGlobal(
+  service: Service,
+  tasks: Task[],
+  nodes: Node[],
+  now: number,
+  opts: ReconcileOptions = {},
+): ReconcileResult {
   const limit = opts.historyLimit ?? TASK_HISTORY_RETENTION;
   const actions: Action[] = [];
   let wakeAt: number | null = null;
   const constraints = (service.Spec.TaskTemplate.Placement?.Constraints ?? []).map(parseConstraint);
-  const eligible = new Set(nodes.filter((n) => n.Status.State !== 'down' && n.Spec.Availability !== 'drain' && constraints.every((c) => satisfies(n, c))).map((n) => n.ID));
+  const eligible = new Set(
+    nodes
+      .filter(
+        (n) =>
+          n.Status.State !== 'down' && n.Spec.Availability !== 'drain' && constraints.every((c) => satisfies(n, c)),
+      )
+      .map((n) => n.ID),
+  );
   const byNode = groupBy(tasks, (t) => t.NodeID ?? '');
   for (const [nodeId, nodeTasks] of byNode) {
     if (!eligible.has(nodeId)) {
-      for (const t of nodeTasks) if (t.DesiredState <= TaskState.RUNNING) actions.push({ kind: 'shutdown', taskId: t.ID, remove: !nodes.some((n) => n.ID === nodeId) });
+      for (const t of nodeTasks)
+        if (t.DesiredState <= TaskState.RUNNING)
+          actions.push({ kind: 'shutdown', taskId: t.ID, remove: !nodes.some((n) => n.ID === nodeId) });
     }
   }
   for (const nodeId of eligible) {
@@ -121,7 +148,8 @@ export function reconcileGlobal(service: Service, tasks: Task[], nodes: Node[], 
       const last = latest(nodeTasks);
       const node = nodes.find((n) => n.ID === nodeId)!;
       if (!last) {
-        if (node.Spec.Availability === 'active' && node.Status.State === 'ready') actions.push({ kind: 'create', nodeId });
+        if (node.Spec.Availability === 'active' && node.Status.State === 'ready')
+          actions.push({ kind: 'create', nodeId });
       } else if (last.DesiredState <= TaskState.RUNNING) {
         const d = decideRestart(last, service.Spec.TaskTemplate.RestartPolicy, nodeTasks, now);
         if (d.restart && now >= d.notBefore) {
@@ -141,7 +169,9 @@ export function reconcileGlobal(service: Service, tasks: Task[], nodes: Node[], 
 
 function pruneHistory(tasks: Task[], actions: Action[], limit: number): void {
   if (limit < 0) return;
-  const done = tasks.filter((t) => isTerminal(t.Status.State) && t.DesiredState > TaskState.RUNNING).sort((a, b) => created(b) - created(a));
+  const done = tasks
+    .filter((t) => isTerminal(t.Status.State) && t.DesiredState > TaskState.RUNNING)
+    .sort((a, b) => created(b) - created(a));
   for (const t of done.slice(limit)) actions.push({ kind: 'delete', taskId: t.ID });
 }
 
@@ -149,7 +179,9 @@ const created = (t: Task) => Date.parse(t.CreatedAt) || 0;
 
 function latest(tasks: Task[]): Task | undefined {
   let best: Task | undefined;
-  for (const t of tasks) if (!best || created(t) > created(best) || (created(t) === created(best) && t.Version.Index > best.Version.Index)) best = t;
+  for (const t of tasks)
+    if (!best || created(t) > created(best) || (created(t) === created(best) && t.Version.Index > best.Version.Index))
+      best = t;
   return best;
 }
 
@@ -167,5 +199,8 @@ function groupBy<K>(tasks: Task[], key: (t: Task) => K): Map<K, Task[]> {
 /** Whether a service change needs its tasks replaced (an update), as opposed to a scale. */
 export function specChangeNeedsUpdate(prev: ServiceSpec | undefined, next: ServiceSpec): boolean {
   if (!prev) return false;
-  return stableJson(prev.TaskTemplate) !== stableJson(next.TaskTemplate) || stableJson(prev.EndpointSpec?.Ports ?? []) !== stableJson(next.EndpointSpec?.Ports ?? []);
+  return (
+    stableJson(prev.TaskTemplate) !== stableJson(next.TaskTemplate) ||
+    stableJson(prev.EndpointSpec?.Ports ?? []) !== stableJson(next.EndpointSpec?.Ports ?? [])
+  );
 }

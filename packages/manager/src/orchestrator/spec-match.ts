@@ -5,7 +5,10 @@ import type { Service, Task } from '../store/types';
  * a scale or a label change bumps the service's version but must not replace any task.
  */
 export function taskMatchesService(task: Task, service: Service): boolean {
-  return memoJson(task.Spec) === memoJson(service.Spec.TaskTemplate) && memoJson(task.Endpoint?.Spec?.Ports ?? EMPTY) === memoJson(service.Spec.EndpointSpec?.Ports ?? EMPTY);
+  return (
+    memoJson(task.Spec) === memoJson(service.Spec.TaskTemplate) &&
+    memoJson(task.Endpoint?.Spec?.Ports ?? EMPTY) === memoJson(service.Spec.EndpointSpec?.Ports ?? EMPTY)
+  );
 }
 
 const EMPTY: unknown[] = [];
@@ -24,6 +27,8 @@ function memoJson(v: object): string {
 /** JSON with sorted keys and undefined dropped, so equal specs compare equal. */
 export function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : x,
   );
 }

@@ -9,11 +9,27 @@ const v1 = { ContainerSpec: { Image: 'app:1' } };
 const v2 = { ContainerSpec: { Image: 'app:2' } };
 
 function service(update: UpdateConfig, replicas = 4, state: 'updating' | 'rollback_started' = 'updating'): Service {
-  const spec: ServiceSpec = { Name: 'web', TaskTemplate: v2, Mode: { Replicated: { Replicas: replicas } }, UpdateConfig: update };
-  return { ID: 'svc', Version: { Index: 5 }, CreatedAt: iso(T0), UpdatedAt: iso(T0), Spec: spec, PreviousSpec: { ...spec, TaskTemplate: v1 }, UpdateStatus: { State: state, StartedAt: iso(T0) } };
+  const spec: ServiceSpec = {
+    Name: 'web',
+    TaskTemplate: v2,
+    Mode: { Replicated: { Replicas: replicas } },
+    UpdateConfig: update,
+  };
+  return {
+    ID: 'svc',
+    Version: { Index: 5 },
+    CreatedAt: iso(T0),
+    UpdatedAt: iso(T0),
+    Spec: spec,
+    PreviousSpec: { ...spec, TaskTemplate: v1 },
+    UpdateStatus: { State: state, StartedAt: iso(T0) },
+  };
 }
 
-const oldTask = (slot: number) => ({ ...makeTask(`old${slot}`, 'svc', { slot, state: TaskState.RUNNING, spec: v1 }), CreatedAt: iso(T0 - 60_000) });
+const oldTask = (slot: number) => ({
+  ...makeTask(`old${slot}`, 'svc', { slot, state: TaskState.RUNNING, spec: v1 }),
+  CreatedAt: iso(T0 - 60_000),
+});
 const newTask = (slot: number, state: TaskState, at: number): Task => {
   const t = makeTask(`new${slot}`, 'svc', { slot, state, spec: v2 });
   return { ...t, CreatedAt: iso(at), Status: { ...t.Status, Timestamp: iso(at) } };
@@ -32,7 +48,12 @@ describe('rolling update', () => {
 
   test('the next batch waits for the monitor window and the delay', () => {
     const svc = service({ Parallelism: 2, Monitor: 1e9, Delay: 2e9 });
-    const tasks = [newTask(1, TaskState.RUNNING, T0 + 1000), newTask(2, TaskState.RUNNING, T0 + 1000), oldTask(3), oldTask(4)];
+    const tasks = [
+      newTask(1, TaskState.RUNNING, T0 + 1000),
+      newTask(2, TaskState.RUNNING, T0 + 1000),
+      oldTask(3),
+      oldTask(4),
+    ];
     expect(planUpdate(svc, tasks, T0 + 1500)).toMatchObject({ actions: [], wakeAt: T0 + 2000 });
     expect(planUpdate(svc, tasks, T0 + 2500)).toMatchObject({ actions: [], wakeAt: T0 + 3000 });
     expect(planUpdate(svc, tasks, T0 + 3000).actions).toEqual([
@@ -47,23 +68,39 @@ describe('rolling update', () => {
     const svc = service({ Parallelism: 1, Order: 'start-first', Monitor: 0 });
     expect(planUpdate(svc, [oldTask(1)], T0).actions).toEqual([{ kind: 'create', slot: 1 }]);
     expect(planUpdate(svc, [oldTask(1), newTask(1, TaskState.STARTING, T0 + 10)], T0 + 20).actions).toEqual([]);
-    expect(planUpdate(svc, [oldTask(1), newTask(1, TaskState.RUNNING, T0 + 30)], T0 + 40).actions).toEqual([{ kind: 'shutdown', taskId: 'old1', remove: false }]);
+    expect(planUpdate(svc, [oldTask(1), newTask(1, TaskState.RUNNING, T0 + 30)], T0 + 40).actions).toEqual([
+      { kind: 'shutdown', taskId: 'old1', remove: false },
+    ]);
   });
 
   test('all slots on the new definition and monitored: completed', () => {
-    const plan = planUpdate(service({ Monitor: 0 }, 2), [newTask(1, TaskState.RUNNING, T0 + 1), newTask(2, TaskState.RUNNING, T0 + 1)], T0 + 10);
+    const plan = planUpdate(
+      service({ Monitor: 0 }, 2),
+      [newTask(1, TaskState.RUNNING, T0 + 1), newTask(2, TaskState.RUNNING, T0 + 1)],
+      T0 + 10,
+    );
     expect(plan.status).toMatchObject({ State: 'completed', Message: 'update completed' });
   });
 
   test('a failed new task pauses the update (failure_action pause, max_failure_ratio 0)', () => {
-    const plan = planUpdate(service({ Parallelism: 1 }), [newTask(1, TaskState.FAILED, T0 + 5), oldTask(2), oldTask(3), oldTask(4)], T0 + 10);
-    expect(plan.status).toMatchObject({ State: 'paused', Message: 'update paused due to failure or early termination of task new1' });
+    const plan = planUpdate(
+      service({ Parallelism: 1 }),
+      [newTask(1, TaskState.FAILED, T0 + 5), oldTask(2), oldTask(3), oldTask(4)],
+      T0 + 10,
+    );
+    expect(plan.status).toMatchObject({
+      State: 'paused',
+      Message: 'update paused due to failure or early termination of task new1',
+    });
     expect(plan.actions).toEqual([]);
   });
 
   test('failure_action rollback starts a rollback; max_failure_ratio tolerates some failures', () => {
     const tasks = [newTask(1, TaskState.FAILED, T0 + 5), oldTask(2), oldTask(3), oldTask(4)];
-    expect(planUpdate(service({ FailureAction: 'rollback' }), tasks, T0 + 10)).toMatchObject({ rollback: true, status: { State: 'rollback_started' } });
+    expect(planUpdate(service({ FailureAction: 'rollback' }), tasks, T0 + 10)).toMatchObject({
+      rollback: true,
+      status: { State: 'rollback_started' },
+    });
     expect(planUpdate(service({ MaxFailureRatio: 0.5 }), tasks, T0 + 10).status).toBeUndefined();
   });
 

@@ -71,11 +71,13 @@ export function planUpdate(service: Service, tasks: Task[], now: number): Update
     const newLive = ts.find((t) => live(t) && taskMatchesService(t, service));
     const oldLive = ts.filter((t) => live(t) && !taskMatchesService(t, service));
     if (newLive) {
-      const runningSince = newLive.Status.State === TaskState.RUNNING ? Date.parse(newLive.Status.Timestamp) || now : null;
+      const runningSince =
+        newLive.Status.State === TaskState.RUNNING ? Date.parse(newLive.Status.Timestamp) || now : null;
       if (runningSince === null || now - runningSince < ms(cfg.Monitor)) inFlight++;
       if (runningSince !== null) lastRunning = Math.max(lastRunning, runningSince);
       // start-first: the old task goes once its replacement runs.
-      if (runningSince !== null) for (const o of oldLive) actions.push({ kind: 'shutdown', taskId: o.ID, remove: false });
+      if (runningSince !== null)
+        for (const o of oldLive) actions.push({ kind: 'shutdown', taskId: o.ID, remove: false });
     } else if (oldLive.length) {
       oldSlots.push({ slot, old: oldLive[0]! });
     }
@@ -85,13 +87,35 @@ export function planUpdate(service: Service, tasks: Task[], now: number): Update
   if (failures > 0 && failures / total > cfg.MaxFailureRatio && cfg.FailureAction !== 'continue') {
     const message = `update paused due to failure or early termination of task ${failedTask!.ID}`;
     if (cfg.FailureAction === 'rollback' && !rollingBack && service.PreviousSpec) {
-      return { actions, rollback: true, status: { State: 'rollback_started', StartedAt: new Date(now).toISOString(), Message: `rollback started: ${message.replace('update paused due to', 'update failed because of')}` }, wakeAt: null };
+      return {
+        actions,
+        rollback: true,
+        status: {
+          State: 'rollback_started',
+          StartedAt: new Date(now).toISOString(),
+          Message: `rollback started: ${message.replace('update paused due to', 'update failed because of')}`,
+        },
+        wakeAt: null,
+      };
     }
-    return { actions, status: { State: rollingBack ? 'rollback_paused' : 'paused', StartedAt: st.StartedAt, Message: message }, wakeAt: null };
+    return {
+      actions,
+      status: { State: rollingBack ? 'rollback_paused' : 'paused', StartedAt: st.StartedAt, Message: message },
+      wakeAt: null,
+    };
   }
 
   if (oldSlots.length === 0 && inFlight === 0) {
-    return { actions, status: { State: rollingBack ? 'rollback_completed' : 'completed', StartedAt: st.StartedAt, CompletedAt: new Date(now).toISOString(), Message: rollingBack ? 'rollback completed' : 'update completed' }, wakeAt: null };
+    return {
+      actions,
+      status: {
+        State: rollingBack ? 'rollback_completed' : 'completed',
+        StartedAt: st.StartedAt,
+        CompletedAt: new Date(now).toISOString(),
+        Message: rollingBack ? 'rollback completed' : 'update completed',
+      },
+      wakeAt: null,
+    };
   }
   if (inFlight > 0) {
     // Wake when the newest batch's monitor window ends.

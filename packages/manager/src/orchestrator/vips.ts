@@ -15,7 +15,10 @@ export function subnetHalves(subnet: string): { tasks: string; vips: Cidr } | un
   const c = parseCidr(subnet, true);
   if (c.prefix > 29) return undefined;
   const half = c.prefix + 1;
-  return { tasks: formatCidr({ base: c.base, prefix: half }), vips: { base: (c.base + 2 ** (32 - half)) >>> 0, prefix: half } };
+  return {
+    tasks: formatCidr({ base: c.base, prefix: half }),
+    vips: { base: (c.base + 2 ** (32 - half)) >>> 0, prefix: half },
+  };
 }
 
 /** The IPAM IPRange nodes allocate task addresses from on this subnet (undefined: the whole subnet). */
@@ -42,8 +45,13 @@ export function vipsInUse(services: readonly Service[]): Map<string, Map<number,
 }
 
 export class VipExhaustedError extends Error {
-  constructor(readonly network: string, range: string) {
-    super(`no free virtual IP left in ${range} (the upper half of network ${network}'s subnet): remove services from the network or use larger subnets (swarm init --default-addr-pool-mask-length)`);
+  constructor(
+    readonly network: string,
+    range: string,
+  ) {
+    super(
+      `no free virtual IP left in ${range} (the upper half of network ${network}'s subnet): remove services from the network or use larger subnets (swarm init --default-addr-pool-mask-length)`,
+    );
     this.name = 'VipExhaustedError';
   }
 }
@@ -55,7 +63,11 @@ export class VipExhaustedError extends Error {
  * state computes the same addresses. `inUse` (network ID -> address -> service ID) is updated
  * with what this service takes and gives back.
  */
-export function desiredVips(s: Service, networks: ReadonlyMap<string, NetworkObject>, inUse: Map<string, Map<number, string>>): VirtualIP[] {
+export function desiredVips(
+  s: Service,
+  networks: ReadonlyMap<string, NetworkObject>,
+  inUse: Map<string, Map<number, string>>,
+): VirtualIP[] {
   const vip = (s.Spec.EndpointSpec?.Mode ?? 'vip') === 'vip';
   const out: VirtualIP[] = [];
   const keep = new Set<string>();
@@ -88,7 +100,8 @@ export function desiredVips(s: Service, networks: ReadonlyMap<string, NetworkObj
   // What the service held and gives back (it left the network, or went dnsrr).
   for (const v of s.Endpoint?.VirtualIPs ?? []) {
     const ip = parseIp(v.Addr.split('/')[0]!);
-    if (!keep.has(`${v.NetworkID}/${ip}`) && inUse.get(v.NetworkID)?.get(ip) === s.ID) inUse.get(v.NetworkID)!.delete(ip);
+    if (!keep.has(`${v.NetworkID}/${ip}`) && inUse.get(v.NetworkID)?.get(ip) === s.ID)
+      inUse.get(v.NetworkID)!.delete(ip);
   }
   return out;
 }

@@ -17,10 +17,22 @@ export { DurableStorage, type DurableStorageOptions } from './storage/durable-st
 export { Wal, type WalOptions, type WalReplay, DEFAULT_SEGMENT_BYTES } from './storage/wal';
 export { SnapshotStore } from './storage/snapshot-store';
 export { WalCorruptError, SnapshotCorruptError, StorageClosedError } from './storage/errors';
-export { GrpcTransport, TransportClosedError, type GrpcTransportOptions, type TransportHandler } from './transport/grpc-transport';
+export {
+  GrpcTransport,
+  TransportClosedError,
+  type GrpcTransportOptions,
+  type TransportHandler,
+} from './transport/grpc-transport';
 export { InvalidRaftMessageError } from './transport/wire';
 export { RAFT_PROTO } from './transport/proto';
-export { RaftNode, type RaftNodeOptions, type RaftNodeStatus, type MemberStatus, type RequestOptions, type RaftNodeEvents } from './node/raft-node';
+export {
+  RaftNode,
+  type RaftNodeOptions,
+  type RaftNodeStatus,
+  type MemberStatus,
+  type RequestOptions,
+  type RaftNodeEvents,
+} from './node/raft-node';
 export { type StateMachine } from './node/state-machine';
 export { KvStateMachine, encodeKv, type KvCommand, type KvResult } from './node/kv-state-machine';
 export {

@@ -2,7 +2,10 @@ import type { Node } from '../store/types';
 
 /** A placement constraint that cannot be parsed (the service is refused at create/update). */
 export class InvalidConstraintError extends Error {
-  constructor(readonly expression: string, reason: string) {
+  constructor(
+    readonly expression: string,
+    reason: string,
+  ) {
     super(`invalid constraint "${expression}": ${reason}`);
     this.name = 'InvalidConstraintError';
   }
@@ -22,10 +25,20 @@ export function parseConstraint(expr: string): Constraint {
   if (!m) throw new InvalidConstraintError(expr, 'expected KEY==VALUE or KEY!=VALUE, e.g. node.role==manager');
   const [, key, op, value] = m as unknown as [string, string, '==' | '!=', string];
   if (!KEY.test(key)) {
-    throw new InvalidConstraintError(expr, `unknown key ${key}: use node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>`);
+    throw new InvalidConstraintError(
+      expr,
+      `unknown key ${key}: use node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>`,
+    );
   }
   if (!value) throw new InvalidConstraintError(expr, 'missing value');
-  return { key: key.toLowerCase().startsWith('node.labels.') || key.toLowerCase().startsWith('engine.labels.') ? key.replace(/^(\w+\.labels\.)/i, (p) => p.toLowerCase()) : key.toLowerCase(), op, value };
+  return {
+    key:
+      key.toLowerCase().startsWith('node.labels.') || key.toLowerCase().startsWith('engine.labels.')
+        ? key.replace(/^(\w+\.labels\.)/i, (p) => p.toLowerCase())
+        : key.toLowerCase(),
+    op,
+    value,
+  };
 }
 
 /** The node attribute a constraint key names, or undefined (a label the node does not have). */

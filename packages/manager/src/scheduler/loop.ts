@@ -10,12 +10,27 @@ import { CoalescedPass } from '../util/coalesced-pass';
  * whenever nodes or tasks change.
  */
 export class SchedulerLoop {
-  private readonly passes = new CoalescedPass(() => this.assign(), (e) => this.opts.log?.debug({ err: e }, 'scheduler pass retried'));
+  private readonly passes = new CoalescedPass(
+    () => this.assign(),
+    (e) => this.opts.log?.debug({ err: e }, 'scheduler pass retried'),
+  );
   private readonly onChange = (events: { table: string; object: unknown }[]) => {
-    if (events.length === 0 || events.some((e) => e.table === 'nodes' || (e.table === 'tasks' && ((e.object as Task).Status.State === TaskState.PENDING || isTerminal((e.object as Task).Status.State))))) this.kick();
+    if (
+      events.length === 0 ||
+      events.some(
+        (e) =>
+          e.table === 'nodes' ||
+          (e.table === 'tasks' &&
+            ((e.object as Task).Status.State === TaskState.PENDING || isTerminal((e.object as Task).Status.State))),
+      )
+    )
+      this.kick();
   };
 
-  constructor(private readonly store: Store, private readonly opts: { log?: Logger; now?: () => number } = {}) {}
+  constructor(
+    private readonly store: Store,
+    private readonly opts: { log?: Logger; now?: () => number } = {},
+  ) {}
 
   start(): void {
     this.store.on('change', this.onChange);
@@ -46,10 +61,15 @@ export class SchedulerLoop {
       for (const t of pending) {
         const nodeId = r.assigned.get(t.ID);
         if (nodeId && (!t.NodeID || t.NodeID === nodeId)) {
-          tx.update('tasks', { ...t, NodeID: nodeId, Status: { Timestamp: at, State: TaskState.ASSIGNED, Message: 'scheduler assigned task to node' } });
+          tx.update('tasks', {
+            ...t,
+            NodeID: nodeId,
+            Status: { Timestamp: at, State: TaskState.ASSIGNED, Message: 'scheduler assigned task to node' },
+          });
         } else {
           const reason = r.failed.get(t.ID) ?? 'no suitable node';
-          if (t.Status.Message !== reason) tx.update('tasks', { ...t, Status: { ...t.Status, Message: reason, Err: reason } });
+          if (t.Status.Message !== reason)
+            tx.update('tasks', { ...t, Status: { ...t.Status, Message: reason, Err: reason } });
         }
       }
     });

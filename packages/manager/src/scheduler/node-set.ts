@@ -26,13 +26,22 @@ export function reservations(t: Task): Required<Pick<ResourceSet, 'NanoCPUs' | '
 /** Host-mode published ports: only one task per node may hold each. */
 export function hostPortsOf(t: Task): string[] {
   const ports = t.Endpoint?.Spec?.Ports ?? [];
-  return ports.filter((p) => p.PublishMode === 'host' && p.PublishedPort).map((p) => portKey(p.Protocol, p.PublishedPort!));
+  return ports
+    .filter((p) => p.PublishMode === 'host' && p.PublishedPort)
+    .map((p) => portKey(p.Protocol, p.PublishedPort!));
 }
 
 export function buildNodeInfos(nodes: Node[], tasks: Iterable<Task>): Map<string, NodeInfo> {
   const infos = new Map<string, NodeInfo>();
   for (const node of nodes) {
-    infos.set(node.ID, { node, total: 0, byService: new Map(), reservedCpus: 0, reservedMemory: 0, hostPorts: new Set() });
+    infos.set(node.ID, {
+      node,
+      total: 0,
+      byService: new Map(),
+      reservedCpus: 0,
+      reservedMemory: 0,
+      hostPorts: new Set(),
+    });
   }
   for (const t of tasks) {
     if (!t.NodeID || !holdsResources(t)) continue;

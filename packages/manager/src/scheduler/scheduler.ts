@@ -64,14 +64,23 @@ function scheduleGroup(group: Task[], infos: Map<string, NodeInfo>, result: Sche
   /** Per-task checks: these only get harder within a batch, so a node that fails stays out. */
   const fits = (info: NodeInfo): Reason | null => {
     const res = info.node.Description.Resources;
-    if ((need.NanoCPUs && info.reservedCpus + need.NanoCPUs > res.NanoCPUs) || (need.MemoryBytes && info.reservedMemory + need.MemoryBytes > res.MemoryBytes)) return 'resources';
+    if (
+      (need.NanoCPUs && info.reservedCpus + need.NanoCPUs > res.NanoCPUs) ||
+      (need.MemoryBytes && info.reservedMemory + need.MemoryBytes > res.MemoryBytes)
+    )
+      return 'resources';
     if (ports.some((p) => info.hostPorts.has(p))) return 'ports';
     if (maxReplicas > 0 && (info.byService.get(serviceId) ?? 0) >= maxReplicas) return 'maxReplicas';
     return null;
   };
   const fail = (t: Task) => {
-    const parts = (Object.keys(REASON_TEXT) as Reason[]).filter((r) => reasons.has(r)).map((r) => REASON_TEXT[r](reasons.get(r)!));
-    result.failed.set(t.ID, parts.length ? `no suitable node (${parts.join('; ')})` : 'no suitable node (no nodes in the swarm)');
+    const parts = (Object.keys(REASON_TEXT) as Reason[])
+      .filter((r) => reasons.has(r))
+      .map((r) => REASON_TEXT[r](reasons.get(r)!));
+    result.failed.set(
+      t.ID,
+      parts.length ? `no suitable node (${parts.join('; ')})` : 'no suitable node (no nodes in the swarm)',
+    );
   };
   const assign = (t: Task, info: NodeInfo) => {
     result.assigned.set(t.ID, info.node.ID);
@@ -87,7 +96,12 @@ function scheduleGroup(group: Task[], infos: Map<string, NodeInfo>, result: Sche
       continue;
     }
     const info = infos.get(t.NodeID);
-    const why: Reason | null = !info || !eligibleIds.has(t.NodeID) ? (info && info.node.Status.State === 'ready' && info.node.Spec.Availability === 'active' ? 'constraints' : 'unavailable') : fits(info);
+    const why: Reason | null =
+      !info || !eligibleIds.has(t.NodeID)
+        ? info && info.node.Status.State === 'ready' && info.node.Spec.Availability === 'active'
+          ? 'constraints'
+          : 'unavailable'
+        : fits(info);
     if (why) result.failed.set(t.ID, `no suitable node (${REASON_TEXT[why](1)})`);
     else assign(t, info!);
   }

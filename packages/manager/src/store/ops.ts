@@ -5,7 +5,12 @@ import type { TableName, Tables } from './tables';
  * decided by the proposer, so every manager applies the same entry to the same state.
  */
 export type Op =
-  | { op: 'put'; table: TableName; object: Tables[TableName]; /** expected Version.Index, 0 = must not exist */ expect?: number }
+  | {
+      op: 'put';
+      table: TableName;
+      object: Tables[TableName];
+      /** expected Version.Index, 0 = must not exist */ expect?: number;
+    }
   | { op: 'delete'; table: TableName; id: string; expect?: number };
 
 export interface Transaction {

@@ -27,7 +27,8 @@ export class StoreState {
   }
 
   findByName<T extends TableName>(table: T, name: string): Tables[T] | undefined {
-    for (const o of this.tables.get(table)!.values()) if ((o as { Spec?: { Name?: string } }).Spec?.Name === name) return o as Tables[T];
+    for (const o of this.tables.get(table)!.values())
+      if ((o as { Spec?: { Name?: string } }).Spec?.Name === name) return o as Tables[T];
     return undefined;
   }
 
@@ -39,7 +40,12 @@ export class StoreState {
       const table = this.tables.get(op.table)!;
       if (op.op === 'put') {
         const old = table.get(op.object.ID);
-        const object = { ...op.object, Version: { Index: index }, UpdatedAt: tx.at, CreatedAt: old?.CreatedAt ?? op.object.CreatedAt ?? tx.at } as Row;
+        const object = {
+          ...op.object,
+          Version: { Index: index },
+          UpdatedAt: tx.at,
+          CreatedAt: old?.CreatedAt ?? op.object.CreatedAt ?? tx.at,
+        } as Row;
         table.set(object.ID, object);
         events.push({ table: op.table, kind: old ? 'update' : 'create', object, old });
       } else {

@@ -11,7 +11,8 @@ export interface Proposer {
 }
 
 /** The result a transaction's apply hands back to its proposer (errors are data: deterministic). */
-export type ApplyResult = { ok: true } | { ok: false; error: { name: string; message: string; fields: Record<string, unknown> } };
+export type ApplyResult =
+  { ok: true } | { ok: false; error: { name: string; message: string; fields: Record<string, unknown> } };
 
 /** Docker-style object IDs: 25 lowercase alphanumerics. */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -100,7 +101,9 @@ export class Store extends EventEmitter<{ change: [ChangeEvent[]] }> {
       events = this.state.apply(index, decodeTx(data));
     } catch (e) {
       const err = e as Error & Record<string, unknown>;
-      const fields = Object.fromEntries(Object.entries(err).filter(([k]) => k !== 'stack' && k !== 'message' && k !== 'name'));
+      const fields = Object.fromEntries(
+        Object.entries(err).filter(([k]) => k !== 'stack' && k !== 'message' && k !== 'name'),
+      );
       return { ok: false, error: { name: err.name, message: err.message, fields } };
     }
     if (events.length) this.emit('change', events);

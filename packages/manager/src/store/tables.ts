@@ -1,7 +1,15 @@
 import type { Meta, Node, Service, Task } from './types';
 
 export interface NetworkObject extends Meta {
-  Spec: { Name: string; Driver: string; Labels?: Record<string, string>; Options?: Record<string, string>; Attachable?: boolean; Internal?: boolean; IPAM?: { Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] } };
+  Spec: {
+    Name: string;
+    Driver: string;
+    Labels?: Record<string, string>;
+    Options?: Record<string, string>;
+    Attachable?: boolean;
+    Internal?: boolean;
+    IPAM?: { Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] };
+  };
 }
 
 /** The one cluster object's ID (swarm-wide settings, CA, join secrets). */

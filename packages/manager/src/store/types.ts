@@ -73,7 +73,11 @@ export interface NetworkAttachment {
    * IPRange: the part of the subnet the node hands task addresses out of (the lower half; the
    * managers keep the upper half for service VIPs).
    */
-  Network: { ID: string; Spec: { Name: string; Driver: string }; IPAMOptions?: { Configs: { Subnet: string; Gateway: string; IPRange?: string }[] } };
+  Network: {
+    ID: string;
+    Spec: { Name: string; Driver: string };
+    IPAMOptions?: { Configs: { Subnet: string; Gateway: string; IPRange?: string }[] };
+  };
 }
 
 /** A service's address on one network (docker's Endpoint.VirtualIPs entry; Addr is "a.b.c.d/len"). */
@@ -85,8 +89,17 @@ export interface VirtualIP {
 export interface Service extends Meta {
   Spec: ServiceSpec;
   PreviousSpec?: ServiceSpec;
-  Endpoint?: { Spec: ServiceSpec['EndpointSpec']; Ports?: NonNullable<NonNullable<ServiceSpec['EndpointSpec']>['Ports']>; VirtualIPs?: VirtualIP[] };
-  UpdateStatus?: { State: 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed'; StartedAt?: string; CompletedAt?: string; Message?: string };
+  Endpoint?: {
+    Spec: ServiceSpec['EndpointSpec'];
+    Ports?: NonNullable<NonNullable<ServiceSpec['EndpointSpec']>['Ports']>;
+    VirtualIPs?: VirtualIP[];
+  };
+  UpdateStatus?: {
+    State: 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed';
+    StartedAt?: string;
+    CompletedAt?: string;
+    Message?: string;
+  };
 }
 
 export type NodeRole = 'worker' | 'manager';

@@ -39,7 +39,9 @@ async function serve(barrier: () => Promise<void>) {
   const tls = await tlsFor(ca, 'm1', 'swarm-manager');
   const server = new grpc.Server();
   new CaService(store, CLUSTER, { barrier }).register(server);
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', serverCredentials(tls), (e, n) => (e ? rej(e) : res(n))));
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', serverCredentials(tls), (e, n) => (e ? rej(e) : res(n))),
+  );
   return { ca, store, server, addr: `127.0.0.1:${port}` };
 }
 
@@ -53,8 +55,16 @@ describe('CaService renewal', () => {
     const s = await serve(barrier);
     server = s.server;
     // The demotion is committed but this replica has not applied it yet: the barrier applies it.
-    applyPending = () => s.store.update((tx) => tx.update('nodes', { ...tx.get('nodes', 'n3')!, Spec: { ...tx.get('nodes', 'n3')!.Spec, Role: 'worker' } })).then(() => undefined);
-    const renewed = await renewNodeCertificate({ managerAddrs: [s.addr], tls: await tlsFor(s.ca, 'n3', 'swarm-manager') });
+    applyPending = () =>
+      s.store
+        .update((tx) =>
+          tx.update('nodes', { ...tx.get('nodes', 'n3')!, Spec: { ...tx.get('nodes', 'n3')!.Spec, Role: 'worker' } }),
+        )
+        .then(() => undefined);
+    const renewed = await renewNodeCertificate({
+      managerAddrs: [s.addr],
+      tls: await tlsFor(s.ca, 'n3', 'swarm-manager'),
+    });
     expect(barrier).toHaveBeenCalledTimes(1);
     expect(renewed.role).toBe('worker');
   });
@@ -62,7 +72,10 @@ describe('CaService renewal', () => {
   it("renews on this replica's word when the barrier fails (no leader)", async () => {
     const s = await serve(() => Promise.reject(new Error('no leader')));
     server = s.server;
-    const renewed = await renewNodeCertificate({ managerAddrs: [s.addr], tls: await tlsFor(s.ca, 'n3', 'swarm-manager') });
+    const renewed = await renewNodeCertificate({
+      managerAddrs: [s.addr],
+      tls: await tlsFor(s.ca, 'n3', 'swarm-manager'),
+    });
     expect(renewed.role).toBe('manager');
   });
 });

@@ -9,7 +9,6 @@ import type { Node } from '../store/types';
 import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
 import { nodeDescriptionSchema } from '../dispatcher/node-description';
 
-
 const fail = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
 
 /**
@@ -29,15 +28,26 @@ export class CaService {
   ) {}
 
   register(server: grpc.Server): void {
-    const wrap = <Req>(fn: (call: grpc.ServerUnaryCall<Req, unknown>) => Promise<unknown>) => (call: grpc.ServerUnaryCall<Req, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      fn(call).then(
-        (r) => cb(null, r),
-        (e: Error & { code?: number }) => cb(fail(e.code ?? grpc.status.INTERNAL, e.message)),
-      );
-    };
+    const wrap =
+      <Req>(fn: (call: grpc.ServerUnaryCall<Req, unknown>) => Promise<unknown>) =>
+      (call: grpc.ServerUnaryCall<Req, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        fn(call).then(
+          (r) => cb(null, r),
+          (e: Error & { code?: number }) => cb(fail(e.code ?? grpc.status.INTERNAL, e.message)),
+        );
+      };
     server.addService(swarmServices().CA.service, {
-      GetRootCACertificate: wrap(async () => ({ certPem: clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID)).caCertPem })),
-      IssueNodeCertificate: wrap((call: grpc.ServerUnaryCall<{ token: string; csrPem: string; hostname: string; advertiseAddr: string; descriptionJson: Buffer }, unknown>) => this.issue(call.request)),
+      GetRootCACertificate: wrap(async () => ({
+        certPem: clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID)).caCertPem,
+      })),
+      IssueNodeCertificate: wrap(
+        (
+          call: grpc.ServerUnaryCall<
+            { token: string; csrPem: string; hostname: string; advertiseAddr: string; descriptionJson: Buffer },
+            unknown
+          >,
+        ) => this.issue(call.request),
+      ),
       RenewNodeCertificate: wrap((call: grpc.ServerUnaryCall<{ csrPem: string }, unknown>) => this.renew(call)),
     });
   }
@@ -53,21 +63,33 @@ export class CaService {
     return { ca: await RootCA.load(secrets.caCertPem, secrets.caKeyPem), secrets };
   }
 
-  private async issue(req: { token: string; csrPem: string; hostname: string; advertiseAddr: string; descriptionJson: Buffer }) {
+  private async issue(req: {
+    token: string;
+    csrPem: string;
+    hostname: string;
+    advertiseAddr: string;
+    descriptionJson: Buffer;
+  }) {
     const { ca, secrets } = await this.ca();
     let role: NodeRoleOU;
     try {
       const t = parseJoinToken(req.token);
-      if (t.caDigest !== caDigest(ca.certDer)) throw new InvalidJoinTokenError('it belongs to another swarm (its CA digest does not match this one)');
+      if (t.caDigest !== caDigest(ca.certDer))
+        throw new InvalidJoinTokenError('it belongs to another swarm (its CA digest does not match this one)');
       if (secretMatches(t.secret, secrets.managerSecret)) role = 'swarm-manager';
       else if (secretMatches(t.secret, secrets.workerSecret)) role = 'swarm-worker';
-      else throw new InvalidJoinTokenError('the token was rotated or is wrong; get the current one with "flotilla swarm join-token worker" on a manager');
+      else
+        throw new InvalidJoinTokenError(
+          'the token was rotated or is wrong; get the current one with "flotilla swarm join-token worker" on a manager',
+        );
     } catch (e) {
       throw Object.assign(e as Error, { code: grpc.status.INVALID_ARGUMENT });
     }
     let description: Node['Description'];
     try {
-      description = nodeDescriptionSchema.parse(JSON.parse(Buffer.from(req.descriptionJson ?? []).toString('utf8') || '{}')) as Node['Description'];
+      description = nodeDescriptionSchema.parse(
+        JSON.parse(Buffer.from(req.descriptionJson ?? []).toString('utf8') || '{}'),
+      ) as Node['Description'];
     } catch {
       throw fail(grpc.status.INVALID_ARGUMENT, 'invalid node description');
     }
@@ -81,9 +103,15 @@ export class CaService {
       Spec: { Labels: {}, Role: role === 'swarm-manager' ? 'manager' : 'worker', Availability: 'active' },
       Description: { ...description, Hostname: req.hostname || description.Hostname },
       Status: { State: 'unknown', Addr: req.advertiseAddr.split(':')[0] ?? '' },
-      ...(role === 'swarm-manager' ? { ManagerStatus: { Reachability: 'unknown' as const, Addr: req.advertiseAddr } } : {}),
+      ...(role === 'swarm-manager'
+        ? { ManagerStatus: { Reachability: 'unknown' as const, Addr: req.advertiseAddr } }
+        : {}),
     };
-    const certPem = await ca.issue(req.csrPem, { nodeId, role, clusterId: this.clusterId }, { validityMs: this.validityMs() });
+    const certPem = await ca.issue(
+      req.csrPem,
+      { nodeId, role, clusterId: this.clusterId },
+      { validityMs: this.validityMs() },
+    );
     await this.store.update((tx) => tx.create('nodes', node));
     return { nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
   }
@@ -98,7 +126,11 @@ export class CaService {
     const { ca } = await this.ca();
     // The role comes from the store (a promotion or demotion takes effect at renewal).
     const role: NodeRoleOU = node.Spec.Role === 'manager' ? 'swarm-manager' : 'swarm-worker';
-    const certPem = await ca.issue(call.request.csrPem, { nodeId: id.nodeId, role, clusterId: this.clusterId }, { validityMs: this.validityMs() });
+    const certPem = await ca.issue(
+      call.request.csrPem,
+      { nodeId: id.nodeId, role, clusterId: this.clusterId },
+      { validityMs: this.validityMs() },
+    );
     return { nodeId: id.nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
   }
 }

@@ -12,6 +12,7 @@ export interface ClusterSecrets {
 
 export function clusterSecrets(c: ClusterObject | undefined): ClusterSecrets {
   const d = c?.Data as Partial<ClusterSecrets> | undefined;
-  if (!d?.caCertPem || !d.caKeyPem || !d.workerSecret || !d.managerSecret) throw new Error('cluster object has no CA yet');
+  if (!d?.caCertPem || !d.caKeyPem || !d.workerSecret || !d.managerSecret)
+    throw new Error('cluster object has no CA yet');
   return d as ClusterSecrets;
 }

@@ -15,7 +15,11 @@ export const NODE_TLS_NAME = 'swarm-node';
  */
 export function serverCredentials(tls: NodeTls, requireClientCert = true): grpc.ServerCredentials {
   if (requireClientCert) {
-    return grpc.ServerCredentials.createSsl(Buffer.from(tls.caCertPem), [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem) }], true);
+    return grpc.ServerCredentials.createSsl(
+      Buffer.from(tls.caCertPem),
+      [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem) }],
+      true,
+    );
   }
   const provider = staticProvider(tls);
   return grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
@@ -38,7 +42,10 @@ export function channelCredentials(tls: NodeTls): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(Buffer.from(tls.caCertPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem));
 }
 
-export const channelOptions = { 'grpc.ssl_target_name_override': NODE_TLS_NAME, 'grpc.default_authority': NODE_TLS_NAME };
+export const channelOptions = {
+  'grpc.ssl_target_name_override': NODE_TLS_NAME,
+  'grpc.default_authority': NODE_TLS_NAME,
+};
 
 /**
  * Client credentials for channels whose options cannot carry the TLS name override (the Raft
@@ -46,14 +53,17 @@ export const channelOptions = { 'grpc.ssl_target_name_override': NODE_TLS_NAME, 
  * the server's certificate must be a manager's of this cluster (O = cluster ID, OU = swarm-manager).
  */
 export function managerChannelCredentials(tls: NodeTls, clusterId: string): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(Buffer.from(tls.caCertPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem), { checkServerIdentity: managerIdentityCheck(clusterId) });
+  return grpc.credentials.createSsl(Buffer.from(tls.caCertPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem), {
+    checkServerIdentity: managerIdentityCheck(clusterId),
+  });
 }
 
 function managerIdentityCheck(clusterId: string) {
   return (_host: string, cert: { subject: unknown }): Error | undefined => {
     const s = cert.subject as Record<string, string | string[] | undefined>;
     const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-    if (one(s.O) !== clusterId || one(s.OU) !== 'swarm-manager') return new Error(`peer certificate is not a manager's of cluster ${clusterId}`);
+    if (one(s.O) !== clusterId || one(s.OU) !== 'swarm-manager')
+      return new Error(`peer certificate is not a manager's of cluster ${clusterId}`);
     return undefined;
   };
 }
@@ -98,7 +108,9 @@ export class NodeCertificates {
 
   /** Like `managerChannelCredentials`: the server must be a manager of `clusterId` (Raft). */
   managerChannel(clusterId: string): grpc.ChannelCredentials {
-    return grpc.experimental.createCertificateProviderChannelCredentials(this, this, { checkServerIdentity: managerIdentityCheck(clusterId) });
+    return grpc.experimental.createCertificateProviderChannelCredentials(this, this, {
+      checkServerIdentity: managerIdentityCheck(clusterId),
+    });
   }
 
   /** Server credentials that ask for a client certificate but let a joining node in without one. */

@@ -2,7 +2,10 @@
 export class NoLeaderError extends Error {
   readonly status = 503;
   constructor(options?: { cause?: unknown }) {
-    super("The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.", options);
+    super(
+      "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.",
+      options,
+    );
     this.name = 'NoLeaderError';
   }
 }

@@ -1,6 +1,19 @@
-export { SwarmManager, NotSwarmManagerError, type SwarmManagerOptions, type InitOptions, type JoinManagerOptions } from './manager';
+export {
+  SwarmManager,
+  NotSwarmManagerError,
+  type SwarmManagerOptions,
+  type InitOptions,
+  type JoinManagerOptions,
+} from './manager';
 export { SwarmStateFiles, type NodeState } from './node-state';
-export { serverCredentials, channelCredentials, channelOptions, NodeCertificates, NODE_TLS_NAME, type NodeTls } from './credentials';
+export {
+  serverCredentials,
+  channelCredentials,
+  channelOptions,
+  NodeCertificates,
+  NODE_TLS_NAME,
+  type NodeTls,
+} from './credentials';
 export { CaService } from './ca-service';
 export { requestNodeCertificate, renewNodeCertificate, type JoinResult } from './join';
 export { NoLeaderError, MembershipError } from './errors';

@@ -12,10 +12,16 @@ export interface JoinResult {
   tls: NodeTls;
 }
 
-type CaClient = grpc.Client & Record<string, (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Record<string, string>) => void) => void>;
+type CaClient = grpc.Client &
+  Record<
+    string,
+    (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Record<string, string>) => void) => void
+  >;
 
 function call(client: CaClient, method: string, req: object, timeoutMs: number): Promise<Record<string, string>> {
-  return new Promise((resolve, reject) => client[method]!(req, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r))));
+  return new Promise((resolve, reject) =>
+    client[method]!(req, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r))),
+  );
 }
 
 function pemToDer(pem: string): Buffer {
@@ -27,30 +33,66 @@ function pemToDer(pem: string): Buffer {
  * token carries (so a man in the middle cannot pose as the swarm), then ask the CA, over TLS that
  * now verifies the manager, for a certificate for a fresh key that never leaves this node.
  */
-export async function requestNodeCertificate(o: { managerAddr: string; token: string; hostname: string; advertiseAddr: string; description: Node['Description']; timeoutMs?: number }): Promise<JoinResult> {
+export async function requestNodeCertificate(o: {
+  managerAddr: string;
+  token: string;
+  hostname: string;
+  advertiseAddr: string;
+  description: Node['Description'];
+  timeoutMs?: number;
+}): Promise<JoinResult> {
   const token = parseJoinToken(o.token);
   const { CA } = swarmServices();
   const timeout = o.timeoutMs ?? 10_000;
-  const insecure = new CA(o.managerAddr, grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false }), channelOptions) as unknown as CaClient;
+  const insecure = new CA(
+    o.managerAddr,
+    grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false }),
+    channelOptions,
+  ) as unknown as CaClient;
   let caCertPem: string;
   try {
     caCertPem = (await call(insecure, 'GetRootCACertificate', {}, timeout)).certPem!;
   } catch (e) {
-    throw new Error(`cannot reach the manager at ${o.managerAddr}: ${(e as grpc.ServiceError).details || (e as Error).message}`);
+    throw new Error(
+      `cannot reach the manager at ${o.managerAddr}: ${(e as grpc.ServiceError).details || (e as Error).message}`,
+    );
   } finally {
     insecure.close();
   }
   if (caDigest(pemToDer(caCertPem)) !== token.caDigest) {
-    throw new InvalidJoinTokenError(`the manager at ${o.managerAddr} is not the swarm this token belongs to (CA digest mismatch)`);
+    throw new InvalidJoinTokenError(
+      `the manager at ${o.managerAddr} is not the swarm this token belongs to (CA digest mismatch)`,
+    );
   }
   const { keyPem, csrPem } = await createNodeKeyAndCsr();
-  const verified = new CA(o.managerAddr, grpc.credentials.createSsl(Buffer.from(caCertPem)), channelOptions) as unknown as CaClient;
+  const verified = new CA(
+    o.managerAddr,
+    grpc.credentials.createSsl(Buffer.from(caCertPem)),
+    channelOptions,
+  ) as unknown as CaClient;
   try {
-    const r = await call(verified, 'IssueNodeCertificate', { token: o.token, csrPem, hostname: o.hostname, advertiseAddr: o.advertiseAddr, descriptionJson: Buffer.from(JSON.stringify(o.description)) }, timeout);
-    return { nodeId: r.nodeId!, role: r.role === 'swarm-manager' ? 'manager' : 'worker', clusterId: r.clusterId!, tls: { caCertPem, keyPem, certPem: r.certPem! } };
+    const r = await call(
+      verified,
+      'IssueNodeCertificate',
+      {
+        token: o.token,
+        csrPem,
+        hostname: o.hostname,
+        advertiseAddr: o.advertiseAddr,
+        descriptionJson: Buffer.from(JSON.stringify(o.description)),
+      },
+      timeout,
+    );
+    return {
+      nodeId: r.nodeId!,
+      role: r.role === 'swarm-manager' ? 'manager' : 'worker',
+      clusterId: r.clusterId!,
+      tls: { caCertPem, keyPem, certPem: r.certPem! },
+    };
   } catch (e) {
     const err = e as grpc.ServiceError;
-    if (err.code === grpc.status.INVALID_ARGUMENT) throw new InvalidJoinTokenError(err.details.replace(/^invalid join token: /, ''));
+    if (err.code === grpc.status.INVALID_ARGUMENT)
+      throw new InvalidJoinTokenError(err.details.replace(/^invalid join token: /, ''));
     throw new Error(`the manager refused to join this node: ${err.details || err.message}`);
   } finally {
     verified.close();
@@ -61,7 +103,11 @@ export async function requestNodeCertificate(o: { managerAddr: string; token: st
  * A member's certificate renewal (after a promotion or demotion: the CA takes the role from the
  * store). A fresh key; the first manager in `managerAddrs` that answers issues the certificate.
  */
-export async function renewNodeCertificate(o: { managerAddrs: string[]; tls: NodeTls; timeoutMs?: number }): Promise<JoinResult> {
+export async function renewNodeCertificate(o: {
+  managerAddrs: string[];
+  tls: NodeTls;
+  timeoutMs?: number;
+}): Promise<JoinResult> {
   const { CA } = swarmServices();
   const { keyPem, csrPem } = await createNodeKeyAndCsr();
   let last: Error = new Error('no manager address to ask');
@@ -69,9 +115,16 @@ export async function renewNodeCertificate(o: { managerAddrs: string[]; tls: Nod
     const client = new CA(addr, channelCredentials(o.tls), channelOptions) as unknown as CaClient;
     try {
       const r = await call(client, 'RenewNodeCertificate', { csrPem }, o.timeoutMs ?? 10_000);
-      return { nodeId: r.nodeId!, role: r.role === 'swarm-manager' ? 'manager' : 'worker', clusterId: r.clusterId!, tls: { caCertPem: r.caCertPem || o.tls.caCertPem, keyPem, certPem: r.certPem! } };
+      return {
+        nodeId: r.nodeId!,
+        role: r.role === 'swarm-manager' ? 'manager' : 'worker',
+        clusterId: r.clusterId!,
+        tls: { caCertPem: r.caCertPem || o.tls.caCertPem, keyPem, certPem: r.certPem! },
+      };
     } catch (e) {
-      last = new Error(`cannot renew the node certificate at ${addr}: ${(e as grpc.ServiceError).details || (e as Error).message}`);
+      last = new Error(
+        `cannot renew the node certificate at ${addr}: ${(e as grpc.ServiceError).details || (e as Error).message}`,
+      );
     } finally {
       client.close();
     }

@@ -108,7 +108,11 @@ export class SwarmManager {
     this.certs.update(tls);
   }
 
-  private constructor(readonly o: SwarmManagerOptions, readonly state: NodeState, tls: NodeTls) {
+  private constructor(
+    readonly o: SwarmManagerOptions,
+    readonly state: NodeState,
+    tls: NodeTls,
+  ) {
     this.certs = new NodeCertificates(tls);
     this.log = o.log ?? componentLogger('manager', { node: state.nodeId });
     this.store = new Store(new RaftProposer(() => this.raft));
@@ -130,7 +134,14 @@ export class SwarmManager {
     const clusterId = newId();
     const { keyPem, csrPem } = await createNodeKeyAndCsr();
     const certPem = await ca.issue(csrPem, { nodeId, role: 'swarm-manager', clusterId });
-    const state: NodeState = { nodeId, clusterId, role: 'manager', listenAddr: o.listenAddr, advertiseAddr: o.advertiseAddr, managers: [o.advertiseAddr] };
+    const state: NodeState = {
+      nodeId,
+      clusterId,
+      role: 'manager',
+      listenAddr: o.listenAddr,
+      advertiseAddr: o.advertiseAddr,
+      managers: [o.advertiseAddr],
+    };
     const tls = { caCertPem: ca.certPem, keyPem, certPem };
     const m = new SwarmManager(o, state, tls);
     try {
@@ -151,9 +162,19 @@ export class SwarmManager {
         Version: { Index: 0 },
         CreatedAt: at,
         UpdatedAt: at,
-        Spec: { Name: 'default', Orchestration: { TaskHistoryRetentionLimit: 5 }, Dispatcher: { HeartbeatPeriod: (o.heartbeatPeriodMs ?? 1000) * 1e6 } },
+        Spec: {
+          Name: 'default',
+          Orchestration: { TaskHistoryRetentionLimit: 5 },
+          Dispatcher: { HeartbeatPeriod: (o.heartbeatPeriodMs ?? 1000) * 1e6 },
+        },
         ...(o.DefaultAddrPool ? { DefaultAddrPool: o.DefaultAddrPool, SubnetSize: o.SubnetSize } : {}),
-        Data: { clusterId, caCertPem: ca.certPem, caKeyPem: ca.keyPem, workerSecret: newSecret(), managerSecret: newSecret() },
+        Data: {
+          clusterId,
+          caCertPem: ca.certPem,
+          caKeyPem: ca.keyPem,
+          workerSecret: newSecret(),
+          managerSecret: newSecret(),
+        },
       });
       tx.create('nodes', {
         ID: nodeId,
@@ -182,8 +203,17 @@ export class SwarmManager {
       await m.serve();
       await files.save(o.state, o.tls);
       const timeoutMs = o.timeoutMs ?? 60_000;
-      const { members } = await callLeader<{ members: { nodeId: string; addr: string }[] }>(o.remotes, channelCredentials(o.tls), 'Members', {}, timeoutMs);
-      await m.startRaft(false, Object.fromEntries(members.filter((x) => x.nodeId !== o.state.nodeId).map((x) => [x.nodeId, x.addr])));
+      const { members } = await callLeader<{ members: { nodeId: string; addr: string }[] }>(
+        o.remotes,
+        channelCredentials(o.tls),
+        'Members',
+        {},
+        timeoutMs,
+      );
+      await m.startRaft(
+        false,
+        Object.fromEntries(members.filter((x) => x.nodeId !== o.state.nodeId).map((x) => [x.nodeId, x.addr])),
+      );
       await callLeader(o.remotes, channelCredentials(o.tls), 'Join', { addr: o.state.advertiseAddr }, timeoutMs);
       const t0 = Date.now();
       while (!m.store.state.get('clusters', CLUSTER_OBJECT_ID) || !m.store.state.get('nodes', o.state.nodeId)) {
@@ -224,7 +254,10 @@ export class SwarmManager {
     await rm(raftDir, { recursive: true, force: true });
     const storage = await DurableStorage.open(raftDir);
     try {
-      await storage.saveReady({ term: st.term, vote: null, commit: st.applied }, [], { meta: { index: st.applied, term: st.term, conf: { voters: [this.nodeId], learners: [] } }, data });
+      await storage.saveReady({ term: st.term, vote: null, commit: st.applied }, [], {
+        meta: { index: st.applied, term: st.term, conf: { voters: [this.nodeId], learners: [] } },
+        data,
+      });
     } finally {
       await storage.close();
     }
@@ -278,7 +311,10 @@ export class SwarmManager {
   private reachability(id: string, n?: Node): Reachability {
     const st = this.raft.status();
     const seen = this.lastActive.get(id);
-    return reachabilityOf(id, st, { activeRecently: seen !== undefined && Date.now() - seen < ACTIVE_WINDOW_MS, nodeDown: (n ?? this.store.state.get('nodes', id))?.Status.State === 'down' });
+    return reachabilityOf(id, st, {
+      activeRecently: seen !== undefined && Date.now() - seen < ACTIVE_WINDOW_MS,
+      nodeDown: (n ?? this.store.state.get('nodes', id))?.Status.State === 'down',
+    });
   }
 
   joinToken(role: 'worker' | 'manager'): string {
@@ -291,7 +327,10 @@ export class SwarmManager {
   async rotateJoinToken(role: 'worker' | 'manager'): Promise<void> {
     await this.store.update((tx) => {
       const c = tx.get('clusters', CLUSTER_OBJECT_ID)!;
-      tx.update('clusters', { ...c, Data: { ...c.Data, [role === 'worker' ? 'workerSecret' : 'managerSecret']: newSecret() } });
+      tx.update('clusters', {
+        ...c,
+        Data: { ...c.Data, [role === 'worker' ? 'workerSecret' : 'managerSecret']: newSecret() },
+      });
     });
   }
 
@@ -316,7 +355,10 @@ export class SwarmManager {
    */
   async addManager(nodeId: string, addr: string): Promise<{ nodeId: string; addr: string }[]> {
     const n = this.store.state.get('nodes', nodeId);
-    if (!n || n.Spec.Role !== 'manager') throw new MembershipError(`node ${nodeId} is not a manager of this swarm: join with the manager token or promote it first`);
+    if (!n || n.Spec.Role !== 'manager')
+      throw new MembershipError(
+        `node ${nodeId} is not a manager of this swarm: join with the manager token or promote it first`,
+      );
     await this.raft.addMember(nodeId, addr, { timeoutMs: 60_000 });
     return this.managers();
   }
@@ -331,14 +373,31 @@ export class SwarmManager {
     if (!st.members.some((m) => m.id === nodeId)) return;
     if (st.role !== Role.Leader) {
       if (st.leader === null) throw new NoLeaderError();
-      await callLeader([st.leaderAddress ?? '', ...this.managers().map((m) => m.addr)].filter(Boolean), channelCredentials(this.tls), 'Leave', { nodeId }, 15_000);
+      await callLeader(
+        [st.leaderAddress ?? '', ...this.managers().map((m) => m.addr)].filter(Boolean),
+        channelCredentials(this.tls),
+        'Leave',
+        { nodeId },
+        15_000,
+      );
       return;
     }
     const voters = st.members.filter((m) => m.voter);
-    if (voters.length === 1 && voters[0]!.id === nodeId) throw new MembershipError('attempting to demote the last manager of the swarm');
-    const quorumKept = () => canRemoveMember(voters.map((v) => ({ id: v.id, reachable: this.reachability(v.id) === 'reachable' })), nodeId);
+    if (voters.length === 1 && voters[0]!.id === nodeId)
+      throw new MembershipError('attempting to demote the last manager of the swarm');
+    const quorumKept = () =>
+      canRemoveMember(
+        voters.map((v) => ({ id: v.id, reachable: this.reachability(v.id) === 'reachable' })),
+        nodeId,
+      );
     const isLeader = () => this.raft.status().role === Role.Leader;
-    const kept = await settledQuorumCheck({ quorumKept, isLeader, leaderAgeMs: () => Date.now() - this.leaderSince, windowMs: ACTIVE_WINDOW_MS, pollMs: TICK_MS });
+    const kept = await settledQuorumCheck({
+      quorumKept,
+      isLeader,
+      leaderAgeMs: () => Date.now() - this.leaderSince,
+      windowMs: ACTIVE_WINDOW_MS,
+      pollMs: TICK_MS,
+    });
     if (!isLeader()) return this.removeManager(nodeId);
     if (!kept) throw new MembershipError("can't remove member from the raft: this would result in a loss of quorum");
     if (nodeId === this.nodeId) {
@@ -376,12 +435,19 @@ export class SwarmManager {
   private savedPeers = '';
 
   private savePeers(): void {
-    const json = JSON.stringify(Object.fromEntries(this.raft.status().members.filter((m) => m.address).map((m) => [m.id, m.address])));
+    const json = JSON.stringify(
+      Object.fromEntries(
+        this.raft
+          .status()
+          .members.filter((m) => m.address)
+          .map((m) => [m.id, m.address]),
+      ),
+    );
     if (json === this.savedPeers || this.stopped) return;
     this.savedPeers = json;
     void writeFile(`${this.peersFile}.tmp`, json)
       .then(() => rename(`${this.peersFile}.tmp`, this.peersFile))
-      .catch((e: Error) => this.log.warn({ err: e }, 'cannot save the Raft members\' addresses'));
+      .catch((e: Error) => this.log.warn({ err: e }, "cannot save the Raft members' addresses"));
   }
 
   private async startRaft(bootstrap: boolean, peers: Record<string, string> = {}): Promise<void> {
@@ -463,7 +529,9 @@ export class SwarmManager {
       // Joining nodes have no certificate yet: the CA's join call is open, every other call checks one.
       const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
       this.boundPort = await new Promise<number>((res, rej) =>
-        server.bindAsync(this.state.listenAddr, serverCredentials(this.tls, false), (e, p) => (e ? rej(new Error(`cannot listen on ${this.state.listenAddr}: ${e.message}`)) : res(p))),
+        server.bindAsync(this.state.listenAddr, serverCredentials(this.tls, false), (e, p) =>
+          e ? rej(new Error(`cannot listen on ${this.state.listenAddr}: ${e.message}`)) : res(p),
+        ),
       );
       this.server = server;
       this.ownServer = true;
@@ -493,7 +561,8 @@ export class SwarmManager {
     else if (this.server) {
       // The node's listener stays (node services, the worker this node becomes): take ours off it.
       const s = swarmServices();
-      for (const svc of [s.Dispatcher.service, s.CA.service, s.RaftMembership.service, raftService().service]) this.server.removeService(svc);
+      for (const svc of [s.Dispatcher.service, s.CA.service, s.RaftMembership.service, raftService().service])
+        this.server.removeService(svc);
     }
     this.server = null;
   }

@@ -40,12 +40,19 @@ export function registerMembership(server: grpc.Server, host: MembershipHost): v
       }
       fn(call.request, caller).then(
         (r) => cb(null, r),
-        (e: Error & { code?: number; status?: number }) => cb(Object.assign(new Error(e.message), { code: e.code ?? (e.status === 400 ? grpc.status.FAILED_PRECONDITION : grpc.status.UNAVAILABLE) })),
+        (e: Error & { code?: number; status?: number }) =>
+          cb(
+            Object.assign(new Error(e.message), {
+              code: e.code ?? (e.status === 400 ? grpc.status.FAILED_PRECONDITION : grpc.status.UNAVAILABLE),
+            }),
+          ),
       );
     };
   server.addService(swarmServices().RaftMembership.service, {
     Members: unary(async () => ({ members: host.members() }), true),
-    Join: unary(async (req: unknown, caller) => ({ members: await host.addManager(caller, joinSchema.parse(req).addr) })),
+    Join: unary(async (req: unknown, caller) => ({
+      members: await host.addManager(caller, joinSchema.parse(req).addr),
+    })),
     Leave: unary(async (req: unknown) => {
       await host.removeManager(leaveSchema.parse(req).nodeId);
       return {};
@@ -53,13 +60,20 @@ export function registerMembership(server: grpc.Server, host: MembershipHost): v
   });
 }
 
-type MembershipClient = grpc.Client & Record<string, (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
+type MembershipClient = grpc.Client &
+  Record<string, (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
 
 /**
  * Calls the leader's RaftMembership: tries `addrs` in turn and follows a follower's redirect;
  * gives up after `timeoutMs`.
  */
-export async function callLeader<R>(addrs: string[], creds: grpc.ChannelCredentials, method: 'Members' | 'Join' | 'Leave', req: object, timeoutMs: number): Promise<R> {
+export async function callLeader<R>(
+  addrs: string[],
+  creds: grpc.ChannelCredentials,
+  method: 'Members' | 'Join' | 'Leave',
+  req: object,
+  timeoutMs: number,
+): Promise<R> {
   const deadline = Date.now() + timeoutMs;
   const queue = [...addrs];
   let last: Error = new Error('no manager address to ask');
@@ -67,11 +81,14 @@ export async function callLeader<R>(addrs: string[], creds: grpc.ChannelCredenti
     const addr = queue[i % queue.length]!;
     const client = new (swarmServices().RaftMembership)(addr, creds, channelOptions) as unknown as MembershipClient;
     try {
-      return await new Promise<R>((res, rej) => client[method]!(req, { deadline: deadline }, (e, r) => (e ? rej(e) : res(r as R))));
+      return await new Promise<R>((res, rej) =>
+        client[method]!(req, { deadline: deadline }, (e, r) => (e ? rej(e) : res(r as R))),
+      );
     } catch (e) {
       const err = e as grpc.ServiceError;
       if (err.code === grpc.status.FAILED_PRECONDITION) throw new MembershipError(err.details);
-      if (err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.INVALID_ARGUMENT) throw new Error(err.details || err.message);
+      if (err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.INVALID_ARGUMENT)
+        throw new Error(err.details || err.message);
       last = new Error(`${addr}: ${err.details || err.message}`);
       const leader = leaderAddrOf(err);
       if (leader && !queue.includes(leader)) queue.push(leader);

@@ -24,7 +24,9 @@ export class SwarmStateFiles {
   async load(): Promise<{ state: NodeState; tls: NodeTls } | null> {
     try {
       const state = JSON.parse(await readFile(join(this.dir, 'state.json'), 'utf8')) as NodeState;
-      const [caCertPem, keyPem, certPem] = await Promise.all(['ca.crt', 'node.key', 'node.crt'].map((f) => readFile(join(this.dir, 'certs', f), 'utf8')));
+      const [caCertPem, keyPem, certPem] = await Promise.all(
+        ['ca.crt', 'node.key', 'node.crt'].map((f) => readFile(join(this.dir, 'certs', f), 'utf8')),
+      );
       return { state, tls: { caCertPem: caCertPem!, keyPem: keyPem!, certPem: certPem! } };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;

@@ -41,7 +41,13 @@ describe('reachabilityOf', () => {
     expect(reachabilityOf('c', st, { activeRecently: false, nodeDown: false })).toBe('reachable');
   });
   test('a manager that is not a Raft member (left, or still joining) is unreachable', () => {
-    expect(reachabilityOf('z', { id: 'a', role: Role.Leader, leader: 'a', members }, { activeRecently: true, nodeDown: false })).toBe('unreachable');
+    expect(
+      reachabilityOf(
+        'z',
+        { id: 'a', role: Role.Leader, leader: 'a', members },
+        { activeRecently: true, nodeDown: false },
+      ),
+    ).toBe('unreachable');
   });
 });
 

@@ -38,7 +38,11 @@ export async function settledQuorumCheck(o: {
  * member answered within about an election timeout); a follower knows that itself and the leader
  * are reachable and takes the rest from the node's liveness as the dispatcher reported it.
  */
-export function reachabilityOf(id: string, st: Pick<RaftNodeStatus, 'id' | 'role' | 'leader' | 'members'>, seen: { activeRecently: boolean; nodeDown: boolean }): Reachability {
+export function reachabilityOf(
+  id: string,
+  st: Pick<RaftNodeStatus, 'id' | 'role' | 'leader' | 'members'>,
+  seen: { activeRecently: boolean; nodeDown: boolean },
+): Reachability {
   const member = st.members.find((m) => m.id === id);
   // A manager that left Raft (swarm leave --force) but was not demoted yet, or is still joining.
   if (!member) return 'unreachable';

@@ -23,13 +23,17 @@ test('no leader: refused at once with docker text', async () => {
   const raft = new FakeRaft();
   raft.leader = null;
   await expect(proposer(raft).propose(new Uint8Array(1))).rejects.toThrow(NoLeaderError);
-  await expect(proposer(raft).propose(new Uint8Array(1))).rejects.toThrow("The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.");
+  await expect(proposer(raft).propose(new Uint8Array(1))).rejects.toThrow(
+    "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.",
+  );
 });
 
 test('a forwarded write whose leader changes fails as soon as the change is known', async () => {
   const raft = new FakeRaft();
   raft.onPropose = (opts) =>
-    new Promise((_resolve, reject) => opts.signal!.addEventListener('abort', () => reject(new RaftAbortedError(opts.signal!.reason))));
+    new Promise((_resolve, reject) =>
+      opts.signal!.addEventListener('abort', () => reject(new RaftAbortedError(opts.signal!.reason))),
+    );
   const p = proposer(raft).propose(new Uint8Array(1));
   raft.leader = 'b';
   raft.emit('leader', 'b', 3);

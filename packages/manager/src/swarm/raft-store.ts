@@ -1,4 +1,12 @@
-import { LeadershipLostError, NotLeaderError, ProposalTimeoutError, RaftAbortedError, Role, type RaftNode, type StateMachine } from '../raft';
+import {
+  LeadershipLostError,
+  NotLeaderError,
+  ProposalTimeoutError,
+  RaftAbortedError,
+  Role,
+  type RaftNode,
+  type StateMachine,
+} from '../raft';
 import type { ApplyResult, Proposer, Store } from '../store/store';
 import { NoLeaderError } from './errors';
 
@@ -15,7 +23,9 @@ export function storeStateMachine(store: () => Store): StateMachine<ApplyResult>
 export class LeaderChangedError extends Error {
   readonly status = 503;
   constructor() {
-    super('the swarm leader changed while this request was in flight, so it may or may not have been applied: check, then retry');
+    super(
+      'the swarm leader changed while this request was in flight, so it may or may not have been applied: check, then retry',
+    );
     this.name = 'LeaderChangedError';
   }
 }
@@ -50,7 +60,11 @@ export class RaftProposer implements Proposer {
     } catch (e) {
       const noLeader = raft.status().leader === null;
       if (e instanceof NotLeaderError && e.leader === null) throw new NoLeaderError({ cause: e });
-      if ((e instanceof ProposalTimeoutError || e instanceof LeadershipLostError || e instanceof RaftAbortedError) && noLeader) throw new NoLeaderError({ cause: e });
+      if (
+        (e instanceof ProposalTimeoutError || e instanceof LeadershipLostError || e instanceof RaftAbortedError) &&
+        noLeader
+      )
+        throw new NoLeaderError({ cause: e });
       if (e instanceof RaftAbortedError && e.cause instanceof LeaderChangedError) throw e.cause;
       throw e;
     }

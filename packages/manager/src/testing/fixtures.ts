@@ -2,9 +2,25 @@
 import type { TaskSpec } from '../api/types';
 import { TaskState, type Node, type Task } from '../store/types';
 
-const meta = (id: string) => ({ ID: id, Version: { Index: 1 }, CreatedAt: '2026-01-01T00:00:00Z', UpdatedAt: '2026-01-01T00:00:00Z' });
+const meta = (id: string) => ({
+  ID: id,
+  Version: { Index: 1 },
+  CreatedAt: '2026-01-01T00:00:00Z',
+  UpdatedAt: '2026-01-01T00:00:00Z',
+});
 
-export function makeNode(id: string, opts: Partial<{ role: 'worker' | 'manager'; labels: Record<string, string>; state: Node['Status']['State']; availability: Node['Spec']['Availability']; cpus: number; memory: number; hostname: string }> = {}): Node {
+export function makeNode(
+  id: string,
+  opts: Partial<{
+    role: 'worker' | 'manager';
+    labels: Record<string, string>;
+    state: Node['Status']['State'];
+    availability: Node['Spec']['Availability'];
+    cpus: number;
+    memory: number;
+    hostname: string;
+  }> = {},
+): Node {
   return {
     ...meta(id),
     Spec: { Labels: opts.labels ?? {}, Role: opts.role ?? 'worker', Availability: opts.availability ?? 'active' },
@@ -18,7 +34,19 @@ export function makeNode(id: string, opts: Partial<{ role: 'worker' | 'manager';
   };
 }
 
-export function makeTask(id: string, serviceId: string, opts: Partial<{ slot: number; node: string; state: TaskState; desired: TaskState; spec: Partial<TaskSpec>; hostPorts: number[]; specVersion: number }> = {}): Task {
+export function makeTask(
+  id: string,
+  serviceId: string,
+  opts: Partial<{
+    slot: number;
+    node: string;
+    state: TaskState;
+    desired: TaskState;
+    spec: Partial<TaskSpec>;
+    hostPorts: number[];
+    specVersion: number;
+  }> = {},
+): Task {
   return {
     ...meta(id),
     ServiceID: serviceId,
@@ -28,6 +56,19 @@ export function makeTask(id: string, serviceId: string, opts: Partial<{ slot: nu
     SpecVersion: { Index: opts.specVersion ?? 1 },
     Status: { Timestamp: '2026-01-01T00:00:00Z', State: opts.state ?? TaskState.PENDING, Message: '' },
     DesiredState: opts.desired ?? TaskState.RUNNING,
-    ...(opts.hostPorts ? { Endpoint: { Spec: { Ports: opts.hostPorts.map((p) => ({ Protocol: 'tcp' as const, TargetPort: p, PublishedPort: p, PublishMode: 'host' as const })) } } } : {}),
+    ...(opts.hostPorts
+      ? {
+          Endpoint: {
+            Spec: {
+              Ports: opts.hostPorts.map((p) => ({
+                Protocol: 'tcp' as const,
+                TargetPort: p,
+                PublishedPort: p,
+                PublishMode: 'host' as const,
+              })),
+            },
+          },
+        }
+      : {}),
   };
 }

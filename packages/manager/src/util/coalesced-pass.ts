@@ -6,7 +6,11 @@ export class CoalescedPass {
   private scheduled = false;
   private running = false;
 
-  constructor(private readonly pass: () => Promise<void>, private readonly onError: (e: unknown) => void = () => undefined, private readonly retryMs = 20) {}
+  constructor(
+    private readonly pass: () => Promise<void>,
+    private readonly onError: (e: unknown) => void = () => undefined,
+    private readonly retryMs = 20,
+  ) {}
 
   kick(): void {
     if (this.scheduled) return;

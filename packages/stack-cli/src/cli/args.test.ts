@@ -17,14 +17,21 @@ describe('parseArgs (pflag rules, as docker parses)', () => {
   });
 
   test('a short flag taking a value ends its group: -dp 80:80, -p80:80, -p=80', () => {
-    expect(parseArgs(['-dp', '8080:80', 'img'], SPECS)).toEqual({ flags: { detach: true, publish: ['8080:80'] }, positionals: ['img'] });
+    expect(parseArgs(['-dp', '8080:80', 'img'], SPECS)).toEqual({
+      flags: { detach: true, publish: ['8080:80'] },
+      positionals: ['img'],
+    });
     expect(parseArgs(['-p8080:80'], SPECS).flags).toEqual({ publish: ['8080:80'] });
     expect(parseArgs(['-p=8080:80'], SPECS).flags).toEqual({ publish: ['8080:80'] });
     expect(parseArgs(['-dm', '64m'], SPECS).flags).toEqual({ detach: true, memory: '64m' });
   });
 
   test('--flag=value, --flag value, repeated list flags keep their order', () => {
-    expect(parseArgs(['--name=web', '-e', 'A=1', '--env', 'B=2', '-eC=3', '--publish=1:1'], SPECS).flags).toEqual({ name: 'web', env: ['A=1', 'B=2', 'C=3'], publish: ['1:1'] });
+    expect(parseArgs(['--name=web', '-e', 'A=1', '--env', 'B=2', '-eC=3', '--publish=1:1'], SPECS).flags).toEqual({
+      name: 'web',
+      env: ['A=1', 'B=2', 'C=3'],
+      publish: ['1:1'],
+    });
     expect(parseArgs(['--name', 'web'], SPECS).flags).toEqual({ name: 'web' });
   });
 
@@ -41,7 +48,10 @@ describe('parseArgs (pflag rules, as docker parses)', () => {
 
   test('interspersed flags by default; run-style parsing stops at the first positional', () => {
     expect(parseArgs(['a', '-d', 'b'], SPECS)).toEqual({ flags: { detach: true }, positionals: ['a', 'b'] });
-    expect(parseArgs(['-d', 'img', 'sh', '-c', 'echo -e hi'], SPECS, { interspersed: false })).toEqual({ flags: { detach: true }, positionals: ['img', 'sh', '-c', 'echo -e hi'] });
+    expect(parseArgs(['-d', 'img', 'sh', '-c', 'echo -e hi'], SPECS, { interspersed: false })).toEqual({
+      flags: { detach: true },
+      positionals: ['img', 'sh', '-c', 'echo -e hi'],
+    });
   });
 
   test('unknown flags and missing values are usage errors with docker texts', () => {

@@ -44,7 +44,9 @@ function flagLabel(s: FlagSpec): string {
 function parseBool(s: FlagSpec, v: string): boolean {
   if (['true', '1', 't', 'T', 'TRUE', 'True'].includes(v)) return true;
   if (['false', '0', 'f', 'F', 'FALSE', 'False'].includes(v)) return false;
-  throw new UsageError(`invalid argument "${v}" for "${flagLabel(s)}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+  throw new UsageError(
+    `invalid argument "${v}" for "${flagLabel(s)}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`,
+  );
 }
 
 /**

@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 const INDEX = 'https://index.docker.io/v1/';
 
 export function configPath(env: NodeJS.ProcessEnv): string {
-  return env.FLOTILLA_CONFIG ? join(env.FLOTILLA_CONFIG, 'config.json') : join(env.HOME || homedir(), '.flotilla', 'config.json');
+  return env.FLOTILLA_CONFIG
+    ? join(env.FLOTILLA_CONFIG, 'config.json')
+    : join(env.HOME || homedir(), '.flotilla', 'config.json');
 }
 
 interface ConfigFile {
@@ -58,6 +60,10 @@ export function authHeaderFor(env: NodeJS.ProcessEnv, ref: string): string | und
   if (!entry?.auth) return undefined;
   const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  const json = JSON.stringify({ username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: server });
+  const json = JSON.stringify({
+    username: decoded.slice(0, colon),
+    password: decoded.slice(colon + 1),
+    serveraddress: server,
+  });
   return Buffer.from(json).toString('base64url');
 }

@@ -8,14 +8,20 @@ export const DEFAULT_HOST = 'unix:///run/flotilla/flotilla.sock';
 const API = '/v1.41';
 
 export class DaemonError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'DaemonError';
   }
 }
 
 export class CannotConnectError extends Error {
-  constructor(readonly host: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly host: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Cannot connect to the flotilla daemon at ${host}. Is the flotilla daemon running?`, options);
     this.name = 'CannotConnectError';
   }
@@ -93,9 +99,20 @@ export class Client {
     }
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       // No keep-alive: a CLI call is short, and a reused idle socket can race the server's close.
-      const req = httpRequest({ ...target(this.host), agent: false, method, path: `${API}${path}${qs(init.query)}`, headers, signal: init.signal }, resolve);
+      const req = httpRequest(
+        {
+          ...target(this.host),
+          agent: false,
+          method,
+          path: `${API}${path}${qs(init.query)}`,
+          headers,
+          signal: init.signal,
+        },
+        resolve,
+      );
       req.on('error', (e: NodeJS.ErrnoException) => {
-        if (['ECONNREFUSED', 'ENOENT', 'EACCES'].includes(e.code ?? '')) reject(new CannotConnectError(this.host, { cause: e }));
+        if (['ECONNREFUSED', 'ENOENT', 'EACCES'].includes(e.code ?? ''))
+          reject(new CannotConnectError(this.host, { cause: e }));
         else reject(e);
       });
       if (init.stream) {
@@ -151,14 +168,21 @@ export class Client {
         agent: false,
         method: 'POST',
         path: `${API}${path}${qs(init.query)}`,
-        headers: { ...this.hostHeader(), Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json', 'Content-Length': String(payload.length) },
+        headers: {
+          ...this.hostHeader(),
+          Connection: 'Upgrade',
+          Upgrade: 'tcp',
+          'Content-Type': 'application/json',
+          'Content-Length': String(payload.length),
+        },
       });
       req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
       req.on('response', (res) => {
         void readAll(res).then((b) => reject(errorFrom(res.statusCode ?? 500, b)), reject);
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
-        if (['ECONNREFUSED', 'ENOENT', 'EACCES'].includes(e.code ?? '')) reject(new CannotConnectError(this.host, { cause: e }));
+        if (['ECONNREFUSED', 'ENOENT', 'EACCES'].includes(e.code ?? ''))
+          reject(new CannotConnectError(this.host, { cause: e }));
         else reject(e);
       });
       req.end(payload);

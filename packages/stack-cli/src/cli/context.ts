@@ -45,12 +45,17 @@ export function dockerfileInContext(contextDir: string, cwd: string, file: strin
  * spawning it costs less start-up time than loading a JS tar implementation into the CLI.
  */
 export function contextTar(dir: string, files: string[]): Readable {
-  const child = spawn('tar', ['-C', dir, '--numeric-owner', '--no-recursion', '--null', '-T', '-', '-cf', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('tar', ['-C', dir, '--numeric-owner', '--no-recursion', '--null', '-T', '-', '-cf', '-'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   child.stdin.end(files.map((f) => `${f}\0`).join(''));
   child.on('close', (code) => {
-    if (code !== 0) child.stdout.destroy(new Error(`packing the build context failed: ${stderr.trim() || `tar exited ${String(code)}`}`));
+    if (code !== 0)
+      child.stdout.destroy(
+        new Error(`packing the build context failed: ${stderr.trim() || `tar exited ${String(code)}`}`),
+      );
   });
   child.on('error', (e) => child.stdout.destroy(e));
   return child.stdout;

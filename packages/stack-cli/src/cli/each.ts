@@ -9,7 +9,12 @@ import { type Ctx, err, out } from './io';
  * Run `op` for each name. `op` resolves with the lines to print, or with nothing to print the name
  * itself. Resolves with the exit code: 0, or 1 when the daemon refused any of them.
  */
-export async function forEachArg(ctx: Ctx, names: string[], op: (name: string) => Promise<unknown>, usage: string): Promise<number> {
+export async function forEachArg(
+  ctx: Ctx,
+  names: string[],
+  op: (name: string) => Promise<unknown>,
+  usage: string,
+): Promise<number> {
   if (names.length === 0) throw new UsageError(usage);
   let code = 0;
   for (const name of names) {

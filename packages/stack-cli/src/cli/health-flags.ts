@@ -42,11 +42,19 @@ export function healthcheckFromFlags(p: ParsedArgs): HealthcheckBody | undefined
   const retriesText = str(p, 'health-retries');
   let retries: number | undefined;
   if (retriesText !== undefined) {
-    if (!/^-?\d+$/.test(retriesText)) throw new UsageError(`invalid argument "${retriesText}" for "--health-retries" flag: strconv.ParseInt: parsing "${retriesText}": invalid syntax`);
+    if (!/^-?\d+$/.test(retriesText))
+      throw new UsageError(
+        `invalid argument "${retriesText}" for "--health-retries" flag: strconv.ParseInt: parsing "${retriesText}": invalid syntax`,
+      );
     retries = Number(retriesText);
     if (retries < 0) throw new UsageError('--health-retries cannot be negative');
   }
-  const any = cmd !== undefined || interval !== undefined || timeout !== undefined || startPeriod !== undefined || retries !== undefined;
+  const any =
+    cmd !== undefined ||
+    interval !== undefined ||
+    timeout !== undefined ||
+    startPeriod !== undefined ||
+    retries !== undefined;
   if (bool(p, 'no-healthcheck')) {
     if (any) throw new UsageError('--no-healthcheck conflicts with --health-* options');
     return { Test: ['NONE'] };

@@ -22,7 +22,10 @@ export interface Ctx {
 
 /** Exit with a docker-style status after printing to stderr. */
 export class ExitError extends Error {
-  constructor(message: string, readonly code: number) {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
     super(message);
     this.name = 'ExitError';
   }

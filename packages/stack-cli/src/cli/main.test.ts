@@ -18,13 +18,27 @@ test('--help before the first argument is help; after it, it belongs to the cont
   expect((await cli(['container', 'ls', '--help'])).stdout).toContain('Usage:  flotilla container ls [OPTIONS]');
   const passed = await cli(['run', 'busybox', 'echo', '--help']);
   expect(passed.code).toBe(1);
-  expect(passed.stderr).toBe('Cannot connect to the flotilla daemon at unix:///nonexistent/flotilla.sock. Is the flotilla daemon running?\n');
+  expect(passed.stderr).toBe(
+    'Cannot connect to the flotilla daemon at unix:///nonexistent/flotilla.sock. Is the flotilla daemon running?\n',
+  );
 });
 
 test('unknown commands, unknown flags and missing arguments use docker texts and codes', async () => {
-  expect(await cli(['frobnicate'])).toEqual({ code: 1, stdout: '', stderr: "flotilla: 'frobnicate' is not a flotilla command.\nSee 'flotilla --help'\n" });
-  expect(await cli(['ps', '--bogus'])).toEqual({ code: 125, stdout: '', stderr: "unknown flag: --bogus\nSee 'flotilla ps --help'.\n" });
-  expect(await cli(['stop'])).toEqual({ code: 1, stdout: '', stderr: "\"stop\" requires at least 1 argument.\nSee 'flotilla stop --help'.\n" });
+  expect(await cli(['frobnicate'])).toEqual({
+    code: 1,
+    stdout: '',
+    stderr: "flotilla: 'frobnicate' is not a flotilla command.\nSee 'flotilla --help'\n",
+  });
+  expect(await cli(['ps', '--bogus'])).toEqual({
+    code: 125,
+    stdout: '',
+    stderr: "unknown flag: --bogus\nSee 'flotilla ps --help'.\n",
+  });
+  expect(await cli(['stop'])).toEqual({
+    code: 1,
+    stdout: '',
+    stderr: '"stop" requires at least 1 argument.\nSee \'flotilla stop --help\'.\n',
+  });
   expect((await cli(['run', '-m', 'x', 'busybox'])).code).toBe(125);
   expect((await cli(['image', 'nope'])).stderr).toContain("flotilla image: 'nope' is not a flotilla command.");
 });

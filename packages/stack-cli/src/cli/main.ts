@@ -123,7 +123,13 @@ const TOP: Record<string, Command> = {
   rename: CONTAINER.rename!,
   attach: CONTAINER.attach!,
   container: async (ctx, argv) => group(ctx, 'container', CONTAINER, argv),
-  system: async (ctx, argv) => group(ctx, 'system', { prune: (c, a) => prunes().prune(c, 'system', a), info: lazy(objects, (m) => m.info), events: eventsCmd }, argv),
+  system: async (ctx, argv) =>
+    group(
+      ctx,
+      'system',
+      { prune: (c, a) => prunes().prune(c, 'system', a), info: lazy(objects, (m) => m.info), events: eventsCmd },
+      argv,
+    ),
   image: async (ctx, argv) => group(ctx, 'image', IMAGE, argv),
   swarm: lazy(swarmMod, (m) => m.swarm),
   service: lazy(serviceMod, (m) => m.service),
@@ -196,7 +202,11 @@ Commands:
 async function group(ctx: Ctx, name: string, table: Record<string, Command>, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help') {
-    ctx.io.stdout.write(`Usage:  flotilla ${name} COMMAND\n\nCommands:\n${Object.keys(table).map((k) => `  ${k}\n`).join('')}`);
+    ctx.io.stdout.write(
+      `Usage:  flotilla ${name} COMMAND\n\nCommands:\n${Object.keys(table)
+        .map((k) => `  ${k}\n`)
+        .join('')}`,
+    );
     return sub ? 0 : 1;
   }
   const cmd = table[sub];
@@ -238,14 +248,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
 async function dispatch(argv: string[], io: Io): Promise<number> {
   let globals;
   try {
-    globals = parseArgs(argv, [
-      { name: 'host', short: 'H', type: 'string' },
-      { name: 'version', short: 'v', type: 'bool' },
-      { name: 'help', type: 'bool' },
-      { name: 'debug', short: 'D', type: 'bool' },
-      { name: 'log-level', short: 'l', type: 'string' },
-      { name: 'config', type: 'string' },
-    ], { interspersed: false });
+    globals = parseArgs(
+      argv,
+      [
+        { name: 'host', short: 'H', type: 'string' },
+        { name: 'version', short: 'v', type: 'bool' },
+        { name: 'help', type: 'bool' },
+        { name: 'debug', short: 'D', type: 'bool' },
+        { name: 'log-level', short: 'l', type: 'string' },
+        { name: 'config', type: 'string' },
+      ],
+      { interspersed: false },
+    );
   } catch (e) {
     io.stderr.write(`${(e as Error).message}\nSee 'flotilla --help'.\n`);
     return 125;

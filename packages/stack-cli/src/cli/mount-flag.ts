@@ -30,7 +30,8 @@ export function parseMountFlag(spec: string): MountRequest {
     if (eq < 0) throw bad(spec, `invalid field '${field}' must be a key=value pair`);
     switch (key) {
       case 'type':
-        if (value !== 'bind' && value !== 'volume' && value !== 'tmpfs') throw bad(spec, `invalid mount type: ${value} (bind, volume or tmpfs)`);
+        if (value !== 'bind' && value !== 'volume' && value !== 'tmpfs')
+          throw bad(spec, `invalid mount type: ${value} (bind, volume or tmpfs)`);
         type = value;
         break;
       case 'source':

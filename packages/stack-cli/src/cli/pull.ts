@@ -18,7 +18,11 @@ export function splitRef(ref: string): { fromImage: string; tag: string } {
   return { fromImage: full.slice(0, colon), tag: full.slice(colon + 1) };
 }
 
-export async function pullImage(ctx: Ctx, ref: string, opts: { quiet?: boolean; toStderr?: boolean; auth?: string }): Promise<void> {
+export async function pullImage(
+  ctx: Ctx,
+  ref: string,
+  opts: { quiet?: boolean; toStderr?: boolean; auth?: string },
+): Promise<void> {
   const print = (s: string) => (opts.toStderr ? err(ctx, s) : out(ctx, s));
   const { fromImage, tag } = splitRef(ref);
   const headers: Record<string, string> = opts.auth ? { 'X-Registry-Auth': opts.auth } : {};

@@ -151,12 +151,18 @@ export function buildRunConfig(p: ParsedArgs, env: NodeJS.ProcessEnv, cwd: strin
   const cpus = str(p, 'cpus');
   if (cpus !== undefined) {
     const n = Number(cpus);
-    if (!Number.isFinite(n) || n < 0 || cpus.trim() === '') throw new UsageError(`invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`);
+    if (!Number.isFinite(n) || n < 0 || cpus.trim() === '')
+      throw new UsageError(
+        `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`,
+      );
     hostConfig.NanoCpus = Math.round(n * 1e9);
   }
   const pids = str(p, 'pids-limit');
   if (pids !== undefined) {
-    if (!/^-?\d+$/.test(pids)) throw new UsageError(`invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`);
+    if (!/^-?\d+$/.test(pids))
+      throw new UsageError(
+        `invalid argument "${pids}" for "--pids-limit" flag: strconv.ParseInt: parsing "${pids}": invalid syntax`,
+      );
     hostConfig.PidsLimit = Number(pids);
   }
   const binds = list(p, 'volume');
@@ -168,7 +174,11 @@ export function buildRunConfig(p: ParsedArgs, env: NodeJS.ProcessEnv, cwd: strin
       return b;
     });
   }
-  for (const [flag, key] of [['dns', 'Dns'], ['dns-search', 'DnsSearch'], ['dns-option', 'DnsOptions']] as const) {
+  for (const [flag, key] of [
+    ['dns', 'Dns'],
+    ['dns-search', 'DnsSearch'],
+    ['dns-option', 'DnsOptions'],
+  ] as const) {
     const v = list(p, flag);
     if (v.length) hostConfig[key] = v;
   }
@@ -198,7 +208,8 @@ export function buildRunConfig(p: ParsedArgs, env: NodeJS.ProcessEnv, cwd: strin
   const endpoints: Record<string, unknown> = {};
   const aliases = list(p, 'network-alias');
   const ip = str(p, 'ip');
-  if (network && (aliases.length || ip)) endpoints[network] = { Aliases: aliases, IPAMConfig: ip ? { IPv4Address: ip } : null };
+  if (network && (aliases.length || ip))
+    endpoints[network] = { Aliases: aliases, IPAMConfig: ip ? { IPv4Address: ip } : null };
 
   const interactive = bool(p, 'interactive');
   const tty = bool(p, 'tty');

@@ -1,7 +1,13 @@
 // Demultiplex docker's stdcopy frames (8-byte header: stream, 0,0,0, be32 size) onto two writers.
 import type { Readable, Writable } from 'node:stream';
 
-export async function demux(src: Readable, stdout: Writable, stderr: Writable, tty: boolean, head?: Buffer): Promise<void> {
+export async function demux(
+  src: Readable,
+  stdout: Writable,
+  stderr: Writable,
+  tty: boolean,
+  head?: Buffer,
+): Promise<void> {
   if (tty) {
     if (head?.length) stdout.write(head);
     for await (const c of src as AsyncIterable<Buffer>) stdout.write(c);

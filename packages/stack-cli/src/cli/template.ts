@@ -41,15 +41,30 @@ export function renderTemplate(format: string, obj: unknown): string {
  * `--format "table {{.ID}}\t{{.Names}}"`: docker's header names for the fields, the rows rendered
  * through the template, aligned like the default tables. Returns undefined for other formats.
  */
-export function renderTableFormat(format: string, rows: unknown[], headers: Record<string, string>): string | undefined {
+export function renderTableFormat(
+  format: string,
+  rows: unknown[],
+  headers: Record<string, string>,
+): string | undefined {
   const m = /^table\s*(.*)$/s.exec(format);
   if (!m) return undefined;
   const body = m[1]!.replace(/\\t/g, '\t');
   if (body.trim() === '') return undefined;
-  const header = body.replace(/\{\{\s*(?:json\s+)?\.([\w.]+)\s*\}\}/g, (_x, field: string) => headers[field] ?? field.toUpperCase());
+  const header = body.replace(
+    /\{\{\s*(?:json\s+)?\.([\w.]+)\s*\}\}/g,
+    (_x, field: string) => headers[field] ?? field.toUpperCase(),
+  );
   const lines = [header, ...rows.map((r) => renderTemplate(body, r))];
   const cells = lines.map((l) => l.split('\t'));
   const widths: number[] = [];
   for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length + 3, 10)));
-  return cells.map((row) => `${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('').replace(/\s+$/, '')}\n`).join('');
+  return cells
+    .map(
+      (row) =>
+        `${row
+          .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('')
+          .replace(/\s+$/, '')}\n`,
+    )
+    .join('');
 }

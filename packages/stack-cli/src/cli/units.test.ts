@@ -36,7 +36,9 @@ test('ramInBytes: binary units like docker --memory', () => {
 });
 
 test('tables: minwidth 10, padding 3, last column unpadded', () => {
-  expect(renderTable(['CONTAINER ID', 'IMAGE', 'NAMES'], [['abc', 'busybox', 'web']])).toBe('CONTAINER ID   IMAGE     NAMES\nabc            busybox   web\n');
+  expect(renderTable(['CONTAINER ID', 'IMAGE', 'NAMES'], [['abc', 'busybox', 'web']])).toBe(
+    'CONTAINER ID   IMAGE     NAMES\nabc            busybox   web\n',
+  );
   expect(ellipsis('httpd -f -p 80 -h /etc', 20)).toBe('httpd -f -p 80 -h /…');
   expect(ellipsis('short', 20)).toBe('short');
 });
@@ -56,6 +58,8 @@ test('--format "table ...": docker header names, aligned rows', () => {
     { ID: 'abc123', Names: 'web' },
     { ID: 'def456', Names: 'worker-long-name' },
   ];
-  expect(renderTableFormat('table {{.ID}}\\t{{.Names}}', rows, { ID: 'CONTAINER ID', Names: 'NAMES' })).toBe('CONTAINER ID   NAMES\nabc123         web\ndef456         worker-long-name\n');
+  expect(renderTableFormat('table {{.ID}}\\t{{.Names}}', rows, { ID: 'CONTAINER ID', Names: 'NAMES' })).toBe(
+    'CONTAINER ID   NAMES\nabc123         web\ndef456         worker-long-name\n',
+  );
   expect(renderTableFormat('{{.ID}}', rows, {})).toBeUndefined();
 });

@@ -19,7 +19,9 @@ describe('compose interpolation', () => {
   ])('%s -> %s', (input, out) => expect(interpolate(input, env)).toBe(out));
 
   test('${VAR?err} of an unset variable names the variable and the message', () => {
-    expect(() => interpolate('${DB_PASS?set DB_PASS in .env}', env)).toThrow('required variable DB_PASS is missing a value: set DB_PASS in .env');
+    expect(() => interpolate('${DB_PASS?set DB_PASS in .env}', env)).toThrow(
+      'required variable DB_PASS is missing a value: set DB_PASS in .env',
+    );
     expect(() => interpolate('${EMPTY:?must not be empty}', env)).toThrow('EMPTY');
     expect(interpolate('${EMPTY?x}', env)).toBe('');
   });
@@ -32,6 +34,11 @@ describe('compose interpolation', () => {
 
 describe('.env files', () => {
   test('comments, export, quotes and escapes', () => {
-    expect(parseDotenv('# c\nA=1\nexport B = two # note\nC="x\\ny"\nD=\'$raw\'\n\nbad line\n')).toEqual({ A: '1', B: 'two', C: 'x\ny', D: '$raw' });
+    expect(parseDotenv('# c\nA=1\nexport B = two # note\nC="x\\ny"\nD=\'$raw\'\n\nbad line\n')).toEqual({
+      A: '1',
+      B: 'two',
+      C: 'x\ny',
+      D: '$raw',
+    });
   });
 });

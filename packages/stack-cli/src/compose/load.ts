@@ -30,7 +30,10 @@ const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export function loadStack(opts: LoadOptions): LoadedStack {
   if (!opts.files.length) throw new ComposeError('Please specify a Compose file (with --compose-file).', '');
   if (!STACK_NAME.test(opts.namespace)) {
-    throw new ComposeError(`invalid stack name "${opts.namespace}": use letters, digits, "_", "." and "-", starting with a letter or digit`, '');
+    throw new ComposeError(
+      `invalid stack name "${opts.namespace}": use letters, digits, "_", "." and "-", starting with a letter or digit`,
+      '',
+    );
   }
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const cwd = opts.cwd ?? process.cwd();
@@ -44,22 +47,44 @@ export function loadStack(opts: LoadOptions): LoadedStack {
       text = read(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new ComposeError(code === 'ENOENT' ? `open ${opts.files[i]}: no such file or directory` : `cannot read ${opts.files[i]}: ${(e as Error).message}`, '');
+      throw new ComposeError(
+        code === 'ENOENT'
+          ? `open ${opts.files[i]}: no such file or directory`
+          : `cannot read ${opts.files[i]}: ${(e as Error).message}`,
+        '',
+      );
     }
     return parseComposeSource(opts.files[i]!, text, env);
   });
   const files = sources.map(validateSource);
   const warnings = [...new Set(files.flatMap(unsupportedWarnings))];
-  const merged = validateSource({ file: opts.files.join(','), value: mergeComposeFiles(files as Record<string, unknown>[]), positions: new Map() });
+  const merged = validateSource({
+    file: opts.files.join(','),
+    value: mergeComposeFiles(files as Record<string, unknown>[]),
+    positions: new Map(),
+  });
   if (!merged.services || Object.keys(merged.services).length === 0) {
-    throw new ComposeError('no services defined: add at least one service under services:', 'services', positionOf(sources[0]!, ['services']));
+    throw new ComposeError(
+      'no services defined: add at least one service under services:',
+      'services',
+      positionOf(sources[0]!, ['services']),
+    );
   }
   try {
-    const spec = convertStack(merged, { namespace: opts.namespace, workingDir, env, readFile: read, parseEnvFile: parseDotenv });
+    const spec = convertStack(merged, {
+      namespace: opts.namespace,
+      workingDir,
+      env,
+      readFile: read,
+      parseEnvFile: parseDotenv,
+    });
     return { spec, warnings };
   } catch (e) {
     if (e instanceof ConvertError) {
-      const src = [...sources].reverse().find((s) => positionOf(s, e.keyPath) && s.positions.has(e.keyPath.slice(0, 2).join('.'))) ?? sources[0]!;
+      const src =
+        [...sources]
+          .reverse()
+          .find((s) => positionOf(s, e.keyPath) && s.positions.has(e.keyPath.slice(0, 2).join('.'))) ?? sources[0]!;
       throw new ComposeError(e.message, e.keyPath.join('.'), positionOf(src, e.keyPath));
     }
     throw e;

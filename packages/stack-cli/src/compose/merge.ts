@@ -47,7 +47,8 @@ function mergeValue(key: string, base: unknown, over: unknown, path: string[]): 
   if (base === undefined || base === null) return over;
   if (BY_NAME.has(key) && path.length >= 2) return { ...listOrMapToMap(base), ...listOrMapToMap(over) };
   if (key === 'ports' && Array.isArray(base) && Array.isArray(over)) return mergeKeyed(base, over, portKey);
-  if (key === 'volumes' && path[0] === 'services' && Array.isArray(base) && Array.isArray(over)) return mergeKeyed(base, over, volumeKey);
+  if (key === 'volumes' && path[0] === 'services' && Array.isArray(base) && Array.isArray(over))
+    return mergeKeyed(base, over, volumeKey);
   if (isObj(base) && isObj(over)) return mergeObjects(base, over, path);
   return over;
 }

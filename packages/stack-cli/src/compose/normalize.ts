@@ -19,7 +19,10 @@ export interface StackSpec {
 
 /** A problem found while converting, with the key path it belongs to. */
 export class ConvertError extends Error {
-  constructor(readonly keyPath: (string | number)[], message: string) {
+  constructor(
+    readonly keyPath: (string | number)[],
+    message: string,
+  ) {
     super(message);
     this.name = 'ConvertError';
   }
@@ -43,13 +46,16 @@ export function convertStack(file: ComposeFile, ctx: ConvertContext): StackSpec 
   const externalNetworks: string[] = [];
   const netNames = new Map<string, string>();
   const services = Object.entries(file.services ?? {});
-  const usesDefault = services.some(([, s]) => !s?.networks || (Array.isArray(s.networks) ? s.networks.length === 0 : Object.keys(s.networks).length === 0));
+  const usesDefault = services.some(
+    ([, s]) =>
+      !s?.networks || (Array.isArray(s.networks) ? s.networks.length === 0 : Object.keys(s.networks).length === 0),
+  );
   const allNets: [string, (typeof declaredNets)[string]][] = Object.entries(declaredNets);
   if (usesDefault && !('default' in declaredNets)) allNets.push(['default', null]);
   for (const [key, n] of allNets) {
     const external = n?.external;
     if (external) {
-      const name = typeof external === 'object' ? external.name : n?.name ?? key;
+      const name = typeof external === 'object' ? external.name : (n?.name ?? key);
       netNames.set(key, name);
       externalNetworks.push(name);
       continue;
@@ -63,7 +69,14 @@ export function convertStack(file: ComposeFile, ctx: ConvertContext): StackSpec 
       Internal: n?.internal ?? false,
       Labels: { ...stringMap(n?.labels), [NAMESPACE_LABEL]: ns },
       Options: Object.fromEntries(Object.entries(n?.driver_opts ?? {}).map(([k, v]) => [k, String(v)])),
-      ...(n?.ipam?.config ? { IPAM: { Driver: n.ipam.driver ?? 'default', Config: n.ipam.config.map((c) => ({ Subnet: c.subnet, Gateway: c.gateway })) } } : {}),
+      ...(n?.ipam?.config
+        ? {
+            IPAM: {
+              Driver: n.ipam.driver ?? 'default',
+              Config: n.ipam.config.map((c) => ({ Subnet: c.subnet, Gateway: c.gateway })),
+            },
+          }
+        : {}),
     });
   }
 
@@ -71,9 +84,14 @@ export function convertStack(file: ComposeFile, ctx: ConvertContext): StackSpec 
   const volNames = new Map<string, string>();
   for (const [key, v] of Object.entries(file.volumes ?? {})) {
     const external = v?.external;
-    const name = external ? (typeof external === 'object' ? external.name : v?.name ?? key) : v?.name ?? scoped(ns, key);
+    const name = external
+      ? typeof external === 'object'
+        ? external.name
+        : (v?.name ?? key)
+      : (v?.name ?? scoped(ns, key));
     volNames.set(key, name);
-    if (!external) volumes.push({ name, driver: v?.driver ?? 'local', labels: { ...stringMap(v?.labels), [NAMESPACE_LABEL]: ns } });
+    if (!external)
+      volumes.push({ name, driver: v?.driver ?? 'local', labels: { ...stringMap(v?.labels), [NAMESPACE_LABEL]: ns } });
   }
 
   const specs = services.map(([name, svc]) => convertService(name, svc ?? {}, ctx, netNames, volNames));
@@ -89,7 +107,11 @@ function convertService(
 ): ServiceSpec {
   const ns = ctx.namespace;
   const at = (...p: (string | number)[]) => ['services', name, ...p];
-  if (!svc.image) throw new ConvertError(at(), `service "${name}" has no image: a stack cannot build images, add image: (build it first with "flotilla build -t <name> .")`);
+  if (!svc.image)
+    throw new ConvertError(
+      at(),
+      `service "${name}" has no image: a stack cannot build images, add image: (build it first with "flotilla build -t <name> .")`,
+    );
   const deploy: ComposeDeploy = svc.deploy ?? {};
 
   const container: ContainerSpec = {
@@ -115,19 +137,36 @@ function convertService(
     Name: scoped(ns, name),
     Labels: { ...stringMap(deploy.labels), [NAMESPACE_LABEL]: ns },
     TaskTemplate: { ContainerSpec: container },
-    Mode: deploy.mode === 'global' || deploy.mode === 'global-job' ? { Global: {} } : { Replicated: { Replicas: deploy.replicas ?? 1 } },
+    Mode:
+      deploy.mode === 'global' || deploy.mode === 'global-job'
+        ? { Global: {} }
+        : { Replicated: { Replicas: deploy.replicas ?? 1 } },
   };
   const t = spec.TaskTemplate;
   const lim = deploy.resources?.limits;
   const res = deploy.resources?.reservations;
   if (lim || res) {
     t.Resources = {};
-    if (lim) t.Resources.Limits = dropUndefined({ NanoCPUs: opt(lim.cpus, parseCpus), MemoryBytes: opt(lim.memory, parseBytes), Pids: lim.pids });
-    if (res) t.Resources.Reservations = dropUndefined({ NanoCPUs: opt(res.cpus, parseCpus), MemoryBytes: opt(res.memory, parseBytes) });
+    if (lim)
+      t.Resources.Limits = dropUndefined({
+        NanoCPUs: opt(lim.cpus, parseCpus),
+        MemoryBytes: opt(lim.memory, parseBytes),
+        Pids: lim.pids,
+      });
+    if (res)
+      t.Resources.Reservations = dropUndefined({
+        NanoCPUs: opt(res.cpus, parseCpus),
+        MemoryBytes: opt(res.memory, parseBytes),
+      });
   }
   const rp = deploy.restart_policy;
   if (rp) {
-    t.RestartPolicy = dropUndefined({ Condition: rp.condition, Delay: opt(rp.delay, parseDuration), MaxAttempts: rp.max_attempts, Window: opt(rp.window, parseDuration) });
+    t.RestartPolicy = dropUndefined({
+      Condition: rp.condition,
+      Delay: opt(rp.delay, parseDuration),
+      MaxAttempts: rp.max_attempts,
+      Window: opt(rp.window, parseDuration),
+    });
   }
   const pl = deploy.placement;
   if (pl) {
@@ -161,7 +200,11 @@ function stringMap(v: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(listOrMapToMap(v)).map(([k, x]) => [k, x ?? '']));
 }
 
-function convertEnv(svc: ComposeService, ctx: ConvertContext, at: (...p: (string | number)[]) => (string | number)[]): string[] {
+function convertEnv(
+  svc: ComposeService,
+  ctx: ConvertContext,
+  at: (...p: (string | number)[]) => (string | number)[],
+): string[] {
   const merged: Record<string, string> = {};
   const files = svc.env_file === undefined ? [] : typeof svc.env_file === 'string' ? [svc.env_file] : svc.env_file;
   files.forEach((f, i) => {
@@ -170,7 +213,10 @@ function convertEnv(svc: ComposeService, ctx: ConvertContext, at: (...p: (string
     try {
       text = ctx.readFile(path);
     } catch (e) {
-      throw new ConvertError(at('env_file', i), `cannot read env file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new ConvertError(
+        at('env_file', i),
+        `cannot read env file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     Object.assign(merged, ctx.parseEnvFile(text));
   });
@@ -218,7 +264,12 @@ function convertUpdate(u: NonNullable<ComposeDeploy['update_config']>): UpdateCo
   });
 }
 
-function convertNetworks(svc: ComposeService, netNames: Map<string, string>, at: (...p: (string | number)[]) => (string | number)[], name: string) {
+function convertNetworks(
+  svc: ComposeService,
+  netNames: Map<string, string>,
+  at: (...p: (string | number)[]) => (string | number)[],
+  name: string,
+) {
   const entries: [string, string[] | undefined][] = !svc.networks
     ? [['default', undefined]]
     : Array.isArray(svc.networks)
@@ -227,18 +278,35 @@ function convertNetworks(svc: ComposeService, netNames: Map<string, string>, at:
   if (entries.length === 0) entries.push(['default', undefined]);
   return entries.map(([net, aliases]) => {
     const target = netNames.get(net);
-    if (!target) throw new ConvertError(at('networks'), `service "${name}" refers to undefined network ${net}: declare it under the top-level networks: key`);
+    if (!target)
+      throw new ConvertError(
+        at('networks'),
+        `service "${name}" refers to undefined network ${net}: declare it under the top-level networks: key`,
+      );
     return { Target: target, Aliases: [name, ...(aliases ?? [])] };
   });
 }
 
 const PORT_RE = /^(?:(?:\[?([0-9a-fA-F.:]+)\]?):)??(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/;
 
-function convertPort(p: string | { target: number; published?: number | string; protocol?: 'tcp' | 'udp' | 'sctp'; mode?: 'ingress' | 'host' }, at: (string | number)[]): PortConfig[] {
+function convertPort(
+  p:
+    | string
+    | { target: number; published?: number | string; protocol?: 'tcp' | 'udp' | 'sctp'; mode?: 'ingress' | 'host' },
+  at: (string | number)[],
+): PortConfig[] {
   if (typeof p === 'object') {
     const published = p.published === undefined ? undefined : Number(p.published);
-    if (published !== undefined && !Number.isInteger(published)) throw new ConvertError(at, `invalid published port '${p.published}'`);
-    return [dropUndefined({ Protocol: p.protocol ?? 'tcp', TargetPort: p.target, PublishedPort: published, PublishMode: p.mode ?? 'ingress' })];
+    if (published !== undefined && !Number.isInteger(published))
+      throw new ConvertError(at, `invalid published port '${p.published}'`);
+    return [
+      dropUndefined({
+        Protocol: p.protocol ?? 'tcp',
+        TargetPort: p.target,
+        PublishedPort: published,
+        PublishMode: p.mode ?? 'ingress',
+      }),
+    ];
   }
   const m = PORT_RE.exec(p.trim());
   if (!m) throw new ConvertError(at, `invalid port '${p}': use [HOST:]CONTAINER[/PROTOCOL], e.g. "4000:80"`);
@@ -248,11 +316,18 @@ function convertPort(p: string | { target: number; published?: number | string; 
   const hStart = hs ? Number(hs) : undefined;
   const hEnd = he ? Number(he) : hStart;
   const count = cEnd - cStart + 1;
-  if (count < 1 || (hStart !== undefined && hEnd! - hStart + 1 !== count)) throw new ConvertError(at, `invalid port range '${p}': host and container ranges must be the same length`);
+  if (count < 1 || (hStart !== undefined && hEnd! - hStart + 1 !== count))
+    throw new ConvertError(at, `invalid port range '${p}': host and container ranges must be the same length`);
   const valid = (n: number | undefined) => n === undefined || (n >= 0 && n <= 65535);
-  if (![cStart, cEnd, hStart, hEnd].every(valid) || cStart < 1) throw new ConvertError(at, `invalid port '${p}': ports are 1-65535`);
+  if (![cStart, cEnd, hStart, hEnd].every(valid) || cStart < 1)
+    throw new ConvertError(at, `invalid port '${p}': ports are 1-65535`);
   return Array.from({ length: count }, (_, i) =>
-    dropUndefined({ Protocol: proto as PortConfig['Protocol'], TargetPort: cStart + i, PublishedPort: hStart === undefined ? undefined : hStart + i, PublishMode: 'ingress' as const }),
+    dropUndefined({
+      Protocol: proto as PortConfig['Protocol'],
+      TargetPort: cStart + i,
+      PublishedPort: hStart === undefined ? undefined : hStart + i,
+      PublishMode: 'ingress' as const,
+    }),
   );
 }
 
@@ -274,18 +349,24 @@ function convertVolume(
     if (parts.length > 3) throw new ConvertError(at, `invalid volume '${v}': use SOURCE:TARGET[:ro]`);
     [source, target] = parts as [string, string];
     const mode = parts[2];
-    if (mode !== undefined && !/^(ro|rw|z|Z|nocopy|ro,[zZ]|rw,[zZ])$/.test(mode)) throw new ConvertError(at, `invalid volume mode '${mode}' in '${v}': use ro or rw`);
+    if (mode !== undefined && !/^(ro|rw|z|Z|nocopy|ro,[zZ]|rw,[zZ])$/.test(mode))
+      throw new ConvertError(at, `invalid volume mode '${mode}' in '${v}': use ro or rw`);
     readOnly = mode?.startsWith('ro') ?? false;
     type = source.startsWith('/') || source.startsWith('.') || source.startsWith('~') ? 'bind' : 'volume';
   } else {
     ({ type, source, target } = v);
     readOnly = v.read_only ?? false;
   }
-  if (!target.startsWith('/')) throw new ConvertError(at, `invalid mount target '${target}': it must be an absolute path`);
+  if (!target.startsWith('/'))
+    throw new ConvertError(at, `invalid mount target '${target}': it must be an absolute path`);
   if (type === 'bind') {
     if (!source) throw new ConvertError(at, 'a bind mount needs a source');
     const home = ctx.env.HOME ?? '/root';
-    const src = source.startsWith('~') ? resolve(home, source.slice(2)) : isAbsolute(source) ? source : resolve(ctx.workingDir, source);
+    const src = source.startsWith('~')
+      ? resolve(home, source.slice(2))
+      : isAbsolute(source)
+        ? source
+        : resolve(ctx.workingDir, source);
     return { Type: 'bind', Source: src, Target: target, ReadOnly: readOnly };
   }
   if (type === 'tmpfs') return { Type: 'tmpfs', Target: target };
@@ -293,5 +374,11 @@ function convertVolume(
   if (!source) return { Type: 'volume', Target: target, ReadOnly: readOnly };
   const full = volNames.get(source);
   if (!full) throw new ConvertError(at, `undefined volume "${source}": declare it under the top-level volumes: key`);
-  return { Type: 'volume', Source: full, Target: target, ReadOnly: readOnly, VolumeOptions: { Labels: { [NAMESPACE_LABEL]: ctx.namespace } } };
+  return {
+    Type: 'volume',
+    Source: full,
+    Target: target,
+    ReadOnly: readOnly,
+    VolumeOptions: { Labels: { [NAMESPACE_LABEL]: ctx.namespace } },
+  };
 }

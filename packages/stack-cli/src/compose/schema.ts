@@ -8,7 +8,10 @@ const str = z.string();
 const num = z.number();
 const strOrNum = z.union([str, num]).transform((v) => String(v));
 const listOrString = z.union([str, z.array(str)]);
-const stringMap = z.record(str, z.union([str, num, z.boolean(), z.null()]).transform((v) => (v === null ? null : String(v))));
+const stringMap = z.record(
+  str,
+  z.union([str, num, z.boolean(), z.null()]).transform((v) => (v === null ? null : String(v))),
+);
 /** `environment`, `labels`, `extra_hosts`: either ["K=V", ...] or {K: V}. */
 const listOrMap = z.union([z.array(strOrNum), stringMap]);
 
@@ -29,7 +32,9 @@ const numeric = <T extends z.ZodType>(t: T) =>
   z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), t);
 const boolish = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 
-const nonNegInt = numeric(z.number().int('expected an integer').nonnegative('must not be negative (use 0 to stop every task)'));
+const nonNegInt = numeric(
+  z.number().int('expected an integer').nonnegative('must not be negative (use 0 to stop every task)'),
+);
 
 const portLong = z.strictObject({
   target: numeric(z.number().int().min(1).max(65535)),
@@ -106,11 +111,45 @@ export const healthcheckSchema = z.strictObject({
 
 /** Keys a swarm stack cannot use: docker warns "Ignoring unsupported options: ..." and goes on. */
 export const UNSUPPORTED_SERVICE_KEYS = [
-  'build', 'cgroup_parent', 'container_name', 'depends_on', 'devices', 'external_links', 'links',
-  'network_mode', 'restart', 'security_opt', 'userns_mode', 'cpu_shares', 'cpu_quota', 'cpuset',
-  'mem_limit', 'memswap_limit', 'privileged', 'shm_size', 'volumes_from', 'pid', 'ipc', 'profiles',
-  'pull_policy', 'domainname', 'mac_address', 'oom_score_adj', 'logging', 'sysctls', 'ulimits', 'cap_add',
-  'cap_drop', 'dns', 'dns_search', 'stdin_open', 'tty', 'read_only', 'tmpfs', 'expose', 'isolation',
+  'build',
+  'cgroup_parent',
+  'container_name',
+  'depends_on',
+  'devices',
+  'external_links',
+  'links',
+  'network_mode',
+  'restart',
+  'security_opt',
+  'userns_mode',
+  'cpu_shares',
+  'cpu_quota',
+  'cpuset',
+  'mem_limit',
+  'memswap_limit',
+  'privileged',
+  'shm_size',
+  'volumes_from',
+  'pid',
+  'ipc',
+  'profiles',
+  'pull_policy',
+  'domainname',
+  'mac_address',
+  'oom_score_adj',
+  'logging',
+  'sysctls',
+  'ulimits',
+  'cap_add',
+  'cap_drop',
+  'dns',
+  'dns_search',
+  'stdin_open',
+  'tty',
+  'read_only',
+  'tmpfs',
+  'expose',
+  'isolation',
 ] as const;
 
 export const serviceSchema = z.strictObject({
@@ -130,7 +169,10 @@ export const serviceSchema = z.strictObject({
   labels: listOrMap.optional(),
   volumes: z.array(z.union([str, volumeLong])).optional(),
   networks: z
-    .union([z.array(str), z.record(str, z.strictObject({ aliases: z.array(str).optional(), ipv4_address: str.optional() }).nullable())])
+    .union([
+      z.array(str),
+      z.record(str, z.strictObject({ aliases: z.array(str).optional(), ipv4_address: str.optional() }).nullable()),
+    ])
     .optional(),
   extra_hosts: listOrMap.optional(),
   init: boolish.optional(),
@@ -173,7 +215,7 @@ const serviceName = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const composeSchema = z.strictObject({
   version: strOrNum.optional(),
   name: str.optional(),
-  services: z.record(str.regex(serviceName, "invalid service name"), serviceSchema.nullable()).optional(),
+  services: z.record(str.regex(serviceName, 'invalid service name'), serviceSchema.nullable()).optional(),
   networks: z.record(str, networkSchema).optional(),
   volumes: z.record(str, volumeSchema).optional(),
   secrets: z.record(str, z.unknown()).optional(),

@@ -48,18 +48,23 @@ export function parseComposeSource(file: string, text: string, env: Env): Compos
       try {
         return interpolate(n.value, env);
       } catch (e) {
-        if (e instanceof InterpolationError) throw new ComposeError(e.message, path.join('.'), n.range ? posAt(n.range[0]) : undefined);
+        if (e instanceof InterpolationError)
+          throw new ComposeError(e.message, path.join('.'), n.range ? posAt(n.range[0]) : undefined);
         throw e;
       }
     }
-    return n === null || n === undefined ? null : (n as { toJSON?: () => unknown }).toJSON?.() ?? null;
+    return n === null || n === undefined ? null : ((n as { toJSON?: () => unknown }).toJSON?.() ?? null);
   };
   const value = walk(doc.contents, []);
   return { file, value, positions, valuePositions };
 }
 
 /** The closest known position for a key path: the node itself or its nearest ancestor. */
-export function positionOf(src: ComposeSource, path: (string | number)[], of: 'value' | 'key' = 'value'): SourcePos | undefined {
+export function positionOf(
+  src: ComposeSource,
+  path: (string | number)[],
+  of: 'value' | 'key' = 'value',
+): SourcePos | undefined {
   const value = of === 'value' ? src.valuePositions?.get(path.join('.')) : undefined;
   if (value) return value;
   for (let n = path.length; n >= 0; n--) {

@@ -45,7 +45,11 @@ function ping(socket: string): Promise<boolean> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the daemon; resolves with its pid once its API answers. */
-export async function startDaemon(storage: string, m: MachineState, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<number> {
+export async function startDaemon(
+  storage: string,
+  m: MachineState,
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<number> {
   mkdirSync(m.dataRoot, { recursive: true });
   const log = logFileOf(storage, m);
   const fd = openSync(log, 'a');
@@ -53,8 +57,25 @@ export async function startDaemon(storage: string, m: MachineState, opts: { sign
   // exec`: its private /sys hides /sys/fs/cgroup, and runc then finds no cgroup mount.
   const child = spawn(
     'nsenter',
-    [`--net=/run/netns/${m.netns}`, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', m.name,
-      process.execPath, FLOTILLA_BIN, 'daemon', '--data-root', m.dataRoot, '-H', `unix://${m.socket}`, '--exec-root', m.execRoot],
+    [
+      `--net=/run/netns/${m.netns}`,
+      'unshare',
+      '--uts',
+      '--',
+      'sh',
+      '-c',
+      'hostname "$0" && exec "$@"',
+      m.name,
+      process.execPath,
+      FLOTILLA_BIN,
+      'daemon',
+      '--data-root',
+      m.dataRoot,
+      '-H',
+      `unix://${m.socket}`,
+      '--exec-root',
+      m.execRoot,
+    ],
     { detached: true, stdio: ['ignore', fd, fd] },
   );
   closeSync(fd);

@@ -3,4 +3,14 @@ export * from './spec';
 export { DEFAULT_STORAGE, MachineNotFoundError, listMachines, loadMachine, storageOf } from './store';
 export { MachineDaemonError, logFileOf } from './daemon';
 export { MachineCommandError } from './sh';
-export { MachineExistsError, type MachineStatus, createMachine, removeMachine, runInMachine, sshArgs, startMachine, statusOf, stopMachine } from './machines';
+export {
+  MachineExistsError,
+  type MachineStatus,
+  createMachine,
+  removeMachine,
+  runInMachine,
+  sshArgs,
+  startMachine,
+  statusOf,
+  stopMachine,
+} from './machines';

@@ -29,12 +29,19 @@ function ensureCliWrapper(storage: string): string {
   return dir;
 }
 
-export async function createMachine(storage: string, name: string, opts: { signal?: AbortSignal } = {}): Promise<MachineState> {
+export async function createMachine(
+  storage: string,
+  name: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<MachineState> {
   validateName(name);
   const all = listMachines(storage);
   if (all.some((m) => m.name === name) || existsSync(join(storage, name))) throw new MachineExistsError(name);
   // Skip addresses whose veth exists: machines of another storage dir share the bridge.
-  const taken = [...all.map((m) => m.index), ...Array.from({ length: 253 }, (_, i) => i + 2).filter((i) => linkExists(`flmv${i}`))];
+  const taken = [
+    ...all.map((m) => m.index),
+    ...Array.from({ length: 253 }, (_, i) => i + 2).filter((i) => linkExists(`flmv${i}`)),
+  ];
   // Claim the address by creating its veth; another `machine create` running at the same time
   // (another storage dir) may win it, then take the next one.
   let m: MachineState;
@@ -63,7 +70,11 @@ export async function createMachine(storage: string, name: string, opts: { signa
   return m;
 }
 
-export async function startMachine(storage: string, name: string, opts: { signal?: AbortSignal } = {}): Promise<MachineState> {
+export async function startMachine(
+  storage: string,
+  name: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<MachineState> {
   const m = loadMachine(storage, name);
   if (daemonAlive(m)) return m;
   ensureCliWrapper(storage);
@@ -102,22 +113,47 @@ export async function removeMachine(storage: string, name: string): Promise<void
 }
 
 /** `machine ssh`: CMD under `sh -c` in the machine's netns and UTS namespace, aimed at its daemon. */
-export function sshArgs(storage: string, m: MachineState, cmd: string | undefined, env: NodeJS.ProcessEnv): { argv: string[]; env: NodeJS.ProcessEnv } {
+export function sshArgs(
+  storage: string,
+  m: MachineState,
+  cmd: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { argv: string[]; env: NodeJS.ProcessEnv } {
   const binDir = join(resolve(storage), 'bin');
   return {
-    argv: ['nsenter', `--uts=/proc/${m.pid}/ns/uts`, `--net=/proc/${m.pid}/ns/net`, 'sh', ...(cmd === undefined ? ['-i'] : ['-c', cmd])],
-    env: { ...env, FLOTILLA_HOST: `unix://${m.socket}`, PATH: `${binDir}:${env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
+    argv: [
+      'nsenter',
+      `--uts=/proc/${m.pid}/ns/uts`,
+      `--net=/proc/${m.pid}/ns/net`,
+      'sh',
+      ...(cmd === undefined ? ['-i'] : ['-c', cmd]),
+    ],
+    env: {
+      ...env,
+      FLOTILLA_HOST: `unix://${m.socket}`,
+      PATH: `${binDir}:${env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+    },
   };
 }
 
-export function runInMachine(storage: string, name: string, cmd: string | undefined, env: NodeJS.ProcessEnv, io: { stdout: Writable; stderr: Writable }): Promise<number> {
+export function runInMachine(
+  storage: string,
+  name: string,
+  cmd: string | undefined,
+  env: NodeJS.ProcessEnv,
+  io: { stdout: Writable; stderr: Writable },
+): Promise<number> {
   const m = loadMachine(storage, name);
-  if (!daemonAlive(m)) throw new Error(`machine "${name}" is not running: start it with "flotilla machine start ${name}"`);
+  if (!daemonAlive(m))
+    throw new Error(`machine "${name}" is not running: start it with "flotilla machine start ${name}"`);
   ensureCliWrapper(storage);
   const { argv, env: e } = sshArgs(storage, m, cmd, env);
   return new Promise((res, rej) => {
     // Output goes through the caller's streams (captured in tests); stdin only for a shell.
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: [cmd === undefined ? 'inherit' : 'ignore', 'pipe', 'pipe'], env: e });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: [cmd === undefined ? 'inherit' : 'ignore', 'pipe', 'pipe'],
+      env: e,
+    });
     child.stdout.pipe(io.stdout, { end: false });
     child.stderr.pipe(io.stderr, { end: false });
     child.on('error', rej);

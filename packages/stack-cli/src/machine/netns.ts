@@ -7,8 +7,14 @@ import { sh, shQuiet } from './sh';
 // two ports of the bridge is dropped unless accepted.
 const FORWARD_RULE = ['FORWARD', '-i', HOST_BRIDGE, '-o', HOST_BRIDGE, '-j', 'ACCEPT'];
 // dockerd may drop in the legacy tables while the default iptables is nft: the kernel runs both.
-const IPTABLES = ['iptables', 'iptables-legacy'].filter((b) => ['/usr/sbin', '/sbin', '/usr/bin'].some((d) => existsSync(`${d}/${b}`)));
-const hasRule = (bin: string) => sh([bin, '-C', ...FORWARD_RULE]).then(() => true, () => false);
+const IPTABLES = ['iptables', 'iptables-legacy'].filter((b) =>
+  ['/usr/sbin', '/sbin', '/usr/bin'].some((d) => existsSync(`${d}/${b}`)),
+);
+const hasRule = (bin: string) =>
+  sh([bin, '-C', ...FORWARD_RULE]).then(
+    () => true,
+    () => false,
+  );
 
 export const netnsExists = (ns: string): boolean => existsSync(`/run/netns/${ns}`);
 export const linkExists = (dev: string): boolean => existsSync(`/sys/class/net/${dev}`);

@@ -1,4 +1,12 @@
-import { InvalidMachineNameError, NoFreeAddressError, allocateIndex, envLines, machineState, parseState, validateName } from './spec';
+import {
+  InvalidMachineNameError,
+  NoFreeAddressError,
+  allocateIndex,
+  envLines,
+  machineState,
+  parseState,
+  validateName,
+} from './spec';
 
 describe('machine spec', () => {
   it('validates names like docker-machine', () => {
@@ -18,7 +26,15 @@ describe('machine spec', () => {
 
   it('names kernel objects and paths from the name and index', () => {
     const m = machineState('/s', 'm1', 3, new Date(0));
-    expect(m).toMatchObject({ ip: '198.18.0.3', netns: 'flm-m1', hostVeth: 'flmv3', socket: '/s/m1/flotilla.sock', dataRoot: '/s/m1/data', execRoot: '/run/flotilla-machine-m1', pid: 0 });
+    expect(m).toMatchObject({
+      ip: '198.18.0.3',
+      netns: 'flm-m1',
+      hostVeth: 'flmv3',
+      socket: '/s/m1/flotilla.sock',
+      dataRoot: '/s/m1/data',
+      execRoot: '/run/flotilla-machine-m1',
+      pid: 0,
+    });
     expect(parseState(JSON.stringify(m), 'f')).toEqual(m);
     expect(() => parseState('{}', 'f')).toThrow(/corrupt/);
     expect(envLines(m)).toContain('export FLOTILLA_HOST="unix:///s/m1/flotilla.sock"');

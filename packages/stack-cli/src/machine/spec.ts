@@ -23,14 +23,18 @@ export interface MachineState {
 
 export class InvalidMachineNameError extends Error {
   constructor(name: string) {
-    super(`Invalid machine name "${name}": use only letters, digits, "-" and "."; start with a letter or digit; at most 63 characters`);
+    super(
+      `Invalid machine name "${name}": use only letters, digits, "-" and "."; start with a letter or digit; at most 63 characters`,
+    );
     this.name = 'InvalidMachineNameError';
   }
 }
 
 export class NoFreeAddressError extends Error {
   constructor() {
-    super('No free address left in 198.18.0.0/24 for a new machine: remove a machine with "flotilla machine rm NAME" first');
+    super(
+      'No free address left in 198.18.0.0/24 for a new machine: remove a machine with "flotilla machine rm NAME" first',
+    );
     this.name = 'NoFreeAddressError';
   }
 }
@@ -70,7 +74,8 @@ export function machineState(storage: string, name: string, index: number, now: 
 
 export function parseState(text: string, file: string): MachineState {
   const o = JSON.parse(text) as Partial<MachineState>;
-  if (typeof o.name !== 'string' || typeof o.index !== 'number' || typeof o.netns !== 'string') throw new Error(`corrupt machine state in ${file}: remove it with "flotilla machine rm -f NAME"`);
+  if (typeof o.name !== 'string' || typeof o.index !== 'number' || typeof o.netns !== 'string')
+    throw new Error(`corrupt machine state in ${file}: remove it with "flotilla machine rm -f NAME"`);
   return o as MachineState;
 }
 

@@ -1,5 +1,12 @@
 import type * as grpc from '@grpc/grpc-js';
-import { leaderAddrOf, swarmServices, type MeshService, type TaskState, type Task, type TaskStatus } from '@flotilla/manager';
+import {
+  leaderAddrOf,
+  swarmServices,
+  type MeshService,
+  type TaskState,
+  type Task,
+  type TaskStatus,
+} from '@flotilla/manager';
 import type { Logger } from 'pino';
 import type { Executor } from './executor';
 import { TaskRunner } from './task-runner';
@@ -117,7 +124,11 @@ export class Agent {
     const addr = this.redirect ?? this.managers[this.attempt % this.managers.length]!;
     this.redirect = null;
     const { Dispatcher } = swarmServices();
-    const client = new Dispatcher(addr, this.credentials, this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {}) as unknown as Client;
+    const client = new Dispatcher(
+      addr,
+      this.credentials,
+      this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {},
+    ) as unknown as Client;
     this.client = client;
     this.connectedTo = addr;
     let description: unknown;
@@ -130,7 +141,10 @@ export class Agent {
       return;
     }
     type SessionMsg = { sessionId: string; managers: { addr: string }[]; heartbeatPeriodMs: number; role?: string };
-    const session = client.Session({ descriptionJson: Buffer.from(JSON.stringify(description)), meshTunnelPort }) as grpc.ClientReadableStream<SessionMsg>;
+    const session = client.Session({
+      descriptionJson: Buffer.from(JSON.stringify(description)),
+      meshTunnelPort,
+    }) as grpc.ClientReadableStream<SessionMsg>;
     this.streams.push(session);
     session.on('data', (m: SessionMsg) => {
       const first = this.sessionId === null;
@@ -154,11 +168,15 @@ export class Agent {
     const sessionId = this.sessionId;
     if (!client || !sessionId) return;
     this.heartbeat = setTimeout(() => {
-      client.Heartbeat({ sessionId }, { deadline: Date.now() + periodMs * 2 }, (err: grpc.ServiceError | null, r?: { periodMs: number }) => {
-        if (this.client !== client) return;
-        if (err) this.reconnect(`heartbeat failed: ${err.details || err.message}`);
-        else this.beat(r?.periodMs || periodMs);
-      });
+      client.Heartbeat(
+        { sessionId },
+        { deadline: Date.now() + periodMs * 2 },
+        (err: grpc.ServiceError | null, r?: { periodMs: number }) => {
+          if (this.client !== client) return;
+          if (err) this.reconnect(`heartbeat failed: ${err.details || err.message}`);
+          else this.beat(r?.periodMs || periodMs);
+        },
+      );
     }, periodMs);
     this.heartbeat.unref();
   }

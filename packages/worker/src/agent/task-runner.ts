@@ -16,7 +16,12 @@ export class TaskRunner {
   private stopping: Promise<void> | null = null;
   private removed = false;
 
-  constructor(private task: Task, private readonly ctl: TaskController, private readonly report: StatusSink, private readonly log?: Logger) {
+  constructor(
+    private task: Task,
+    private readonly ctl: TaskController,
+    private readonly report: StatusSink,
+    private readonly log?: Logger,
+  ) {
     this.state = task.Status.State;
     this.desired = task.DesiredState;
   }
@@ -38,10 +43,19 @@ export class TaskRunner {
   drive(): void {
     // A task the manager thinks is under way, which this runner did not start: the agent restarted.
     if (!this.running && this.state >= TaskState.ACCEPTED && this.state < TaskState.COMPLETE) {
-      this.running = this.resume().catch((e: Error) => this.log?.error({ err: e, task: this.task.ID }, 'task resume failed'));
+      this.running = this.resume().catch((e: Error) =>
+        this.log?.error({ err: e, task: this.task.ID }, 'task resume failed'),
+      );
     }
-    if (this.desired <= TaskState.RUNNING && this.state < TaskState.RUNNING && !this.running && this.state < TaskState.COMPLETE) {
-      this.running = this.run().catch((e: Error) => this.log?.error({ err: e, task: this.task.ID }, 'task runner failed'));
+    if (
+      this.desired <= TaskState.RUNNING &&
+      this.state < TaskState.RUNNING &&
+      !this.running &&
+      this.state < TaskState.COMPLETE
+    ) {
+      this.running = this.run().catch((e: Error) =>
+        this.log?.error({ err: e, task: this.task.ID }, 'task runner failed'),
+      );
     }
     if (this.desired > TaskState.RUNNING && this.state < TaskState.COMPLETE && !this.stopping) {
       this.stopping = this.stop();
@@ -64,12 +78,16 @@ export class TaskRunner {
       this.set(TaskState.STARTING, 'starting');
       const started = await this.ctl.start();
       if (this.state >= TaskState.COMPLETE) return;
-      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: started.containerId, PID: started.pid ?? 0 }, ...endpointStatus(this.ctl.endpoint?.() ?? null) });
+      this.set(TaskState.RUNNING, 'started', {
+        ContainerStatus: { ContainerID: started.containerId, PID: started.pid ?? 0 },
+        ...endpointStatus(this.ctl.endpoint?.() ?? null),
+      });
       const exit = await this.ctl.wait();
       if (this.stopping || this.desired > TaskState.RUNNING) return;
       const cs = { ContainerStatus: { ContainerID: started.containerId, ExitCode: exit.exitCode } };
       if (exit.exitCode === 0 && !exit.error) this.set(TaskState.COMPLETE, 'finished', cs);
-      else this.set(TaskState.FAILED, 'started', { ...cs, Err: exit.error ?? `task: non-zero exit (${exit.exitCode})` });
+      else
+        this.set(TaskState.FAILED, 'started', { ...cs, Err: exit.error ?? `task: non-zero exit (${exit.exitCode})` });
     } catch (e) {
       if (this.stopping) return;
       const err = (e as Error).message;
@@ -82,19 +100,25 @@ export class TaskRunner {
   private async resume(): Promise<void> {
     const found = (await this.ctl.adopt?.().catch(() => null)) ?? null;
     if (found?.running) {
-      this.set(TaskState.RUNNING, 'started', { ContainerStatus: { ContainerID: found.containerId }, ...endpointStatus(this.ctl.endpoint?.() ?? null) });
+      this.set(TaskState.RUNNING, 'started', {
+        ContainerStatus: { ContainerID: found.containerId },
+        ...endpointStatus(this.ctl.endpoint?.() ?? null),
+      });
       const exit = await this.ctl.wait();
       if (this.stopping || this.desired > TaskState.RUNNING) return;
       const cs = { ContainerStatus: { ContainerID: found.containerId, ExitCode: exit.exitCode } };
       if (exit.exitCode === 0 && !exit.error) this.set(TaskState.COMPLETE, 'finished', cs);
-      else this.set(TaskState.FAILED, 'started', { ...cs, Err: exit.error ?? `task: non-zero exit (${exit.exitCode})` });
+      else
+        this.set(TaskState.FAILED, 'started', { ...cs, Err: exit.error ?? `task: non-zero exit (${exit.exitCode})` });
       return;
     }
     if (this.stopping) return;
     const code = found?.exitCode ?? 255;
     this.set(TaskState.FAILED, 'started', {
       ...(found ? { ContainerStatus: { ContainerID: found.containerId, ExitCode: code } } : {}),
-      Err: found ? `task: non-zero exit (${code}): the container stopped while its node's daemon was down` : 'task: the container was lost while its node\'s daemon was down',
+      Err: found
+        ? `task: non-zero exit (${code}): the container stopped while its node's daemon was down`
+        : "task: the container was lost while its node's daemon was down",
     });
   }
 

@@ -1,21 +1,67 @@
-import { muxFrame, readJson, sendError, sendJson, qBool, qFilters, type Router, type RouteContext } from '@flotilla/engine-core';
-import { CLUSTER_OBJECT_ID, ControlError, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, findService, updatedClusterSpec, InvalidJoinTokenError, NameConflictError, NotSwarmManagerError, ObjectNotFoundError, VersionConflictError, type ServiceSpec } from '@flotilla/manager';
+import {
+  muxFrame,
+  readJson,
+  sendError,
+  sendJson,
+  qBool,
+  qFilters,
+  type Router,
+  type RouteContext,
+} from '@flotilla/engine-core';
+import {
+  CLUSTER_OBJECT_ID,
+  ControlError,
+  DEFAULT_SWARM_ADDR_POOL,
+  DEFAULT_SWARM_SUBNET_SIZE,
+  findService,
+  updatedClusterSpec,
+  InvalidJoinTokenError,
+  NameConflictError,
+  NotSwarmManagerError,
+  ObjectNotFoundError,
+  VersionConflictError,
+  type ServiceSpec,
+} from '@flotilla/manager';
 import { z } from 'zod';
 import { SwarmStateError, type SwarmNode } from '../node/swarm-node';
 import { labelsMatch, matchFilters, nodeToApi, parseDesiredState, serviceToApi, taskToApi } from './shapes';
 
 const initBody = z
-  .object({ ListenAddr: z.string().optional(), AdvertiseAddr: z.string().optional(), ForceNewCluster: z.boolean().optional(), DataPathAddr: z.string().optional(), DefaultAddrPool: z.array(z.string()).nullish(), SubnetSize: z.number().int().nullish() })
+  .object({
+    ListenAddr: z.string().optional(),
+    AdvertiseAddr: z.string().optional(),
+    ForceNewCluster: z.boolean().optional(),
+    DataPathAddr: z.string().optional(),
+    DefaultAddrPool: z.array(z.string()).nullish(),
+    SubnetSize: z.number().int().nullish(),
+  })
   .passthrough();
-const joinBody = z.object({ ListenAddr: z.string().optional(), AdvertiseAddr: z.string().optional(), RemoteAddrs: z.array(z.string()).min(1, 'RemoteAddrs: give at least one manager address'), JoinToken: z.string().min(1) }).passthrough();
+const joinBody = z
+  .object({
+    ListenAddr: z.string().optional(),
+    AdvertiseAddr: z.string().optional(),
+    RemoteAddrs: z.array(z.string()).min(1, 'RemoteAddrs: give at least one manager address'),
+    JoinToken: z.string().min(1),
+  })
+  .passthrough();
 const serviceSpec = z
   .object({
     Name: z.string(),
     TaskTemplate: z.object({ ContainerSpec: z.object({ Image: z.string() }).passthrough() }).passthrough(),
-    Mode: z.union([z.object({ Replicated: z.object({ Replicas: z.number() }) }), z.object({ Global: z.object({}).passthrough() })]).optional(),
+    Mode: z
+      .union([
+        z.object({ Replicated: z.object({ Replicas: z.number() }) }),
+        z.object({ Global: z.object({}).passthrough() }),
+      ])
+      .optional(),
   })
   .passthrough();
-const nodeSpec = z.object({ Name: z.string().optional(), Labels: z.record(z.string(), z.string()).optional(), Role: z.enum(['worker', 'manager']), Availability: z.enum(['active', 'pause', 'drain']) });
+const nodeSpec = z.object({
+  Name: z.string().optional(),
+  Labels: z.record(z.string(), z.string()).optional(),
+  Role: z.enum(['worker', 'manager']),
+  Availability: z.enum(['active', 'pause', 'drain']),
+});
 
 function statusOf(e: unknown): number {
   if (e instanceof NotSwarmManagerError) return 503;
@@ -50,7 +96,17 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   route('GET', '/swarm', async () => {
     const m = await reader();
     const c = m.store.state.get('clusters', CLUSTER_OBJECT_ID)!;
-    return { ID: m.state.clusterId, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Spec: c.Spec, DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL, SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE, JoinTokens: { Worker: m.joinToken('worker'), Manager: m.joinToken('manager') }, RootRotationInProgress: false };
+    return {
+      ID: m.state.clusterId,
+      Version: c.Version,
+      CreatedAt: c.CreatedAt,
+      UpdatedAt: c.UpdatedAt,
+      Spec: c.Spec,
+      DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL,
+      SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE,
+      JoinTokens: { Worker: m.joinToken('worker'), Manager: m.joinToken('manager') },
+      RootRotationInProgress: false,
+    };
   });
   route('POST', '/swarm/init', async ({ req }) => node.init(await readJson(req, initBody)));
   route('POST', '/swarm/join', async ({ req }) => {
@@ -65,7 +121,11 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     const m = node.requireManager();
     const body = await readJson(req, z.unknown());
     const version = Number(query.get('version'));
-    if (!Number.isInteger(version)) throw new ControlError('the version query parameter is required: inspect the swarm and pass its Version.Index', 400);
+    if (!Number.isInteger(version))
+      throw new ControlError(
+        'the version query parameter is required: inspect the swarm and pass its Version.Index',
+        400,
+      );
     await m.store.update((tx) => {
       const c = tx.get('clusters', CLUSTER_OBJECT_ID)!;
       tx.update('clusters', { ...c, Spec: updatedClusterSpec(c, body), UpdatedAt: new Date().toISOString() }, version);
@@ -82,19 +142,42 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     const nodes = m.store.state.list('nodes');
     return m.store.state
       .list('services')
-      .filter((s) =>
-        matchFilters(f, (k) => (k === 'name' ? [s.Spec.Name] : k === 'id' ? [s.ID] : k === 'mode' ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global'] : null)) &&
-        (!f?.label || labelsMatch(s.Spec.Labels, f.label)),
+      .filter(
+        (s) =>
+          matchFilters(f, (k) =>
+            k === 'name'
+              ? [s.Spec.Name]
+              : k === 'id'
+                ? [s.ID]
+                : k === 'mode'
+                  ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global']
+                  : null,
+          ) &&
+          (!f?.label || labelsMatch(s.Spec.Labels, f.label)),
       )
       .map((s) => serviceToApi(s, tasks, nodes));
   });
-  route('POST', '/services/create', async ({ req }) => ({ ...(await node.requireManager().services.create((await readJson(req, serviceSpec)) as unknown as ServiceSpec)), Warnings: null }), 201);
+  route(
+    'POST',
+    '/services/create',
+    async ({ req }) => ({
+      ...(await node.requireManager().services.create((await readJson(req, serviceSpec)) as unknown as ServiceSpec)),
+      Warnings: null,
+    }),
+    201,
+  );
   route('GET', '/services/{id}', async ({ params }) => (await reader()).services.inspect(params.id!));
   route('POST', '/services/{id}/update', async ({ req, params, query }) => {
     const version = Number(query.get('version'));
-    if (!Number.isInteger(version)) throw new ControlError('the version query parameter is required: inspect the service and pass its Version.Index', 400);
+    if (!Number.isInteger(version))
+      throw new ControlError(
+        'the version query parameter is required: inspect the service and pass its Version.Index',
+        400,
+      );
     const spec = (await readJson(req, serviceSpec)) as unknown as ServiceSpec;
-    return node.requireManager().services.update(params.id!, version, spec, { rollback: query.get('rollback') === 'previous' });
+    return node
+      .requireManager()
+      .services.update(params.id!, version, spec, { rollback: query.get('rollback') === 'previous' });
   });
   router.add('GET', '/services/{id}/logs', async ({ res, params, query, signal }) => {
     let first = true;
@@ -102,13 +185,27 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
       const tail = query.get('tail');
       const sinceText = query.get('since');
       const since = sinceText ? Number(sinceText) : undefined;
-      if (since !== undefined && !Number.isFinite(since)) throw new ControlError(`invalid value for since: ${sinceText} (use unix seconds)`, 400);
-      for await (const e of node.serviceLogs(params.id!, { follow: qBool(query, 'follow'), tail: tail && tail !== 'all' ? Number(tail) : undefined, timestamps: qBool(query, 'timestamps'), since, raw: qBool(query, 'raw'), noTaskIds: qBool(query, 'noTaskIds'), noTrunc: qBool(query, 'noTrunc'), signal })) {
+      if (since !== undefined && !Number.isFinite(since))
+        throw new ControlError(`invalid value for since: ${sinceText} (use unix seconds)`, 400);
+      for await (const e of node.serviceLogs(params.id!, {
+        follow: qBool(query, 'follow'),
+        tail: tail && tail !== 'all' ? Number(tail) : undefined,
+        timestamps: qBool(query, 'timestamps'),
+        since,
+        raw: qBool(query, 'raw'),
+        noTaskIds: qBool(query, 'noTaskIds'),
+        noTrunc: qBool(query, 'noTrunc'),
+        signal,
+      })) {
         if (first) {
           res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
           first = false;
         }
-        if ((e.stream === 'stdout' && !qBool(query, 'stdout', true)) || (e.stream === 'stderr' && !qBool(query, 'stderr', true))) continue;
+        if (
+          (e.stream === 'stdout' && !qBool(query, 'stdout', true)) ||
+          (e.stream === 'stderr' && !qBool(query, 'stderr', true))
+        )
+          continue;
         res.write(muxFrame(e.stream, Buffer.from(e.line)));
       }
       if (first) res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
@@ -137,22 +234,25 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
       .list('tasks')
       .filter((t) => {
         const svcName = services.find((s) => s.ID === t.ServiceID)?.Spec.Name ?? '';
-        return matchFilters({ ...f, ...(serviceIds ? { service: serviceIds } : {}) }, (k) => {
-          switch (k) {
-            case 'service':
-              return [t.ServiceID];
-            case 'node':
-              return [t.NodeID ?? '', m.store.state.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
-            case 'desired-state':
-              return null;
-            case 'id':
-              return [t.ID];
-            case 'name':
-              return [`${svcName}.${t.Slot ?? t.NodeID}`];
-            default:
-              return null;
-          }
-        }) && (!f?.['desired-state'] || f['desired-state'].map(parseDesiredState).includes(t.DesiredState));
+        return (
+          matchFilters({ ...f, ...(serviceIds ? { service: serviceIds } : {}) }, (k) => {
+            switch (k) {
+              case 'service':
+                return [t.ServiceID];
+              case 'node':
+                return [t.NodeID ?? '', m.store.state.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
+              case 'desired-state':
+                return null;
+              case 'id':
+                return [t.ID];
+              case 'name':
+                return [`${svcName}.${t.Slot ?? t.NodeID}`];
+              default:
+                return null;
+            }
+          }) &&
+          (!f?.['desired-state'] || f['desired-state'].map(parseDesiredState).includes(t.DesiredState))
+        );
       })
       .map(taskToApi);
   });
@@ -176,7 +276,8 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     const version = Number(query.get('version'));
     const spec = await readJson(req, nodeSpec);
     let n = findNode(m, params.id!);
-    if (Number.isInteger(version) && version !== n.Version.Index) throw new VersionConflictError('nodes', n.ID, version, n.Version.Index);
+    if (Number.isInteger(version) && version !== n.Version.Index)
+      throw new VersionConflictError('nodes', n.ID, version, n.Version.Index);
     if (n.Spec.Role === 'manager' && spec.Role === 'worker') {
       // Demotion leaves Raft first (refused if it would cost the quorum), then the node renews as a
       // worker. Meanwhile the leader may have touched the node (its session moved): write on top.
@@ -185,7 +286,9 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
         await m.barrier();
         n = findNode(m, n.ID);
         try {
-          await m.store.update((tx) => tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }));
+          await m.store.update((tx) =>
+            tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }),
+          );
           return null;
         } catch (e) {
           if (!(e instanceof VersionConflictError) || attempt >= 5) throw e;
@@ -198,9 +301,16 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   route('DELETE', '/nodes/{id}', async ({ params, query }) => {
     const m = node.requireManager();
     const n = findNode(m, params.id!);
-    if (n.ID === m.nodeId || n.Spec.Role === 'manager' || m.raftStatus().members.some((x) => x.id === n.ID)) throw new ControlError(`rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`, 400);
+    if (n.ID === m.nodeId || n.Spec.Role === 'manager' || m.raftStatus().members.some((x) => x.id === n.ID))
+      throw new ControlError(
+        `rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`,
+        400,
+      );
     if (n.Status.State !== 'down' && !qBool(query, 'force')) {
-      throw new ControlError(`node ${n.ID} is not down and can't be removed: stop its daemon first, or use --force`, 400);
+      throw new ControlError(
+        `node ${n.ID} is not down and can't be removed: stop its daemon first, or use --force`,
+        400,
+      );
     }
     await m.store.update((tx) => tx.delete('nodes', n.ID));
     return null;
@@ -209,7 +319,10 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
 
 function findNode(m: ReturnType<SwarmNode['requireManager']>, ref: string) {
   const nodes = m.store.state.list('nodes');
-  const n = nodes.find((x) => x.ID === ref) ?? nodes.find((x) => x.Description.Hostname === ref) ?? (nodes.filter((x) => x.ID.startsWith(ref)).length === 1 ? nodes.find((x) => x.ID.startsWith(ref)) : undefined);
+  const n =
+    nodes.find((x) => x.ID === ref) ??
+    nodes.find((x) => x.Description.Hostname === ref) ??
+    (nodes.filter((x) => x.ID.startsWith(ref)).length === 1 ? nodes.find((x) => x.ID.startsWith(ref)) : undefined);
   if (!n) throw new ControlError(`node ${ref} not found`, 404);
   return n;
 }

@@ -19,7 +19,10 @@ export function taskContainerName(task: Task, serviceName: string): string {
  * request, with the task's limits, mounts and network. Command/Args follow docker's service
  * semantics: ContainerSpec.Command replaces the image's ENTRYPOINT, Args its CMD.
  */
-export function containerRequest(task: Task, opts: { serviceName: string; network: string | null; aliases: string[] }): ContainerCreateRequest {
+export function containerRequest(
+  task: Task,
+  opts: { serviceName: string; network: string | null; aliases: string[] },
+): ContainerCreateRequest {
   const c = task.Spec.ContainerSpec;
   const limits = task.Spec.Resources?.Limits;
   const mounts: MountRequest[] = (c.Mounts ?? []).map((m) => ({
@@ -58,12 +61,15 @@ export function containerRequest(task: Task, opts: { serviceName: string; networ
   if (c.StopSignal) req.StopSignal = c.StopSignal;
   if (c.StopGracePeriod !== undefined) req.StopTimeout = Math.ceil(c.StopGracePeriod / 1e9);
   if (c.Healthcheck) req.Healthcheck = c.Healthcheck;
-  if (opts.network && opts.aliases.length) req.NetworkingConfig = { EndpointsConfig: { [opts.network]: { Aliases: opts.aliases } } };
+  if (opts.network && opts.aliases.length)
+    req.NetworkingConfig = { EndpointsConfig: { [opts.network]: { Aliases: opts.aliases } } };
   // `mode: host` ports bind on the node that runs the task (the scheduler keeps them unique per node).
   const hostPorts = (task.Endpoint?.Spec?.Ports ?? []).filter((p) => p.PublishMode === 'host');
   if (hostPorts.length) {
     req.ExposedPorts = Object.fromEntries(hostPorts.map((p) => [`${p.TargetPort}/${p.Protocol}`, {}]));
-    req.HostConfig!.PortBindings = Object.fromEntries(hostPorts.map((p) => [`${p.TargetPort}/${p.Protocol}`, [{ HostIp: '', HostPort: String(p.PublishedPort ?? 0) }]]));
+    req.HostConfig!.PortBindings = Object.fromEntries(
+      hostPorts.map((p) => [`${p.TargetPort}/${p.Protocol}`, [{ HostIp: '', HostPort: String(p.PublishedPort ?? 0) }]]),
+    );
   }
   return req;
 }

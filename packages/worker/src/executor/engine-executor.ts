@@ -2,7 +2,13 @@ import type { ContainerManager, ImageStore, Logger, RegistryClient } from '@flot
 import { NotFoundError } from '@flotilla/engine-core';
 import type { Node, Task } from '@flotilla/manager';
 import os from 'node:os';
-import { TaskRejectedError, type ExitStatus, type Executor, type TaskController, type TaskEndpoint } from '../agent/executor';
+import {
+  TaskRejectedError,
+  type ExitStatus,
+  type Executor,
+  type TaskController,
+  type TaskEndpoint,
+} from '../agent/executor';
 import { containerRequest, taskContainerName, TASK_LABELS } from './container-spec';
 import { healthOutcome, UNHEALTHY_ERROR } from './health-gate';
 import { ensureImage } from './image-source';
@@ -54,7 +60,10 @@ export class EngineExecutor implements Executor {
 class EngineController implements TaskController {
   private containerId: string | null = null;
 
-  constructor(private readonly task: Task, private readonly o: EngineExecutorOptions) {}
+  constructor(
+    private readonly task: Task,
+    private readonly o: EngineExecutorOptions,
+  ) {}
 
   private existing(): string | null {
     const hit = this.o.containers.list({ all: true, filters: { label: [`${TASK_LABELS.taskId}=${this.task.ID}`] } })[0];
@@ -66,15 +75,26 @@ class EngineController implements TaskController {
     if (this.containerId) return;
     const image = this.task.Spec.ContainerSpec.Image;
     const registry = this.o.registry;
-    await ensureImage(image, {
-      local: (ref) => this.o.images.resolve(ref),
-      peers: this.o.fetchFromPeers,
-      registry: registry && ((ref, sig) => registry.pull(ref, { signal: sig })),
-    }, signal);
+    await ensureImage(
+      image,
+      {
+        local: (ref) => this.o.images.resolve(ref),
+        peers: this.o.fetchFromPeers,
+        registry: registry && ((ref, sig) => registry.pull(ref, { signal: sig })),
+      },
+      signal,
+    );
     const net = await this.o.network(this.task);
-    const req = containerRequest(this.task, { serviceName: this.o.serviceName(this.task), network: net?.name ?? null, aliases: net?.aliases ?? [] });
+    const req = containerRequest(this.task, {
+      serviceName: this.o.serviceName(this.task),
+      network: net?.name ?? null,
+      aliases: net?.aliases ?? [],
+    });
     try {
-      const { Id } = await this.o.containers.create(req, { name: taskContainerName(this.task, this.o.serviceName(this.task)), signal });
+      const { Id } = await this.o.containers.create(req, {
+        name: taskContainerName(this.task, this.o.serviceName(this.task)),
+        signal,
+      });
       this.containerId = Id;
     } catch (e) {
       throw new TaskRejectedError((e as Error).message);
@@ -115,9 +135,11 @@ class EngineController implements TaskController {
     const id = this.containerId ?? this.existing();
     if (!id) return;
     const grace = this.task.Spec.ContainerSpec.StopGracePeriod;
-    await this.o.containers.stop(id, grace === undefined ? {} : { timeout: Math.ceil(grace / 1e9) }).catch((e: Error) => {
-      if (!/is not running|not running/.test(e.message)) throw e;
-    });
+    await this.o.containers
+      .stop(id, grace === undefined ? {} : { timeout: Math.ceil(grace / 1e9) })
+      .catch((e: Error) => {
+        if (!/is not running|not running/.test(e.message)) throw e;
+      });
   }
 
   async remove(): Promise<void> {
@@ -144,10 +166,19 @@ class EngineController implements TaskController {
     // A host-mode port published as 0 got a free port from the engine: report the one it got.
     const hostPorts = (this.task.Endpoint?.Spec?.Ports ?? [])
       .filter((p) => p.PublishMode === 'host')
-      .map((p) => ({ Protocol: p.Protocol, TargetPort: p.TargetPort, PublishedPort: Number(ns.Ports[`${p.TargetPort}/${p.Protocol}`]?.[0]?.HostPort ?? p.PublishedPort ?? 0), PublishMode: 'host' as const }));
+      .map((p) => ({
+        Protocol: p.Protocol,
+        TargetPort: p.TargetPort,
+        PublishedPort: Number(ns.Ports[`${p.TargetPort}/${p.Protocol}`]?.[0]?.HostPort ?? p.PublishedPort ?? 0),
+        PublishMode: 'host' as const,
+      }));
     const exposedPorts = tcpPorts(inspect.Config.ExposedPorts);
     if (!ip && !hostPorts.length) return null;
-    return { address: ip ?? '', ...(hostPorts.length ? { hostPorts } : {}), ...(exposedPorts.length ? { exposedPorts } : {}) };
+    return {
+      address: ip ?? '',
+      ...(hostPorts.length ? { hostPorts } : {}),
+      ...(exposedPorts.length ? { exposedPorts } : {}),
+    };
   }
 
   private need(): string {

@@ -11,7 +11,12 @@ export type HealthOutcome = 'healthy' | 'unhealthy' | 'exited' | 'none';
  * Resolves when the container's health settles on `until` (or on unhealthy), when it stops
  * running, or with 'none' at once when it has no healthcheck.
  */
-export function healthOutcome(containers: ContainerManager, id: string, until: 'healthy' | 'unhealthy', opts: { signal?: AbortSignal } = {}): Promise<HealthOutcome> {
+export function healthOutcome(
+  containers: ContainerManager,
+  id: string,
+  until: 'healthy' | 'unhealthy',
+  opts: { signal?: AbortSignal } = {},
+): Promise<HealthOutcome> {
   return new Promise((resolve) => {
     const stop = new AbortController();
     const finish = (o: HealthOutcome) => {

@@ -41,7 +41,8 @@ export class AcceptLoop {
     s.pauseOnConnect = true;
     s.allowHalfOpen = true;
     const pool = this.pool(key);
-    if (this.dataPath === 'sockets' || !acceptRaw(server, pool, this.dialer)) server.on('connection', (client: net.Socket) => proxyConnection(client, pool, this.dialer));
+    if (this.dataPath === 'sockets' || !acceptRaw(server, pool, this.dialer))
+      server.on('connection', (client: net.Socket) => proxyConnection(client, pool, this.dialer));
     server.on('error', () => {}); // accept errors (EMFILE) must not kill the loop; libuv retries
     this.servers.set(lid, server);
   }

@@ -27,8 +27,15 @@ export async function bindPublishedPort(hostIp: string, port: number): Promise<n
       if (i + 1 < addresses.length && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) continue;
       if (err.code === 'EADDRINUSE') throw new PortInUseError(port, undefined, { cause: err });
       const where = `${hostIp || '0.0.0.0'}:${port}`;
-      if (err.code === 'EACCES') throw new MeshListenError(`cannot listen on ${where}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)`, { cause: err });
-      if (err.code === 'EADDRNOTAVAIL') throw new MeshListenError(`cannot listen on ${where}: ${hostIp} is not an address of this node`, { cause: err });
+      if (err.code === 'EACCES')
+        throw new MeshListenError(
+          `cannot listen on ${where}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)`,
+          { cause: err },
+        );
+      if (err.code === 'EADDRNOTAVAIL')
+        throw new MeshListenError(`cannot listen on ${where}: ${hostIp} is not an address of this node`, {
+          cause: err,
+        });
       throw new MeshListenError(`cannot listen on ${where}: ${err.message}`, { cause: err });
     }
   }

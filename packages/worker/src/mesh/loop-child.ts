@@ -16,6 +16,8 @@ process.on('message', (msg: ToLoop, handle?: unknown) => {
   });
 });
 // A socket error that escaped a handler must not take the loop down with every connection on it.
-process.on('uncaughtException', (e) => send({ op: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) }));
+process.on('uncaughtException', (e) =>
+  send({ op: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+);
 process.on('disconnect', () => process.exit(0));
 send({ op: 'ready' });

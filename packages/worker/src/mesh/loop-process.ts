@@ -31,7 +31,11 @@ export class LoopProcess {
   ) {
     // Same extension as this file: .js from dist, .ts when a test runs the sources.
     const entry = join(__dirname, `loop-child${extname(__filename)}`);
-    this.child = fork(entry, [dataPath], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    this.child = fork(entry, [dataPath], {
+      execArgv,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
     this.ready = new Promise((resolve) => {
       const onMessage = (m: FromLoop) => {
         if (m.op === 'ready') {

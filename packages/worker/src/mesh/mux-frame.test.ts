@@ -1,8 +1,21 @@
-import { encodeCredit, encodeFrame, FRAME_HEADER, FrameReader, FrameType, MAX_PAYLOAD, MuxProtocolError } from './mux-frame';
+import {
+  encodeCredit,
+  encodeFrame,
+  FRAME_HEADER,
+  FrameReader,
+  FrameType,
+  MAX_PAYLOAD,
+  MuxProtocolError,
+} from './mux-frame';
 
 describe('mux frames', () => {
   it('the reader cuts frames out of any chunking of the byte stream', () => {
-    const wire = Buffer.concat([encodeFrame(FrameType.OPEN, 1, Buffer.from('req')), encodeFrame(FrameType.DATA, 3, Buffer.alloc(1000, 7)), encodeFrame(FrameType.FIN, 3), encodeCredit(5, 65536)]);
+    const wire = Buffer.concat([
+      encodeFrame(FrameType.OPEN, 1, Buffer.from('req')),
+      encodeFrame(FrameType.DATA, 3, Buffer.alloc(1000, 7)),
+      encodeFrame(FrameType.FIN, 3),
+      encodeCredit(5, 65536),
+    ]);
     for (const size of [1, 2, 9, 10, 100, wire.length]) {
       const r = new FrameReader();
       const frames = [];

@@ -64,12 +64,17 @@ export class FrameReader {
     let at = 0;
     while (this.buf.length - at >= FRAME_HEADER) {
       const type = this.buf[at] as number;
-      if (type < FrameType.OPEN || type > FrameType.CREDIT) throw new MuxProtocolError(`unknown mux frame type ${type}`);
+      if (type < FrameType.OPEN || type > FrameType.CREDIT)
+        throw new MuxProtocolError(`unknown mux frame type ${type}`);
       const len = this.buf.readUInt32BE(at + 5);
       if (len > MAX_PAYLOAD) throw new MuxProtocolError(`mux frame of ${len} bytes is over the limit`);
       if (this.buf.length - at < FRAME_HEADER + len) break;
       // A view, no copy: socket chunks are fresh buffers that nothing writes to afterwards.
-      out.push({ type: type as FrameType, stream: this.buf.readUInt32BE(at + 1), payload: this.buf.subarray(at + FRAME_HEADER, at + FRAME_HEADER + len) });
+      out.push({
+        type: type as FrameType,
+        stream: this.buf.readUInt32BE(at + 1),
+        payload: this.buf.subarray(at + FRAME_HEADER, at + FRAME_HEADER + len),
+      });
       at += FRAME_HEADER + len;
     }
     this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);

@@ -3,7 +3,15 @@
 // when the receiver has not passed the bytes on yet), half-close (FIN) and reset (RST), so a
 // stream behaves like the TCP connection it carries and one slow client never stalls the others.
 import type net from 'node:net';
-import { encodeCredit, encodeFrame, type Frame, FrameReader, FrameType, MAX_PAYLOAD, MuxProtocolError } from './mux-frame';
+import {
+  encodeCredit,
+  encodeFrame,
+  type Frame,
+  FrameReader,
+  FrameType,
+  MAX_PAYLOAD,
+  MuxProtocolError,
+} from './mux-frame';
 import { decodeRequest, encodeRequest, type TunnelRequest, TunnelStatus } from './tunnel-header';
 
 /** Bytes a stream may have in flight per direction before the sender waits for credit. */
@@ -48,7 +56,8 @@ export class MuxStream {
     this.socket = socket;
     socket.on('error', noop);
     socket.on('data', (chunk: Buffer) => {
-      for (let at = 0; at < chunk.length; at += MAX_PAYLOAD) this.session.send(encodeFrame(FrameType.DATA, this.id, chunk.subarray(at, at + MAX_PAYLOAD)));
+      for (let at = 0; at < chunk.length; at += MAX_PAYLOAD)
+        this.session.send(encodeFrame(FrameType.DATA, this.id, chunk.subarray(at, at + MAX_PAYLOAD)));
       this.credit -= chunk.length;
       if (this.credit <= 0 && !this.waitingForCredit) {
         this.waitingForCredit = true;
@@ -133,7 +142,12 @@ export class MuxStream {
 
 type OpenCallback = (stream: MuxStream | undefined, why?: string) => void;
 /** Server side: a peer asks for a stream to a task; answer with accept or refuse. */
-export type OpenHandler = (request: TunnelRequest, accept: (socket: net.Socket) => void, refuse: (status: TunnelStatus) => void, stream: MuxStream) => void;
+export type OpenHandler = (
+  request: TunnelRequest,
+  accept: (socket: net.Socket) => void,
+  refuse: (status: TunnelStatus) => void,
+  stream: MuxStream,
+) => void;
 
 /** One TLS connection carrying streams. The client opens streams (odd IDs); the server answers. */
 export class MuxSession {

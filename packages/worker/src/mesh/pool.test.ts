@@ -59,7 +59,13 @@ describe('BackendPool', () => {
 });
 
 describe('BackendPool with tasks on other nodes', () => {
-  const remote = (id: string, node: string) => ({ taskId: id, address: '198.19.0.2', port: 80, tunnel: `198.18.0.${node.slice(1)}:7946`, node });
+  const remote = (id: string, node: string) => ({
+    taskId: id,
+    address: '198.19.0.2',
+    port: 80,
+    tunnel: `198.18.0.${node.slice(1)}:7946`,
+    node,
+  });
 
   it('round robin takes local and remote replicas alike, in turn', () => {
     const p = new BackendPool();

@@ -41,7 +41,9 @@ export class BackendPool {
   set(backends: readonly Backend[]): void {
     const old = new Map<string, BackendSlot>();
     for (const s of this.slots) old.set(slotKey(s.backend), s);
-    this.slots = backends.map((b) => old.get(slotKey(b)) ?? { backend: copyBackend(b), active: 0, total: 0, failed: 0 });
+    this.slots = backends.map(
+      (b) => old.get(slotKey(b)) ?? { backend: copyBackend(b), active: 0, total: 0, failed: 0 },
+    );
     if (this.cursor >= this.slots.length) this.cursor = 0;
   }
 

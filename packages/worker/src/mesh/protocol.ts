@@ -13,7 +13,16 @@ export type ToLoop =
 export interface PoolStatsWire {
   key: string;
   rejected: number;
-  backends: { taskId: string; address: string; port: number; tunnel?: string; node?: string; active: number; total: number; failed: number }[];
+  backends: {
+    taskId: string;
+    address: string;
+    port: number;
+    tunnel?: string;
+    node?: string;
+    active: number;
+    total: number;
+    failed: number;
+  }[];
 }
 
 export type FromLoop =

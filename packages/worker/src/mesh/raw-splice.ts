@@ -39,7 +39,18 @@ function loadBindings(): Bindings | undefined {
       types.isInt32Array(stream.streamBaseState) && // not instanceof: jest runs us in another realm
       typeof tcp.constants?.SOCKET === 'number' &&
       typeof uv.UV_EOF === 'number' &&
-      ['connect', 'connect6', 'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'reset', 'setNoDelay'].every((m) => typeof proto?.[m] === 'function');
+      [
+        'connect',
+        'connect6',
+        'useUserBuffer',
+        'readStart',
+        'readStop',
+        'writeBuffer',
+        'shutdown',
+        'close',
+        'reset',
+        'setNoDelay',
+      ].every((m) => typeof proto?.[m] === 'function');
     if (!ok) return undefined;
     return {
       TCP: tcp.TCP,

@@ -48,7 +48,11 @@ function firehoseBackend(id: string): Promise<TestBackend> {
 }
 
 function listen(server: net.Server, id: string, sockets: Set<net.Socket>): Promise<TestBackend> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ taskId: id, address: '127.0.0.1', port: (server.address() as net.AddressInfo).port, server, sockets })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ taskId: id, address: '127.0.0.1', port: (server.address() as net.AddressInfo).port, server, sockets }),
+    ),
+  );
 }
 
 async function closedPort(): Promise<number> {
@@ -260,9 +264,13 @@ describe.each(['handles', 'sockets'] as const)('RoutingMesh (in-process accept l
     const mesh = new RoutingMesh({ dataPath });
     meshes.push(mesh);
     try {
-      const err = await mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'web').catch((e: unknown) => e);
+      const err = await mesh
+        .publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'web')
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PortInUseError);
-      expect((err as Error).message).toContain(`port ${port} is already in use on this node: another service or process holds it`);
+      expect((err as Error).message).toContain(
+        `port ${port} is already in use on this node: another service or process holds it`,
+      );
     } finally {
       await new Promise<void>((r) => holder.close(() => r()));
     }
@@ -270,9 +278,9 @@ describe.each(['handles', 'sockets'] as const)('RoutingMesh (in-process accept l
 
   it('a port published by one service is refused to another', async () => {
     const { mesh, port } = await setup(1, { dataPath });
-    await expect(mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'other')).rejects.toThrow(
-      `port ${port} is already in use on this node: service web publishes it`,
-    );
+    await expect(
+      mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'other'),
+    ).rejects.toThrow(`port ${port} is already in use on this node: service web publishes it`);
     // Publishing the same thing again is a no-op.
     await mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'web');
     expect((await request(port)).reply).toBe('task1:ping');
@@ -284,30 +292,36 @@ describe.each(['handles', 'sockets'] as const)('RoutingMesh (in-process accept l
   });
 });
 
-describe.each(['handles', 'sockets'] as const)('RoutingMesh with accept-loop child processes (data path %s)', (dataPath) => {
-  const execArgv = ['-r', join(__dirname, '__fixtures__/register-ts.js')];
+describe.each(['handles', 'sockets'] as const)(
+  'RoutingMesh with accept-loop child processes (data path %s)',
+  (dataPath) => {
+    const execArgv = ['-r', join(__dirname, '__fixtures__/register-ts.js')];
 
-  it('every loop proxies, gets backend changes before setBackends resolves, and a dead loop is replaced', async () => {
-    const { mesh, port, backends } = await setup(3, { acceptLoops: 2, execArgv, dataPath });
-    expect(mesh.acceptLoops).toBe(3);
-    const burst = async (n: number) => Promise.all(Array.from({ length: n }, () => request(port)));
-    let replies = await burst(60);
-    expect(replies.every((r) => /^task[123]:ping$/.test(r.reply))).toBe(true);
-    let stats = await mesh.stats();
-    expect(stats.loops).toBe(3);
-    expect(stats.services[0]!.backends.reduce((n, b) => n + b.total, 0)).toBe(60);
+    it('every loop proxies, gets backend changes before setBackends resolves, and a dead loop is replaced', async () => {
+      const { mesh, port, backends } = await setup(3, { acceptLoops: 2, execArgv, dataPath });
+      expect(mesh.acceptLoops).toBe(3);
+      const burst = async (n: number) => Promise.all(Array.from({ length: n }, () => request(port)));
+      let replies = await burst(60);
+      expect(replies.every((r) => /^task[123]:ping$/.test(r.reply))).toBe(true);
+      let stats = await mesh.stats();
+      expect(stats.loops).toBe(3);
+      expect(stats.services[0]!.backends.reduce((n, b) => n + b.total, 0)).toBe(60);
 
-    await mesh.setBackends('web', 80, backends.slice(0, 1));
-    replies = await burst(60);
-    expect(replies.every((r) => r.reply === 'task1:ping')).toBe(true);
+      await mesh.setBackends('web', 80, backends.slice(0, 1));
+      replies = await burst(60);
+      expect(replies.every((r) => r.reply === 'task1:ping')).toBe(true);
 
-    const [victim] = mesh.loopPids;
-    process.kill(victim!, 'SIGKILL');
-    await until(async () => mesh.loopPids.length === 2 && !mesh.loopPids.includes(victim!) && (await mesh.stats()).loops === 3, 15000);
-    await mesh.setBackends('web', 80, backends.slice(2));
-    replies = await burst(60);
-    expect(replies.every((r) => r.reply === 'task3:ping')).toBe(true);
-    stats = await mesh.stats();
-    expect(stats.services[0]!.backends.map((b) => b.taskId)).toEqual(['task3']);
-  }, 30000);
-});
+      const [victim] = mesh.loopPids;
+      process.kill(victim!, 'SIGKILL');
+      await until(
+        async () => mesh.loopPids.length === 2 && !mesh.loopPids.includes(victim!) && (await mesh.stats()).loops === 3,
+        15000,
+      );
+      await mesh.setBackends('web', 80, backends.slice(2));
+      replies = await burst(60);
+      expect(replies.every((r) => r.reply === 'task3:ping')).toBe(true);
+      stats = await mesh.stats();
+      expect(stats.services[0]!.backends.map((b) => b.taskId)).toEqual(['task3']);
+    }, 30000);
+  },
+);

@@ -10,7 +10,15 @@ import { bindPublishedPort } from './listen';
 import { type LoopRequest, LoopProcess } from './loop-process';
 import { copyBackend } from './pool';
 import { poolKey } from './protocol';
-import type { Backend, BackendStats, MeshStats, PublishedPort, ServicePortStats, Strategy, TunnelCredentials } from './types';
+import type {
+  Backend,
+  BackendStats,
+  MeshStats,
+  PublishedPort,
+  ServicePortStats,
+  Strategy,
+  TunnelCredentials,
+} from './types';
 
 export interface RoutingMeshOptions {
   /** Default balancing for service ports without their own strategy. Default round robin. */
@@ -104,7 +112,8 @@ export class RoutingMesh {
   /** Gives a restarted loop everything the others have. */
   private async replay(loop: LoopProcess): Promise<void> {
     if (this.tunnelCredentials) await loop.request({ op: 'tunnel-credentials', credentials: this.tunnelCredentials });
-    for (const [key, p] of this.pools) await loop.request({ op: 'pool', key, strategy: p.strategy, backends: p.backends });
+    for (const [key, p] of this.pools)
+      await loop.request({ op: 'pool', key, strategy: p.strategy, backends: p.backends });
     for (const pub of this.published.values()) {
       await loop.request({ op: 'listen', lid: pub.lid, key: poolKey(pub.serviceId, pub.port.target) }, pub.server);
     }
@@ -134,7 +143,16 @@ export class RoutingMesh {
     this.published.set(pkey, { port: { ...port }, serviceId, lid, server });
     this.local.attach(lid, key, server);
     await this.broadcast({ op: 'listen', lid, key }, server);
-    this.log.info({ service: serviceId, host: port.hostIp || undefined, published: port.published, target: port.target, loops: this.acceptLoops }, 'mesh port published');
+    this.log.info(
+      {
+        service: serviceId,
+        host: port.hostIp || undefined,
+        published: port.published,
+        target: port.target,
+        loops: this.acceptLoops,
+      },
+      'mesh port published',
+    );
   }
 
   /** Stops listening on a published port (of `hostIp`, default every address); connections already proxied go on. */
@@ -179,7 +197,8 @@ export class RoutingMesh {
 
   /** Forgets a service: its ports and backend sets. */
   async removeService(serviceId: string): Promise<void> {
-    for (const pub of [...this.published.values()]) if (pub.serviceId === serviceId) await this.unpublish(pub.port.published, pub.port.hostIp ?? '');
+    for (const pub of [...this.published.values()])
+      if (pub.serviceId === serviceId) await this.unpublish(pub.port.published, pub.port.hostIp ?? '');
     for (const [key, p] of [...this.pools]) {
       if (p.serviceId !== serviceId) continue;
       this.pools.delete(key);
@@ -191,11 +210,14 @@ export class RoutingMesh {
 
   /** Connections per backend summed over every accept loop. */
   async stats(): Promise<MeshStats> {
-    const all = [this.local.stats(), ...(await Promise.all(this.loops.map((l) => l?.stats())))].filter((s) => s !== undefined);
+    const all = [this.local.stats(), ...(await Promise.all(this.loops.map((l) => l?.stats())))].filter(
+      (s) => s !== undefined,
+    );
     const services: ServicePortStats[] = [];
     for (const [key, spec] of this.pools) {
       const byTask = new Map<string, BackendStats>();
-      for (const b of spec.backends) byTask.set(`${b.taskId}\0${b.address}\0${b.port}`, { ...b, active: 0, total: 0, failed: 0 });
+      for (const b of spec.backends)
+        byTask.set(`${b.taskId}\0${b.address}\0${b.port}`, { ...b, active: 0, total: 0, failed: 0 });
       let rejected = 0;
       for (const loopStats of all) {
         const p = loopStats.find((x) => x.key === key);
@@ -209,7 +231,13 @@ export class RoutingMesh {
           s.failed += b.failed;
         }
       }
-      services.push({ serviceId: spec.serviceId, targetPort: spec.targetPort, strategy: spec.strategy, backends: [...byTask.values()], rejected });
+      services.push({
+        serviceId: spec.serviceId,
+        targetPort: spec.targetPort,
+        strategy: spec.strategy,
+        backends: [...byTask.values()],
+        rejected,
+      });
     }
     return { loops: all.length, services };
   }
@@ -222,7 +250,9 @@ export class RoutingMesh {
     this.published.clear();
     await Promise.all([
       this.local.close(),
-      ...servers.map((p) => new Promise<void>((resolve) => (p.server.listening ? p.server.close(() => resolve()) : resolve()))),
+      ...servers.map(
+        (p) => new Promise<void>((resolve) => (p.server.listening ? p.server.close(() => resolve()) : resolve())),
+      ),
       ...this.loops.map((l) => l?.stop()),
     ]);
   }

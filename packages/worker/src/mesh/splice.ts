@@ -48,7 +48,13 @@ export function joinSockets(a: net.Socket, b: net.Socket): void {
 export const CONNECT_TIMEOUT_MS = 3000;
 
 /** A task on another node: through a mutual-TLS tunnel to its node, which connects to it there. */
-function attemptRemote(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | undefined, dialer: TunnelDialer | undefined, slot: BackendSlot): void {
+function attemptRemote(
+  client: net.Socket,
+  pool: BackendPool,
+  tried: BackendSlot[] | undefined,
+  dialer: TunnelDialer | undefined,
+  slot: BackendSlot,
+): void {
   const failed = () => {
     slot.active--;
     slot.failed++;
@@ -76,7 +82,13 @@ function attemptRemote(client: net.Socket, pool: BackendPool, tried: BackendSlot
   });
 }
 
-function attempt(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | undefined, dialer: TunnelDialer | undefined, first?: BackendSlot): void {
+function attempt(
+  client: net.Socket,
+  pool: BackendPool,
+  tried: BackendSlot[] | undefined,
+  dialer: TunnelDialer | undefined,
+  first?: BackendSlot,
+): void {
   const slot = first ?? pool.pick(tried);
   if (!slot) {
     pool.rejected++;
@@ -127,7 +139,13 @@ function attempt(client: net.Socket, pool: BackendPool, tried: BackendSlot[] | u
  * can move on to the next replica without losing data) and allowHalfOpen. `first` and `tried`
  * continue a choice the fast path made (it hands remote backends over to this path).
  */
-export function proxyConnection(client: net.Socket, pool: BackendPool, dialer?: TunnelDialer, first?: BackendSlot, tried?: BackendSlot[]): void {
+export function proxyConnection(
+  client: net.Socket,
+  pool: BackendPool,
+  dialer?: TunnelDialer,
+  first?: BackendSlot,
+  tried?: BackendSlot[],
+): void {
   client.on('error', noop);
   client.setNoDelay(true);
   attempt(client, pool, tried, dialer, first);

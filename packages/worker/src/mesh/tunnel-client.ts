@@ -85,7 +85,12 @@ export class TunnelDialer {
     });
   }
 
-  private connect(key: string, where: { host: string; port: number }, node: string | undefined, timeoutMs: number): MuxSession {
+  private connect(
+    key: string,
+    where: { host: string; port: number },
+    node: string | undefined,
+    timeoutMs: number,
+  ): MuxSession {
     const clusterId = this.clusterId;
     const socket = tls.connect({
       host: where.host,
@@ -96,7 +101,8 @@ export class TunnelDialer {
       checkServerIdentity: (name, cert) => {
         const err = tls.checkServerIdentity(name, cert);
         if (err) return err;
-        if (subjectField(cert.subject?.O) !== clusterId) return new Error(`mesh tunnel peer ${name} belongs to another cluster`);
+        if (subjectField(cert.subject?.O) !== clusterId)
+          return new Error(`mesh tunnel peer ${name} belongs to another cluster`);
         return undefined;
       },
       // Node skips checkServerIdentity on a resumed session: sessions are kept per node identity.

@@ -1,8 +1,19 @@
-import { decodeReply, decodeRequest, encodeReply, encodeRequest, MAX_REQUEST_BYTES, TunnelHeaderError, TunnelStatus } from './tunnel-header';
+import {
+  decodeReply,
+  decodeRequest,
+  encodeReply,
+  encodeRequest,
+  MAX_REQUEST_BYTES,
+  TunnelHeaderError,
+  TunnelStatus,
+} from './tunnel-header';
 
 describe('mesh tunnel header', () => {
   it('a request round-trips, and the bytes after it are handed back untouched', () => {
-    const wire = Buffer.concat([encodeRequest({ taskId: 'x2k9w0q1c7n3m5b8v4z6a1s2d', port: 8080 }), Buffer.from('GET / HTTP/1.1\r\n')]);
+    const wire = Buffer.concat([
+      encodeRequest({ taskId: 'x2k9w0q1c7n3m5b8v4z6a1s2d', port: 8080 }),
+      Buffer.from('GET / HTTP/1.1\r\n'),
+    ]);
     const r = decodeRequest(wire);
     expect(r).not.toBe('more');
     if (r === 'more') return;
@@ -38,7 +49,8 @@ describe('mesh tunnel header', () => {
   });
 
   it('a reply carries one status, then payload', () => {
-    for (const status of Object.values(TunnelStatus)) expect(decodeReply(encodeReply(status))).toEqual({ status, rest: Buffer.alloc(0) });
+    for (const status of Object.values(TunnelStatus))
+      expect(decodeReply(encodeReply(status))).toEqual({ status, rest: Buffer.alloc(0) });
     expect(decodeReply(Buffer.alloc(0))).toBe('more');
     expect(decodeReply(encodeReply(TunnelStatus.OK).subarray(0, 1))).toBe('more');
     const r = decodeReply(Buffer.concat([encodeReply(TunnelStatus.OK), Buffer.from('HTTP/1.1 200')]));

@@ -37,8 +37,10 @@ export class TunnelHeaderError extends Error {
 
 export function encodeRequest(r: TunnelRequest): Buffer {
   const id = Buffer.from(r.taskId, 'latin1');
-  if (id.length === 0 || id.length > MAX_TASK_ID || !/^[\x21-\x7e]+$/.test(r.taskId)) throw new TunnelHeaderError(`invalid task ID for a mesh tunnel: ${JSON.stringify(r.taskId)}`);
-  if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw new TunnelHeaderError(`invalid port for a mesh tunnel: ${r.port}`);
+  if (id.length === 0 || id.length > MAX_TASK_ID || !/^[\x21-\x7e]+$/.test(r.taskId))
+    throw new TunnelHeaderError(`invalid task ID for a mesh tunnel: ${JSON.stringify(r.taskId)}`);
+  if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535)
+    throw new TunnelHeaderError(`invalid port for a mesh tunnel: ${r.port}`);
   const b = Buffer.allocUnsafe(MAGIC.length + 1 + id.length + 2);
   MAGIC.copy(b, 0);
   b[MAGIC.length] = id.length;
@@ -53,7 +55,8 @@ export function encodeRequest(r: TunnelRequest): Buffer {
  */
 export function decodeRequest(buf: Buffer): 'more' | { request: TunnelRequest; rest: Buffer } {
   const magicSeen = Math.min(buf.length, MAGIC.length);
-  if (!buf.subarray(0, magicSeen).equals(MAGIC.subarray(0, magicSeen))) throw new TunnelHeaderError('not a mesh tunnel request');
+  if (!buf.subarray(0, magicSeen).equals(MAGIC.subarray(0, magicSeen)))
+    throw new TunnelHeaderError('not a mesh tunnel request');
   if (buf.length < MAGIC.length + 1) return 'more';
   const idLen = buf[MAGIC.length] as number;
   if (idLen === 0) throw new TunnelHeaderError('mesh tunnel request without a task ID');
@@ -78,6 +81,7 @@ export function decodeReply(buf: Buffer): 'more' | { status: TunnelStatus; rest:
   if (buf.length >= 1 && buf[0] !== REPLY_MAGIC) throw new TunnelHeaderError('not a mesh tunnel reply');
   if (buf.length < 2) return 'more';
   const status = buf[1] as number;
-  if (!(Object.values(TunnelStatus) as number[]).includes(status)) throw new TunnelHeaderError(`unknown mesh tunnel status ${status}`);
+  if (!(Object.values(TunnelStatus) as number[]).includes(status))
+    throw new TunnelHeaderError(`unknown mesh tunnel status ${status}`);
   return { status: status as TunnelStatus, rest: buf.subarray(2) };
 }

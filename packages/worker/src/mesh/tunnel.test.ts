@@ -16,7 +16,12 @@ jest.setTimeout(30_000);
 
 const CLUSTER = 'clusterA';
 
-async function nodeCredentials(ca: RootCA, nodeId: string, clusterId = CLUSTER, role: 'swarm-worker' | 'swarm-manager' = 'swarm-worker'): Promise<TunnelCredentials> {
+async function nodeCredentials(
+  ca: RootCA,
+  nodeId: string,
+  clusterId = CLUSTER,
+  role: 'swarm-worker' | 'swarm-manager' = 'swarm-worker',
+): Promise<TunnelCredentials> {
   const { keyPem, csrPem } = await createNodeKeyAndCsr();
   return { caCertPem: ca.certPem, keyPem, certPem: await ca.issue(csrPem, { nodeId, role, clusterId }), clusterId };
 }
@@ -59,7 +64,13 @@ function request(port: number, body: string | Buffer = 'ping'): Promise<{ reply:
     let error: string | undefined;
     s.on('data', (d: Buffer) => chunks.push(d));
     s.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
-    s.on('close', () => resolve(error ? { reply: Buffer.concat(chunks).toString('latin1'), error } : { reply: Buffer.concat(chunks).toString('latin1') }));
+    s.on('close', () =>
+      resolve(
+        error
+          ? { reply: Buffer.concat(chunks).toString('latin1'), error }
+          : { reply: Buffer.concat(chunks).toString('latin1') },
+      ),
+    );
     s.end(body);
   });
 }
@@ -88,7 +99,11 @@ async function nodeB(tasks: Record<string, number>, creds = credsB): Promise<{ t
 }
 
 /** Node A: a mesh publishing a port for service web with the given backends. */
-async function nodeA(backends: Backend[], opts: ConstructorParameters<typeof RoutingMesh>[0] = {}, creds: TunnelCredentials | undefined = credsA): Promise<{ mesh: RoutingMesh; port: number }> {
+async function nodeA(
+  backends: Backend[],
+  opts: ConstructorParameters<typeof RoutingMesh>[0] = {},
+  creds: TunnelCredentials | undefined = credsA,
+): Promise<{ mesh: RoutingMesh; port: number }> {
   const mesh = new RoutingMesh(opts);
   cleanup.push(() => mesh.close());
   if (creds) await mesh.setTunnelCredentials(creds);
@@ -104,14 +119,23 @@ async function tasks(...ids: string[]): Promise<TaskServer[]> {
   return out;
 }
 
-const remote = (t: { id: string; port: number }, tunnel: string, node = 'nodeB'): Backend => ({ taskId: t.id, address: '198.19.0.2', port: t.port, tunnel, node });
+const remote = (t: { id: string; port: number }, tunnel: string, node = 'nodeB'): Backend => ({
+  taskId: t.id,
+  address: '198.19.0.2',
+  port: t.port,
+  tunnel,
+  node,
+});
 
 describe.each(['handles', 'sockets'] as const)('routing mesh across nodes (data path %s)', (dataPath) => {
   it("node A's published port reaches a task that only exists behind node B, and round robin takes local and remote replicas in turn", async () => {
     const [onB, onA] = await tasks('taskB', 'taskA');
     const b = await nodeB({ taskB: onB!.port });
     // Both tasks listen on one port number here; the local one is dialled directly by address.
-    const { mesh, port } = await nodeA([remote(onB!, b.tunnel), { taskId: 'taskA', address: '127.0.0.1', port: onA!.port }], { dataPath });
+    const { mesh, port } = await nodeA(
+      [remote(onB!, b.tunnel), { taskId: 'taskA', address: '127.0.0.1', port: onA!.port }],
+      { dataPath },
+    );
     const replies: string[] = [];
     for (let i = 0; i < 4; i++) replies.push((await request(port, `r${i}`)).reply);
     expect(replies).toEqual(['taskB:r0', 'taskA:r1', 'taskB:r2', 'taskA:r3']);
@@ -236,7 +260,12 @@ describe('multiplexed tunnel', () => {
       });
     }
     const until = Date.now() + 5000;
-    while ((hoseSockets.size > 0 || (await mesh.stats()).services.find((x) => x.serviceId === 'web')!.backends[0]!.active > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (
+      (hoseSockets.size > 0 ||
+        (await mesh.stats()).services.find((x) => x.serviceId === 'web')!.backends[0]!.active > 0) &&
+      Date.now() < until
+    )
+      await new Promise((r) => setTimeout(r, 20));
     expect(hoseSockets.size).toBe(0);
     expect((await request(port2, 'still there')).reply).toBe('other:still there');
     expect(b.server.connectionCount).toBe(1);
@@ -253,7 +282,10 @@ describe('multiplexed tunnel', () => {
     const silentTunnel = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
     const [live] = await tasks('live');
     const b = await nodeB({ live: live!.port });
-    const { port } = await nodeA([{ taskId: 'lost', address: '198.19.0.9', port: live!.port, tunnel: silentTunnel, node: 'nodeC' }, remote(live!, b.tunnel)]);
+    const { port } = await nodeA([
+      { taskId: 'lost', address: '198.19.0.9', port: live!.port, tunnel: silentTunnel, node: 'nodeC' },
+      remote(live!, b.tunnel),
+    ]);
     const t0 = Date.now();
     expect(await request(port, 'first')).toEqual({ reply: 'live:first' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2500);
@@ -278,7 +310,9 @@ describe('multiplexed tunnel', () => {
     await first.server.close();
     expect(await heldClosed).toBe('ECONNRESET');
     // Node B comes back on the same port (its daemon restarted).
-    const again = new TunnelServer({ resolve: (taskId, p) => (taskId === 'phoenix' && p === onB!.port ? '127.0.0.1' : undefined) });
+    const again = new TunnelServer({
+      resolve: (taskId, p) => (taskId === 'phoenix' && p === onB!.port ? '127.0.0.1' : undefined),
+    });
     await again.listen(credsB, Number(first.tunnel.split(':')[1]), '127.0.0.1');
     cleanup.push(() => again.close());
     const until = Date.now() + 5000;
@@ -305,10 +339,23 @@ it('an accept-loop child process gets the tunnel credentials and tunnels too', a
 
 describe('the tunnel listener', () => {
   /** Sends a raw tunnel request with the given TLS identity; resolves with the reply status or the failure. */
-  function ask(tunnel: string, creds: TunnelCredentials, taskId: string, port: number, servername = 'nodeB'): Promise<number | string> {
+  function ask(
+    tunnel: string,
+    creds: TunnelCredentials,
+    taskId: string,
+    port: number,
+    servername = 'nodeB',
+  ): Promise<number | string> {
     const [host, p] = tunnel.split(':');
     return new Promise((resolve) => {
-      const s = tls.connect({ host, port: Number(p), ca: creds.caCertPem, cert: creds.certPem, key: creds.keyPem, servername });
+      const s = tls.connect({
+        host,
+        port: Number(p),
+        ca: creds.caCertPem,
+        cert: creds.certPem,
+        key: creds.keyPem,
+        servername,
+      });
       let got = Buffer.alloc(0);
       s.on('data', (d: Buffer) => {
         got = Buffer.concat([got, d]);
@@ -365,10 +412,14 @@ describe('the tunnel listener', () => {
     dialer.setCredentials(credsA);
     const dial = (node: string) =>
       new Promise<string>((resolve) =>
-        dialer.dial({ taskId: 'known', address: '198.19.0.2', port: onB!.port, tunnel: b.tunnel, node }, 3000, (s, why) => {
-          s?.reset();
-          resolve(s ? 'ok' : (why ?? ''));
-        }),
+        dialer.dial(
+          { taskId: 'known', address: '198.19.0.2', port: onB!.port, tunnel: b.tunnel, node },
+          3000,
+          (s, why) => {
+            s?.reset();
+            resolve(s ? 'ok' : (why ?? ''));
+          },
+        ),
       );
     expect(await dial('nodeB')).toBe('ok');
     expect(await dial('nodeC')).toMatch(/nodeC/);

@@ -4,7 +4,9 @@ import os from 'node:os';
 export function resolveAddr(value: string | undefined, defaultPort: number, fallbackHost: () => string): string {
   if (!value) return `${fallbackHost()}:${defaultPort}`;
   const ifaces = os.networkInterfaces();
-  const [hostPart, portPart] = value.includes(':') ? [value.slice(0, value.lastIndexOf(':')), value.slice(value.lastIndexOf(':') + 1)] : [value, ''];
+  const [hostPart, portPart] = value.includes(':')
+    ? [value.slice(0, value.lastIndexOf(':')), value.slice(value.lastIndexOf(':') + 1)]
+    : [value, ''];
   const port = portPart ? Number(portPart) : defaultPort;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port in address "${value}"`);
   let host = hostPart || fallbackHost();
@@ -26,7 +28,9 @@ export function defaultAdvertiseHost(): string {
   }
   if (candidates.length === 0) return '127.0.0.1';
   if (candidates.length > 1) {
-    throw new Error(`could not choose an IP address to advertise since this system has multiple addresses on different interfaces (${candidates.join(' and ')}) - specify one with --advertise-addr`);
+    throw new Error(
+      `could not choose an IP address to advertise since this system has multiple addresses on different interfaces (${candidates.join(' and ')}) - specify one with --advertise-addr`,
+    );
   }
   return candidates[0]!.split(' ')[0]!;
 }

@@ -4,7 +4,9 @@ import { swarmRoutes } from '../api/routes';
 import { SwarmNode } from './swarm-node';
 
 /** Swarm mode for `flotilla daemon`: rejoins the swarm at start, serves the swarm API routes. */
-export function swarmExtension(opts: { heartbeatPeriodMs?: number; meshTunnelPort?: number } = {}): (ctx: DaemonContext) => Promise<DaemonExtension> {
+export function swarmExtension(
+  opts: { heartbeatPeriodMs?: number; meshTunnelPort?: number } = {},
+): (ctx: DaemonContext) => Promise<DaemonExtension> {
   return async (ctx) => {
     const node = new SwarmNode({
       paths: ctx.paths,

@@ -1,13 +1,23 @@
 // Small pieces of a node's swarm membership: docker's texts and addresses, the /info cluster part.
 import net from 'node:net';
-import { CLUSTER_OBJECT_ID, DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE, type SwarmManager } from '@flotilla/manager';
+import {
+  CLUSTER_OBJECT_ID,
+  DEFAULT_SWARM_ADDR_POOL,
+  DEFAULT_SWARM_SUBNET_SIZE,
+  type SwarmManager,
+} from '@flotilla/manager';
 import { ClusterListenError } from './node-server';
 import { SwarmStateError } from './swarm-state-error';
 
 /** The Cluster part of the Swarm section of /info (docker info prints its settings). */
 export function clusterInfo(m: SwarmManager, id: string): Record<string, unknown> {
   const c = m.store.state.get('clusters', CLUSTER_OBJECT_ID);
-  return { ID: id, Spec: c?.Spec, DefaultAddrPool: c?.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL, SubnetSize: c?.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE };
+  return {
+    ID: id,
+    Spec: c?.Spec,
+    DefaultAddrPool: c?.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL,
+    SubnetSize: c?.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE,
+  };
 }
 
 /** The address this node's own agent dials for its own manager. */
@@ -19,12 +29,18 @@ export function localAddr(advertiseAddr: string): string {
 export function leaveRefusal(m: SwarmManager): string {
   const voters = m.raftStatus().members.filter((x) => x.voter);
   const nodes = new Map(m.store.state.list('nodes').map((n) => [n.ID, n]));
-  const reachable = voters.filter((v) => m.managerStatus(nodes.get(v.id) ?? ({ ID: v.id, Spec: { Role: 'manager' } } as never))?.Reachability === 'reachable').length;
+  const reachable = voters.filter(
+    (v) =>
+      m.managerStatus(nodes.get(v.id) ?? ({ ID: v.id, Spec: { Role: 'manager' } } as never))?.Reachability ===
+      'reachable',
+  ).length;
   const unreachable = voters.length - reachable;
   let msg = 'You are attempting to leave the swarm on a node that is participating as a manager. ';
-  if (reachable + unreachable <= 1) return `${msg}Removing the last manager erases all current state of the swarm. Use \`--force\` to ignore this message.`;
+  if (reachable + unreachable <= 1)
+    return `${msg}Removing the last manager erases all current state of the swarm. Use \`--force\` to ignore this message.`;
   msg += `Removing this node leaves ${reachable - 1} managers out of ${reachable + unreachable}. `;
-  if (reachable - 1 < Math.floor((reachable + unreachable - 1) / 2) + 1) msg += 'Without a Raft quorum your swarm will be inaccessible. ';
+  if (reachable - 1 < Math.floor((reachable + unreachable - 1) / 2) + 1)
+    msg += 'Without a Raft quorum your swarm will be inaccessible. ';
   return `${msg}The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`;
 }
 

@@ -34,7 +34,14 @@ test('an ingress port held by something else is published as soon as it is free'
   const mesh = new RoutingMesh();
   const ctl = new MeshController(mesh, () => 'n1');
   try {
-    ctl.update([{ ...BASE, serviceId: 's1', ports: [{ published: port, target, protocol: 'tcp' }], backends: [{ taskId: 't1', nodeId: 'n1', address: '127.0.0.1' }] }]);
+    ctl.update([
+      {
+        ...BASE,
+        serviceId: 's1',
+        ports: [{ published: port, target, protocol: 'tcp' }],
+        backends: [{ taskId: 't1', nodeId: 'n1', address: '127.0.0.1' }],
+      },
+    ]);
     await ctl.idle();
     await new Promise((r) => squatter.close(r));
     const t0 = Date.now();
@@ -102,7 +109,13 @@ describe('the mesh view as this node sees it', () => {
 });
 
 describe('service VIPs on this node', () => {
-  const svc = (serviceId: string, vip: string, vipPorts: number[], ports: MeshService['ports'] = [], backends: MeshService['backends'] = []): MeshService => ({
+  const svc = (
+    serviceId: string,
+    vip: string,
+    vipPorts: number[],
+    ports: MeshService['ports'] = [],
+    backends: MeshService['backends'] = [],
+  ): MeshService => ({
     ...BASE,
     serviceId,
     name: serviceId,
@@ -113,18 +126,27 @@ describe('service VIPs on this node', () => {
   });
 
   it('listens on VIP:port for VIPs present here, not where the service has the same port on every address', () => {
-    const view = [svc('api', '198.19.128.128', [80, 8080], [{ published: 8080, target: 8080, protocol: 'tcp' }]), svc('away', '198.19.128.129', [80])];
+    const view = [
+      svc('api', '198.19.128.128', [80, 8080], [{ published: 8080, target: 8080, protocol: 'tcp' }]),
+      svc('away', '198.19.128.129', [80]),
+    ];
     expect(listenersFor(view, new Set(['198.19.128.128']))).toEqual([
       { hostIp: '', port: 8080, target: 8080, serviceId: 'api' },
       { hostIp: '198.19.128.128', port: 80, target: 80, serviceId: 'api' },
     ]);
     // 4000 -> 80: the wildcard :4000 does not catch VIP:80, so the VIP gets its own listener.
     const web = svc('web', '198.19.128.130', [80], [{ published: 4000, target: 80, protocol: 'tcp' }]);
-    expect(listenersFor([web], new Set(['198.19.128.130'])).map((l) => `${l.hostIp}:${l.port}`)).toEqual([':4000', '198.19.128.130:80']);
+    expect(listenersFor([web], new Set(['198.19.128.130'])).map((l) => `${l.hostIp}:${l.port}`)).toEqual([
+      ':4000',
+      '198.19.128.130:80',
+    ]);
   });
 
   it('the tunnel listener also lets VIP ports through to a local task', () => {
-    const local = localTasksOf([svc('api', '198.19.128.128', [6379], [], [{ taskId: 't1', nodeId: 'n1', address: '198.19.128.2/24' }])], 'n1');
+    const local = localTasksOf(
+      [svc('api', '198.19.128.128', [6379], [], [{ taskId: 't1', nodeId: 'n1', address: '198.19.128.2/24' }])],
+      'n1',
+    );
     expect(local.get('t1')).toEqual({ address: '198.19.128.2', ports: new Set([6379]) });
   });
 
@@ -176,7 +198,8 @@ describe('service VIPs on this node', () => {
       expect(await answer(target, '127.0.0.4')).toBe('squatter');
       await new Promise((r) => squatter.close(r));
       const t0 = Date.now();
-      while ((await answer(target, '127.0.0.4')) !== 'vip' && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 100));
+      while ((await answer(target, '127.0.0.4')) !== 'vip' && Date.now() - t0 < 5000)
+        await new Promise((r) => setTimeout(r, 100));
       expect(await answer(target, '127.0.0.4')).toBe('vip');
     } finally {
       await ctl.close();
@@ -187,7 +210,15 @@ describe('service VIPs on this node', () => {
 });
 
 test('taskNodeHosts: the other nodes running tasks, from their tunnel addresses (peers to ask for an image)', () => {
-  const svc = (serviceId: string, backends: MeshService['backends']): MeshService => ({ serviceId, name: serviceId, endpointMode: 'vip', ports: [], networks: [], vipPorts: [], backends });
+  const svc = (serviceId: string, backends: MeshService['backends']): MeshService => ({
+    serviceId,
+    name: serviceId,
+    endpointMode: 'vip',
+    ports: [],
+    networks: [],
+    vipPorts: [],
+    backends,
+  });
   const view = [
     svc('a', [
       { taskId: 't1', nodeId: 'me', address: '198.19.128.2/24', tunnel: '198.18.0.2:7946' },

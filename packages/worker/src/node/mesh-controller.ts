@@ -45,7 +45,9 @@ export class MeshController {
     this.closed = false;
     this.last = view;
     this.localTasks = localTasksOf(view, this.nodeId());
-    this.chain = this.chain.then(() => this.apply(view)).catch((e: Error) => this.log?.error({ err: e }, 'routing mesh update failed'));
+    this.chain = this.chain
+      .then(() => this.apply(view))
+      .catch((e: Error) => this.log?.error({ err: e }, 'routing mesh update failed'));
   }
 
   /** The last view the managers sent (service discovery reads it). */
@@ -83,7 +85,16 @@ export class MeshController {
   }
 
   private async apply(view: MeshService[]): Promise<void> {
-    const localVips = this.vips ? await this.vips.sync(view).catch((e: Error) => (this.log?.error({ err: e }, 'cannot put the service VIPs on the bridges'), new Set<string>())) : new Set<string>();
+    const localVips = this.vips
+      ? await this.vips
+          .sync(view)
+          .catch(
+            (e: Error) => (
+              this.log?.error({ err: e }, 'cannot put the service VIPs on the bridges'),
+              new Set<string>()
+            ),
+          )
+      : new Set<string>();
     const want = new Map(listenersFor(view, localVips).map((l) => [listenerKey(l.hostIp, l.port), l]));
     for (const [key, held] of this.published) {
       const w = want.get(key);
@@ -106,10 +117,18 @@ export class MeshController {
     for (const [key, l] of want) {
       if (this.published.has(key)) continue;
       try {
-        await this.mesh.publish({ published: l.port, target: l.target, protocol: 'tcp', ...(l.hostIp ? { hostIp: l.hostIp } : {}) }, l.serviceId);
+        await this.mesh.publish(
+          { published: l.port, target: l.target, protocol: 'tcp', ...(l.hostIp ? { hostIp: l.hostIp } : {}) },
+          l.serviceId,
+        );
         this.published.set(key, l);
       } catch (e) {
-        this.log?.error({ err: e, host: l.hostIp || undefined, port: l.port }, l.hostIp ? 'cannot listen on a service VIP port: retrying every second' : 'cannot publish ingress port: retrying every second');
+        this.log?.error(
+          { err: e, host: l.hostIp || undefined, port: l.port },
+          l.hostIp
+            ? 'cannot listen on a service VIP port: retrying every second'
+            : 'cannot publish ingress port: retrying every second',
+        );
         this.retryLater();
       }
     }
@@ -148,12 +167,17 @@ export function servedTargets(s: MeshService): number[] {
  */
 export function listenersFor(view: readonly MeshService[], localVips: ReadonlySet<string>): Listener[] {
   const out: Listener[] = [];
-  for (const s of view) for (const p of s.ports) if (p.protocol === 'tcp') out.push({ hostIp: '', port: p.published, target: p.target, serviceId: s.serviceId });
+  for (const s of view)
+    for (const p of s.ports)
+      if (p.protocol === 'tcp') out.push({ hostIp: '', port: p.published, target: p.target, serviceId: s.serviceId });
   for (const s of view) {
-    const wildcard = new Set(s.ports.filter((p) => p.protocol === 'tcp' && p.published === p.target).map((p) => p.published));
+    const wildcard = new Set(
+      s.ports.filter((p) => p.protocol === 'tcp' && p.published === p.target).map((p) => p.published),
+    );
     for (const n of s.networks ?? []) {
       if (!n.vip || !localVips.has(n.vip)) continue;
-      for (const port of s.vipPorts ?? []) if (!wildcard.has(port)) out.push({ hostIp: n.vip, port, target: port, serviceId: s.serviceId });
+      for (const port of s.vipPorts ?? [])
+        if (!wildcard.has(port)) out.push({ hostIp: n.vip, port, target: port, serviceId: s.serviceId });
     }
   }
   return out;

@@ -34,7 +34,9 @@ export class MeshTunnel {
    */
   start(tls: NodeTls, clusterId: string): Promise<number> {
     const credentials = { ...tls, clusterId };
-    void this.mesh.setTunnelCredentials(credentials).catch((e: Error) => this.o.log.warn({ err: e.message }, 'cannot give the mesh its tunnel credentials'));
+    void this.mesh
+      .setTunnelCredentials(credentials)
+      .catch((e: Error) => this.o.log.warn({ err: e.message }, 'cannot give the mesh its tunnel credentials'));
     if (this.started) {
       this.server.setCredentials(credentials);
       return this.started;
@@ -42,11 +44,17 @@ export class MeshTunnel {
     const want = this.o.port ?? DEFAULT_MESH_TUNNEL_PORT;
     this.started = this.server.listen(credentials, want).catch(async (e: Error) => {
       if (!(e instanceof PortInUseError) || want === 0) {
-        this.o.log.error({ err: e.message, port: want }, 'cannot listen for mesh tunnels: other nodes cannot reach the tasks on this node');
+        this.o.log.error(
+          { err: e.message, port: want },
+          'cannot listen for mesh tunnels: other nodes cannot reach the tasks on this node',
+        );
         return 0;
       }
       const port = await this.server.listen(credentials, 0);
-      this.o.log.warn({ wanted: want, port }, 'mesh tunnel port in use: listening on a free port instead (reported to the managers)');
+      this.o.log.warn(
+        { wanted: want, port },
+        'mesh tunnel port in use: listening on a free port instead (reported to the managers)',
+      );
       return port;
     });
     void this.started.then((port) => port && this.o.log.info({ port }, 'mesh tunnel listening'));

@@ -1,23 +1,52 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect } from 'node:tls';
-import { callerIdentity, channelCredentials, channelOptions, createNodeKeyAndCsr, RootCA, type NodeTls } from '@flotilla/manager';
+import {
+  callerIdentity,
+  channelCredentials,
+  channelOptions,
+  createNodeKeyAndCsr,
+  RootCA,
+  type NodeTls,
+} from '@flotilla/manager';
 import { ClusterListenError, NodeServer } from './node-server';
 
-async function nodeTls(role: 'swarm-worker' | 'swarm-manager' = 'swarm-worker', ca?: RootCA, nodeId = 'n1'): Promise<NodeTls & { ca: RootCA }> {
+async function nodeTls(
+  role: 'swarm-worker' | 'swarm-manager' = 'swarm-worker',
+  ca?: RootCA,
+  nodeId = 'n1',
+): Promise<NodeTls & { ca: RootCA }> {
   const root = ca ?? (await RootCA.create());
   const { keyPem, csrPem } = await createNodeKeyAndCsr();
-  return { ca: root, caCertPem: root.certPem, keyPem, certPem: await root.issue(csrPem, { nodeId, role, clusterId: 'c1' }) };
+  return {
+    ca: root,
+    caCertPem: root.certPem,
+    keyPem,
+    certPem: await root.issue(csrPem, { nodeId, role, clusterId: 'c1' }),
+  };
 }
 
 /** A one-method service with JSON messages, as another node service would add through the hook. */
-const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown };
+const json = {
+  serialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
+  deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown,
+};
 const whoAmI: grpc.ServiceDefinition = {
-  WhoAmI: { path: '/test.Node/WhoAmI', requestStream: false, responseStream: false, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  WhoAmI: {
+    path: '/test.Node/WhoAmI',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
 };
 const WhoAmIClient = grpc.makeGenericClientConstructor(whoAmI, 'Node');
 
 function ask(port: number, creds: grpc.ChannelCredentials): Promise<unknown> {
-  const c = new WhoAmIClient(`127.0.0.1:${port}`, creds, channelOptions) as unknown as grpc.Client & { WhoAmI: (req: object, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void };
+  const c = new WhoAmIClient(`127.0.0.1:${port}`, creds, channelOptions) as unknown as grpc.Client & {
+    WhoAmI: (req: object, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void;
+  };
   return new Promise((resolve, reject) => c.WhoAmI({}, (e, r) => (c.close(), e ? reject(e) : resolve(r))));
 }
 
@@ -59,14 +88,20 @@ describe('NodeServer', () => {
     expect(ns.port).toBeGreaterThan(0);
     expect(seen).toEqual([['early', server]]);
     ns.register((s) => seen.push(['late', s]));
-    expect(seen).toEqual([['early', server], ['late', server]]);
+    expect(seen).toEqual([
+      ['early', server],
+      ['late', server],
+    ]);
     expect(await ns.start('127.0.0.1:0', tls)).toBe(server);
 
     ns.stop();
     expect(ns.port).toBe(0);
     expect(ns.running).toBeNull();
     const again = await ns.start('127.0.0.1:0', tls);
-    expect(seen.slice(2).map(([n, s]) => [n, s === again])).toEqual([['early', true], ['late', true]]);
+    expect(seen.slice(2).map(([n, s]) => [n, s === again])).toEqual([
+      ['early', true],
+      ['late', true],
+    ]);
   });
 
   test('a node service sees the calling node; a caller without a node certificate is refused', async () => {
@@ -86,9 +121,16 @@ describe('NodeServer', () => {
     );
     await ns.start('127.0.0.1:0', tls);
     const peer = await nodeTls('swarm-worker', tls.ca, 'peer7');
-    expect(await ask(ns.port, channelCredentials(peer))).toMatchObject({ nodeId: 'peer7', role: 'swarm-worker', clusterId: 'c1' });
+    expect(await ask(ns.port, channelCredentials(peer))).toMatchObject({
+      nodeId: 'peer7',
+      role: 'swarm-worker',
+      clusterId: 'c1',
+    });
     const anonymous = grpc.credentials.createSsl(Buffer.from(tls.caCertPem));
-    await expect(ask(ns.port, anonymous)).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: expect.stringContaining('needs a node certificate') });
+    await expect(ask(ns.port, anonymous)).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: expect.stringContaining('needs a node certificate'),
+    });
   });
 
   test('a renewed certificate is presented to new connections on the same port', async () => {
@@ -110,7 +152,11 @@ describe('NodeServer', () => {
     const b = new NodeServer();
     const err = await b.start(`127.0.0.1:${a.port}`, tls).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterListenError);
-    expect((err as Error).message).toMatch(new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${a.port} for cluster traffic: .*address already in use.*Free the port or pick another with --listen-addr$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^cannot listen on 127\\.0\\.0\\.1:${a.port} for cluster traffic: .*address already in use.*Free the port or pick another with --listen-addr$`,
+      ),
+    );
     expect(b.running).toBeNull();
   });
 });

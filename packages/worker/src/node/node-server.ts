@@ -6,8 +6,14 @@ export type NodeServiceRegistration = (server: grpc.Server) => void;
 
 /** The cluster port could not be bound (in use, or an address this machine does not have). */
 export class ClusterListenError extends Error {
-  constructor(readonly addr: string, cause: Error) {
-    super(`cannot listen on ${addr} for cluster traffic: ${cause.message.replace(/^\d+ [A-Z_]+: /, '')}. Free the port or pick another with --listen-addr`, { cause });
+  constructor(
+    readonly addr: string,
+    cause: Error,
+  ) {
+    super(
+      `cannot listen on ${addr} for cluster traffic: ${cause.message.replace(/^\d+ [A-Z_]+: /, '')}. Free the port or pick another with --listen-addr`,
+      { cause },
+    );
     this.name = 'ClusterListenError';
   }
 }

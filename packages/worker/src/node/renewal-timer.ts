@@ -9,7 +9,11 @@ import { identityOf, renewalDelayMs, renewalRetryMs } from '@flotilla/manager';
 export class RenewalTimer {
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly renew: () => Promise<void>, private readonly current: () => string | null, private readonly log: Logger) {}
+  constructor(
+    private readonly renew: () => Promise<void>,
+    private readonly current: () => string | null,
+    private readonly log: Logger,
+  ) {}
 
   /** (Re)arms for the certificate `current()` returns; nothing when there is none. */
   schedule(delayMs?: number): void {
@@ -20,16 +24,22 @@ export class RenewalTimer {
     const due = Date.now() + (delayMs ?? renewalDelayMs(notAfter, Date.now()));
     const arm = () => {
       // setTimeout holds at most ~24.8 days: wait in steps until the renewal is due.
-      this.timer = setTimeout(() => {
-        if (Date.now() < due) return arm();
-        this.renew().then(
-          () => this.schedule(),
-          (e: Error) => {
-            this.log.warn({ err: e.message, expires: notAfter.toISOString() }, 'node certificate renewal failed: retrying');
-            this.schedule(renewalRetryMs(notAfter, Date.now()));
-          },
-        );
-      }, Math.max(0, Math.min(due - Date.now(), 2 ** 31 - 1)));
+      this.timer = setTimeout(
+        () => {
+          if (Date.now() < due) return arm();
+          this.renew().then(
+            () => this.schedule(),
+            (e: Error) => {
+              this.log.warn(
+                { err: e.message, expires: notAfter.toISOString() },
+                'node certificate renewal failed: retrying',
+              );
+              this.schedule(renewalRetryMs(notAfter, Date.now()));
+            },
+          );
+        },
+        Math.max(0, Math.min(due - Date.now(), 2 ** 31 - 1)),
+      );
       this.timer.unref();
     };
     arm();

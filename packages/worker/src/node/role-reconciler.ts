@@ -53,7 +53,7 @@ export class RoleReconciler {
     }
     this.attempt = this.o
       .change(role)
-      .catch((e: Error) => this.o.log.warn({ err: e.message, role }, 'could not change this node\'s role: retrying'))
+      .catch((e: Error) => this.o.log.warn({ err: e.message, role }, "could not change this node's role: retrying"))
       .finally(() => {
         this.attempt = null;
         this.after(role);
@@ -70,7 +70,10 @@ export class RoleReconciler {
     this.failures++;
     const delay = Math.min((this.o.retryMs ?? 250) * 2 ** (this.failures - 1), this.o.maxRetryMs ?? 5000);
     // The first misses are expected (a follower a moment behind); later ones are worth a warning.
-    this.o.log[this.failures >= 3 ? 'warn' : 'info']({ role: tried, attempt: this.failures, retryInMs: delay }, 'this node is not yet the role its session announced: retrying');
+    this.o.log[this.failures >= 3 ? 'warn' : 'info'](
+      { role: tried, attempt: this.failures, retryInMs: delay },
+      'this node is not yet the role its session announced: retrying',
+    );
     this.timer = setTimeout(() => {
       this.timer = null;
       this.kick();

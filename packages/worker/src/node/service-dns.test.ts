@@ -18,9 +18,17 @@ const redis: MeshService = {
   ],
   backends,
 };
-const rr: MeshService = { ...redis, serviceId: 'D', name: 'lab_rr', endpointMode: 'dnsrr', vipPorts: [], networks: [{ id: 'N1', name: 'lab_default', aliases: ['rr'] }] };
+const rr: MeshService = {
+  ...redis,
+  serviceId: 'D',
+  name: 'lab_rr',
+  endpointMode: 'dnsrr',
+  vipPorts: [],
+  networks: [{ id: 'N1', name: 'lab_default', aliases: ['rr'] }],
+};
 const view = [redis, rr];
-const ask = (name: string, networkName = 'lab_default', self = 'n1') => answerServiceName(view, { networkId: 'local-id', networkName, name }, self);
+const ask = (name: string, networkName = 'lab_default', self = 'n1') =>
+  answerServiceName(view, { networkId: 'local-id', networkName, name }, self);
 
 describe('service names on swarm networks (DnsSource)', () => {
   test('vip mode: the full name and the aliases of that network answer its VIP there, any case', () => {
@@ -38,7 +46,7 @@ describe('service names on swarm networks (DnsSource)', () => {
     expect(ask('example.com')).toBeUndefined();
   });
 
-  test('tasks.<name>: the running tasks on this node (their first network only); other nodes\' tasks have no route here', () => {
+  test("tasks.<name>: the running tasks on this node (their first network only); other nodes' tasks have no route here", () => {
     expect(ask('tasks.lab_redis')).toEqual(['198.19.128.2', '198.19.128.3']);
     expect(ask('tasks.redis')).toEqual(['198.19.128.2', '198.19.128.3']);
     expect(ask('tasks.lab_redis', 'lab_default', 'n2')).toEqual(['198.19.128.2']);
@@ -54,12 +62,18 @@ describe('service names on swarm networks (DnsSource)', () => {
 
   test('a vip-mode service without a VIP yet answers its task addresses', () => {
     const noVip: MeshService = { ...redis, networks: [{ id: 'N1', name: 'lab_default', aliases: ['redis'] }] };
-    expect(answerServiceName([noVip], { networkId: 'x', networkName: 'lab_default', name: 'redis' }, 'n1')).toEqual(['198.19.128.2', '198.19.128.3']);
+    expect(answerServiceName([noVip], { networkId: 'x', networkName: 'lab_default', name: 'redis' }, 'n1')).toEqual([
+      '198.19.128.2',
+      '198.19.128.3',
+    ]);
   });
 
   test('the source reads the latest view each time it is asked', () => {
     let current: MeshService[] = [];
-    const source = serviceDnsSource(() => current, () => 'n1');
+    const source = serviceDnsSource(
+      () => current,
+      () => 'n1',
+    );
     expect(source({ networkId: 'x', networkName: 'lab_default', name: 'redis' })).toBeUndefined();
     current = view;
     expect(source({ networkId: 'x', networkName: 'lab_default', name: 'redis' })).toEqual(['198.19.128.128']);

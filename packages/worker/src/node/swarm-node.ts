@@ -1,7 +1,31 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerManager, DataPaths, ImageStore, Logger, NetworkService, RegistryClient } from '@flotilla/engine-core';
-import { callerIdentity, channelCredentials, identityOf, NodeCertificates, checkAddrPool, NODE_TLS_NAME, NotSwarmManagerError, PermissionDeniedError, renewNodeCertificate, requestNodeCertificate, SwarmManager, SwarmStateFiles, type NodeIdentity, type NodeState, type NodeTls, type SwarmManagerOptions } from '@flotilla/manager';
+import type {
+  ContainerManager,
+  DataPaths,
+  ImageStore,
+  Logger,
+  NetworkService,
+  RegistryClient,
+} from '@flotilla/engine-core';
+import {
+  callerIdentity,
+  channelCredentials,
+  identityOf,
+  NodeCertificates,
+  checkAddrPool,
+  NODE_TLS_NAME,
+  NotSwarmManagerError,
+  PermissionDeniedError,
+  renewNodeCertificate,
+  requestNodeCertificate,
+  SwarmManager,
+  SwarmStateFiles,
+  type NodeIdentity,
+  type NodeState,
+  type NodeTls,
+  type SwarmManagerOptions,
+} from '@flotilla/manager';
 import { Agent } from '../agent/agent';
 import { EngineExecutor } from '../executor/engine-executor';
 import { RoutingMesh } from '../mesh';
@@ -68,13 +92,32 @@ export class SwarmNode {
     this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }), acceptLoops: d.meshAcceptLoops ?? 0 });
     this.vipAddresses = new VipAddresses(d.networks, d.log.child({ component: 'vip' }));
     this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log, this.vipAddresses);
-    this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), { port: d.meshTunnelPort, log: d.log.child({ component: 'mesh-tunnel' }) });
+    this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), {
+      port: d.meshTunnelPort,
+      log: d.log.child({ component: 'mesh-tunnel' }),
+    });
     this.taskNetworks = new TaskNetworks(d.networks, () => this.meshCtl.refresh());
     // Service names on swarm networks for the embedded DNS (`redis`, `lab_redis`, `tasks.redis`).
-    this.removeDnsSource = d.networks.addDnsSource(serviceDnsSource(() => this.meshCtl.view(), () => this.state?.nodeId ?? ''));
-    this.renewal = new RenewalTimer(() => this.renewCertificate(), () => this.tls?.certPem ?? null, d.log.child({ component: 'certificates' }));
+    this.removeDnsSource = d.networks.addDnsSource(
+      serviceDnsSource(
+        () => this.meshCtl.view(),
+        () => this.state?.nodeId ?? '',
+      ),
+    );
+    this.renewal = new RenewalTimer(
+      () => this.renewCertificate(),
+      () => this.tls?.certPem ?? null,
+      d.log.child({ component: 'certificates' }),
+    );
     // Every node serves its images and task logs to the other nodes of its swarm.
-    this.registerNodeService((server) => registerPeerServices(server, { images: d.images, containers: d.containers, clusterId: () => this.state?.clusterId, log: d.log.child({ component: 'peer' }) }));
+    this.registerNodeService((server) =>
+      registerPeerServices(server, {
+        images: d.images,
+        containers: d.containers,
+        clusterId: () => this.state?.clusterId,
+        log: d.log.child({ component: 'peer' }),
+      }),
+    );
   }
 
   /**
@@ -87,10 +130,18 @@ export class SwarmNode {
     if (!st) return [];
     const m = this.manager;
     const nodes = m
-      ? m.store.state.list('nodes').filter((n) => n.ID !== st.nodeId).map((n) => ({ addr: n.Status.Addr, ready: n.Status.State === 'ready' }))
+      ? m.store.state
+          .list('nodes')
+          .filter((n) => n.ID !== st.nodeId)
+          .map((n) => ({ addr: n.Status.Addr, ready: n.Status.State === 'ready' }))
       : taskNodeHosts(this.meshCtl.view(), st.nodeId).map((addr) => ({ addr, ready: true }));
     const managers = this.agent?.knownManagers() ?? st.managers;
-    return peerAddresses({ self: st.advertiseAddr, managers: managers.filter((a) => a !== st.advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')), nodes, port: DEFAULT_CLUSTER_PORT });
+    return peerAddresses({
+      self: st.advertiseAddr,
+      managers: managers.filter((a) => a !== st.advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')),
+      nodes,
+      port: DEFAULT_CLUSTER_PORT,
+    });
   }
 
   /**
@@ -130,7 +181,9 @@ export class SwarmNode {
   async open(): Promise<void> {
     // VIPs a previous run left on the bridges (killed before it could remove them): the first
     // view from the managers puts back those still wanted.
-    await this.vipAddresses.clear().catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove old service VIPs from the bridges'));
+    await this.vipAddresses
+      .clear()
+      .catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove old service VIPs from the bridges'));
     const saved = await this.files.load();
     if (!saved) return;
     this.state = saved.state;
@@ -138,7 +191,9 @@ export class SwarmNode {
     if (saved.state.role === 'manager') this.manager = await SwarmManager.open(this.managerOptions());
     else {
       // A worker without its listener still runs its tasks; only peers' calls to it fail.
-      await this.server.start(saved.state.listenAddr, saved.tls).catch((e: Error) => this.d.log.error({ err: e }, 'cluster listener not started'));
+      await this.server
+        .start(saved.state.listenAddr, saved.tls)
+        .catch((e: Error) => this.d.log.error({ err: e }, 'cluster listener not started'));
     }
     this.startAgent(saved.tls);
   }
@@ -152,13 +207,23 @@ export class SwarmNode {
     return this.manager;
   }
 
-  async init(req: { ListenAddr?: string; AdvertiseAddr?: string; ForceNewCluster?: boolean; DefaultAddrPool?: string[] | null; SubnetSize?: number | null }): Promise<string> {
+  async init(req: {
+    ListenAddr?: string;
+    AdvertiseAddr?: string;
+    ForceNewCluster?: boolean;
+    DefaultAddrPool?: string[] | null;
+    SubnetSize?: number | null;
+  }): Promise<string> {
     if (this.state && this.manager && req.ForceNewCluster) {
       // Recover from a permanent loss of quorum: this manager alone, keeping the swarm's state.
       this.manager = await this.manager.forceNewCluster();
       return this.manager.nodeId;
     }
-    if (this.state) throw new SwarmStateError('This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.', 503);
+    if (this.state)
+      throw new SwarmStateError(
+        'This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.',
+        503,
+      );
     let addrPool: ReturnType<typeof checkAddrPool>;
     try {
       addrPool = checkAddrPool(req.DefaultAddrPool ?? undefined, req.SubnetSize ?? undefined);
@@ -175,7 +240,13 @@ export class SwarmNode {
     }
     const executor = this.executor();
     try {
-      this.manager = await SwarmManager.init({ ...this.managerOptions(), ...addrPool, listenAddr, advertiseAddr, description: await executor.describe() });
+      this.manager = await SwarmManager.init({
+        ...this.managerOptions(),
+        ...addrPool,
+        listenAddr,
+        advertiseAddr,
+        description: await executor.describe(),
+      });
     } catch (e) {
       this.server.stop();
       if (e instanceof ClusterListenError) throw new SwarmStateError(e.message, 400);
@@ -187,26 +258,57 @@ export class SwarmNode {
     // Like docker, `swarm init` returns once this node is a ready member that can take tasks.
     const m = this.manager;
     const deadline = Date.now() + 10_000;
-    while (m.store.state.get('nodes', m.nodeId)?.Status.State !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (m.store.state.get('nodes', m.nodeId)?.Status.State !== 'ready' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     return m.nodeId;
   }
 
-  async join(req: { RemoteAddrs: string[]; JoinToken: string; ListenAddr?: string; AdvertiseAddr?: string }): Promise<void> {
-    if (this.state) throw new SwarmStateError('This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.', 503);
+  async join(req: {
+    RemoteAddrs: string[];
+    JoinToken: string;
+    ListenAddr?: string;
+    AdvertiseAddr?: string;
+  }): Promise<void> {
+    if (this.state)
+      throw new SwarmStateError(
+        'This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.',
+        503,
+      );
     const remote = req.RemoteAddrs?.[0];
-    if (!remote) throw new SwarmStateError('no manager address given: flotilla swarm join --token <token> <manager-ip>:2377', 400);
+    if (!remote)
+      throw new SwarmStateError('no manager address given: flotilla swarm join --token <token> <manager-ip>:2377', 400);
     const listenAddr = resolveAddr(req.ListenAddr || '0.0.0.0:2377', DEFAULT_CLUSTER_PORT, () => '0.0.0.0');
-    const advertiseAddr = resolveAddr(req.AdvertiseAddr, Number(listenAddr.split(':').pop()), () => defaultAdvertiseHost());
+    const advertiseAddr = resolveAddr(req.AdvertiseAddr, Number(listenAddr.split(':').pop()), () =>
+      defaultAdvertiseHost(),
+    );
     // A port in use must fail the join before the swarm hears of this node.
     await assertCanListen(listenAddr);
     const executor = this.executor();
     const desc = await executor.describe();
     const managerAddr = remote.includes(':') ? remote : `${remote}:${DEFAULT_CLUSTER_PORT}`;
-    const joined = await requestNodeCertificate({ managerAddr, token: req.JoinToken, hostname: desc.Hostname, advertiseAddr, description: desc });
-    const state: NodeState = { nodeId: joined.nodeId, clusterId: joined.clusterId, role: joined.role, listenAddr, advertiseAddr, managers: [managerAddr] };
+    const joined = await requestNodeCertificate({
+      managerAddr,
+      token: req.JoinToken,
+      hostname: desc.Hostname,
+      advertiseAddr,
+      description: desc,
+    });
+    const state: NodeState = {
+      nodeId: joined.nodeId,
+      clusterId: joined.clusterId,
+      role: joined.role,
+      listenAddr,
+      advertiseAddr,
+      managers: [managerAddr],
+    };
     try {
       if (joined.role === 'manager') {
-        this.manager = await SwarmManager.join({ ...this.managerOptions(), state, tls: joined.tls, remotes: [managerAddr] });
+        this.manager = await SwarmManager.join({
+          ...this.managerOptions(),
+          state,
+          tls: joined.tls,
+          remotes: [managerAddr],
+        });
       } else {
         await this.server.start(listenAddr, joined.tls);
         await this.files.save(state, joined.tls);
@@ -228,7 +330,9 @@ export class SwarmNode {
     if (m && !force) throw new SwarmStateError(leaveRefusal(m), 503);
     if (m && m.raftStatus().members.filter((x) => x.voter).length > 1) {
       // --force with other managers: leave Raft first so they keep their quorum arithmetic right.
-      await m.removeManager(m.nodeId).catch((e: Error) => this.d.log.warn({ err: e }, 'could not leave Raft before leaving the swarm'));
+      await m
+        .removeManager(m.nodeId)
+        .catch((e: Error) => this.d.log.warn({ err: e }, 'could not leave Raft before leaving the swarm'));
     }
     this.renewal.stop();
     await this.roles?.stop();
@@ -236,7 +340,9 @@ export class SwarmNode {
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
     await this.meshCtl.close();
-    await this.vipAddresses.clear().catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
+    await this.vipAddresses
+      .clear()
+      .catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
     await this.meshTunnel.stop();
     await this.manager?.stop();
     this.manager = null;
@@ -256,7 +362,9 @@ export class SwarmNode {
     const state = this.state;
     const agent = this.agent;
     if (!state || !this.tls || !agent || state.role === role) return;
-    const managers = agent.knownManagers().filter((a) => a !== state.advertiseAddr && a !== localAddr(state.advertiseAddr));
+    const managers = agent
+      .knownManagers()
+      .filter((a) => a !== state.advertiseAddr && a !== localAddr(state.advertiseAddr));
     const renewed = await renewNodeCertificate({ managerAddrs: managers, tls: this.tls });
     if (renewed.role !== role) {
       this.d.log.info({ role, got: renewed.role }, 'the renewed certificate does not carry the new role yet');
@@ -266,7 +374,12 @@ export class SwarmNode {
     if (role === 'manager') {
       // Raft peers accept only a manager's certificate from this listener: present it before joining.
       this.server.updateTls(renewed.tls);
-      this.manager = await SwarmManager.join({ ...this.managerOptions(), state: next, tls: renewed.tls, remotes: managers });
+      this.manager = await SwarmManager.join({
+        ...this.managerOptions(),
+        state: next,
+        tls: renewed.tls,
+        remotes: managers,
+      });
     } else {
       await this.manager?.stop();
       this.manager = null;
@@ -278,7 +391,10 @@ export class SwarmNode {
     this.server.updateTls(renewed.tls);
     this.d.log.info({ role }, 'this node changed role');
     this.certs?.update(renewed.tls);
-    agent.setCredentials(this.certs ? this.certs.channel() : channelCredentials(renewed.tls), role === 'manager' ? [localAddr(next.advertiseAddr)] : managers);
+    agent.setCredentials(
+      this.certs ? this.certs.channel() : channelCredentials(renewed.tls),
+      role === 'manager' ? [localAddr(next.advertiseAddr)] : managers,
+    );
     this.renewal.schedule();
   }
 
@@ -287,7 +403,12 @@ export class SwarmNode {
       containers: this.d.containers,
       images: this.d.images,
       registry: this.d.registry,
-      fetchFromPeers: peerImageFetcher({ images: this.d.images, peers: () => this.peerAddrs(), credentials: () => (this.tls ? channelCredentials(this.tls) : null), log: this.d.log.child({ component: 'peer' }) }),
+      fetchFromPeers: peerImageFetcher({
+        images: this.d.images,
+        peers: () => this.peerAddrs(),
+        credentials: () => (this.tls ? channelCredentials(this.tls) : null),
+        log: this.d.log.child({ component: 'peer' }),
+      }),
       serviceName: (t) => t.ServiceAnnotations?.Name ?? t.ServiceID,
       network: (t) => this.taskNetworks.forTask(t),
       engineVersion: this.d.engineVersion,
@@ -300,7 +421,11 @@ export class SwarmNode {
     const managers = this.state!.role === 'manager' ? [localAddr(this.state!.advertiseAddr)] : this.state!.managers;
     // The session's certificate is replaced in place when it is renewed (no session drop).
     this.certs = new NodeCertificates(tls);
-    const roles = new RoleReconciler({ current: () => this.state?.role ?? null, change: (role) => this.changeRole(role), log: this.d.log.child({ component: 'role' }) });
+    const roles = new RoleReconciler({
+      current: () => this.state?.role ?? null,
+      change: (role) => this.changeRole(role),
+      log: this.d.log.child({ component: 'role' }),
+    });
     this.roles = roles;
     this.agent = new Agent({
       managers,
@@ -324,7 +449,9 @@ export class SwarmNode {
     const state = this.state;
     const agent = this.agent;
     if (!state || !this.tls || !agent) return;
-    const managers = [...new Set([...(state.role === 'manager' ? [localAddr(state.advertiseAddr)] : []), ...agent.knownManagers()])];
+    const managers = [
+      ...new Set([...(state.role === 'manager' ? [localAddr(state.advertiseAddr)] : []), ...agent.knownManagers()]),
+    ];
     const renewed = await renewNodeCertificate({ managerAddrs: managers, tls: this.tls });
     // A role change comes with the session (changeRole), not with a renewal.
     if (renewed.role !== state.role || this.state !== state) return;
@@ -343,21 +470,34 @@ export class SwarmNode {
    * come (follow keeps going). `nodeAddr` finds a node's Peer service (default: its address on
    * the cluster port).
    */
-  async *serviceLogs(ref: string, opts: ServiceLogsOptions & { nodeAddr?: (nodeId: string) => string | undefined }): AsyncGenerator<ServiceLogLine> {
+  async *serviceLogs(
+    ref: string,
+    opts: ServiceLogsOptions & { nodeAddr?: (nodeId: string) => string | undefined },
+  ): AsyncGenerator<ServiceLogLine> {
     const m = this.requireManager();
     const svc = m.services.inspect(ref);
     const node = (id?: string) => m.store.state.get('nodes', id ?? '');
     const host = (id?: string) => node(id)?.Description.Hostname ?? id ?? '';
-    const tasks = m.store.state.list('tasks').filter((t) => t.ServiceID === svc.ID && t.Status.ContainerStatus?.ContainerID);
+    const tasks = m.store.state
+      .list('tasks')
+      .filter((t) => t.ServiceID === svc.ID && t.Status.ContainerStatus?.ContainerID);
     // this node's certificate (as saved by init/join), for calls to the other nodes' TaskLogs
     const tls = this.tls;
     yield* serviceLogLines(
-      tasks.map((t) => ({ taskId: t.ID, nodeId: t.NodeID ?? '', containerId: t.Status.ContainerStatus!.ContainerID!, nodeName: host(t.NodeID), prefix: taskLogPrefix(svc.Spec.Name, t, host(t.NodeID), opts) })),
+      tasks.map((t) => ({
+        taskId: t.ID,
+        nodeId: t.NodeID ?? '',
+        containerId: t.Status.ContainerStatus!.ContainerID!,
+        nodeName: host(t.NodeID),
+        prefix: taskLogPrefix(svc.Spec.Name, t, host(t.NodeID), opts),
+      })),
       opts,
       {
         localNodeId: m.nodeId,
         local: (id, o) => this.d.containers.logs(id, o),
-        nodeAddr: opts.nodeAddr ?? ((id) => (node(id)?.Status.Addr ? `${node(id)!.Status.Addr}:${DEFAULT_CLUSTER_PORT}` : undefined)),
+        nodeAddr:
+          opts.nodeAddr ??
+          ((id) => (node(id)?.Status.Addr ? `${node(id)!.Status.Addr}:${DEFAULT_CLUSTER_PORT}` : undefined)),
         credentials: tls ? channelCredentials(tls) : undefined,
       },
     );
@@ -365,10 +505,20 @@ export class SwarmNode {
 
   /** The Swarm section of GET /info. */
   info(): Record<string, unknown> {
-    if (!this.state) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
+    if (!this.state)
+      return {
+        NodeID: '',
+        NodeAddr: '',
+        LocalNodeState: 'inactive',
+        ControlAvailable: false,
+        Error: '',
+        RemoteManagers: null,
+      };
     const m = this.manager;
     const nodes = m?.store.state.list('nodes') ?? [];
-    const remote = m ? m.managers().map((x) => ({ NodeID: x.nodeId, Addr: x.addr })) : (this.agent?.knownManagers() ?? this.state.managers).map((addr) => ({ NodeID: '', Addr: addr }));
+    const remote = m
+      ? m.managers().map((x) => ({ NodeID: x.nodeId, Addr: x.addr }))
+      : (this.agent?.knownManagers() ?? this.state.managers).map((addr) => ({ NodeID: '', Addr: addr }));
     return {
       NodeID: this.state.nodeId,
       NodeAddr: this.state.advertiseAddr.split(':')[0],
@@ -376,7 +526,9 @@ export class SwarmNode {
       ControlAvailable: !!m,
       Error: '',
       RemoteManagers: remote,
-      ...(m ? { Nodes: nodes.length, Managers: m.managers().length, Cluster: clusterInfo(m, this.state.clusterId) } : {}),
+      ...(m
+        ? { Nodes: nodes.length, Managers: m.managers().length, Cluster: clusterInfo(m, this.state.clusterId) }
+        : {}),
     };
   }
 
@@ -385,7 +537,9 @@ export class SwarmNode {
     await this.roles?.stop();
     await this.agent?.stop();
     await this.meshCtl.close();
-    await this.vipAddresses.clear().catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
+    await this.vipAddresses
+      .clear()
+      .catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
     this.removeDnsSource();
     await this.meshTunnel.stop();
     await this.mesh.close();

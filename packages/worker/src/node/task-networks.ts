@@ -12,7 +12,10 @@ export class TaskNetworks {
   private readonly creating = new Map<string, Promise<void>>();
 
   /** `onCreated`: a swarm network's bridge was just made on this node (its service VIPs go on it). */
-  constructor(private readonly networks: NetworkService, private readonly onCreated?: (name: string) => void) {}
+  constructor(
+    private readonly networks: NetworkService,
+    private readonly onCreated?: (name: string) => void,
+  ) {}
 
   /**
    * The network a task's container joins and its aliases there. In vip mode the service's name
@@ -56,7 +59,9 @@ export class TaskNetworks {
       driver: 'overlay',
       attachable: true,
       // ipRange: the lower half of the subnet; the managers give the upper half to service VIPs.
-      ...(ipam ? { subnet: ipam.Subnet, gateway: ipam.Gateway, ...(ipam.IPRange ? { ipRange: ipam.IPRange } : {}) } : {}),
+      ...(ipam
+        ? { subnet: ipam.Subnet, gateway: ipam.Gateway, ...(ipam.IPRange ? { ipRange: ipam.IPRange } : {}) }
+        : {}),
       labels: { 'com.docker.swarm.network': 'true', ...(ns ? { 'com.docker.stack.namespace': ns } : {}) },
     });
     this.onCreated?.(name);

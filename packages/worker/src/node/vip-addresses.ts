@@ -66,20 +66,30 @@ export class VipAddresses {
   /** What the last sync was for (bridges and wanted VIPs) and what it left on the bridges. */
   private last: { key: string; local: Set<string> } | null = null;
 
-  constructor(private readonly networks: NetworkService, private readonly log?: Logger) {}
+  constructor(
+    private readonly networks: NetworkService,
+    private readonly log?: Logger,
+  ) {}
 
   private async swarmNetworks() {
-    return (await this.networks.list()).filter((n) => n.Labels['com.docker.swarm.network'] === 'true' && n.bridge && n.IPAM.Config[0]);
+    return (await this.networks.list()).filter(
+      (n) => n.Labels['com.docker.swarm.network'] === 'true' && n.bridge && n.IPAM.Config[0],
+    );
   }
 
   private async bridges(nets: Awaited<ReturnType<VipAddresses['swarmNetworks']>>): Promise<SwarmBridge[]> {
     if (!nets.length) return [];
-    const links = JSON.parse((await ip(['-j', '-4', 'addr', 'show'])) || '[]') as { ifname: string; addr_info?: { local: string; prefixlen: number }[] }[];
+    const links = JSON.parse((await ip(['-j', '-4', 'addr', 'show'])) || '[]') as {
+      ifname: string;
+      addr_info?: { local: string; prefixlen: number }[];
+    }[];
     return nets.map((n) => ({
       network: n.Name,
       bridge: n.bridge!,
       subnet: n.IPAM.Config[0]!.Subnet,
-      present: (links.find((l) => l.ifname === n.bridge)?.addr_info ?? []).filter((a) => a.prefixlen === 32).map((a) => a.local),
+      present: (links.find((l) => l.ifname === n.bridge)?.addr_info ?? [])
+        .filter((a) => a.prefixlen === 32)
+        .map((a) => a.local),
     }));
   }
 
@@ -88,10 +98,16 @@ export class VipAddresses {
     const nets = await this.swarmNetworks();
     const wanted = wantedVips(view);
     // Views change with every task state; the kernel is asked only when bridges or VIPs changed.
-    const key = JSON.stringify([nets.map((n) => [n.Name, n.bridge, n.IPAM.Config[0]!.Subnet]), [...wanted].map(([n, ips]) => [n, [...ips].sort()])]);
+    const key = JSON.stringify([
+      nets.map((n) => [n.Name, n.bridge, n.IPAM.Config[0]!.Subnet]),
+      [...wanted].map(([n, ips]) => [n, [...ips].sort()]),
+    ]);
     if (this.last?.key === key) return new Set(this.last.local);
     const plan = planVips(await this.bridges(nets), wanted);
-    const lines = [...plan.del.map((a) => `addr del ${a.ip}/32 dev ${a.bridge}`), ...plan.add.map((a) => `addr add ${a.ip}/32 dev ${a.bridge}`)];
+    const lines = [
+      ...plan.del.map((a) => `addr del ${a.ip}/32 dev ${a.bridge}`),
+      ...plan.add.map((a) => `addr add ${a.ip}/32 dev ${a.bridge}`),
+    ];
     let ok = true;
     if (lines.length) {
       // -force: one failed line (an address someone removed meanwhile) does not stop the rest.
@@ -99,7 +115,10 @@ export class VipAddresses {
         ok = false;
         this.log?.warn({ err: e.message }, 'could not update every service VIP on the bridges');
       });
-      this.log?.info({ added: plan.add.map((a) => a.ip), removed: plan.del.map((a) => a.ip) }, 'service VIPs on the bridges updated');
+      this.log?.info(
+        { added: plan.add.map((a) => a.ip), removed: plan.del.map((a) => a.ip) },
+        'service VIPs on the bridges updated',
+      );
     }
     // After a failure the next view looks at the kernel again.
     this.last = ok ? { key, local: plan.local } : null;

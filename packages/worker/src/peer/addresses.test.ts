@@ -19,6 +19,8 @@ describe('peerAddresses', () => {
   });
 
   test('a worker without the node list asks its managers', () => {
-    expect(peerAddresses({ self: '198.18.0.4:2377', managers: ['198.18.0.2:2377'], port: 2377 })).toEqual(['198.18.0.2:2377']);
+    expect(peerAddresses({ self: '198.18.0.4:2377', managers: ['198.18.0.2:2377'], port: 2377 })).toEqual([
+      '198.18.0.2:2377',
+    ]);
   });
 });

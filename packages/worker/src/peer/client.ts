@@ -5,22 +5,34 @@ import { channelOptions } from '@flotilla/manager';
 import { peerServices, type WireLogLine, type WireLogsRequest, type WireResolved } from './proto';
 
 type Stub = grpc.Client & {
-  ResolveImage(req: { ref: string }, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: WireResolved) => void): grpc.ClientUnaryCall;
+  ResolveImage(
+    req: { ref: string },
+    opts: grpc.CallOptions,
+    cb: (e: grpc.ServiceError | null, r?: WireResolved) => void,
+  ): grpc.ClientUnaryCall;
   FetchBlob(req: { digest: string }, opts?: grpc.CallOptions): grpc.ClientReadableStream<{ data: Buffer }>;
   TaskLogs(req: WireLogsRequest, opts?: grpc.CallOptions): grpc.ClientReadableStream<WireLogLine>;
 };
 
 export class PeerClient {
   private readonly stub: Stub;
-  constructor(readonly addr: string, credentials: grpc.ChannelCredentials) {
+  constructor(
+    readonly addr: string,
+    credentials: grpc.ChannelCredentials,
+  ) {
     // HTTP/2's default 64 KiB window stalls a blob stream on every round trip; a wide one lets a
     // layer flow (an 80 MiB blob on loopback with TLS: 0.94 s -> 0.43 s).
-    this.stub = new (peerServices().Peer)(addr, credentials, { ...channelOptions, 'grpc-node.flow_control_window': 16 << 20 }) as unknown as Stub;
+    this.stub = new (peerServices().Peer)(addr, credentials, {
+      ...channelOptions,
+      'grpc-node.flow_control_window': 16 << 20,
+    }) as unknown as Stub;
   }
 
   resolveImage(ref: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<WireResolved> {
     return new Promise((resolve, reject) => {
-      const call = this.stub.ResolveImage({ ref }, { deadline: Date.now() + (opts.timeoutMs ?? 10_000) }, (e, r) => (e ? reject(e) : resolve(r!)));
+      const call = this.stub.ResolveImage({ ref }, { deadline: Date.now() + (opts.timeoutMs ?? 10_000) }, (e, r) =>
+        e ? reject(e) : resolve(r!),
+      );
       opts.signal?.addEventListener('abort', () => call.cancel(), { once: true });
     });
   }
@@ -29,10 +41,14 @@ export class PeerClient {
    * A blob's bytes as they arrive. Fails when the peer ends the stream with an error, sends more
    * than `maxBytes`, or sends nothing for `idleMs` (a peer that hangs is as good as dead).
    */
-  async *fetchBlob(digest: string, opts: { maxBytes: number; idleMs?: number; signal?: AbortSignal }): AsyncGenerator<Buffer> {
+  async *fetchBlob(
+    digest: string,
+    opts: { maxBytes: number; idleMs?: number; signal?: AbortSignal },
+  ): AsyncGenerator<Buffer> {
     const call = this.stub.FetchBlob({ digest });
     yield* guarded(call, opts.signal, opts.idleMs ?? 30_000, (m, total) => {
-      if (total > opts.maxBytes) throw new Error(`peer ${this.addr} sent more than the ${opts.maxBytes} bytes of blob ${digest}`);
+      if (total > opts.maxBytes)
+        throw new Error(`peer ${this.addr} sent more than the ${opts.maxBytes} bytes of blob ${digest}`);
       return m.data;
     });
   }
@@ -49,7 +65,12 @@ export class PeerClient {
 }
 
 /** Iterate a server stream, cancelling it on abort, on idle timeout, and when the consumer stops early. */
-async function* guarded<M, T>(call: grpc.ClientReadableStream<M>, signal: AbortSignal | undefined, idleMs: number, map: (m: M, total: number) => T): AsyncGenerator<T> {
+async function* guarded<M, T>(
+  call: grpc.ClientReadableStream<M>,
+  signal: AbortSignal | undefined,
+  idleMs: number,
+  map: (m: M, total: number) => T,
+): AsyncGenerator<T> {
   let timer: NodeJS.Timeout | undefined;
   let idle = false;
   const arm = () => {

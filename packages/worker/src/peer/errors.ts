@@ -2,7 +2,10 @@ import { EngineError, NotFoundError } from '@flotilla/engine-core';
 
 /** No peer asked has the image (or none could be reached): the caller tries the registry next. */
 export class PeerImageNotFoundError extends NotFoundError {
-  constructor(readonly ref: string, readonly attempts: string[]) {
+  constructor(
+    readonly ref: string,
+    readonly attempts: string[],
+  ) {
     super(`No such image: ${ref} on any peer node${attempts.length ? ` (${attempts.join('; ')})` : ''}`);
   }
 }

@@ -86,14 +86,20 @@ async function fetchOnce(ref: string, o: PeerFetchOptions): Promise<ImageRecord>
     } catch (e) {
       o.signal?.throwIfAborted();
       // Another peer may hold a good copy; the error is kept for when none does.
-      const err = e instanceof PeerFetchError ? e : new PeerFetchError(`fetching ${ref} from peer ${addr} failed: ${describeRpcError(e)}`, { cause: e });
+      const err =
+        e instanceof PeerFetchError
+          ? e
+          : new PeerFetchError(`fetching ${ref} from peer ${addr} failed: ${describeRpcError(e)}`, { cause: e });
       failures.push(err);
       o.log?.warn({ ref, peer: addr, err: err.message }, 'peer image fetch failed');
     } finally {
       client.close();
     }
   }
-  if (failures.length) throw failures.length === 1 ? failures[0] : new PeerFetchError(failures.map((f) => f.message).join('; '), { cause: failures[0] });
+  if (failures.length)
+    throw failures.length === 1
+      ? failures[0]
+      : new PeerFetchError(failures.map((f) => f.message).join('; '), { cause: failures[0] });
   if (attempts.length) o.log?.info({ ref, attempts }, 'no reachable peer has the image');
   throw new PeerImageNotFoundError(ref, attempts);
 }
@@ -110,7 +116,9 @@ function checkPinnedDigest(ref: string, r: ResolvedImage, addr: string): void {
     }
   }
   if (digest && digest !== r.manifest.digest && digest !== r.imageId) {
-    throw new PeerFetchError(`peer ${addr} answered ${ref} with manifest ${r.manifest.digest} (image ${r.imageId}); refusing it`);
+    throw new PeerFetchError(
+      `peer ${addr} answered ${ref} with manifest ${r.manifest.digest} (image ${r.imageId}); refusing it`,
+    );
   }
 }
 
@@ -124,8 +132,12 @@ async function transfer(ref: string, r: ResolvedImage, client: PeerClient, o: Pe
     try {
       await images.blobs.putStream(Readable.from(bytes), { expected: b.digest, signal: o.signal });
     } catch (e) {
-      if (e instanceof DigestMismatchError) throw new PeerFetchError(`${what} from peer ${client.addr} is corrupt: ${e.message}`, { cause: e });
-      throw new PeerFetchError(`${what} ${b.digest} from peer ${client.addr}: transfer failed: ${describeRpcError(e)}`, { cause: e });
+      if (e instanceof DigestMismatchError)
+        throw new PeerFetchError(`${what} from peer ${client.addr} is corrupt: ${e.message}`, { cause: e });
+      throw new PeerFetchError(
+        `${what} ${b.digest} from peer ${client.addr}: transfer failed: ${describeRpcError(e)}`,
+        { cause: e },
+      );
     }
     addedBlobs.push(b.digest);
   };
@@ -135,23 +147,37 @@ async function transfer(ref: string, r: ResolvedImage, client: PeerClient, o: Pe
     const manifest = parseJson<ImageManifest>(manifestBytes, 'manifest', client.addr);
     // The manifest is verified by its digest; the descriptors the peer listed must be its own.
     const same = (a: WireBlob, b: { digest: string } | undefined) => a.digest === b?.digest;
-    if (!same(r.config, manifest.config) || manifest.layers?.length !== r.layers.length || !r.layers.every((l, i) => same(l, manifest.layers[i]))) {
+    if (
+      !same(r.config, manifest.config) ||
+      manifest.layers?.length !== r.layers.length ||
+      !r.layers.every((l, i) => same(l, manifest.layers[i]))
+    ) {
       throw new PeerFetchError(`peer ${client.addr} listed blobs that are not those of manifest ${r.manifest.digest}`);
     }
     await getBlob(r.config, 'config');
     const configBytes = await images.blobs.get(r.config.digest);
     const config = parseJson<ImageConfig>(configBytes, 'config', client.addr);
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== manifest.layers.length) throw new PeerFetchError(`invalid image from peer ${client.addr}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length}`);
+    if (diffIds.length !== manifest.layers.length)
+      throw new PeerFetchError(
+        `invalid image from peer ${client.addr}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length}`,
+      );
     const todo: number[] = [];
     for (let i = 0; i < diffIds.length; i++) if (!(await images.layers.has(diffIds[i]))) todo.push(i);
     const fetchLayer = async (i: number) => {
       const layer = manifest.layers[i];
       await getBlob(r.layers[i], `layer ${i + 1}/${diffIds.length}`);
       try {
-        await images.layers.ensureFromBlob({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, diffIds[i], o.signal);
+        await images.layers.ensureFromBlob(
+          { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
+          diffIds[i],
+          o.signal,
+        );
       } catch (e) {
-        throw new PeerFetchError(`layer ${i + 1}/${diffIds.length} from peer ${client.addr} does not unpack to ${diffIds[i]}: ${(e as Error).message}`, { cause: e });
+        throw new PeerFetchError(
+          `layer ${i + 1}/${diffIds.length} from peer ${client.addr} does not unpack to ${diffIds[i]}: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
       addedLayers.push(diffIds[i]);
     };
@@ -169,7 +195,11 @@ async function transfer(ref: string, r: ResolvedImage, client: PeerClient, o: Pe
     );
     if (failed !== undefined) throw failed;
     const tags = tagOf(ref);
-    return await images.addImage(configBytes, { manifest: manifestBytes, tags, repoDigests: canonicalDigests(r.repoDigests) });
+    return await images.addImage(configBytes, {
+      manifest: manifestBytes,
+      tags,
+      repoDigests: canonicalDigests(r.repoDigests),
+    });
   } catch (e) {
     // Only what this fetch brought in goes: blobs and layers that were here before stay.
     for (const d of addedLayers) await images.layers.remove(d).catch(() => undefined);

@@ -1,6 +1,13 @@
 export { registerPeerServices, type PeerServiceDeps } from './server';
 export { fetchImageFromPeers, peerImageFetcher, type PeerFetchOptions } from './image-fetch';
-export { serviceLogLines, taskLogPrefix, type LogTask, type ServiceLogsSources, type ServiceLogsOptions, type ServiceLogLine } from './service-logs';
+export {
+  serviceLogLines,
+  taskLogPrefix,
+  type LogTask,
+  type ServiceLogsSources,
+  type ServiceLogsOptions,
+  type ServiceLogLine,
+} from './service-logs';
 export { PeerClient } from './client';
 export { PeerImageNotFoundError, PeerFetchError } from './errors';
 export { peerServices, PEER_PROTO } from './proto';

@@ -13,7 +13,13 @@ let cached: PeerPackage | null = null;
 
 export function peerServices(): PeerPackage {
   if (!cached) {
-    const def = protoLoader.loadSync(PEER_PROTO, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false });
+    const def = protoLoader.loadSync(PEER_PROTO, {
+      keepCase: false,
+      longs: Number,
+      enums: String,
+      defaults: true,
+      oneofs: false,
+    });
     cached = (grpc.loadPackageDefinition(def) as unknown as { flotilla: { peer: PeerPackage } }).flotilla.peer;
   }
   return cached;

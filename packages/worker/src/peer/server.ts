@@ -67,7 +67,11 @@ async function resolveImage(images: ImageStore, ref: string): Promise<WireResolv
   }
   if (!id) return notFound;
   const { digest, bytes, manifest } = await images.manifest(id);
-  const blob = (d: { mediaType?: string; digest: string; size: number }): WireBlob => ({ mediaType: d.mediaType ?? '', digest: d.digest, size: d.size });
+  const blob = (d: { mediaType?: string; digest: string; size: number }): WireBlob => ({
+    mediaType: d.mediaType ?? '',
+    digest: d.digest,
+    size: d.size,
+  });
   // A blob that is gone here (a layer only kept unpacked) cannot be served: say we lack the image.
   for (const d of [manifest.config, ...manifest.layers]) if (!(await images.blobs.has(d.digest))) return notFound;
   const rec = await images.record(id);
@@ -81,12 +85,17 @@ async function resolveImage(images: ImageStore, ref: string): Promise<WireResolv
   };
 }
 
-async function fetchBlob(deps: PeerServiceDeps, call: grpc.ServerWritableStream<{ digest: string }, { data: Buffer }>, authorize: (c: typeof call) => unknown): Promise<void> {
+async function fetchBlob(
+  deps: PeerServiceDeps,
+  call: grpc.ServerWritableStream<{ digest: string }, { data: Buffer }>,
+  authorize: (c: typeof call) => unknown,
+): Promise<void> {
   try {
     authorize(call);
     const digest = call.request.digest;
     if (!isDigest(digest)) throw failure(grpc.status.INVALID_ARGUMENT, `malformed digest ${JSON.stringify(digest)}`);
-    if (!(await deps.images.blobs.has(digest))) throw failure(grpc.status.NOT_FOUND, `blob ${digest} not found on this node`);
+    if (!(await deps.images.blobs.has(digest)))
+      throw failure(grpc.status.NOT_FOUND, `blob ${digest} not found on this node`);
     const file = createReadStream(deps.images.blobs.path(digest), { highWaterMark: CHUNK });
     call.on('cancelled', () => file.destroy());
     for await (const chunk of file as AsyncIterable<Buffer>) {
@@ -99,17 +108,30 @@ async function fetchBlob(deps: PeerServiceDeps, call: grpc.ServerWritableStream<
   }
 }
 
-async function taskLogs(deps: PeerServiceDeps, call: grpc.ServerWritableStream<WireLogsRequest, WireLogLine>, authorize: (c: typeof call) => unknown): Promise<void> {
+async function taskLogs(
+  deps: PeerServiceDeps,
+  call: grpc.ServerWritableStream<WireLogsRequest, WireLogLine>,
+  authorize: (c: typeof call) => unknown,
+): Promise<void> {
   const stop = new AbortController();
   call.on('cancelled', () => stop.abort());
   try {
     authorize(call);
     const r = call.request;
-    const id = r.containerId || deps.containers.list({ all: true, filters: { label: [`${TASK_LABELS.taskId}=${r.taskId}`] } })[0]?.Id;
+    const id =
+      r.containerId ||
+      deps.containers.list({ all: true, filters: { label: [`${TASK_LABELS.taskId}=${r.taskId}`] } })[0]?.Id;
     if (!id) throw failure(grpc.status.NOT_FOUND, `no container for task ${r.taskId} on this node`);
     let entries: AsyncIterable<{ stream: string; time: string; line: string }>;
     try {
-      entries = await deps.containers.logs(id, { stdout: true, stderr: true, follow: r.follow, tail: r.tail >= 0 ? r.tail : 'all', since: r.since || undefined, signal: stop.signal });
+      entries = await deps.containers.logs(id, {
+        stdout: true,
+        stderr: true,
+        follow: r.follow,
+        tail: r.tail >= 0 ? r.tail : 'all',
+        since: r.since || undefined,
+        signal: stop.signal,
+      });
     } catch (e) {
       throw failure(grpc.status.NOT_FOUND, (e as Error).message);
     }

@@ -47,7 +47,11 @@ export interface ServiceLogLine {
   line: string;
 }
 
-export async function* serviceLogLines(tasks: LogTask[], opts: ServiceLogsOptions, src: ServiceLogsSources): AsyncGenerator<ServiceLogLine> {
+export async function* serviceLogLines(
+  tasks: LogTask[],
+  opts: ServiceLogsOptions,
+  src: ServiceLogsSources,
+): AsyncGenerator<ServiceLogLine> {
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -62,13 +66,25 @@ export async function* serviceLogLines(tasks: LogTask[], opts: ServiceLogsOption
   const warn = (t: LogTask, why: string) => {
     if (warned.has(t.nodeId)) return;
     warned.add(t.nodeId);
-    push({ stream: 'stderr', line: `error from daemon in stream: Error grabbing logs: node ${t.nodeName} is not available, its tasks' logs are skipped (${why})\n` });
+    push({
+      stream: 'stderr',
+      line: `error from daemon in stream: Error grabbing logs: node ${t.nodeName} is not available, its tasks' logs are skipped (${why})\n`,
+    });
   };
 
-  const entries = (t: LogTask): AsyncIterable<{ stream: string; time: string; line: string }> | Promise<AsyncIterable<LogEntry>> | null => {
+  const entries = (
+    t: LogTask,
+  ): AsyncIterable<{ stream: string; time: string; line: string }> | Promise<AsyncIterable<LogEntry>> | null => {
     if (t.nodeId === src.localNodeId) {
       if (!t.containerId) return null;
-      return src.local(t.containerId, { stdout: true, stderr: true, follow: opts.follow, tail: opts.tail, since: opts.since, signal: stop.signal });
+      return src.local(t.containerId, {
+        stdout: true,
+        stderr: true,
+        follow: opts.follow,
+        tail: opts.tail,
+        since: opts.since,
+        signal: stop.signal,
+      });
     }
     const addr = src.nodeAddr(t.nodeId);
     if (!addr || !src.credentials) {
@@ -77,7 +93,16 @@ export async function* serviceLogLines(tasks: LogTask[], opts: ServiceLogsOption
     }
     let c = clients.get(addr);
     if (!c) clients.set(addr, (c = new PeerClient(addr, src.credentials)));
-    return c.taskLogs({ taskId: t.taskId, containerId: t.containerId ?? '', follow: !!opts.follow, tail: opts.tail ?? -1, since: opts.since ?? 0 }, { signal: stop.signal });
+    return c.taskLogs(
+      {
+        taskId: t.taskId,
+        containerId: t.containerId ?? '',
+        follow: !!opts.follow,
+        tail: opts.tail ?? -1,
+        since: opts.since ?? 0,
+      },
+      { signal: stop.signal },
+    );
   };
 
   let open = tasks.length;
@@ -87,7 +112,10 @@ export async function* serviceLogLines(tasks: LogTask[], opts: ServiceLogsOption
       if (!source) return;
       for await (const e of source) {
         const line = e.line.endsWith('\n') ? e.line : `${e.line}\n`;
-        push({ stream: e.stream === 'stderr' ? 'stderr' : 'stdout', line: `${t.prefix}${opts.timestamps ? `${e.time} ` : ''}${line}` });
+        push({
+          stream: e.stream === 'stderr' ? 'stderr' : 'stdout',
+          line: `${t.prefix}${opts.timestamps ? `${e.time} ` : ''}${line}`,
+        });
       }
     } catch (e) {
       if (stop.signal.aborted) return;
@@ -116,7 +144,12 @@ export async function* serviceLogLines(tasks: LogTask[], opts: ServiceLogsOption
 }
 
 /** Docker's line prefix for a task's log line: `web.1.<task>@<node>    | ` (per the options). */
-export function taskLogPrefix(serviceName: string, task: { ID: string; Slot?: number; NodeID?: string }, nodeName: string, opts: Pick<ServiceLogsOptions, 'raw' | 'noTaskIds' | 'noTrunc'> = {}): string {
+export function taskLogPrefix(
+  serviceName: string,
+  task: { ID: string; Slot?: number; NodeID?: string },
+  nodeName: string,
+  opts: Pick<ServiceLogsOptions, 'raw' | 'noTaskIds' | 'noTrunc'> = {},
+): string {
   if (opts.raw) return '';
   const id = opts.noTaskIds ? '' : `.${opts.noTrunc ? task.ID : task.ID.slice(0, 12)}`;
   return `${serviceName}.${task.Slot ?? task.NodeID}${id}@${nodeName}    | `;

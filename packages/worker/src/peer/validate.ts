@@ -28,9 +28,13 @@ export interface ResolvedImage {
 export function checkResolved(r: WireResolved, peer: string): ResolvedImage {
   const manifest = checkBlob(r.manifest, 'manifest', peer);
   const config = checkBlob(r.config, 'config', peer);
-  if (config.digest !== r.imageId) throw new PeerFetchError(`peer ${peer} named image ${r.imageId} but its config blob is ${config.digest}`);
-  if (!Array.isArray(r.layers) || r.layers.length > 1000) throw new PeerFetchError(`peer ${peer} sent a malformed layer list`);
+  if (config.digest !== r.imageId)
+    throw new PeerFetchError(`peer ${peer} named image ${r.imageId} but its config blob is ${config.digest}`);
+  if (!Array.isArray(r.layers) || r.layers.length > 1000)
+    throw new PeerFetchError(`peer ${peer} sent a malformed layer list`);
   const layers = r.layers.map((l, i) => checkBlob(l, `layer ${i}`, peer));
-  const repoDigests = (r.repoDigests ?? []).filter((d) => typeof d === 'string' && d.length < 512 && /@sha256:[a-f0-9]{64}$/.test(d));
+  const repoDigests = (r.repoDigests ?? []).filter(
+    (d) => typeof d === 'string' && d.length < 512 && /@sha256:[a-f0-9]{64}$/.test(d),
+  );
   return { imageId: r.imageId, manifest, config, layers, repoDigests };
 }

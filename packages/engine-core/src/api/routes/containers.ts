@@ -63,11 +63,18 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
 
   r.add('POST', '/containers/{id}/wait', async ({ res, params, query, signal }) => {
     const condition = query.get('condition') || 'not-running';
-    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidArgumentError(`invalid condition: ${condition}`);
+    if (!['not-running', 'next-exit', 'removed'].includes(condition))
+      throw new InvalidArgumentError(`invalid condition: ${condition}`);
     // Like dockerd: headers go out once the wait is registered (clients start the container after
     // that), the result follows when the condition is met.
     const result = c.wait(params.id!, { condition, signal });
-    const early = await Promise.race([result.then(() => null, (e: unknown) => e), new Promise((r) => setImmediate(() => r(undefined)))]);
+    const early = await Promise.race([
+      result.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+      new Promise((r) => setImmediate(() => r(undefined))),
+    ]);
     if (early) throw early;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
@@ -109,7 +116,8 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
     if (!stdout && !stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
     const tailQ = query.get('tail');
     const tail = !tailQ || tailQ === 'all' ? 'all' : Number(tailQ);
-    if (tail !== 'all' && (!Number.isInteger(tail) || tail < 0)) throw new InvalidArgumentError(`invalid value for tail: ${tailQ}`);
+    if (tail !== 'all' && (!Number.isInteger(tail) || tail < 0))
+      throw new InvalidArgumentError(`invalid value for tail: ${tailQ}`);
     const { tty, chunks } = await c.logs(params.id!, {
       follow: qBool(query, 'follow'),
       stdout,
@@ -120,7 +128,9 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
       tail,
       signal,
     });
-    res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.writeHead(200, {
+      'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+    });
     res.flushHeaders();
     await pipeOutput(chunks, res, tty);
     res.end();
@@ -154,7 +164,9 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
       logs: qBool(query, 'logs'),
       signal,
     });
-    res.writeHead(200, { 'Content-Type': p.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.writeHead(200, {
+      'Content-Type': p.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+    });
     res.flushHeaders();
     await pipeOutput(p.output, res, p.tty);
     res.end();
@@ -184,7 +196,9 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
       sendNoContent(res, 200);
       return;
     }
-    res.writeHead(200, { 'Content-Type': p.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.writeHead(200, {
+      'Content-Type': p.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+    });
     res.flushHeaders();
     await pipeOutput(p.output, res, p.tty);
     res.end();

@@ -148,7 +148,11 @@ export function imageRoutes(r: Router, images: ImageBackend): void {
   });
 
   r.add('DELETE', '/images/{name*}', async ({ res, params, query }) => {
-    sendJson(res, 200, await images.remove(params.name!, { force: qBool(query, 'force'), noprune: qBool(query, 'noprune') }));
+    sendJson(
+      res,
+      200,
+      await images.remove(params.name!, { force: qBool(query, 'force'), noprune: qBool(query, 'noprune') }),
+    );
   });
 
   r.add('POST', '/images/prune', async ({ res, query }) => {

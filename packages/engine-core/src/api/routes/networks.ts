@@ -20,7 +20,11 @@ export function networkRoutes(r: Router, n: NetworkService): void {
         }),
       );
     }
-    sendJson(res, 200, list.map(({ bridge: _b, ...rest }) => rest));
+    sendJson(
+      res,
+      200,
+      list.map(({ bridge: _b, ...rest }) => rest),
+    );
   });
 
   r.add('POST', '/networks/create', async ({ req, res }) => {
@@ -49,5 +53,4 @@ export function networkRoutes(r: Router, n: NetworkService): void {
     await n.remove(params.id!);
     sendNoContent(res);
   });
-
 }

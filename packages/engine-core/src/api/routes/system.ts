@@ -13,13 +13,25 @@ function matches(ev: Record<string, unknown>, f: Record<string, string[]> | unde
   if (f.event?.length && !f.event.some((a) => String(ev.Action).split(':')[0] === a)) return false;
   if (f.container?.length && !f.container.some((c) => actor.ID?.startsWith(c) || attrs.name === c)) return false;
   if (f.image?.length && !f.image.includes(attrs.image ?? '')) return false;
-  if (f.label?.length && !f.label.every((l) => (l.includes('=') ? attrs[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in attrs))) return false;
+  if (
+    f.label?.length &&
+    !f.label.every((l) =>
+      l.includes('=') ? attrs[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in attrs,
+    )
+  )
+    return false;
   return true;
 }
 
 export function systemRoutes(r: Router, s: SystemBackend): void {
   r.add('GET', '/_ping', async ({ req, res }) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Api-Version': '1.41', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Content-Length': 2 });
+    res.writeHead(200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Api-Version': '1.41',
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      Pragma: 'no-cache',
+      'Content-Length': 2,
+    });
     res.end(req.method === 'HEAD' ? undefined : 'OK');
   });
   r.add('GET', '/version', async ({ res }) => sendJson(res, 200, s.version()));
@@ -30,7 +42,8 @@ export function systemRoutes(r: Router, s: SystemBackend): void {
     const filters = qFilters(query);
     const until = query.get('until');
     const untilMs = until ? Number(until) * 1000 : undefined;
-    if (untilMs !== undefined && Number.isNaN(untilMs)) throw new InvalidArgumentError(`invalid value for until: ${until}`);
+    if (untilMs !== undefined && Number.isNaN(untilMs))
+      throw new InvalidArgumentError(`invalid value for until: ${until}`);
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
     await new Promise<void>((resolve) => {

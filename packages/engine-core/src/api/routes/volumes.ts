@@ -9,7 +9,16 @@ export function volumeRoutes(r: Router, v: VolumeBackend): void {
   r.add('GET', '/volumes', async ({ res }) => sendJson(res, 200, { Volumes: await v.list(), Warnings: null }));
   r.add('POST', '/volumes/create', async ({ req, res }) => {
     const b = await readJson(req, volumeCreateSchema);
-    sendJson(res, 201, await v.create({ Name: b.Name, Driver: b.Driver, DriverOpts: b.DriverOpts ?? undefined, Labels: b.Labels ?? undefined }));
+    sendJson(
+      res,
+      201,
+      await v.create({
+        Name: b.Name,
+        Driver: b.Driver,
+        DriverOpts: b.DriverOpts ?? undefined,
+        Labels: b.Labels ?? undefined,
+      }),
+    );
   });
   r.add('POST', '/volumes/prune', async ({ res, query }) => {
     if (!v.prune) throw new InvalidArgumentError('volume prune is not supported');

@@ -79,14 +79,20 @@ export class EmbeddedDns {
       clientNetworks: (ip) => this.clientNetworks(net, ip),
       sources: () => this.sources,
       searchDomains: () => this.reader.read().search,
-      upstreams: (nets, ip) => (nets.every((x) => x.internal) ? [] : (this.upstreamsOf(net, ip) ?? this.fixedUpstreams ?? this.reader.read().nameservers)),
+      upstreams: (nets, ip) =>
+        nets.every((x) => x.internal)
+          ? []
+          : (this.upstreamsOf(net, ip) ?? this.fixedUpstreams ?? this.reader.read().nameservers),
       forward: { timeoutMs: this.opts.forwardTimeoutMs },
       log: this.log,
     });
     try {
       net.server = await startDnsServer(n.gateway, this.opts.port ?? 53, responder, this.log);
     } catch (e) {
-      this.log.warn({ network: n.name, err: (e as Error).message }, "embedded DNS not started: this network's containers get the host's resolv.conf");
+      this.log.warn(
+        { network: n.name, err: (e as Error).message },
+        "embedded DNS not started: this network's containers get the host's resolv.conf",
+      );
     }
     // Removed while the sockets were being bound.
     if (this.nets.get(n.id) !== net) await net.server?.close();
@@ -112,7 +118,11 @@ export class EmbeddedDns {
   setContainerUpstreams(containerId: string, servers: readonly string[] | null | undefined): void {
     const parsed = (servers ?? []).flatMap((s) => {
       const u = parseUpstream(s);
-      if (!u) this.log.warn({ container: containerId.slice(0, 12), dns: s }, 'ignoring a --dns server that is not an address');
+      if (!u)
+        this.log.warn(
+          { container: containerId.slice(0, 12), dns: s },
+          'ignoring a --dns server that is not an address',
+        );
       return u ? [u] : [];
     });
     if (parsed.length) this.containerUpstreams.set(containerId, parsed);
@@ -154,7 +164,7 @@ export class EmbeddedDns {
     if (!contains(net.subnet, n)) {
       // The host itself sees the network's names. Its query to the gateway goes through lo, where
       // NAT rules may rewrite the source to another of the host's addresses.
-      return (n >>> 24) === 127 || this.hostAddresses().has(ip) ? [own] : undefined;
+      return n >>> 24 === 127 || this.hostAddresses().has(ip) ? [own] : undefined;
     }
     const client = net.index.container(ip);
     if (!client) return [own];
@@ -169,7 +179,9 @@ export class EmbeddedDns {
   private hostAddresses(): Set<string> {
     const now = Date.now();
     if (now - this.hostAddrs.at > 5000) {
-      const all = Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address));
+      const all = Object.values(networkInterfaces()).flatMap((l) =>
+        (l ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address),
+      );
       this.hostAddrs = { at: now, set: new Set(all) };
     }
     return this.hostAddrs.set;

@@ -77,7 +77,11 @@ function askOne(query: Buffer, u: Upstream, timeoutMs: number): Promise<Buffer |
 }
 
 /** The first answer of the upstreams (the client's ID is kept: the query goes out unchanged), or undefined. */
-export async function forwardQuery(query: Buffer, upstreams: readonly Upstream[], opts: ForwardOptions = {}): Promise<Buffer | undefined> {
+export async function forwardQuery(
+  query: Buffer,
+  upstreams: readonly Upstream[],
+  opts: ForwardOptions = {},
+): Promise<Buffer | undefined> {
   const timeoutMs = opts.timeoutMs ?? 1500;
   for (const u of upstreams.slice(0, opts.maxTries ?? 3)) {
     const answer = opts.transport === 'tcp' ? await askOneTcp(query, u, timeoutMs) : await askOne(query, u, timeoutMs);

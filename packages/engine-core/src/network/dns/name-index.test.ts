@@ -43,6 +43,10 @@ describe('NameIndex', () => {
   });
 
   it('endpointNames drops duplicates and empty names', () => {
-    expect(endpointNames({ containerId: ID_A, name: 'web', aliases: ['WEB', '', 'x'], ipAddress: '1.2.3.4' })).toEqual(['web', 'x', 'aaaaaaaaaaaa']);
+    expect(endpointNames({ containerId: ID_A, name: 'web', aliases: ['WEB', '', 'x'], ipAddress: '1.2.3.4' })).toEqual([
+      'web',
+      'x',
+      'aaaaaaaaaaaa',
+    ]);
   });
 });

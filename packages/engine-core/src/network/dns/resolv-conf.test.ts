@@ -5,7 +5,9 @@ import { parseResolvConf, parseUpstream, ResolvConfReader } from './resolv-conf'
 
 describe('resolv.conf', () => {
   it('reads nameservers (loopback ones too) and the last search or domain line', () => {
-    const c = parseResolvConf('# comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2 # lan\nsearch a.example b.example\ndomain c.example\noptions edns0\nnameserver bogus\n');
+    const c = parseResolvConf(
+      '# comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2 # lan\nsearch a.example b.example\ndomain c.example\noptions edns0\nnameserver bogus\n',
+    );
     expect(c.nameservers).toEqual([
       { host: '127.0.0.53', port: 53 },
       { host: '10.0.0.2', port: 53 },

@@ -20,9 +20,18 @@ const base = { type: TYPE.A, class: 1, sources: [] as DnsSource[], searchDomains
 describe('resolve', () => {
   it('answers a container name on the asking network, then on its other networks', () => {
     const { front, back } = nets();
-    expect(resolve({ ...base, name: 'web', networks: [front, back] })).toEqual({ kind: 'addresses', addresses: ['10.1.0.2'] });
-    expect(resolve({ ...base, name: 'web', networks: [back, front] })).toEqual({ kind: 'addresses', addresses: ['10.2.0.2'] });
-    expect(resolve({ ...base, name: 'db', networks: [front, back] })).toEqual({ kind: 'addresses', addresses: ['10.2.0.3'] });
+    expect(resolve({ ...base, name: 'web', networks: [front, back] })).toEqual({
+      kind: 'addresses',
+      addresses: ['10.1.0.2'],
+    });
+    expect(resolve({ ...base, name: 'web', networks: [back, front] })).toEqual({
+      kind: 'addresses',
+      addresses: ['10.2.0.2'],
+    });
+    expect(resolve({ ...base, name: 'db', networks: [front, back] })).toEqual({
+      kind: 'addresses',
+      addresses: ['10.2.0.3'],
+    });
     // a client on front only does not see back's names
     expect(resolve({ ...base, name: 'db', networks: [front] })).toEqual({ kind: 'forward' });
   });
@@ -36,10 +45,18 @@ describe('resolve', () => {
 
   it('finds <name>.<network> on that network only, and a name with a host search domain appended', () => {
     const { front, back } = nets();
-    expect(resolve({ ...base, name: 'web.back', networks: [front, back] })).toEqual({ kind: 'addresses', addresses: ['10.2.0.2'] });
+    expect(resolve({ ...base, name: 'web.back', networks: [front, back] })).toEqual({
+      kind: 'addresses',
+      addresses: ['10.2.0.2'],
+    });
     expect(resolve({ ...base, name: 'www.back', networks: [front, back] })).toEqual({ kind: 'forward' });
-    expect(resolve({ ...base, name: 'web.example.com', searchDomains: ['example.com'], networks: [front] })).toEqual({ kind: 'addresses', addresses: ['10.1.0.2'] });
-    expect(resolve({ ...base, name: 'web.example.com', searchDomains: [], networks: [front] })).toEqual({ kind: 'forward' });
+    expect(resolve({ ...base, name: 'web.example.com', searchDomains: ['example.com'], networks: [front] })).toEqual({
+      kind: 'addresses',
+      addresses: ['10.1.0.2'],
+    });
+    expect(resolve({ ...base, name: 'web.example.com', searchDomains: [], networks: [front] })).toEqual({
+      kind: 'forward',
+    });
     expect(candidates('example.com', [front], ['example.com']).map((c) => c.name)).toEqual(['example.com']);
   });
 
@@ -58,7 +75,8 @@ describe('resolve', () => {
       (q) => (q.name === 'redis' ? ['10.1.0.100'] : q.name === 'empty' ? [] : undefined),
       () => ['10.9.9.9'],
     ];
-    const r = (name: string) => resolve({ ...base, name, networks: [front], sources, onSourceError: (e) => errors.push(e) });
+    const r = (name: string) =>
+      resolve({ ...base, name, networks: [front], sources, onSourceError: (e) => errors.push(e) });
     expect(r('web')).toEqual({ kind: 'addresses', addresses: ['10.1.0.2'] });
     expect(calls).toEqual([]); // containers first: no source asked
     expect(r('redis')).toEqual({ kind: 'addresses', addresses: ['10.1.0.100'] });
@@ -70,8 +88,13 @@ describe('resolve', () => {
 
   it('answers PTR for container addresses and forwards the rest', () => {
     const { front, back } = nets();
-    expect(resolve({ ...base, type: TYPE.PTR, name: '3.0.2.10.in-addr.arpa', networks: [front, back] })).toEqual({ kind: 'ptr', target: 'db.back' });
-    expect(resolve({ ...base, type: TYPE.PTR, name: '9.9.9.10.in-addr.arpa', networks: [front, back] })).toEqual({ kind: 'forward' });
+    expect(resolve({ ...base, type: TYPE.PTR, name: '3.0.2.10.in-addr.arpa', networks: [front, back] })).toEqual({
+      kind: 'ptr',
+      target: 'db.back',
+    });
+    expect(resolve({ ...base, type: TYPE.PTR, name: '9.9.9.10.in-addr.arpa', networks: [front, back] })).toEqual({
+      kind: 'forward',
+    });
   });
 
   it('forwards other classes and the root', () => {

@@ -45,20 +45,30 @@ interface Candidate {
  * resolver honours it): `redis.example.com` then still finds the container `redis`. A container's
  * name shadows the same name under the search domain, just as it shadows a bare host name.
  */
-export function candidates(name: string, networks: readonly ResolveNetwork[], searchDomains: readonly string[]): Candidate[] {
+export function candidates(
+  name: string,
+  networks: readonly ResolveNetwork[],
+  searchDomains: readonly string[],
+): Candidate[] {
   const out: Candidate[] = [{ name, networks }];
   for (const n of networks) {
     const suffix = `.${n.name.toLowerCase()}`;
-    if (name.length > suffix.length && name.endsWith(suffix)) out.push({ name: name.slice(0, -suffix.length), networks: [n] });
+    if (name.length > suffix.length && name.endsWith(suffix))
+      out.push({ name: name.slice(0, -suffix.length), networks: [n] });
   }
   for (const d of searchDomains) {
     const suffix = `.${d.toLowerCase().replace(/\.$/, '')}`;
-    if (suffix.length > 1 && name.length > suffix.length && name.endsWith(suffix)) out.push({ name: name.slice(0, -suffix.length), networks });
+    if (suffix.length > 1 && name.length > suffix.length && name.endsWith(suffix))
+      out.push({ name: name.slice(0, -suffix.length), networks });
   }
   return out;
 }
 
-function addressesOf(c: Candidate, sources: readonly DnsSource[], onError?: (e: unknown) => void): string[] | undefined {
+function addressesOf(
+  c: Candidate,
+  sources: readonly DnsSource[],
+  onError?: (e: unknown) => void,
+): string[] | undefined {
   for (const n of c.networks) {
     const hit = n.index.lookup(c.name);
     if (hit.length > 0) return hit;

@@ -5,7 +5,16 @@ import type { DnsSource } from '../types';
 import { forwardQuery, type ForwardOptions } from './forwarder';
 import { resolve, type ResolveNetwork } from './resolve';
 import type { Upstream } from './resolv-conf';
-import { buildAnswer, buildError, type DnsAnswerSpec, DnsWireError, isResponse, parseQuery, RCODE, UDP_PAYLOAD } from './wire';
+import {
+  buildAnswer,
+  buildError,
+  type DnsAnswerSpec,
+  DnsWireError,
+  isResponse,
+  parseQuery,
+  RCODE,
+  UDP_PAYLOAD,
+} from './wire';
 
 /**
  * TTL of the names the server owns. Docker uses 600 s; a container replaced by another (a swarm
@@ -82,17 +91,27 @@ export class DnsResponder {
       networks,
       sources: this.ctx.sources(),
       searchDomains: this.ctx.searchDomains(),
-      onSourceError: (e) => this.ctx.log.warn({ err: (e as Error).message, name: question.name }, 'a DNS source failed'),
+      onSourceError: (e) =>
+        this.ctx.log.warn({ err: (e as Error).message, name: question.name }, 'a DNS source failed'),
     });
     switch (r.kind) {
       case 'addresses':
-        return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true, addresses: this.rotate(r.addresses), ttl: OWN_TTL, maxSize });
+        return buildAnswer({
+          ...base,
+          rcode: RCODE.NOERROR,
+          aa: true,
+          addresses: this.rotate(r.addresses),
+          ttl: OWN_TTL,
+          maxSize,
+        });
       case 'ptr':
         return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true, ptr: r.target, ttl: OWN_TTL, maxSize });
       case 'nodata':
         return buildAnswer({ ...base, rcode: RCODE.NOERROR, aa: true });
       case 'forward':
-        return this.forward(msg, base, this.ctx.upstreams(networks, clientIp), transport).catch((e: unknown) => this.failed(msg, clientIp, e) ?? buildError(q.id, RCODE.SERVFAIL));
+        return this.forward(msg, base, this.ctx.upstreams(networks, clientIp), transport).catch(
+          (e: unknown) => this.failed(msg, clientIp, e) ?? buildError(q.id, RCODE.SERVFAIL),
+        );
     }
   }
 
@@ -102,7 +121,12 @@ export class DnsResponder {
     return [...addresses.slice(k), ...addresses.slice(0, k)];
   }
 
-  private async forward(msg: Buffer, base: Omit<DnsAnswerSpec, 'rcode'>, upstreams: readonly Upstream[], transport: 'udp' | 'tcp'): Promise<Buffer> {
+  private async forward(
+    msg: Buffer,
+    base: Omit<DnsAnswerSpec, 'rcode'>,
+    upstreams: readonly Upstream[],
+    transport: 'udp' | 'tcp',
+  ): Promise<Buffer> {
     if (upstreams.length === 0) return buildAnswer({ ...base, rcode: RCODE.NXDOMAIN });
     if (this.pending >= MAX_PENDING_FORWARDS) return buildAnswer({ ...base, rcode: RCODE.SERVFAIL });
     this.pending++;

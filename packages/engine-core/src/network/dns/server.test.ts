@@ -56,14 +56,20 @@ function tcpAsk(port: number, msgs: Buffer[]): Promise<Buffer[]> {
 }
 
 /** A tiny upstream: answers every A query with 192.0.2.<n>, counting queries; `silent` drops them. */
-async function stubUpstream(opts: { silent?: boolean } = {}): Promise<{ sock: UdpSocket; port: number; seen: number[] }> {
+async function stubUpstream(
+  opts: { silent?: boolean } = {},
+): Promise<{ sock: UdpSocket; port: number; seen: number[] }> {
   const sock = createSocket('udp4');
   const seen: number[] = [];
   sock.on('message', (m, r) => {
     const q = parseQuery(m);
     seen.push(q.id);
     if (opts.silent) return;
-    sock.send(buildAnswer({ id: q.id, rcode: 0, rd: q.rd, question: q.questions[0], addresses: ['192.0.2.7'], ttl: 300 }), r.port, r.address);
+    sock.send(
+      buildAnswer({ id: q.id, rcode: 0, rd: q.rd, question: q.questions[0], addresses: ['192.0.2.7'], ttl: 300 }),
+      r.port,
+      r.address,
+    );
   });
   await new Promise<void>((res) => sock.bind(0, HOST, () => res()));
   return { sock, port: sock.address().port, seen };
@@ -131,7 +137,11 @@ describe('embedded DNS server', () => {
     expect(await udpAsk(server.port, Buffer.from([1, 2, 3]), 300)).toBeUndefined();
     const anAnswer = buildAnswer({ id: 5, rcode: 0, question: parseQuery(buildQuery(5, 'web')).questions[0] });
     expect(await udpAsk(server.port, anAnswer, 300)).toBeUndefined();
-    const twoQuestions = Buffer.concat([buildQuery(6, 'web').subarray(0, 12), buildQuery(6, 'web').subarray(12), buildQuery(6, 'web').subarray(12)]);
+    const twoQuestions = Buffer.concat([
+      buildQuery(6, 'web').subarray(0, 12),
+      buildQuery(6, 'web').subarray(12),
+      buildQuery(6, 'web').subarray(12),
+    ]);
     twoQuestions.writeUInt16BE(2, 4);
     expect(parseResponse((await udpAsk(server.port, twoQuestions))!)).toMatchObject({ id: 6, rcode: RCODE.FORMERR });
     expect(parseResponse((await udpAsk(server.port, buildQuery(9, 'web')))!).answers).toHaveLength(1);
@@ -150,7 +160,10 @@ describe('embedded DNS server', () => {
     const silent = await stubUpstream({ silent: true });
     const good = await stubUpstream();
     try {
-      upstreams = [{ host: HOST, port: silent.port }, { host: HOST, port: good.port }];
+      upstreams = [
+        { host: HOST, port: silent.port },
+        { host: HOST, port: good.port },
+      ];
       const r = parseResponse((await udpAsk(server.port, buildQuery(0xabcd, 'example.org')))!);
       expect(r).toMatchObject({ id: 0xabcd, rcode: RCODE.NOERROR });
       expect(r.answers).toEqual([{ type: TYPE.A, ttl: 300, data: '192.0.2.7' }]);
@@ -169,7 +182,7 @@ describe('embedded DNS server', () => {
     }
   });
 
-  it('forwards a TCP client\'s query over TCP (it came after a truncated UDP answer)', async () => {
+  it("forwards a TCP client's query over TCP (it came after a truncated UDP answer)", async () => {
     const seen: string[] = [];
     const tcpStub = createServer((sock) => {
       sock.once('data', (c: Buffer) => {

@@ -34,7 +34,10 @@ function bindUdp(address: string, port: number): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
     // Answers go to the literal address a query came from: no resolver round (dns.lookup defers
     // even an IP literal to the next tick) on the hot path.
-    const s = createSocket({ type: 'udp4', lookup: (host, _opts, cb) => (cb as (e: null, a: string, f: number) => void)(null, host, 4) });
+    const s = createSocket({
+      type: 'udp4',
+      lookup: (host, _opts, cb) => (cb as (e: null, a: string, f: number) => void)(null, host, 4),
+    });
     const onError = (e: Error) => {
       s.close();
       reject(e);
@@ -85,7 +88,12 @@ function serveTcpClient(sock: Socket, responder: DnsResponder): void {
 }
 
 /** Listens on `address`:`port` over UDP and TCP; throws DnsBindError when either cannot bind. */
-export async function startDnsServer(address: string, port: number, responder: DnsResponder, log: Logger): Promise<DnsServer> {
+export async function startDnsServer(
+  address: string,
+  port: number,
+  responder: DnsResponder,
+  log: Logger,
+): Promise<DnsServer> {
   let udp: UdpSocket | undefined;
   let tcp: Server | undefined;
   try {

@@ -1,12 +1,45 @@
-import { buildAnswer, buildError, buildQuery, DnsWireError, isResponse, parseQuery, parseResponse, RCODE, reverseAddress, TYPE, UDP_PAYLOAD } from './wire';
+import {
+  buildAnswer,
+  buildError,
+  buildQuery,
+  DnsWireError,
+  isResponse,
+  parseQuery,
+  parseResponse,
+  RCODE,
+  reverseAddress,
+  TYPE,
+  UDP_PAYLOAD,
+} from './wire';
 
 /** A query for `labels` written byte by byte, as RFC 1035 4.1 lays it out. */
-function handQuery(id: number, labels: string[], type = 1, extra: number[] = [], counts = { qd: 1, an: 0, ns: 0, ar: 0 }): Buffer {
+function handQuery(
+  id: number,
+  labels: string[],
+  type = 1,
+  extra: number[] = [],
+  counts = { qd: 1, an: 0, ns: 0, ar: 0 },
+): Buffer {
   const name = labels.flatMap((l) => [l.length, ...Buffer.from(l)]);
   return Buffer.from([
-    id >> 8, id & 255, 0x01, 0x00, // RD
-    0, counts.qd, 0, counts.an, 0, counts.ns, 0, counts.ar,
-    ...name, 0, 0, type, 0, 1,
+    id >> 8,
+    id & 255,
+    0x01,
+    0x00, // RD
+    0,
+    counts.qd,
+    0,
+    counts.an,
+    0,
+    counts.ns,
+    0,
+    counts.ar,
+    ...name,
+    0,
+    0,
+    type,
+    0,
+    1,
     ...extra,
   ]);
 }
@@ -38,7 +71,37 @@ describe('parseQuery', () => {
 
   it('follows a backwards compression pointer and refuses a forward or looping one', () => {
     // two questions: "a.example" and "b" + pointer to "example" at offset 14
-    const msg = Buffer.from([0, 9, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1, 97, 7, ...Buffer.from('example'), 0, 0, 1, 0, 1, 1, 98, 0xc0, 14, 0, 1, 0, 1]);
+    const msg = Buffer.from([
+      0,
+      9,
+      1,
+      0,
+      0,
+      2,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      1,
+      97,
+      7,
+      ...Buffer.from('example'),
+      0,
+      0,
+      1,
+      0,
+      1,
+      1,
+      98,
+      0xc0,
+      14,
+      0,
+      1,
+      0,
+      1,
+    ]);
     expect(parseQuery(msg).questions.map((q) => q.name)).toEqual(['a.example', 'b.example']);
     const self = Buffer.from([0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
     expect(() => parseQuery(self)).toThrow(DnsWireError);
@@ -55,7 +118,11 @@ describe('parseQuery', () => {
     ['a question without type and class', Buffer.from([0, 5, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 97, 0, 0]), 5],
     ['an unknown label type', Buffer.from([0, 5, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x40, 97, 0, 0, 1, 0, 1]), 5],
     ['an additional record cut short', handQuery(5, ['a'], 1, [0, 0, 41, 0x10], { qd: 1, an: 0, ns: 0, ar: 1 }), 5],
-    ['record data past the end', handQuery(5, ['a'], 1, [0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 9, 1], { qd: 1, an: 0, ns: 0, ar: 1 }), 5],
+    [
+      'record data past the end',
+      handQuery(5, ['a'], 1, [0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 9, 1], { qd: 1, an: 0, ns: 0, ar: 1 }),
+      5,
+    ],
     ['more questions than the message holds', handQuery(5, ['a'], 1, [], { qd: 3, an: 0, ns: 0, ar: 0 }), 5],
   ])('throws DnsWireError (never anything else) for %s, with the ID when there is one', (_what, msg, id) => {
     let err: unknown;
@@ -91,7 +158,15 @@ describe('buildAnswer', () => {
   const question = parseQuery(handQuery(0x1234, ['Redis'])).questions[0]!;
 
   it('answers A records with the ID, flags, echoed question and TTL', () => {
-    const a = buildAnswer({ id: 0x1234, rcode: RCODE.NOERROR, rd: true, aa: true, question, addresses: ['10.1.2.3', '10.1.2.4'], ttl: 10 });
+    const a = buildAnswer({
+      id: 0x1234,
+      rcode: RCODE.NOERROR,
+      rd: true,
+      aa: true,
+      question,
+      addresses: ['10.1.2.3', '10.1.2.4'],
+      ttl: 10,
+    });
     expect(isResponse(a)).toBe(true);
     const r = parseResponse(a);
     expect(r).toMatchObject({ id: 0x1234, rcode: 0, aa: true, tc: false });

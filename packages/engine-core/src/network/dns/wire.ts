@@ -93,7 +93,11 @@ function lowerAscii(labels: Buffer[]): string {
 }
 
 /** Skips one resource record; returns the offset after it and its type and class fields. */
-function skipRecord(msg: Buffer, off: number, id: number): { next: number; type: number; klass: number; ttl: number; rdata: Buffer; rdataOff: number } {
+function skipRecord(
+  msg: Buffer,
+  off: number,
+  id: number,
+): { next: number; type: number; klass: number; ttl: number; rdata: Buffer; rdataOff: number } {
   const { next } = readName(msg, off, id);
   if (next + 10 > msg.length) throw new DnsWireError('resource record cut short', id);
   const type = msg.readUInt16BE(next);
@@ -101,7 +105,14 @@ function skipRecord(msg: Buffer, off: number, id: number): { next: number; type:
   const ttl = msg.readUInt32BE(next + 4);
   const rdlen = msg.readUInt16BE(next + 8);
   if (next + 10 + rdlen > msg.length) throw new DnsWireError('record data runs past the end', id);
-  return { next: next + 10 + rdlen, type, klass, ttl, rdata: msg.subarray(next + 10, next + 10 + rdlen), rdataOff: next + 10 };
+  return {
+    next: next + 10 + rdlen,
+    type,
+    klass,
+    ttl,
+    rdata: msg.subarray(next + 10, next + 10 + rdlen),
+    rdataOff: next + 10,
+  };
 }
 
 /** Parses a query. Throws DnsWireError on anything malformed (with the ID when there was one). */
@@ -119,7 +130,12 @@ export function parseQuery(msg: Buffer): DnsQuery {
     const start = off;
     const { labels, next } = readName(msg, off, id);
     if (next + 4 > msg.length) throw new DnsWireError('question cut short', id);
-    questions.push({ name: lowerAscii(labels), raw: next === start + encodedLength(labels) ? msg.subarray(start, next) : encodeLabels(labels), type: msg.readUInt16BE(next), class: msg.readUInt16BE(next + 2) });
+    questions.push({
+      name: lowerAscii(labels),
+      raw: next === start + encodedLength(labels) ? msg.subarray(start, next) : encodeLabels(labels),
+      type: msg.readUInt16BE(next),
+      class: msg.readUInt16BE(next + 2),
+    });
     off = next + 4;
   }
   for (let i = 0; i < an + ns; i++) off = skipRecord(msg, off, id).next;
@@ -130,7 +146,14 @@ export function parseQuery(msg: Buffer): DnsQuery {
     if (r.type === TYPE.OPT) ednsPayload = Math.max(UDP_PAYLOAD, r.klass);
     off = r.next;
   }
-  return { id, opcode: (flags >> 11) & 0xf, rd: (flags & 0x0100) !== 0, cd: (flags & 0x0010) !== 0, questions, ednsPayload };
+  return {
+    id,
+    opcode: (flags >> 11) & 0xf,
+    rd: (flags & 0x0100) !== 0,
+    cd: (flags & 0x0010) !== 0,
+    questions,
+    ednsPayload,
+  };
 }
 
 function encodedLength(labels: Buffer[]): number {
@@ -177,7 +200,11 @@ function writeIpv4(buf: Buffer, off: number, ip: string): void {
 }
 
 function nameBytes(name: string): Buffer {
-  const labels = name.replace(/\.$/, '').split('.').filter(Boolean).map((l) => Buffer.from(l, 'latin1'));
+  const labels = name
+    .replace(/\.$/, '')
+    .split('.')
+    .filter(Boolean)
+    .map((l) => Buffer.from(l, 'latin1'));
   if (labels.some((l) => l.length > 63)) throw new DnsWireError(`label longer than 63 bytes in ${name}`);
   return encodeLabels(labels);
 }
@@ -207,7 +234,16 @@ export function buildAnswer(a: DnsAnswerSpec): Buffer {
   const buf = Buffer.allocUnsafe(size);
   buf.writeUInt16BE(a.id, 0);
   // QR=1, opcode 0, AA, TC, RD echoed, RA=1 (the server recurses for names it does not own), CD echoed.
-  buf.writeUInt16BE(0x8000 | (a.aa ? 0x0400 : 0) | (tc ? 0x0200 : 0) | (a.rd ? 0x0100 : 0) | 0x0080 | (a.cd ? 0x0010 : 0) | (a.rcode & 0xf), 2);
+  buf.writeUInt16BE(
+    0x8000 |
+      (a.aa ? 0x0400 : 0) |
+      (tc ? 0x0200 : 0) |
+      (a.rd ? 0x0100 : 0) |
+      0x0080 |
+      (a.cd ? 0x0010 : 0) |
+      (a.rcode & 0xf),
+    2,
+  );
   buf.writeUInt16BE(q ? 1 : 0, 4);
   buf.writeUInt16BE(fitA + (fitPtr ? 1 : 0), 6);
   buf.writeUInt32BE(0, 8);
@@ -252,14 +288,21 @@ export function reverseAddress(name: string): string | undefined {
 }
 
 /** Builds a query (tests, the bench and the forwarder's own probes). */
-export function buildQuery(id: number, name: string, type: number = TYPE.A, opts: { rd?: boolean; edns?: number } = {}): Buffer {
+export function buildQuery(
+  id: number,
+  name: string,
+  type: number = TYPE.A,
+  opts: { rd?: boolean; edns?: number } = {},
+): Buffer {
   const header = Buffer.alloc(HEADER);
   header.writeUInt16BE(id, 0);
   header.writeUInt16BE(opts.rd === false ? 0 : 0x0100, 2);
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(opts.edns ? 1 : 0, 10);
   const q = Buffer.concat([nameBytes(name), Buffer.from([type >> 8, type & 255, 0, CLASS_IN])]);
-  const opt = opts.edns ? Buffer.from([0, 0, TYPE.OPT, opts.edns >> 8, opts.edns & 255, 0, 0, 0, 0, 0, 0]) : Buffer.alloc(0);
+  const opt = opts.edns
+    ? Buffer.from([0, 0, TYPE.OPT, opts.edns >> 8, opts.edns & 255, 0, 0, 0, 0, 0, 0])
+    : Buffer.alloc(0);
   return Buffer.concat([header, q, opt]);
 }
 
@@ -285,7 +328,12 @@ export function parseResponse(msg: Buffer): DnsResponseView {
   for (let i = 0; i < qd; i++) {
     const { labels, next } = readName(msg, off, id);
     if (next + 4 > msg.length) throw new DnsWireError('question cut short', id);
-    questions.push({ name: lowerAscii(labels), raw: msg.subarray(off, next), type: msg.readUInt16BE(next), class: msg.readUInt16BE(next + 2) });
+    questions.push({
+      name: lowerAscii(labels),
+      raw: msg.subarray(off, next),
+      type: msg.readUInt16BE(next),
+      class: msg.readUInt16BE(next + 2),
+    });
     off = next + 4;
   }
   const answers: DnsResponseView['answers'] = [];

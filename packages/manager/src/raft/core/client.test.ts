@@ -38,7 +38,7 @@ describe('§8 client interaction', () => {
     expect(c.node('a').readStates).toEqual([]);
   });
 
-  test('§8: a follower\'s ReadIndex is forwarded and answered with the leader\'s commit index', () => {
+  test("§8: a follower's ReadIndex is forwarded and answered with the leader's commit index", () => {
     const c = threeNodes();
     c.propose('a', 'x');
     c.stabilize();

@@ -15,7 +15,12 @@ describe('§5.2 leader election', () => {
     expect(role(c, 'a')).toBe(Role.Follower);
     c.tick('a', 1);
     expect(role(c, 'a')).toBe(Role.Candidate);
-    expect(c.pending(MessageType.Vote).map((m) => m.to).sort()).toEqual(['b', 'c']);
+    expect(
+      c
+        .pending(MessageType.Vote)
+        .map((m) => m.to)
+        .sort(),
+    ).toEqual(['b', 'c']);
     c.stabilize();
     expect(c.leader()).toBe('a');
     expect(term(c, 'b')).toBe(2);
@@ -23,7 +28,19 @@ describe('§5.2 leader election', () => {
 
   test('§5.2: election timeouts are randomized in [electionTicks, 2*electionTicks)', () => {
     const s = MemoryStorage.bootstrap(['a', 'b', 'c']);
-    const n = new RawNode({ id: 'a', electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxSizePerMsg: 1 << 20, maxInflightMsgs: 4, random: () => 0.95 }, s);
+    const n = new RawNode(
+      {
+        id: 'a',
+        electionTicks: 10,
+        heartbeatTicks: 1,
+        preVote: false,
+        checkQuorum: false,
+        maxSizePerMsg: 1 << 20,
+        maxInflightMsgs: 4,
+        random: () => 0.95,
+      },
+      s,
+    );
     for (let i = 0; i < 18; i++) n.tick();
     expect(n.status().role).toBe(Role.Follower);
     n.tick();
@@ -60,7 +77,9 @@ describe('§5.2 leader election', () => {
     const c = new Cluster(['a', 'b', 'c', 'd']);
     c.campaign('a');
     c.campaign('b');
-    c.deliver((m) => m.type === MessageType.Vote && ((m.from === 'a' && m.to === 'c') || (m.from === 'b' && m.to === 'd')));
+    c.deliver(
+      (m) => m.type === MessageType.Vote && ((m.from === 'a' && m.to === 'c') || (m.from === 'b' && m.to === 'd')),
+    );
     c.stabilize();
     expect(c.leader()).toBeNull(); // 2 votes each of 4: no majority
     c.campaign('c');

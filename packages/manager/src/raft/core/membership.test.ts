@@ -29,12 +29,16 @@ describe('§6 membership changes', () => {
     const d = c.node('d');
     expect(d.storage.snapshot()?.meta.conf.voters).toEqual(['a', 'b', 'c']);
     expect(d.conf).toEqual({ voters: ['a', 'b', 'c'], learners: ['d'] });
-    expect(c.node('a').raw.status().progress?.d).toMatchObject({ learner: true, match: c.node('a').raw.status().lastIndex });
+    expect(c.node('a').raw.status().progress?.d).toMatchObject({
+      learner: true,
+      match: c.node('a').raw.status().lastIndex,
+    });
     // A learner never campaigns.
     c.tick('d', 50);
     expect(d.raw.status()).toMatchObject({ role: Role.Follower, term: 2 });
     change(c, 'a', ConfChangeType.AddVoter, 'd');
-    for (const id of ['a', 'b', 'c', 'd']) expect(c.node(id).conf).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+    for (const id of ['a', 'b', 'c', 'd'])
+      expect(c.node(id).conf).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: [] });
     c.propose('a', 'after');
     c.stabilize();
     // The leader's snapshot is the bootstrap one (membership only): d replays the log after it.
@@ -46,18 +50,24 @@ describe('§6 membership changes', () => {
     c.addNode('d');
     c.isolate('d');
     change(c, 'a', ConfChangeType.AddLearner, 'd');
-    expect(() => c.node('a').raw.proposeConfChange({ type: ConfChangeType.AddVoter, node: 'd' })).toThrow(/has not caught up/);
+    expect(() => c.node('a').raw.proposeConfChange({ type: ConfChangeType.AddVoter, node: 'd' })).toThrow(
+      /has not caught up/,
+    );
   });
 
   test('§6: a voter cannot be added without first being a learner', () => {
     const c = threeNodes();
-    expect(() => c.node('a').raw.proposeConfChange({ type: ConfChangeType.AddVoter, node: 'x' })).toThrow(/add it as a learner first/);
+    expect(() => c.node('a').raw.proposeConfChange({ type: ConfChangeType.AddVoter, node: 'x' })).toThrow(
+      /add it as a learner first/,
+    );
   });
 
   test('§6: only one membership change is pending at a time', () => {
     const c = threeNodes();
     c.node('a').raw.proposeConfChange({ type: ConfChangeType.AddLearner, node: 'd' });
-    expect(() => c.node('a').raw.proposeConfChange({ type: ConfChangeType.AddLearner, node: 'e' })).toThrow(ConfChangeRejectedError);
+    expect(() => c.node('a').raw.proposeConfChange({ type: ConfChangeType.AddLearner, node: 'e' })).toThrow(
+      ConfChangeRejectedError,
+    );
     c.process('a');
     c.stabilize();
     expect(() => c.node('a').raw.proposeConfChange({ type: ConfChangeType.AddLearner, node: 'e' })).not.toThrow();
@@ -69,12 +79,14 @@ describe('§6 membership changes', () => {
     c.deliver((m) => m.type === 'Vote');
     c.deliver((m) => m.type === 'VoteResp');
     expect(c.leader()).toBe('b');
-    expect(() => c.node('b').raw.proposeConfChange({ type: ConfChangeType.Remove, node: 'c' })).toThrow(/not applied yet/);
+    expect(() => c.node('b').raw.proposeConfChange({ type: ConfChangeType.Remove, node: 'c' })).toThrow(
+      /not applied yet/,
+    );
     c.stabilize();
     expect(() => c.node('b').raw.proposeConfChange({ type: ConfChangeType.Remove, node: 'c' })).not.toThrow();
   });
 
-  test('§6: a learner\'s acknowledgement does not count towards a majority', () => {
+  test("§6: a learner's acknowledgement does not count towards a majority", () => {
     const c = threeNodes();
     c.addNode('d');
     change(c, 'a', ConfChangeType.AddLearner, 'd');

@@ -2,12 +2,20 @@ import { EntryType, type Entry } from '../types';
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from './errors';
 import { MemoryStorage, initialSnapshot } from './memory-storage';
 
-const ent = (index: number, term: number, s = ''): Entry => ({ index, term, type: EntryType.Normal, data: new TextEncoder().encode(s) });
+const ent = (index: number, term: number, s = ''): Entry => ({
+  index,
+  term,
+  type: EntryType.Normal,
+  data: new TextEncoder().encode(s),
+});
 
 describe('MemoryStorage', () => {
   test('bootstrap holds the founding membership in a snapshot at index 1', () => {
     const s = MemoryStorage.bootstrap(['a', 'b']);
-    expect(s.initialState()).toEqual({ hardState: { term: 1, vote: null, commit: 1 }, conf: { voters: ['a', 'b'], learners: [] } });
+    expect(s.initialState()).toEqual({
+      hardState: { term: 1, vote: null, commit: 1 },
+      conf: { voters: ['a', 'b'], learners: [] },
+    });
     expect(s.firstIndex()).toBe(2);
     expect(s.lastIndex()).toBe(1);
     expect(s.term(1)).toBe(1);
@@ -43,7 +51,10 @@ describe('MemoryStorage', () => {
     expect(s.term(3)).toBe(2);
     expect(() => s.term(2)).toThrow(CompactedError);
     expect(() => s.applySnapshot(initialSnapshot(['a']))).toThrow(SnapshotOutOfDateError);
-    s.applySnapshot({ meta: { index: 10, term: 4, conf: { voters: ['a', 'b'], learners: [] } }, data: new Uint8Array() });
+    s.applySnapshot({
+      meta: { index: 10, term: 4, conf: { voters: ['a', 'b'], learners: [] } },
+      data: new Uint8Array(),
+    });
     expect(s.firstIndex()).toBe(11);
     expect(s.lastIndex()).toBe(10);
     expect(s.initialState().conf.voters).toEqual(['a', 'b']);

@@ -88,7 +88,8 @@ export class MemoryStorage implements LogStorage {
 
   /** Replaces the whole log with a snapshot received from the leader. */
   applySnapshot(snap: Snapshot): void {
-    if (snap.meta.index <= this.snap.meta.index) throw new SnapshotOutOfDateError(snap.meta.index, this.snap.meta.index);
+    if (snap.meta.index <= this.snap.meta.index)
+      throw new SnapshotOutOfDateError(snap.meta.index, this.snap.meta.index);
     this.snap = snap;
     this.offsetIndex = snap.meta.index;
     this.offsetTerm = snap.meta.term;
@@ -107,7 +108,9 @@ export class MemoryStorage implements LogStorage {
   compact(index: number): void {
     if (index <= this.offsetIndex) throw new CompactedError(index, this.firstIndex());
     if (index > this.snap.meta.index) {
-      throw new RangeError(`cannot compact to ${index}: the latest snapshot is at ${this.snap.meta.index}; createSnapshot first`);
+      throw new RangeError(
+        `cannot compact to ${index}: the latest snapshot is at ${this.snap.meta.index}; createSnapshot first`,
+      );
     }
     const term = this.term(index);
     this.ents = this.ents.slice(index - this.offsetIndex);

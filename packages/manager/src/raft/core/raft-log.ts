@@ -95,7 +95,8 @@ export class RaftLog {
     const lastNew = index + ents.length;
     const ci = this.findConflict(ents);
     if (ci !== 0) {
-      if (ci <= this.committed) throw new RaftError(`entry ${ci} conflicts with committed entry (committed ${this.committed})`);
+      if (ci <= this.committed)
+        throw new RaftError(`entry ${ci} conflicts with committed entry (committed ${this.committed})`);
       this.append(ents.slice(ci - index - 1));
     }
     this.commitTo(Math.min(committed, lastNew));
@@ -105,7 +106,9 @@ export class RaftLog {
   append(ents: Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
     if (ents[0].index - 1 < this.committed) {
-      throw new RaftError(`appending at ${ents[0].index} would overwrite committed entries (committed ${this.committed})`);
+      throw new RaftError(
+        `appending at ${ents[0].index} would overwrite committed entries (committed ${this.committed})`,
+      );
     }
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
@@ -152,7 +155,9 @@ export class RaftLog {
   commitTo(i: number): void {
     if (i <= this.committed) return;
     if (i > this.lastIndex()) {
-      throw new RaftError(`commit index ${i} is beyond the last log index ${this.lastIndex()}: the log was lost or corrupted`);
+      throw new RaftError(
+        `commit index ${i} is beyond the last log index ${this.lastIndex()}: the log was lost or corrupted`,
+      );
     }
     this.committed = i;
   }

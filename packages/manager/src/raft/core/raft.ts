@@ -494,7 +494,14 @@ export class Raft {
       throw e;
     }
     if (ents.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: MessageType.Append, to, index: pr.next - 1, logTerm: prevTerm, entries: ents, commit: this.log.committed });
+    this.send({
+      type: MessageType.Append,
+      to,
+      index: pr.next - 1,
+      logTerm: prevTerm,
+      entries: ents,
+      commit: this.log.committed,
+    });
     if (pr.state === ProgressState.Replicate) {
       if (ents.length > 0) {
         const last = ents[ents.length - 1].index;
@@ -516,7 +523,13 @@ export class Raft {
     for (const [id, pr] of this.prs.progress) {
       if (id === this.id) continue;
       // Never tell a follower to commit past what we know it holds.
-      const m: Message = { type: MessageType.Heartbeat, from: this.id, to: id, term: this.term, commit: Math.min(pr.match, this.log.committed) };
+      const m: Message = {
+        type: MessageType.Heartbeat,
+        from: this.id,
+        to: id,
+        term: this.term,
+        commit: Math.min(pr.match, this.log.committed),
+      };
       if (ctx !== undefined) m.context = ctx;
       this.msgs.push(m);
     }
@@ -628,7 +641,8 @@ export class Raft {
         return null;
       case ConfChangeType.Remove:
         if (!pr) return `node ${cc.node} is not a member`;
-        if (!pr.isLearner && this.prs.voters.size === 1) return `node ${cc.node} is the last voter and cannot be removed`;
+        if (!pr.isLearner && this.prs.voters.size === 1)
+          return `node ${cc.node} is the last voter and cannot be removed`;
         return null;
       default:
         return `unknown conf change type ${String(cc.type)}`;

@@ -32,7 +32,19 @@ describe('RawNode', () => {
 
   test('ready() twice without advance() is a usage error', () => {
     const s = MemoryStorage.bootstrap(['a']);
-    const n = new RawNode({ id: 'a', electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxSizePerMsg: 1 << 20, maxInflightMsgs: 8, random: () => 0 }, s);
+    const n = new RawNode(
+      {
+        id: 'a',
+        electionTicks: 10,
+        heartbeatTicks: 1,
+        preVote: false,
+        checkQuorum: false,
+        maxSizePerMsg: 1 << 20,
+        maxInflightMsgs: 8,
+        random: () => 0,
+      },
+      s,
+    );
     n.campaign();
     expect(n.hasReady()).toBe(true);
     n.ready();
@@ -49,17 +61,49 @@ describe('RawNode', () => {
 });
 
 describe('RawNode Ready/advance contract', () => {
-  const cfg = (id: string) => ({ id, electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxSizePerMsg: 1 << 20, maxInflightMsgs: 8, random: () => 0 });
-  const ent = (index: number, term: number, s: string) => ({ index, term, type: EntryType.Normal, data: new TextEncoder().encode(s) });
+  const cfg = (id: string) => ({
+    id,
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    preVote: false,
+    checkQuorum: false,
+    maxSizePerMsg: 1 << 20,
+    maxInflightMsgs: 8,
+    random: () => 0,
+  });
+  const ent = (index: number, term: number, s: string) => ({
+    index,
+    term,
+    type: EntryType.Normal,
+    data: new TextEncoder().encode(s),
+  });
 
   test('entries replaced between ready() and advance() are not taken for persisted ones', () => {
     const s = MemoryStorage.bootstrap(['l', 'f', 'g']);
     const n = new RawNode(cfg('f'), s);
-    n.step({ type: MessageType.Append, from: 'l', to: 'f', term: 2, index: 1, logTerm: 1, commit: 1, entries: [ent(2, 2, 'old')] });
+    n.step({
+      type: MessageType.Append,
+      from: 'l',
+      to: 'f',
+      term: 2,
+      index: 1,
+      logTerm: 1,
+      commit: 1,
+      entries: [ent(2, 2, 'old')],
+    });
     const rd = n.ready();
     expect(rd.entries.map((e) => `${e.index}/${e.term}`)).toEqual(['2/2']);
     // While that write is in flight, a new leader overwrites index 2.
-    n.step({ type: MessageType.Append, from: 'g', to: 'f', term: 3, index: 1, logTerm: 1, commit: 1, entries: [ent(2, 3, 'new')] });
+    n.step({
+      type: MessageType.Append,
+      from: 'g',
+      to: 'f',
+      term: 3,
+      index: 1,
+      logTerm: 1,
+      commit: 1,
+      entries: [ent(2, 3, 'new')],
+    });
     s.append(rd.entries);
     if (rd.hardState) s.setHardState(rd.hardState);
     n.advance(rd);
@@ -73,7 +117,16 @@ describe('RawNode Ready/advance contract', () => {
     s.setHardState({ term: 3, vote: null, commit: 1 });
     const n = new RawNode(cfg('f'), s);
     // A (possibly delayed) append covering only index 2, from a leader whose commit is 3 in its own log.
-    n.step({ type: MessageType.Append, from: 'l', to: 'f', term: 3, index: 1, logTerm: 1, commit: 3, entries: [ent(2, 2, 'a')] });
+    n.step({
+      type: MessageType.Append,
+      from: 'l',
+      to: 'f',
+      term: 3,
+      index: 1,
+      logTerm: 1,
+      commit: 3,
+      entries: [ent(2, 2, 'a')],
+    });
     expect(n.status().commit).toBe(2);
   });
 });
@@ -81,7 +134,17 @@ describe('RawNode Ready/advance contract', () => {
 describe('parallel leader writes (thesis §10.2.1)', () => {
   test('the leader sends appends before its own write, but counts itself only once it is durable', () => {
     const s = MemoryStorage.bootstrap(['a', 'b', 'c']);
-    const cfg = { id: 'a', electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxSizePerMsg: 1 << 20, maxInflightMsgs: 8, random: () => 0, parallelLeaderWrites: true };
+    const cfg = {
+      id: 'a',
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      preVote: false,
+      checkQuorum: false,
+      maxSizePerMsg: 1 << 20,
+      maxInflightMsgs: 8,
+      random: () => 0,
+      parallelLeaderWrites: true,
+    };
     const n = new RawNode(cfg, s);
     n.campaign();
     const persist = (rd: ReturnType<RawNode['ready']>): void => {

@@ -1,12 +1,30 @@
 // The API the I/O shell drives (etcd's RawNode): feed it ticks, messages and proposals; take a
 // Ready, do what it says in the documented order, then advance().
-import { EntryType, MessageType, Role, type ConfChange, type ConfState, type HardState, type LogStorage, type Message, type NodeId, type RaftConfig, type Ready, type SoftState } from '../types';
+import {
+  EntryType,
+  MessageType,
+  Role,
+  type ConfChange,
+  type ConfState,
+  type HardState,
+  type LogStorage,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type Ready,
+  type SoftState,
+} from '../types';
 import { RaftUsageError } from './errors';
 import { type ProgressState } from './progress';
 import { Raft } from './raft';
 
 /** Leader-only messages that promise nothing about the sender's own durable state. */
-const EARLY = new Set<MessageType>([MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot, MessageType.TimeoutNow]);
+const EARLY = new Set<MessageType>([
+  MessageType.Append,
+  MessageType.Heartbeat,
+  MessageType.Snapshot,
+  MessageType.TimeoutNow,
+]);
 
 export interface PeerProgress {
   match: number;
@@ -126,7 +144,8 @@ export class RawNode {
 
   /** What to persist, send and apply (see Ready in types.ts). Call advance() before the next one. */
   ready(): Ready {
-    if (this.outstanding) throw new RaftUsageError('ready() called again before advance(): finish the previous Ready first');
+    if (this.outstanding)
+      throw new RaftUsageError('ready() called again before advance(): finish the previous Ready first');
     const r = this.raft;
     const rd: Ready = {
       entries: r.log.unstable.entries.slice(),
@@ -194,7 +213,14 @@ export class RawNode {
     if (r.role === Role.Leader) {
       s.progress = {};
       for (const [id, pr] of r.prs.progress) {
-        s.progress[id] = { match: pr.match, next: pr.next, state: pr.state, learner: pr.isLearner, recentActive: pr.recentActive, inflight: pr.inflights.count() };
+        s.progress[id] = {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          learner: pr.isLearner,
+          recentActive: pr.recentActive,
+          inflight: pr.inflights.count(),
+        };
       }
     }
     return s;

@@ -33,7 +33,7 @@ describe('§5.3 log replication', () => {
     expect(c.node('a').raw.status().lastIndex).toBe(3);
   });
 
-  test('§5.3 (Figure 7): a follower\'s conflicting uncommitted entries are overwritten by the leader\'s', () => {
+  test("§5.3 (Figure 7): a follower's conflicting uncommitted entries are overwritten by the leader's", () => {
     const c = new Cluster(['a', 'b', 'c']);
     leaderWithLog(c, 'a');
     c.isolate('a');
@@ -95,13 +95,19 @@ describe('§5.3 log replication', () => {
     for (let i = 0; i < 10; i++) c.node('a').raw.propose(new TextEncoder().encode(`x${i}`));
     c.process('a');
     const appendsToB = (): number[][] =>
-      c.pending(MessageType.Append).filter((m) => m.to === 'b' && (m.entries?.length ?? 0) > 0).map((m) => (m.entries ?? []).map((e) => e.index));
+      c
+        .pending(MessageType.Append)
+        .filter((m) => m.to === 'b' && (m.entries?.length ?? 0) > 0)
+        .map((m) => (m.entries ?? []).map((e) => e.index));
     // Each proposal was sent at once, until the window of two filled up.
     expect(appendsToB()).toEqual([[3], [4]]);
     c.deliver((m) => m.to === 'b');
     c.deliver((m) => m.from === 'b');
     // The acks free the window: the backlog goes out batched, two 18-byte entries per 40 bytes.
-    expect(appendsToB()).toEqual([[5, 6], [7, 8]]);
+    expect(appendsToB()).toEqual([
+      [5, 6],
+      [7, 8],
+    ]);
     c.heal();
     c.stabilize();
     expect(c.appliedData('b')).toHaveLength(10);

@@ -73,7 +73,9 @@ describe('§5.4 safety', () => {
       m.to === 's2' ||
       (m.from === 's3' && m.to === 's1') ||
       // s3 sees the probe it must reject (it lacks X), then the append carrying X, nothing newer.
-      (m.to === 's3' && m.type === MessageType.Append && (lacksX() || (m.entries ?? []).every((e) => e.index <= xIndex)));
+      (m.to === 's3' &&
+        m.type === MessageType.Append &&
+        (lacksX() || (m.entries ?? []).every((e) => e.index <= xIndex)));
     for (let i = 0; i < 50 && c.queue.length > 0; i++) {
       c.queue = c.queue.filter(allowed);
       c.deliver();

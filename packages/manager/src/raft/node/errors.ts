@@ -10,7 +10,11 @@ export class RaftNodeError extends Error {
 
 /** This node cannot take the request; `leader`/`leaderAddress` say where to send it (null: no leader now). */
 export class NotLeaderError extends RaftNodeError {
-  constructor(readonly leader: NodeId | null, readonly leaderAddress: string | null, options?: { cause?: unknown }) {
+  constructor(
+    readonly leader: NodeId | null,
+    readonly leaderAddress: string | null,
+    options?: { cause?: unknown },
+  ) {
     super(
       leader
         ? `this manager is not the raft leader; send the request to the leader ${leader}${leaderAddress ? ` at ${leaderAddress}` : ''}`

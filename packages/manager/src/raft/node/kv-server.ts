@@ -141,7 +141,9 @@ async function main(): Promise<void> {
         if (req.method === 'GET') {
           if (url.searchParams.get('consistent') !== '0') await node.read({ timeoutMs: 5000 });
           const v = sm.data.get(key);
-          return v === undefined ? send(res, 404, { message: `no such key: ${key}` }) : send(res, 200, { key, value: v });
+          return v === undefined
+            ? send(res, 404, { message: `no such key: ${key}` })
+            : send(res, 200, { key, value: v });
         }
       }
       if (url.pathname === '/dump' && req.method === 'GET') {
@@ -153,7 +155,8 @@ async function main(): Promise<void> {
         await node.addMember(b.id, b.address);
         return send(res, 200, node.status());
       }
-      if (url.pathname === '/bench' && req.method === 'POST') return send(res, 200, await bench(node, url.searchParams));
+      if (url.pathname === '/bench' && req.method === 'POST')
+        return send(res, 200, await bench(node, url.searchParams));
       send(res, 404, { message: `no route ${req.method} ${url.pathname}` });
     };
     route().catch((e: unknown) => {

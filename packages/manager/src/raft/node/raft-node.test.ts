@@ -51,7 +51,11 @@ afterEach(async () => {
   await fsp.rm(root, { recursive: true, force: true });
 });
 
-async function startMember(id: string, peers: Record<string, string>, extra: Partial<RaftNodeOptions<KvResult>> = {}): Promise<Member> {
+async function startMember(
+  id: string,
+  peers: Record<string, string>,
+  extra: Partial<RaftNodeOptions<KvResult>> = {},
+): Promise<Member> {
   const sm = new KvStateMachine();
   const opts: RaftNodeOptions<KvResult> = {
     id,
@@ -104,7 +108,9 @@ describe('RaftNode', () => {
     await cluster(['a', 'b', 'c']);
     await until('a leader', () => leaderOf() !== undefined);
     const leader = leaderOf()!;
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => leader.node.propose(put(`k${i}`, `v${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => leader.node.propose(put(`k${i}`, `v${i}`))),
+    );
     // Proposed in the same turn of the event loop: one log entry, applied in proposal order.
     expect(new Set(results.map((r) => r.index)).size).toBe(1);
     expect(results.map((r) => r.prev)).toEqual(Array(300).fill(null));

@@ -9,9 +9,32 @@ import { ConfChangeRejectedError, ProposalDroppedError } from '../core/errors';
 import { RawNode, type RaftStatus } from '../core/raw-node';
 import { DurableStorage } from '../storage/durable-storage';
 import { GrpcTransport, type GrpcTransportOptions } from '../transport/grpc-transport';
-import { ConfChangeType, EntryType, Role, type ConfChange, type Entry, type HardState, type Message, type NodeId, type Ready } from '../types';
-import { decodeMemberContext, encodeMemberContext, unwrapProposals, unwrapSnapshot, wrapBatch, wrapSnapshot } from './envelope';
-import { LeadershipLostError, NodeStoppedError, NotLeaderError, ProposalTimeoutError, RaftAbortedError } from './errors';
+import {
+  ConfChangeType,
+  EntryType,
+  Role,
+  type ConfChange,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type Ready,
+} from '../types';
+import {
+  decodeMemberContext,
+  encodeMemberContext,
+  unwrapProposals,
+  unwrapSnapshot,
+  wrapBatch,
+  wrapSnapshot,
+} from './envelope';
+import {
+  LeadershipLostError,
+  NodeStoppedError,
+  NotLeaderError,
+  ProposalTimeoutError,
+  RaftAbortedError,
+} from './errors';
 import { type StateMachine } from './state-machine';
 import { type Waiter, WaiterSet } from './waiters';
 
@@ -116,7 +139,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private persisted: HardState;
 
   private constructor(
-    private readonly o: Required<Pick<RaftNodeOptions<R>, 'tickMs' | 'snapshotEvery' | 'keepEntries' | 'proposalTimeoutMs' | 'forwardProposals'>> &
+    private readonly o: Required<
+      Pick<RaftNodeOptions<R>, 'tickMs' | 'snapshotEvery' | 'keepEntries' | 'proposalTimeoutMs' | 'forwardProposals'>
+    > &
       RaftNodeOptions<R>,
     private readonly storage: DurableStorage,
     private readonly transport: GrpcTransport,
@@ -147,8 +172,13 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   static async start<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
     const log = opts.logger ?? componentLogger('raft', { node: opts.id });
     const voters = [...new Set([opts.id, ...Object.keys(opts.peers)])].sort();
-    const storage = await DurableStorage.open(opts.dataDir, { bootstrap: opts.bootstrap ? voters : undefined, segmentBytes: opts.segmentBytes, logger: log });
-    if (opts.server && !opts.advertise) throw new TypeError('RaftNode: `advertise` is required when `server` is given (the port is bound by its owner)');
+    const storage = await DurableStorage.open(opts.dataDir, {
+      bootstrap: opts.bootstrap ? voters : undefined,
+      segmentBytes: opts.segmentBytes,
+      logger: log,
+    });
+    if (opts.server && !opts.advertise)
+      throw new TypeError('RaftNode: `advertise` is required when `server` is given (the port is bound by its owner)');
     const transport = new GrpcTransport({
       id: opts.id,
       listen: opts.listen,
@@ -227,7 +257,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     const st = this.raw.status();
     const isVoter = st.conf.voters.includes(id);
-    if (!isVoter && !st.conf.learners.includes(id)) await this.changeMember({ type: ConfChangeType.AddLearner, node: id }, address, opts);
+    if (!isVoter && !st.conf.learners.includes(id))
+      await this.changeMember({ type: ConfChangeType.AddLearner, node: id }, address, opts);
     if (isVoter) return;
     while (true) {
       const gate = this.gate(opts);
@@ -239,7 +270,10 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       if (Date.now() > deadline) throw new ProposalTimeoutError(opts.timeoutMs ?? 60_000);
       await new Promise((r) => setTimeout(r, this.o.tickMs));
     }
-    await this.changeMember({ type: ConfChangeType.AddVoter, node: id }, address, { ...opts, timeoutMs: Math.max(1000, deadline - Date.now()) });
+    await this.changeMember({ type: ConfChangeType.AddVoter, node: id }, address, {
+      ...opts,
+      timeoutMs: Math.max(1000, deadline - Date.now()),
+    });
   }
 
   /** Removes a member (voter or learner) from the cluster (leader only). */
@@ -348,7 +382,10 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       const rd = this.raw.ready();
       await this.handleReady(rd);
       this.raw.advance(rd);
-      if (this.applied - this.snapshotIndex >= this.o.snapshotEvery || this.bytesSinceSnapshot >= (this.o.snapshotBytes ?? 64 * 1024 * 1024)) {
+      if (
+        this.applied - this.snapshotIndex >= this.o.snapshotEvery ||
+        this.bytesSinceSnapshot >= (this.o.snapshotBytes ?? 64 * 1024 * 1024)
+      ) {
         await this.snapshotNow();
       }
     }
@@ -429,7 +466,11 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
         }
       }
       for (const lost of this.proposals.takeDisplaced(e.index, ids)) {
-        lost.reject(new LeadershipLostError(`log index ${e.index} was committed with another leader's entry, so the proposal was not applied`));
+        lost.reject(
+          new LeadershipLostError(
+            `log index ${e.index} was committed with another leader's entry, so the proposal was not applied`,
+          ),
+        );
       }
     }
     this.applied = e.index;
@@ -457,7 +498,11 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     this.snapshotIndex = index;
     this.bytesSinceSnapshot = 0;
     for (const w of this.proposals.takePlacedUpTo(index)) {
-      w.reject(new LeadershipLostError(`this node caught up by snapshot at index ${index}, so whether the proposal was applied is unknown`));
+      w.reject(
+        new LeadershipLostError(
+          `this node caught up by snapshot at index ${index}, so whether the proposal was applied is unknown`,
+        ),
+      );
     }
     this.log.info({ index }, 'restored state machine from leader snapshot');
   }
@@ -543,7 +588,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (gate) throw gate;
     if (this.role !== Role.Leader) throw this.notLeader();
     const req = this.nextId();
-    await this.wait(this.confWaiters, req, opts, () => this.raw.proposeConfChange({ ...cc, context: encodeMemberContext({ address, req }) }));
+    await this.wait(this.confWaiters, req, opts, () =>
+      this.raw.proposeConfChange({ ...cc, context: encodeMemberContext({ address, req }) }),
+    );
   }
 
   /** Registers a waiter under `id`, runs `submit` (which may throw), and settles on apply/timeout/abort. */
@@ -582,7 +629,13 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     });
   }
 
-  private track<T>(map: Map<string, Waiter<T>>, key: string, resolve: (v: T) => void, reject: (e: unknown) => void, opts: RequestOptions): Waiter<T> {
+  private track<T>(
+    map: Map<string, Waiter<T>>,
+    key: string,
+    resolve: (v: T) => void,
+    reject: (e: unknown) => void,
+    opts: RequestOptions,
+  ): Waiter<T> {
     const timeoutMs = opts.timeoutMs ?? this.o.proposalTimeoutMs;
     let onAbort: (() => void) | null = null;
     const signal = opts.signal;

@@ -44,10 +44,14 @@ export function fmtMessage(m: Message): string {
       if (m.context) p.push(`ctx=${m.context}`);
       break;
     case 'Snapshot':
-      p.push(`snap=${m.snapshot?.meta.index}/${m.snapshot?.meta.term} voters=${m.snapshot?.meta.conf.voters.join(',')}`);
+      p.push(
+        `snap=${m.snapshot?.meta.index}/${m.snapshot?.meta.term} voters=${m.snapshot?.meta.conf.voters.join(',')}`,
+      );
       break;
     case 'Propose':
-      p.push(`[${(m.entries ?? []).map((e) => (e.type === EntryType.ConfChange ? 'conf' : `"${dec.decode(e.data)}"`)).join(', ')}]`);
+      p.push(
+        `[${(m.entries ?? []).map((e) => (e.type === EntryType.ConfChange ? 'conf' : `"${dec.decode(e.data)}"`)).join(', ')}]`,
+      );
       break;
     case 'ReadIndex':
     case 'ReadIndexResp':
@@ -153,7 +157,12 @@ export class ScenarioInterpreter {
       case 'add-learner':
       case 'promote':
       case 'remove': {
-        const type = cmd === 'add-learner' ? ConfChangeType.AddLearner : cmd === 'promote' ? ConfChangeType.AddVoter : ConfChangeType.Remove;
+        const type =
+          cmd === 'add-learner'
+            ? ConfChangeType.AddLearner
+            : cmd === 'promote'
+              ? ConfChangeType.AddVoter
+              : ConfChangeType.Remove;
         const c = this.cluster();
         c.node(args[0]).raw.proposeConfChange({ type, node: args[1] });
         c.process(args[0]);
@@ -183,14 +192,18 @@ export class ScenarioInterpreter {
         const c = this.cluster();
         for (const id of args.length > 0 ? args : [...c.nodes.keys()]) {
           const s = c.node(id).raw.status();
-          out.push(`${id}: ${s.role} term=${s.term} vote=${s.vote ?? '-'} leader=${s.leader ?? '-'} commit=${s.commit} applied=${s.applied} last=${s.lastIndex}`);
+          out.push(
+            `${id}: ${s.role} term=${s.term} vote=${s.vote ?? '-'} leader=${s.leader ?? '-'} commit=${s.commit} applied=${s.applied} last=${s.lastIndex}`,
+          );
         }
         return;
       }
       case 'progress': {
         const s = this.cluster().node(args[0]).raw.status();
         for (const [id, p] of Object.entries(s.progress ?? {})) {
-          out.push(`${id}: ${p.state} match=${p.match} next=${p.next}${p.learner ? ' learner' : ''} inflight=${p.inflight}`);
+          out.push(
+            `${id}: ${p.state} match=${p.match} next=${p.next}${p.learner ? ' learner' : ''} inflight=${p.inflight}`,
+          );
         }
         return;
       }
@@ -239,7 +252,8 @@ export class ScenarioInterpreter {
       if (fresh.length > 0) out.push(`  ${id} applied ${fresh.map(fmtEntry).join(', ')}`);
       for (const r of reads) out.push(`  ${id} read ready: ctx=${r.context} index=${r.index}`);
       const conf = JSON.stringify(n.conf);
-      if (conf !== seen.conf) out.push(`  ${id} conf voters=${n.conf.voters.join(',')} learners=${n.conf.learners.join(',') || '-'}`);
+      if (conf !== seen.conf)
+        out.push(`  ${id} conf voters=${n.conf.voters.join(',')} learners=${n.conf.learners.join(',') || '-'}`);
       this.seen.set(id, { applied: n.applied.length, reads: n.readStates.length, conf });
     }
   }

@@ -32,7 +32,9 @@ function parse(text: string): Block[] {
   return blocks;
 }
 
-const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.txt'))
+  .sort();
 
 describe('raft scenarios', () => {
   test('there are scenarios to run', () => {
@@ -45,13 +47,19 @@ describe('raft scenarios', () => {
     const it = new ScenarioInterpreter();
     const blocks = parse(text);
     const rendered: string[] = [];
-    const header = text.split('\n').filter((l, idx, all) => l.startsWith('#') && all.slice(0, idx).every((p) => p.startsWith('#')));
+    const header = text
+      .split('\n')
+      .filter((l, idx, all) => l.startsWith('#') && all.slice(0, idx).every((p) => p.startsWith('#')));
     if (header.length > 0) rendered.push(header.join('\n'), '');
     for (const b of blocks) {
       const ran = b.commands.flatMap((c) => it.run(c));
       const actual = ran.length > 0 ? ran : ['ok'];
       if (!rewrite) {
-        expect({ at: `${file}:${b.line}`, commands: b.commands, output: actual }).toEqual({ at: `${file}:${b.line}`, commands: b.commands, output: b.expected });
+        expect({ at: `${file}:${b.line}`, commands: b.commands, output: actual }).toEqual({
+          at: `${file}:${b.line}`,
+          commands: b.commands,
+          output: b.expected,
+        });
       }
       rendered.push([...b.commands, '----', ...actual].join('\n'), '');
     }

@@ -1,7 +1,12 @@
 import { EntryType, type Entry } from '../types';
 import { SafetyChecker, SafetyViolation } from './checker';
 
-const e = (index: number, term: number, s = ''): Entry => ({ index, term, type: EntryType.Normal, data: new TextEncoder().encode(s) });
+const e = (index: number, term: number, s = ''): Entry => ({
+  index,
+  term,
+  type: EntryType.Normal,
+  data: new TextEncoder().encode(s),
+});
 
 describe('SafetyChecker', () => {
   test('two leaders in one term violate election safety', () => {
@@ -33,6 +38,13 @@ describe('SafetyChecker', () => {
       ['b', [e(2, 1, 'other'), e(3, 2, 'q')]],
     ]);
     expect(() => c.compareLogs(logs)).toThrow(/agree at index 3 but differ at 2/);
-    expect(() => c.compareLogs(new Map([['a', [e(2, 1, 'p'), e(3, 2, 'q')]], ['b', [e(2, 1, 'p'), e(3, 3, 'r')]]]))).not.toThrow();
+    expect(() =>
+      c.compareLogs(
+        new Map([
+          ['a', [e(2, 1, 'p'), e(3, 2, 'q')]],
+          ['b', [e(2, 1, 'p'), e(3, 3, 'r')]],
+        ]),
+      ),
+    ).not.toThrow();
   });
 });

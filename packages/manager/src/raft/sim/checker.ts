@@ -25,7 +25,8 @@ export class SafetyChecker {
   /** Election Safety: at most one leader per term. Leader Completeness: it holds every committed entry. */
   onLeader(id: NodeId, term: number, termAt: (i: number) => number | undefined): void {
     const prev = this.leaders.get(term);
-    if (prev !== undefined && prev !== id) throw new SafetyViolation(`election safety: ${prev} and ${id} are both leaders of term ${term}`);
+    if (prev !== undefined && prev !== id)
+      throw new SafetyViolation(`election safety: ${prev} and ${id} are both leaders of term ${term}`);
     if (prev === id) return;
     this.leaders.set(term, id);
     this.elections++;
@@ -35,7 +36,9 @@ export class SafetyChecker {
       const t = termAt(i);
       if (t === undefined) continue; // compacted into a snapshot, hence held
       if (t !== a.term) {
-        throw new SafetyViolation(`leader completeness: ${id}, leader of term ${term}, has term ${t} at index ${i} but ${a.by} applied an entry of term ${a.term} there`);
+        throw new SafetyViolation(
+          `leader completeness: ${id}, leader of term ${term}, has term ${t} at index ${i} but ${a.by} applied an entry of term ${a.term} there`,
+        );
       }
     }
   }
@@ -49,9 +52,12 @@ export class SafetyChecker {
       this.stored.set(k, { key, prevTerm });
       return;
     }
-    if (seen.key !== key) throw new SafetyViolation(`log matching: ${id} stores a different entry at index ${e.index} term ${e.term}`);
+    if (seen.key !== key)
+      throw new SafetyViolation(`log matching: ${id} stores a different entry at index ${e.index} term ${e.term}`);
     if (prevTerm !== undefined && seen.prevTerm !== undefined && prevTerm !== seen.prevTerm) {
-      throw new SafetyViolation(`log matching: ${id} has term ${prevTerm} before index ${e.index} term ${e.term}, another node has ${seen.prevTerm}`);
+      throw new SafetyViolation(
+        `log matching: ${id} has term ${prevTerm} before index ${e.index} term ${e.term}, another node has ${seen.prevTerm}`,
+      );
     }
     if (seen.prevTerm === undefined) seen.prevTerm = prevTerm;
   }
@@ -66,14 +72,19 @@ export class SafetyChecker {
       return;
     }
     if (a.term !== e.term || a.key !== key) {
-      throw new SafetyViolation(`state machine safety: ${id} applied term ${e.term} at index ${e.index}, ${a.by} applied term ${a.term}${e.type === EntryType.ConfChange ? ' (conf change)' : ''}`);
+      throw new SafetyViolation(
+        `state machine safety: ${id} applied term ${e.term} at index ${e.index}, ${a.by} applied term ${a.term}${e.type === EntryType.ConfChange ? ' (conf change)' : ''}`,
+      );
     }
   }
 
   /** A snapshot installed at (index, term) must agree with what was applied there. */
   onSnapshot(id: NodeId, index: number, term: number): void {
     const a = this.applied.get(index);
-    if (a && a.term !== term) throw new SafetyViolation(`state machine safety: ${id} installed a snapshot at index ${index} term ${term}, ${a.by} applied term ${a.term}`);
+    if (a && a.term !== term)
+      throw new SafetyViolation(
+        `state machine safety: ${id} installed a snapshot at index ${index} term ${term}, ${a.by} applied term ${a.term}`,
+      );
   }
 
   /**
@@ -92,7 +103,9 @@ export class SafetyChecker {
           if (!ea) continue;
           if (matchedFrom < 0 && ea.term === b[i].term) matchedFrom = b[i].index;
           if (matchedFrom >= 0 && (ea.term !== b[i].term || entryKey(ea) !== entryKey(b[i]))) {
-            throw new SafetyViolation(`log matching: ${ids[x]} and ${ids[y]} agree at index ${matchedFrom} but differ at ${b[i].index}`);
+            throw new SafetyViolation(
+              `log matching: ${ids[x]} and ${ids[y]} agree at index ${matchedFrom} but differ at ${b[i].index}`,
+            );
           }
         }
       }

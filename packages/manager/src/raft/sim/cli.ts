@@ -81,7 +81,16 @@ function main(): void {
   const started = Date.now();
   let failed = 0;
   let unknownLin = 0;
-  const totals = { elections: 0, applied: 0, ops: 0, opsAcked: 0, messages: 0, crashes: 0, truncations: 0, confChanges: 0 };
+  const totals = {
+    elections: 0,
+    applied: 0,
+    ops: 0,
+    opsAcked: 0,
+    messages: 0,
+    crashes: 0,
+    truncations: 0,
+    confChanges: 0,
+  };
   const every = Math.max(1, Math.floor(a.seeds / 20));
   for (let i = 0; i < a.seeds; i++) {
     const seed = a.seed + i;

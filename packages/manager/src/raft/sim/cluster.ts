@@ -4,7 +4,16 @@
 import { RawNode } from '../core/raw-node';
 import { MemoryStorage } from '../core/memory-storage';
 import { decodeConfChange } from '../core/entries';
-import { EntryType, type MessageType, type ConfState, type Entry, type Message, type NodeId, type RaftConfig, type ReadState } from '../types';
+import {
+  EntryType,
+  type MessageType,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type ReadState,
+} from '../types';
 
 export interface ClusterNode {
   id: NodeId;
@@ -35,7 +44,10 @@ export class Cluster {
   /** Links that drop messages: "a->b". */
   readonly cut = new Set<string>();
 
-  constructor(voters: NodeId[], private readonly opts: ClusterOptions = {}) {
+  constructor(
+    voters: NodeId[],
+    private readonly opts: ClusterOptions = {},
+  ) {
     for (const id of voters) this.addNode(id, MemoryStorage.bootstrap(voters));
   }
 

@@ -1,15 +1,24 @@
 import { checkKey, type HistoryOp } from './linearizability';
 
 let n = 0;
-const op = (o: Partial<HistoryOp> & Pick<HistoryOp, 'kind' | 'call' | 'ret'>): HistoryOp => ({ id: `o${n++}`, client: 0, key: 'k', ...o });
+const op = (o: Partial<HistoryOp> & Pick<HistoryOp, 'kind' | 'call' | 'ret'>): HistoryOp => ({
+  id: `o${n++}`,
+  client: 0,
+  key: 'k',
+  ...o,
+});
 
 describe('linearizability checker (Wing & Gong)', () => {
   test('sequential put then get of that value is linearizable', () => {
-    expect(checkKey([op({ kind: 'put', value: 'a', call: 1, ret: 2 }), op({ kind: 'get', read: 'a', call: 3, ret: 4 })])).toBe(true);
+    expect(
+      checkKey([op({ kind: 'put', value: 'a', call: 1, ret: 2 }), op({ kind: 'get', read: 'a', call: 3, ret: 4 })]),
+    ).toBe(true);
   });
 
   test('a stale read after a completed put is not', () => {
-    expect(checkKey([op({ kind: 'put', value: 'a', call: 1, ret: 2 }), op({ kind: 'get', read: null, call: 3, ret: 4 })])).toBe(false);
+    expect(
+      checkKey([op({ kind: 'put', value: 'a', call: 1, ret: 2 }), op({ kind: 'get', read: null, call: 3, ret: 4 })]),
+    ).toBe(false);
   });
 
   test('a read concurrent with a put may see either value', () => {

@@ -17,7 +17,8 @@ export interface HistoryOp {
   read?: string | null;
 }
 
-export type LinearizabilityResult = { ok: true } | { ok: false; key: string; ops: HistoryOp[] } | { ok: 'unknown'; key: string };
+export type LinearizabilityResult =
+  { ok: true } | { ok: false; key: string; ops: HistoryOp[] } | { ok: 'unknown'; key: string };
 
 type State = string | null;
 
@@ -93,7 +94,7 @@ export function checkKey(ops: HistoryOp[], budget = 2_000_000): boolean | 'unkno
     if (e.call) {
       const [ok, next] = stepModel(state, hist[e.op]);
       if (ok) {
-        bits[Math.floor(e.op / 30)] ^= 1 << e.op % 30;
+        bits[Math.floor(e.op / 30)] ^= 1 << (e.op % 30);
         const key = `${bits.join(',')}|${next === null ? '\u0000' : next}`;
         if (!cache.has(key)) {
           cache.add(key);
@@ -103,7 +104,7 @@ export function checkKey(ops: HistoryOp[], budget = 2_000_000): boolean | 'unkno
           entry = head.next;
           continue;
         }
-        bits[Math.floor(e.op / 30)] ^= 1 << e.op % 30;
+        bits[Math.floor(e.op / 30)] ^= 1 << (e.op % 30);
       }
       entry = e.next;
     } else {
@@ -111,7 +112,7 @@ export function checkKey(ops: HistoryOp[], budget = 2_000_000): boolean | 'unkno
       if (!top) return false;
       const [le, ls] = top;
       state = ls;
-      bits[Math.floor(le.op / 30)] ^= 1 << le.op % 30;
+      bits[Math.floor(le.op / 30)] ^= 1 << (le.op % 30);
       unlift(le);
       entry = le.next;
     }

@@ -22,7 +22,10 @@ export class Network {
   sent = 0;
   dropped = 0;
 
-  constructor(private readonly rng: Rng, public faults: NetworkFaults) {}
+  constructor(
+    private readonly rng: Rng,
+    public faults: NetworkFaults,
+  ) {}
 
   send(m: Message, now: number): boolean {
     this.sent++;
@@ -31,7 +34,8 @@ export class Network {
       return false;
     }
     this.inflight.push({ m, at: now + this.rng.int(1, this.faults.maxDelay) });
-    if (this.rng.chance(this.faults.duplicate)) this.inflight.push({ m, at: now + this.rng.int(1, this.faults.maxDelay) });
+    if (this.rng.chance(this.faults.duplicate))
+      this.inflight.push({ m, at: now + this.rng.int(1, this.faults.maxDelay) });
     return true;
   }
 

@@ -21,7 +21,10 @@ export class SimNode {
   removed = false;
   restarts = 0;
 
-  constructor(readonly id: NodeId, readonly storage: MemoryStorage) {}
+  constructor(
+    readonly id: NodeId,
+    readonly storage: MemoryStorage,
+  ) {}
 
   get up(): boolean {
     return this.raw !== null;

@@ -21,7 +21,9 @@ function runBatch(nodes: 3 | 5, from: number): Totals {
     for (const k of Object.keys(t) as (keyof Totals)[]) t[k] += r.stats[k];
     if (!r.ok) {
       const tail = r.schedule.slice(-60).join('\n');
-      throw new Error(`seed ${seed} (${nodes} nodes) violated: ${r.violation}\nparams ${r.params}\nlast steps:\n${tail}\nreplay: npm run sim:raft -- --seed ${seed} --seeds 1 --nodes ${nodes} --verbose`);
+      throw new Error(
+        `seed ${seed} (${nodes} nodes) violated: ${r.violation}\nparams ${r.params}\nlast steps:\n${tail}\nreplay: npm run sim:raft -- --seed ${seed} --seeds 1 --nodes ${nodes} --verbose`,
+      );
     }
   }
   return t;

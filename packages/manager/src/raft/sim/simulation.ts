@@ -5,7 +5,18 @@
 import { decodeConfChange } from '../core/entries';
 import { CompactedError, ConfChangeRejectedError, ProposalDroppedError, RaftError } from '../core/errors';
 import { MemoryStorage } from '../core/memory-storage';
-import { ConfChangeType, EntryType, MessageType, Role, type ConfChange, type Entry, type Message, type NodeId, type RaftConfig, type Ready } from '../types';
+import {
+  ConfChangeType,
+  EntryType,
+  MessageType,
+  Role,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type Ready,
+} from '../types';
 import { SafetyChecker, SafetyViolation } from './checker';
 import { KvStore, decodeCommand, encodeCommand, type KvCommand, type KvResult } from './kv';
 import { checkHistory, type HistoryOp } from './linearizability';
@@ -29,7 +40,18 @@ export interface SimResult {
   /** The schedule: every fault, client operation and (verbose) delivery, with its micro-step. */
   schedule: string[];
   params: string;
-  stats: { ticks: number; elections: number; applied: number; ops: number; opsAcked: number; messages: number; crashes: number; truncations: number; confChanges: number; linearizability: 'ok' | 'unknown' };
+  stats: {
+    ticks: number;
+    elections: number;
+    applied: number;
+    ops: number;
+    opsAcked: number;
+    messages: number;
+    crashes: number;
+    truncations: number;
+    confChanges: number;
+    linearizability: 'ok' | 'unknown';
+  };
 }
 
 const MICRO_PER_TICK = 4;
@@ -90,7 +112,10 @@ export class Simulation {
     parallelLeaderWrites: boolean;
   };
 
-  constructor(readonly seed: number, private readonly opts: SimOptions) {
+  constructor(
+    readonly seed: number,
+    private readonly opts: SimOptions,
+  ) {
     this.rng = new Rng(seed);
     const r = this.rng;
     this.p = {
@@ -114,7 +139,11 @@ export class Simulation {
       readIndexShare: r.pick([0.3, 0.7]),
       parallelLeaderWrites: r.chance(0.5),
     };
-    this.net = new Network(r.fork(), { drop: r.pick([0, 0.02, 0.1, 0.25]), duplicate: r.pick([0, 0.02, 0.1]), maxDelay: r.pick([1, 3, 8, 20]) });
+    this.net = new Network(r.fork(), {
+      drop: r.pick([0, 0.02, 0.1, 0.25]),
+      duplicate: r.pick([0, 0.02, 0.1]),
+      maxDelay: r.pick([1, 3, 8, 20]),
+    });
     if (r.chance(0.3)) {
       // Leader churn: nearly every new leader is cut off or crashes within a round trip or two,
       // leaving uncommitted entries of many terms on different nodes (the Figure 8 situations).
@@ -269,7 +298,8 @@ export class Simulation {
       if (prev && prev.index === e.index - 1) prevTerm = prev.term;
       else if (rd.snapshot && rd.snapshot.meta.index === e.index - 1) prevTerm = rd.snapshot.meta.term;
       else prevTerm = termOrUndefined(() => raw.logTerm(e.index - 1));
-      if (prev && prev.index !== e.index - 1) throw new SafetyViolation(`${n.id}: Ready entries not contiguous at ${e.index}`);
+      if (prev && prev.index !== e.index - 1)
+        throw new SafetyViolation(`${n.id}: Ready entries not contiguous at ${e.index}`);
       this.checker.onStore(n.id, e, prevTerm);
       prev = e;
     }
@@ -279,7 +309,10 @@ export class Simulation {
       this.log(`leader ${n.id} term ${term}`);
       if (this.faulty && this.rng.chance(this.p.leaderCrash)) {
         const within = this.churn ? this.rng.pick([2, 6, 10]) : this.rng.pick([4, 12, 30]);
-        this.doomed.set(n.id, { at: this.now + this.rng.int(0, within), isolate: this.rng.chance(this.churn ? 0.7 : 0.5) });
+        this.doomed.set(n.id, {
+          at: this.now + this.rng.int(0, within),
+          isolate: this.rng.chance(this.churn ? 0.7 : 0.5),
+        });
       }
     }
   }
@@ -641,8 +674,12 @@ export class Simulation {
         }
       }
     }
-    const st = [...this.nodes.values()].map((n) => `${n.id}:${n.raw ? `${n.raw.status().role}/t${n.raw.status().term}/applied${n.applied}` : 'down'}`);
-    throw new SafetyViolation(`liveness: no write committed on all members ${members().join(',')} within ${limit} ticks after faults stopped (${st.join(' ')})`);
+    const st = [...this.nodes.values()].map(
+      (n) => `${n.id}:${n.raw ? `${n.raw.status().role}/t${n.raw.status().term}/applied${n.applied}` : 'down'}`,
+    );
+    throw new SafetyViolation(
+      `liveness: no write committed on all members ${members().join(',')} within ${limit} ticks after faults stopped (${st.join(' ')})`,
+    );
   }
 }
 

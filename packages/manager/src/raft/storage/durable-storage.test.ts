@@ -7,7 +7,12 @@ import { EntryType, type Entry } from '../types';
 import { DurableStorage } from './durable-storage';
 import { SnapshotCorruptError } from './errors';
 
-const ent = (index: number, term: number): Entry => ({ index, term, type: EntryType.Normal, data: new Uint8Array(Buffer.from(`v${index}`)) });
+const ent = (index: number, term: number): Entry => ({
+  index,
+  term,
+  type: EntryType.Normal,
+  data: new Uint8Array(Buffer.from(`v${index}`)),
+});
 
 let dir: string;
 beforeEach(async () => {
@@ -20,12 +25,18 @@ afterEach(async () => {
 describe('DurableStorage', () => {
   it('bootstraps a founding member once, then restarts from disk', async () => {
     const s = await DurableStorage.open(dir, { bootstrap: ['a', 'b', 'c'] });
-    expect(s.initialState()).toEqual({ hardState: { term: 1, vote: null, commit: 1 }, conf: { voters: ['a', 'b', 'c'], learners: [] } });
+    expect(s.initialState()).toEqual({
+      hardState: { term: 1, vote: null, commit: 1 },
+      conf: { voters: ['a', 'b', 'c'], learners: [] },
+    });
     expect([s.firstIndex(), s.lastIndex()]).toEqual([2, 1]);
     await s.saveReady({ term: 2, vote: 'a', commit: 1 }, [ent(2, 2), ent(3, 2)]);
     await s.close();
     const r = await DurableStorage.open(dir, { bootstrap: ['x'] });
-    expect(r.initialState()).toEqual({ hardState: { term: 2, vote: 'a', commit: 1 }, conf: { voters: ['a', 'b', 'c'], learners: [] } });
+    expect(r.initialState()).toEqual({
+      hardState: { term: 2, vote: 'a', commit: 1 },
+      conf: { voters: ['a', 'b', 'c'], learners: [] },
+    });
     expect(r.entries(2, 4)).toEqual([ent(2, 2), ent(3, 2)]);
     await r.close();
   });
@@ -53,7 +64,10 @@ describe('DurableStorage', () => {
   it('a snapshot received from the leader replaces the log, durably', async () => {
     const s = await DurableStorage.open(dir, { bootstrap: ['a', 'b'] });
     await s.saveReady({ term: 1, vote: null, commit: 1 }, [ent(2, 1), ent(3, 1)]);
-    const snap = { meta: { index: 100, term: 5, conf: { voters: ['a', 'b'], learners: ['c'] } }, data: Buffer.from('leader') };
+    const snap = {
+      meta: { index: 100, term: 5, conf: { voters: ['a', 'b'], learners: ['c'] } },
+      data: Buffer.from('leader'),
+    };
     await s.saveReady({ term: 5, vote: null, commit: 100 }, [], snap);
     await s.close();
     const r = await DurableStorage.open(dir);

@@ -44,7 +44,11 @@ export class DurableStorage implements LogStorage {
       }
       const live = replay.entries.filter((e) => e.index > base);
       if (live.length > 0 && live[0].index !== base + 1) {
-        throw new WalCorruptError(walDir, 0, `the log resumes at index ${live[0].index} but the snapshot ends at ${base}: segments are missing`);
+        throw new WalCorruptError(
+          walDir,
+          0,
+          `the log resumes at index ${live[0].index} but the snapshot ends at ${base}: segments are missing`,
+        );
       }
       mem.append(live);
       mem.setHardState(replay.hardState);
@@ -82,7 +86,12 @@ export class DurableStorage implements LogStorage {
    * Makes a Ready's durable part durable, in the order replay relies on: a received snapshot file,
    * then its WAL marker, then entries and hard state with one fsync. Only then is it visible to the core.
    */
-  async saveReady(hardState: HardState | undefined, entries: Entry[], snapshot?: Snapshot, opts: { inline?: boolean } = {}): Promise<void> {
+  async saveReady(
+    hardState: HardState | undefined,
+    entries: Entry[],
+    snapshot?: Snapshot,
+    opts: { inline?: boolean } = {},
+  ): Promise<void> {
     if (snapshot && snapshot.meta.index > (this.mem.snapshot()?.meta.index ?? 0)) {
       await this.snaps.save(snapshot);
       await this.wal.saveSnapshot(snapshot.meta, true);

@@ -2,7 +2,11 @@
 
 /** A WAL record before the tail fails its checksum: the log cannot be trusted past it. */
 export class WalCorruptError extends Error {
-  constructor(readonly file: string, readonly offset: number, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
     super(
       `raft WAL segment ${file} is corrupt at byte offset ${offset} (${reason}); refusing to start because ` +
         'the records after it cannot be trusted. Do not edit the file: stop this manager, move its raft ' +
@@ -14,7 +18,10 @@ export class WalCorruptError extends Error {
 
 /** A snapshot file is missing, truncated or fails its checksum. */
 export class SnapshotCorruptError extends Error {
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(
       `raft snapshot ${file} is unusable (${reason}); refusing to start. Stop this manager, move its raft ` +
         'data directory aside, and re-join it to the cluster so it receives a fresh snapshot from the leader.',

@@ -102,12 +102,21 @@ function parsePayload(p: Buffer): WalRecord | null {
       return {
         type: RecordType.Entry,
         // Copy: the replay buffer is large and must not be pinned by a small entry.
-        entry: { term: readU64(p, 1), index: readU64(p, 9), type: p[17] as EntryType, data: new Uint8Array(p.subarray(18)) },
+        entry: {
+          term: readU64(p, 1),
+          index: readU64(p, 9),
+          type: p[17] as EntryType,
+          data: new Uint8Array(p.subarray(18)),
+        },
       };
     case RecordType.HardState:
       return {
         type: RecordType.HardState,
-        hardState: { term: readU64(p, 1), commit: readU64(p, 9), vote: p[17] === 0 ? null : p.subarray(18).toString('utf8') },
+        hardState: {
+          term: readU64(p, 1),
+          commit: readU64(p, 9),
+          vote: p[17] === 0 ? null : p.subarray(18).toString('utf8'),
+        },
       };
     case RecordType.Snapshot:
       return { type: RecordType.Snapshot, index: readU64(p, 1), term: readU64(p, 9), reset: p[17] === 1 };

@@ -51,7 +51,8 @@ export class SnapshotStore {
     } catch (e) {
       throw new SnapshotCorruptError(file, `cannot read it: ${(e as Error).message}`);
     }
-    if (buf.length < 16 || buf.readUInt32LE(0) !== MAGIC) throw new SnapshotCorruptError(file, 'not a flotilla snapshot file');
+    if (buf.length < 16 || buf.readUInt32LE(0) !== MAGIC)
+      throw new SnapshotCorruptError(file, 'not a flotilla snapshot file');
     if (buf.readUInt32LE(4) !== VERSION) throw new SnapshotCorruptError(file, `unknown version ${buf.readUInt32LE(4)}`);
     const body = buf.subarray(12);
     if (crc32(body) !== buf.readUInt32LE(8)) throw new SnapshotCorruptError(file, 'checksum mismatch');

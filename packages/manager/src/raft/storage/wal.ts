@@ -96,13 +96,19 @@ export class Wal {
    * `inline`: fdatasync on the event loop thread. Cheaper than a thread-pool round trip when the
    * caller has nothing to overlap with the disk (a follower must fsync before it answers anyway).
    */
-  async save(hardState: HardState | undefined, entries: readonly Entry[], opts: { inline?: boolean } = {}): Promise<void> {
+  async save(
+    hardState: HardState | undefined,
+    entries: readonly Entry[],
+    opts: { inline?: boolean } = {},
+  ): Promise<void> {
     if (!hardState && entries.length === 0) return;
     const recs: WalRecord[] = entries.map((entry) => ({ type: RecordType.Entry, entry }));
     if (hardState) recs.push({ type: RecordType.HardState, hardState });
     // etcd's MustSync: a commit index that moved is recomputed after a crash, so only entries,
     // term and vote (promises made to other nodes) need an fsync before the Ready goes on.
-    const mustSync = entries.length > 0 || (hardState !== undefined && (hardState.term !== this.hardState.term || hardState.vote !== this.hardState.vote));
+    const mustSync =
+      entries.length > 0 ||
+      (hardState !== undefined && (hardState.term !== this.hardState.term || hardState.vote !== this.hardState.vote));
     await this.write(recs, mustSync, opts.inline ?? false);
     if (hardState) this.hardState = hardState;
     if (entries.length > 0) {
@@ -170,7 +176,8 @@ export class Wal {
     const prev = this.segments[this.segments.length - 1];
     const seg = { seq: prev.seq + 1, start: this.lastIndex + 1, file: segmentName(prev.seq + 1, this.lastIndex + 1) };
     const header: WalRecord[] = [{ type: RecordType.Segment, index: this.lastIndex, term: this.lastTerm }];
-    if (this.snapshot) header.push({ type: RecordType.Snapshot, index: this.snapshot.index, term: this.snapshot.term, reset: false });
+    if (this.snapshot)
+      header.push({ type: RecordType.Snapshot, index: this.snapshot.index, term: this.snapshot.term, reset: false });
     header.push({ type: RecordType.HardState, hardState: this.hardState });
     const fh = await createSegment(this.dir, seg.file, header);
     await this.fh.close();
@@ -231,10 +238,18 @@ async function replaySegment(
         (r.kind === 'bad-checksum' && r.next === buf.length) ||
         (r.kind === 'bad-length' && buf.subarray(off).every((b) => b === 0)));
     if (!torn) {
-      const reason = r.kind === 'short' ? 'record runs past the end of a non-final segment' : r.kind === 'bad-length' ? 'length checksum mismatch' : 'record checksum mismatch';
+      const reason =
+        r.kind === 'short'
+          ? 'record runs past the end of a non-final segment'
+          : r.kind === 'bad-length'
+            ? 'length checksum mismatch'
+            : 'record checksum mismatch';
       throw new WalCorruptError(full, off, reason);
     }
-    log.warn({ file: full, offset: off, droppedBytes: buf.length - off }, 'WAL ends in a torn record (crash mid-write); truncating it');
+    log.warn(
+      { file: full, offset: off, droppedBytes: buf.length - off },
+      'WAL ends in a torn record (crash mid-write); truncating it',
+    );
     const fh = await fsp.open(full, 'r+');
     try {
       await fh.truncate(off);

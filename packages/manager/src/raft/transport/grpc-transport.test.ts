@@ -8,7 +8,12 @@ import * as grpc from '@grpc/grpc-js';
 import { EntryType, MessageType, type Message } from '../types';
 import { GrpcTransport, type TransportHandler } from './grpc-transport';
 
-function collector(): TransportHandler & { got: Message[]; unreachable: string[]; snaps: boolean[]; waitFor(n: number): Promise<void> } {
+function collector(): TransportHandler & {
+  got: Message[];
+  unreachable: string[];
+  snaps: boolean[];
+  waitFor(n: number): Promise<void>;
+} {
   const got: Message[] = [];
   const c = {
     got,
@@ -34,8 +39,20 @@ afterEach(async () => {
 });
 
 async function pair(opts: { server?: grpc.ServerCredentials; channel?: grpc.ChannelCredentials } = {}) {
-  const a = new GrpcTransport({ id: 'a', listen: '127.0.0.1:0', serverCredentials: opts.server, channelCredentials: opts.channel, snapshotChunkBytes: 1000 });
-  const b = new GrpcTransport({ id: 'b', listen: '127.0.0.1:0', serverCredentials: opts.server, channelCredentials: opts.channel, snapshotChunkBytes: 1000 });
+  const a = new GrpcTransport({
+    id: 'a',
+    listen: '127.0.0.1:0',
+    serverCredentials: opts.server,
+    channelCredentials: opts.channel,
+    snapshotChunkBytes: 1000,
+  });
+  const b = new GrpcTransport({
+    id: 'b',
+    listen: '127.0.0.1:0',
+    serverCredentials: opts.server,
+    channelCredentials: opts.channel,
+    snapshotChunkBytes: 1000,
+  });
   started.push(a, b);
   const ha = collector();
   const hb = collector();
@@ -65,10 +82,14 @@ describe('GrpcTransport', () => {
   it('delivers batches in order with every field intact (zero values keep their presence)', async () => {
     const { a, b, hb, ha } = await pair();
     const msgs: Message[] = [append];
-    for (let i = 0; i < 200; i++) msgs.push({ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 3, commit: i, context: `r${i}` });
+    for (let i = 0; i < 200; i++)
+      msgs.push({ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 3, commit: i, context: `r${i}` });
     a.send(msgs);
     await hb.waitFor(201);
-    expect(hb.got[0]).toEqual({ ...append, entries: append.entries!.map((e) => ({ ...e, data: expect.any(Uint8Array) })) });
+    expect(hb.got[0]).toEqual({
+      ...append,
+      entries: append.entries!.map((e) => ({ ...e, data: expect.any(Uint8Array) })),
+    });
     expect(Array.from(hb.got[0].entries![0].data)).toEqual([1, 2, 3]);
     expect(hb.got.slice(1).map((m) => m.commit)).toEqual(Array.from({ length: 200 }, (_, i) => i));
     b.send([{ type: MessageType.AppendResp, from: 'b', to: 'a', term: 3, index: 2, reject: false }]);
@@ -80,7 +101,15 @@ describe('GrpcTransport', () => {
     const { a, hb, ha } = await pair();
     const data = new Uint8Array(10_500).map((_, i) => i % 251);
     const conf = { voters: ['a', 'b'], learners: ['c'] };
-    a.send([{ type: MessageType.Snapshot, from: 'a', to: 'b', term: 4, snapshot: { meta: { index: 77, term: 4, conf }, data } }]);
+    a.send([
+      {
+        type: MessageType.Snapshot,
+        from: 'a',
+        to: 'b',
+        term: 4,
+        snapshot: { meta: { index: 77, term: 4, conf }, data },
+      },
+    ]);
     await hb.waitFor(1);
     expect(hb.got[0].snapshot!.meta).toEqual({ index: 77, term: 4, conf });
     expect(Buffer.from(hb.got[0].snapshot!.data).equals(Buffer.from(data))).toBe(true);
@@ -116,7 +145,13 @@ describe('GrpcTransport', () => {
   });
 
   it('bounds the queue to an unreachable peer: beyond the limit messages are dropped, not buffered', async () => {
-    const a = new GrpcTransport({ id: 'a', listen: '127.0.0.1:0', queueLimit: 3, backoffMinMs: 5000, backoffMaxMs: 5000 });
+    const a = new GrpcTransport({
+      id: 'a',
+      listen: '127.0.0.1:0',
+      queueLimit: 3,
+      backoffMinMs: 5000,
+      backoffMaxMs: 5000,
+    });
     started.push(a);
     const ha = collector();
     await a.start(ha);
@@ -129,7 +164,15 @@ describe('GrpcTransport', () => {
     while (ha.unreachable.length === 0 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 5));
     const before = a.droppedCount();
     // While backing off, at most queueLimit messages wait for the reconnect.
-    a.send(Array.from({ length: 10 }, (_, i): Message => ({ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 1, commit: i })));
+    a.send(
+      Array.from({ length: 10 }, (_, i): Message => ({
+        type: MessageType.Heartbeat,
+        from: 'a',
+        to: 'b',
+        term: 1,
+        commit: i,
+      })),
+    );
     expect(a.droppedCount() - before).toBe(7);
   });
 
@@ -140,7 +183,9 @@ describe('GrpcTransport', () => {
     const hb = collector();
     expect(await b.start(hb)).toBe(0);
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
     );
     try {
       const a = new GrpcTransport({ id: 'a', listen: '127.0.0.1:0' });
@@ -172,11 +217,61 @@ describe('GrpcTransport', () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'flotilla-tls-'));
     try {
       const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-      run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=test-ca');
-      run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'node.key', '-out', 'node.csr', '-subj', '/CN=node');
-      await fsp.writeFile(path.join(dir, 'ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-      run('x509', '-req', '-in', 'node.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'node.crt', '-days', '1', '-extfile', 'ext');
-      const [ca, key, crt] = await Promise.all(['ca.crt', 'node.key', 'node.crt'].map((f) => fsp.readFile(path.join(dir, f))));
+      run(
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=test-ca',
+      );
+      run(
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'node.key',
+        '-out',
+        'node.csr',
+        '-subj',
+        '/CN=node',
+      );
+      await fsp.writeFile(
+        path.join(dir, 'ext'),
+        'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n',
+      );
+      run(
+        'x509',
+        '-req',
+        '-in',
+        'node.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'node.crt',
+        '-days',
+        '1',
+        '-extfile',
+        'ext',
+      );
+      const [ca, key, crt] = await Promise.all(
+        ['ca.crt', 'node.key', 'node.crt'].map((f) => fsp.readFile(path.join(dir, f))),
+      );
       const server = grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: crt }], true);
       const channel = grpc.credentials.createSsl(ca, key, crt);
       const { a, hb } = await pair({ server, channel });

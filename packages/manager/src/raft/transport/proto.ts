@@ -14,8 +14,16 @@ let cached: grpc.ServiceClientConstructor | null = null;
 
 export function raftService(): grpc.ServiceClientConstructor {
   if (!cached) {
-    const def = protoLoader.loadSync(RAFT_PROTO, { keepCase: false, longs: Number, enums: String, defaults: false, oneofs: false });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as { flotilla: { raft: { Raft: grpc.ServiceClientConstructor } } };
+    const def = protoLoader.loadSync(RAFT_PROTO, {
+      keepCase: false,
+      longs: Number,
+      enums: String,
+      defaults: false,
+      oneofs: false,
+    });
+    const pkg = grpc.loadPackageDefinition(def) as unknown as {
+      flotilla: { raft: { Raft: grpc.ServiceClientConstructor } };
+    };
     cached = pkg.flotilla.raft.Raft;
   }
   return cached;

@@ -5,7 +5,6 @@ import { EntryType, MessageType, type Entry, type Message, type SnapshotMeta } f
 
 const u64 = z.number().int().nonnegative();
 
-
 const confSchema = z.object({ voters: z.array(z.string()).optional(), learners: z.array(z.string()).optional() });
 
 const metaSchema = z.object({ index: u64, term: u64, conf: confSchema.optional() });
@@ -30,7 +29,10 @@ export const wireMessageSchema = z.object({
 export type WireMessage = z.input<typeof wireMessageSchema>;
 
 export class InvalidRaftMessageError extends Error {
-  constructor(readonly from: string, readonly detail: string) {
+  constructor(
+    readonly from: string,
+    readonly detail: string,
+  ) {
     super(`malformed raft message from ${from}: ${detail}; check that every manager runs the same flotilla version`);
     this.name = 'InvalidRaftMessageError';
   }
@@ -56,7 +58,8 @@ export function toWire(m: Message): WireMessage {
 export function fromWire(raw: unknown, snapshotData?: Uint8Array): Message {
   const r = wireMessageSchema.safeParse(raw);
   if (!r.success) {
-    const from = typeof (raw as { from?: unknown })?.from === 'string' ? (raw as { from: string }).from : 'unknown peer';
+    const from =
+      typeof (raw as { from?: unknown })?.from === 'string' ? (raw as { from: string }).from : 'unknown peer';
     const issue = r.error.issues[0];
     throw new InvalidRaftMessageError(from, `${issue.path.join('.') || '(message)'}: ${issue.message}`);
   }
@@ -79,7 +82,8 @@ export function fromWire(raw: unknown, snapshotData?: Uint8Array): Message {
     };
     m.snapshot = { meta, data: snapshotData ?? new Uint8Array(0) };
   }
-  if (m.type === MessageType.Snapshot && !m.snapshot) throw new InvalidRaftMessageError(m.from, 'Snapshot message without snapshot metadata');
+  if (m.type === MessageType.Snapshot && !m.snapshot)
+    throw new InvalidRaftMessageError(m.from, 'Snapshot message without snapshot metadata');
   return m;
 }
 
@@ -115,14 +119,21 @@ export function unpackEntries(from: string, packed: Uint8Array): Entry[] {
   const out: Entry[] = [];
   let off = 0;
   while (off < b.length) {
-    if (b.length - off < ENTRY_HEAD) throw new InvalidRaftMessageError(from, `entries: truncated entry header at byte ${off}`);
+    if (b.length - off < ENTRY_HEAD)
+      throw new InvalidRaftMessageError(from, `entries: truncated entry header at byte ${off}`);
     const len = b.readUInt32LE(off + 17);
     const type = b[off + 16];
-    if (type !== EntryType.Normal && type !== EntryType.ConfChange) throw new InvalidRaftMessageError(from, `entries: unknown entry type ${type} at byte ${off}`);
+    if (type !== EntryType.Normal && type !== EntryType.ConfChange)
+      throw new InvalidRaftMessageError(from, `entries: unknown entry type ${type} at byte ${off}`);
     const end = off + ENTRY_HEAD + len;
     if (end > b.length) throw new InvalidRaftMessageError(from, `entries: entry at byte ${off} runs past the end`);
     // Copy: the entry outlives the received gRPC buffer (it goes into the log).
-    out.push({ term: readU64(b, off), index: readU64(b, off + 8), type, data: new Uint8Array(b.subarray(off + ENTRY_HEAD, end)) });
+    out.push({
+      term: readU64(b, off),
+      index: readU64(b, off + 8),
+      type,
+      data: new Uint8Array(b.subarray(off + ENTRY_HEAD, end)),
+    });
     off = end;
   }
   return out;

@@ -15,7 +15,8 @@ type Json = Record<string, unknown>;
 
 /** docker run's exit code for a start failure: 127 command not found, 126 cannot invoke, else 125. */
 export function startFailureCode(message: string): number {
-  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(message)) return 127;
+  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(message))
+    return 127;
   if (/permission denied|not a directory/i.test(message) && /exec/.test(message)) return 126;
   return 125;
 }
@@ -26,11 +27,22 @@ function sentence(m: string): string {
 }
 
 function isNoSuchImage(e: unknown): boolean {
-  return e instanceof DaemonError && e.status === 404 && /no such image|not found|does not exist|pull access denied/i.test(e.message) && !/container/i.test(e.message);
+  return (
+    e instanceof DaemonError &&
+    e.status === 404 &&
+    /no such image|not found|does not exist|pull access denied/i.test(e.message) &&
+    !/container/i.test(e.message)
+  );
 }
 
-async function createContainer(ctx: Ctx, name: string | undefined, body: Json, pull: string | undefined): Promise<string> {
-  const create = () => ctx.client.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', { query: { name }, body });
+async function createContainer(
+  ctx: Ctx,
+  name: string | undefined,
+  body: Json,
+  pull: string | undefined,
+): Promise<string> {
+  const create = () =>
+    ctx.client.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', { query: { name }, body });
   const image = String(body.Image);
   const auth = authHeaderFor(ctx.io.env, image);
   if (pull === 'always') await pullImage(ctx, image, { toStderr: true, auth });
@@ -49,12 +61,16 @@ async function createContainer(ctx: Ctx, name: string | undefined, body: Json, p
 
 /** Copy the container's output to our stdout/stderr until it ends. */
 async function streamOutput(ctx: Ctx, id: string, tty: boolean): Promise<void> {
-  const res = await ctx.client.raw('GET', `/containers/${id}/logs`, { query: { follow: true, stdout: true, stderr: true } });
+  const res = await ctx.client.raw('GET', `/containers/${id}/logs`, {
+    query: { follow: true, stdout: true, stderr: true },
+  });
   await demux(res, ctx.io.stdout, ctx.io.stderr, tty);
 }
 
 async function attachInteractive(ctx: Ctx, id: string, tty: boolean): Promise<{ done: Promise<void> }> {
-  const { socket, head } = await ctx.client.hijack(`/containers/${id}/attach`, { query: { stream: true, stdin: true, stdout: true, stderr: true } });
+  const { socket, head } = await ctx.client.hijack(`/containers/${id}/attach`, {
+    query: { stream: true, stdin: true, stdout: true, stderr: true },
+  });
   const stdin = ctx.io.stdin;
   stdin.on('data', (d: Buffer) => socket.write(d));
   stdin.on('end', () => socket.end());
@@ -78,14 +94,22 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
   try {
     id = await createContainer(ctx, cfg.name, cfg.body, str(p, 'pull'));
   } catch (e) {
-    if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}\nSee 'flotilla run --help'.`, 125);
+    if (e instanceof DaemonError)
+      throw new ExitError(
+        `flotilla: Error response from daemon: ${sentence(e.message)}\nSee 'flotilla run --help'.`,
+        125,
+      );
     throw e;
   }
   if (cfg.detach) {
     try {
       await ctx.client.call('POST', `/containers/${id}/start`);
     } catch (e) {
-      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}`, startFailureCode(e.message));
+      if (e instanceof DaemonError)
+        throw new ExitError(
+          `flotilla: Error response from daemon: ${sentence(e.message)}`,
+          startFailureCode(e.message),
+        );
       throw e;
     }
     out(ctx, id);
@@ -101,15 +125,25 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     try {
       await ctx.client.call('POST', `/containers/${id}/start`);
     } catch (e) {
-      if (e instanceof DaemonError) throw new ExitError(`flotilla: Error response from daemon: ${sentence(e.message)}`, startFailureCode(e.message));
+      if (e instanceof DaemonError)
+        throw new ExitError(
+          `flotilla: Error response from daemon: ${sentence(e.message)}`,
+          startFailureCode(e.message),
+        );
       throw e;
     }
     if (!output) output = streamOutput(ctx, id, cfg.tty);
-    const [status] = await Promise.all([ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { query: { condition: 'not-running' } }), output]);
+    const [status] = await Promise.all([
+      ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, {
+        query: { condition: 'not-running' },
+      }),
+      output,
+    ]);
     return status.StatusCode;
   } finally {
     unsubscribe?.();
-    if (cfg.autoRemove) await ctx.client.call('DELETE', `/containers/${id}`, { query: { force: true, v: true } }).catch(() => undefined);
+    if (cfg.autoRemove)
+      await ctx.client.call('DELETE', `/containers/${id}`, { query: { force: true, v: true } }).catch(() => undefined);
   }
 }
 
@@ -134,7 +168,12 @@ export async function start(ctx: Ctx, argv: string[]): Promise<number> {
     const s = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`);
     return s.StatusCode;
   }
-  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/start`), '"start" requires at least 1 argument.');
+  return forEachArg(
+    ctx,
+    p.positionals,
+    (id) => ctx.client.call('POST', `/containers/${id}/start`),
+    '"start" requires at least 1 argument.',
+  );
 }
 
 export async function stop(ctx: Ctx, argv: string[]): Promise<number> {
@@ -143,17 +182,32 @@ export async function stop(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'signal', short: 's', type: 'string' },
   ]);
   const t = str(p, 'time');
-  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/stop`, { query: { t, signal: str(p, 'signal') } }), '"stop" requires at least 1 argument.');
+  return forEachArg(
+    ctx,
+    p.positionals,
+    (id) => ctx.client.call('POST', `/containers/${id}/stop`, { query: { t, signal: str(p, 'signal') } }),
+    '"stop" requires at least 1 argument.',
+  );
 }
 
 export async function restart(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'time', short: 't', type: 'string' }]);
-  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/restart`, { query: { t: str(p, 'time') } }), '"restart" requires at least 1 argument.');
+  return forEachArg(
+    ctx,
+    p.positionals,
+    (id) => ctx.client.call('POST', `/containers/${id}/restart`, { query: { t: str(p, 'time') } }),
+    '"restart" requires at least 1 argument.',
+  );
 }
 
 export async function kill(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'signal', short: 's', type: 'string' }]);
-  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/kill`, { query: { signal: str(p, 'signal') } }), '"kill" requires at least 1 argument.');
+  return forEachArg(
+    ctx,
+    p.positionals,
+    (id) => ctx.client.call('POST', `/containers/${id}/kill`, { query: { signal: str(p, 'signal') } }),
+    '"kill" requires at least 1 argument.',
+  );
 }
 
 export async function rm(ctx: Ctx, argv: string[]): Promise<number> {
@@ -162,17 +216,33 @@ export async function rm(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'volumes', short: 'v', type: 'bool' },
     { name: 'link', short: 'l', type: 'bool' },
   ]);
-  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('DELETE', `/containers/${id}`, { query: { force: bool(p, 'force'), v: bool(p, 'volumes') } }), '"rm" requires at least 1 argument.');
+  return forEachArg(
+    ctx,
+    p.positionals,
+    (id) =>
+      ctx.client.call('DELETE', `/containers/${id}`, { query: { force: bool(p, 'force'), v: bool(p, 'volumes') } }),
+    '"rm" requires at least 1 argument.',
+  );
 }
 
 export async function pause(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
-  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/pause`), '"pause" requires at least 1 argument.');
+  return forEachArg(
+    ctx,
+    p.positionals,
+    (id) => ctx.client.call('POST', `/containers/${id}/pause`),
+    '"pause" requires at least 1 argument.',
+  );
 }
 
 export async function unpause(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
-  return forEachArg(ctx, p.positionals, (id) => ctx.client.call('POST', `/containers/${id}/unpause`), '"unpause" requires at least 1 argument.');
+  return forEachArg(
+    ctx,
+    p.positionals,
+    (id) => ctx.client.call('POST', `/containers/${id}/unpause`),
+    '"unpause" requires at least 1 argument.',
+  );
 }
 
 export async function rename(ctx: Ctx, argv: string[]): Promise<number> {
@@ -195,7 +265,9 @@ export async function attach(ctx: Ctx, argv: string[]): Promise<number> {
   const config = (info.Config ?? {}) as Json;
   const tty = Boolean(config.Tty);
   const withStdin = Boolean(config.OpenStdin) && !bool(p, 'no-stdin');
-  const { socket, head } = await ctx.client.hijack(`/containers/${id}/attach`, { query: { stream: true, stdin: withStdin, stdout: true, stderr: true } });
+  const { socket, head } = await ctx.client.hijack(`/containers/${id}/attach`, {
+    query: { stream: true, stdin: withStdin, stdout: true, stderr: true },
+  });
   if (withStdin) {
     ctx.io.stdin.on('data', (d: Buffer) => socket.write(d));
     ctx.io.stdin.on('end', () => socket.end());
@@ -215,13 +287,24 @@ export async function attach(ctx: Ctx, argv: string[]): Promise<number> {
 
 export async function wait(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
-  return forEachArg(ctx, p.positionals, async (id) => [String((await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`)).StatusCode)], '"wait" requires at least 1 argument.');
+  return forEachArg(
+    ctx,
+    p.positionals,
+    async (id) => [
+      String((await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`)).StatusCode),
+    ],
+    '"wait" requires at least 1 argument.',
+  );
 }
 
 function fmtPorts(ports: Json[] | undefined): string {
   if (!ports) return '';
   return ports
-    .map((pt) => (pt.PublicPort ? `${String(pt.IP || '0.0.0.0')}:${String(pt.PublicPort)}->${String(pt.PrivatePort)}/${String(pt.Type)}` : `${String(pt.PrivatePort)}/${String(pt.Type)}`))
+    .map((pt) =>
+      pt.PublicPort
+        ? `${String(pt.IP || '0.0.0.0')}:${String(pt.PublicPort)}->${String(pt.PrivatePort)}/${String(pt.Type)}`
+        : `${String(pt.PrivatePort)}/${String(pt.Type)}`,
+    )
     .join(', ');
 }
 
@@ -229,7 +312,21 @@ function ago(unixSeconds: number): string {
   return `${humanDuration((Date.now() / 1000 - unixSeconds) * 1000)} ago`;
 }
 
-const PS_HEADERS: Record<string, string> = { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Networks: 'NETWORKS', Labels: 'LABELS', Mounts: 'MOUNTS', Size: 'SIZE' };
+const PS_HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID',
+  Image: 'IMAGE',
+  Command: 'COMMAND',
+  CreatedAt: 'CREATED AT',
+  RunningFor: 'CREATED',
+  Status: 'STATUS',
+  Ports: 'PORTS',
+  Names: 'NAMES',
+  State: 'STATE',
+  Networks: 'NETWORKS',
+  Labels: 'LABELS',
+  Mounts: 'MOUNTS',
+  Size: 'SIZE',
+};
 
 /** docker ps row fields (the names `--format` templates use). */
 export function psRow(c: Json): Json {
@@ -237,7 +334,10 @@ export function psRow(c: Json): Json {
   const cmd = String(c.Command ?? '');
   return {
     Command: JSON.stringify(cmd),
-    CreatedAt: new Date(Number(c.Created) * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+    CreatedAt: new Date(Number(c.Created) * 1000)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' +0000 UTC'),
     ID: String(c.Id).slice(0, 12),
     Image: c.Image,
     Labels: Object.entries((c.Labels as Record<string, string>) ?? {})
@@ -271,7 +371,9 @@ export async function ps(ctx: Ctx, argv: string[]): Promise<number> {
     if (eq < 0) throw new UsageError(`bad format of filter (expected name=value)`);
     (filters[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
   }
-  let list_ = await ctx.client.json<Json[]>('GET', '/containers/json', { query: { all: bool(p, 'all'), filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
+  let list_ = await ctx.client.json<Json[]>('GET', '/containers/json', {
+    query: { all: bool(p, 'all'), filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+  });
   if (bool(p, 'latest')) list_ = list_.slice(0, 1);
   const noTrunc = bool(p, 'no-trunc');
   if (bool(p, 'quiet')) {
@@ -288,7 +390,15 @@ export async function ps(ctx: Ctx, argv: string[]): Promise<number> {
   const rows = list_.map((c) => {
     const r = psRow(c);
     const cmd = String(c.Command ?? '');
-    return [noTrunc ? String(c.Id) : String(r.ID), String(r.Image), JSON.stringify(noTrunc ? cmd : ellipsis(cmd, 20)), String(r.RunningFor), String(r.Status), String(r.Ports), String(r.Names)];
+    return [
+      noTrunc ? String(c.Id) : String(r.ID),
+      String(r.Image),
+      JSON.stringify(noTrunc ? cmd : ellipsis(cmd, 20)),
+      String(r.RunningFor),
+      String(r.Status),
+      String(r.Ports),
+      String(r.Names),
+    ];
   });
   ctx.io.stdout.write(renderTable(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows));
   return 0;
@@ -308,7 +418,15 @@ export async function logs(ctx: Ctx, argv: string[]): Promise<number> {
   const info = await ctx.client.json<Json>('GET', `/containers/${id}/json`);
   const tty = Boolean((info.Config as Json | undefined)?.Tty);
   const res = await ctx.client.raw('GET', `/containers/${id}/logs`, {
-    query: { stdout: true, stderr: true, follow: bool(p, 'follow'), tail: str(p, 'tail') ?? 'all', timestamps: bool(p, 'timestamps'), since: parseTime(str(p, 'since')), until: parseTime(str(p, 'until')) },
+    query: {
+      stdout: true,
+      stderr: true,
+      follow: bool(p, 'follow'),
+      tail: str(p, 'tail') ?? 'all',
+      timestamps: bool(p, 'timestamps'),
+      since: parseTime(str(p, 'since')),
+      until: parseTime(str(p, 'until')),
+    },
   });
   await demux(res, ctx.io.stdout, ctx.io.stderr, tty);
   return 0;
@@ -320,7 +438,8 @@ export function parseTime(v: string | undefined, now = Date.now()): string | und
   if (/^\d+(\.\d+)?$/.test(v)) return v;
   const rel = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(v);
   if (rel && v !== '') {
-    const ms = Number(rel[1] ?? 0) * 3600000 + Number(rel[2] ?? 0) * 60000 + Number(rel[3] ?? 0) * 1000 + Number(rel[4] ?? 0);
+    const ms =
+      Number(rel[1] ?? 0) * 3600000 + Number(rel[2] ?? 0) * 60000 + Number(rel[3] ?? 0) * 1000 + Number(rel[4] ?? 0);
     return ((now - ms) / 1000).toFixed(9);
   }
   const t = Date.parse(v);
@@ -349,7 +468,17 @@ export async function exec(ctx: Ctx, argv: string[]): Promise<number> {
   let execId: string;
   try {
     ({ Id: execId } = await ctx.client.json<{ Id: string }>('POST', `/containers/${id}/exec`, {
-      body: { Cmd: cmd, Env: list(p, 'env'), User: str(p, 'user'), WorkingDir: str(p, 'workdir'), Tty: tty, AttachStdin: interactive, AttachStdout: true, AttachStderr: true, Privileged: bool(p, 'privileged') },
+      body: {
+        Cmd: cmd,
+        Env: list(p, 'env'),
+        User: str(p, 'user'),
+        WorkingDir: str(p, 'workdir'),
+        Tty: tty,
+        AttachStdin: interactive,
+        AttachStdout: true,
+        AttachStderr: true,
+        Privileged: bool(p, 'privileged'),
+      },
     }));
   } catch (e) {
     if (e instanceof DaemonError) throw new ExitError(`Error response from daemon: ${e.message}`, 1);
@@ -379,7 +508,10 @@ export async function port(ctx: Ctx, argv: string[]): Promise<number> {
   const [id, filter] = p.positionals;
   if (!id) throw new UsageError('"port" requires at least 1 argument.');
   const info = await ctx.client.json<Json>('GET', `/containers/${id}/json`);
-  const ports = ((info.NetworkSettings as Json | undefined)?.Ports ?? {}) as Record<string, { HostIp: string; HostPort: string }[] | null>;
+  const ports = ((info.NetworkSettings as Json | undefined)?.Ports ?? {}) as Record<
+    string,
+    { HostIp: string; HostPort: string }[] | null
+  >;
   const want = filter ? (filter.includes('/') ? filter : `${filter}/tcp`) : undefined;
   let found = false;
   for (const [k, bindings] of Object.entries(ports)) {
@@ -397,7 +529,9 @@ export async function port(ctx: Ctx, argv: string[]): Promise<number> {
 function cpuPercent(s: Json): number {
   const cpu = s.cpu_stats as Json | undefined;
   const pre = s.precpu_stats as Json | undefined;
-  const total = Number((cpu?.cpu_usage as Json | undefined)?.total_usage ?? 0) - Number((pre?.cpu_usage as Json | undefined)?.total_usage ?? 0);
+  const total =
+    Number((cpu?.cpu_usage as Json | undefined)?.total_usage ?? 0) -
+    Number((pre?.cpu_usage as Json | undefined)?.total_usage ?? 0);
   const sys = Number(cpu?.system_cpu_usage ?? 0) - Number(pre?.system_cpu_usage ?? 0);
   const n = Number(cpu?.online_cpus ?? 1);
   return sys > 0 && total > 0 ? (total / sys) * n * 100 : 0;
@@ -411,7 +545,10 @@ export async function stats(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'no-trunc', type: 'bool' },
   ]);
   let ids = p.positionals;
-  if (ids.length === 0) ids = (await ctx.client.json<Json[]>('GET', '/containers/json', { query: { all: bool(p, 'all') } })).map((c) => String(c.Id));
+  if (ids.length === 0)
+    ids = (await ctx.client.json<Json[]>('GET', '/containers/json', { query: { all: bool(p, 'all') } })).map((c) =>
+      String(c.Id),
+    );
   const rows: Json[] = [];
   for (const id of ids) {
     const s = await ctx.client.json<Json>('GET', `/containers/${id}/stats`, { query: { stream: false } });
@@ -461,7 +598,9 @@ export async function top(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [], { interspersed: false });
   const [id, ...psArgs] = p.positionals;
   if (!id) throw new UsageError('"top" requires at least 1 argument.');
-  const t = await ctx.client.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${id}/top`, { query: { ps_args: psArgs.length ? psArgs.join(' ') : undefined } });
+  const t = await ctx.client.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${id}/top`, {
+    query: { ps_args: psArgs.length ? psArgs.join(' ') : undefined },
+  });
   ctx.io.stdout.write(renderTable(t.Titles, t.Processes));
   return 0;
 }

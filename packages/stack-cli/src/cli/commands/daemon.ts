@@ -14,7 +14,8 @@ export async function daemon(ctx: Ctx, argv: string[]): Promise<number> {
   ]);
   if (p.positionals.length) throw new UsageError(`"daemon" accepts no arguments`);
   const tunnel = str(p, 'mesh-tunnel-port');
-  if (tunnel !== undefined && !(/^\d+$/.test(tunnel) && Number(tunnel) <= 65535)) throw new UsageError(`invalid --mesh-tunnel-port "${tunnel}": use a TCP port (0 picks a free one; default 7946)`);
+  if (tunnel !== undefined && !(/^\d+$/.test(tunnel) && Number(tunnel) <= 65535))
+    throw new UsageError(`invalid --mesh-tunnel-port "${tunnel}": use a TCP port (0 picks a free one; default 7946)`);
   const level = str(p, 'log-level');
   if (level) process.env.FLOTILLA_LOG_LEVEL = level;
   // Loaded here so that client commands never pay for the engine's modules.

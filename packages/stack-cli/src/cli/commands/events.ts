@@ -37,7 +37,11 @@ export async function events(ctx: Ctx, argv: string[]): Promise<number> {
   }
   const format = str(p, 'format');
   const stream = ctx.client.jsonStream('GET', '/events', {
-    query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined, since: parseTime(str(p, 'since')), until: parseTime(str(p, 'until')) },
+    query: {
+      filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
+      since: parseTime(str(p, 'since')),
+      until: parseTime(str(p, 'until')),
+    },
   });
   for await (const ev of stream) out(ctx, format ? renderTemplate(format, ev) : eventLine(ev));
   return 0;

@@ -54,7 +54,15 @@ afterAll(async () => {
 
 test('save to a slow stdout returns only after every byte was written', async () => {
   const { sink, delivered } = slowSink(20);
-  expect(await main(['save', 'img:1'], { stdout: sink, stderr: new PassThrough(), stdin: Readable.from([]), env: { FLOTILLA_HOST: host }, cwd: dir })).toBe(0);
+  expect(
+    await main(['save', 'img:1'], {
+      stdout: sink,
+      stderr: new PassThrough(),
+      stdin: Readable.from([]),
+      env: { FLOTILLA_HOST: host },
+      cwd: dir,
+    }),
+  ).toBe(0);
   expect(delivered()).toBe(TOTAL);
 });
 

@@ -33,14 +33,19 @@ export async function build(ctx: Ctx, argv: string[]): Promise<number> {
   ]);
   if (p.positionals.length !== 1) throw new UsageError('"build" requires exactly 1 argument.');
   const dir = resolve(ctx.io.cwd, p.positionals[0]!);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ExitError(`unable to prepare context: path "${p.positionals[0]!}" not found`, 1);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new ExitError(`unable to prepare context: path "${p.positionals[0]!}" not found`, 1);
   let dockerfile: string;
   try {
     dockerfile = dockerfileInContext(dir, ctx.io.cwd, str(p, 'file'));
   } catch (e) {
     throw new ExitError((e as Error).message, 1);
   }
-  if (!existsSync(resolve(dir, dockerfile))) throw new ExitError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${resolve(dir, dockerfile)}: no such file or directory`, 1);
+  if (!existsSync(resolve(dir, dockerfile)))
+    throw new ExitError(
+      `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${resolve(dir, dockerfile)}: no such file or directory`,
+      1,
+    );
   const buildArgs: Record<string, string> = {};
   for (const a of list(p, 'build-arg')) {
     const eq = a.indexOf('=');
@@ -56,11 +61,24 @@ export async function build(ctx: Ctx, argv: string[]): Promise<number> {
   }
   const quiet = bool(p, 'quiet');
   const files = contextFiles(dir, dockerfile);
-  if (!quiet) out(ctx, `Sending build context to flotilla daemon  ${humanSize(files.reduce((a, f) => a + (statSync(resolve(dir, f)).isFile() ? statSync(resolve(dir, f)).size : 0), 0))}`);
+  if (!quiet)
+    out(
+      ctx,
+      `Sending build context to flotilla daemon  ${humanSize(files.reduce((a, f) => a + (statSync(resolve(dir, f)).isFile() ? statSync(resolve(dir, f)).size : 0), 0))}`,
+    );
   let id = '';
   try {
     for await (const msg of ctx.client.jsonStream('POST', '/build', {
-      query: { t: list(p, 'tag'), dockerfile, buildargs: JSON.stringify(buildArgs), labels: JSON.stringify(labels), nocache: bool(p, 'no-cache'), target: str(p, 'target'), pull: bool(p, 'pull'), q: quiet },
+      query: {
+        t: list(p, 'tag'),
+        dockerfile,
+        buildargs: JSON.stringify(buildArgs),
+        labels: JSON.stringify(labels),
+        nocache: bool(p, 'no-cache'),
+        target: str(p, 'target'),
+        pull: bool(p, 'pull'),
+        q: quiet,
+      },
       stream: contextTar(dir, files),
       headers: { 'Content-Type': 'application/x-tar' },
     })) {
@@ -71,7 +89,8 @@ export async function build(ctx: Ctx, argv: string[]): Promise<number> {
       else if (typeof msg.status === 'string') out(ctx, msg.status);
     }
   } catch (e) {
-    if (e instanceof DaemonError) throw new ExitError(e.status === 500 ? e.message : `Error response from daemon: ${e.message}`, 1);
+    if (e instanceof DaemonError)
+      throw new ExitError(e.status === 500 ? e.message : `Error response from daemon: ${e.message}`, 1);
     throw e;
   }
   if (quiet) out(ctx, id);
@@ -85,9 +104,14 @@ function imageRows(images: Json[], all: boolean): Json[] {
     const digests = (img.RepoDigests as string[] | null) ?? [];
     const base = {
       Containers: img.Containers === -1 || img.Containers === undefined ? 'N/A' : String(img.Containers),
-      CreatedAt: new Date(Number(img.Created) * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+      CreatedAt: new Date(Number(img.Created) * 1000)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' +0000 UTC'),
       CreatedSince: ago(Number(img.Created) * 1000),
-      ID: String(img.Id).replace(/^sha256:/, '').slice(0, 12),
+      ID: String(img.Id)
+        .replace(/^sha256:/, '')
+        .slice(0, 12),
       SharedSize: 'N/A',
       Size: humanSize(Number(img.Size ?? 0)),
       UniqueSize: 'N/A',
@@ -124,13 +148,19 @@ export async function images(ctx: Ctx, argv: string[]): Promise<number> {
     (filters[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
   }
   if (p.positionals[0]) (filters.reference ??= []).push(p.positionals[0]);
-  const list_ = await ctx.client.json<Json[]>('GET', '/images/json', { query: { all: bool(p, 'all'), filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
+  const list_ = await ctx.client.json<Json[]>('GET', '/images/json', {
+    query: { all: bool(p, 'all'), filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+  });
   list_.sort((a, b) => Number(b.Created) - Number(a.Created));
   const noTrunc = bool(p, 'no-trunc');
   if (bool(p, 'quiet')) {
     const seen = new Set<string>();
     for (const img of list_) {
-      const id = noTrunc ? String(img.Id) : String(img.Id).replace(/^sha256:/, '').slice(0, 12);
+      const id = noTrunc
+        ? String(img.Id)
+        : String(img.Id)
+            .replace(/^sha256:/, '')
+            .slice(0, 12);
       if (!seen.has(id)) out(ctx, id);
       seen.add(id);
     }
@@ -139,13 +169,23 @@ export async function images(ctx: Ctx, argv: string[]): Promise<number> {
   const rows = imageRows(list_, bool(p, 'all'));
   const format = str(p, 'format');
   if (format && format !== 'table') {
-    const table = renderTableFormat(format, rows, { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Digest: 'DIGEST' });
+    const table = renderTableFormat(format, rows, {
+      Repository: 'REPOSITORY',
+      Tag: 'TAG',
+      ID: 'IMAGE ID',
+      CreatedSince: 'CREATED',
+      CreatedAt: 'CREATED AT',
+      Size: 'SIZE',
+      Digest: 'DIGEST',
+    });
     if (table !== undefined) ctx.io.stdout.write(table);
     else for (const r of rows) out(ctx, renderTemplate(format, r));
     return 0;
   }
   const digests = bool(p, 'digests');
-  const header = digests ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'] : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
+  const header = digests
+    ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE']
+    : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
   ctx.io.stdout.write(
     renderTable(
       header,
@@ -169,8 +209,13 @@ export async function rmi(ctx: Ctx, argv: string[]): Promise<number> {
     ctx,
     p.positionals,
     async (ref) => {
-      const res = await ctx.client.json<{ Untagged?: string; Deleted?: string }[]>('DELETE', `/images/${ref}`, { query: { force: bool(p, 'force'), noprune: bool(p, 'no-prune') } });
-      return (res ?? []).flatMap((r) => [...(r.Untagged ? [`Untagged: ${r.Untagged}`] : []), ...(r.Deleted ? [`Deleted: ${r.Deleted}`] : [])]);
+      const res = await ctx.client.json<{ Untagged?: string; Deleted?: string }[]>('DELETE', `/images/${ref}`, {
+        query: { force: bool(p, 'force'), noprune: bool(p, 'no-prune') },
+      });
+      return (res ?? []).flatMap((r) => [
+        ...(r.Untagged ? [`Untagged: ${r.Untagged}`] : []),
+        ...(r.Deleted ? [`Deleted: ${r.Deleted}`] : []),
+      ]);
     },
     '"rmi" requires at least 1 argument.',
   );
@@ -182,7 +227,9 @@ export async function tag(ctx: Ctx, argv: string[]): Promise<number> {
   const [src, target] = p.positionals as [string, string];
   const full = withDefaultTag(target);
   const colon = full.lastIndexOf(':');
-  await ctx.client.call('POST', `/images/${src}/tag`, { query: { repo: full.slice(0, colon), tag: full.slice(colon + 1) } });
+  await ctx.client.call('POST', `/images/${src}/tag`, {
+    query: { repo: full.slice(0, colon), tag: full.slice(colon + 1) },
+  });
   return 0;
 }
 
@@ -190,7 +237,8 @@ export async function save(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'output', short: 'o', type: 'string' }]);
   if (!p.positionals.length) throw new UsageError('"save" requires at least 1 argument.');
   const output = str(p, 'output');
-  if (!output && (ctx.io.stdout as { isTTY?: boolean }).isTTY) throw new ExitError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
+  if (!output && (ctx.io.stdout as { isTTY?: boolean }).isTTY)
+    throw new ExitError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
   const res = await ctx.client.raw('GET', '/images/get', { query: { names: p.positionals } });
   if (output) await pipeline(res, createWriteStream(resolve(ctx.io.cwd, output)));
   else await pipeline(res, ctx.io.stdout, { end: false });
@@ -211,7 +259,11 @@ export async function load(ctx: Ctx, argv: string[]): Promise<number> {
   ]);
   const body = inputStream(ctx, str(p, 'input'));
   try {
-    for await (const msg of ctx.client.jsonStream('POST', '/images/load', { query: { quiet: bool(p, 'quiet') }, stream: body, headers: { 'Content-Type': 'application/x-tar' } })) {
+    for await (const msg of ctx.client.jsonStream('POST', '/images/load', {
+      query: { quiet: bool(p, 'quiet') },
+      stream: body,
+      headers: { 'Content-Type': 'application/x-tar' },
+    })) {
       if (typeof msg.stream === 'string') ctx.io.stdout.write(msg.stream);
     }
   } catch (e) {
@@ -240,7 +292,11 @@ export async function importImage(ctx: Ctx, argv: string[]): Promise<number> {
   const body = inputStream(ctx, file);
   let id = '';
   try {
-    for await (const msg of ctx.client.jsonStream('POST', '/images/create', { query: { fromSrc: '-', repo, tag: t, changes: list(p, 'change'), message: str(p, 'message') }, stream: body, headers: { 'Content-Type': 'application/x-tar' } })) {
+    for await (const msg of ctx.client.jsonStream('POST', '/images/create', {
+      query: { fromSrc: '-', repo, tag: t, changes: list(p, 'change'), message: str(p, 'message') },
+      stream: body,
+      headers: { 'Content-Type': 'application/x-tar' },
+    })) {
       if (typeof msg.status === 'string') id = msg.status;
     }
   } catch (e) {
@@ -281,7 +337,10 @@ export async function push(ctx: Ctx, argv: string[]): Promise<number> {
   const tagPart = full.includes('@') ? undefined : full.slice(colon + 1);
   const auth = authHeaderFor(ctx.io.env, ref);
   try {
-    for await (const msg of ctx.client.jsonStream('POST', `/images/${name}/push`, { query: { tag: tagPart }, headers: auth ? { 'X-Registry-Auth': auth } : {} })) {
+    for await (const msg of ctx.client.jsonStream('POST', `/images/${name}/push`, {
+      query: { tag: tagPart },
+      headers: auth ? { 'X-Registry-Auth': auth } : {},
+    })) {
       if (bool(p, 'quiet')) continue;
       if (msg.progressDetail && typeof msg.progress === 'string') continue;
       if (typeof msg.status === 'string') out(ctx, msg.id ? `${String(msg.id)}: ${msg.status}` : msg.status);
@@ -297,7 +356,9 @@ export async function push(ctx: Ctx, argv: string[]): Promise<number> {
 async function readStdin(ctx: Ctx): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of ctx.io.stdin as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export async function login(ctx: Ctx, argv: string[]): Promise<number> {
@@ -314,10 +375,14 @@ export async function login(ctx: Ctx, argv: string[]): Promise<number> {
     if (!username) throw new UsageError('Must provide --username with --password-stdin');
     password = await readStdin(ctx);
   }
-  if (!username || password === undefined) throw new ExitError('Error: Cannot perform an interactive login from a non TTY device', 1);
-  if (str(p, 'password') !== undefined) err(ctx, 'WARNING! Using --password via the CLI is insecure. Use --password-stdin.');
+  if (!username || password === undefined)
+    throw new ExitError('Error: Cannot perform an interactive login from a non TTY device', 1);
+  if (str(p, 'password') !== undefined)
+    err(ctx, 'WARNING! Using --password via the CLI is insecure. Use --password-stdin.');
   try {
-    const res = await ctx.client.json<{ Status: string }>('POST', '/auth', { body: { username, password, serveraddress: server } });
+    const res = await ctx.client.json<{ Status: string }>('POST', '/auth', {
+      body: { username, password, serveraddress: server },
+    });
     saveAuth(ctx.io.env, server, username, password);
     out(ctx, res?.Status || 'Login Succeeded');
   } catch (e) {
@@ -352,9 +417,16 @@ export async function history(ctx: Ctx, argv: string[]): Promise<number> {
   ctx.io.stdout.write(
     renderTable(
       ['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'],
-      h.map((r) => [String(r.Id ?? '<missing>').replace(/^sha256:/, '').slice(0, 12) || '<missing>', ago(Number(r.Created) * 1000), bool(p, 'no-trunc') ? String(r.CreatedBy ?? '') : String(r.CreatedBy ?? '').slice(0, 45), humanSize(Number(r.Size ?? 0)), String(r.Comment ?? '')]),
+      h.map((r) => [
+        String(r.Id ?? '<missing>')
+          .replace(/^sha256:/, '')
+          .slice(0, 12) || '<missing>',
+        ago(Number(r.Created) * 1000),
+        bool(p, 'no-trunc') ? String(r.CreatedBy ?? '') : String(r.CreatedBy ?? '').slice(0, 45),
+        humanSize(Number(r.Size ?? 0)),
+        String(r.Comment ?? ''),
+      ]),
     ),
   );
   return 0;
 }
-

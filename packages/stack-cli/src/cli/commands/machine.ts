@@ -8,7 +8,8 @@ import { isJsonFormat, renderTemplate } from '../template';
 const SUBS = 'create, ls, ip, inspect, env, ssh, stop, start, restart, rm, status, url';
 
 function oneName(p: { positionals: string[] }, sub: string): string {
-  if (p.positionals.length !== 1) throw new UsageError(`"flotilla machine ${sub}" requires exactly 1 argument: the machine's name.`);
+  if (p.positionals.length !== 1)
+    throw new UsageError(`"flotilla machine ${sub}" requires exactly 1 argument: the machine's name.`);
   return p.positionals[0]!;
 }
 
@@ -24,7 +25,17 @@ async function guard<T>(f: () => Promise<T> | T): Promise<T> {
 
 function lsRow(m: M.MachineState, active: string | undefined) {
   const state = M.statusOf(m);
-  return { Name: m.name, Active: active === `unix://${m.socket}` ? '*' : '-', DriverName: 'netns', State: state, URL: state === 'Running' ? `unix://${m.socket}` : '', Swarm: '', DockerVersion: '', Error: '', IP: m.ip };
+  return {
+    Name: m.name,
+    Active: active === `unix://${m.socket}` ? '*' : '-',
+    DriverName: 'netns',
+    State: state,
+    URL: state === 'Running' ? `unix://${m.socket}` : '',
+    Swarm: '',
+    DockerVersion: '',
+    Error: '',
+    IP: m.ip,
+  };
 }
 
 export async function machine(ctx: Ctx, argv: string[]): Promise<number> {
@@ -35,21 +46,34 @@ export async function machine(ctx: Ctx, argv: string[]): Promise<number> {
       const p = parseArgs(rest, [{ name: 'driver', short: 'd', type: 'string' }]);
       const name = oneName(p, 'create');
       const driver = str(p, 'driver');
-      if (driver && driver !== 'netns') throw new UsageError(`Driver "${driver}" not found: flotilla machines use the "netns" driver`);
+      if (driver && driver !== 'netns')
+        throw new UsageError(`Driver "${driver}" not found: flotilla machines use the "netns" driver`);
       out(ctx, `Creating machine "${name}" (netns driver)...`);
       const m = await guard(() => M.createMachine(storage, name));
-      out(ctx, `Machine "${name}" is up at ${m.ip}, its daemon on unix://${m.socket}.\nTo see how to connect your flotilla client to it, run: flotilla machine env ${name}`);
+      out(
+        ctx,
+        `Machine "${name}" is up at ${m.ip}, its daemon on unix://${m.socket}.\nTo see how to connect your flotilla client to it, run: flotilla machine env ${name}`,
+      );
       return 0;
     }
     case 'ls':
     case 'list': {
-      const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }, { name: 'quiet', short: 'q', type: 'bool' }]);
+      const p = parseArgs(rest, [
+        { name: 'format', short: 'f', type: 'string' },
+        { name: 'quiet', short: 'q', type: 'bool' },
+      ]);
       const rows = (await guard(() => M.listMachines(storage))).map((m) => lsRow(m, ctx.io.env.FLOTILLA_HOST));
       const format = str(p, 'format');
       if (bool(p, 'quiet')) rows.forEach((r) => out(ctx, r.Name));
       else if (format && isJsonFormat(format)) rows.forEach((r) => out(ctx, JSON.stringify(r)));
       else if (format) rows.forEach((r) => out(ctx, renderTemplate(format, r)));
-      else ctx.io.stdout.write(renderTable(['NAME', 'ACTIVE', 'DRIVER', 'STATE', 'URL', 'SWARM', 'DOCKER', 'ERRORS'], rows.map((r) => [r.Name, r.Active, r.DriverName, r.State, r.URL, r.Swarm, r.DockerVersion, r.Error])));
+      else
+        ctx.io.stdout.write(
+          renderTable(
+            ['NAME', 'ACTIVE', 'DRIVER', 'STATE', 'URL', 'SWARM', 'DOCKER', 'ERRORS'],
+            rows.map((r) => [r.Name, r.Active, r.DriverName, r.State, r.URL, r.Swarm, r.DockerVersion, r.Error]),
+          ),
+        );
       return 0;
     }
     case 'ip':
@@ -65,15 +89,27 @@ export async function machine(ctx: Ctx, argv: string[]): Promise<number> {
       else if (sub === 'status') out(ctx, M.statusOf(m));
       else if (sub === 'env') ctx.io.stdout.write(M.envLines(m));
       else {
-        const obj = { ...m, DriverName: 'netns', State: M.statusOf(m), Storage: storage, LogFile: M.logFileOf(storage, m) };
+        const obj = {
+          ...m,
+          DriverName: 'netns',
+          State: M.statusOf(m),
+          Storage: storage,
+          LogFile: M.logFileOf(storage, m),
+        };
         const format = str(p, 'format');
-        out(ctx, format && !isJsonFormat(format) ? renderTemplate(format, obj) : JSON.stringify(obj, null, format ? undefined : 4));
+        out(
+          ctx,
+          format && !isJsonFormat(format)
+            ? renderTemplate(format, obj)
+            : JSON.stringify(obj, null, format ? undefined : 4),
+        );
       }
       return 0;
     }
     case 'ssh': {
       const [name, ...cmd] = rest;
-      if (!name) throw new UsageError('"flotilla machine ssh" requires a machine name: flotilla machine ssh NAME [COMMAND...]');
+      if (!name)
+        throw new UsageError('"flotilla machine ssh" requires a machine name: flotilla machine ssh NAME [COMMAND...]');
       return guard(() => M.runInMachine(storage, name, cmd.length ? cmd.join(' ') : undefined, ctx.io.env, ctx.io));
     }
     case 'start':
@@ -90,7 +126,10 @@ export async function machine(ctx: Ctx, argv: string[]): Promise<number> {
     }
     case 'rm':
     case 'remove': {
-      const p = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }, { name: 'y', short: 'y', type: 'bool' }]);
+      const p = parseArgs(rest, [
+        { name: 'force', short: 'f', type: 'bool' },
+        { name: 'y', short: 'y', type: 'bool' },
+      ]);
       if (!p.positionals.length) throw new UsageError('"flotilla machine rm" requires at least 1 argument.');
       let code = 0;
       for (const name of p.positionals) {
@@ -107,7 +146,9 @@ export async function machine(ctx: Ctx, argv: string[]): Promise<number> {
       return code;
     }
     default:
-      ctx.io.stdout.write(`Usage:  flotilla machine COMMAND\n\nManage local machines (network namespaces, each with its own flotilla daemon)\n\nCommands: ${SUBS}\n`);
+      ctx.io.stdout.write(
+        `Usage:  flotilla machine COMMAND\n\nManage local machines (network namespaces, each with its own flotilla daemon)\n\nCommands: ${SUBS}\n`,
+      );
       return sub ? 1 : 0;
   }
 }

@@ -20,7 +20,15 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '', 'http://x');
     if (req.method === 'GET' && url.pathname === '/v1.41/nodes/n1') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ ID: 'n1', Version: { Index: version }, Spec: { Role: 'worker', Availability: 'active', Labels: {} }, Description: { Hostname: 'n1' }, Status: { State: 'ready' } }));
+      res.end(
+        JSON.stringify({
+          ID: 'n1',
+          Version: { Index: version },
+          Spec: { Role: 'worker', Availability: 'active', Labels: {} },
+          Description: { Hostname: 'n1' },
+          Status: { State: 'ready' },
+        }),
+      );
       return;
     }
     if (req.method === 'POST' && url.pathname === '/v1.41/nodes/n1/update') {
@@ -34,7 +42,11 @@ beforeAll(async () => {
           conflictsLeft--;
           version++;
           res.writeHead(400, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ message: `update out of sequence: node n1 is at version ${version}, not ${v}; inspect it again and retry` }));
+          res.end(
+            JSON.stringify({
+              message: `update out of sequence: node n1 is at version ${version}, not ${v}; inspect it again and retry`,
+            }),
+          );
           return;
         }
         res.writeHead(200).end();
@@ -65,7 +77,7 @@ test('a promote that loses the race to a status change is reapplied on the node 
   expect(updates.every((u) => u.body.Role === 'manager')).toBe(true);
 });
 
-test('node update keeps its flags across retries, and gives up with the daemon\'s text after 5 tries', async () => {
+test("node update keeps its flags across retries, and gives up with the daemon's text after 5 tries", async () => {
   conflictsLeft = 1;
   expect((await cli(['node', 'update', '--availability', 'drain', 'n1'])).code).toBe(0);
   expect(updates.map((u) => u.body.Availability)).toEqual(['drain', 'drain']);

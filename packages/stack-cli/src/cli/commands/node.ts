@@ -14,8 +14,13 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
   switch (sub) {
     case 'ls':
     case 'list': {
-      const p = parseArgs(rest, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'format', type: 'string' }]);
-      const nodes = (await ctx.client.json<ApiNode[]>('GET', '/nodes')).sort((a, b) => (a.Description.Hostname < b.Description.Hostname ? -1 : 1));
+      const p = parseArgs(rest, [
+        { name: 'quiet', short: 'q', type: 'bool' },
+        { name: 'format', type: 'string' },
+      ]);
+      const nodes = (await ctx.client.json<ApiNode[]>('GET', '/nodes')).sort((a, b) =>
+        a.Description.Hostname < b.Description.Hostname ? -1 : 1,
+      );
       if (bool(p, 'quiet')) {
         for (const n of nodes) out(ctx, n.ID);
         return 0;
@@ -32,15 +37,26 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
       const format = str(p, 'format');
       if (format === 'json') for (const r of rows) out(ctx, JSON.stringify(r));
       else if (format && format !== 'table') for (const r of rows) out(ctx, renderTemplate(format, r));
-      else ctx.io.stdout.write(renderTable(['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS', 'ENGINE VERSION'], rows.map((r) => [r.ID, r.Hostname, r.Status, r.Availability, r.ManagerStatus, r.EngineVersion])));
+      else
+        ctx.io.stdout.write(
+          renderTable(
+            ['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS', 'ENGINE VERSION'],
+            rows.map((r) => [r.ID, r.Hostname, r.Status, r.Availability, r.ManagerStatus, r.EngineVersion]),
+          ),
+        );
       return 0;
     }
     case 'inspect': {
-      const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }, { name: 'pretty', type: 'bool' }]);
+      const p = parseArgs(rest, [
+        { name: 'format', short: 'f', type: 'string' },
+        { name: 'pretty', type: 'bool' },
+      ]);
       const refs = p.positionals.map((r) => r);
       if (!refs.length) throw new UsageError('"flotilla node inspect" requires at least 1 argument.');
       const me = await self(ctx);
-      const found = await Promise.all(refs.map((r) => ctx.client.json<ApiNode>('GET', `/nodes/${encodeURIComponent(r === 'self' ? me : r)}`)));
+      const found = await Promise.all(
+        refs.map((r) => ctx.client.json<ApiNode>('GET', `/nodes/${encodeURIComponent(r === 'self' ? me : r)}`)),
+      );
       const format = str(p, 'format');
       if (format === 'json') for (const n of found) out(ctx, JSON.stringify(n));
       else if (format) for (const n of found) out(ctx, renderTemplate(format, n));
@@ -57,7 +73,8 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
       if (p.positionals.length !== 1) throw new UsageError('"flotilla node update" requires exactly 1 argument.');
       const ref = p.positionals[0]!;
       const av = str(p, 'availability');
-      if (av && !['active', 'pause', 'drain'].includes(av)) throw new UsageError(`invalid availability "${av}": use active, pause or drain`);
+      if (av && !['active', 'pause', 'drain'].includes(av))
+        throw new UsageError(`invalid availability "${av}": use active, pause or drain`);
       await updateNode(ctx, ref, (n) => {
         const spec = { ...n.Spec, Labels: { ...n.Spec.Labels } };
         if (av) spec.Availability = av;
@@ -78,11 +95,20 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
       // Like docker: a role change through POST /nodes/{id}/update, one node after the other.
       const to = sub === 'promote' ? 'manager' : 'worker';
       const p = parseArgs(rest, []);
-      if (!p.positionals.length) throw new UsageError(`"flotilla node ${sub}" requires at least 1 argument.\nUsage:  flotilla node ${sub} NODE [NODE...]`);
+      if (!p.positionals.length)
+        throw new UsageError(
+          `"flotilla node ${sub}" requires at least 1 argument.\nUsage:  flotilla node ${sub} NODE [NODE...]`,
+        );
       for (const ref of p.positionals) {
         const changed = await updateNode(ctx, ref, (n) => (n.Spec.Role === to ? null : { ...n.Spec, Role: to }));
         if (!changed) out(ctx, `Node ${ref} is already a ${to}.`);
-        else out(ctx, to === 'manager' ? `Node ${ref} promoted to a manager in the swarm.` : `Manager ${ref} demoted in the swarm.`);
+        else
+          out(
+            ctx,
+            to === 'manager'
+              ? `Node ${ref} promoted to a manager in the swarm.`
+              : `Manager ${ref} demoted in the swarm.`,
+          );
       }
       return 0;
     }
@@ -97,7 +123,11 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(sub ? `flotilla node: '${sub}' is not a flotilla command.` : 'Usage:  flotilla node COMMAND\n\nCommands:\n  demote   Demote one or more nodes from manager in the swarm\n  inspect  Display detailed information on one or more nodes\n  ls       List nodes in the swarm\n  promote  Promote one or more nodes to manager in the swarm\n  rm       Remove one or more nodes from the swarm\n  update   Update a node');
+      throw new UsageError(
+        sub
+          ? `flotilla node: '${sub}' is not a flotilla command.`
+          : 'Usage:  flotilla node COMMAND\n\nCommands:\n  demote   Demote one or more nodes from manager in the swarm\n  inspect  Display detailed information on one or more nodes\n  ls       List nodes in the swarm\n  promote  Promote one or more nodes to manager in the swarm\n  rm       Remove one or more nodes from the swarm\n  update   Update a node',
+      );
   }
 }
 
@@ -109,7 +139,11 @@ type VersionedNode = ApiNode & { Version: { Index: number } };
  * "update out of sequence", we read it again and reapply the change a few times.
  * `change` returns the new spec, or null when there is nothing to do.
  */
-async function updateNode(ctx: Ctx, ref: string, change: (n: VersionedNode) => VersionedNode['Spec'] | null): Promise<boolean> {
+async function updateNode(
+  ctx: Ctx,
+  ref: string,
+  change: (n: VersionedNode) => VersionedNode['Spec'] | null,
+): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     const n = await ctx.client.json<VersionedNode>('GET', `/nodes/${encodeURIComponent(ref)}`);
     const spec = change(n);

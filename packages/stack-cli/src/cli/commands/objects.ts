@@ -26,7 +26,13 @@ function printInspect(ctx: Ctx, objs: unknown[], format: string | undefined): vo
   else out(ctx, JSON.stringify(objs, null, 4));
 }
 
-async function inspectEach(ctx: Ctx, ids: string[], fetch: (id: string) => Promise<unknown>, format: string | undefined, kind: string): Promise<number> {
+async function inspectEach(
+  ctx: Ctx,
+  ids: string[],
+  fetch: (id: string) => Promise<unknown>,
+  format: string | undefined,
+  kind: string,
+): Promise<number> {
   const found: unknown[] = [];
   let code = 0;
   for (const id of ids) {
@@ -79,13 +85,28 @@ export async function inspect(ctx: Ctx, argv: string[]): Promise<number> {
 }
 
 export function containerInspect(ctx: Ctx, argv: string[]): Promise<number> {
-  const p = parseArgs(argv, [{ name: 'format', short: 'f', type: 'string' }, { name: 'size', short: 's', type: 'bool' }]);
-  return inspectEach(ctx, p.positionals, (id) => ctx.client.json('GET', `/containers/${id}/json`), str(p, 'format'), 'container');
+  const p = parseArgs(argv, [
+    { name: 'format', short: 'f', type: 'string' },
+    { name: 'size', short: 's', type: 'bool' },
+  ]);
+  return inspectEach(
+    ctx,
+    p.positionals,
+    (id) => ctx.client.json('GET', `/containers/${id}/json`),
+    str(p, 'format'),
+    'container',
+  );
 }
 
 export function imageInspect(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'format', short: 'f', type: 'string' }]);
-  return inspectEach(ctx, p.positionals, (id) => ctx.client.json('GET', `/images/${id}/json`), str(p, 'format'), 'image');
+  return inspectEach(
+    ctx,
+    p.positionals,
+    (id) => ctx.client.json('GET', `/images/${id}/json`),
+    str(p, 'format'),
+    'image',
+  );
 }
 
 export async function network(ctx: Ctx, argv: string[]): Promise<number> {
@@ -134,26 +155,56 @@ export async function network(ctx: Ctx, argv: string[]): Promise<number> {
         for (const n of nets) out(ctx, id(n));
         return 0;
       }
-      const rows = nets.map((n) => ({ ID: id(n), Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv6: 'false', Internal: String(Boolean(n.Internal)), CreatedAt: n.Created, Labels: '' }));
+      const rows = nets.map((n) => ({
+        ID: id(n),
+        Name: n.Name,
+        Driver: n.Driver,
+        Scope: n.Scope,
+        IPv6: 'false',
+        Internal: String(Boolean(n.Internal)),
+        CreatedAt: n.Created,
+        Labels: '',
+      }));
       const format = str(p, 'format');
       if (format && format !== 'table') {
         for (const r of rows) out(ctx, renderTemplate(format, r));
         return 0;
       }
-      ctx.io.stdout.write(renderTable(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], rows.map((r) => [r.ID, String(r.Name), String(r.Driver), String(r.Scope)])));
+      ctx.io.stdout.write(
+        renderTable(
+          ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
+          rows.map((r) => [r.ID, String(r.Name), String(r.Driver), String(r.Scope)]),
+        ),
+      );
       return 0;
     }
     case 'rm':
     case 'remove': {
       const p = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
-      return forEachArg(ctx, p.positionals, (n) => ctx.client.call('DELETE', `/networks/${n}`), '"network rm" requires at least 1 argument.');
+      return forEachArg(
+        ctx,
+        p.positionals,
+        (n) => ctx.client.call('DELETE', `/networks/${n}`),
+        '"network rm" requires at least 1 argument.',
+      );
     }
     case 'inspect': {
-      const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }, { name: 'verbose', short: 'v', type: 'bool' }]);
-      return inspectEach(ctx, p.positionals, (id) => ctx.client.json('GET', `/networks/${id}`), str(p, 'format'), 'network');
+      const p = parseArgs(rest, [
+        { name: 'format', short: 'f', type: 'string' },
+        { name: 'verbose', short: 'v', type: 'bool' },
+      ]);
+      return inspectEach(
+        ctx,
+        p.positionals,
+        (id) => ctx.client.json('GET', `/networks/${id}`),
+        str(p, 'format'),
+        'network',
+      );
     }
     default:
-      throw new UsageError(sub ? `flotilla network: '${sub}' is not a flotilla command.` : 'Usage:  flotilla network COMMAND');
+      throw new UsageError(
+        sub ? `flotilla network: '${sub}' is not a flotilla command.` : 'Usage:  flotilla network COMMAND',
+      );
   }
 }
 
@@ -168,7 +219,12 @@ export async function volume(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'name', type: 'string' },
       ]);
       const v = await ctx.client.json<Json>('POST', '/volumes/create', {
-        body: { Name: p.positionals[0] ?? str(p, 'name') ?? '', Driver: str(p, 'driver') ?? 'local', Labels: kv(list(p, 'label')), DriverOpts: kv(list(p, 'opt')) },
+        body: {
+          Name: p.positionals[0] ?? str(p, 'name') ?? '',
+          Driver: str(p, 'driver') ?? 'local',
+          Labels: kv(list(p, 'label')),
+          DriverOpts: kv(list(p, 'opt')),
+        },
       });
       out(ctx, String(v.Name));
       return 0;
@@ -188,31 +244,67 @@ export async function volume(ctx: Ctx, argv: string[]): Promise<number> {
       }
       const format = str(p, 'format');
       if (format && format !== 'table') {
-        for (const v of vols) out(ctx, renderTemplate(format, { Driver: v.Driver, Labels: '', Links: 'N/A', Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope ?? 'local', Size: 'N/A' }));
+        for (const v of vols)
+          out(
+            ctx,
+            renderTemplate(format, {
+              Driver: v.Driver,
+              Labels: '',
+              Links: 'N/A',
+              Mountpoint: v.Mountpoint,
+              Name: v.Name,
+              Scope: v.Scope ?? 'local',
+              Size: 'N/A',
+            }),
+          );
         return 0;
       }
-      ctx.io.stdout.write(renderTable(['DRIVER', 'VOLUME NAME'], vols.map((v) => [String(v.Driver ?? 'local'), String(v.Name)])));
+      ctx.io.stdout.write(
+        renderTable(
+          ['DRIVER', 'VOLUME NAME'],
+          vols.map((v) => [String(v.Driver ?? 'local'), String(v.Name)]),
+        ),
+      );
       return 0;
     }
     case 'rm':
     case 'remove': {
       const p = parseArgs(rest, [{ name: 'force', short: 'f', type: 'bool' }]);
-      return forEachArg(ctx, p.positionals, (n) => ctx.client.call('DELETE', `/volumes/${n}`, { query: { force: bool(p, 'force') } }), '"volume rm" requires at least 1 argument.');
+      return forEachArg(
+        ctx,
+        p.positionals,
+        (n) => ctx.client.call('DELETE', `/volumes/${n}`, { query: { force: bool(p, 'force') } }),
+        '"volume rm" requires at least 1 argument.',
+      );
     }
     case 'inspect': {
       const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }]);
-      return inspectEach(ctx, p.positionals, (id) => ctx.client.json('GET', `/volumes/${id}`), str(p, 'format'), 'volume');
+      return inspectEach(
+        ctx,
+        p.positionals,
+        (id) => ctx.client.json('GET', `/volumes/${id}`),
+        str(p, 'format'),
+        'volume',
+      );
     }
     case 'prune':
       return prune(ctx, 'volume', rest);
     default:
-      throw new UsageError(sub ? `flotilla volume: '${sub}' is not a flotilla command.` : 'Usage:  flotilla volume COMMAND');
+      throw new UsageError(
+        sub ? `flotilla volume: '${sub}' is not a flotilla command.` : 'Usage:  flotilla volume COMMAND',
+      );
   }
 }
 
 export async function version(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'format', short: 'f', type: 'string' }]);
-  const client = { Version: CLI_VERSION, ApiVersion: '1.41', GoVersion: `node ${process.version}`, Os: process.platform, Arch: process.arch === 'x64' ? 'amd64' : process.arch };
+  const client = {
+    Version: CLI_VERSION,
+    ApiVersion: '1.41',
+    GoVersion: `node ${process.version}`,
+    Os: process.platform,
+    Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+  };
   let server: Json | undefined;
   let failure: unknown;
   try {
@@ -224,7 +316,10 @@ export async function version(ctx: Ctx, argv: string[]): Promise<number> {
   if (format) {
     out(ctx, renderTemplate(format, { Client: client, Server: server ?? null }));
   } else {
-    out(ctx, `Client:\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}\n Node version:      ${process.version}\n OS/Arch:           ${client.Os}/${client.Arch}\n`);
+    out(
+      ctx,
+      `Client:\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}\n Node version:      ${process.version}\n OS/Arch:           ${client.Os}/${client.Arch}\n`,
+    );
     if (server) {
       out(
         ctx,
@@ -279,12 +374,32 @@ export async function info(ctx: Ctx, argv: string[]): Promise<number> {
 function swarmLines(sw: Json | undefined): string[] {
   const state = String(sw?.LocalNodeState ?? 'inactive');
   if (state !== 'active') return [` Swarm: ${state}`];
-  const lines = [` Swarm: ${state}`, `  NodeID: ${String(sw?.NodeID)}`, `  Is Manager: ${String(Boolean(sw?.ControlAvailable))}`];
+  const lines = [
+    ` Swarm: ${state}`,
+    `  NodeID: ${String(sw?.NodeID)}`,
+    `  Is Manager: ${String(Boolean(sw?.ControlAvailable))}`,
+  ];
   if (sw?.ControlAvailable) {
-    const c = sw.Cluster as { ID?: string; DefaultAddrPool?: string[]; SubnetSize?: number; Spec?: { Orchestration?: { TaskHistoryRetentionLimit?: number } } } | undefined;
-    lines.push(`  ClusterID: ${String(c?.ID ?? '')}`, `  Managers: ${String(sw.Managers)}`, `  Nodes: ${String(sw.Nodes)}`);
-    if (c?.DefaultAddrPool) lines.push(`  Default Address Pool: ${c.DefaultAddrPool.join(' ')}`, `  SubnetSize: ${String(c.SubnetSize)}`);
-    if (c?.Spec?.Orchestration) lines.push('  Orchestration:', `   Task History Retention Limit: ${String(c.Spec.Orchestration.TaskHistoryRetentionLimit)}`);
+    const c = sw.Cluster as
+      | {
+          ID?: string;
+          DefaultAddrPool?: string[];
+          SubnetSize?: number;
+          Spec?: { Orchestration?: { TaskHistoryRetentionLimit?: number } };
+        }
+      | undefined;
+    lines.push(
+      `  ClusterID: ${String(c?.ID ?? '')}`,
+      `  Managers: ${String(sw.Managers)}`,
+      `  Nodes: ${String(sw.Nodes)}`,
+    );
+    if (c?.DefaultAddrPool)
+      lines.push(`  Default Address Pool: ${c.DefaultAddrPool.join(' ')}`, `  SubnetSize: ${String(c.SubnetSize)}`);
+    if (c?.Spec?.Orchestration)
+      lines.push(
+        '  Orchestration:',
+        `   Task History Retention Limit: ${String(c.Spec.Orchestration.TaskHistoryRetentionLimit)}`,
+      );
   }
   lines.push(`  Node Address: ${String(sw?.NodeAddr)}`);
   const managers = (sw?.RemoteManagers as { Addr: string }[] | null) ?? [];

@@ -11,7 +11,16 @@ let dir: string;
 let server: Server;
 let env: NodeJS.ProcessEnv;
 const posted: { path: string; body: { EndpointSpec?: { Mode?: string; Ports?: { PublishedPort: number }[] } } }[] = [];
-const existing = { ID: 'svc1', Version: { Index: 7 }, Spec: { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'web:1' } }, Mode: { Replicated: { Replicas: 2 } }, EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 4000 }] } } };
+const existing = {
+  ID: 'svc1',
+  Version: { Index: 7 },
+  Spec: {
+    Name: 'web',
+    TaskTemplate: { ContainerSpec: { Image: 'web:1' } },
+    Mode: { Replicated: { Replicas: 2 } },
+    EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 4000 }] },
+  },
+};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-service-'));
@@ -41,11 +50,28 @@ afterAll(async () => {
 beforeEach(() => (posted.length = 0));
 
 test('service create --endpoint-mode dnsrr sends the mode with the ports', async () => {
-  const r = await runCli(['service', 'create', '-d', '--name', 'db', '--endpoint-mode', 'dnsrr', '-p', 'mode=host,target=5432,published=5432', 'postgres'], { env });
+  const r = await runCli(
+    [
+      'service',
+      'create',
+      '-d',
+      '--name',
+      'db',
+      '--endpoint-mode',
+      'dnsrr',
+      '-p',
+      'mode=host,target=5432,published=5432',
+      'postgres',
+    ],
+    { env },
+  );
   expect(r).toMatchObject({ code: 0, stdout: 'svc2\n' });
   expect(posted).toHaveLength(1);
   expect(posted[0]!.path).toBe('/v1.41/services/create');
-  expect(posted[0]!.body.EndpointSpec).toMatchObject({ Mode: 'dnsrr', Ports: [{ PublishedPort: 5432, TargetPort: 5432 }] });
+  expect(posted[0]!.body.EndpointSpec).toMatchObject({
+    Mode: 'dnsrr',
+    Ports: [{ PublishedPort: 5432, TargetPort: 5432 }],
+  });
 });
 
 test('service update --endpoint-mode changes the mode and keeps the published ports', async () => {

@@ -70,31 +70,56 @@ function duration(v: string, flag: string): number {
 
 function int(v: string, flag: string): number {
   const n = Number(v);
-  if (!/^-?\d+$/.test(v)) throw new UsageError(`invalid argument "${v}" for "--${flag}" flag: strconv.ParseUint: parsing "${v}": invalid syntax`);
+  if (!/^-?\d+$/.test(v))
+    throw new UsageError(
+      `invalid argument "${v}" for "--${flag}" flag: strconv.ParseUint: parsing "${v}": invalid syntax`,
+    );
   return n;
 }
 
 /** -p 4000:80, -p 4000:80/udp, -p published=4000,target=80,mode=host */
-function parsePublish(v: string): { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string } {
+function parsePublish(v: string): {
+  Protocol: string;
+  TargetPort: number;
+  PublishedPort?: number;
+  PublishMode: string;
+} {
   if (v.includes('=')) {
     const o = Object.fromEntries(v.split(',').map((kv) => kv.split('=', 2) as [string, string]));
     if (!o.target) throw new UsageError(`invalid argument "${v}" for "-p, --publish" flag: missing target port`);
-    return { Protocol: o.protocol ?? 'tcp', TargetPort: Number(o.target), ...(o.published ? { PublishedPort: Number(o.published) } : {}), PublishMode: o.mode ?? 'ingress' };
+    return {
+      Protocol: o.protocol ?? 'tcp',
+      TargetPort: Number(o.target),
+      ...(o.published ? { PublishedPort: Number(o.published) } : {}),
+      PublishMode: o.mode ?? 'ingress',
+    };
   }
   const m = /^(?:(\d+):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(v);
   if (!m) throw new UsageError(`invalid argument "${v}" for "-p, --publish" flag: use PUBLISHED:TARGET[/PROTOCOL]`);
-  return { Protocol: m[3] ?? 'tcp', TargetPort: Number(m[2]), ...(m[1] ? { PublishedPort: Number(m[1]) } : {}), PublishMode: 'ingress' };
+  return {
+    Protocol: m[3] ?? 'tcp',
+    TargetPort: Number(m[2]),
+    ...(m[1] ? { PublishedPort: Number(m[1]) } : {}),
+    PublishMode: 'ingress',
+  };
 }
 
 function parseMount(v: string): Record<string, unknown> {
   const o = Object.fromEntries(v.split(',').map((kv) => kv.split('=', 2) as [string, string]));
   const target = o.target ?? o.destination ?? o.dst;
   if (!target) throw new UsageError(`invalid argument "${v}" for "--mount" flag: target is required`);
-  return { Type: o.type ?? 'volume', Source: o.source ?? o.src, Target: target, ReadOnly: o.readonly === 'true' || 'readonly' in o || o.ro === 'true' };
+  return {
+    Type: o.type ?? 'volume',
+    Source: o.source ?? o.src,
+    Target: target,
+    ReadOnly: o.readonly === 'true' || 'readonly' in o || o.ro === 'true',
+  };
 }
 
 function kv(items: string[]): Record<string, string> {
-  return Object.fromEntries(items.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
+  return Object.fromEntries(
+    items.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])),
+  );
 }
 
 type Spec = ApiService['Spec'] & Record<string, unknown>;
@@ -119,7 +144,8 @@ function applyFlags(p: ReturnType<typeof parseArgs>, spec: Spec, isUpdate: boole
   });
   // Like docker, an update changes only the health settings it names.
   const hc = healthcheckFromFlags(p);
-  if (hc) cs.Healthcheck = hc.Test?.[0] === 'NONE' || !isUpdate ? hc : { ...(cs.Healthcheck as object | undefined), ...hc };
+  if (hc)
+    cs.Healthcheck = hc.Test?.[0] === 'NONE' || !isUpdate ? hc : { ...(cs.Healthcheck as object | undefined), ...hc };
   if (list(p, 'env').length) cs.Env = [...(isUpdate ? ((cs.Env as string[]) ?? []) : []), ...list(p, 'env')];
   if (list(p, 'container-label').length) cs.Labels = { ...(cs.Labels as object), ...kv(list(p, 'container-label')) };
   if (list(p, 'label').length) spec.Labels = { ...spec.Labels, ...kv(list(p, 'label')) };
@@ -139,7 +165,8 @@ function applyFlags(p: ReturnType<typeof parseArgs>, spec: Spec, isUpdate: boole
   if (res.Limits || res.Reservations) tt.Resources = res;
   const rp = (tt.RestartPolicy ?? {}) as Record<string, unknown>;
   set('restart-condition', (v) => {
-    if (!['none', 'on-failure', 'any'].includes(v)) throw new UsageError(`invalid restart condition "${v}": use none, on-failure or any`);
+    if (!['none', 'on-failure', 'any'].includes(v))
+      throw new UsageError(`invalid restart condition "${v}": use none, on-failure or any`);
     rp.Condition = v;
   });
   set('restart-delay', (v) => (rp.Delay = duration(v, 'restart-delay')));
@@ -147,8 +174,12 @@ function applyFlags(p: ReturnType<typeof parseArgs>, spec: Spec, isUpdate: boole
   set('restart-window', (v) => (rp.Window = duration(v, 'restart-window')));
   if (Object.keys(rp).length) tt.RestartPolicy = rp;
   const pl = (tt.Placement ?? {}) as Record<string, unknown>;
-  if (list(p, 'constraint').length) pl.Constraints = [...(isUpdate ? ((pl.Constraints as string[]) ?? []) : []), ...list(p, 'constraint')];
-  if (list(p, 'placement-pref').length) pl.Preferences = list(p, 'placement-pref').map((v) => ({ Spread: { SpreadDescriptor: v.replace(/^spread=/, '') } }));
+  if (list(p, 'constraint').length)
+    pl.Constraints = [...(isUpdate ? ((pl.Constraints as string[]) ?? []) : []), ...list(p, 'constraint')];
+  if (list(p, 'placement-pref').length)
+    pl.Preferences = list(p, 'placement-pref').map((v) => ({
+      Spread: { SpreadDescriptor: v.replace(/^spread=/, '') },
+    }));
   set('replicas-max-per-node', (v) => (pl.MaxReplicas = int(v, 'replicas-max-per-node')));
   if (Object.keys(pl).length) tt.Placement = pl;
   if (list(p, 'network').length) tt.Networks = list(p, 'network').map((n) => ({ Target: n }));
@@ -174,12 +205,22 @@ function applyFlags(p: ReturnType<typeof parseArgs>, spec: Spec, isUpdate: boole
   });
   if (list(p, 'publish').length) {
     const ports = list(p, 'publish').map(parsePublish);
-    spec.EndpointSpec = { ...(spec.EndpointSpec ?? {}), Ports: isUpdate ? [...(spec.EndpointSpec?.Ports ?? []).filter((x) => !ports.some((y) => y.PublishedPort === x.PublishedPort)), ...ports] : ports };
+    spec.EndpointSpec = {
+      ...(spec.EndpointSpec ?? {}),
+      Ports: isUpdate
+        ? [
+            ...(spec.EndpointSpec?.Ports ?? []).filter((x) => !ports.some((y) => y.PublishedPort === x.PublishedPort)),
+            ...ports,
+          ]
+        : ports,
+    };
   }
 }
 
 async function servicesOf(ctx: Ctx, filters?: Record<string, string[]>): Promise<ApiService[]> {
-  return ctx.client.json<ApiService[]>('GET', '/services', { query: { status: true, ...(filters ? { filters: JSON.stringify(filters) } : {}) } });
+  return ctx.client.json<ApiService[]>('GET', '/services', {
+    query: { status: true, ...(filters ? { filters: JSON.stringify(filters) } : {}) },
+  });
 }
 
 /** service ls, also used by `stack services`. */
@@ -194,7 +235,9 @@ export async function listServices(ctx: Ctx, argv: string[], filters?: Record<st
     const [k, v] = x.split('=', 2) as [string, string];
     f[k] = [...(f[k] ?? []), v];
   }
-  const services = (await servicesOf(ctx, Object.keys(f).length ? f : undefined)).sort((a, b) => (a.Spec.Name < b.Spec.Name ? -1 : 1));
+  const services = (await servicesOf(ctx, Object.keys(f).length ? f : undefined)).sort((a, b) =>
+    a.Spec.Name < b.Spec.Name ? -1 : 1,
+  );
   if (bool(p, 'quiet')) {
     for (const s of services) out(ctx, s.ID.slice(0, 12));
     return 0;
@@ -210,7 +253,13 @@ export async function listServices(ctx: Ctx, argv: string[], filters?: Record<st
   const format = str(p, 'format');
   if (format === 'json') for (const r of rows) out(ctx, JSON.stringify(r));
   else if (format && format !== 'table') for (const r of rows) out(ctx, renderTemplate(format, r));
-  else ctx.io.stdout.write(renderTable(['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'], rows.map((r) => [r.ID, r.Name, r.Mode, r.Replicas, r.Image, r.Ports])));
+  else
+    ctx.io.stdout.write(
+      renderTable(
+        ['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'],
+        rows.map((r) => [r.ID, r.Name, r.Mode, r.Replicas, r.Image, r.Ports]),
+      ),
+    );
   return 0;
 }
 
@@ -224,16 +273,20 @@ export async function listTasks(ctx: Ctx, argv: string[], services: ApiService[]
   ]);
   const nodes = await ctx.client.json<ApiNode[]>('GET', '/nodes');
   const host = (id?: string) => nodes.find((n) => n.ID === id)?.Description.Hostname ?? '';
-  const desired = list(p, 'filter').filter((x) => x.startsWith('desired-state=')).map((x) => x.slice('desired-state='.length));
+  const desired = list(p, 'filter')
+    .filter((x) => x.startsWith('desired-state='))
+    .map((x) => x.slice('desired-state='.length));
   const rows: Record<string, string>[] = [];
   for (const s of services.sort((a, b) => (a.Spec.Name < b.Spec.Name ? -1 : 1))) {
-    const tasks = await ctx.client.json<ApiTask[]>('GET', '/tasks', { query: { filters: JSON.stringify({ service: [s.ID], ...(desired.length ? { 'desired-state': desired } : {}) }) } });
+    const tasks = await ctx.client.json<ApiTask[]>('GET', '/tasks', {
+      query: { filters: JSON.stringify({ service: [s.ID], ...(desired.length ? { 'desired-state': desired } : {}) }) },
+    });
     const groups = new Map<string, ApiTask[]>();
     for (const t of tasks) {
       const key = String(t.Slot ?? t.NodeID);
       groups.set(key, [...(groups.get(key) ?? []), t]);
     }
-    const keys = [...groups.keys()].sort((a, b) => (Number(a) - Number(b)) || (a < b ? -1 : 1));
+    const keys = [...groups.keys()].sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : 1));
     for (const k of keys) {
       const ts = groups.get(k)!.sort((a, b) => Date.parse(b.CreatedAt) - Date.parse(a.CreatedAt));
       ts.forEach((t, i) => {
@@ -246,7 +299,9 @@ export async function listTasks(ctx: Ctx, argv: string[], services: ApiService[]
           DesiredState: cap(t.DesiredState),
           CurrentState: `${cap(t.Status.State)} ${ago(Date.parse(t.Status.Timestamp))}`,
           Error: t.Status.Err ? `"${t.Status.Err}"` : '',
-          Ports: (t.Status.PortStatus?.Ports ?? []).map((x) => `*:${x.PublishedPort}->${x.TargetPort}/${x.Protocol}`).join(', '),
+          Ports: (t.Status.PortStatus?.Ports ?? [])
+            .map((x) => `*:${x.PublishedPort}->${x.TargetPort}/${x.Protocol}`)
+            .join(', '),
         });
       });
     }
@@ -258,7 +313,13 @@ export async function listTasks(ctx: Ctx, argv: string[], services: ApiService[]
   const format = str(p, 'format');
   if (format === 'json') for (const r of rows) out(ctx, JSON.stringify(r));
   else if (format && format !== 'table') for (const r of rows) out(ctx, renderTemplate(format, r));
-  else ctx.io.stdout.write(renderTable(['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR', 'PORTS'], rows.map((r) => [r.ID!, r.Name!, r.Image!, r.Node!, r.DesiredState!, r.CurrentState!, r.Error!, r.Ports!])));
+  else
+    ctx.io.stdout.write(
+      renderTable(
+        ['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR', 'PORTS'],
+        rows.map((r) => [r.ID!, r.Name!, r.Image!, r.Node!, r.DesiredState!, r.CurrentState!, r.Error!, r.Ports!]),
+      ),
+    );
   return 0;
 }
 
@@ -271,8 +332,16 @@ async function getService(ctx: Ctx, ref: string): Promise<ApiService> {
   }
 }
 
-async function updateService(ctx: Ctx, s: ApiService, spec: Spec, opts: { rollback?: boolean; detach: boolean; quiet?: boolean }): Promise<void> {
-  await ctx.client.json('POST', `/services/${s.ID}/update`, { query: { version: s.Version.Index, ...(opts.rollback ? { rollback: 'previous' } : {}) }, body: spec });
+async function updateService(
+  ctx: Ctx,
+  s: ApiService,
+  spec: Spec,
+  opts: { rollback?: boolean; detach: boolean; quiet?: boolean },
+): Promise<void> {
+  await ctx.client.json('POST', `/services/${s.ID}/update`, {
+    query: { version: s.Version.Index, ...(opts.rollback ? { rollback: 'previous' } : {}) },
+    body: spec,
+  });
   if (!opts.detach) await waitConverged(ctx, [s.ID], { quiet: opts.quiet });
 }
 
@@ -282,10 +351,18 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
     case 'create': {
       const p = parseArgs(rest, SPEC_FLAGS, { interspersed: false });
       const [image, ...args] = p.positionals;
-      if (!image) throw new UsageError('"flotilla service create" requires at least 1 argument.\nUsage:  flotilla service create [OPTIONS] IMAGE [COMMAND] [ARG...]');
-      const spec: Spec = { Name: str(p, 'name') ?? '', TaskTemplate: { ContainerSpec: { Image: image, ...(args.length ? { Args: args } : {}) } }, Mode: { Replicated: { Replicas: 1 } } };
+      if (!image)
+        throw new UsageError(
+          '"flotilla service create" requires at least 1 argument.\nUsage:  flotilla service create [OPTIONS] IMAGE [COMMAND] [ARG...]',
+        );
+      const spec: Spec = {
+        Name: str(p, 'name') ?? '',
+        TaskTemplate: { ContainerSpec: { Image: image, ...(args.length ? { Args: args } : {}) } },
+        Mode: { Replicated: { Replicas: 1 } },
+      };
       applyFlags(p, spec, false);
-      if (!spec.Name) spec.Name = `${image.replace(/[:@/].*$/, '').replace(/[^a-zA-Z0-9_.-]/g, '')}_${Math.random().toString(36).slice(2, 8)}`;
+      if (!spec.Name)
+        spec.Name = `${image.replace(/[:@/].*$/, '').replace(/[^a-zA-Z0-9_.-]/g, '')}_${Math.random().toString(36).slice(2, 8)}`;
       const r = await ctx.client.json<{ ID: string }>('POST', '/services/create', { body: spec });
       out(ctx, r.ID);
       if (!bool(p, 'detach')) await waitConverged(ctx, [r.ID], { quiet: bool(p, 'quiet') });
@@ -295,13 +372,26 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
     case 'list':
       return listServices(ctx, rest);
     case 'ps': {
-      if (!rest.some((a) => !a.startsWith('-'))) throw new UsageError('"flotilla service ps" requires at least 1 argument.');
-      const p = parseArgs(rest, [{ name: 'quiet', short: 'q', type: 'bool' }, { name: 'format', type: 'string' }, { name: 'filter', short: 'f', type: 'list' }, { name: 'no-trunc', type: 'bool' }]);
+      if (!rest.some((a) => !a.startsWith('-')))
+        throw new UsageError('"flotilla service ps" requires at least 1 argument.');
+      const p = parseArgs(rest, [
+        { name: 'quiet', short: 'q', type: 'bool' },
+        { name: 'format', type: 'string' },
+        { name: 'filter', short: 'f', type: 'list' },
+        { name: 'no-trunc', type: 'bool' },
+      ]);
       const services = await Promise.all(p.positionals.map((ref) => getService(ctx, ref)));
-      return listTasks(ctx, rest.filter((a) => !p.positionals.includes(a)), services);
+      return listTasks(
+        ctx,
+        rest.filter((a) => !p.positionals.includes(a)),
+        services,
+      );
     }
     case 'inspect': {
-      const p = parseArgs(rest, [{ name: 'format', short: 'f', type: 'string' }, { name: 'pretty', type: 'bool' }]);
+      const p = parseArgs(rest, [
+        { name: 'format', short: 'f', type: 'string' },
+        { name: 'pretty', type: 'bool' },
+      ]);
       if (!p.positionals.length) throw new UsageError('"flotilla service inspect" requires at least 1 argument.');
       const found = await Promise.all(p.positionals.map((ref) => getService(ctx, ref)));
       const format = str(p, 'format');
@@ -312,7 +402,10 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
     }
     case 'scale': {
       const p = parseArgs(rest, [{ name: 'detach', short: 'd', type: 'bool' }]);
-      if (!p.positionals.length) throw new UsageError('"flotilla service scale" requires at least 1 argument.\nUsage:  flotilla service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]');
+      if (!p.positionals.length)
+        throw new UsageError(
+          '"flotilla service scale" requires at least 1 argument.\nUsage:  flotilla service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]',
+        );
       let code = 0;
       for (const arg of p.positionals) {
         const m = /^([^=]+)=(\d+)$/.exec(arg);
@@ -323,14 +416,27 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
           code = 1;
           continue;
         }
-        await updateService(ctx, s, { ...s.Spec, Mode: { Replicated: { Replicas: Number(m[2]) } } } as Spec, { detach: true });
+        await updateService(ctx, s, { ...s.Spec, Mode: { Replicated: { Replicas: Number(m[2]) } } } as Spec, {
+          detach: true,
+        });
         out(ctx, `${m[1]} scaled to ${m[2]}`);
       }
-      if (!bool(p, 'detach')) await waitConverged(ctx, await Promise.all(p.positionals.map(async (a) => (await getService(ctx, a.split('=')[0]!)).ID)));
+      if (!bool(p, 'detach'))
+        await waitConverged(
+          ctx,
+          await Promise.all(p.positionals.map(async (a) => (await getService(ctx, a.split('=')[0]!)).ID)),
+        );
       return code;
     }
     case 'update': {
-      const p = parseArgs(rest, [...SPEC_FLAGS, { name: 'image', type: 'string' }, { name: 'force', type: 'bool' }, { name: 'args', type: 'string' }, { name: 'env-rm', type: 'list' }, { name: 'rollback', type: 'bool' }]);
+      const p = parseArgs(rest, [
+        ...SPEC_FLAGS,
+        { name: 'image', type: 'string' },
+        { name: 'force', type: 'bool' },
+        { name: 'args', type: 'string' },
+        { name: 'env-rm', type: 'list' },
+        { name: 'rollback', type: 'bool' },
+      ]);
       if (p.positionals.length !== 1) throw new UsageError('"flotilla service update" requires exactly 1 argument.');
       const s = await getService(ctx, p.positionals[0]!);
       const spec = JSON.parse(JSON.stringify(s.Spec)) as Spec;
@@ -340,17 +446,31 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
       const args = str(p, 'args');
       if (args !== undefined) spec.TaskTemplate.ContainerSpec.Args = args.split(/\s+/).filter(Boolean);
       const rm = list(p, 'env-rm');
-      if (rm.length) spec.TaskTemplate.ContainerSpec.Env = (spec.TaskTemplate.ContainerSpec.Env ?? []).filter((e) => !rm.includes(e.split('=')[0]!));
+      if (rm.length)
+        spec.TaskTemplate.ContainerSpec.Env = (spec.TaskTemplate.ContainerSpec.Env ?? []).filter(
+          (e) => !rm.includes(e.split('=')[0]!),
+        );
       if (bool(p, 'force')) spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
-      await updateService(ctx, s, spec, { detach: bool(p, 'detach'), rollback: bool(p, 'rollback'), quiet: bool(p, 'quiet') });
+      await updateService(ctx, s, spec, {
+        detach: bool(p, 'detach'),
+        rollback: bool(p, 'rollback'),
+        quiet: bool(p, 'quiet'),
+      });
       out(ctx, p.positionals[0]!);
       return 0;
     }
     case 'rollback': {
-      const p = parseArgs(rest, [{ name: 'detach', short: 'd', type: 'bool' }, { name: 'quiet', short: 'q', type: 'bool' }]);
+      const p = parseArgs(rest, [
+        { name: 'detach', short: 'd', type: 'bool' },
+        { name: 'quiet', short: 'q', type: 'bool' },
+      ]);
       if (p.positionals.length !== 1) throw new UsageError('"flotilla service rollback" requires exactly 1 argument.');
       const s = await getService(ctx, p.positionals[0]!);
-      await updateService(ctx, s, s.Spec as Spec, { rollback: true, detach: bool(p, 'detach'), quiet: bool(p, 'quiet') });
+      await updateService(ctx, s, s.Spec as Spec, {
+        rollback: true,
+        detach: bool(p, 'detach'),
+        quiet: bool(p, 'quiet'),
+      });
       out(ctx, p.positionals[0]!);
       return 0;
     }
@@ -401,7 +521,7 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
       throw new UsageError(
         sub
           ? `flotilla service: '${sub}' is not a flotilla command.`
-          : 'Usage:  flotilla service COMMAND\n\nCommands:\n  create    Create a new service\n  inspect   Display detailed information on one or more services\n  logs      Fetch the logs of a service\n  ls        List services\n  ps        List the tasks of one or more services\n  rm        Remove one or more services\n  rollback  Revert changes to a service\'s configuration\n  scale     Scale one or multiple replicated services\n  update    Update a service',
+          : "Usage:  flotilla service COMMAND\n\nCommands:\n  create    Create a new service\n  inspect   Display detailed information on one or more services\n  logs      Fetch the logs of a service\n  ls        List services\n  ps        List the tasks of one or more services\n  rm        Remove one or more services\n  rollback  Revert changes to a service's configuration\n  scale     Scale one or multiple replicated services\n  update    Update a service",
       );
   }
 }

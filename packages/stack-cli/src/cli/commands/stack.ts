@@ -8,7 +8,8 @@ import { waitConverged } from './converge';
 import { listServices, listTasks } from './service';
 import type { ApiService } from './swarm-shapes';
 
-const NOT_MANAGER = 'this node is not a swarm manager. Use "flotilla swarm init" or "flotilla swarm join" to connect this node to swarm and try again';
+const NOT_MANAGER =
+  'this node is not a swarm manager. Use "flotilla swarm init" or "flotilla swarm join" to connect this node to swarm and try again';
 
 async function requireManager(ctx: Ctx): Promise<void> {
   const info = await ctx.client.json<{ Swarm: { ControlAvailable: boolean } }>('GET', '/info');
@@ -16,13 +17,24 @@ async function requireManager(ctx: Ctx): Promise<void> {
 }
 
 async function stackServices(ctx: Ctx, name: string): Promise<ApiService[]> {
-  return ctx.client.json<ApiService[]>('GET', '/services', { query: { status: true, filters: JSON.stringify({ label: [`${NAMESPACE_LABEL}=${name}`] }) } });
+  return ctx.client.json<ApiService[]>('GET', '/services', {
+    query: { status: true, filters: JSON.stringify({ label: [`${NAMESPACE_LABEL}=${name}`] }) },
+  });
 }
 
 /** Docker compares specs to decide whether to send an update; unchanged services are not touched. */
 function sameSpec(a: unknown, b: unknown): boolean {
   const norm = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(norm) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v as object).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, norm(x)])) : v;
+    Array.isArray(v)
+      ? v.map(norm)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v as object)
+              .filter(([, x]) => x !== undefined)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, x]) => [k, norm(x)]),
+          )
+        : v;
   return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }
 
@@ -35,7 +47,10 @@ async function deploy(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'with-registry-auth', type: 'bool' },
     { name: 'resolve-image', type: 'string' },
   ]);
-  if (p.positionals.length !== 1) throw new UsageError('"flotilla stack deploy" requires exactly 1 argument.\nUsage:  flotilla stack deploy [OPTIONS] STACK');
+  if (p.positionals.length !== 1)
+    throw new UsageError(
+      '"flotilla stack deploy" requires exactly 1 argument.\nUsage:  flotilla stack deploy [OPTIONS] STACK',
+    );
   const name = p.positionals[0]!;
   await requireManager(ctx);
   let loaded;
@@ -58,8 +73,16 @@ async function deploy(ctx: Ctx, argv: string[]): Promise<number> {
       continue;
     }
     ids.push(cur.ID);
-    const next = { ...spec, TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: cur.Spec.TaskTemplate.ForceUpdate ?? 0 } };
-    const curComparable = { ...cur.Spec, EndpointSpec: cur.Spec.EndpointSpec?.Ports?.length ? cur.Spec.EndpointSpec : { ...cur.Spec.EndpointSpec, Ports: undefined } };
+    const next = {
+      ...spec,
+      TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: cur.Spec.TaskTemplate.ForceUpdate ?? 0 },
+    };
+    const curComparable = {
+      ...cur.Spec,
+      EndpointSpec: cur.Spec.EndpointSpec?.Ports?.length
+        ? cur.Spec.EndpointSpec
+        : { ...cur.Spec.EndpointSpec, Ports: undefined },
+    };
     const nextComparable = { ...next, EndpointSpec: { Mode: 'vip', ...next.EndpointSpec } };
     if (sameSpec(curComparable, nextComparable)) continue;
     out(ctx, `Updating service ${spec.Name} (id: ${cur.ID})`);
@@ -92,9 +115,17 @@ export async function stack(ctx: Ctx, argv: string[]): Promise<number> {
         const ns = s.Spec.Labels?.[NAMESPACE_LABEL];
         if (ns) counts.set(ns, (counts.get(ns) ?? 0) + 1);
       }
-      const rows = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, c]) => ({ Name: n, Services: String(c), Orchestrator: 'Swarm' }));
+      const rows = [...counts]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([n, c]) => ({ Name: n, Services: String(c), Orchestrator: 'Swarm' }));
       if (str(p, 'format') === 'json') for (const r of rows) out(ctx, JSON.stringify(r));
-      else ctx.io.stdout.write(renderTable(['NAME', 'SERVICES', 'ORCHESTRATOR'], rows.map((r) => [r.Name, r.Services, r.Orchestrator])));
+      else
+        ctx.io.stdout.write(
+          renderTable(
+            ['NAME', 'SERVICES', 'ORCHESTRATOR'],
+            rows.map((r) => [r.Name, r.Services, r.Orchestrator]),
+          ),
+        );
       return 0;
     }
     case 'services': {
@@ -103,7 +134,11 @@ export async function stack(ctx: Ctx, argv: string[]): Promise<number> {
       await requireManager(ctx);
       const svc = await stackServices(ctx, name);
       if (!svc.length) throw new ExitError(`Nothing found in stack: ${name}`, 1);
-      return listServices(ctx, rest.filter((a) => a !== name), { label: [`${NAMESPACE_LABEL}=${name}`] });
+      return listServices(
+        ctx,
+        rest.filter((a) => a !== name),
+        { label: [`${NAMESPACE_LABEL}=${name}`] },
+      );
     }
     case 'ps': {
       const name = rest.find((a) => !a.startsWith('-'));
@@ -111,7 +146,11 @@ export async function stack(ctx: Ctx, argv: string[]): Promise<number> {
       await requireManager(ctx);
       const svc = await stackServices(ctx, name);
       if (!svc.length) throw new ExitError(`nothing found in stack: ${name}`, 1);
-      return listTasks(ctx, rest.filter((a) => a !== name), svc);
+      return listTasks(
+        ctx,
+        rest.filter((a) => a !== name),
+        svc,
+      );
     }
     case 'rm':
     case 'remove':
@@ -132,7 +171,10 @@ export async function stack(ctx: Ctx, argv: string[]): Promise<number> {
           await ctx.client.call('DELETE', `/services/${s.ID}`);
         }
         // The stack's networks go once their containers are gone (docker removes them right away).
-        const nets = await ctx.client.json<{ Id: string; Name: string; Labels?: Record<string, string> }[]>('GET', '/networks');
+        const nets = await ctx.client.json<{ Id: string; Name: string; Labels?: Record<string, string> }[]>(
+          'GET',
+          '/networks',
+        );
         const mine = nets.filter((n) => n.Labels?.[NAMESPACE_LABEL] === name);
         const deadline = Date.now() + 30_000;
         for (const n of mine) {
@@ -155,6 +197,10 @@ export async function stack(ctx: Ctx, argv: string[]): Promise<number> {
       return code;
     }
     default:
-      throw new UsageError(sub ? `flotilla stack: '${sub}' is not a flotilla command.` : 'Usage:  flotilla stack COMMAND\n\nCommands:\n  deploy    Deploy a new stack or update an existing stack\n  ls        List stacks\n  ps        List the tasks in the stack\n  rm        Remove one or more stacks\n  services  List the services in the stack');
+      throw new UsageError(
+        sub
+          ? `flotilla stack: '${sub}' is not a flotilla command.`
+          : 'Usage:  flotilla stack COMMAND\n\nCommands:\n  deploy    Deploy a new stack or update an existing stack\n  ls        List stacks\n  ps        List the tasks in the stack\n  rm        Remove one or more stacks\n  services  List the services in the stack',
+      );
   }
 }

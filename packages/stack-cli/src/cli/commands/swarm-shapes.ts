@@ -6,7 +6,13 @@ export interface ApiTask {
   NodeID?: string;
   CreatedAt: string;
   Spec: { ContainerSpec: { Image: string } };
-  Status: { Timestamp: string; State: string; Message: string; Err?: string; PortStatus?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort: number }[] } };
+  Status: {
+    Timestamp: string;
+    State: string;
+    Message: string;
+    Err?: string;
+    PortStatus?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort: number }[] };
+  };
   DesiredState: string;
 }
 
@@ -17,9 +23,16 @@ export interface ApiService {
   Spec: {
     Name: string;
     Labels?: Record<string, string>;
-    TaskTemplate: { ContainerSpec: { Image: string; Env?: string[]; Args?: string[]; Command?: string[] }; ForceUpdate?: number; [k: string]: unknown };
+    TaskTemplate: {
+      ContainerSpec: { Image: string; Env?: string[]; Args?: string[]; Command?: string[] };
+      ForceUpdate?: number;
+      [k: string]: unknown;
+    };
     Mode: { Replicated?: { Replicas: number }; Global?: object };
-    EndpointSpec?: { Mode?: string; Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[] };
+    EndpointSpec?: {
+      Mode?: string;
+      Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[];
+    };
     [k: string]: unknown;
   };
   Endpoint?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[] };
@@ -41,5 +54,8 @@ export { cap };
 /** "*:4000->80/tcp" like docker's service ls. */
 export function portsColumn(s: ApiService): string {
   const ports = s.Endpoint?.Ports ?? s.Spec.EndpointSpec?.Ports ?? [];
-  return ports.filter((p) => p.PublishedPort).map((p) => `*:${p.PublishedPort}->${p.TargetPort}/${p.Protocol}`).join(', ');
+  return ports
+    .filter((p) => p.PublishedPort)
+    .map((p) => `*:${p.PublishedPort}->${p.TargetPort}/${p.Protocol}`)
+    .join(', ');
 }

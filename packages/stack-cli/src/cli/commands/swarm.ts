@@ -24,7 +24,10 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'force-new-cluster', type: 'bool' },
       ]);
       const mask = str(p, 'default-addr-pool-mask-length');
-      if (mask !== undefined && !/^\d+$/.test(mask)) throw new UsageError(`invalid argument "${mask}" for "--default-addr-pool-mask-length" flag: strconv.ParseUint: parsing "${mask}": invalid syntax`);
+      if (mask !== undefined && !/^\d+$/.test(mask))
+        throw new UsageError(
+          `invalid argument "${mask}" for "--default-addr-pool-mask-length" flag: strconv.ParseUint: parsing "${mask}": invalid syntax`,
+        );
       const pools = list(p, 'default-addr-pool').flatMap((v) => v.split(','));
       const nodeId = await ctx.client.json<string>('POST', '/swarm/init', {
         body: {
@@ -38,7 +41,10 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
       const s = await ctx.client.json<{ JoinTokens: { Worker: string } }>('GET', '/swarm');
       out(ctx, `Swarm initialized: current node (${nodeId}) is now a manager.\n\n`);
       out(ctx, joinInstructions('worker', s.JoinTokens.Worker, await managerAddr(ctx)));
-      out(ctx, "To add a manager to this swarm, run 'flotilla swarm join-token manager' and follow the instructions.\n");
+      out(
+        ctx,
+        "To add a manager to this swarm, run 'flotilla swarm join-token manager' and follow the instructions.\n",
+      );
       return 0;
     }
     case 'join': {
@@ -47,11 +53,20 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'advertise-addr', type: 'string' },
         { name: 'listen-addr', type: 'string' },
       ]);
-      if (p.positionals.length !== 1) throw new UsageError('"flotilla swarm join" requires exactly 1 argument.\nUsage:  flotilla swarm join [OPTIONS] HOST:PORT');
+      if (p.positionals.length !== 1)
+        throw new UsageError(
+          '"flotilla swarm join" requires exactly 1 argument.\nUsage:  flotilla swarm join [OPTIONS] HOST:PORT',
+        );
       const token = str(p, 'token');
-      if (!token) throw new UsageError('--token is required: get it with "flotilla swarm join-token worker" on a manager');
+      if (!token)
+        throw new UsageError('--token is required: get it with "flotilla swarm join-token worker" on a manager');
       await ctx.client.call('POST', '/swarm/join', {
-        body: { RemoteAddrs: p.positionals, JoinToken: token, ListenAddr: str(p, 'listen-addr') ?? '0.0.0.0:2377', AdvertiseAddr: str(p, 'advertise-addr') ?? '' },
+        body: {
+          RemoteAddrs: p.positionals,
+          JoinToken: token,
+          ListenAddr: str(p, 'listen-addr') ?? '0.0.0.0:2377',
+          AdvertiseAddr: str(p, 'advertise-addr') ?? '',
+        },
       });
       const info = await ctx.client.json<{ Swarm: { ControlAvailable: boolean } }>('GET', '/info');
       out(ctx, `This node joined a swarm as a ${info.Swarm.ControlAvailable ? 'manager' : 'worker'}.`);
@@ -63,10 +78,14 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'rotate', type: 'bool' },
       ]);
       const role = p.positionals[0];
-      if (p.positionals.length !== 1 || (role !== 'worker' && role !== 'manager')) throw new UsageError('"flotilla swarm join-token" requires exactly 1 argument: worker or manager.');
+      if (p.positionals.length !== 1 || (role !== 'worker' && role !== 'manager'))
+        throw new UsageError('"flotilla swarm join-token" requires exactly 1 argument: worker or manager.');
       if (bool(p, 'rotate')) {
         const s = await ctx.client.json<{ Version: { Index: number } }>('GET', '/swarm');
-        await ctx.client.call('POST', '/swarm/update', { query: { version: s.Version.Index, [role === 'worker' ? 'rotateWorkerToken' : 'rotateManagerToken']: true }, body: {} });
+        await ctx.client.call('POST', '/swarm/update', {
+          query: { version: s.Version.Index, [role === 'worker' ? 'rotateWorkerToken' : 'rotateManagerToken']: true },
+          body: {},
+        });
         if (!bool(p, 'quiet')) out(ctx, `Successfully rotated ${role} join token.\n`);
       }
       const s = await ctx.client.json<{ JoinTokens: { Worker: string; Manager: string } }>('GET', '/swarm');
@@ -86,11 +105,17 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'task-history-limit', type: 'string' },
         { name: 'cert-expiry', type: 'string' },
       ]);
-      const s = await ctx.client.json<{ Version: { Index: number }; Spec: { Orchestration?: Record<string, unknown>; CAConfig?: Record<string, unknown> } }>('GET', '/swarm');
+      const s = await ctx.client.json<{
+        Version: { Index: number };
+        Spec: { Orchestration?: Record<string, unknown>; CAConfig?: Record<string, unknown> };
+      }>('GET', '/swarm');
       const spec = { ...s.Spec };
       const limit = str(p, 'task-history-limit');
       if (limit !== undefined) {
-        if (!/^-?\d+$/.test(limit)) throw new UsageError(`invalid argument "${limit}" for "--task-history-limit" flag: strconv.ParseInt: parsing "${limit}": invalid syntax`);
+        if (!/^-?\d+$/.test(limit))
+          throw new UsageError(
+            `invalid argument "${limit}" for "--task-history-limit" flag: strconv.ParseInt: parsing "${limit}": invalid syntax`,
+          );
         spec.Orchestration = { ...spec.Orchestration, TaskHistoryRetentionLimit: Number(limit) };
       }
       const expiry = str(p, 'cert-expiry');
@@ -108,6 +133,10 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(sub ? `flotilla swarm: '${sub}' is not a flotilla command.` : 'Usage:  flotilla swarm COMMAND\n\nCommands:\n  init        Initialize a swarm\n  join        Join a swarm as a node\n  join-token  Manage join tokens\n  leave       Leave the swarm\n  update      Update the swarm');
+      throw new UsageError(
+        sub
+          ? `flotilla swarm: '${sub}' is not a flotilla command.`
+          : 'Usage:  flotilla swarm COMMAND\n\nCommands:\n  init        Initialize a swarm\n  join        Join a swarm as a node\n  join-token  Manage join tokens\n  leave       Leave the swarm\n  update      Update the swarm',
+      );
   }
 }
