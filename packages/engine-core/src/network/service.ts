@@ -3,7 +3,7 @@
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConflictError, EngineError, InvalidArgumentError, NotFoundError } from '../errors';
-import { componentLogger, type Logger } from '../log';
+import { type Logger, silentLogger } from '../log';
 import type { DataPaths } from '../paths';
 import { EmbeddedDns, type EmbeddedDnsOptions } from './dns/embedded-dns';
 import { withHostLock } from './host-lock';
@@ -99,7 +99,7 @@ export class BridgeNetworkService implements NetworkService {
     this.store = new NetworkStore(opts.paths.networks);
     this.ipamConfig = opts.ipam ?? DEFAULT_IPAM_CONFIG;
     this.poolSize = opts.sandboxPool ?? 2;
-    this.log = opts.log ?? componentLogger('network', { instance: opts.paths.instance });
+    this.log = opts.log ?? silentLogger;
     this.dns = new EmbeddedDns(opts.dns ?? {}, this.log.child({ sub: 'dns' }));
     // <runDir>/network.lock: one lock for every daemon of the host (runcRoot is <runDir>/<instance>/runc)
     this.lockPath = join(dirname(dirname(opts.paths.runcRoot)), 'network.lock');
