@@ -107,9 +107,9 @@ async function existsInLayers(layers: string[], p: string): Promise<boolean> {
 }
 
 async function removeCreatedMountpoints(upperDir: string, existed: boolean[]): Promise<void> {
-  for (let i = 0; i < MOUNTPOINTS.length; i++) {
+  for (const [i, mountpoint] of MOUNTPOINTS.entries()) {
     if (existed[i]) continue;
-    const p = join(upperDir, MOUNTPOINTS[i]);
+    const p = join(upperDir, mountpoint);
     try {
       const st = await lstat(p);
       if (st.isFile() && st.size === 0) await rm(p);

@@ -80,7 +80,8 @@ describe('daemon restart (real runc)', () => {
       let buf = '';
       child.stdout.on('data', (d: Buffer) => {
         buf += d.toString();
-        if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+        const [first = '', ...rest] = buf.split('\n');
+        if (rest.length) resolve(first);
       });
       child.once('exit', (code) => reject(new Error(`crash-daemon exited early with ${code}`)));
     });
