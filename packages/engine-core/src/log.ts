@@ -14,3 +14,6 @@ export function componentLogger(component: string, fields: Record<string, unknow
 }
 
 export type { Logger };
+
+/** For components given no logger: they log nothing. */
+export const silentLogger: Logger = pino({ level: 'silent' });

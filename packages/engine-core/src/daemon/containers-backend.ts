@@ -44,7 +44,13 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
   const { networks, images } = deps;
   // Networks first: the manager tears down the sandboxes of containers that died with the last daemon.
   await networks.init();
-  const manager = new ContainerManager({ paths: deps.paths, images, volumes: deps.volumes, network: networks });
+  const manager = new ContainerManager({
+    paths: deps.paths,
+    images,
+    volumes: deps.volumes,
+    network: networks,
+    log: deps.log.child({ component: 'containers' }),
+  });
   await manager.init();
   await networks.reconcile(
     manager

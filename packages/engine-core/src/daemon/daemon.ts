@@ -82,8 +82,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
     const images = await ImageStore.open(paths.images);
     const volumes = new VolumeStore(paths.volumes);
     await volumes.init();
-    const networks = new BridgeNetworkService({ paths, dns: opts.dns });
-    const runner = new RuncBuildRunner(paths);
+    const networks = new BridgeNetworkService({
+      paths,
+      dns: opts.dns,
+      log: log.child({ component: 'network', instance: paths.instance }),
+    });
+    const runner = new RuncBuildRunner(paths, { log: log.child({ component: 'build-runner' }) });
     const containers: ContainerEngine = await createContainerEngine({ paths, images, volumes, networks, log });
     opened.push(containers);
     const extras = registryExtras(images, paths);

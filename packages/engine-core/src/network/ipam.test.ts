@@ -1,6 +1,14 @@
+// IPv4 prefixes, address pools and the choice of a free subnet.
 import { AddressPool, DEFAULT_IPAM_CONFIG, pickSubnet } from './ipam';
 import { carve, formatCidr, overlaps, parseCidr } from './ipv4';
 import { parseUsedPrefixes } from './host-routes';
+
+/** The first element, which the test needs: fails clearly when there is none. */
+function firstOf<T>(xs: readonly T[]): T {
+  const [x] = xs;
+  if (x === undefined) throw new Error('expected at least one element');
+  return x;
+}
 
 describe('IPv4 prefixes', () => {
   test('parse clears host bits unless strict, and rejects junk', () => {
@@ -28,7 +36,7 @@ describe('IPv4 prefixes', () => {
 
 describe('subnet choice', () => {
   test('the default pool is outside the private ranges', () => {
-    const pool = parseCidr(DEFAULT_IPAM_CONFIG.pools[0]!.base);
+    const pool = parseCidr(firstOf(DEFAULT_IPAM_CONFIG.pools).base);
     for (const priv of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'])
       expect(overlaps(pool, parseCidr(priv))).toBe(false);
   });

@@ -14,6 +14,13 @@ import { type Cidr, overlaps, parseCidr, parseIp } from './ipv4';
 import { BridgeNetworkService } from './service';
 
 const execFileP = promisify(execFile);
+
+/** The first element, which the test needs: fails clearly when there is none. */
+function firstOf<T>(xs: readonly T[]): T {
+  const [x] = xs;
+  if (x === undefined) throw new Error('expected at least one element');
+  return x;
+}
 jest.setTimeout(30_000);
 
 const tmp = mkdtempSync(join(tmpdir(), 'flotilla-net-'));
@@ -131,7 +138,7 @@ async function timeSandboxes(
     await new Promise((r) => setTimeout(r, Number(process.env.GAP ?? 20)));
   }
   await s.settle();
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
   return { create: median(times.map((t) => t.create)), destroy: median(times.map((t) => t.destroy)) };
 }
 
@@ -175,15 +182,15 @@ describe('bridge networks on a real kernel', () => {
     ]);
     const bridge = list.find((n) => n.Name === 'bridge')!;
     expect(bridge.Id).toMatch(/^[0-9a-f]{64}$/);
-    bridgeSubnet = parseCidr(bridge.IPAM.Config[0]!.Subnet);
+    bridgeSubnet = parseCidr(firstOf(bridge.IPAM.Config).Subnet);
     expect(bridgeSubnet.prefix).toBe(24);
     expect(overlaps(bridgeSubnet, parseCidr('198.19.0.0/16'))).toBe(true);
-    expect(bridge.IPAM.Config[0]!.Gateway).toBe(bridge.IPAM.Config[0]!.Subnet.replace(/0\/24$/, '1'));
+    expect(firstOf(bridge.IPAM.Config).Gateway).toBe(firstOf(bridge.IPAM.Config).Subnet.replace(/0\/24$/, '1'));
     expect(await ourLinks(paths)).toEqual([`fl${paths.instance}-0`]);
     expect(await ourRules(paths)).toEqual(
       expect.arrayContaining([
         `-A POSTROUTING -j FLOTILLA-${paths.instance}-NAT`,
-        `-A FLOTILLA-${paths.instance}-NAT -s ${bridge.IPAM.Config[0]!.Subnet} ! -o fl${paths.instance}-0 -j MASQUERADE`,
+        `-A FLOTILLA-${paths.instance}-NAT -s ${firstOf(bridge.IPAM.Config).Subnet} ! -o fl${paths.instance}-0 -j MASQUERADE`,
       ]),
     );
   });
@@ -191,7 +198,7 @@ describe('bridge networks on a real kernel', () => {
   test('a second daemon on the host picks a different subnet', async () => {
     const other = newService(otherPaths);
     await other.init();
-    const subnet = parseCidr((await other.inspect('bridge')).IPAM.Config[0]!.Subnet);
+    const subnet = parseCidr(firstOf((await other.inspect('bridge')).IPAM.Config).Subnet);
     expect(overlaps(subnet, bridgeSubnet)).toBe(false);
     await other.teardown();
     await expectNoLinksOrRules(otherPaths);
@@ -206,7 +213,7 @@ describe('bridge networks on a real kernel', () => {
       Labels: { tier: 'db' },
       bridge: `fl${paths.instance}-1`,
     });
-    expect(overlaps(parseCidr(net.IPAM.Config[0]!.Subnet), bridgeSubnet)).toBe(false);
+    expect(overlaps(parseCidr(firstOf(net.IPAM.Config).Subnet), bridgeSubnet)).toBe(false);
     await expect(svc.create({ name: 'backend' })).rejects.toThrow(
       new ConflictError('network with name backend already exists'),
     );
@@ -214,7 +221,9 @@ describe('bridge networks on a real kernel', () => {
       status: 403,
       message: 'bridge is a pre-defined network and cannot be removed',
     });
-    await expect(svc.create({ name: 'custom', subnet: net.IPAM.Config[0]!.Subnet })).rejects.toThrow(/Pool overlaps/);
+    await expect(svc.create({ name: 'custom', subnet: firstOf(net.IPAM.Config).Subnet })).rejects.toThrow(
+      /Pool overlaps/,
+    );
     const custom = await svc.create({ name: 'custom', subnet: '198.18.252.0/24', gateway: '198.18.252.254' });
     expect(custom.IPAM.Config).toEqual([{ Subnet: '198.18.252.0/24', Gateway: '198.18.252.254' }]);
     expect((await svc.inspect(custom.Id.slice(0, 12))).Name).toBe('custom');
@@ -247,8 +256,8 @@ describe('bridge networks on a real kernel', () => {
     const a = await svc.createSandbox(idA, '/web', 'backend');
     const b = await svc.createSandbox(idB, 'db', 'backend', { aliases: ['database'] });
     expect(a.netnsPath).toBe(join(tmpdirOfRun(paths), 'netns', idA.slice(0, 12)));
-    const [epA, epB] = [a.endpoints[0]!, b.endpoints[0]!];
-    expect(epA.gateway).toBe((await svc.inspect('backend')).IPAM.Config[0]!.Gateway);
+    const [epA, epB] = [firstOf(a.endpoints), firstOf(b.endpoints)];
+    expect(epA.gateway).toBe(firstOf((await svc.inspect('backend')).IPAM.Config).Gateway);
     expect(parseIp(epB.ipAddress)).toBe(parseIp(epA.ipAddress) + 1);
     expect(epA.macAddress).toMatch(/^02:42:c6:1[23]:/);
     expect(await inNs(a.netnsPath!, ['ip', '-o', 'addr', 'show', 'eth0'])).toContain(`inet ${epA.ipAddress}/24`);
@@ -282,7 +291,7 @@ describe('bridge networks on a real kernel', () => {
   });
 
   test('network connect adds eth1 on the other bridge; disconnect removes it', async () => {
-    const epB = svc.sandbox(idB)!.endpoints[0]!;
+    const epB = firstOf(svc.sandbox(idB)!.endpoints);
     const c = svc.sandbox(idC)!;
     const ep = await svc.connect('backend', idC, { aliases: ['outer'] });
     expect(ep.networkName).toBe('backend');
@@ -314,7 +323,7 @@ describe('bridge networks on a real kernel', () => {
   });
 
   test('publish: the host port forwards to the container; a taken port is refused like docker', async () => {
-    const epB = svc.sandbox(idB)!.endpoints[0]!;
+    const epB = firstOf(svc.sandbox(idB)!.endpoints);
     const [pub] = await svc.publish(idB, epB.ipAddress, [
       { hostIp: '', hostPort: 0, containerPort: 8080, proto: 'tcp' },
     ]);
@@ -322,7 +331,7 @@ describe('bridge networks on a real kernel', () => {
     expect(port).toBeGreaterThan(0);
     expect(await httpGet(port)).toBe('hello from the sandbox\n');
     await expect(
-      svc.publish(idA, svc.sandbox(idA)!.endpoints[0]!.ipAddress, [
+      svc.publish(idA, firstOf(svc.sandbox(idA)!.endpoints).ipAddress, [
         { hostIp: '', hostPort: port, containerPort: 80, proto: 'tcp' },
       ]),
     ).rejects.toThrow(new ConflictError(`Bind for 0.0.0.0:${port} failed: port is already allocated`));
@@ -362,15 +371,17 @@ describe('bridge networks on a real kernel', () => {
     expect(links.filter((l) => l.startsWith(svc.names.vethPrefix))).toHaveLength(2); // B and C
     expect(await waitFor(() => httpGet(port))).toBe('hello from the sandbox\n');
     // The embedded DNS is back on the recovered network, with the names of the recovered endpoint only.
-    const gw = (await svc.inspect('backend')).IPAM.Config[0]!.Gateway;
+    const gw = firstOf((await svc.inspect('backend')).IPAM.Config).Gateway;
     const b = svc.sandbox(idB)!;
     expect(svc.dnsNameserver('backend')).toBe(gw);
     expect(svc.dnsNameserver('bridge')).toBeUndefined();
-    expect(await inNs(b.netnsPath!, ['nslookup', 'database', gw])).toContain(`Address: ${b.endpoints[0]!.ipAddress}`);
+    expect(await inNs(b.netnsPath!, ['nslookup', 'database', gw])).toContain(
+      `Address: ${firstOf(b.endpoints).ipAddress}`,
+    );
     await expect(inNs(b.netnsPath!, ['nslookup', 'web', gw])).rejects.toThrow();
     // The released address of A is not handed out again at once; B keeps its own.
     const again = await svc.createSandbox(idA, 'web', 'backend');
-    expect(again.endpoints[0]!.ipAddress).not.toBe(svc.sandbox(idB)!.endpoints[0]!.ipAddress);
+    expect(firstOf(again.endpoints).ipAddress).not.toBe(firstOf(svc.sandbox(idB)!.endpoints).ipAddress);
   });
 
   test('sandbox create + destroy time on the default bridge, without a pool', async () => {
@@ -403,7 +414,7 @@ describe('sandboxes made ahead of time', () => {
     await waitFor(async () => expect(netnsFiles(poolPaths).filter((f) => f.startsWith('pool-'))).toHaveLength(2));
     const s = await svc.createSandbox(idA, 'pooled', 'bridge');
     expect(s.netnsPath).toContain('/pool-');
-    const ep = s.endpoints[0]!;
+    const ep = firstOf(s.endpoints);
     expect(await inNs(s.netnsPath!, ['ip', '-o', 'addr', 'show', 'eth0'])).toContain(`inet ${ep.ipAddress}/24`);
     expect((await inNs(s.netnsPath!, ['ip', 'link', 'show', 'eth0'])).toLowerCase()).toContain(ep.macAddress);
     expect(await inNs(s.netnsPath!, ['ping', '-c', '1', '-W', '2', ep.gateway])).toContain('1 packets received');
@@ -427,7 +438,7 @@ describe('sandboxes made ahead of time', () => {
     await svc.createSandbox(idB, 'again', 'bridge');
     await svc.destroySandbox(idB, { background: true });
     const again = await svc.createSandbox(idB, 'again', 'bridge');
-    expect(await inNs(again.netnsPath!, ['ping', '-c', '1', '-W', '2', again.endpoints[0]!.gateway])).toContain(
+    expect(await inNs(again.netnsPath!, ['ping', '-c', '1', '-W', '2', firstOf(again.endpoints).gateway])).toContain(
       '1 packets received',
     );
     await svc.destroySandbox(idB);
@@ -459,7 +470,7 @@ describe('a subnet taken while the daemon was down', () => {
     const first = newService(movePaths);
     await first.init();
     const user = await first.create({ name: 'keepnet' });
-    const was = (await first.inspect('bridge')).IPAM.Config[0]!.Subnet;
+    const was = firstOf((await first.inspect('bridge')).IPAM.Config).Subnet;
     await first.close();
     // The daemon is down and its bridges are gone; something else now uses the default subnet.
     for (const l of await ourLinks(movePaths)) await run('ip', ['link', 'del', l]);
@@ -469,18 +480,24 @@ describe('a subnet taken while the daemon was down', () => {
       const old = parseCidr(was, true);
       // Both subnets: the default bridge moves, the user network stays where its containers expect it.
       await run('ip', ['addr', 'add', was.replace(/\.0\/24$/, '.200/24'), 'dev', squatter]);
-      await run('ip', ['addr', 'add', user.IPAM.Config[0]!.Subnet.replace(/\.0\/24$/, '.200/24'), 'dev', squatter]);
+      await run('ip', [
+        'addr',
+        'add',
+        firstOf(user.IPAM.Config).Subnet.replace(/\.0\/24$/, '.200/24'),
+        'dev',
+        squatter,
+      ]);
       const second = newService(movePaths);
       await second.init();
-      const now = (await second.inspect('bridge')).IPAM.Config[0]!.Subnet;
+      const now = firstOf((await second.inspect('bridge')).IPAM.Config).Subnet;
       expect(now).not.toBe(was);
       expect(overlaps(parseCidr(now, true), old)).toBe(false);
-      expect((await second.inspect('keepnet')).IPAM.Config[0]!.Subnet).toBe(user.IPAM.Config[0]!.Subnet);
+      expect(firstOf((await second.inspect('keepnet')).IPAM.Config).Subnet).toBe(firstOf(user.IPAM.Config).Subnet);
       // The move is persisted: a third start keeps the new subnet.
       await second.close();
       const third = newService(movePaths);
       await third.init();
-      expect((await third.inspect('bridge')).IPAM.Config[0]!.Subnet).toBe(now);
+      expect(firstOf((await third.inspect('bridge')).IPAM.Config).Subnet).toBe(now);
       await third.remove('keepnet');
       await third.teardown();
     } finally {
@@ -501,7 +518,7 @@ describe('embedded DNS port taken', () => {
       expect(net.Name).toBe('nodns');
       expect(svc.dnsNameserver('nodns')).toBeUndefined();
       const sb = await svc.createSandbox(idA, 'x', 'nodns');
-      expect(sb.endpoints[0]!.networkName).toBe('nodns');
+      expect(firstOf(sb.endpoints).networkName).toBe('nodns');
       await svc.destroySandbox(idA);
       await svc.remove('nodns');
       await svc.teardown();

@@ -5,7 +5,7 @@ import { lstat, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import type { BuildRunner } from '../images/types';
 import type { DataPaths } from '../paths';
-import { componentLogger } from '../log';
+import { type Logger, silentLogger } from '../log';
 import { buildOciSpec, mergeEnv } from './oci-spec';
 import { findRunc, runc, runcDeleteForce } from './runc';
 import { spawnRuncRun, waitChild } from './runc-run';
@@ -13,13 +13,18 @@ import { resolveUser } from './user';
 import { containerResolvConf, hostsFile } from './etc-files';
 import { hostNofileLimit } from './host-limits';
 
-const log = componentLogger('build-runner');
-
 /** Mount points runc may create in the upper layer; removed again if the image did not have them. */
 const MOUNTPOINTS = ['etc/resolv.conf', 'etc/hosts', 'proc', 'dev', 'sys', 'etc'];
 
 export class RuncBuildRunner implements BuildRunner {
-  constructor(private readonly paths: DataPaths) {}
+  private readonly log: Logger;
+
+  constructor(
+    private readonly paths: DataPaths,
+    opts: { log?: Logger } = {},
+  ) {
+    this.log = opts.log ?? silentLogger;
+  }
 
   async run(opts: Parameters<BuildRunner['run']>[0]): Promise<{ exitCode: number }> {
     opts.signal?.throwIfAborted();
@@ -84,7 +89,7 @@ export class RuncBuildRunner implements BuildRunner {
       await Promise.all([
         rm(bundle, { recursive: true, force: true }),
         removeCreatedMountpoints(opts.upperDir, existed),
-      ]).catch((e: unknown) => log.warn({ err: e, id }, 'build container cleanup failed'));
+      ]).catch((e: unknown) => this.log.warn({ err: e, id }, 'build container cleanup failed'));
     }
   }
 }
@@ -102,9 +107,9 @@ async function existsInLayers(layers: string[], p: string): Promise<boolean> {
 }
 
 async function removeCreatedMountpoints(upperDir: string, existed: boolean[]): Promise<void> {
-  for (let i = 0; i < MOUNTPOINTS.length; i++) {
+  for (const [i, mountpoint] of MOUNTPOINTS.entries()) {
     if (existed[i]) continue;
-    const p = join(upperDir, MOUNTPOINTS[i]);
+    const p = join(upperDir, mountpoint);
     try {
       const st = await lstat(p);
       if (st.isFile() && st.size === 0) await rm(p);

@@ -72,9 +72,9 @@ export function mergeConfig(
 }
 
 export function commandOf(config: ContainerConfig): { path: string; args: string[] } {
-  const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
-  if (!argv.length) throw new InvalidArgumentError('No command specified');
-  return { path: argv[0], args: argv.slice(1) };
+  const [path, ...args] = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  if (path === undefined) throw new InvalidArgumentError('No command specified');
+  return { path, args };
 }
 
 /** A mount before volume names are resolved to paths. */
@@ -147,12 +147,12 @@ const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 export function parseBind(spec: string): MountPlan {
   const parts = spec.split(':');
-  if (parts.length === 1) {
-    if (!isAbsolute(parts[0])) throw new InvalidArgumentError(`invalid volume specification: '${spec}'`);
-    return { type: 'volume', name: null, destination: clean(parts[0]), readonly: false, mode: '' };
+  const [src = '', dst, mode = ''] = parts;
+  if (dst === undefined) {
+    if (!isAbsolute(src)) throw new InvalidArgumentError(`invalid volume specification: '${spec}'`);
+    return { type: 'volume', name: null, destination: clean(src), readonly: false, mode: '' };
   }
   if (parts.length > 3) throw new InvalidArgumentError(`invalid volume specification: '${spec}'`);
-  const [src, dst, mode = ''] = parts;
   if (!isAbsolute(dst))
     throw new InvalidArgumentError(
       `invalid volume specification: '${spec}': invalid mount config for type "bind": invalid mount path: '${dst}' mount path must be absolute`,

@@ -55,11 +55,11 @@ it('runs a container on the bridge network with its address in /etc/hosts and a 
     await m.start(Id);
     const i = m.inspect(Id);
     expect(i.HostConfig.NetworkMode).toBe('bridge');
-    const ip = i.NetworkSettings.Networks.bridge.IPAddress;
+    const ip = i.NetworkSettings.Networks.bridge?.IPAddress;
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(i.NetworkSettings.IPAddress).toBe(ip);
     expect(i.NetworkSettings.SandboxKey).not.toBe('');
-    const hostPort = Number(i.NetworkSettings.Ports['80/tcp']?.[0].HostPort);
+    const hostPort = Number(i.NetworkSettings.Ports['80/tcp']?.[0]?.HostPort);
     expect(hostPort).toBeGreaterThan(0);
     const x = m.execCreate(Id, { Cmd: ['sh', '-c', 'cat /etc/hosts; ip -4 addr show eth0 2>/dev/null || ifconfig'] });
     let out = '';
@@ -70,7 +70,7 @@ it('runs a container on the bridge network with its address in /etc/hosts and a 
     for (let n = 0; n < 50 && !body; n++)
       body = await get(hostPort).catch(() => new Promise<string>((r) => setTimeout(() => r(''), 50)));
     expect(body).toBe(`hello from ${Id.slice(0, 12)}\n`);
-    expect(m.list()[0].Ports).toEqual([{ IP: '127.0.0.1', PrivatePort: 80, PublicPort: hostPort, Type: 'tcp' }]);
+    expect(m.list()[0]?.Ports).toEqual([{ IP: '127.0.0.1', PrivatePort: 80, PublicPort: hostPort, Type: 'tcp' }]);
     await m.stop(Id, { timeout: 1 });
     expect(m.inspect(Id).NetworkSettings.IPAddress).toBe('');
     expect((await net.inspect('bridge')).Containers).toEqual({});

@@ -71,10 +71,9 @@ export function statusText(st: ContainerState, now: number): string {
 function endpointSettings(rec: ContainerRecord): Record<string, EndpointSettings> {
   const out: Record<string, EndpointSettings> = {};
   for (const e of rec.endpoints) {
+    const ipv4 = rec.endpointsConfig[e.networkName]?.IPv4Address;
     out[e.networkName] = {
-      IPAMConfig: rec.endpointsConfig[e.networkName]?.IPv4Address
-        ? { IPv4Address: rec.endpointsConfig[e.networkName].IPv4Address }
-        : null,
+      IPAMConfig: ipv4 ? { IPv4Address: ipv4 } : null,
       Links: null,
       Aliases: e.aliases.length ? e.aliases : null,
       NetworkID: e.networkId,

@@ -31,14 +31,14 @@ export function containerResolvConf(hostResolvConf: string, hostNetwork = false)
   const out: string[] = [];
   let nameservers = 0;
   for (const line of hostResolvConf.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m) {
-      if (/^127\./.test(m[1]) || m[1] === '::1') continue;
+    const server = /^\s*nameserver\s+(\S+)/.exec(line)?.[1];
+    if (server !== undefined) {
+      if (/^127\./.test(server) || server === '::1') continue;
       nameservers++;
     }
     out.push(line);
   }
-  while (out.length && out[out.length - 1].trim() === '') out.pop();
+  while (out.at(-1)?.trim() === '') out.pop();
   if (nameservers === 0) for (const ns of DEFAULT_NAMESERVERS) out.push(`nameserver ${ns}`);
   return out.join('\n') + '\n';
 }

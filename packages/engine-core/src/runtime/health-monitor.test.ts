@@ -99,7 +99,7 @@ describe('container healthchecks (real runc)', () => {
       const sick = await until(Id, (h) => h?.Status === 'unhealthy', 'unhealthy');
       expect(sick?.FailingStreak).toBe(3);
       expect(sick?.Log.length).toBeLessThanOrEqual(5);
-      expect(sick?.Log[sick.Log.length - 1].ExitCode).toBe(1);
+      expect(sick?.Log.at(-1)?.ExitCode).toBe(1);
       expect(m.list().find((c) => c.Id === Id)?.Status).toMatch(/^Up .* \(unhealthy\)$/);
       expect(events).toEqual(['health_status: healthy', 'health_status: unhealthy']);
 

@@ -102,7 +102,7 @@ describe('applyProbe', () => {
     let h = initialHealth();
     for (let i = 0; i < 7; i++) h = applyProbe(h, result(i, 'x'.repeat(5000)), { retries: 3, inStartPeriod: false });
     expect(h.Log.map((r) => r.ExitCode)).toEqual([2, 3, 4, 5, 6]);
-    expect(h.Log[0].Output).toHaveLength(4096);
+    expect(h.Log[0]?.Output).toHaveLength(4096);
   });
 });
 

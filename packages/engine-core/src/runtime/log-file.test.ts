@@ -44,8 +44,10 @@ describe('json-file logs', () => {
       'stdout',
       'stdout',
     ]);
-    expect(formatLogEntry(all[0], true).toString()).toBe(`${all[0].time} hello\n`);
-    const since = Date.parse(all[3].time) / 1000 + 10;
+    const [first, , , fourth] = all;
+    if (!first || !fourth) throw new Error(`expected 4 entries, got ${all.length}`);
+    expect(formatLogEntry(first, true).toString()).toBe(`${first.time} hello\n`);
+    const since = Date.parse(fourth.time) / 1000 + 10;
     expect(await collect(readLogs(join(dir, 'l.log'), { since }))).toEqual([]);
   });
 

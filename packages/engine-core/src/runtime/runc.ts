@@ -60,7 +60,7 @@ export function runcErrorMessage(stderr: string): string {
   const lines = stderr.trim().split('\n').filter(Boolean);
   const msgs = lines.map((l) => {
     const m = /msg="((?:[^"\\]|\\.)*)"/.exec(l);
-    return m ? m[1].replace(/\\"/g, '"').replace(/\\\\/g, '\\') : l;
+    return m?.[1] !== undefined ? m[1].replace(/\\"/g, '"').replace(/\\\\/g, '\\') : l;
   });
   return msgs.join('; ');
 }

@@ -58,7 +58,7 @@ async function keyValues(path: string): Promise<Record<string, number>> {
 
 /** Host CPU time in nanoseconds from /proc/stat (Docker's system_cpu_usage). */
 async function systemCpuUsage(): Promise<number> {
-  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0];
+  const [line = ''] = (await readFile('/proc/stat', 'utf8')).split('\n');
   const ticks = line
     .trim()
     .split(/\s+/)

@@ -9,9 +9,10 @@ export function parseMemory(value: string, flag = '-m, --memory'): number {
   const m = RAM.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`);
   const n = Number(m[1]);
-  if (!Number.isFinite(n))
+  const mult = m[2] ? MULT[m[2].toLowerCase()] : 1;
+  if (!Number.isFinite(n) || mult === undefined)
     throw new InvalidArgumentError(`invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`);
-  return Math.floor(n * (m[2] ? MULT[m[2].toLowerCase()] : 1));
+  return Math.floor(n * mult);
 }
 
 /** "--memory-swap -1" means unlimited; otherwise a size. */

@@ -27,9 +27,9 @@ interface GroupEntry {
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
   for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 6 || line.startsWith('#')) continue;
-    out.push({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] });
+    const [name, , uid, gid, , home] = line.split(':');
+    if (home === undefined || name === undefined || line.startsWith('#')) continue;
+    out.push({ name, uid: Number(uid), gid: Number(gid), home });
   }
   return out;
 }
@@ -37,9 +37,9 @@ export function parsePasswd(text: string): PasswdEntry[] {
 export function parseGroup(text: string): GroupEntry[] {
   const out: GroupEntry[] = [];
   for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 3 || line.startsWith('#')) continue;
-    out.push({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) });
+    const [name, , gid, members = ''] = line.split(':');
+    if (gid === undefined || name === undefined || line.startsWith('#')) continue;
+    out.push({ name, gid: Number(gid), members: members.split(',').filter(Boolean) });
   }
   return out;
 }
@@ -94,8 +94,7 @@ export function resolveUserSpec(spec: string, passwd: string | null, group: stri
 
 /** Read a file as the overlay would show it: first layer (top-down) that has it or whiteouts it. */
 export async function readLayeredFile(layerDirsBottomFirst: string[], path: string): Promise<string | null> {
-  for (let i = layerDirsBottomFirst.length - 1; i >= 0; i--) {
-    const dir = layerDirsBottomFirst[i];
+  for (const dir of [...layerDirsBottomFirst].reverse()) {
     const p = join(dir, path);
     try {
       const st = await lstat(p);

@@ -41,7 +41,7 @@ function askOneTcp(query: Buffer, u: Upstream, timeoutMs: number): Promise<Buffe
       buf = Buffer.concat([buf, chunk]);
       if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
       const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-      finish(msg.length >= 12 && msg.readUInt16BE(0) === id && (msg[2] & 0x80) !== 0 ? msg : undefined);
+      finish(msg.length >= 12 && msg.readUInt16BE(0) === id && (msg.readUInt8(2) & 0x80) !== 0 ? msg : undefined);
     });
   });
 }
@@ -67,7 +67,7 @@ function askOne(query: Buffer, u: Upstream, timeoutMs: number): Promise<Buffer |
     sock.on('message', (msg, rinfo) => {
       // An answer from that server with our ID and the QR bit; anything else is ignored.
       if (rinfo.port !== u.port || rinfo.address !== u.host) return;
-      if (msg.length < 12 || msg.readUInt16BE(0) !== id || (msg[2] & 0x80) === 0) return;
+      if (msg.length < 12 || msg.readUInt16BE(0) !== id || (msg.readUInt8(2) & 0x80) === 0) return;
       finish(msg);
     });
     sock.send(query, u.port, u.host, (err) => {

@@ -93,10 +93,11 @@ export function resolve(q: ResolveInput): Resolution {
   if (q.class !== CLASS_IN || q.name === '') return { kind: 'forward' };
   if (q.type === TYPE.PTR) {
     const ip = reverseAddress(q.name);
-    for (const n of ip ? q.networks : []) {
-      const c = n.index.container(ip as string);
-      if (c) return { kind: 'ptr', target: `${c.name}.${n.name}` };
-    }
+    if (ip)
+      for (const n of q.networks) {
+        const c = n.index.container(ip);
+        if (c) return { kind: 'ptr', target: `${c.name}.${n.name}` };
+      }
     return { kind: 'forward' };
   }
   for (const c of candidates(q.name, q.networks, q.searchDomains)) {

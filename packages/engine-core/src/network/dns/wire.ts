@@ -50,7 +50,7 @@ export function peekId(msg: Buffer): number | undefined {
 
 /** Whether the QR bit says this is a response (the server never answers those: no reflection loops). */
 export function isResponse(msg: Buffer): boolean {
-  return msg.length >= 3 && (msg[2] & 0x80) !== 0;
+  return msg.length >= 3 && (msg.readUInt8(2) & 0x80) !== 0;
 }
 
 /** Reads a (possibly compressed) name at `off`; returns it and the offset after it in the message. */
@@ -61,11 +61,11 @@ function readName(msg: Buffer, off: number, id: number): { labels: Buffer[]; nex
   let jumps = 0;
   for (;;) {
     if (off >= msg.length) throw new DnsWireError('name runs past the end', id);
-    const len = msg[off];
+    const len = msg.readUInt8(off);
     if ((len & 0xc0) === 0xc0) {
       if (off + 1 >= msg.length) throw new DnsWireError('compression pointer cut short', id);
       // Only backwards pointers, and a bounded number of them: a loop cannot spin the server.
-      const target = ((len & 0x3f) << 8) | msg[off + 1];
+      const target = ((len & 0x3f) << 8) | msg.readUInt8(off + 1);
       if (target >= off || ++jumps > 32) throw new DnsWireError('bad compression pointer', id);
       if (next < 0) next = off + 2;
       off = target;
@@ -262,9 +262,9 @@ export function buildAnswer(a: DnsAnswerSpec): Buffer {
     buf.writeUInt16BE(rdlen, off + 10);
     off += RR_FIXED;
   };
-  for (let i = 0; i < fitA; i++) {
+  for (const address of addresses.slice(0, fitA)) {
     record(TYPE.A, 4);
-    writeIpv4(buf, off, addresses[i] as string);
+    writeIpv4(buf, off, address);
     off += 4;
   }
   if (fitPtr) {

@@ -7,6 +7,7 @@ import { busyboxImages } from './busybox-images';
 
 async function main(): Promise<void> {
   const [root, runDir, rootfs] = process.argv.slice(2);
+  if (!root || !runDir || !rootfs) throw new Error('usage: crash-daemon.ts <data-root> <run-dir> <busybox-rootfs>');
   const paths = dataPaths(root, runDir);
   const volumes = new VolumeStore(paths.volumes);
   await volumes.init();

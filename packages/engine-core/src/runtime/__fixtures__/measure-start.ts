@@ -13,7 +13,7 @@ import { ContainerManager } from '../container-manager';
 import { buildOciSpec } from '../oci-spec';
 import { busyboxImages } from './busybox-images';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 20);
