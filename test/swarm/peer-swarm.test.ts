@@ -95,7 +95,7 @@ test('a worker runs a task whose image only the manager has; service logs on the
   );
   await b.node.join({
     RemoteAddrs: [`127.0.0.1:${pa}`],
-    JoinToken: mgr.joinToken('worker'),
+    JoinToken: mgr.cluster.joinToken('worker'),
     ListenAddr: `127.0.0.1:${pb}`,
     AdvertiseAddr: `127.0.0.1:${pb}`,
   });
@@ -152,7 +152,7 @@ test('node certificates renew before they expire: a worker with 6-second certifi
   });
   await b.node.join({
     RemoteAddrs: [`127.0.0.1:${pa}`],
-    JoinToken: mgr.joinToken('worker'),
+    JoinToken: mgr.cluster.joinToken('worker'),
     ListenAddr: `127.0.0.1:${pb}`,
     AdvertiseAddr: `127.0.0.1:${pb}`,
   });

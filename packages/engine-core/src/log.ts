@@ -14,3 +14,6 @@ export function componentLogger(component: string, fields: Record<string, unknow
 }
 
 export type { Logger };
+
+/** For a component given no logger: it logs nothing. */
+export const silentLogger: Logger = pino({ level: 'silent' });

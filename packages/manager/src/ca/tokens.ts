@@ -1,12 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-
-/** A join token that is malformed, for another cluster, or rotated away. */
-export class InvalidJoinTokenError extends Error {
-  constructor(reason: string) {
-    super(`invalid join token: ${reason}`);
-    this.name = 'InvalidJoinTokenError';
-  }
-}
+import { InvalidJoinTokenError } from './errors';
 
 export interface ParsedToken {
   /** base36 SHA-256 of the root CA certificate (DER), 50 chars. */

@@ -1,4 +1,4 @@
-import type { UpdateConfig } from '../api/types';
+import type { UpdateConfig } from '../types';
 import { isTerminal, TaskState, type Service, type Task } from '../store/types';
 import type { Action } from './reconcile';
 import { taskMatchesService } from './spec-match';

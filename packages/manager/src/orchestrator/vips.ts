@@ -2,6 +2,7 @@
 // store's state goes in, the addresses to record go out; the orchestrator writes them in its pass.
 import { formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '@flotilla/engine-core';
 import type { NetworkObject } from '../store/tables';
+import { VipExhaustedError } from './errors';
 import type { Service, VirtualIP } from '../store/types';
 
 /**
@@ -42,18 +43,6 @@ export function vipsInUse(services: readonly Service[]): Map<string, Map<number,
     }
   }
   return out;
-}
-
-export class VipExhaustedError extends Error {
-  constructor(
-    readonly network: string,
-    range: string,
-  ) {
-    super(
-      `no free virtual IP left in ${range} (the upper half of network ${network}'s subnet): remove services from the network or use larger subnets (swarm init --default-addr-pool-mask-length)`,
-    );
-    this.name = 'VipExhaustedError';
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // The replicated state machine's objects, in Docker Engine API shapes (what `service inspect`,
 // `node inspect` and `service ps` show). Version.Index is the Raft index of the last change and is
 // what optimistic concurrency checks (`service update` with a stale version is refused).
-import type { EndpointSpec, ServiceSpec, TaskSpec } from '../api/types';
+import type { EndpointSpec, ServiceSpec, TaskSpec } from '../types';
 
 export interface Meta {
   ID: string;

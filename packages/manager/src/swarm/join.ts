@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createNodeKeyAndCsr } from '../ca/authority';
-import { caDigest, InvalidJoinTokenError, parseJoinToken } from '../ca/tokens';
+import { InvalidJoinTokenError } from '../ca/errors';
+import { caDigest, parseJoinToken } from '../ca/tokens';
 import { swarmServices } from '../dispatcher/proto';
 import type { Node } from '../store/types';
 import { channelCredentials, channelOptions, type NodeTls } from './credentials';

@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { componentLogger, type Logger } from '@flotilla/engine-core';
+import { silentLogger, type Logger } from '@flotilla/engine-core';
 import { callerIdentity } from '../dispatcher/identity';
 import { swarmServices } from '../dispatcher/proto';
 import { createNodeKeyAndCsr, RootCA } from '../ca/authority';
-import { formatJoinToken, newSecret } from '../ca/tokens';
+import { newSecret } from '../ca/tokens';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { Orchestrator } from '../orchestrator/orchestrator';
 import { DurableStorage, LeadershipLostError, RaftNode, Role } from '../raft';
@@ -14,9 +14,12 @@ import { raftService } from '../raft/transport/proto';
 import { SchedulerLoop } from '../scheduler/loop';
 import { newId, Store, type ApplyResult } from '../store/store';
 import type { Node } from '../store/types';
-import { ServiceApi } from '../api/services';
+import { ClusterApi } from '../controlapi/cluster';
+import { NodeApi } from '../controlapi/nodes';
+import { ServiceApi } from '../controlapi/services';
+import { TaskApi } from '../controlapi/tasks';
 import { CaService } from './ca-service';
-import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
+import { CLUSTER_OBJECT_ID } from './cluster';
 import { serverCredentials, channelCredentials, NodeCertificates, type NodeTls } from './credentials';
 import { MembershipError, NoLeaderError } from './errors';
 import { callLeader, registerMembership } from './membership-service';
@@ -55,19 +58,6 @@ export interface JoinManagerOptions extends SwarmManagerOptions {
   timeoutMs?: number;
 }
 
-/** This node is not a manager (or not in a swarm at all): docker's text. */
-export class NotSwarmManagerError extends Error {
-  readonly status = 503;
-  constructor(opts: { worker?: boolean } = {}) {
-    super(
-      opts.worker
-        ? "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager."
-        : 'This node is not a swarm manager. Use "flotilla swarm init" or "flotilla swarm join" to connect this node to swarm and try again.',
-    );
-    this.name = 'NotSwarmManagerError';
-  }
-}
-
 /** Leader election: 25 ms ticks, a new election after 400-800 ms of silence (the 2 s failover goal). */
 const TICK_MS = 25;
 const ELECTION_TICKS = 16;
@@ -81,7 +71,11 @@ const ACTIVE_WINDOW_MS = 1500;
  */
 export class SwarmManager {
   readonly store: Store;
+  /** The control API over this manager's store (what the daemon's swarm routes call). */
   readonly services: ServiceApi;
+  readonly nodes: NodeApi;
+  readonly tasks: TaskApi;
+  readonly cluster: ClusterApi;
   private raft!: RaftNode<ApplyResult>;
   private server: grpc.Server | null = null;
   private ownServer = false;
@@ -114,9 +108,18 @@ export class SwarmManager {
     tls: NodeTls,
   ) {
     this.certs = new NodeCertificates(tls);
-    this.log = o.log ?? componentLogger('manager', { node: state.nodeId });
+    this.log = o.log ?? silentLogger;
     this.store = new Store(new RaftProposer(() => this.raft));
     this.services = new ServiceApi(this.store);
+    this.tasks = new TaskApi(this.store);
+    this.cluster = new ClusterApi(this.store, state.clusterId);
+    this.nodes = new NodeApi(this.store, {
+      selfId: state.nodeId,
+      isRaftMember: (id) => this.raft.status().members.some((x) => x.id === id),
+      managerStatus: (n) => this.managerStatus(n),
+      removeManager: (id) => this.removeManager(id),
+      barrier: () => this.barrier(),
+    });
     this.dispatcher = new Dispatcher(this.store, {
       clusterId: state.clusterId,
       heartbeatPeriodMs: o.heartbeatPeriodMs,
@@ -314,23 +317,6 @@ export class SwarmManager {
     return reachabilityOf(id, st, {
       activeRecently: seen !== undefined && Date.now() - seen < ACTIVE_WINDOW_MS,
       nodeDown: (n ?? this.store.state.get('nodes', id))?.Status.State === 'down',
-    });
-  }
-
-  joinToken(role: 'worker' | 'manager'): string {
-    const s = clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID));
-    const ca = s.caCertPem;
-    const der = Buffer.from(ca.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-    return formatJoinToken(der, role === 'worker' ? s.workerSecret : s.managerSecret);
-  }
-
-  async rotateJoinToken(role: 'worker' | 'manager'): Promise<void> {
-    await this.store.update((tx) => {
-      const c = tx.get('clusters', CLUSTER_OBJECT_ID)!;
-      tx.update('clusters', {
-        ...c,
-        Data: { ...c.Data, [role === 'worker' ? 'workerSecret' : 'managerSecret']: newSecret() },
-      });
     });
   }
 

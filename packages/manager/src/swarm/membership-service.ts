@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import { callerIdentity, PermissionDeniedError } from '../dispatcher/identity';
+import { PermissionDeniedError } from '../dispatcher/errors';
+import { callerIdentity } from '../dispatcher/identity';
 import { swarmServices } from '../dispatcher/proto';
 import { channelOptions } from './credentials';
 import { MembershipError } from './errors';

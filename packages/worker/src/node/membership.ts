@@ -6,8 +6,7 @@ import {
   DEFAULT_SWARM_SUBNET_SIZE,
   type SwarmManager,
 } from '@flotilla/manager';
-import { ClusterListenError } from './node-server';
-import { SwarmStateError } from './swarm-state-error';
+import { ClusterListenError, SwarmStateError } from './errors';
 
 /** The Cluster part of the Swarm section of /info (docker info prints its settings). */
 export function clusterInfo(m: SwarmManager, id: string): Record<string, unknown> {

@@ -33,11 +33,11 @@ import { peerAddresses, peerImageFetcher, registerPeerServices } from '../peer';
 import { serviceLogLines, taskLogPrefix, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
 import { defaultAdvertiseHost, resolveAddr } from './addresses';
 import { MeshController, taskNodeHosts } from './mesh-controller';
-import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
+import { ClusterListenError, SwarmStateError } from './errors';
+import { NodeServer, type NodeServiceRegistration } from './node-server';
 import { MeshTunnel } from './mesh-tunnel';
 import { RenewalTimer } from './renewal-timer';
 import { RoleReconciler } from './role-reconciler';
-import { SwarmStateError } from './swarm-state-error';
 import { assertCanListen, clusterInfo, leaveRefusal, localAddr } from './membership';
 import { TaskNetworks } from './task-networks';
 import { serviceDnsSource } from './service-dns';
@@ -58,8 +58,6 @@ export interface SwarmNodeDeps {
   /** TCP port other nodes' routing meshes tunnel into (default 7946; 0 = any free port). */
   meshTunnelPort?: number;
 }
-
-export { SwarmStateError };
 
 export const DEFAULT_CLUSTER_PORT = 2377;
 
