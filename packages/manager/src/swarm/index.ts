@@ -1,4 +1,5 @@
-export { SwarmManager, type SwarmManagerOptions, type InitOptions, type JoinManagerOptions } from './manager';
+export { type SwarmManagerOptions, type InitOptions, type JoinManagerOptions } from './options';
+export { SwarmManager } from './manager';
 export { SwarmStateFiles, type NodeState } from './node-state';
 export {
   serverCredentials,

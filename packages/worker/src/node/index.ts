@@ -1,4 +1,5 @@
-export { SwarmNode, DEFAULT_CLUSTER_PORT, type SwarmNodeDeps } from './swarm-node';
+export { SwarmNode, type SwarmNodeDeps } from './swarm-node';
+export { DEFAULT_CLUSTER_PORT } from './requests';
 export { SwarmStateError, ClusterListenError } from './errors';
 export { MeshController } from './mesh-controller';
 export { TaskNetworks } from './task-networks';
