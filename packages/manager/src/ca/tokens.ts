@@ -29,12 +29,12 @@ export function formatJoinToken(caCertDer: Uint8Array, secret: string): string {
 }
 
 export function parseJoinToken(token: string): ParsedToken {
-  const m = /^SWMTKN-1-([0-9a-z]{50})-([0-9a-z]{25})$/.exec(token.trim());
-  if (!m)
+  const [, caDigest, secret] = /^SWMTKN-1-([0-9a-z]{50})-([0-9a-z]{25})$/.exec(token.trim()) ?? [];
+  if (!caDigest || !secret)
     throw new InvalidJoinTokenError(
       'expected SWMTKN-1-<digest>-<secret>; copy it again from "flotilla swarm join-token worker" on a manager',
     );
-  return { caDigest: m[1]!, secret: m[2]! };
+  return { caDigest, secret };
 }
 
 /** Constant-time comparison of a presented secret with the cluster's. */

@@ -28,7 +28,7 @@ export enum TaskState {
   ORPHANED = 832,
 }
 
-export const taskStateName = (s: TaskState): string => TaskState[s]!.toLowerCase();
+export const taskStateName = (s: TaskState): string => (TaskState[s] ?? String(s)).toLowerCase();
 
 /** A task in COMPLETE or later has stopped for good; a replacement is a new task. */
 export const isTerminal = (s: TaskState): boolean => s >= TaskState.COMPLETE;
