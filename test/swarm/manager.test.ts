@@ -96,9 +96,9 @@ describe('swarm manager', () => {
       heartbeatPeriodMs: 300,
     });
     expect(mgr.isLeader).toBe(true);
-    const workerToken = mgr.joinToken('worker');
+    const workerToken = mgr.cluster.joinToken('worker');
     expect(workerToken).toMatch(/^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/);
-    expect(mgr.joinToken('manager')).not.toBe(workerToken);
+    expect(mgr.cluster.joinToken('manager')).not.toBe(workerToken);
 
     // The manager node's own agent talks to its manager over mutual TLS, like a remote worker.
     const local = new Agent({
@@ -146,7 +146,7 @@ describe('swarm manager', () => {
       advertiseAddr: '127.0.0.1:0',
       description: description('o'),
     });
-    const foreign = other.joinToken('worker');
+    const foreign = other.cluster.joinToken('worker');
     await other.stop();
     await expect(
       requestNodeCertificate({
@@ -157,7 +157,7 @@ describe('swarm manager', () => {
         description: description('x'),
       }),
     ).rejects.toThrow(/not the swarm this token belongs to/);
-    await mgr.rotateJoinToken('worker');
+    await mgr.cluster.rotateJoinToken('worker');
     await expect(
       requestNodeCertificate({
         managerAddr: addr,

@@ -114,7 +114,7 @@ describe('image fetch from a peer node', () => {
     });
     expect(got.id).toBe(next.id);
     const { manifest } = await a.images.manifest(next.id);
-    const newLayer = manifest.layers[manifest.layers.length - 1].digest;
+    const newLayer = manifest.layers.at(-1)?.digest;
     const oldLayers = (await a.images.manifest(base.id)).manifest.layers.map((l) => l.digest);
     expect(served).toContain(newLayer);
     expect(served.filter((d) => oldLayers.includes(d))).toEqual([]);
@@ -129,10 +129,10 @@ describe('image fetch from a peer node', () => {
       { base: 'busybox:latest' },
     );
     const { manifest } = await a.images.manifest(img.id);
-    const bad = manifest.layers[manifest.layers.length - 1].digest;
+    const bad = manifest.layers.at(-1)?.digest ?? 'the image has no layers';
     const file = a.images.blobs.path(bad);
     const bytes = readFileSync(file);
-    bytes[100_000] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(100_000) ^ 0xff, 100_000);
     writeFileSync(file, bytes);
     const before = bStoreFiles();
     const err = await fetchImageFromPeers('corrupt:1', {

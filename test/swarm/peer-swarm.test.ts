@@ -95,7 +95,7 @@ test('a worker runs a task whose image only the manager has; service logs on the
   );
   await b.node.join({
     RemoteAddrs: [`127.0.0.1:${pa}`],
-    JoinToken: mgr.joinToken('worker'),
+    JoinToken: mgr.cluster.joinToken('worker'),
     ListenAddr: `127.0.0.1:${pb}`,
     AdvertiseAddr: `127.0.0.1:${pb}`,
   });
@@ -120,7 +120,7 @@ test('a worker runs a task whose image only the manager has; service logs on the
   });
   const running = () => mgr.store.state.list('tasks').filter((t) => t.Status.State === TaskState.RUNNING);
   const [task] = await until(running, (r) => r.length === 1, 'the task running on the worker');
-  expect(task.NodeID).toBe(b.node.state!.nodeId);
+  expect(task?.NodeID).toBe(b.node.state!.nodeId);
   expect(b.images.lookup('friendlyhello:latest')).toBe(img.id);
 
   const stop = new AbortController();
@@ -130,7 +130,7 @@ test('a worker runs a task whose image only the manager has; service logs on the
     lines.push(l.line);
     if (l.line.includes('tick 3')) stop.abort();
   }
-  const prefix = `web.1.${task.ID.slice(0, 12)}@node-b    | `;
+  const prefix = `web.1.${task?.ID.slice(0, 12)}@node-b    | `;
   expect(lines.slice(0, 4)).toEqual([
     `${prefix}hello from the manager\n`,
     `${prefix}tick 1\n`,
@@ -152,7 +152,7 @@ test('node certificates renew before they expire: a worker with 6-second certifi
   });
   await b.node.join({
     RemoteAddrs: [`127.0.0.1:${pa}`],
-    JoinToken: mgr.joinToken('worker'),
+    JoinToken: mgr.cluster.joinToken('worker'),
     ListenAddr: `127.0.0.1:${pb}`,
     AdvertiseAddr: `127.0.0.1:${pb}`,
   });

@@ -1,12 +1,10 @@
-export type * from './api/types';
+export type * from './types';
+export { ManagerError } from './errors';
 export * from './store';
 export * from './scheduler';
 export * from './orchestrator';
 export * from './ca';
-export { ServiceApi, findService, INGRESS_PORT_RANGE } from './api/services';
-export * from './api/errors';
-export { validateServiceSpec } from './api/validate';
-export { updatedClusterSpec, checkAddrPool } from './api/cluster-spec';
+export * from './controlapi';
 export * from './dispatcher';
 export * from './swarm';
 export {

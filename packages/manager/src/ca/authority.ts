@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { CertificateRequestError } from './errors';
 
 // Node's WebCrypto; the x509 library's typings name the DOM's Crypto types, which equal these.
 type Key = webcrypto.CryptoKey;
@@ -15,13 +16,6 @@ export interface NodeIdentity {
   nodeId: string;
   role: NodeRoleOU;
   clusterId: string;
-}
-
-export class CertificateRequestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CertificateRequestError';
-  }
 }
 
 async function toPkcs8Pem(key: Key): Promise<string> {

@@ -1,12 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-
-/** A join token that is malformed, for another cluster, or rotated away. */
-export class InvalidJoinTokenError extends Error {
-  constructor(reason: string) {
-    super(`invalid join token: ${reason}`);
-    this.name = 'InvalidJoinTokenError';
-  }
-}
+import { InvalidJoinTokenError } from './errors';
 
 export interface ParsedToken {
   /** base36 SHA-256 of the root CA certificate (DER), 50 chars. */
@@ -36,12 +29,12 @@ export function formatJoinToken(caCertDer: Uint8Array, secret: string): string {
 }
 
 export function parseJoinToken(token: string): ParsedToken {
-  const m = /^SWMTKN-1-([0-9a-z]{50})-([0-9a-z]{25})$/.exec(token.trim());
-  if (!m)
+  const [, caDigest, secret] = /^SWMTKN-1-([0-9a-z]{50})-([0-9a-z]{25})$/.exec(token.trim()) ?? [];
+  if (!caDigest || !secret)
     throw new InvalidJoinTokenError(
       'expected SWMTKN-1-<digest>-<secret>; copy it again from "flotilla swarm join-token worker" on a manager',
     );
-  return { caDigest: m[1]!, secret: m[2]! };
+  return { caDigest, secret };
 }
 
 /** Constant-time comparison of a presented secret with the cluster's. */

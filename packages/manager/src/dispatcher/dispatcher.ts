@@ -1,17 +1,21 @@
+// The leader's side of worker sessions over gRPC: sessions, heartbeats, assignment streams and
+// status reports. The rules live beside it (liveness, assignments, mesh-view, status-reports).
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { ChangeEvent } from '../store/state';
 import type { Store } from '../store/store';
-import { TaskState, type Node, type Task, type TaskStatus } from '../store/types';
+import type { Node } from '../store/types';
 import { belongsToNode, foldChanges } from './assignments';
-import { callerIdentity, PermissionDeniedError } from './identity';
+import { PermissionDeniedError } from './errors';
+import { callerIdentity } from './identity';
 import { Liveness } from './liveness';
 import { meshView } from './mesh-view';
 import { swarmServices } from './proto';
 import { notLeaderStatus } from '../swarm/redirect';
 import { nodeDescriptionSchema } from './node-description';
+import { markNode } from './node-marks';
+import { StatusReports } from './status-reports';
 
 export interface DispatcherOptions {
   clusterId: string;
@@ -34,19 +38,6 @@ interface Session {
   flushScheduled: boolean;
 }
 
-const statusSchema = z.object({
-  Timestamp: z.string(),
-  State: z.number().int().min(TaskState.NEW).max(TaskState.ORPHANED),
-  Message: z.string(),
-  Err: z.string().optional(),
-  ContainerStatus: z
-    .object({ ContainerID: z.string().optional(), PID: z.number().optional(), ExitCode: z.number().optional() })
-    .optional(),
-  PortStatus: z.unknown().optional(),
-  Addresses: z.array(z.string()).max(16).optional(),
-  ExposedPorts: z.array(z.number().int().min(1).max(65535)).max(64).optional(),
-});
-
 const grpcError = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
 
 /**
@@ -59,8 +50,7 @@ export class Dispatcher {
   private readonly liveness: Liveness;
   private readonly period: number;
   private readonly now: () => number;
-  private statusBatch = new Map<string, { nodeId: string; status: TaskStatus }>();
-  private statusFlush: Promise<void> | null = null;
+  private readonly reports: StatusReports;
   private timer: NodeJS.Timeout | null = null;
   private readonly onChange = (events: ChangeEvent[]) => {
     this.route(events);
@@ -79,6 +69,7 @@ export class Dispatcher {
     this.period = o.heartbeatPeriodMs ?? 1000;
     this.now = o.now ?? Date.now;
     this.liveness = new Liveness(this.period);
+    this.reports = new StatusReports(store);
   }
 
   register(server: grpc.Server): void {
@@ -244,7 +235,7 @@ export class Dispatcher {
   private markReady(nodeId: string, description?: Node['Description']): void {
     if (!description && this.readying.has(nodeId)) return;
     this.readying.add(nodeId);
-    this.markNode(nodeId, 'ready', description)
+    markNode(this.store, nodeId, 'ready', description)
       .catch((e: Error) => this.o.log?.warn({ err: e, node: nodeId }, 'cannot mark node ready'))
       .finally(() => this.readying.delete(nodeId));
   }
@@ -333,54 +324,9 @@ export class Dispatcher {
     const nodeId = this.node(call);
     this.sessionFor(nodeId, call.request.sessionId);
     this.liveness.beat(nodeId, this.now());
-    for (const u of call.request.updates ?? []) {
-      const status = statusSchema.parse(JSON.parse(Buffer.from(u.statusJson).toString('utf8'))) as TaskStatus;
-      this.statusBatch.set(u.taskId, { nodeId, status });
-    }
-    await this.flushStatus();
+    this.reports.add(nodeId, call.request.updates ?? []);
+    await this.reports.flush();
     return {};
-  }
-
-  /** One store transaction for every status report that arrived meanwhile. */
-  private flushStatus(): Promise<void> {
-    if (this.statusFlush) return this.statusFlush.then(() => (this.statusBatch.size ? this.flushStatus() : undefined));
-    const batch = this.statusBatch;
-    this.statusBatch = new Map();
-    this.statusFlush = this.store
-      .update((tx) => {
-        for (const [taskId, { nodeId, status }] of batch) {
-          const t = tx.get('tasks', taskId);
-          // Only the task's own node reports it, and states only move forward.
-          if (!t || t.NodeID !== nodeId || status.State < t.Status.State) continue;
-          if (status.State === t.Status.State && status.Message === t.Status.Message && status.Err === t.Status.Err)
-            continue;
-          tx.update('tasks', { ...t, Status: status } as Task);
-        }
-      })
-      .finally(() => {
-        this.statusFlush = null;
-      });
-    return this.statusFlush;
-  }
-
-  private async markNode(
-    nodeId: string,
-    state: Node['Status']['State'],
-    description?: Node['Description'],
-  ): Promise<void> {
-    await this.store.update((tx) => {
-      const n = tx.get('nodes', nodeId);
-      if (!n) return;
-      // A session that opens again (leader change, renewed certificate) changes nothing: no write,
-      // so that clients holding the node's version are not refused for nothing.
-      if (n.Status.State === state && (!description || JSON.stringify(description) === JSON.stringify(n.Description)))
-        return;
-      tx.update('nodes', {
-        ...n,
-        ...(description ? { Description: description } : {}),
-        Status: { ...n.Status, State: state, Message: state === 'down' ? 'heartbeat failure' : '' },
-      });
-    });
   }
 
   /**
@@ -402,7 +348,7 @@ export class Dispatcher {
    * node would stay Ready in the store.
    */
   private markDown(nodeId: string): void {
-    this.markNode(nodeId, 'down').catch((e: Error) => {
+    markNode(this.store, nodeId, 'down').catch((e: Error) => {
       this.o.log?.warn({ err: e.message, node: nodeId }, 'cannot mark node down: retrying');
       setTimeout(() => {
         if (this.started && !this.sessions.has(nodeId)) this.markDown(nodeId);

@@ -1,14 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { identityOf, type NodeIdentity } from '../ca/authority';
-
-/** A call without a valid node certificate, or from a role that may not make it. */
-export class PermissionDeniedError extends Error {
-  readonly code = 7; // grpc PERMISSION_DENIED
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermissionDeniedError';
-  }
-}
+import { PermissionDeniedError } from './errors';
 
 type AnyCall = { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null };
 

@@ -1,6 +1,7 @@
 export { Dispatcher, type DispatcherOptions } from './dispatcher';
 export { swarmServices, SWARM_PROTO } from './proto';
 export { Liveness } from './liveness';
-export { callerIdentity, PermissionDeniedError } from './identity';
+export { callerIdentity } from './identity';
+export { PermissionDeniedError } from './errors';
 export { belongsToNode } from './assignments';
 export { meshView, type MeshService, type MeshServiceNetwork } from './mesh-view';

@@ -9,4 +9,5 @@ export {
 export { planUpdate } from './updater';
 export { taskMatchesService } from './spec-match';
 export { DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE } from './networks';
-export { subnetHalves, taskIpRange, desiredVips, VipExhaustedError } from './vips';
+export { subnetHalves, taskIpRange, desiredVips } from './vips';
+export { VipExhaustedError } from './errors';

@@ -2,11 +2,11 @@
 // that runs whatever is assigned to it (pure logic test: the real worker comes with the dispatcher).
 import { LocalProposer, Store } from '../store/store';
 import { TaskState, type Task } from '../store/types';
-import { ServiceApi } from '../api/services';
+import { ServiceApi } from '../controlapi/services';
 import { SchedulerLoop } from '../scheduler/loop';
 import { makeNode } from '../testing/fixtures';
 import { Orchestrator } from './orchestrator';
-import type { ServiceSpec } from '../api/types';
+import type { ServiceSpec } from '../types';
 
 function cluster(nodeIds: string[]) {
   const p = new LocalProposer();

@@ -1,6 +1,6 @@
 import { makeNode, makeTask } from '../testing/fixtures';
 import { TaskState, type Service, type Task } from '../store/types';
-import type { ServiceSpec } from '../api/types';
+import type { ServiceSpec } from '../types';
 import { reconcileGlobal, reconcileReplicated, TASK_HISTORY_RETENTION } from './reconcile';
 
 function service(spec: Partial<ServiceSpec> = {}, replicas = 3): Service {

@@ -1,4 +1,4 @@
-import type { ServiceSpec } from '../api/types';
+import type { ServiceSpec } from '../types';
 import { isTerminal, TaskState, type Node, type Service, type Task } from '../store/types';
 import { parseConstraint, satisfies } from '../scheduler/constraints';
 import { decideRestart } from './restart';

@@ -1,4 +1,4 @@
-import type { RestartPolicy } from '../api/types';
+import type { RestartPolicy } from '../types';
 import { TaskState, type Task } from '../store/types';
 
 /** Docker's defaults: restart on any exit after 5 s, unlimited attempts. */

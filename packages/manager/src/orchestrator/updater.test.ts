@@ -1,6 +1,6 @@
 import { makeTask } from '../testing/fixtures';
 import { TaskState, type Service, type Task } from '../store/types';
-import type { ServiceSpec, UpdateConfig } from '../api/types';
+import type { ServiceSpec, UpdateConfig } from '../types';
 import { planUpdate } from './updater';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

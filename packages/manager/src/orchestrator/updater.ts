@@ -1,4 +1,4 @@
-import type { UpdateConfig } from '../api/types';
+import type { UpdateConfig } from '../types';
 import { isTerminal, TaskState, type Service, type Task } from '../store/types';
 import type { Action } from './reconcile';
 import { taskMatchesService } from './spec-match';
@@ -78,8 +78,9 @@ export function planUpdate(service: Service, tasks: Task[], now: number): Update
       // start-first: the old task goes once its replacement runs.
       if (runningSince !== null)
         for (const o of oldLive) actions.push({ kind: 'shutdown', taskId: o.ID, remove: false });
-    } else if (oldLive.length) {
-      oldSlots.push({ slot, old: oldLive[0]! });
+    } else {
+      const [old] = oldLive;
+      if (old) oldSlots.push({ slot, old });
     }
   }
 

@@ -2,8 +2,8 @@ import { parseIp } from '@flotilla/engine-core';
 import { LocalProposer, Store } from '../store/store';
 import { CLUSTER_OBJECT_ID, type ClusterObject, type NetworkObject } from '../store/tables';
 import type { Service } from '../store/types';
-import { ServiceApi } from '../api/services';
-import type { ServiceSpec } from '../api/types';
+import { ServiceApi } from '../controlapi/services';
+import type { ServiceSpec } from '../types';
 import { Orchestrator } from './orchestrator';
 import { desiredVips, subnetHalves, taskIpRange, vipsInUse } from './vips';
 

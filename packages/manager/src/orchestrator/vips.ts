@@ -2,7 +2,11 @@
 // store's state goes in, the addresses to record go out; the orchestrator writes them in its pass.
 import { formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '@flotilla/engine-core';
 import type { NetworkObject } from '../store/tables';
+import { VipExhaustedError } from './errors';
 import type { Service, VirtualIP } from '../store/types';
+
+/** The address of a VIP ("a.b.c.d/len" -> "a.b.c.d"). */
+const addressOf = (cidr: string): string => cidr.split('/', 1)[0] ?? cidr;
 
 /**
  * A swarm network's subnet is split in two halves: nodes hand task addresses out of the lower
@@ -38,22 +42,10 @@ export function vipsInUse(services: readonly Service[]): Map<string, Map<number,
     for (const v of s.Endpoint?.VirtualIPs ?? []) {
       let m = out.get(v.NetworkID);
       if (!m) out.set(v.NetworkID, (m = new Map()));
-      m.set(parseIp(v.Addr.split('/')[0]!), s.ID);
+      m.set(parseIp(addressOf(v.Addr)), s.ID);
     }
   }
   return out;
-}
-
-export class VipExhaustedError extends Error {
-  constructor(
-    readonly network: string,
-    range: string,
-  ) {
-    super(
-      `no free virtual IP left in ${range} (the upper half of network ${network}'s subnet): remove services from the network or use larger subnets (swarm init --default-addr-pool-mask-length)`,
-    );
-    this.name = 'VipExhaustedError';
-  }
 }
 
 /**
@@ -80,7 +72,7 @@ export function desiredVips(
     if (!used) inUse.set(net.ID, (used = new Map()));
     const prefix = parseCidr(subnet!).prefix;
     const have = s.Endpoint?.VirtualIPs?.find((v) => v.NetworkID === net.ID);
-    const haveIp = have ? parseIp(have.Addr.split('/')[0]!) : undefined;
+    const haveIp = have ? parseIp(addressOf(have.Addr)) : undefined;
     let ip: number | undefined;
     if (haveIp !== undefined && inRange(halves.vips, haveIp) && (used.get(haveIp) ?? s.ID) === s.ID) ip = haveIp;
     else {
@@ -99,7 +91,7 @@ export function desiredVips(
   }
   // What the service held and gives back (it left the network, or went dnsrr).
   for (const v of s.Endpoint?.VirtualIPs ?? []) {
-    const ip = parseIp(v.Addr.split('/')[0]!);
+    const ip = parseIp(addressOf(v.Addr));
     if (!keep.has(`${v.NetworkID}/${ip}`) && inUse.get(v.NetworkID)?.get(ip) === s.ID)
       inUse.get(v.NetworkID)!.delete(ip);
   }
@@ -117,5 +109,5 @@ function lastHost(c: Cidr): number {
 
 export function sameVips(a: readonly VirtualIP[] | undefined, b: readonly VirtualIP[]): boolean {
   const x = a ?? [];
-  return x.length === b.length && x.every((v, i) => v.NetworkID === b[i]!.NetworkID && v.Addr === b[i]!.Addr);
+  return x.length === b.length && x.every((v, i) => v.NetworkID === b[i]?.NetworkID && v.Addr === b[i]?.Addr);
 }

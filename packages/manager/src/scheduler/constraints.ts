@@ -1,15 +1,5 @@
 import type { Node } from '../store/types';
-
-/** A placement constraint that cannot be parsed (the service is refused at create/update). */
-export class InvalidConstraintError extends Error {
-  constructor(
-    readonly expression: string,
-    reason: string,
-  ) {
-    super(`invalid constraint "${expression}": ${reason}`);
-    this.name = 'InvalidConstraintError';
-  }
-}
+import { InvalidConstraintError } from './errors';
 
 export interface Constraint {
   key: string;

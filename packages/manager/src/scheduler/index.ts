@@ -1,3 +1,4 @@
 export { schedule, type ScheduleResult } from './scheduler';
-export { parseConstraint, satisfies, InvalidConstraintError, type Constraint } from './constraints';
+export { parseConstraint, satisfies, type Constraint } from './constraints';
+export { InvalidConstraintError } from './errors';
 export { SchedulerLoop } from './loop';

@@ -1,4 +1,4 @@
-import type { ResourceSet } from '../api/types';
+import type { ResourceSet } from '../types';
 import type { Node, Task } from '../store/types';
 import { isTerminal } from '../store/types';
 

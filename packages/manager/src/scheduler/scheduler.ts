@@ -40,7 +40,8 @@ export function schedule(nodes: Node[], allTasks: Iterable<Task>, pending: Task[
 }
 
 function scheduleGroup(group: Task[], infos: Map<string, NodeInfo>, result: ScheduleResult): void {
-  const sample = group[0]!;
+  const [sample] = group;
+  if (!sample) return;
   const serviceId = sample.ServiceID;
   const reasons = new Map<Reason, number>();
   const note = (r: Reason) => reasons.set(r, (reasons.get(r) ?? 0) + 1);
@@ -158,7 +159,8 @@ function spreadByPreferences(
   const load = (i: NodeInfo) => i.byService.get(serviceId) ?? 0;
   const valueOf = (i: NodeInfo, descriptor: string) => nodeAttribute(i.node, descriptor) ?? '';
   const pick = (nodes: NodeInfo[], level: number): NodeInfo | null => {
-    if (level === prefs.length) {
+    const pref = prefs[level];
+    if (pref === undefined) {
       let best: NodeInfo | null = null;
       for (const i of nodes) {
         if (excluded.has(i)) continue;
@@ -174,7 +176,7 @@ function spreadByPreferences(
     }
     const branches = new Map<string, NodeInfo[]>();
     for (const i of nodes) {
-      const v = valueOf(i, prefs[level]!);
+      const v = valueOf(i, pref);
       const b = branches.get(v);
       if (b) b.push(i);
       else branches.set(v, [i]);

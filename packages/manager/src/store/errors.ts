@@ -1,5 +1,8 @@
+// Errors of the replicated store; apply hands them back as data and the proposer revives them.
+import { ManagerError } from '../errors';
+
 /** `service update` with a stale version: someone changed the object in between. */
-export class VersionConflictError extends Error {
+export class VersionConflictError extends ManagerError {
   constructor(
     readonly table: string,
     readonly id: string,
@@ -8,28 +11,26 @@ export class VersionConflictError extends Error {
   ) {
     super(
       `update out of sequence: ${table.replace(/s$/, '')} ${id} is at version ${actual}, not ${expected}; inspect it again and retry`,
+      400,
     );
-    this.name = 'VersionConflictError';
   }
 }
 
-export class ObjectNotFoundError extends Error {
+export class ObjectNotFoundError extends ManagerError {
   constructor(
     readonly table: string,
     readonly id: string,
   ) {
-    super(`${table.replace(/s$/, '')} ${id} not found`);
-    this.name = 'ObjectNotFoundError';
+    super(`${table.replace(/s$/, '')} ${id} not found`, 404);
   }
 }
 
 /** A name that must be unique (service, network, node hostname is not) is taken. */
-export class NameConflictError extends Error {
+export class NameConflictError extends ManagerError {
   constructor(
     readonly table: string,
     readonly objectName: string,
   ) {
-    super(`${table.replace(/s$/, '')} with name ${objectName} already exists`);
-    this.name = 'NameConflictError';
+    super(`${table.replace(/s$/, '')} with name ${objectName} already exists`, 409);
   }
 }

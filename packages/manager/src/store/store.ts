@@ -25,7 +25,7 @@ export function newId(): string {
     poolAt = 0;
   }
   let s = '';
-  for (let i = 0; i < 25; i++) s += ALPHABET[pool[poolAt + i]! % 36];
+  for (let i = 0; i < 25; i++) s += ALPHABET.charAt(pool.readUInt8(poolAt + i) % 36);
   poolAt += 25;
   return s;
 }
@@ -122,7 +122,8 @@ export class Store extends EventEmitter<{ change: [ChangeEvent[]] }> {
 }
 
 function reviveError(e: { name: string; message: string; fields: Record<string, unknown> }): Error {
-  const f = e.fields as Record<string, string & number>;
+  // The fields are the error's own, as apply recorded them (see applyEntry).
+  const f = e.fields as { table: string; id: string; expected: number; actual: number; objectName: string };
   switch (e.name) {
     case 'VersionConflictError':
       return new VersionConflictError(f.table, f.id, f.expected, f.actual);

@@ -1,7 +1,7 @@
 // The replicated state machine's objects, in Docker Engine API shapes (what `service inspect`,
 // `node inspect` and `service ps` show). Version.Index is the Raft index of the last change and is
 // what optimistic concurrency checks (`service update` with a stale version is refused).
-import type { EndpointSpec, ServiceSpec, TaskSpec } from '../api/types';
+import type { EndpointSpec, ServiceSpec, TaskSpec } from '../types';
 
 export interface Meta {
   ID: string;
@@ -28,7 +28,7 @@ export enum TaskState {
   ORPHANED = 832,
 }
 
-export const taskStateName = (s: TaskState): string => TaskState[s]!.toLowerCase();
+export const taskStateName = (s: TaskState): string => (TaskState[s] ?? String(s)).toLowerCase();
 
 /** A task in COMPLETE or later has stopped for good; a replacement is a new task. */
 export const isTerminal = (s: TaskState): boolean => s >= TaskState.COMPLETE;

@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { RootCA, type NodeRoleOU } from '../ca/authority';
 import { DEFAULT_NODE_CERT_EXPIRY_MS } from '../ca/renewal';
-import { caDigest, InvalidJoinTokenError, parseJoinToken, secretMatches } from '../ca/tokens';
+import { InvalidJoinTokenError } from '../ca/errors';
+import { caDigest, parseJoinToken, secretMatches } from '../ca/tokens';
 import { callerIdentity } from '../dispatcher/identity';
 import { swarmServices } from '../dispatcher/proto';
 import { newId, type Store } from '../store/store';

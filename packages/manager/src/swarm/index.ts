@@ -1,10 +1,5 @@
-export {
-  SwarmManager,
-  NotSwarmManagerError,
-  type SwarmManagerOptions,
-  type InitOptions,
-  type JoinManagerOptions,
-} from './manager';
+export { type SwarmManagerOptions, type InitOptions, type JoinManagerOptions } from './options';
+export { SwarmManager } from './manager';
 export { SwarmStateFiles, type NodeState } from './node-state';
 export {
   serverCredentials,
@@ -16,8 +11,6 @@ export {
 } from './credentials';
 export { CaService } from './ca-service';
 export { requestNodeCertificate, renewNodeCertificate, type JoinResult } from './join';
-export { NoLeaderError, MembershipError } from './errors';
-export { LeaderChangedError } from './raft-store';
+export { NoLeaderError, MembershipError, NotSwarmManagerError, LeaderChangedError } from './errors';
 export { LEADER_ADDR_KEY, leaderAddrOf, notLeaderStatus } from './redirect';
 export { canRemoveMember, reachabilityOf, type Reachability } from './quorum';
-export { callerIdentity, PermissionDeniedError } from '../dispatcher/identity';

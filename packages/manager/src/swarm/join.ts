@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createNodeKeyAndCsr } from '../ca/authority';
-import { caDigest, InvalidJoinTokenError, parseJoinToken } from '../ca/tokens';
+import { InvalidJoinTokenError } from '../ca/errors';
+import { caDigest, parseJoinToken } from '../ca/tokens';
 import { swarmServices } from '../dispatcher/proto';
 import type { Node } from '../store/types';
 import { channelCredentials, channelOptions, type NodeTls } from './credentials';
@@ -12,15 +13,16 @@ export interface JoinResult {
   tls: NodeTls;
 }
 
+type CaMethod = 'GetRootCACertificate' | 'IssueNodeCertificate' | 'RenewNodeCertificate';
 type CaClient = grpc.Client &
   Record<
-    string,
+    CaMethod,
     (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Record<string, string>) => void) => void
   >;
 
-function call(client: CaClient, method: string, req: object, timeoutMs: number): Promise<Record<string, string>> {
+function call(client: CaClient, method: CaMethod, req: object, timeoutMs: number): Promise<Record<string, string>> {
   return new Promise((resolve, reject) =>
-    client[method]!(req, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r))),
+    client[method](req, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r))),
   );
 }
 

@@ -1,72 +1,33 @@
-import * as grpc from '@grpc/grpc-js';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { componentLogger, type Logger } from '@flotilla/engine-core';
+// A manager node: Raft, the store over it, the control API, the leader's loops and the gRPC
+// services (dispatcher, CA, membership). The composition root of the manager package.
+import type * as grpc from '@grpc/grpc-js';
+import { rm } from 'node:fs/promises';
+import { silentLogger, type Logger } from '@flotilla/engine-core';
 import { callerIdentity } from '../dispatcher/identity';
-import { swarmServices } from '../dispatcher/proto';
 import { createNodeKeyAndCsr, RootCA } from '../ca/authority';
-import { formatJoinToken, newSecret } from '../ca/tokens';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { Orchestrator } from '../orchestrator/orchestrator';
-import { DurableStorage, LeadershipLostError, RaftNode, Role } from '../raft';
-import { wrapSnapshot } from '../raft/node/envelope';
-import { raftService } from '../raft/transport/proto';
-import { SchedulerLoop } from '../scheduler/loop';
+import { LeadershipLostError, RaftNode, Role } from '../raft';
 import { newId, Store, type ApplyResult } from '../store/store';
 import type { Node } from '../store/types';
-import { ServiceApi } from '../api/services';
+import { ClusterApi } from '../controlapi/cluster';
+import { NodeApi } from '../controlapi/nodes';
+import { ServiceApi } from '../controlapi/services';
+import { TaskApi } from '../controlapi/tasks';
 import { CaService } from './ca-service';
-import { CLUSTER_OBJECT_ID, clusterSecrets } from './cluster';
+import { demoteOtherManagers, writeBootstrapObjects } from './bootstrap';
+import { CLUSTER_OBJECT_ID } from './cluster';
 import { serverCredentials, channelCredentials, NodeCertificates, type NodeTls } from './credentials';
-import { MembershipError, NoLeaderError } from './errors';
+import { MembershipError, NoLeaderError, NotSwarmManagerError } from './errors';
+import { LeaderLoops } from './leader-loops';
+import { bindManagerServer, removeManagerServices } from './listener';
 import { callLeader, registerMembership } from './membership-service';
+import { writeSingleVoterLog } from './new-cluster';
 import { SwarmStateFiles, type NodeState } from './node-state';
-import { canRemoveMember, reachabilityOf, settledQuorumCheck, type Reachability } from './quorum';
+import type { InitOptions, JoinManagerOptions, SwarmManagerOptions } from './options';
+import { removeRaftMember } from './member-removal';
+import { reachabilityOf, type Reachability } from './quorum';
+import { RaftPeersFile } from './raft-peers';
 import { RaftProposer, storeStateMachine } from './raft-store';
-
-export interface SwarmManagerOptions {
-  /** <data-root>/swarm */
-  dir: string;
-  log?: Logger;
-  heartbeatPeriodMs?: number;
-  /**
-   * The node's cluster listener (one gRPC server per node, started with the node's TLS on
-   * `listenAddr`); the manager adds Raft, the dispatcher, the CA and RaftMembership to it and
-   * removes them when it stops. Without it the manager binds a server of its own.
-   */
-  nodeServer?: (tls: NodeTls, listenAddr: string) => Promise<grpc.Server>;
-}
-
-export interface InitOptions extends SwarmManagerOptions {
-  /** Where swarm networks get their subnets (checked by the caller: checkAddrPool). */
-  DefaultAddrPool?: string[];
-  SubnetSize?: number;
-  listenAddr: string;
-  advertiseAddr: string;
-  description: Node['Description'];
-}
-
-export interface JoinManagerOptions extends SwarmManagerOptions {
-  /** This node's identity (role manager) and the certificate the CA issued for it. */
-  state: NodeState;
-  tls: NodeTls;
-  /** Managers to ask for membership (any of them: followers redirect to the leader). */
-  remotes: string[];
-  timeoutMs?: number;
-}
-
-/** This node is not a manager (or not in a swarm at all): docker's text. */
-export class NotSwarmManagerError extends Error {
-  readonly status = 503;
-  constructor(opts: { worker?: boolean } = {}) {
-    super(
-      opts.worker
-        ? "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager."
-        : 'This node is not a swarm manager. Use "flotilla swarm init" or "flotilla swarm join" to connect this node to swarm and try again.',
-    );
-    this.name = 'NotSwarmManagerError';
-  }
-}
 
 /** Leader election: 25 ms ticks, a new election after 400-800 ms of silence (the 2 s failover goal). */
 const TICK_MS = 25;
@@ -81,18 +42,19 @@ const ACTIVE_WINDOW_MS = 1500;
  */
 export class SwarmManager {
   readonly store: Store;
+  /** The control API over this manager's store (what the daemon's swarm routes call). */
   readonly services: ServiceApi;
+  readonly nodes: NodeApi;
+  readonly tasks: TaskApi;
+  readonly cluster: ClusterApi;
   private raft!: RaftNode<ApplyResult>;
   private server: grpc.Server | null = null;
   private ownServer = false;
-  private orchestrator: Orchestrator | null = null;
-  private scheduler: SchedulerLoop | null = null;
   private readonly dispatcher: Dispatcher;
+  private readonly loops: LeaderLoops;
+  private readonly peers: RaftPeersFile;
   private readonly log: Logger;
-  private readonly lastActive = new Map<string, number>();
-  private sampler: NodeJS.Timeout | null = null;
   private peerSaver: NodeJS.Timeout | null = null;
-  private leaderSince = 0;
   private stopped = false;
   boundPort = 0;
 
@@ -114,16 +76,31 @@ export class SwarmManager {
     tls: NodeTls,
   ) {
     this.certs = new NodeCertificates(tls);
-    this.log = o.log ?? componentLogger('manager', { node: state.nodeId });
+    this.log = o.log ?? silentLogger;
     this.store = new Store(new RaftProposer(() => this.raft));
     this.services = new ServiceApi(this.store);
+    this.tasks = new TaskApi(this.store);
+    this.cluster = new ClusterApi(this.store, state.clusterId);
+    this.nodes = new NodeApi(this.store, {
+      selfId: state.nodeId,
+      isRaftMember: (id) => this.raft.status().members.some((x) => x.id === id),
+      managerStatus: (n) => this.managerStatus(n),
+      removeManager: (id) => this.removeManager(id),
+      barrier: () => this.barrier(),
+    });
     this.dispatcher = new Dispatcher(this.store, {
       clusterId: state.clusterId,
       heartbeatPeriodMs: o.heartbeatPeriodMs,
       managers: () => this.managers(),
       leaderAddr: () => this.raft?.status().leaderAddress ?? null,
-      log: this.log,
+      log: this.log.child({ component: 'dispatcher' }),
     });
+    this.loops = new LeaderLoops(this.store, this.dispatcher, {
+      log: this.log,
+      raftStatus: () => this.raft.status(),
+      sampleEveryMs: TICK_MS * 2,
+    });
+    this.peers = new RaftPeersFile(o.dir, this.log);
   }
 
   /** `swarm init`: a new cluster with this node as its first manager (Raft of one voter). */
@@ -155,38 +132,19 @@ export class SwarmManager {
       await rm(o.dir, { recursive: true, force: true });
       throw e;
     }
-    const at = new Date().toISOString();
-    await m.store.update((tx) => {
-      tx.create('clusters', {
-        ID: CLUSTER_OBJECT_ID,
-        Version: { Index: 0 },
-        CreatedAt: at,
-        UpdatedAt: at,
-        Spec: {
-          Name: 'default',
-          Orchestration: { TaskHistoryRetentionLimit: 5 },
-          Dispatcher: { HeartbeatPeriod: (o.heartbeatPeriodMs ?? 1000) * 1e6 },
-        },
-        ...(o.DefaultAddrPool ? { DefaultAddrPool: o.DefaultAddrPool, SubnetSize: o.SubnetSize } : {}),
-        Data: {
-          clusterId,
-          caCertPem: ca.certPem,
-          caKeyPem: ca.keyPem,
-          workerSecret: newSecret(),
-          managerSecret: newSecret(),
-        },
-      });
-      tx.create('nodes', {
-        ID: nodeId,
-        Version: { Index: 0 },
-        CreatedAt: at,
-        UpdatedAt: at,
-        Spec: { Labels: {}, Role: 'manager', Availability: 'active' },
-        Description: o.description,
-        Status: { State: 'unknown', Addr: o.advertiseAddr.split(':')[0] ?? '' },
-        ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: o.advertiseAddr },
-      });
-    });
+    await m.store.update((tx) =>
+      writeBootstrapObjects(tx, {
+        clusterId,
+        nodeId,
+        ca,
+        advertiseAddr: o.advertiseAddr,
+        description: o.description,
+        heartbeatPeriodMs: o.heartbeatPeriodMs,
+        DefaultAddrPool: o.DefaultAddrPool,
+        SubnetSize: o.SubnetSize,
+        at: new Date().toISOString(),
+      }),
+    );
     return m;
   }
 
@@ -233,7 +191,7 @@ export class SwarmManager {
     if (!saved || saved.state.role !== 'manager') return null;
     const m = new SwarmManager(o, saved.state, saved.tls);
     await m.serve();
-    await m.startRaft(false, await m.loadPeers());
+    await m.startRaft(false, await m.peers.load(saved.state.nodeId));
     // The only voter need not wait out an election timeout after a restart.
     const st = m.raft.status();
     if (st.members.filter((x) => x.voter).length === 1 && st.members[0]?.id === saved.state.nodeId) m.raft.campaign();
@@ -248,29 +206,13 @@ export class SwarmManager {
    */
   async forceNewCluster(): Promise<SwarmManager> {
     const st = this.raft.status();
-    const data = wrapSnapshot({ [this.nodeId]: this.state.advertiseAddr }, this.store.snapshot());
+    const snapshot = this.store.snapshot();
     await this.stop();
-    const raftDir = new SwarmStateFiles(this.o.dir).raftDir;
-    await rm(raftDir, { recursive: true, force: true });
-    const storage = await DurableStorage.open(raftDir);
-    try {
-      await storage.saveReady({ term: st.term, vote: null, commit: st.applied }, [], {
-        meta: { index: st.applied, term: st.term, conf: { voters: [this.nodeId], learners: [] } },
-        data,
-      });
-    } finally {
-      await storage.close();
-    }
-    const m = (await SwarmManager.open(this.o))!;
+    await writeSingleVoterLog(new SwarmStateFiles(this.o.dir).raftDir, st, this.state, snapshot);
+    const m = await SwarmManager.open(this.o);
+    if (!m) throw new NotSwarmManagerError(); // the state files just written are gone
     await m.waitLeader();
-    await m.store.update((tx) => {
-      for (const n of tx.list('nodes')) {
-        if (n.ID === m.nodeId || n.Spec.Role !== 'manager') continue;
-        const { ManagerStatus: _gone, ...rest } = n;
-        void _gone;
-        tx.update('nodes', { ...rest, Spec: { ...n.Spec, Role: 'worker' } });
-      }
-    });
+    await m.store.update((tx) => demoteOtherManagers(tx, m.nodeId));
     return m;
   }
 
@@ -291,9 +233,8 @@ export class SwarmManager {
     if (!this.raft) return [{ nodeId: this.nodeId, addr: this.state.advertiseAddr }];
     const st = this.raft.status();
     return st.members
-      .filter((m) => m.voter && m.address)
-      .sort((a, b) => Number(b.id === st.leader) - Number(a.id === st.leader))
-      .map((m) => ({ nodeId: m.id, addr: m.address! }));
+      .flatMap((m) => (m.voter && m.address ? [{ nodeId: m.id, addr: m.address }] : []))
+      .sort((a, b) => Number(b.nodeId === st.leader) - Number(a.nodeId === st.leader));
   }
 
   /** Docker's Node.ManagerStatus as this manager sees it now (undefined for workers). */
@@ -310,27 +251,9 @@ export class SwarmManager {
 
   private reachability(id: string, n?: Node): Reachability {
     const st = this.raft.status();
-    const seen = this.lastActive.get(id);
     return reachabilityOf(id, st, {
-      activeRecently: seen !== undefined && Date.now() - seen < ACTIVE_WINDOW_MS,
+      activeRecently: this.loops.activeWithin(id, ACTIVE_WINDOW_MS),
       nodeDown: (n ?? this.store.state.get('nodes', id))?.Status.State === 'down',
-    });
-  }
-
-  joinToken(role: 'worker' | 'manager'): string {
-    const s = clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID));
-    const ca = s.caCertPem;
-    const der = Buffer.from(ca.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-    return formatJoinToken(der, role === 'worker' ? s.workerSecret : s.managerSecret);
-  }
-
-  async rotateJoinToken(role: 'worker' | 'manager'): Promise<void> {
-    await this.store.update((tx) => {
-      const c = tx.get('clusters', CLUSTER_OBJECT_ID)!;
-      tx.update('clusters', {
-        ...c,
-        Data: { ...c.Data, [role === 'worker' ? 'workerSecret' : 'managerSecret']: newSecret() },
-      });
     });
   }
 
@@ -369,85 +292,29 @@ export class SwarmManager {
    * the leader; the leader hands leadership over before removing itself.
    */
   async removeManager(nodeId: string): Promise<void> {
-    const st = this.raft.status();
-    if (!st.members.some((m) => m.id === nodeId)) return;
-    if (st.role !== Role.Leader) {
-      if (st.leader === null) throw new NoLeaderError();
-      await callLeader(
-        [st.leaderAddress ?? '', ...this.managers().map((m) => m.addr)].filter(Boolean),
-        channelCredentials(this.tls),
-        'Leave',
-        { nodeId },
-        15_000,
-      );
-      return;
-    }
-    const voters = st.members.filter((m) => m.voter);
-    if (voters.length === 1 && voters[0]!.id === nodeId)
-      throw new MembershipError('attempting to demote the last manager of the swarm');
-    const quorumKept = () =>
-      canRemoveMember(
-        voters.map((v) => ({ id: v.id, reachable: this.reachability(v.id) === 'reachable' })),
-        nodeId,
-      );
-    const isLeader = () => this.raft.status().role === Role.Leader;
-    const kept = await settledQuorumCheck({
-      quorumKept,
-      isLeader,
-      leaderAgeMs: () => Date.now() - this.leaderSince,
-      windowMs: ACTIVE_WINDOW_MS,
-      pollMs: TICK_MS,
-    });
-    if (!isLeader()) return this.removeManager(nodeId);
-    if (!kept) throw new MembershipError("can't remove member from the raft: this would result in a loss of quorum");
-    if (nodeId === this.nodeId) {
-      const to = voters.find((v) => v.id !== nodeId && this.reachability(v.id) === 'reachable')!;
-      this.raft.transferLeadership(to.id);
-      const t0 = Date.now();
-      while (this.raft.status().role === Role.Leader) {
-        if (Date.now() - t0 > 5000) throw new NoLeaderError();
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      await this.removeManager(nodeId);
-      return;
-    }
-    await this.raft.removeMember(nodeId, { timeoutMs: 10_000 });
+    await removeRaftMember(
+      {
+        selfId: this.nodeId,
+        raft: this.raft,
+        reachable: (id) => this.reachability(id) === 'reachable',
+        leaderAgeMs: () => Date.now() - this.loops.leaderSince,
+        forwardToLeader: (id, leaderAddress) =>
+          callLeader<void>(
+            [leaderAddress ?? '', ...this.managers().map((m) => m.addr)].filter(Boolean),
+            channelCredentials(this.tls),
+            'Leave',
+            { nodeId: id },
+            15_000,
+          ),
+        windowMs: ACTIVE_WINDOW_MS,
+        pollMs: TICK_MS,
+      },
+      nodeId,
+    );
   }
-
-  /**
-   * The members' addresses as last seen, kept beside the log: a founding member's address is in
-   * no membership entry, so a restarted follower would otherwise not know where to answer it.
-   */
-  private get peersFile(): string {
-    return join(this.o.dir, 'raft-peers.json');
-  }
-
-  private async loadPeers(): Promise<Record<string, string>> {
-    try {
-      const all = JSON.parse(await readFile(this.peersFile, 'utf8')) as Record<string, string>;
-      delete all[this.nodeId];
-      return all;
-    } catch {
-      return {};
-    }
-  }
-
-  private savedPeers = '';
 
   private savePeers(): void {
-    const json = JSON.stringify(
-      Object.fromEntries(
-        this.raft
-          .status()
-          .members.filter((m) => m.address)
-          .map((m) => [m.id, m.address]),
-      ),
-    );
-    if (json === this.savedPeers || this.stopped) return;
-    this.savedPeers = json;
-    void writeFile(`${this.peersFile}.tmp`, json)
-      .then(() => rename(`${this.peersFile}.tmp`, this.peersFile))
-      .catch((e: Error) => this.log.warn({ err: e }, "cannot save the Raft members' addresses"));
+    if (!this.stopped) this.peers.save(this.raft.status().members);
   }
 
   private async startRaft(bootstrap: boolean, peers: Record<string, string> = {}): Promise<void> {
@@ -492,47 +359,15 @@ export class SwarmManager {
 
   /** The leader runs the loops that write: orchestrator, scheduler, dispatcher. */
   private onLeader(leader: string | null): void {
-    if (this.stopped) return;
-    const lead = leader === this.state.nodeId;
-    if (lead && !this.orchestrator) {
-      this.orchestrator = new Orchestrator(this.store, { log: this.log });
-      this.scheduler = new SchedulerLoop(this.store, { log: this.log });
-      this.orchestrator.start();
-      this.scheduler.start();
-      this.dispatcher.start();
-      this.lastActive.clear();
-      this.leaderSince = Date.now();
-      this.sampler = setInterval(() => this.sampleActivity(), TICK_MS * 2);
-      this.sampler.unref();
-    } else if (!lead && this.orchestrator) {
-      this.orchestrator.stop();
-      this.scheduler?.stop();
-      this.dispatcher.stop();
-      this.orchestrator = null;
-      this.scheduler = null;
-      if (this.sampler) clearInterval(this.sampler);
-      this.sampler = null;
-    }
-  }
-
-  /** Raft resets its per-member activity every election timeout: remember when each was last active. */
-  private sampleActivity(): void {
-    const progress = this.raft.status().progress ?? {};
-    const now = Date.now();
-    for (const [id, pr] of Object.entries(progress)) if (pr.recentActive) this.lastActive.set(id, now);
+    if (!this.stopped) this.loops.follow(leader === this.state.nodeId);
   }
 
   private async serve(): Promise<void> {
     if (this.o.nodeServer) {
       this.server = await this.o.nodeServer(this.tls, this.state.listenAddr);
     } else {
-      // Joining nodes have no certificate yet: the CA's join call is open, every other call checks one.
-      const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-      this.boundPort = await new Promise<number>((res, rej) =>
-        server.bindAsync(this.state.listenAddr, serverCredentials(this.tls, false), (e, p) =>
-          e ? rej(new Error(`cannot listen on ${this.state.listenAddr}: ${e.message}`)) : res(p),
-        ),
-      );
+      const { server, port } = await bindManagerServer(this.state.listenAddr, this.tls);
+      this.boundPort = port;
       this.server = server;
       this.ownServer = true;
     }
@@ -549,21 +384,12 @@ export class SwarmManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.orchestrator?.stop();
-    this.scheduler?.stop();
-    this.dispatcher.stop();
-    if (this.sampler) clearInterval(this.sampler);
+    this.loops.stop();
     if (this.peerSaver) clearInterval(this.peerSaver);
-    this.orchestrator = null;
-    this.scheduler = null;
     await this.raft?.stop();
     if (this.server && this.ownServer) this.server.forceShutdown();
-    else if (this.server) {
-      // The node's listener stays (node services, the worker this node becomes): take ours off it.
-      const s = swarmServices();
-      for (const svc of [s.Dispatcher.service, s.CA.service, s.RaftMembership.service, raftService().service])
-        this.server.removeService(svc);
-    }
+    // The node's listener stays (node services, the worker this node becomes): take ours off it.
+    else if (this.server) removeManagerServices(this.server);
     this.server = null;
   }
 }

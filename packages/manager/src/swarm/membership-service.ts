@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import { callerIdentity, PermissionDeniedError } from '../dispatcher/identity';
+import { PermissionDeniedError } from '../dispatcher/errors';
+import { callerIdentity } from '../dispatcher/identity';
 import { swarmServices } from '../dispatcher/proto';
 import { channelOptions } from './credentials';
 import { MembershipError } from './errors';
@@ -61,7 +62,10 @@ export function registerMembership(server: grpc.Server, host: MembershipHost): v
 }
 
 type MembershipClient = grpc.Client &
-  Record<string, (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
+  Record<
+    'Members' | 'Join' | 'Leave',
+    (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void
+  >;
 
 /**
  * Calls the leader's RaftMembership: tries `addrs` in turn and follows a follower's redirect;
@@ -78,11 +82,12 @@ export async function callLeader<R>(
   const queue = [...addrs];
   let last: Error = new Error('no manager address to ask');
   for (let i = 0; Date.now() < deadline; i++) {
-    const addr = queue[i % queue.length]!;
+    const addr = queue[i % queue.length];
+    if (addr === undefined) break; // no address at all
     const client = new (swarmServices().RaftMembership)(addr, creds, channelOptions) as unknown as MembershipClient;
     try {
       return await new Promise<R>((res, rej) =>
-        client[method]!(req, { deadline: deadline }, (e, r) => (e ? rej(e) : res(r as R))),
+        client[method](req, { deadline: deadline }, (e, r) => (e ? rej(e) : res(r as R))),
       );
     } catch (e) {
       const err = e as grpc.ServiceError;

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { NotLeaderError, ProposalTimeoutError, RaftAbortedError, Role, type RaftNode } from '../raft';
 import type { ApplyResult } from '../store/store';
 import { NoLeaderError } from './errors';
-import { LeaderChangedError, RaftProposer } from './raft-store';
+import { LeaderChangedError } from './errors';
+import { RaftProposer } from './raft-store';
 
 /** Just enough of a RaftNode: its view of the leader, and a propose the test settles. */
 class FakeRaft extends EventEmitter {

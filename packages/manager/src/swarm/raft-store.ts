@@ -8,7 +8,7 @@ import {
   type StateMachine,
 } from '../raft';
 import type { ApplyResult, Proposer, Store } from '../store/store';
-import { NoLeaderError } from './errors';
+import { LeaderChangedError, NoLeaderError } from './errors';
 
 /** The store as Raft's state machine: every manager applies the same entries in the same order. */
 export function storeStateMachine(store: () => Store): StateMachine<ApplyResult> {
@@ -17,17 +17,6 @@ export function storeStateMachine(store: () => Store): StateMachine<ApplyResult>
     snapshot: () => store().snapshot(),
     restore: (data) => store().restore(data, store().applied),
   };
-}
-
-/** A follower's forwarded write whose leader went away: applied or not, nobody can tell. */
-export class LeaderChangedError extends Error {
-  readonly status = 503;
-  constructor() {
-    super(
-      'the swarm leader changed while this request was in flight, so it may or may not have been applied: check, then retry',
-    );
-    this.name = 'LeaderChangedError';
-  }
 }
 
 /**

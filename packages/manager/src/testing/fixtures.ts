@@ -1,6 +1,15 @@
 // Builders for store objects in unit tests and scale simulations of pure manager logic.
-import type { TaskSpec } from '../api/types';
+import { LocalProposer, Store } from '../store/store';
 import { TaskState, type Node, type Task } from '../store/types';
+import type { TaskSpec } from '../types';
+
+/** A store of one manager without Raft: every update applies at once, in order. */
+export function localStore(): Store {
+  const p = new LocalProposer();
+  const store = new Store(p);
+  p.store = store;
+  return store;
+}
 
 const meta = (id: string) => ({
   ID: id,

@@ -32,7 +32,20 @@ export interface AgentOptions {
   meshTunnelPort?: () => Promise<number> | number;
 }
 
-type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+/** The Dispatcher calls the agent makes (grpc-js builds the client from proto/swarm.proto). */
+type Client = grpc.Client & {
+  Session(req: { descriptionJson: Buffer; meshTunnelPort: number }): grpc.ClientReadableStream<unknown>;
+  Heartbeat(
+    req: { sessionId: string },
+    opts: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, r?: { periodMs: number }) => void,
+  ): void;
+  Assignments(req: { sessionId: string }): grpc.ClientReadableStream<unknown>;
+  UpdateTaskStatus(
+    req: { sessionId: string; updates: { taskId: string; statusJson: Buffer }[] },
+    cb: (err: grpc.ServiceError | null) => void,
+  ): void;
+};
 
 /**
  * The worker's side of the dispatcher protocol: keeps a session with a manager (the next one when
@@ -121,6 +134,7 @@ export class Agent {
 
   private async connect(): Promise<void> {
     if (this.stopped || this.client) return;
+    // In range: the list starts with the managers given (at least one) and is only ever added to.
     const addr = this.redirect ?? this.managers[this.attempt % this.managers.length]!;
     this.redirect = null;
     const { Dispatcher } = swarmServices();

@@ -1,3 +1,4 @@
+// The boundary between the agent and whatever runs its tasks (the engine executor, or a test double).
 import type { Node, Task } from '@flotilla/manager';
 
 /** Where a running task is reached: its container address, and `mode: host` ports as the node bound them. */
@@ -44,10 +45,5 @@ export interface Executor {
   existingTaskIds?(): Promise<string[]>;
 }
 
-/** The task cannot run on this node (missing image, bad mount): its state becomes REJECTED. */
-export class TaskRejectedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TaskRejectedError';
-  }
-}
+// Kept here too: the executor package imports it from this module.
+export { TaskRejectedError } from './errors';

@@ -1,3 +1,4 @@
 export { Agent, type AgentOptions } from './agent';
-export { TaskRejectedError, type Executor, type TaskController, type ExitStatus, type TaskEndpoint } from './executor';
+export { TaskRejectedError } from './errors';
+export { type Executor, type TaskController, type ExitStatus, type TaskEndpoint } from './executor';
 export { TaskRunner } from './task-runner';

@@ -1,6 +1,7 @@
 import { TaskState, type Task, type TaskStatus } from '@flotilla/manager';
 import type { Logger } from 'pino';
-import { TaskRejectedError, type TaskController, type TaskEndpoint } from './executor';
+import { TaskRejectedError } from './errors';
+import type { TaskController, TaskEndpoint } from './executor';
 
 export type StatusSink = (taskId: string, status: TaskStatus) => void;
 

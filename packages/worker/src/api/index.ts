@@ -1,2 +1,2 @@
 export { swarmRoutes } from './routes';
-export { taskToApi, serviceToApi, nodeToApi } from './shapes';
+export { taskToApi } from './shapes';

@@ -1,4 +1,7 @@
+// Docker Engine API v1.41 swarm routes: each parses the request, calls this node's manager's
+// control API (or the SwarmNode for membership) and sends the answer as JSON. No logic of its own.
 import {
+  InvalidArgumentError,
   muxFrame,
   readJson,
   sendError,
@@ -8,23 +11,9 @@ import {
   type Router,
   type RouteContext,
 } from '@flotilla/engine-core';
-import {
-  CLUSTER_OBJECT_ID,
-  ControlError,
-  DEFAULT_SWARM_ADDR_POOL,
-  DEFAULT_SWARM_SUBNET_SIZE,
-  findService,
-  updatedClusterSpec,
-  InvalidJoinTokenError,
-  NameConflictError,
-  NotSwarmManagerError,
-  ObjectNotFoundError,
-  VersionConflictError,
-  type ServiceSpec,
-} from '@flotilla/manager';
 import { z } from 'zod';
-import { SwarmStateError, type SwarmNode } from '../node/swarm-node';
-import { labelsMatch, matchFilters, nodeToApi, parseDesiredState, serviceToApi, taskToApi } from './shapes';
+import type { SwarmNode } from '../node/swarm-node';
+import { taskToApi } from './shapes';
 
 const initBody = z
   .object({
@@ -44,33 +33,21 @@ const joinBody = z
     JoinToken: z.string().min(1),
   })
   .passthrough();
-const serviceSpec = z
-  .object({
-    Name: z.string(),
-    TaskTemplate: z.object({ ContainerSpec: z.object({ Image: z.string() }).passthrough() }).passthrough(),
-    Mode: z
-      .union([
-        z.object({ Replicated: z.object({ Replicas: z.number() }) }),
-        z.object({ Global: z.object({}).passthrough() }),
-      ])
-      .optional(),
-  })
-  .passthrough();
-const nodeSpec = z.object({
-  Name: z.string().optional(),
-  Labels: z.record(z.string(), z.string()).optional(),
-  Role: z.enum(['worker', 'manager']),
-  Availability: z.enum(['active', 'pause', 'drain']),
-});
 
+/** Manager, engine and swarm-state errors carry their HTTP status; anything else is a 500. */
 function statusOf(e: unknown): number {
-  if (e instanceof NotSwarmManagerError) return 503;
-  if (e instanceof SwarmStateError || e instanceof ControlError) return e.status;
-  if (e instanceof ObjectNotFoundError) return 404;
-  if (e instanceof NameConflictError) return 409;
-  if (e instanceof InvalidJoinTokenError || e instanceof VersionConflictError) return 400;
-  const s = (e as { status?: unknown }).status;
+  const s = (e as { status?: unknown } | null)?.status;
   return typeof s === 'number' ? s : 500;
+}
+
+/** `?version=N`, required by updates of the swarm and of services (docker's optimistic concurrency). */
+function requiredVersion(query: URLSearchParams, what: 'swarm' | 'service'): number {
+  const version = Number(query.get('version'));
+  if (!Number.isInteger(version))
+    throw new InvalidArgumentError(
+      `the version query parameter is required: inspect the ${what} and pass its Version.Index`,
+    );
+  return version;
 }
 
 /** Docker Engine API v1.41 swarm routes, answered by this node's SwarmNode. */
@@ -92,22 +69,9 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     await m.barrier();
     return m;
   };
+  const anyBody = z.unknown();
 
-  route('GET', '/swarm', async () => {
-    const m = await reader();
-    const c = m.store.state.get('clusters', CLUSTER_OBJECT_ID)!;
-    return {
-      ID: m.state.clusterId,
-      Version: c.Version,
-      CreatedAt: c.CreatedAt,
-      UpdatedAt: c.UpdatedAt,
-      Spec: c.Spec,
-      DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL,
-      SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE,
-      JoinTokens: { Worker: m.joinToken('worker'), Manager: m.joinToken('manager') },
-      RootRotationInProgress: false,
-    };
-  });
+  route('GET', '/swarm', async () => (await reader()).cluster.inspect());
   route('POST', '/swarm/init', async ({ req }) => node.init(await readJson(req, initBody)));
   route('POST', '/swarm/join', async ({ req }) => {
     await node.join(await readJson(req, joinBody));
@@ -119,65 +83,32 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   });
   route('POST', '/swarm/update', async ({ req, query }) => {
     const m = node.requireManager();
-    const body = await readJson(req, z.unknown());
-    const version = Number(query.get('version'));
-    if (!Number.isInteger(version))
-      throw new ControlError(
-        'the version query parameter is required: inspect the swarm and pass its Version.Index',
-        400,
-      );
-    await m.store.update((tx) => {
-      const c = tx.get('clusters', CLUSTER_OBJECT_ID)!;
-      tx.update('clusters', { ...c, Spec: updatedClusterSpec(c, body), UpdatedAt: new Date().toISOString() }, version);
-    });
-    if (qBool(query, 'rotateWorkerToken')) await m.rotateJoinToken('worker');
-    if (qBool(query, 'rotateManagerToken')) await m.rotateJoinToken('manager');
+    const body = await readJson(req, anyBody);
+    await m.cluster.update(requiredVersion(query, 'swarm'), body);
+    if (qBool(query, 'rotateWorkerToken')) await m.cluster.rotateJoinToken('worker');
+    if (qBool(query, 'rotateManagerToken')) await m.cluster.rotateJoinToken('manager');
     return null;
   });
 
-  route('GET', '/services', async ({ query }) => {
-    const m = await reader();
-    const f = qFilters(query);
-    const tasks = qBool(query, 'status') ? m.store.state.list('tasks') : undefined;
-    const nodes = m.store.state.list('nodes');
-    return m.store.state
-      .list('services')
-      .filter(
-        (s) =>
-          matchFilters(f, (k) =>
-            k === 'name'
-              ? [s.Spec.Name]
-              : k === 'id'
-                ? [s.ID]
-                : k === 'mode'
-                  ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global']
-                  : null,
-          ) &&
-          (!f?.label || labelsMatch(s.Spec.Labels, f.label)),
-      )
-      .map((s) => serviceToApi(s, tasks, nodes));
-  });
+  route('GET', '/services', async ({ query }) =>
+    (await reader()).services.list(qFilters(query), { status: qBool(query, 'status') }),
+  );
   route(
     'POST',
     '/services/create',
-    async ({ req }) => ({
-      ...(await node.requireManager().services.create((await readJson(req, serviceSpec)) as unknown as ServiceSpec)),
-      Warnings: null,
-    }),
+    async ({ req }) => {
+      const services = node.requireManager().services;
+      return { ...(await services.create(await readJson(req, anyBody))), Warnings: null };
+    },
     201,
   );
-  route('GET', '/services/{id}', async ({ params }) => (await reader()).services.inspect(params.id!));
+  route('GET', '/services/{id}', async ({ params }) => (await reader()).services.inspect(params.id ?? ''));
   route('POST', '/services/{id}/update', async ({ req, params, query }) => {
-    const version = Number(query.get('version'));
-    if (!Number.isInteger(version))
-      throw new ControlError(
-        'the version query parameter is required: inspect the service and pass its Version.Index',
-        400,
-      );
-    const spec = (await readJson(req, serviceSpec)) as unknown as ServiceSpec;
+    const version = requiredVersion(query, 'service');
+    const spec = await readJson(req, anyBody);
     return node
       .requireManager()
-      .services.update(params.id!, version, spec, { rollback: query.get('rollback') === 'previous' });
+      .services.update(params.id ?? '', version, spec, { rollback: query.get('rollback') === 'previous' });
   });
   router.add('GET', '/services/{id}/logs', async ({ res, params, query, signal }) => {
     let first = true;
@@ -186,8 +117,8 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
       const sinceText = query.get('since');
       const since = sinceText ? Number(sinceText) : undefined;
       if (since !== undefined && !Number.isFinite(since))
-        throw new ControlError(`invalid value for since: ${sinceText} (use unix seconds)`, 400);
-      for await (const e of node.serviceLogs(params.id!, {
+        throw new InvalidArgumentError(`invalid value for since: ${sinceText} (use unix seconds)`);
+      for await (const e of node.serviceLogs(params.id ?? '', {
         follow: qBool(query, 'follow'),
         tail: tail && tail !== 'all' ? Number(tail) : undefined,
         timestamps: qBool(query, 'timestamps'),
@@ -215,114 +146,24 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     }
   });
   route('DELETE', '/services/{id}', async ({ params }) => {
-    await node.requireManager().services.remove(params.id!);
+    await node.requireManager().services.remove(params.id ?? '');
     return null;
   });
 
-  route('GET', '/tasks', async ({ query }) => {
-    const m = await reader();
-    const f = qFilters(query);
-    const services = m.store.state.list('services');
-    const serviceIds = f?.service?.map((ref) => {
-      try {
-        return findService({ get: (t, id) => m.store.state.get(t, id), list: (t) => m.store.state.list(t) }, ref).ID;
-      } catch {
-        return ref;
-      }
-    });
-    return m.store.state
-      .list('tasks')
-      .filter((t) => {
-        const svcName = services.find((s) => s.ID === t.ServiceID)?.Spec.Name ?? '';
-        return (
-          matchFilters({ ...f, ...(serviceIds ? { service: serviceIds } : {}) }, (k) => {
-            switch (k) {
-              case 'service':
-                return [t.ServiceID];
-              case 'node':
-                return [t.NodeID ?? '', m.store.state.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
-              case 'desired-state':
-                return null;
-              case 'id':
-                return [t.ID];
-              case 'name':
-                return [`${svcName}.${t.Slot ?? t.NodeID}`];
-              default:
-                return null;
-            }
-          }) &&
-          (!f?.['desired-state'] || f['desired-state'].map(parseDesiredState).includes(t.DesiredState))
-        );
-      })
-      .map(taskToApi);
-  });
-  route('GET', '/tasks/{id}', async ({ params }) => {
-    const t = (await reader()).store.state.get('tasks', params.id!);
-    if (!t) throw new ControlError(`task ${params.id} not found`, 404);
-    return taskToApi(t);
-  });
+  route('GET', '/tasks', async ({ query }) => (await reader()).tasks.list(qFilters(query)).map(taskToApi));
+  route('GET', '/tasks/{id}', async ({ params }) => taskToApi((await reader()).tasks.inspect(params.id ?? '')));
 
-  route('GET', '/nodes', async () => {
-    const m = await reader();
-    return m.store.state.list('nodes').map((n) => nodeToApi(n, m.managerStatus(n)));
-  });
-  route('GET', '/nodes/{id}', async ({ params }) => {
-    const m = await reader();
-    const n = findNode(m, params.id!);
-    return nodeToApi(n, m.managerStatus(n));
-  });
+  route('GET', '/nodes', async () => (await reader()).nodes.list());
+  route('GET', '/nodes/{id}', async ({ params }) => (await reader()).nodes.inspect(params.id ?? ''));
   route('POST', '/nodes/{id}/update', async ({ req, params, query }) => {
     const m = node.requireManager();
     const version = Number(query.get('version'));
-    const spec = await readJson(req, nodeSpec);
-    let n = findNode(m, params.id!);
-    if (Number.isInteger(version) && version !== n.Version.Index)
-      throw new VersionConflictError('nodes', n.ID, version, n.Version.Index);
-    if (n.Spec.Role === 'manager' && spec.Role === 'worker') {
-      // Demotion leaves Raft first (refused if it would cost the quorum), then the node renews as a
-      // worker. Meanwhile the leader may have touched the node (its session moved): write on top.
-      await m.removeManager(n.ID);
-      for (let attempt = 0; ; attempt++) {
-        await m.barrier();
-        n = findNode(m, n.ID);
-        try {
-          await m.store.update((tx) =>
-            tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }),
-          );
-          return null;
-        } catch (e) {
-          if (!(e instanceof VersionConflictError) || attempt >= 5) throw e;
-        }
-      }
-    }
-    await m.store.update((tx) => tx.update('nodes', { ...n, Spec: { ...n.Spec, ...spec, Labels: spec.Labels ?? {} } }));
+    await m.nodes.update(params.id ?? '', version, await readJson(req, anyBody));
     return null;
   });
   route('DELETE', '/nodes/{id}', async ({ params, query }) => {
     const m = node.requireManager();
-    const n = findNode(m, params.id!);
-    if (n.ID === m.nodeId || n.Spec.Role === 'manager' || m.raftStatus().members.some((x) => x.id === n.ID))
-      throw new ControlError(
-        `rpc error: node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`,
-        400,
-      );
-    if (n.Status.State !== 'down' && !qBool(query, 'force')) {
-      throw new ControlError(
-        `node ${n.ID} is not down and can't be removed: stop its daemon first, or use --force`,
-        400,
-      );
-    }
-    await m.store.update((tx) => tx.delete('nodes', n.ID));
+    await m.nodes.remove(params.id ?? '', { force: qBool(query, 'force') });
     return null;
   });
-}
-
-function findNode(m: ReturnType<SwarmNode['requireManager']>, ref: string) {
-  const nodes = m.store.state.list('nodes');
-  const n =
-    nodes.find((x) => x.ID === ref) ??
-    nodes.find((x) => x.Description.Hostname === ref) ??
-    (nodes.filter((x) => x.ID.startsWith(ref)).length === 1 ? nodes.find((x) => x.ID.startsWith(ref)) : undefined);
-  if (!n) throw new ControlError(`node ${ref} not found`, 404);
-  return n;
 }

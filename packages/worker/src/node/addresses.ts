@@ -26,11 +26,12 @@ export function defaultAdvertiseHost(): string {
     if (/^(lo|fl[0-9a-f]{6}-|v[0-9a-f]{6}|docker|veth)/.test(name)) continue;
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) candidates.push(`${a.address} on ${name}`);
   }
-  if (candidates.length === 0) return '127.0.0.1';
-  if (candidates.length > 1) {
+  const [only, ...more] = candidates;
+  if (only === undefined) return '127.0.0.1';
+  if (more.length) {
     throw new Error(
       `could not choose an IP address to advertise since this system has multiple addresses on different interfaces (${candidates.join(' and ')}) - specify one with --advertise-addr`,
     );
   }
-  return candidates[0]!.split(' ')[0]!;
+  return only.slice(0, only.indexOf(' '));
 }

@@ -1,6 +1,8 @@
-export { SwarmNode, SwarmStateError, DEFAULT_CLUSTER_PORT, type SwarmNodeDeps } from './swarm-node';
+export { SwarmNode, type SwarmNodeDeps } from './swarm-node';
+export { DEFAULT_CLUSTER_PORT } from './requests';
+export { SwarmStateError, ClusterListenError } from './errors';
 export { MeshController } from './mesh-controller';
 export { TaskNetworks } from './task-networks';
 export { resolveAddr, defaultAdvertiseHost } from './addresses';
 export { swarmExtension } from './daemon-extension';
-export { NodeServer, ClusterListenError, type NodeServiceRegistration } from './node-server';
+export { NodeServer, type NodeServiceRegistration } from './node-server';

@@ -4,10 +4,10 @@ import {
   CLUSTER_OBJECT_ID,
   DEFAULT_SWARM_ADDR_POOL,
   DEFAULT_SWARM_SUBNET_SIZE,
+  type NodeState,
   type SwarmManager,
 } from '@flotilla/manager';
-import { ClusterListenError } from './node-server';
-import { SwarmStateError } from './swarm-state-error';
+import { ClusterListenError, SwarmStateError } from './errors';
 
 /** The Cluster part of the Swarm section of /info (docker info prints its settings). */
 export function clusterInfo(m: SwarmManager, id: string): Record<string, unknown> {
@@ -17,6 +17,36 @@ export function clusterInfo(m: SwarmManager, id: string): Record<string, unknown
     Spec: c?.Spec,
     DefaultAddrPool: c?.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL,
     SubnetSize: c?.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE,
+  };
+}
+
+/** The Swarm section of GET /info: this node's part, and the cluster's when it is a manager. */
+export function swarmInfo(
+  state: NodeState | null,
+  m: SwarmManager | null,
+  knownManagers: string[] | undefined,
+): Record<string, unknown> {
+  if (!state)
+    return {
+      NodeID: '',
+      NodeAddr: '',
+      LocalNodeState: 'inactive',
+      ControlAvailable: false,
+      Error: '',
+      RemoteManagers: null,
+    };
+  const nodes = m?.store.state.list('nodes') ?? [];
+  const remote = m
+    ? m.managers().map((x) => ({ NodeID: x.nodeId, Addr: x.addr }))
+    : (knownManagers ?? state.managers).map((addr) => ({ NodeID: '', Addr: addr }));
+  return {
+    NodeID: state.nodeId,
+    NodeAddr: state.advertiseAddr.split(':')[0],
+    LocalNodeState: 'active',
+    ControlAvailable: !!m,
+    Error: '',
+    RemoteManagers: remote,
+    ...(m ? { Nodes: nodes.length, Managers: m.managers().length, Cluster: clusterInfo(m, state.clusterId) } : {}),
   };
 }
 

@@ -187,7 +187,7 @@ export function listenersFor(view: readonly MeshService[], localVips: ReadonlySe
 export function backendsFor(s: MeshService, target: number, self: string): Backend[] {
   const out: Backend[] = [];
   for (const b of s.backends) {
-    const address = b.address.split('/')[0]!;
+    const address = b.address.split('/', 1)[0] ?? b.address;
     if (b.nodeId === self) out.push({ taskId: b.taskId, address, port: target });
     else if (b.tunnel) out.push({ taskId: b.taskId, address, port: target, tunnel: b.tunnel, node: b.nodeId });
   }
@@ -201,7 +201,8 @@ export function localTasksOf(view: MeshService[], self: string): Map<string, { a
   for (const s of view) {
     const ports = new Set(servedTargets(s));
     if (ports.size === 0) continue;
-    for (const b of s.backends) if (b.nodeId === self) out.set(b.taskId, { address: b.address.split('/')[0]!, ports });
+    for (const b of s.backends)
+      if (b.nodeId === self) out.set(b.taskId, { address: b.address.split('/', 1)[0] ?? b.address, ports });
   }
   return out;
 }

@@ -8,7 +8,8 @@ import {
   RootCA,
   type NodeTls,
 } from '@flotilla/manager';
-import { ClusterListenError, NodeServer } from './node-server';
+import { ClusterListenError } from './errors';
+import { NodeServer } from './node-server';
 
 async function nodeTls(
   role: 'swarm-worker' | 'swarm-manager' = 'swarm-worker',

@@ -1,22 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { NodeCertificates, type NodeTls } from '@flotilla/manager';
+import { ClusterListenError } from './errors';
 
 /** Adds a gRPC service to a node's cluster listener (and removes it again, if it must). */
 export type NodeServiceRegistration = (server: grpc.Server) => void;
-
-/** The cluster port could not be bound (in use, or an address this machine does not have). */
-export class ClusterListenError extends Error {
-  constructor(
-    readonly addr: string,
-    cause: Error,
-  ) {
-    super(
-      `cannot listen on ${addr} for cluster traffic: ${cause.message.replace(/^\d+ [A-Z_]+: /, '')}. Free the port or pick another with --listen-addr`,
-      { cause },
-    );
-    this.name = 'ClusterListenError';
-  }
-}
 
 /**
  * One gRPC server per node on its cluster address (2377), for every role: managers add Raft, the

@@ -13,7 +13,7 @@ const TASKS = 'tasks.';
  */
 function localTaskAddresses(s: MeshService, network: string, self: string): string[] {
   if (s.networks[0]?.name !== network) return [];
-  return s.backends.filter((b) => b.nodeId === self).map((b) => b.address.split('/')[0]!);
+  return s.backends.filter((b) => b.nodeId === self).map((b) => b.address.split('/', 1)[0] ?? b.address);
 }
 
 function named(s: MeshService, n: MeshServiceNetwork, name: string): boolean {

@@ -1,19 +1,11 @@
+// A daemon's part in a swarm (join, leave, roles, certificates): the composition root of the worker.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type {
-  ContainerManager,
-  DataPaths,
-  ImageStore,
-  Logger,
-  NetworkService,
-  RegistryClient,
-} from '@flotilla/engine-core';
 import {
   callerIdentity,
   channelCredentials,
   identityOf,
   NodeCertificates,
-  checkAddrPool,
   NODE_TLS_NAME,
   NotSwarmManagerError,
   PermissionDeniedError,
@@ -27,41 +19,21 @@ import {
   type SwarmManagerOptions,
 } from '@flotilla/manager';
 import { Agent } from '../agent/agent';
-import { EngineExecutor } from '../executor/engine-executor';
-import { RoutingMesh } from '../mesh';
-import { peerAddresses, peerImageFetcher, registerPeerServices } from '../peer';
-import { serviceLogLines, taskLogPrefix, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
-import { defaultAdvertiseHost, resolveAddr } from './addresses';
-import { MeshController, taskNodeHosts } from './mesh-controller';
-import { ClusterListenError, NodeServer, type NodeServiceRegistration } from './node-server';
-import { MeshTunnel } from './mesh-tunnel';
+import type { EngineExecutor } from '../executor/engine-executor';
+import { registerPeerServices } from '../peer';
+import { serviceLogLines, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
+import { NodeDataPlane } from './data-plane';
+import type { SwarmNodeDeps } from './deps';
+import { ClusterListenError, SwarmStateError } from './errors';
+import { assertCanListen, leaveRefusal, localAddr, swarmInfo } from './membership';
+import { NodeServer, type NodeServiceRegistration } from './node-server';
 import { RenewalTimer } from './renewal-timer';
+import { alreadyInSwarm, initSettings, joinSettings, type InitRequest, type JoinRequest } from './requests';
 import { RoleReconciler } from './role-reconciler';
-import { SwarmStateError } from './swarm-state-error';
-import { assertCanListen, clusterInfo, leaveRefusal, localAddr } from './membership';
-import { TaskNetworks } from './task-networks';
-import { serviceDnsSource } from './service-dns';
-import { VipAddresses } from './vip-addresses';
+import { nodeClusterAddr, serviceLogTasks } from './service-log-tasks';
+import { imagePeers, taskExecutor } from './task-executor';
 
-export interface SwarmNodeDeps {
-  paths: DataPaths;
-  containers: ContainerManager;
-  images: ImageStore;
-  networks: NetworkService;
-  registry?: RegistryClient;
-  engineVersion: string;
-  log: Logger;
-  hostname?: string;
-  heartbeatPeriodMs?: number;
-  /** Routing-mesh accept loops beside the daemon's own (child processes); the daemon uses cores - 1. */
-  meshAcceptLoops?: number;
-  /** TCP port other nodes' routing meshes tunnel into (default 7946; 0 = any free port). */
-  meshTunnelPort?: number;
-}
-
-export { SwarmStateError };
-
-export const DEFAULT_CLUSTER_PORT = 2377;
+export type { SwarmNodeDeps };
 
 /**
  * One daemon's part in a swarm: the worker agent (every node), the manager (manager nodes), the
@@ -72,13 +44,8 @@ export class SwarmNode {
   manager: SwarmManager | null = null;
   agent: Agent | null = null;
   state: NodeState | null = null;
-  private readonly mesh: RoutingMesh;
-  private readonly meshCtl: MeshController;
-  private readonly meshTunnel: MeshTunnel;
+  private readonly dataPlane: NodeDataPlane;
   private readonly files: SwarmStateFiles;
-  private readonly taskNetworks: TaskNetworks;
-  private readonly vipAddresses: VipAddresses;
-  private readonly removeDnsSource: () => void;
   private readonly server = new NodeServer();
   private tls: NodeTls | null = null;
   /** The agent's and peers' view of `tls`, renewed in place. */
@@ -89,21 +56,13 @@ export class SwarmNode {
 
   constructor(private readonly d: SwarmNodeDeps) {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
-    this.mesh = new RoutingMesh({ logger: d.log.child({ component: 'mesh' }), acceptLoops: d.meshAcceptLoops ?? 0 });
-    this.vipAddresses = new VipAddresses(d.networks, d.log.child({ component: 'vip' }));
-    this.meshCtl = new MeshController(this.mesh, () => this.state?.nodeId ?? '', d.log, this.vipAddresses);
-    this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), {
-      port: d.meshTunnelPort,
-      log: d.log.child({ component: 'mesh-tunnel' }),
+    this.dataPlane = new NodeDataPlane({
+      networks: d.networks,
+      log: d.log,
+      nodeId: () => this.state?.nodeId ?? '',
+      meshAcceptLoops: d.meshAcceptLoops ?? 0,
+      meshTunnelPort: d.meshTunnelPort,
     });
-    this.taskNetworks = new TaskNetworks(d.networks, () => this.meshCtl.refresh());
-    // Service names on swarm networks for the embedded DNS (`redis`, `lab_redis`, `tasks.redis`).
-    this.removeDnsSource = d.networks.addDnsSource(
-      serviceDnsSource(
-        () => this.meshCtl.view(),
-        () => this.state?.nodeId ?? '',
-      ),
-    );
     this.renewal = new RenewalTimer(
       () => this.renewCertificate(),
       () => this.tls?.certPem ?? null,
@@ -118,30 +77,6 @@ export class SwarmNode {
         log: d.log.child({ component: 'peer' }),
       }),
     );
-  }
-
-  /**
-   * Nodes to ask for an image this node lacks: managers first, then every ready node (a manager
-   * reads them from its store; a worker takes the nodes that run tasks from the mesh view, so an
-   * image built on one worker reaches the others too).
-   */
-  private peerAddrs(): string[] {
-    const st = this.state;
-    if (!st) return [];
-    const m = this.manager;
-    const nodes = m
-      ? m.store.state
-          .list('nodes')
-          .filter((n) => n.ID !== st.nodeId)
-          .map((n) => ({ addr: n.Status.Addr, ready: n.Status.State === 'ready' }))
-      : taskNodeHosts(this.meshCtl.view(), st.nodeId).map((addr) => ({ addr, ready: true }));
-    const managers = this.agent?.knownManagers() ?? st.managers;
-    return peerAddresses({
-      self: st.advertiseAddr,
-      managers: managers.filter((a) => a !== st.advertiseAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')),
-      nodes,
-      port: DEFAULT_CLUSTER_PORT,
-    });
   }
 
   /**
@@ -181,9 +116,7 @@ export class SwarmNode {
   async open(): Promise<void> {
     // VIPs a previous run left on the bridges (killed before it could remove them): the first
     // view from the managers puts back those still wanted.
-    await this.vipAddresses
-      .clear()
-      .catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove old service VIPs from the bridges'));
+    await this.dataPlane.clearVips('could not remove old service VIPs from the bridges');
     const saved = await this.files.load();
     if (!saved) return;
     this.state = saved.state;
@@ -207,37 +140,14 @@ export class SwarmNode {
     return this.manager;
   }
 
-  async init(req: {
-    ListenAddr?: string;
-    AdvertiseAddr?: string;
-    ForceNewCluster?: boolean;
-    DefaultAddrPool?: string[] | null;
-    SubnetSize?: number | null;
-  }): Promise<string> {
+  async init(req: InitRequest): Promise<string> {
     if (this.state && this.manager && req.ForceNewCluster) {
       // Recover from a permanent loss of quorum: this manager alone, keeping the swarm's state.
       this.manager = await this.manager.forceNewCluster();
       return this.manager.nodeId;
     }
-    if (this.state)
-      throw new SwarmStateError(
-        'This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.',
-        503,
-      );
-    let addrPool: ReturnType<typeof checkAddrPool>;
-    try {
-      addrPool = checkAddrPool(req.DefaultAddrPool ?? undefined, req.SubnetSize ?? undefined);
-    } catch (e) {
-      throw new SwarmStateError((e as Error).message, 400);
-    }
-    const advertiseHost = () => defaultAdvertiseHost();
-    const listenAddr = resolveAddr(req.ListenAddr || '0.0.0.0:2377', DEFAULT_CLUSTER_PORT, () => '0.0.0.0');
-    let advertiseAddr: string;
-    try {
-      advertiseAddr = resolveAddr(req.AdvertiseAddr, Number(listenAddr.split(':').pop()), advertiseHost);
-    } catch (e) {
-      throw new SwarmStateError((e as Error).message, 400);
-    }
+    if (this.state) throw alreadyInSwarm();
+    const { addrPool, listenAddr, advertiseAddr } = initSettings(req);
     const executor = this.executor();
     try {
       this.manager = await SwarmManager.init({
@@ -263,29 +173,13 @@ export class SwarmNode {
     return m.nodeId;
   }
 
-  async join(req: {
-    RemoteAddrs: string[];
-    JoinToken: string;
-    ListenAddr?: string;
-    AdvertiseAddr?: string;
-  }): Promise<void> {
-    if (this.state)
-      throw new SwarmStateError(
-        'This node is already part of a swarm. Use "flotilla swarm leave" to leave this swarm and join another one.',
-        503,
-      );
-    const remote = req.RemoteAddrs?.[0];
-    if (!remote)
-      throw new SwarmStateError('no manager address given: flotilla swarm join --token <token> <manager-ip>:2377', 400);
-    const listenAddr = resolveAddr(req.ListenAddr || '0.0.0.0:2377', DEFAULT_CLUSTER_PORT, () => '0.0.0.0');
-    const advertiseAddr = resolveAddr(req.AdvertiseAddr, Number(listenAddr.split(':').pop()), () =>
-      defaultAdvertiseHost(),
-    );
+  async join(req: JoinRequest): Promise<void> {
+    if (this.state) throw alreadyInSwarm();
+    const { managerAddr, listenAddr, advertiseAddr } = joinSettings(req);
     // A port in use must fail the join before the swarm hears of this node.
     await assertCanListen(listenAddr);
     const executor = this.executor();
     const desc = await executor.describe();
-    const managerAddr = remote.includes(':') ? remote : `${remote}:${DEFAULT_CLUSTER_PORT}`;
     const joined = await requestNodeCertificate({
       managerAddr,
       token: req.JoinToken,
@@ -339,11 +233,7 @@ export class SwarmNode {
     this.roles = null;
     await this.agent?.stop({ shutdownTasks: true });
     this.agent = null;
-    await this.meshCtl.close();
-    await this.vipAddresses
-      .clear()
-      .catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
-    await this.meshTunnel.stop();
+    await this.dataPlane.leave();
     await this.manager?.stop();
     this.manager = null;
     this.server.stop();
@@ -399,21 +289,11 @@ export class SwarmNode {
   }
 
   private executor(): EngineExecutor {
-    return new EngineExecutor({
-      containers: this.d.containers,
-      images: this.d.images,
-      registry: this.d.registry,
-      fetchFromPeers: peerImageFetcher({
-        images: this.d.images,
-        peers: () => this.peerAddrs(),
-        credentials: () => (this.tls ? channelCredentials(this.tls) : null),
-        log: this.d.log.child({ component: 'peer' }),
-      }),
-      serviceName: (t) => t.ServiceAnnotations?.Name ?? t.ServiceID,
-      network: (t) => this.taskNetworks.forTask(t),
-      engineVersion: this.d.engineVersion,
-      hostname: this.d.hostname,
-      log: this.d.log,
+    return taskExecutor(this.d, {
+      peers: () =>
+        imagePeers(this.state, this.manager, () => this.dataPlane.meshCtl.view(), this.agent?.knownManagers()),
+      tls: () => this.tls,
+      taskNetworks: this.dataPlane.taskNetworks,
     });
   }
 
@@ -433,9 +313,9 @@ export class SwarmNode {
       serverName: NODE_TLS_NAME,
       executor: this.executor(),
       log: this.d.log.child({ component: 'agent' }),
-      onMesh: (view) => this.meshCtl.update(view),
+      onMesh: (view) => this.dataPlane.meshCtl.update(view),
       onRole: (role) => roles.want(role),
-      meshTunnelPort: () => this.meshTunnel.start(this.tls ?? tls, this.state!.clusterId),
+      meshTunnelPort: () => this.dataPlane.meshTunnel.start(this.tls ?? tls, this.state!.clusterId),
     });
     this.agent.start();
     this.renewal.schedule();
@@ -460,7 +340,7 @@ export class SwarmNode {
     this.certs?.update(renewed.tls);
     this.server.updateTls(renewed.tls);
     this.manager?.updateTls(renewed.tls);
-    void this.meshTunnel.start(renewed.tls, state.clusterId);
+    void this.dataPlane.meshTunnel.start(renewed.tls, state.clusterId);
     this.d.log.info({ expires: identityOf(renewed.tls.certPem).notAfter.toISOString() }, 'node certificate renewed');
   }
 
@@ -475,74 +355,26 @@ export class SwarmNode {
     opts: ServiceLogsOptions & { nodeAddr?: (nodeId: string) => string | undefined },
   ): AsyncGenerator<ServiceLogLine> {
     const m = this.requireManager();
-    const svc = m.services.inspect(ref);
-    const node = (id?: string) => m.store.state.get('nodes', id ?? '');
-    const host = (id?: string) => node(id)?.Description.Hostname ?? id ?? '';
-    const tasks = m.store.state
-      .list('tasks')
-      .filter((t) => t.ServiceID === svc.ID && t.Status.ContainerStatus?.ContainerID);
     // this node's certificate (as saved by init/join), for calls to the other nodes' TaskLogs
     const tls = this.tls;
-    yield* serviceLogLines(
-      tasks.map((t) => ({
-        taskId: t.ID,
-        nodeId: t.NodeID ?? '',
-        containerId: t.Status.ContainerStatus!.ContainerID!,
-        nodeName: host(t.NodeID),
-        prefix: taskLogPrefix(svc.Spec.Name, t, host(t.NodeID), opts),
-      })),
-      opts,
-      {
-        localNodeId: m.nodeId,
-        local: (id, o) => this.d.containers.logs(id, o),
-        nodeAddr:
-          opts.nodeAddr ??
-          ((id) => (node(id)?.Status.Addr ? `${node(id)!.Status.Addr}:${DEFAULT_CLUSTER_PORT}` : undefined)),
-        credentials: tls ? channelCredentials(tls) : undefined,
-      },
-    );
+    yield* serviceLogLines(serviceLogTasks(m, ref, opts), opts, {
+      localNodeId: m.nodeId,
+      local: (id, o) => this.d.containers.logs(id, o),
+      nodeAddr: opts.nodeAddr ?? ((id) => nodeClusterAddr(m, id)),
+      credentials: tls ? channelCredentials(tls) : undefined,
+    });
   }
 
   /** The Swarm section of GET /info. */
   info(): Record<string, unknown> {
-    if (!this.state)
-      return {
-        NodeID: '',
-        NodeAddr: '',
-        LocalNodeState: 'inactive',
-        ControlAvailable: false,
-        Error: '',
-        RemoteManagers: null,
-      };
-    const m = this.manager;
-    const nodes = m?.store.state.list('nodes') ?? [];
-    const remote = m
-      ? m.managers().map((x) => ({ NodeID: x.nodeId, Addr: x.addr }))
-      : (this.agent?.knownManagers() ?? this.state.managers).map((addr) => ({ NodeID: '', Addr: addr }));
-    return {
-      NodeID: this.state.nodeId,
-      NodeAddr: this.state.advertiseAddr.split(':')[0],
-      LocalNodeState: 'active',
-      ControlAvailable: !!m,
-      Error: '',
-      RemoteManagers: remote,
-      ...(m
-        ? { Nodes: nodes.length, Managers: m.managers().length, Cluster: clusterInfo(m, this.state.clusterId) }
-        : {}),
-    };
+    return swarmInfo(this.state, this.manager, this.agent?.knownManagers());
   }
 
   async close(): Promise<void> {
     this.renewal.stop();
     await this.roles?.stop();
     await this.agent?.stop();
-    await this.meshCtl.close();
-    await this.vipAddresses
-      .clear()
-      .catch((e: Error) => this.d.log.warn({ err: e.message }, 'could not remove the service VIPs from the bridges'));
-    this.removeDnsSource();
-    await this.meshTunnel.stop();
-    await this.mesh.close();
+    await this.dataPlane.close();
     await this.manager?.stop();
     this.server.stop();
   }

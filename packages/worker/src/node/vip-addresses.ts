@@ -71,10 +71,14 @@ export class VipAddresses {
     private readonly log?: Logger,
   ) {}
 
-  private async swarmNetworks() {
-    return (await this.networks.list()).filter(
-      (n) => n.Labels['com.docker.swarm.network'] === 'true' && n.bridge && n.IPAM.Config[0],
-    );
+  /** This node's swarm networks that have a bridge and a subnet. */
+  private async swarmNetworks(): Promise<{ Name: string; bridge: string; subnet: string }[]> {
+    return (await this.networks.list()).flatMap((n) => {
+      const subnet = n.IPAM.Config[0]?.Subnet;
+      return n.Labels['com.docker.swarm.network'] === 'true' && n.bridge && subnet !== undefined
+        ? [{ Name: n.Name, bridge: n.bridge, subnet }]
+        : [];
+    });
   }
 
   private async bridges(nets: Awaited<ReturnType<VipAddresses['swarmNetworks']>>): Promise<SwarmBridge[]> {
@@ -85,8 +89,8 @@ export class VipAddresses {
     }[];
     return nets.map((n) => ({
       network: n.Name,
-      bridge: n.bridge!,
-      subnet: n.IPAM.Config[0]!.Subnet,
+      bridge: n.bridge,
+      subnet: n.subnet,
       present: (links.find((l) => l.ifname === n.bridge)?.addr_info ?? [])
         .filter((a) => a.prefixlen === 32)
         .map((a) => a.local),
@@ -99,7 +103,7 @@ export class VipAddresses {
     const wanted = wantedVips(view);
     // Views change with every task state; the kernel is asked only when bridges or VIPs changed.
     const key = JSON.stringify([
-      nets.map((n) => [n.Name, n.bridge, n.IPAM.Config[0]!.Subnet]),
+      nets.map((n) => [n.Name, n.bridge, n.subnet]),
       [...wanted].map(([n, ips]) => [n, [...ips].sort()]),
     ]);
     if (this.last?.key === key) return new Set(this.last.local);

@@ -95,7 +95,8 @@ export interface EndpointSpec {
   Ports?: PortConfig[];
 }
 
-export type ServiceMode = { Replicated: { Replicas: number } } | { Global: Record<string, never> };
+/** Global carries no settings in docker's API (`{}`); what a client sends there is kept as sent. */
+export type ServiceMode = { Replicated: { Replicas: number } } | { Global: Record<string, unknown> };
 
 export interface ServiceSpec {
   Name: string;

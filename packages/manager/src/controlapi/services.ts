@@ -1,60 +1,75 @@
-import type { PortConfig, ServiceSpec } from './types';
-import { InvalidSpecError, PortConflictError, ServiceNotFoundError } from './errors';
-import { validateServiceSpec } from './validate';
+// Services in the control API: create, update (rolling or not), remove, inspect, list.
 import { specChangeNeedsUpdate } from '../orchestrator/reconcile';
+import type { StoreState } from '../store/state';
 import { newId, type Store, type TxBuilder } from '../store/store';
-import { TaskState, type Service } from '../store/types';
+import { TaskState, type Node, type Service, type Task } from '../store/types';
+import type { ServiceSpec } from '../types';
+import { ServiceNotFoundError, InvalidSpecError } from './errors';
+import { labelsMatch, matchFilters, type ListFilters } from './filters';
+import { resolvePorts } from './ports';
+import { normalizeServiceSpec, parseServiceSpec, validateServiceSpec } from './validate';
 
-/** Docker's dynamic range for ingress ports published without a number. */
-export const INGRESS_PORT_RANGE = [30000, 32767] as const;
+/** What a store read needs to find objects: a transaction or the state itself. */
+export type Reader = Pick<TxBuilder, 'get' | 'list'>;
 
 /** Finds a service by full ID, unique ID prefix or name, like dockerd. */
-export function findService(tx: Pick<TxBuilder, 'get' | 'list'>, ref: string): Service {
+export function findService(tx: Reader, ref: string): Service {
   const byId = tx.get('services', ref);
   if (byId) return byId;
   const all = tx.list('services');
   const byName = all.find((s) => s.Spec.Name === ref);
   if (byName) return byName;
   const byPrefix = all.filter((s) => s.ID.startsWith(ref));
-  if (byPrefix.length === 1) return byPrefix[0]!;
+  const [only] = byPrefix;
+  if (only && byPrefix.length === 1) return only;
   throw new ServiceNotFoundError(ref);
 }
 
-/** Ingress ports are cluster-wide: one service per published port; unnumbered ones get a free port. */
-function resolvePorts(tx: TxBuilder, spec: ServiceSpec, selfId: string): PortConfig[] {
-  const used = new Map<string, Service>();
-  for (const s of tx.list('services')) {
-    if (s.ID === selfId) continue;
-    for (const p of s.Endpoint?.Ports ?? [])
-      if (p.PublishMode === 'ingress' && p.PublishedPort) used.set(`${p.PublishedPort}/${p.Protocol}`, s);
-  }
-  const out: PortConfig[] = [];
-  for (const p of spec.EndpointSpec?.Ports ?? []) {
-    const port: PortConfig = {
-      Protocol: p.Protocol ?? 'tcp',
-      TargetPort: p.TargetPort,
-      PublishMode: p.PublishMode ?? 'ingress',
-      ...(p.Name ? { Name: p.Name } : {}),
-    };
-    if (p.PublishedPort) port.PublishedPort = p.PublishedPort;
-    if (port.PublishMode === 'ingress') {
-      if (!port.PublishedPort) {
-        for (let n = INGRESS_PORT_RANGE[0]; n <= INGRESS_PORT_RANGE[1]; n++) {
-          if (!used.has(`${n}/${port.Protocol}`)) {
-            port.PublishedPort = n;
-            break;
-          }
-        }
-        if (!port.PublishedPort) throw new InvalidSpecError('no free ingress port left in 30000-32767');
-      }
-      const other = used.get(`${port.PublishedPort}/${port.Protocol}`);
-      if (other) throw new PortConflictError(port.PublishedPort, port.Protocol, other.Spec.Name, other.ID);
-      used.set(`${port.PublishedPort}/${port.Protocol}`, { ID: selfId, Spec: spec } as Service);
-    }
-    out.push(port);
-  }
-  return out;
+/** Docker's ServiceStatus (`service ls`'s REPLICAS column), counted from the tasks. */
+export interface ServiceStatus {
+  RunningTasks: number;
+  DesiredTasks: number;
+  CompletedTasks: number;
 }
+
+/** Pure: running tasks count only on ready nodes (or when no node is known); desired of a global service = its live tasks. */
+export function serviceStatus(s: Service, tasks: Task[], nodes: Node[]): ServiceStatus {
+  const mine = tasks.filter((t) => t.ServiceID === s.ID);
+  const readyNodes = new Set(nodes.filter((n) => n.Status.State === 'ready').map((n) => n.ID));
+  const running = mine.filter(
+    (t) =>
+      t.Status.State === TaskState.RUNNING &&
+      t.DesiredState === TaskState.RUNNING &&
+      (!t.NodeID || readyNodes.size === 0 || readyNodes.has(t.NodeID)),
+  ).length;
+  const desired =
+    'Replicated' in s.Spec.Mode
+      ? s.Spec.Mode.Replicated.Replicas
+      : mine.filter((t) => t.DesiredState === TaskState.RUNNING).length;
+  return {
+    RunningTasks: running,
+    DesiredTasks: desired,
+    CompletedTasks: mine.filter((t) => t.Status.State === TaskState.COMPLETE).length,
+  };
+}
+
+/** `service ls` filters: name, id, mode, label. */
+function serviceMatches(s: Service, f: ListFilters | undefined): boolean {
+  return (
+    matchFilters(f, (k) =>
+      k === 'name'
+        ? [s.Spec.Name]
+        : k === 'id'
+          ? [s.ID]
+          : k === 'mode'
+            ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global']
+            : null,
+    ) &&
+    (!f?.label || labelsMatch(s.Spec.Labels, f.label))
+  );
+}
+
+const reader = (s: StoreState): Reader => ({ get: (t, id) => s.get(t, id), list: (t) => s.list(t) });
 
 /** Service create/update/remove on the replicated store (the control API behind /services). */
 export class ServiceApi {
@@ -63,8 +78,9 @@ export class ServiceApi {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async create(spec: ServiceSpec): Promise<{ ID: string }> {
-    const normalized = normalize(spec);
+  /** `spec` is the request body as sent: checked here (shape, then docker's rules) before the store. */
+  async create(spec: unknown): Promise<{ ID: string }> {
+    const normalized = normalizeServiceSpec(parseServiceSpec(spec));
     validateServiceSpec(normalized);
     const id = newId();
     await this.store.update((tx) => {
@@ -91,12 +107,13 @@ export class ServiceApi {
   async update(
     ref: string,
     version: number,
-    spec: ServiceSpec,
+    spec: unknown,
     opts: { rollback?: boolean } = {},
   ): Promise<{ Warnings: string[] | null }> {
+    const body = parseServiceSpec(spec);
     await this.store.update((tx) => {
       const current = findService(tx, ref);
-      let next = normalize(spec);
+      let next: ServiceSpec = normalizeServiceSpec(body);
       if (opts.rollback) {
         if (!current.PreviousSpec)
           throw new InvalidSpecError(`service ${current.Spec.Name} does not have a previous spec`);
@@ -142,19 +159,17 @@ export class ServiceApi {
   }
 
   inspect(ref: string): Service {
-    return this.store.view((s) => findService({ get: (t, id) => s.get(t, id), list: (t) => s.list(t) }, ref));
+    return this.store.view((s) => findService(reader(s), ref));
   }
-}
 
-/** Fills docker's defaults so stored specs compare equal whatever the client left out. */
-function normalize(spec: ServiceSpec): ServiceSpec {
-  return {
-    ...spec,
-    Mode: spec.Mode ?? { Replicated: { Replicas: 1 } },
-    TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: spec.TaskTemplate?.ForceUpdate ?? 0 },
-    EndpointSpec: {
-      Mode: spec.EndpointSpec?.Mode ?? 'vip',
-      ...(spec.EndpointSpec?.Ports?.length ? { Ports: spec.EndpointSpec.Ports } : {}),
-    },
-  };
+  /** `service ls`: the services that pass `filters`; with `status`, each with its ServiceStatus. */
+  list(filters?: ListFilters, opts: { status?: boolean } = {}): (Service & { ServiceStatus?: ServiceStatus })[] {
+    return this.store.view((st) => {
+      const services = st.list('services').filter((s) => serviceMatches(s, filters));
+      if (!opts.status) return services.map((s) => ({ ...s }));
+      const tasks = st.list('tasks');
+      const nodes = st.list('nodes');
+      return services.map((s) => ({ ...s, ServiceStatus: serviceStatus(s, tasks, nodes) }));
+    });
+  }
 }

@@ -1,5 +1,8 @@
-import type { ClusterObject } from '../store/tables';
-import { checkAddrPool, updatedClusterSpec } from './cluster-spec';
+import { parseJoinToken } from '../ca/tokens';
+import { VersionConflictError } from '../store/errors';
+import { CLUSTER_OBJECT_ID, type ClusterObject } from '../store/tables';
+import { localStore } from '../testing/fixtures';
+import { ClusterApi, checkAddrPool, updatedClusterSpec } from './cluster';
 import { InvalidSpecError } from './errors';
 
 const cluster: ClusterObject = {
@@ -57,5 +60,53 @@ describe('swarm init --default-addr-pool', () => {
     expect(() => checkAddrPool(['10.20.0.0/16'], 8)).toThrow(/use a mask length between 16 and 30/);
     expect(() => checkAddrPool(['10.20.0.0/16'], 31)).toThrow(/between 16 and 30/);
     expect(() => checkAddrPool([], 24)).toThrow(/needs --default-addr-pool/);
+  });
+});
+
+describe('cluster API', () => {
+  const caCertPem = `-----BEGIN CERTIFICATE-----\n${Buffer.from('not a real certificate').toString('base64')}\n-----END CERTIFICATE-----\n`;
+
+  async function setup() {
+    const store = localStore();
+    await store.update((tx) =>
+      tx.create('clusters', {
+        ...cluster,
+        ID: CLUSTER_OBJECT_ID,
+        Data: { caCertPem, caKeyPem: 'key', workerSecret: 'w'.repeat(25), managerSecret: 'm'.repeat(25) },
+      }),
+    );
+    return { store, api: new ClusterApi(store, 'swarm-id') };
+  }
+
+  test("inspect is docker's Swarm object: the cluster ID, default address pool and both join tokens", async () => {
+    const { api } = await setup();
+    const s = api.inspect();
+    expect(s).toMatchObject({ ID: 'swarm-id', DefaultAddrPool: ['198.19.128.0/17'], SubnetSize: 24 });
+    expect(s.Spec).toEqual(cluster.Spec);
+    expect(parseJoinToken(s.JoinTokens.Worker).secret).toBe('w'.repeat(25));
+    expect(parseJoinToken(s.JoinTokens.Manager).secret).toBe('m'.repeat(25));
+    expect(parseJoinToken(s.JoinTokens.Worker).caDigest).toBe(parseJoinToken(s.JoinTokens.Manager).caDigest);
+  });
+
+  test('update needs the current version and keeps the spec fields it does not act on', async () => {
+    const { api } = await setup();
+    const v = api.inspect().Version.Index;
+    await api.update(v, { ...cluster.Spec, Orchestration: { TaskHistoryRetentionLimit: 1 } });
+    const after = api.inspect();
+    expect(after.Spec.Orchestration.TaskHistoryRetentionLimit).toBe(1);
+    expect(after.Version.Index).toBeGreaterThan(v);
+    await expect(api.update(v, {})).rejects.toThrow(VersionConflictError);
+    await expect(api.update(after.Version.Index, { CAConfig: { NodeCertExpiry: 1 } })).rejects.toThrow(
+      'minimum certificate expiry time is 1h0m0s',
+    );
+  });
+
+  test('rotating one role makes a new token for it only', async () => {
+    const { api } = await setup();
+    const before = api.inspect().JoinTokens;
+    await api.rotateJoinToken('worker');
+    const after = api.inspect().JoinTokens;
+    expect(after.Worker).not.toBe(before.Worker);
+    expect(after.Manager).toBe(before.Manager);
   });
 });

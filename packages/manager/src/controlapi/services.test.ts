@@ -1,14 +1,12 @@
-import { LocalProposer, Store } from '../store/store';
 import { TaskState } from '../store/types';
 import { VersionConflictError } from '../store/errors';
-import { makeTask } from '../testing/fixtures';
+import { localStore, makeNode, makeTask } from '../testing/fixtures';
+import type { ServiceSpec } from '../types';
+import { InvalidSpecError } from './errors';
 import { ServiceApi } from './services';
-import type { ServiceSpec } from './types';
 
 function setup() {
-  const p = new LocalProposer();
-  const store = new Store(p);
-  p.store = store;
+  const store = localStore();
   return { store, api: new ServiceApi(store, () => Date.parse('2026-01-01T00:00:00Z')) };
 }
 
@@ -105,3 +103,69 @@ describe('service API', () => {
     expect(store.state.get('tasks', 't1')!.DesiredState).toBe(TaskState.REMOVE);
   });
 });
+
+describe('service API: bodies as sent', () => {
+  test('the body is checked before the store, each refusal naming the field (400)', async () => {
+    const { api, store } = setup();
+    const refused = async (body: unknown) => {
+      const e: unknown = await api.create(body).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(InvalidSpecError);
+      expect((e as InvalidSpecError).status).toBe(400);
+      return (e as Error).message;
+    };
+    expect(await refused({})).toBe('invalid request body: Name: Invalid input: expected string, received undefined');
+    expect(await refused(null)).toMatch(/^invalid request body: body: /);
+    expect(await refused({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 1 } } })).toMatch(
+      /^invalid request body: TaskTemplate\.ContainerSpec\.Image: /,
+    );
+    expect(
+      await refused({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'a' } }, Mode: { Replicated: {} } }),
+    ).toBe('invalid request body: Mode: Invalid input');
+    expect(store.state.list('services')).toEqual([]);
+  });
+
+  test('fields the manager does not act on are kept as sent; the mode defaults to one replica', async () => {
+    const { api } = setup();
+    await api.create({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'a', Custom: 1 } }, Other: 'kept' });
+    const s = api.inspect('x');
+    expect(s.Spec.Mode).toEqual({ Replicated: { Replicas: 1 } });
+    expect(s.Spec.TaskTemplate.ContainerSpec).toEqual({ Image: 'a', Custom: 1 });
+    expect((s.Spec as unknown as Record<string, unknown>).Other).toBe('kept');
+  });
+});
+
+describe('service ls', () => {
+  test('filters by name, id, mode and label; --status counts running tasks on ready nodes', async () => {
+    const { api, store } = setup();
+    const { ID: web } = await api.create({ ...web3(), Labels: { tier: 'front' } });
+    await api.create({ Name: 'agent', TaskTemplate: { ContainerSpec: { Image: 'a' } }, Mode: { Global: {} } });
+    await store.update((tx) => {
+      tx.create('nodes', makeNode('n1'));
+      tx.create('nodes', makeNode('n2', { state: 'down' }));
+      tx.create('tasks', makeTask('t1', web, { slot: 1, node: 'n1', state: TaskState.RUNNING }));
+      tx.create('tasks', makeTask('t2', web, { slot: 2, node: 'n2', state: TaskState.RUNNING }));
+      tx.create('tasks', makeTask('t3', web, { slot: 3, node: 'n1', state: TaskState.COMPLETE }));
+    });
+    const names = (f?: Record<string, string[]>) => api.list(f).map((s) => s.Spec.Name);
+    expect(names().sort()).toEqual(['agent', 'lab_web']);
+    expect(names({ name: ['lab_web'] })).toEqual(['lab_web']);
+    expect(names({ id: [web] })).toEqual(['lab_web']);
+    expect(names({ mode: ['global'] })).toEqual(['agent']);
+    expect(names({ label: ['tier=front'] })).toEqual(['lab_web']);
+    expect(names({ label: ['tier=back'] })).toEqual([]);
+    expect(api.list({ name: ['lab_web'] })[0]?.ServiceStatus).toBeUndefined();
+    expect(api.list({ name: ['lab_web'] }, { status: true })[0]?.ServiceStatus).toEqual({
+      RunningTasks: 1,
+      DesiredTasks: 3,
+      CompletedTasks: 1,
+    });
+  });
+});
+
+function web3(): ServiceSpec {
+  return {
+    Name: 'lab_web',
+    TaskTemplate: { ContainerSpec: { Image: 'app:1' } },
+    Mode: { Replicated: { Replicas: 3 } },
+  };
+}

@@ -1,0 +1,142 @@
+// The swarm (cluster object) in the control API: inspect, `swarm update`, join tokens, and the
+// checks of `swarm init`'s address pools.
+import { formatCidr, parseCidr } from '@flotilla/engine-core';
+import { z } from 'zod';
+import { MIN_NODE_CERT_EXPIRY_MS } from '../ca/renewal';
+import { formatJoinToken, newSecret } from '../ca/tokens';
+import { DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE } from '../orchestrator/networks';
+import type { Store } from '../store/store';
+import { CLUSTER_OBJECT_ID, type ClusterObject } from '../store/tables';
+import { clusterSecrets } from '../swarm/cluster';
+import { ClusterNotFoundError, InvalidSpecError } from './errors';
+
+/**
+ * `POST /swarm/update` body: Docker's ClusterSpec. Only what flotilla acts on is read; an
+ * unknown field is kept as sent (the Docker CLI sends the whole spec back).
+ */
+const clusterSpecBody = z
+  .object({
+    Orchestration: z.object({ TaskHistoryRetentionLimit: z.number().int().optional() }).passthrough().nullish(),
+    CAConfig: z.object({ NodeCertExpiry: z.number().int().optional() }).passthrough().nullish(),
+  })
+  .passthrough();
+
+/** Pure: the cluster object after `swarm update` with `body` (a Docker ClusterSpec). */
+export function updatedClusterSpec(cluster: ClusterObject, body: unknown): ClusterObject['Spec'] {
+  const parsed = clusterSpecBody.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidSpecError(`invalid swarm spec: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const limit = parsed.data.Orchestration?.TaskHistoryRetentionLimit;
+  const expiry = parsed.data.CAConfig?.NodeCertExpiry;
+  if (expiry !== undefined && expiry / 1e6 < MIN_NODE_CERT_EXPIRY_MS)
+    throw new InvalidSpecError('minimum certificate expiry time is 1h0m0s');
+  return {
+    ...cluster.Spec,
+    Orchestration: {
+      ...cluster.Spec.Orchestration,
+      ...(limit !== undefined ? { TaskHistoryRetentionLimit: limit } : {}),
+    },
+    ...(expiry !== undefined ? { CAConfig: { ...cluster.Spec.CAConfig, NodeCertExpiry: expiry } } : {}),
+  };
+}
+
+/** `swarm init --default-addr-pool CIDR... --default-addr-pool-mask-length N`, checked before anything is made. */
+export function checkAddrPool(
+  pools: string[] | undefined,
+  subnetSize: number | undefined,
+): { DefaultAddrPool?: string[]; SubnetSize?: number } {
+  if (!pools?.length) {
+    if (subnetSize !== undefined && subnetSize !== 0)
+      throw new InvalidSpecError('--default-addr-pool-mask-length needs --default-addr-pool');
+    return {};
+  }
+  const size = subnetSize || 24;
+  const normalized = pools.map((p) => {
+    let cidr;
+    try {
+      cidr = parseCidr(p);
+    } catch {
+      throw new InvalidSpecError(`invalid base pool "${p}": use an IPv4 CIDR such as 10.20.0.0/16`);
+    }
+    if (size < cidr.prefix || size > 30)
+      throw new InvalidSpecError(
+        `invalid subnet size ${size} for pool ${p}: use a mask length between ${cidr.prefix} and 30`,
+      );
+    return formatCidr(cidr);
+  });
+  return { DefaultAddrPool: normalized, SubnetSize: size };
+}
+
+export type JoinRole = 'worker' | 'manager';
+
+/** Docker's Swarm object (`GET /swarm`, `swarm inspect`). */
+export interface SwarmObject {
+  ID: string;
+  Version: ClusterObject['Version'];
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: ClusterObject['Spec'];
+  DefaultAddrPool: string[];
+  SubnetSize: number;
+  JoinTokens: { Worker: string; Manager: string };
+  RootRotationInProgress: boolean;
+}
+
+export class ClusterApi {
+  constructor(
+    private readonly store: Store,
+    private readonly clusterId: string,
+  ) {}
+
+  private cluster(): ClusterObject {
+    const c = this.store.state.get('clusters', CLUSTER_OBJECT_ID);
+    if (!c) throw new ClusterNotFoundError();
+    return c;
+  }
+
+  inspect(): SwarmObject {
+    const c = this.cluster();
+    return {
+      ID: this.clusterId,
+      Version: c.Version,
+      CreatedAt: c.CreatedAt,
+      UpdatedAt: c.UpdatedAt,
+      Spec: c.Spec,
+      DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL,
+      SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE,
+      JoinTokens: { Worker: this.joinToken('worker'), Manager: this.joinToken('manager') },
+      RootRotationInProgress: false,
+    };
+  }
+
+  /** `swarm update`: `version` is the Version.Index the caller read; `body` a Docker ClusterSpec. */
+  async update(version: number, body: unknown): Promise<void> {
+    await this.store.update((tx) => {
+      const c = tx.get('clusters', CLUSTER_OBJECT_ID);
+      if (!c) throw new ClusterNotFoundError();
+      // The store stamps UpdatedAt with the transaction's time.
+      tx.update('clusters', { ...c, Spec: updatedClusterSpec(c, body) }, version);
+    });
+  }
+
+  /** `SWMTKN-1-<CA digest>-<secret>`: the role is the secret's. */
+  joinToken(role: JoinRole): string {
+    const s = clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID));
+    const der = Buffer.from(s.caCertPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+    return formatJoinToken(der, role === 'worker' ? s.workerSecret : s.managerSecret);
+  }
+
+  /** `swarm join-token --rotate`: the old token of that role stops working. */
+  async rotateJoinToken(role: JoinRole): Promise<void> {
+    await this.store.update((tx) => {
+      const c = tx.get('clusters', CLUSTER_OBJECT_ID);
+      if (!c) throw new ClusterNotFoundError();
+      tx.update('clusters', {
+        ...c,
+        Data: { ...c.Data, [role === 'worker' ? 'workerSecret' : 'managerSecret']: newSecret() },
+      });
+    });
+  }
+}

@@ -1,0 +1,54 @@
+// Tasks in the control API: read only (the orchestrator, scheduler and dispatcher write them).
+import type { Store } from '../store/store';
+import type { Task } from '../store/types';
+import { TaskNotFoundError } from './errors';
+import { matchFilters, parseDesiredState, type ListFilters } from './filters';
+import { findService } from './services';
+
+export class TaskApi {
+  constructor(private readonly store: Store) {}
+
+  inspect(id: string): Task {
+    const t = this.store.state.get('tasks', id);
+    if (!t) throw new TaskNotFoundError(id);
+    return t;
+  }
+
+  /**
+   * `service ps` / `node ps`: filters service (name, ID or ID prefix), node (ID or hostname),
+   * id, name (`<service>.<slot or node>`) and desired-state.
+   */
+  list(filters?: ListFilters): Task[] {
+    const st = this.store.state;
+    const services = st.list('services');
+    const serviceIds = filters?.service?.map((ref) => {
+      try {
+        return findService({ get: (t, id) => st.get(t, id), list: (t) => st.list(t) }, ref).ID;
+      } catch {
+        return ref;
+      }
+    });
+    const f = { ...filters, ...(serviceIds ? { service: serviceIds } : {}) };
+    const desired = filters?.['desired-state']?.map(parseDesiredState);
+    return st.list('tasks').filter((t) => {
+      const svcName = services.find((s) => s.ID === t.ServiceID)?.Spec.Name ?? '';
+      return (
+        matchFilters(f, (k) => {
+          switch (k) {
+            case 'service':
+              return [t.ServiceID];
+            case 'node':
+              return [t.NodeID ?? '', st.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
+            case 'id':
+              return [t.ID];
+            case 'name':
+              return [`${svcName}.${t.Slot ?? t.NodeID}`];
+            default:
+              return null;
+          }
+        }) &&
+        (!desired || desired.includes(t.DesiredState))
+      );
+    });
+  }
+}
