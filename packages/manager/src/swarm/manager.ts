@@ -252,7 +252,7 @@ export class SwarmManager {
     await this.stop();
     const raftDir = new SwarmStateFiles(this.o.dir).raftDir;
     await rm(raftDir, { recursive: true, force: true });
-    const storage = await DurableStorage.open(raftDir);
+    const storage = await DurableStorage.open(raftDir, { log: this.log });
     try {
       await storage.saveReady({ term: st.term, vote: null, commit: st.applied }, [], {
         meta: { index: st.applied, term: st.term, conf: { voters: [this.nodeId], learners: [] } },
@@ -474,7 +474,7 @@ export class SwarmManager {
       stateMachine: storeStateMachine(() => this.store),
       serverCredentials: serverCredentials(this.tls),
       channelCredentials: this.certs.managerChannel(this.state.clusterId),
-      logger: this.log,
+      log: this.log,
     });
     this.raft.on('leader', (leader) => this.onLeader(leader));
     this.onLeader(this.raft.status().leader);

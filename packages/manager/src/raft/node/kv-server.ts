@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     keepEntries: Number(values['keep-entries']),
     tickMs: values['tick-ms'] ? Number(values['tick-ms']) : undefined,
     electionTicks: values['election-ticks'] ? Number(values['election-ticks']) : undefined,
-    logger: log,
+    log,
   });
 
   const server = http.createServer((req, res) => {

@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type ChannelCredentials, type Server, type ServerCredentials } from '@grpc/grpc-js';
-import { componentLogger, type Logger } from '@flotilla/engine-core';
 import { decodeConfChange } from '../core/entries';
 import { ConfChangeRejectedError, ProposalDroppedError } from '../core/errors';
 import { RawNode, type RaftStatus } from '../core/raw-node';
+import { silentLogger, type Logger } from '../log';
 import { DurableStorage } from '../storage/durable-storage';
 import { GrpcTransport, type GrpcTransportOptions } from '../transport/grpc-transport';
 import {
@@ -77,7 +77,7 @@ export interface RaftNodeOptions<R = unknown> {
   channelCredentials?: ChannelCredentials;
   segmentBytes?: number;
   random?: () => number;
-  logger?: Logger;
+  log?: Logger;
 }
 
 export interface RequestOptions {
@@ -148,7 +148,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     readonly address: string,
   ) {
     super();
-    this.log = o.logger ?? componentLogger('raft', { node: o.id });
+    this.log = o.log ?? silentLogger;
     this.raw = new RawNode(
       {
         id: o.id,
@@ -170,12 +170,12 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   /** Opens storage, restores the state machine, binds the transport and starts ticking. */
   static async start<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
-    const log = opts.logger ?? componentLogger('raft', { node: opts.id });
+    const log = opts.log ?? silentLogger;
     const voters = [...new Set([opts.id, ...Object.keys(opts.peers)])].sort();
     const storage = await DurableStorage.open(opts.dataDir, {
       bootstrap: opts.bootstrap ? voters : undefined,
       segmentBytes: opts.segmentBytes,
-      logger: log,
+      log,
     });
     if (opts.server && !opts.advertise)
       throw new TypeError('RaftNode: `advertise` is required when `server` is given (the port is bound by its owner)');
@@ -186,7 +186,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       authorize: opts.authorize,
       serverCredentials: opts.serverCredentials,
       channelCredentials: opts.channelCredentials,
-      logger: log,
+      log,
     });
     let node: RaftNode<R>;
     try {

@@ -1,7 +1,7 @@
 // LogStorage on disk: the WAL and snapshot files are the truth; the core's MemoryStorage is the
 // in-memory index the core reads from (etcd's raftexample does the same with wal + MemoryStorage).
 import path from 'node:path';
-import { componentLogger, type Logger } from '@flotilla/engine-core';
+import { silentLogger, type Logger } from '../log';
 import { initialSnapshot, MemoryStorage } from '../core/memory-storage';
 import { type ConfState, type Entry, type HardState, type LogStorage, type NodeId, type Snapshot } from '../types';
 import { WalCorruptError } from './errors';
@@ -12,7 +12,7 @@ export interface DurableStorageOptions {
   /** Founding voters of a new cluster; used only when the directory holds no state yet. */
   bootstrap?: NodeId[];
   segmentBytes?: number;
-  logger?: Logger;
+  log?: Logger;
 }
 
 export class DurableStorage implements LogStorage {
@@ -25,9 +25,9 @@ export class DurableStorage implements LogStorage {
 
   /** Opens (or creates) `dir`/wal and `dir`/snap and replays them. */
   static async open(dir: string, opts: DurableStorageOptions = {}): Promise<DurableStorage> {
-    const log = opts.logger ?? componentLogger('raft-storage', { dir });
+    const log = opts.log ?? silentLogger;
     const walDir = path.join(dir, 'wal');
-    const { wal, replay } = await Wal.open(walDir, { segmentBytes: opts.segmentBytes, logger: log });
+    const { wal, replay } = await Wal.open(walDir, { segmentBytes: opts.segmentBytes, log });
     const snaps = new SnapshotStore(path.join(dir, 'snap'));
     const mem = new MemoryStorage();
     const s = new DurableStorage(wal, snaps, mem, log);

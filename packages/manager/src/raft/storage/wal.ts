@@ -3,7 +3,7 @@
 // refuses to start on corruption anywhere else.
 import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { componentLogger, type Logger } from '@flotilla/engine-core';
+import { silentLogger, type Logger } from '../log';
 import { type Entry, type HardState } from '../types';
 import { decodeRecord, encodeRecord, RecordType, type WalRecord } from './record';
 import { StorageClosedError, WalCorruptError } from './errors';
@@ -13,7 +13,7 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 export interface WalOptions {
   segmentBytes?: number;
-  logger?: Logger;
+  log?: Logger;
 }
 
 export interface SnapshotMarker {
@@ -55,7 +55,7 @@ export class Wal {
   ) {}
 
   static async open(dir: string, opts: WalOptions = {}): Promise<{ wal: Wal; replay: WalReplay }> {
-    const log = opts.logger ?? componentLogger('raft-wal', { dir });
+    const log = opts.log ?? silentLogger;
     const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     await fsp.mkdir(dir, { recursive: true });
     const names = (await fsp.readdir(dir)).filter((n) => SEGMENT_RE.test(n)).sort();

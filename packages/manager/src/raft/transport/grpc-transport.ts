@@ -1,7 +1,7 @@
 // The Raft transport over gRPC: a server receiving batches and snapshot chunks, and one Peer per
 // remote member. Credentials are injected so mutual TLS is a constructor argument, not a rewrite.
 import * as grpc from '@grpc/grpc-js';
-import { componentLogger, type Logger } from '@flotilla/engine-core';
+import { silentLogger, type Logger } from '../log';
 import { type Message, type NodeId } from '../types';
 import { coalesce } from './coalesce';
 import { Peer } from './peer';
@@ -41,7 +41,7 @@ export interface GrpcTransportOptions {
    * refuses the call with PERMISSION_DENIED. On a shared server this is what keeps workers out.
    */
   authorize?: (call: grpc.ServerReadableStream<unknown, unknown>) => void;
-  logger?: Logger;
+  log?: Logger;
 }
 
 export class TransportClosedError extends Error {
@@ -61,7 +61,7 @@ export class GrpcTransport {
   private boundPort = 0;
 
   constructor(private readonly o: GrpcTransportOptions) {
-    this.log = o.logger ?? componentLogger('raft-transport', { node: o.id });
+    this.log = o.log ?? silentLogger;
     this.ownServer = !o.server;
     this.server = o.server ?? new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
     const guarded =
@@ -113,7 +113,7 @@ export class GrpcTransport {
         snapshotChunkBytes: this.o.snapshotChunkBytes ?? 1024 * 1024,
         backoffMinMs: this.o.backoffMinMs ?? 20,
         backoffMaxMs: this.o.backoffMaxMs ?? 1000,
-        logger: this.log,
+        log: this.log,
         onUnreachable: (p) => this.handler?.onUnreachable(p),
         onSnapshotStatus: (p, ok) => this.handler?.onSnapshotStatus(p, ok),
       }),

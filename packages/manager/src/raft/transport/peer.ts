@@ -2,7 +2,7 @@
 // (Raft tolerates loss, so a full queue drops rather than blocks), reconnect with exponential
 // backoff, and snapshots on a separate call in chunks.
 import type * as grpc from '@grpc/grpc-js';
-import { type Logger } from '@flotilla/engine-core';
+import { type Logger } from '../log';
 import { MessageType, type Message, type NodeId } from '../types';
 import { raftService, type RaftServiceClient } from './proto';
 import { toWire } from './wire';
@@ -15,7 +15,7 @@ export interface PeerOptions {
   snapshotChunkBytes: number;
   backoffMinMs: number;
   backoffMaxMs: number;
-  logger: Logger;
+  log: Logger;
   onUnreachable(peer: NodeId): void;
   onSnapshotStatus(peer: NodeId, ok: boolean): void;
 }
@@ -120,7 +120,7 @@ export class Peer {
   }
 
   private fail(reason: string): void {
-    this.o.logger.debug({ peer: this.o.id, reason, backoffMs: this.backoffMs }, 'raft stream to peer failed');
+    this.o.log.debug({ peer: this.o.id, reason, backoffMs: this.backoffMs }, 'raft stream to peer failed');
     this.o.onUnreachable(this.o.id);
     // Whatever is queued is stale by the time we reconnect; Raft resends what matters.
     this.dropped += this.queue.length;
@@ -139,7 +139,7 @@ export class Peer {
     const data = m.snapshot?.data ?? new Uint8Array(0);
     const done = (ok: boolean, reason?: string): void => {
       this.sendingSnapshot = false;
-      if (!ok) this.o.logger.warn({ peer: this.o.id, reason }, 'sending raft snapshot failed');
+      if (!ok) this.o.log.warn({ peer: this.o.id, reason }, 'sending raft snapshot failed');
       this.o.onSnapshotStatus(this.o.id, ok);
       if (!ok) this.o.onUnreachable(this.o.id);
     };
