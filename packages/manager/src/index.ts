@@ -9,21 +9,3 @@ export { validateServiceSpec } from './api/validate';
 export { updatedClusterSpec, checkAddrPool } from './api/cluster-spec';
 export * from './dispatcher';
 export * from './swarm';
-export {
-  RaftNode,
-  type RaftNodeOptions,
-  type RaftNodeStatus,
-  type MemberStatus,
-  type RequestOptions,
-  type StateMachine,
-  RaftNodeError,
-  NotLeaderError,
-  ProposalTimeoutError,
-  LeadershipLostError,
-  NodeStoppedError,
-  RaftAbortedError,
-  DurableStorage,
-  GrpcTransport,
-  WalCorruptError,
-  SnapshotCorruptError,
-} from './raft';

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 /** proto/ sits at the repository root; the same relative path works from src/ and dist/. */
-export const RAFT_PROTO = path.resolve(__dirname, '../../../../../proto/raft.proto');
+export const RAFT_PROTO = path.resolve(__dirname, '../../../../proto/raft.proto');
 
 export interface RaftServiceClient extends grpc.Client {
   Stream(callback: (err: grpc.ServiceError | null) => void): grpc.ClientWritableStream<unknown>;

@@ -1,3 +1,4 @@
+// @flotilla/raft: a pure Raft core (etcd-io/raft style), WAL + snapshot storage, a gRPC transport and the driver.
 export * from './types';
 export { RawNode, type RaftStatus, type PeerProgress } from './core/raw-node';
 export { MemoryStorage, initialSnapshot } from './core/memory-storage';
@@ -24,7 +25,7 @@ export {
   type TransportHandler,
 } from './transport/grpc-transport';
 export { InvalidRaftMessageError } from './transport/wire';
-export { RAFT_PROTO } from './transport/proto';
+export { RAFT_PROTO, raftService, type RaftServiceClient } from './transport/proto';
 export {
   RaftNode,
   type RaftNodeOptions,
@@ -34,6 +35,7 @@ export {
   type RaftNodeEvents,
 } from './node/raft-node';
 export { type StateMachine } from './node/state-machine';
+export { wrapSnapshot } from './node/envelope';
 export { KvStateMachine, encodeKv, type KvCommand, type KvResult } from './node/kv-state-machine';
 export {
   RaftNodeError,

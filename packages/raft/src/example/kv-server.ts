@@ -1,30 +1,39 @@
-// A small program: one Raft member with a replicated key-value map, served over HTTP on loopback.
+// An example program: one Raft member with a replicated key-value map, served over HTTP on loopback.
 // Used by the real-process test (test/raft/) and the benchmark (bench/raft/); run from dist:
-//   node packages/manager/dist/raft/node/kv-server.js --id a --data DIR --raft 127.0.0.1:7001 \
+//   node packages/raft/dist/example/kv-server.js --id a --data DIR --raft 127.0.0.1:7001 \
 //     --http 127.0.0.1:8001 --peer b=127.0.0.1:7002 --peer c=127.0.0.1:7003 --bootstrap
+// Arguments are read only when it runs as the main module.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { componentLogger } from '@flotilla/engine-core';
-import { LeadershipLostError, NodeStoppedError, NotLeaderError, ProposalTimeoutError } from './errors';
-import { encodeKv, KvStateMachine, type KvResult } from './kv-state-machine';
-import { RaftNode } from './raft-node';
+import pino, { type Logger } from 'pino';
+import { LeadershipLostError, NodeStoppedError, NotLeaderError, ProposalTimeoutError } from '../node/errors';
+import { encodeKv, KvStateMachine, type KvResult } from '../node/kv-state-machine';
+import { RaftNode } from '../node/raft-node';
 
-const { values } = parseArgs({
-  options: {
-    id: { type: 'string' },
-    data: { type: 'string' },
-    raft: { type: 'string' },
-    http: { type: 'string' },
-    peer: { type: 'string', multiple: true, default: [] },
-    bootstrap: { type: 'boolean', default: false },
-    'snapshot-every': { type: 'string', default: '10000' },
-    'keep-entries': { type: 'string', default: '1000' },
-    'tick-ms': { type: 'string' },
-    'election-ticks': { type: 'string' },
-  },
-});
+/** The command line: node's own parser, inferred option types. */
+function parseArguments(args: string[] = process.argv.slice(2)) {
+  return parseArgs({
+    args,
+    options: {
+      id: { type: 'string' },
+      data: { type: 'string' },
+      raft: { type: 'string' },
+      http: { type: 'string' },
+      peer: { type: 'string', multiple: true, default: [] },
+      bootstrap: { type: 'boolean', default: false },
+      'snapshot-every': { type: 'string', default: '10000' },
+      'keep-entries': { type: 'string', default: '1000' },
+      'tick-ms': { type: 'string' },
+      'election-ticks': { type: 'string' },
+    },
+  }).values;
+}
 
-const log = componentLogger('kv-server', { node: values.id });
+/** JSON lines on stderr (stdout carries the ready line), like the daemon's: level from FLOTILLA_LOG_LEVEL. */
+function programLogger(id: string | undefined): Logger {
+  const level = process.env.FLOTILLA_LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info');
+  return pino({ level, base: { pid: process.pid } }, pino.destination(2)).child({ component: 'kv-server', node: id });
+}
 
 function required(name: string, v: string | undefined): string {
   if (!v) {
@@ -105,6 +114,8 @@ async function benchRun(node: RaftNode<KvResult>, q: URLSearchParams): Promise<u
 }
 
 async function main(): Promise<void> {
+  const values = parseArguments();
+  const log = programLogger(values.id);
   const id = required('id', values.id);
   const [httpHost, httpPort] = required('http', values.http).split(':');
   const peers: Record<string, string> = {};
@@ -179,7 +190,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`kv-server: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`kv-server: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
