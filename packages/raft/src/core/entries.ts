@@ -11,12 +11,13 @@ export function entrySize(e: Entry): number {
 
 /** The longest prefix of `ents` within `maxBytes`, but always at least one entry (etcd's limitSize). */
 export function limitSize(ents: Entry[], maxBytes: number | undefined): Entry[] {
-  if (maxBytes === undefined || ents.length === 0) return ents;
-  let size = entrySize(ents[0]);
-  let n = 1;
-  for (; n < ents.length; n++) {
-    size += entrySize(ents[n]);
-    if (size > maxBytes) break;
+  if (maxBytes === undefined) return ents;
+  let size = 0;
+  let n = 0;
+  for (const e of ents) {
+    size += entrySize(e);
+    if (n > 0 && size > maxBytes) break;
+    n++;
   }
   return n === ents.length ? ents : ents.slice(0, n);
 }

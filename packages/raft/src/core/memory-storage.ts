@@ -52,8 +52,9 @@ export class MemoryStorage implements LogStorage {
   term(index: number): number {
     if (index < this.offsetIndex) throw new CompactedError(index, this.firstIndex());
     if (index === this.offsetIndex) return this.offsetTerm;
-    if (index > this.lastIndex()) throw new UnavailableError(index, this.lastIndex());
-    return this.ents[index - this.offsetIndex - 1].term;
+    const e = this.ents[index - this.offsetIndex - 1];
+    if (!e) throw new UnavailableError(index, this.lastIndex());
+    return e.term;
   }
 
   entries(lo: number, hi: number, maxBytes?: number): Entry[] {
@@ -72,17 +73,19 @@ export class MemoryStorage implements LogStorage {
 
   /** Appends entries, replacing any conflicting suffix (entries[0].index may be <= lastIndex). */
   append(entries: Entry[]): void {
-    if (entries.length === 0) return;
+    const head = entries[0];
+    if (!head) return;
     let ents = entries;
-    const first = ents[0].index;
+    const first = head.index;
     if (first > this.lastIndex() + 1) {
       throw new UnavailableError(first, this.lastIndex());
     }
     // Entries already covered by the compaction point are committed and identical: skip them.
     if (first <= this.offsetIndex) ents = ents.slice(this.offsetIndex + 1 - first);
-    if (ents.length === 0) return;
+    const start = ents[0];
+    if (!start) return;
     // In place: copying the whole log on every append is quadratic for a long-lived cache.
-    this.ents.length = ents[0].index - this.offsetIndex - 1;
+    this.ents.length = start.index - this.offsetIndex - 1;
     for (const e of ents) this.ents.push(e);
   }
 

@@ -17,9 +17,9 @@ export class Inflights {
     this.buf.push(last);
   }
   freeLE(to: number): void {
-    let n = 0;
-    while (n < this.buf.length && this.buf[n] <= to) n++;
-    if (n > 0) this.buf = this.buf.slice(n);
+    const n = this.buf.findIndex((last) => last > to);
+    if (n === -1) this.buf = [];
+    else if (n > 0) this.buf = this.buf.slice(n);
   }
   freeFirstOne(): void {
     this.buf.shift();

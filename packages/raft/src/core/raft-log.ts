@@ -104,10 +104,11 @@ export class RaftLog {
   }
 
   append(ents: Entry[]): number {
-    if (ents.length === 0) return this.lastIndex();
-    if (ents[0].index - 1 < this.committed) {
+    const first = ents[0];
+    if (!first) return this.lastIndex();
+    if (first.index - 1 < this.committed) {
       throw new RaftError(
-        `appending at ${ents[0].index} would overwrite committed entries (committed ${this.committed})`,
+        `appending at ${first.index} would overwrite committed entries (committed ${this.committed})`,
       );
     }
     this.unstable.truncateAndAppend(ents);

@@ -503,10 +503,10 @@ export class Raft {
       commit: this.log.committed,
     });
     if (pr.state === ProgressState.Replicate) {
-      if (ents.length > 0) {
-        const last = ents[ents.length - 1].index;
-        pr.next = last + 1;
-        pr.inflights.add(last);
+      const last = ents.at(-1);
+      if (last) {
+        pr.next = last.index + 1;
+        pr.inflights.add(last.index);
       }
     } else if (pr.state === ProgressState.Probe) {
       pr.probeSent = true;

@@ -179,8 +179,8 @@ export class RawNode {
     if (!this.outstanding) throw new RaftUsageError('advance() called without an outstanding Ready');
     this.outstanding = false;
     const log = this.raft.log;
-    if (rd.entries.length > 0) {
-      const last = rd.entries[rd.entries.length - 1];
+    const last = rd.entries.at(-1);
+    if (last) {
       log.stableTo(last.index, last.term);
       this.raft.onPersisted(last.index, last.term);
     }
@@ -188,7 +188,8 @@ export class RawNode {
       log.stableSnapTo(rd.snapshot.meta.index);
       log.appliedTo(rd.snapshot.meta.index);
     }
-    if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
+    const lastApplied = rd.committedEntries.at(-1);
+    if (lastApplied) log.appliedTo(lastApplied.index);
   }
 
   /** Term of this node's log entry at `index` (0 past the end); throws CompactedError if compacted. */

@@ -117,11 +117,11 @@ describe('§5.3 log replication', () => {
     const c = new Cluster(['a', 'b', 'c']);
     leaderWithLog(c, 'a');
     const st = c.node('a').raw.status();
-    expect(st.progress?.b.state).toBe('replicate');
+    expect(st.progress?.b?.state).toBe('replicate');
     c.campaign('b');
     c.process('b');
     c.deliver((m) => m.type === MessageType.Vote);
     c.deliver((m) => m.type === MessageType.VoteResp);
-    expect(c.node('b').raw.status().progress?.a.state).toBe('probe');
+    expect(c.node('b').raw.status().progress?.a?.state).toBe('probe');
   });
 });

@@ -82,8 +82,8 @@ describe('§5.4 safety', () => {
     }
     const st = c.node('s1').raw.status();
     expect(c.node('s3').raw.logTerm(xIndex)).toBe(2);
-    expect(st.progress?.s3.match).toBe(xIndex);
-    expect(st.progress?.s2.match).toBe(xIndex + 1);
+    expect(st.progress?.s3?.match).toBe(xIndex);
+    expect(st.progress?.s2?.match).toBe(xIndex + 1);
     expect(st.commit).toBe(base);
     expect(c.appliedData('s1')).toEqual([]);
 

@@ -40,11 +40,11 @@ export class ProgressTracker {
 
   /** The highest index replicated on a majority of voters. */
   committed(): number {
-    if (this.voters.size === 0) return 0;
     const matches: number[] = [];
     for (const id of this.voters) matches.push(this.progress.get(id)?.match ?? 0);
     matches.sort((a, b) => b - a);
-    return matches[this.quorum() - 1];
+    // The quorum-th highest match; no voters at all: nothing is committed.
+    return matches[this.quorum() - 1] ?? 0;
   }
 
   isQuorum(ids: Iterable<NodeId>): boolean {

@@ -24,9 +24,7 @@ export class Unstable {
     if (i < this.offset) {
       return this.snapshot && this.snapshot.meta.index === i ? this.snapshot.meta.term : undefined;
     }
-    const last = this.maybeLastIndex();
-    if (last === undefined || i > last) return undefined;
-    return this.entries[i - this.offset].term;
+    return this.entries[i - this.offset]?.term;
   }
 
   /** Entries up to (i, t) are durable. The term check ignores a persist that raced a truncation. */
@@ -49,7 +47,9 @@ export class Unstable {
   }
 
   truncateAndAppend(ents: Entry[]): void {
-    const after = ents[0].index;
+    const first = ents[0];
+    if (!first) return;
+    const after = first.index;
     if (after === this.offset + this.entries.length) {
       // In place: Ready hands out a copy, and a busy leader appends one proposal at a time.
       for (const e of ents) this.entries.push(e);

@@ -65,7 +65,7 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 /** In-process load for the benchmark: measures propose() to applied on this node. */

@@ -26,7 +26,7 @@ export interface Proposal {
  * one Append instead of one per proposal. Applied in order, all at the entry's index.
  */
 export function wrapBatch(items: readonly { id: Buffer; data: Uint8Array }[]): Uint8Array {
-  if (items.length === 1) return wrapProposal(items[0].id, items[0].data);
+  if (items.length === 1 && items[0]) return wrapProposal(items[0].id, items[0].data);
   let size = 5;
   for (const it of items) size += REQUEST_ID_BYTES + 4 + it.data.length;
   const out = Buffer.allocUnsafe(size);

@@ -57,10 +57,12 @@ async function startMember(
   extra: Partial<RaftNodeOptions<KvResult>> = {},
 ): Promise<Member> {
   const sm = new KvStateMachine();
+  const listen = peers[id];
+  if (!listen) throw new Error(`no address for ${id} in peers`);
   const opts: RaftNodeOptions<KvResult> = {
     id,
     dataDir: path.join(root, id),
-    listen: peers[id],
+    listen,
     peers: Object.fromEntries(Object.entries(peers).filter(([k]) => k !== id)),
     bootstrap: true,
     stateMachine: sm,

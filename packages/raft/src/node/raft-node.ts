@@ -419,8 +419,11 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (!rd.snapshot && committed.length > 0) {
       const durable = this.storage.lastIndex();
       let n = 0;
-      while (n < committed.length && committed[n].index <= durable) n++;
-      for (let i = 0; i < n; i++) this.applyEntry(committed[i]);
+      for (const e of committed) {
+        if (e.index > durable) break;
+        this.applyEntry(e);
+        n++;
+      }
       committed = committed.slice(n);
     }
     await this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot, { inline: !early });

@@ -80,7 +80,7 @@ export class ScenarioInterpreter {
     const out: string[] = [];
     this.queuedBefore = this.c ? this.c.queue.length : 0;
     try {
-      this.exec(cmd, args, out);
+      this.exec(cmd ?? '', args, out);
     } catch (e) {
       if (e instanceof RaftError) out.push(`error: ${e.name}: ${e.message}`);
       else throw e;
@@ -90,6 +90,11 @@ export class ScenarioInterpreter {
   }
 
   private exec(cmd: string, args: string[], out: string[]): void {
+    const arg = (i: number): string => {
+      const v = args[i];
+      if (v === undefined) throw new Error(`scenario command ${cmd} needs argument ${i + 1}`);
+      return v;
+    };
     switch (cmd) {
       case 'new': {
         const ids = args.filter((a) => !a.includes('=') && a !== 'prevote' && a !== 'checkquorum');
@@ -104,13 +109,13 @@ export class ScenarioInterpreter {
         return;
       }
       case 'campaign':
-        this.cluster().campaign(args[0]);
+        this.cluster().campaign(arg(0));
         return this.printQueued(out);
       case 'tick':
-        this.cluster().tick(args[0], Number(args[1] ?? 1));
+        this.cluster().tick(arg(0), Number(args[1] ?? 1));
         return this.printQueued(out);
       case 'propose':
-        this.cluster().propose(args[0], args.slice(1).join(' '));
+        this.cluster().propose(arg(0), args.slice(1).join(' '));
         return this.printQueued(out);
       case 'deliver':
         return this.deliverRound(out, args[0]);
@@ -128,7 +133,7 @@ export class ScenarioInterpreter {
         return;
       }
       case 'isolate':
-        this.cluster().isolate(args[0]);
+        this.cluster().isolate(arg(0));
         return;
       case 'heal':
         this.cluster().heal();
@@ -136,24 +141,28 @@ export class ScenarioInterpreter {
       case 'crash': {
         // Volatile state and unsent messages vanish; durable storage stays for the restart.
         const c = this.cluster();
-        c.queue = c.queue.filter((m) => m.from !== args[0] && m.to !== args[0]);
-        c.isolate(args[0]);
+        const id = arg(0);
+        c.queue = c.queue.filter((m) => m.from !== id && m.to !== id);
+        c.isolate(id);
         return;
       }
       case 'restart': {
         const c = this.cluster();
+        const id = arg(0);
         for (const other of c.nodes.keys()) {
-          c.cut.delete(`${args[0]}->${other}`);
-          c.cut.delete(`${other}->${args[0]}`);
+          c.cut.delete(`${id}->${other}`);
+          c.cut.delete(`${other}->${id}`);
         }
-        c.restart(args[0]);
-        this.seen.set(args[0], { applied: 0, reads: 0, conf: JSON.stringify(c.node(args[0]).conf) });
+        c.restart(id);
+        this.seen.set(id, { applied: 0, reads: 0, conf: JSON.stringify(c.node(id).conf) });
         return;
       }
-      case 'add-node':
-        this.cluster().addNode(args[0], new MemoryStorage());
-        this.seen.set(args[0], { applied: 0, reads: 0, conf: JSON.stringify({ voters: [], learners: [] }) });
+      case 'add-node': {
+        const id = arg(0);
+        this.cluster().addNode(id, new MemoryStorage());
+        this.seen.set(id, { applied: 0, reads: 0, conf: JSON.stringify({ voters: [], learners: [] }) });
         return;
+      }
       case 'add-learner':
       case 'promote':
       case 'remove': {
@@ -164,28 +173,28 @@ export class ScenarioInterpreter {
               ? ConfChangeType.AddVoter
               : ConfChangeType.Remove;
         const c = this.cluster();
-        c.node(args[0]).raw.proposeConfChange({ type, node: args[1] });
-        c.process(args[0]);
+        c.node(arg(0)).raw.proposeConfChange({ type, node: arg(1) });
+        c.process(arg(0));
         return this.printQueued(out);
       }
       case 'transfer': {
         const c = this.cluster();
-        c.node(args[0]).raw.transferLeadership(args[1]);
-        c.process(args[0]);
+        c.node(arg(0)).raw.transferLeadership(arg(1));
+        c.process(arg(0));
         return this.printQueued(out);
       }
       case 'read': {
         const c = this.cluster();
-        c.node(args[0]).raw.readIndex(args[1]);
-        c.process(args[0]);
+        c.node(arg(0)).raw.readIndex(arg(1));
+        c.process(arg(0));
         return this.printQueued(out);
       }
       case 'compact': {
-        const n = this.cluster().node(args[0]);
+        const n = this.cluster().node(arg(0));
         const applied = n.raw.status().applied;
         n.storage.createSnapshot(applied, n.conf, new TextEncoder().encode(`state@${applied}`));
         n.storage.compact(applied);
-        out.push(`${args[0]} snapshot at ${applied}, log starts at ${n.storage.firstIndex()}`);
+        out.push(`${arg(0)} snapshot at ${applied}, log starts at ${n.storage.firstIndex()}`);
         return;
       }
       case 'status': {
@@ -199,7 +208,7 @@ export class ScenarioInterpreter {
         return;
       }
       case 'progress': {
-        const s = this.cluster().node(args[0]).raw.status();
+        const s = this.cluster().node(arg(0)).raw.status();
         for (const [id, p] of Object.entries(s.progress ?? {})) {
           out.push(
             `${id}: ${p.state} match=${p.match} next=${p.next}${p.learner ? ' learner' : ''} inflight=${p.inflight}`,
@@ -208,10 +217,10 @@ export class ScenarioInterpreter {
         return;
       }
       case 'log': {
-        const n = this.cluster().node(args[0]);
+        const n = this.cluster().node(arg(0));
         const s = n.storage;
         const ents = s.lastIndex() >= s.firstIndex() ? s.entries(s.firstIndex(), s.lastIndex() + 1) : [];
-        out.push(`${args[0]} log from ${s.firstIndex()}: ${ents.map(fmtEntry).join(', ') || '(empty)'}`);
+        out.push(`${arg(0)} log from ${s.firstIndex()}: ${ents.map(fmtEntry).join(', ') || '(empty)'}`);
         return;
       }
       default:

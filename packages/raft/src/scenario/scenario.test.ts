@@ -19,14 +19,15 @@ function parse(text: string): Block[] {
   const lines = text.split('\n');
   let i = 0;
   while (i < lines.length) {
-    if (lines[i].trim() === '' || lines[i].startsWith('#')) {
+    const first = lines[i] ?? '';
+    if (first.trim() === '' || first.startsWith('#')) {
       i++;
       continue;
     }
     const b: Block = { commands: [], expected: [], line: i + 1 };
-    while (i < lines.length && lines[i] !== '----') b.commands.push(lines[i++]);
+    for (let l = lines[i]; l !== undefined && l !== '----'; l = lines[++i]) b.commands.push(l);
     i++; // ----
-    while (i < lines.length && lines[i].trim() !== '') b.expected.push(lines[i++]);
+    for (let l = lines[i]; l !== undefined && l.trim() !== ''; l = lines[++i]) b.expected.push(l);
     blocks.push(b);
   }
   return blocks;

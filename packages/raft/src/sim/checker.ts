@@ -92,19 +92,18 @@ export class SafetyChecker {
    * index and term, they agree on it and on every earlier entry both still hold.
    */
   compareLogs(logs: Map<NodeId, Entry[]>): void {
-    const ids = [...logs.keys()];
-    for (let x = 0; x < ids.length; x++) {
-      for (let y = x + 1; y < ids.length; y++) {
-        const a = new Map((logs.get(ids[x]) ?? []).map((e) => [e.index, e]));
-        const b = logs.get(ids[y]) ?? [];
+    const all = [...logs];
+    for (const [x, [idA, logA]] of all.entries()) {
+      const a = new Map(logA.map((e) => [e.index, e]));
+      for (const [idB, logB] of all.slice(x + 1)) {
         let matchedFrom = -1;
-        for (let i = b.length - 1; i >= 0; i--) {
-          const ea = a.get(b[i].index);
+        for (const eb of [...logB].reverse()) {
+          const ea = a.get(eb.index);
           if (!ea) continue;
-          if (matchedFrom < 0 && ea.term === b[i].term) matchedFrom = b[i].index;
-          if (matchedFrom >= 0 && (ea.term !== b[i].term || entryKey(ea) !== entryKey(b[i]))) {
+          if (matchedFrom < 0 && ea.term === eb.term) matchedFrom = eb.index;
+          if (matchedFrom >= 0 && (ea.term !== eb.term || entryKey(ea) !== entryKey(eb))) {
             throw new SafetyViolation(
-              `log matching: ${ids[x]} and ${ids[y]} agree at index ${matchedFrom} but differ at ${b[i].index}`,
+              `log matching: ${idA} and ${idB} agree at index ${matchedFrom} but differ at ${eb.index}`,
             );
           }
         }

@@ -83,6 +83,11 @@ export function checkKey(ops: HistoryOp[], budget = 2_000_000): boolean | 'unkno
   };
   const words = Math.ceil(n / 30);
   const bits = new Array<number>(words).fill(0);
+  /** Marks op `op` as linearized, or unmarks it (30 ops per word). */
+  const flip = (op: number): void => {
+    const w = Math.floor(op / 30);
+    bits[w] = (bits[w] ?? 0) ^ (1 << (op % 30));
+  };
   const cache = new Set<string>();
   const stack: [Ev, State][] = [];
   let state: State = null;
@@ -92,9 +97,9 @@ export function checkKey(ops: HistoryOp[], budget = 2_000_000): boolean | 'unkno
     if (++steps > budget) return 'unknown';
     const e = entry as Ev;
     if (e.call) {
-      const [ok, next] = stepModel(state, hist[e.op]);
+      const [ok, next] = stepModel(state, hist[e.op]!); // events are made from hist's indexes
       if (ok) {
-        bits[Math.floor(e.op / 30)] ^= 1 << (e.op % 30);
+        flip(e.op);
         const key = `${bits.join(',')}|${next === null ? '\u0000' : next}`;
         if (!cache.has(key)) {
           cache.add(key);
@@ -104,7 +109,7 @@ export function checkKey(ops: HistoryOp[], budget = 2_000_000): boolean | 'unkno
           entry = head.next;
           continue;
         }
-        bits[Math.floor(e.op / 30)] ^= 1 << (e.op % 30);
+        flip(e.op);
       }
       entry = e.next;
     } else {
@@ -112,7 +117,7 @@ export function checkKey(ops: HistoryOp[], budget = 2_000_000): boolean | 'unkno
       if (!top) return false;
       const [le, ls] = top;
       state = ls;
-      bits[Math.floor(le.op / 30)] ^= 1 << (le.op % 30);
+      flip(le.op);
       unlift(le);
       entry = le.next;
     }

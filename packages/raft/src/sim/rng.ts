@@ -43,13 +43,15 @@ export class Rng {
   }
 
   pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.float() * xs.length)];
+    const i = Math.floor(this.float() * xs.length);
+    if (i >= xs.length) throw new RangeError('Rng.pick: the list is empty');
+    return xs[i]!; // 0 <= i < xs.length
   }
 
   shuffle<T>(xs: T[]): T[] {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = Math.floor(this.float() * (i + 1));
-      [xs[i], xs[j]] = [xs[j], xs[i]];
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!]; // j <= i < xs.length
     }
     return xs;
   }

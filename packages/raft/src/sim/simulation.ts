@@ -289,9 +289,9 @@ export class Simulation {
     const raw = n.raw;
     if (!raw) return;
     let prev: Entry | undefined;
-    if (rd.entries.length > 0 && rd.entries[0].index <= n.storage.lastIndex()) {
-      const i = rd.entries[0].index;
-      if (termOrUndefined(() => n.storage.term(i)) !== rd.entries[0].term) this.truncations++;
+    const first = rd.entries[0];
+    if (first && first.index <= n.storage.lastIndex()) {
+      if (termOrUndefined(() => n.storage.term(first.index)) !== first.term) this.truncations++;
     }
     for (const e of rd.entries) {
       let prevTerm: number | undefined;
@@ -523,11 +523,12 @@ export class Simulation {
     if (!l?.raw) return;
     const r = this.rng;
     const { voters, learners } = l.conf;
+    const spare = this.spares[0];
     let cc: ConfChange;
     if (learners.length > 0 && r.chance(0.7)) {
       cc = { type: ConfChangeType.AddVoter, node: r.pick(learners) };
-    } else if (this.spares.length > 0 && voters.length + learners.length < this.opts.nodes + 1 && r.chance(0.6)) {
-      cc = { type: ConfChangeType.AddLearner, node: this.spares[0] };
+    } else if (spare !== undefined && voters.length + learners.length < this.opts.nodes + 1 && r.chance(0.6)) {
+      cc = { type: ConfChangeType.AddLearner, node: spare };
     } else if (voters.length > Math.max(2, this.opts.nodes - 2)) {
       cc = { type: ConfChangeType.Remove, node: r.pick(voters) };
     } else {
@@ -642,7 +643,8 @@ export class Simulation {
     this.faulty = false;
     this.net.heal();
     this.net.faults = { drop: 0, duplicate: 0, maxDelay: Math.min(this.net.faults.maxDelay, 3) };
-    let latest = [...this.nodes.values()].sort((a, b) => b.applied - a.applied)[0];
+    // The founding nodes stay in the map for the whole run (3 or 5 of them): never empty.
+    let latest = [...this.nodes.values()].sort((a, b) => b.applied - a.applied)[0]!;
     for (const n of this.nodes.values()) if (!n.removed && !n.up) this.restart(n);
     const members = (): NodeId[] => [...latest.conf.voters, ...latest.conf.learners];
     // A removed node that missed its removal keeps campaigning; an operator would stop it.

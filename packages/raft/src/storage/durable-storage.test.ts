@@ -83,8 +83,9 @@ describe('DurableStorage', () => {
     await s.close();
     const snapDir = path.join(dir, 'snap');
     const [file] = (await fsp.readdir(snapDir)).filter((n) => n.endsWith('.snap'));
+    if (!file) throw new Error(`no snapshot file in ${snapDir}`);
     const buf = await fsp.readFile(path.join(snapDir, file));
-    buf[buf.length - 3] ^= 1;
+    buf.writeUInt8(buf.readUInt8(buf.length - 3) ^ 1, buf.length - 3);
     await fsp.writeFile(path.join(snapDir, file), buf);
     await expect(DurableStorage.open(dir)).rejects.toBeInstanceOf(SnapshotCorruptError);
   });

@@ -43,11 +43,12 @@ export class DurableStorage implements LogStorage {
         base = replay.snapshot.index;
       }
       const live = replay.entries.filter((e) => e.index > base);
-      if (live.length > 0 && live[0].index !== base + 1) {
+      const resume = live[0];
+      if (resume && resume.index !== base + 1) {
         throw new WalCorruptError(
           walDir,
           0,
-          `the log resumes at index ${live[0].index} but the snapshot ends at ${base}: segments are missing`,
+          `the log resumes at index ${resume.index} but the snapshot ends at ${base}: segments are missing`,
         );
       }
       mem.append(live);

@@ -79,7 +79,7 @@ export class SnapshotStore {
     }
     for (const n of names) {
       const m = NAME_RE.exec(n);
-      const stale = n.endsWith('.tmp') || (m !== null && parseInt(m[2], 16) < keep.index);
+      const stale = n.endsWith('.tmp') || (m?.[2] !== undefined && parseInt(m[2], 16) < keep.index);
       if (stale) await fsp.rm(path.join(this.dir, n), { force: true });
     }
   }

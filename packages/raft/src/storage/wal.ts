@@ -58,20 +58,17 @@ export class Wal {
     const log = opts.log ?? silentLogger;
     const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     await fsp.mkdir(dir, { recursive: true });
-    const names = (await fsp.readdir(dir)).filter((n) => SEGMENT_RE.test(n)).sort();
-    const segments: Segment[] = names.map((file) => {
-      const m = SEGMENT_RE.exec(file)!;
-      return { seq: parseInt(m[1], 16), start: parseInt(m[2], 16), file };
-    });
+    const segments = (await fsp.readdir(dir)).sort().flatMap((file) => parseSegmentName(file) ?? []);
 
     const st = new ReplayState();
-    for (let i = 0; i < segments.length; i++) {
-      await replaySegment(dir, segments[i].file, i === 0, i === segments.length - 1, st, log);
+    for (const [i, seg] of segments.entries()) {
+      await replaySegment(dir, seg.file, i === 0, i === segments.length - 1, st, log);
     }
 
     let fh: fsp.FileHandle;
     let size: number;
-    if (segments.length === 0) {
+    const last = segments.at(-1);
+    if (!last) {
       const seg = { seq: 0, start: 1, file: segmentName(0, 1) };
       fh = await createSegment(dir, seg.file, [
         { type: RecordType.Segment, index: 0, term: 0 },
@@ -80,13 +77,12 @@ export class Wal {
       size = (await fh.stat()).size;
       segments.push(seg);
     } else {
-      const last = segments[segments.length - 1];
       fh = await fsp.open(path.join(dir, last.file), 'r+');
       size = (await fh.stat()).size;
     }
     const entries = st.entries;
     const lastIndex = st.offset + entries.length - 1;
-    const lastTerm = entries.length > 0 ? entries[entries.length - 1].term : st.baseTerm;
+    const lastTerm = entries.at(-1)?.term ?? st.baseTerm;
     const wal = new Wal(dir, segmentBytes, log, segments, fh, size, lastIndex, lastTerm, st.hardState, st.snapshot);
     return { wal, replay: { hardState: st.hardState, snapshot: st.snapshot, firstIndex: st.offset, entries } };
   }
@@ -111,8 +107,8 @@ export class Wal {
       (hardState !== undefined && (hardState.term !== this.hardState.term || hardState.vote !== this.hardState.vote));
     await this.write(recs, mustSync, opts.inline ?? false);
     if (hardState) this.hardState = hardState;
-    if (entries.length > 0) {
-      const last = entries[entries.length - 1];
+    const last = entries.at(-1);
+    if (last) {
       this.lastIndex = last.index;
       this.lastTerm = last.term;
     }
@@ -135,7 +131,8 @@ export class Wal {
   async releaseTo(index: number): Promise<void> {
     this.assertOpen();
     let drop = 0;
-    while (drop + 1 < this.segments.length && this.segments[drop + 1].start - 1 <= index) drop++;
+    // A segment may go once the next one starts at or below index + 1; the newest always stays.
+    while ((this.segments[drop + 1]?.start ?? Infinity) - 1 <= index) drop++;
     if (drop === 0) return;
     const gone = this.segments.slice(0, drop);
     this.segments = this.segments.slice(drop);
@@ -173,7 +170,8 @@ export class Wal {
 
   /** Starts a new segment whose header carries everything replay needs if older ones are dropped. */
   private async cut(): Promise<void> {
-    const prev = this.segments[this.segments.length - 1];
+    // open() leaves one segment at least and releaseTo() keeps the newest: never empty.
+    const prev = this.segments[this.segments.length - 1]!;
     const seg = { seq: prev.seq + 1, start: this.lastIndex + 1, file: segmentName(prev.seq + 1, this.lastIndex + 1) };
     const header: WalRecord[] = [{ type: RecordType.Segment, index: this.lastIndex, term: this.lastTerm }];
     if (this.snapshot)
@@ -185,6 +183,12 @@ export class Wal {
     this.size = (await fh.stat()).size;
     this.segments.push(seg);
   }
+}
+
+function parseSegmentName(file: string): Segment | null {
+  const m = SEGMENT_RE.exec(file);
+  if (!m?.[1] || !m[2]) return null;
+  return { seq: parseInt(m[1], 16), start: parseInt(m[2], 16), file };
 }
 
 function segmentName(seq: number, start: number): string {

@@ -7,9 +7,8 @@ import { MessageType, type Message } from '../types';
 function canExtend(a: Message, b: Message): boolean {
   if (a.type !== MessageType.Append || b.type !== MessageType.Append) return false;
   if (a.to !== b.to || a.from !== b.from || a.term !== b.term) return false;
-  const ae = a.entries ?? [];
-  if (ae.length === 0 || !b.entries || b.entries.length === 0) return false;
-  const last = ae[ae.length - 1];
+  const last = a.entries?.at(-1);
+  if (!last || !b.entries || b.entries.length === 0) return false;
   // b must continue exactly where a ends: same previous entry as a's last one.
   return b.index === last.index && b.logTerm === last.term;
 }
@@ -23,10 +22,10 @@ export function coalesce(msgs: readonly Message[]): Message[] {
   for (const m of msgs) {
     if (m.type === MessageType.Append) {
       const at = openAppend.get(m.to);
-      if (at !== undefined && canExtend(out[at], m)) {
-        const prev = out[at];
+      const prev = at === undefined ? undefined : out[at];
+      if (prev?.entries && m.entries && canExtend(prev, m)) {
         // `prev` is our own copy (made below), so its entries array can grow in place.
-        prev.entries!.push(...m.entries!);
+        prev.entries.push(...m.entries);
         prev.commit = Math.max(prev.commit ?? 0, m.commit ?? 0);
         continue;
       }

@@ -90,7 +90,7 @@ describe('GrpcTransport', () => {
       ...append,
       entries: append.entries!.map((e) => ({ ...e, data: expect.any(Uint8Array) })),
     });
-    expect(Array.from(hb.got[0].entries![0].data)).toEqual([1, 2, 3]);
+    expect(Array.from(hb.got[0]?.entries?.[0]?.data ?? [])).toEqual([1, 2, 3]);
     expect(hb.got.slice(1).map((m) => m.commit)).toEqual(Array.from({ length: 200 }, (_, i) => i));
     b.send([{ type: MessageType.AppendResp, from: 'b', to: 'a', term: 3, index: 2, reject: false }]);
     await ha.waitFor(1);
@@ -111,8 +111,8 @@ describe('GrpcTransport', () => {
       },
     ]);
     await hb.waitFor(1);
-    expect(hb.got[0].snapshot!.meta).toEqual({ index: 77, term: 4, conf });
-    expect(Buffer.from(hb.got[0].snapshot!.data).equals(Buffer.from(data))).toBe(true);
+    expect(hb.got[0]?.snapshot?.meta).toEqual({ index: 77, term: 4, conf });
+    expect(Buffer.from(hb.got[0]?.snapshot?.data ?? []).equals(Buffer.from(data))).toBe(true);
     const t0 = Date.now();
     while (ha.snaps.length === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
     expect(ha.snaps).toEqual([true]);
@@ -194,7 +194,7 @@ describe('GrpcTransport', () => {
       a.addPeer('b', `127.0.0.1:${port}`);
       a.send([{ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 5 }]);
       await hb.waitFor(1);
-      expect(hb.got[0].term).toBe(5);
+      expect(hb.got[0]?.term).toBe(5);
     } finally {
       server.forceShutdown();
     }
@@ -269,15 +269,14 @@ describe('GrpcTransport', () => {
         '-extfile',
         'ext',
       );
-      const [ca, key, crt] = await Promise.all(
-        ['ca.crt', 'node.key', 'node.crt'].map((f) => fsp.readFile(path.join(dir, f))),
-      );
+      const read = (f: string): Promise<Buffer> => fsp.readFile(path.join(dir, f));
+      const [ca, key, crt] = await Promise.all([read('ca.crt'), read('node.key'), read('node.crt')]);
       const server = grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: crt }], true);
       const channel = grpc.credentials.createSsl(ca, key, crt);
       const { a, hb } = await pair({ server, channel });
       a.send([{ type: MessageType.Heartbeat, from: 'a', to: 'b', term: 9 }]);
       await hb.waitFor(1);
-      expect(hb.got[0].term).toBe(9);
+      expect(hb.got[0]?.term).toBe(9);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

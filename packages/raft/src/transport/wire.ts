@@ -61,7 +61,8 @@ export function fromWire(raw: unknown, snapshotData?: Uint8Array): Message {
     const from =
       typeof (raw as { from?: unknown })?.from === 'string' ? (raw as { from: string }).from : 'unknown peer';
     const issue = r.error.issues[0];
-    throw new InvalidRaftMessageError(from, `${issue.path.join('.') || '(message)'}: ${issue.message}`);
+    const detail = issue ? `${issue.path.join('.') || '(message)'}: ${issue.message}` : r.error.message;
+    throw new InvalidRaftMessageError(from, detail);
   }
   const w = r.data;
   const m: Message = { type: w.type, from: w.from, to: w.to, term: w.term ?? 0 };
