@@ -18,13 +18,8 @@ export { DurableStorage, type DurableStorageOptions } from './storage/durable-st
 export { Wal, type WalOptions, type WalReplay, DEFAULT_SEGMENT_BYTES } from './storage/wal';
 export { SnapshotStore } from './storage/snapshot-store';
 export { WalCorruptError, SnapshotCorruptError, StorageClosedError } from './storage/errors';
-export {
-  GrpcTransport,
-  TransportClosedError,
-  type GrpcTransportOptions,
-  type TransportHandler,
-} from './transport/grpc-transport';
-export { InvalidRaftMessageError } from './transport/wire';
+export { GrpcTransport, type GrpcTransportOptions, type TransportHandler } from './transport/grpc-transport';
+export { InvalidRaftMessageError, TransportClosedError } from './transport/errors';
 export { RAFT_PROTO, raftService, type RaftServiceClient } from './transport/proto';
 export {
   RaftNode,

@@ -1,5 +1,6 @@
 import { EntryType, type Entry } from '../types';
-import { SafetyChecker, SafetyViolation } from './checker';
+import { SafetyChecker } from './checker';
+import { SafetyViolation } from './errors';
 
 const e = (index: number, term: number, s = ''): Entry => ({
   index,

@@ -2,13 +2,7 @@
 // any node stores passes through a Ready, every applied entry through the apply loop, and every
 // leader announces itself in a Ready's softState, so checking there checks every step.
 import { EntryType, type Entry, type NodeId } from '../types';
-
-export class SafetyViolation extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SafetyViolation';
-  }
-}
+import { SafetyViolation } from './errors';
 
 function entryKey(e: Entry): string {
   return `${e.type}:${Buffer.from(e.data).toString('base64')}`;

@@ -17,7 +17,8 @@ import {
   type RaftConfig,
   type Ready,
 } from '../types';
-import { SafetyChecker, SafetyViolation } from './checker';
+import { SafetyChecker } from './checker';
+import { SafetyViolation } from './errors';
 import { KvStore, decodeCommand, encodeCommand, type KvCommand, type KvResult } from './kv';
 import { checkHistory, type HistoryOp } from './linearizability';
 import { Network } from './network';

@@ -4,9 +4,10 @@ import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../log';
 import { type Message, type NodeId } from '../types';
 import { coalesce } from './coalesce';
+import { InvalidRaftMessageError, TransportClosedError } from './errors';
 import { Peer } from './peer';
 import { raftService } from './proto';
-import { fromWire, InvalidRaftMessageError } from './wire';
+import { fromWire } from './wire';
 
 export interface TransportHandler {
   /** A validated message addressed to this node. */
@@ -42,13 +43,6 @@ export interface GrpcTransportOptions {
    */
   authorize?: (call: grpc.ServerReadableStream<unknown, unknown>) => void;
   log?: Logger;
-}
-
-export class TransportClosedError extends Error {
-  constructor() {
-    super('raft transport is stopped; create a new GrpcTransport to talk to peers again');
-    this.name = 'TransportClosedError';
-  }
 }
 
 export class GrpcTransport {

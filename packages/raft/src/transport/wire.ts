@@ -2,6 +2,7 @@
 // peer is validated here (the edge) so the core only ever sees well-formed messages.
 import { z } from 'zod';
 import { EntryType, MessageType, type Entry, type Message, type SnapshotMeta } from '../types';
+import { InvalidRaftMessageError } from './errors';
 
 const u64 = z.number().int().nonnegative();
 
@@ -27,16 +28,6 @@ export const wireMessageSchema = z.object({
 });
 
 export type WireMessage = z.input<typeof wireMessageSchema>;
-
-export class InvalidRaftMessageError extends Error {
-  constructor(
-    readonly from: string,
-    readonly detail: string,
-  ) {
-    super(`malformed raft message from ${from}: ${detail}; check that every manager runs the same flotilla version`);
-    this.name = 'InvalidRaftMessageError';
-  }
-}
 
 /** The snapshot data is not put on the wire here: it travels in chunks (see peer.ts). */
 export function toWire(m: Message): WireMessage {
