@@ -21,14 +21,14 @@ export { WalCorruptError, SnapshotCorruptError, StorageClosedError } from './sto
 export { GrpcTransport, type GrpcTransportOptions, type TransportHandler } from './transport/grpc-transport';
 export { InvalidRaftMessageError, TransportClosedError } from './transport/errors';
 export { RAFT_PROTO, raftService, type RaftServiceClient } from './transport/proto';
+export { RaftNode } from './node/raft-node';
 export {
-  RaftNode,
   type RaftNodeOptions,
   type RaftNodeStatus,
   type MemberStatus,
   type RequestOptions,
   type RaftNodeEvents,
-} from './node/raft-node';
+} from './node/options';
 export { type StateMachine } from './node/state-machine';
 export { wrapSnapshot } from './node/envelope';
 export { KvStateMachine, encodeKv, type KvCommand, type KvResult } from './node/kv-state-machine';

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Role } from '../types';
 import { NotLeaderError, ProposalTimeoutError, RaftAbortedError } from './errors';
 import { encodeKv, KvStateMachine } from './kv-state-machine';
-import { RaftNode, type RaftNodeOptions } from './raft-node';
+import { type RaftNodeOptions } from './options';
+import { RaftNode } from './raft-node';
 import { type KvResult } from './kv-state-machine';
 
 async function freePort(): Promise<number> {

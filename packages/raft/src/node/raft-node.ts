@@ -1,129 +1,45 @@
 // The driver (I/O shell) around the pure core: a tick timer, then for each Ready: persist (one
 // fsync), send, apply, advance. Proposals resolve with the state machine's result once applied.
-import { randomBytes } from 'node:crypto';
+// Beside it: the waiting callers (requests.ts), group commit (batcher.ts), the apply side
+// (applier.ts) and the members' addresses (members.ts).
 import { EventEmitter } from 'node:events';
-import { type ChannelCredentials, type Server, type ServerCredentials } from '@grpc/grpc-js';
-import { decodeConfChange } from '../core/entries';
 import { ConfChangeRejectedError, ProposalDroppedError } from '../core/errors';
-import { RawNode, type RaftStatus } from '../core/raw-node';
+import { RawNode } from '../core/raw-node';
 import { silentLogger, type Logger } from '../log';
 import { DurableStorage } from '../storage/durable-storage';
-import { GrpcTransport, type GrpcTransportOptions } from '../transport/grpc-transport';
+import { GrpcTransport } from '../transport/grpc-transport';
 import {
   ConfChangeType,
   EntryType,
   Role,
   type ConfChange,
-  type Entry,
   type HardState,
   type Message,
   type NodeId,
   type Ready,
 } from '../types';
+import { Applier } from './applier';
+import { ProposalBatcher, type BatchItem } from './batcher';
+import { decodeMemberContext, encodeMemberContext, unwrapProposals, wrapBatch } from './envelope';
+import { NodeStoppedError, NotLeaderError, ProposalTimeoutError, RaftAbortedError } from './errors';
+import { MemberAddresses } from './members';
 import {
-  decodeMemberContext,
-  encodeMemberContext,
-  unwrapProposals,
-  unwrapSnapshot,
-  wrapBatch,
-  wrapSnapshot,
-} from './envelope';
-import {
-  LeadershipLostError,
-  NodeStoppedError,
-  NotLeaderError,
-  ProposalTimeoutError,
-  RaftAbortedError,
-} from './errors';
-import { type StateMachine } from './state-machine';
-import { type Waiter, WaiterSet } from './waiters';
-
-/** Bounds of one group-commit entry. */
-const MAX_BATCH_PROPOSALS = 1024;
-const MAX_BATCH_BYTES = 512 * 1024;
-
-export interface RaftNodeOptions<R = unknown> {
-  id: NodeId;
-  /** Holds wal/ and snap/. */
-  dataDir: string;
-  /** host:port for Raft traffic; port 0 picks a free port. */
-  listen: string;
-  /** Address other members dial; default: the listen host with the bound port. Required with `server`. */
-  advertise?: string;
-  /** Serve Raft on this (not yet bound) gRPC server, shared with other services; see GrpcTransportOptions.server. */
-  server?: Server;
-  /** Refuses incoming Raft calls from callers that are not members (see GrpcTransportOptions.authorize). */
-  authorize?: GrpcTransportOptions['authorize'];
-  /** Addresses of members known at start (founding members; for a joining node, the current ones). */
-  peers: Record<NodeId, string>;
-  /** With an empty dataDir: found a new cluster whose voters are `peers` plus this node. */
-  bootstrap?: boolean;
-  stateMachine: StateMachine<R>;
-  /** Defaults: 25 ms ticks, election after 16-32 ticks (400-800 ms), heartbeat every 2 ticks. */
-  tickMs?: number;
-  electionTicks?: number;
-  heartbeatTicks?: number;
-  /** Snapshot and compact the log every N applied entries (default 10000), keeping `keepEntries` (default 1000). */
-  snapshotEvery?: number;
-  /** ...or once this many bytes of entries were applied since the last one (default 64 MiB): bounds the in-memory log. */
-  snapshotBytes?: number;
-  keepEntries?: number;
-  proposalTimeoutMs?: number;
-  /** A follower forwards proposals to the leader (default); when false it rejects with NotLeaderError. */
-  forwardProposals?: boolean;
-  maxSizePerMsg?: number;
-  maxInflightMsgs?: number;
-  serverCredentials?: ServerCredentials;
-  channelCredentials?: ChannelCredentials;
-  segmentBytes?: number;
-  random?: () => number;
-  log?: Logger;
-}
-
-export interface RequestOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
-
-export interface MemberStatus {
-  id: NodeId;
-  address: string | null;
-  voter: boolean;
-}
-
-export interface RaftNodeStatus {
-  id: NodeId;
-  role: Role;
-  leader: NodeId | null;
-  leaderAddress: string | null;
-  term: number;
-  commit: number;
-  applied: number;
-  lastIndex: number;
-  snapshotIndex: number;
-  members: MemberStatus[];
-  /** Only on the leader: replication progress per member. */
-  progress?: RaftStatus['progress'];
-}
-
-export interface RaftNodeEvents {
-  /** The known leader changed (null: none). */
-  leader: [leader: NodeId | null, term: number];
-  /** This node was removed from the cluster by a committed membership change. */
-  removed: [];
-}
+  type MemberStatus,
+  type RaftNodeEvents,
+  type RaftNodeOptions,
+  type RaftNodeStatus,
+  type RequestOptions,
+  type ResolvedOptions,
+  withDefaults,
+} from './options';
+import { PendingRequests } from './requests';
 
 export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private readonly log: Logger;
   private readonly raw: RawNode;
-  private readonly proposals = new WaiterSet<R>();
-  private readonly confWaiters = new WaiterSet<void>();
-  private readonly reads = new Map<string, Waiter<number>>();
-  private readonly addresses = new Map<NodeId, string>();
-  private readonly idPrefix = randomBytes(8);
-  private seq = 0n;
-  private applied: number;
-  private snapshotIndex: number;
+  private readonly requests: PendingRequests<R>;
+  private readonly members: MemberAddresses;
+  private readonly applier: Applier<R>;
   private leader: NodeId | null = null;
   private role: Role = Role.Follower;
   private ticker: NodeJS.Timeout | null = null;
@@ -131,24 +47,24 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   private stopped = false;
   private loopDone: Promise<void> = Promise.resolve();
   private fatal: unknown = null;
-  private batch: { id: string; data: Uint8Array }[] = [];
-  private batchBytes = 0;
-  private flushQueued = false;
-  private bytesSinceSnapshot = 0;
+  private readonly batcher: ProposalBatcher;
   /** The hard state last made durable. */
   private persisted: HardState;
 
   private constructor(
-    private readonly o: Required<
-      Pick<RaftNodeOptions<R>, 'tickMs' | 'snapshotEvery' | 'keepEntries' | 'proposalTimeoutMs' | 'forwardProposals'>
-    > &
-      RaftNodeOptions<R>,
+    private readonly o: ResolvedOptions<R>,
     private readonly storage: DurableStorage,
     private readonly transport: GrpcTransport,
     readonly address: string,
   ) {
     super();
     this.log = o.log ?? silentLogger;
+    this.requests = new PendingRequests<R>(
+      o.proposalTimeoutMs,
+      () => this.kick(),
+      (e) => this.mapCoreError(e),
+    );
+    this.batcher = new ProposalBatcher((items) => this.proposeBatch(items));
     this.raw = new RawNode(
       {
         id: o.id,
@@ -163,9 +79,15 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       storage,
     );
     this.persisted = storage.hardState();
-    const snap = storage.snapshot();
-    this.snapshotIndex = snap?.meta.index ?? 0;
-    this.applied = Math.max(storage.firstIndex() - 1, this.snapshotIndex);
+    this.members = new MemberAddresses(o.id, o.peers, transport);
+    this.applier = new Applier<R>({
+      o,
+      storage,
+      members: this.members,
+      proposals: this.requests.proposals,
+      log: this.log,
+      onConfChange: (cc) => this.applyConfChange(cc),
+    });
   }
 
   /** Opens storage, restores the state machine, binds the transport and starts ticking. */
@@ -190,16 +112,6 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     });
     let node: RaftNode<R>;
     try {
-      // An option passed as undefined means "default", not "undefined".
-      const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as RaftNodeOptions<R>;
-      const full = {
-        tickMs: 25,
-        snapshotEvery: 10_000,
-        keepEntries: 1000,
-        proposalTimeoutMs: 10_000,
-        forwardProposals: true,
-        ...given,
-      };
       // The port is needed for the advertised address before the node exists; bind first.
       let handler: RaftNode<R> | null = null;
       const port = await transport.start({
@@ -208,8 +120,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
         onSnapshotStatus: (p, ok) => handler?.raw.reportSnapshot(p, ok),
       });
       const host = opts.listen.slice(0, opts.listen.lastIndexOf(':'));
-      node = new RaftNode<R>(full, storage, transport, opts.advertise ?? `${host}:${port}`);
-      node.restore();
+      node = new RaftNode<R>(withDefaults(opts), storage, transport, opts.advertise ?? `${host}:${port}`);
+      node.applier.restore();
+      node.members.setSelf(node.address);
       handler = node;
     } catch (e) {
       await transport.stop();
@@ -227,8 +140,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const gate = this.gate(opts);
     if (gate) return Promise.reject(gate);
     if (!this.o.forwardProposals && this.role !== Role.Leader) return Promise.reject(this.notLeader());
-    const id = this.nextId();
-    return this.wait(this.proposals, id, opts, () => this.enqueue(id, data));
+    const id = this.requests.nextId();
+    return this.requests.wait(this.requests.proposals, id, opts, () => this.batcher.add(id, data));
   }
 
   /**
@@ -238,18 +151,8 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   read(opts: RequestOptions = {}): Promise<number> {
     const gate = this.gate(opts);
     if (gate) return Promise.reject(gate);
-    const ctx = `${this.o.id}:${this.nextId()}`;
-    return new Promise<number>((resolve, reject) => {
-      const w = this.track(this.reads, ctx, resolve, reject, opts);
-      try {
-        this.raw.readIndex(ctx);
-      } catch (e) {
-        this.reads.delete(ctx);
-        w.reject(this.mapCoreError(e));
-        return;
-      }
-      this.kick();
-    });
+    const ctx = `${this.o.id}:${this.requests.nextId()}`;
+    return this.requests.read(ctx, opts, () => this.raw.readIndex(ctx));
   }
 
   /** Adds a member as a learner, waits for it to catch up, then promotes it to voter (leader only). */
@@ -278,7 +181,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   /** Removes a member (voter or learner) from the cluster (leader only). */
   async removeMember(id: NodeId, opts: RequestOptions = {}): Promise<void> {
-    await this.changeMember({ type: ConfChangeType.Remove, node: id }, this.addresses.get(id) ?? '', opts);
+    await this.changeMember({ type: ConfChangeType.Remove, node: id }, this.members.get(id) ?? '', opts);
   }
 
   transferLeadership(to: NodeId): void {
@@ -305,9 +208,9 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       leaderAddress: s.leader ? this.addrOf(s.leader) : null,
       term: s.term,
       commit: s.commit,
-      applied: this.applied,
+      applied: this.applier.applied,
       lastIndex: s.lastIndex,
-      snapshotIndex: this.snapshotIndex,
+      snapshotIndex: this.applier.snapshotIndex,
       members,
       ...(s.progress ? { progress: s.progress } : {}),
     };
@@ -320,39 +223,23 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (this.ticker) clearInterval(this.ticker);
     this.kick();
     await this.loopDone;
-    this.failAll(new NodeStoppedError());
+    this.requests.failAll(new NodeStoppedError());
     await this.transport.stop();
     await this.storage.close();
   }
 
   // ---- group commit ----------------------------------------------------------------------------
 
-  /** Proposals made in the same turn of the event loop travel as one log entry. */
-  private enqueue(id: string, data: Uint8Array): void {
-    this.batch.push({ id, data });
-    this.batchBytes += data.length;
-    if (this.batch.length >= MAX_BATCH_PROPOSALS || this.batchBytes >= MAX_BATCH_BYTES) {
-      this.flushBatch();
-      return;
-    }
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => this.flushBatch());
-    }
-  }
-
-  private flushBatch(): void {
-    this.flushQueued = false;
+  /** One entry for the proposals of a turn (see ProposalBatcher). */
+  private proposeBatch(batch: readonly BatchItem[]): void {
     // A caller that gave up (abort) before its proposal left is not proposed at all.
-    const items = this.batch.filter((it) => this.proposals.has(it.id));
-    this.batch = [];
-    this.batchBytes = 0;
+    const items = batch.filter((it) => this.requests.proposals.has(it.id));
     if (items.length === 0) return;
     try {
       this.raw.propose(wrapBatch(items.map((it) => ({ id: Buffer.from(it.id, 'hex'), data: it.data }))));
     } catch (e) {
       const err = this.mapCoreError(e);
-      for (const it of items) this.proposals.take(it.id)?.reject(err);
+      for (const it of items) this.requests.proposals.take(it.id)?.reject(err);
     }
     this.kick();
   }
@@ -366,7 +253,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       this.fatal = e;
       if (this.ticker) clearInterval(this.ticker);
       this.log.fatal({ err: e }, 'raft node stopped: persisting or applying failed');
-      this.failAll(e);
+      this.requests.failAll(e);
     });
   }
 
@@ -382,12 +269,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       const rd = this.raw.ready();
       await this.handleReady(rd);
       this.raw.advance(rd);
-      if (
-        this.applied - this.snapshotIndex >= this.o.snapshotEvery ||
-        this.bytesSinceSnapshot >= (this.o.snapshotBytes ?? 64 * 1024 * 1024)
-      ) {
-        await this.snapshotNow();
-      }
+      if (this.applier.snapshotDue()) await this.applier.snapshotNow(this.raw.status().conf);
     }
   }
 
@@ -421,119 +303,36 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
       let n = 0;
       for (const e of committed) {
         if (e.index > durable) break;
-        this.applyEntry(e);
+        this.applier.applyEntry(e);
         n++;
       }
       committed = committed.slice(n);
     }
     await this.storage.saveReady(rd.hardState, rd.entries, rd.snapshot, { inline: !early });
     if (hs) this.persisted = hs;
-    if (this.proposals.size > 0) {
+    const proposals = this.requests.proposals;
+    if (proposals.size > 0) {
       for (const e of rd.entries) {
         if (e.type !== EntryType.Normal) continue;
-        for (const p of unwrapProposals(e.data)) if (this.proposals.has(p.id)) this.proposals.placed(p.id, e.index);
+        for (const p of unwrapProposals(e.data)) if (proposals.has(p.id)) proposals.placed(p.id, e.index);
       }
     }
     if (!early) this.transport.send(remote);
-    if (rd.snapshot) this.applySnapshot(rd.snapshot.meta.index, rd.snapshot.data);
-    for (const e of committed) this.applyEntry(e);
-    for (const rs of rd.readStates) {
-      const w = this.reads.get(rs.context);
-      if (w) w.index = rs.index;
-    }
-    this.resolveReads();
+    if (rd.snapshot) this.applier.applySnapshot(rd.snapshot.meta.index, rd.snapshot.data);
+    for (const e of committed) this.applier.applyEntry(e);
+    for (const rs of rd.readStates) this.requests.readIndexed(rs.context, rs.index);
+    this.requests.resolveReads(this.applier.applied);
     for (const m of local) queueMicrotask(() => this.onMessage(m));
-  }
-
-  private applyEntry(e: Entry): void {
-    if (e.index <= this.applied) return;
-    if (e.type === EntryType.ConfChange) {
-      this.applyConfChange(decodeConfChange(e));
-    } else {
-      const ids = new Set<string>();
-      for (const p of unwrapProposals(e.data)) {
-        ids.add(p.id);
-        let result: R | undefined;
-        let error: unknown = null;
-        try {
-          result = this.o.stateMachine.apply(p.data, e.index);
-        } catch (err) {
-          // Deterministic on every member: the error is the outcome of this proposal.
-          error = err;
-          this.log.warn({ err, index: e.index }, 'state machine rejected a proposal');
-        }
-        const w = this.proposals.take(p.id);
-        if (w) {
-          if (error !== null) w.reject(error);
-          else w.resolve(result as R);
-        }
-      }
-      for (const lost of this.proposals.takeDisplaced(e.index, ids)) {
-        lost.reject(
-          new LeadershipLostError(
-            `log index ${e.index} was committed with another leader's entry, so the proposal was not applied`,
-          ),
-        );
-      }
-    }
-    this.applied = e.index;
-    this.bytesSinceSnapshot += e.data.length;
   }
 
   private applyConfChange(cc: ConfChange): void {
     this.raw.applyConfChange(cc);
     const ctx = decodeMemberContext(cc.context);
-    if (cc.type === ConfChangeType.Remove) {
-      this.addresses.delete(cc.node);
-      this.transport.removePeer(cc.node);
-    } else if (ctx?.address) {
-      this.addresses.set(cc.node, ctx.address);
-      if (cc.node !== this.o.id) this.transport.addPeer(cc.node, ctx.address);
-    }
+    if (cc.type === ConfChangeType.Remove) this.members.removed(cc.node);
+    else if (ctx?.address) this.members.added(cc.node, ctx.address);
     this.log.info({ change: ConfChangeType[cc.type], member: cc.node, address: ctx?.address }, 'membership changed');
-    if (ctx?.req) this.confWaiters.take(ctx.req)?.resolve();
+    if (ctx?.req) this.requests.confChanges.take(ctx.req)?.resolve();
     if (cc.type === ConfChangeType.Remove && cc.node === this.o.id) this.emit('removed');
-  }
-
-  private applySnapshot(index: number, data: Uint8Array): void {
-    this.restoreFrom(data);
-    this.applied = index;
-    this.snapshotIndex = index;
-    this.bytesSinceSnapshot = 0;
-    for (const w of this.proposals.takePlacedUpTo(index)) {
-      w.reject(
-        new LeadershipLostError(
-          `this node caught up by snapshot at index ${index}, so whether the proposal was applied is unknown`,
-        ),
-      );
-    }
-    this.log.info({ index }, 'restored state machine from leader snapshot');
-  }
-
-  private restore(): void {
-    for (const [id, addr] of Object.entries(this.o.peers)) this.addresses.set(id, addr);
-    const snap = this.storage.snapshot();
-    if (snap) this.restoreFrom(snap.data);
-    this.addresses.set(this.o.id, this.address);
-    for (const [id, addr] of this.addresses) if (id !== this.o.id) this.transport.addPeer(id, addr);
-  }
-
-  private restoreFrom(data: Uint8Array): void {
-    const u = unwrapSnapshot(data);
-    if (!u) return;
-    for (const [id, addr] of Object.entries(u.addresses)) if (id !== this.o.id) this.addresses.set(id, addr);
-    // Addresses given at start win: the operator may have moved a member.
-    for (const [id, addr] of Object.entries(this.o.peers)) this.addresses.set(id, addr);
-    for (const [id, addr] of this.addresses) if (id !== this.o.id) this.transport.addPeer(id, addr);
-    this.o.stateMachine.restore(u.app);
-  }
-
-  private async snapshotNow(): Promise<void> {
-    const conf = this.raw.status().conf;
-    const data = wrapSnapshot(Object.fromEntries(this.addresses), this.o.stateMachine.snapshot());
-    await this.storage.createSnapshot(this.applied, conf, data, this.o.keepEntries);
-    this.snapshotIndex = this.applied;
-    this.bytesSinceSnapshot = 0;
   }
 
   private onSoftState(leader: NodeId | null, role: Role): void {
@@ -541,13 +340,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     if (leader === this.leader) return;
     this.leader = leader;
     this.log.info({ leader, role, term: this.raw.status().term }, 'raft leader changed');
-    // A ReadIndex request in flight to the old leader will never be answered; reads are safe to retry.
-    for (const [ctx, w] of this.reads) {
-      if (w.index === undefined) {
-        this.reads.delete(ctx);
-        w.reject(new LeadershipLostError(`the leader changed to ${leader ?? 'none'} while the read was pending`));
-      }
-    }
+    this.requests.leaderChanged(leader);
     this.emit('leader', leader, this.raw.status().term);
   }
 
@@ -563,107 +356,20 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
 
   private onTick(): void {
     this.raw.tick();
-    const now = Date.now();
-    for (const w of this.proposals.takeExpired(now)) w.reject(new ProposalTimeoutError(this.o.proposalTimeoutMs));
-    for (const w of this.confWaiters.takeExpired(now)) w.reject(new ProposalTimeoutError(this.o.proposalTimeoutMs));
-    for (const [ctx, w] of this.reads) {
-      if (w.deadline <= now) {
-        this.reads.delete(ctx);
-        w.reject(new ProposalTimeoutError(this.o.proposalTimeoutMs));
-      }
-    }
+    this.requests.expire(Date.now());
     this.kick();
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  private resolveReads(): void {
-    for (const [ctx, w] of this.reads) {
-      if (w.index !== undefined && w.index <= this.applied) {
-        this.reads.delete(ctx);
-        w.resolve(w.index);
-      }
-    }
-  }
-
   private async changeMember(cc: ConfChange, address: string, opts: RequestOptions): Promise<void> {
     const gate = this.gate(opts);
     if (gate) throw gate;
     if (this.role !== Role.Leader) throw this.notLeader();
-    const req = this.nextId();
-    await this.wait(this.confWaiters, req, opts, () =>
+    const req = this.requests.nextId();
+    await this.requests.wait(this.requests.confChanges, req, opts, () =>
       this.raw.proposeConfChange({ ...cc, context: encodeMemberContext({ address, req }) }),
     );
-  }
-
-  /** Registers a waiter under `id`, runs `submit` (which may throw), and settles on apply/timeout/abort. */
-  private wait<T>(set: WaiterSet<T>, id: string, opts: RequestOptions, submit: () => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timeoutMs = opts.timeoutMs ?? this.o.proposalTimeoutMs;
-      let onAbort: (() => void) | null = null;
-      const settle = (): void => {
-        if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
-      };
-      const w: Waiter<T> = {
-        resolve: (v) => {
-          settle();
-          resolve(v);
-        },
-        reject: (e) => {
-          settle();
-          reject(e instanceof ProposalTimeoutError ? new ProposalTimeoutError(timeoutMs) : e);
-        },
-        deadline: Date.now() + timeoutMs,
-      };
-      if (opts.signal) {
-        const signal = opts.signal;
-        onAbort = () => set.take(id)?.reject(new RaftAbortedError(signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      set.add(id, w);
-      try {
-        submit();
-      } catch (e) {
-        set.take(id);
-        w.reject(this.mapCoreError(e));
-        return;
-      }
-      this.kick();
-    });
-  }
-
-  private track<T>(
-    map: Map<string, Waiter<T>>,
-    key: string,
-    resolve: (v: T) => void,
-    reject: (e: unknown) => void,
-    opts: RequestOptions,
-  ): Waiter<T> {
-    const timeoutMs = opts.timeoutMs ?? this.o.proposalTimeoutMs;
-    let onAbort: (() => void) | null = null;
-    const signal = opts.signal;
-    const settle = (): void => {
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    };
-    const w: Waiter<T> = {
-      resolve: (v) => {
-        settle();
-        resolve(v);
-      },
-      reject: (e) => {
-        settle();
-        reject(e instanceof ProposalTimeoutError ? new ProposalTimeoutError(timeoutMs) : e);
-      },
-      deadline: Date.now() + timeoutMs,
-    };
-    if (signal) {
-      onAbort = () => {
-        if (map.delete(key)) w.reject(new RaftAbortedError(signal.reason));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    map.set(key, w);
-    return w;
   }
 
   private gate(opts: RequestOptions): Error | null {
@@ -685,20 +391,6 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
   }
 
   private addrOf(id: NodeId): string | null {
-    return this.addresses.get(id) ?? null;
-  }
-
-  private nextId(): string {
-    const b = Buffer.allocUnsafe(16);
-    this.idPrefix.copy(b, 0);
-    b.writeBigUInt64BE(this.seq++, 8);
-    return b.toString('hex');
-  }
-
-  private failAll(e: unknown): void {
-    for (const w of this.proposals.takeAll()) w.reject(e);
-    for (const w of this.confWaiters.takeAll()) w.reject(e);
-    for (const w of this.reads.values()) w.reject(e);
-    this.reads.clear();
+    return this.members.get(id);
   }
 }
