@@ -1,6 +1,6 @@
 // Runs every testdata/*.txt scenario: blocks of commands, a `----` line, and the expected trace,
 // separated by blank lines. Regenerate after an intended behaviour change with
-// RAFT_SCENARIO_REWRITE=1 npx jest packages/manager/src/raft/scenario, then review the diff.
+// RAFT_SCENARIO_REWRITE=1 npx jest packages/raft/src/scenario, then review the diff.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScenarioInterpreter } from './interpreter';
