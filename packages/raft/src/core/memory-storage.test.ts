@@ -1,3 +1,4 @@
+// The core's in-memory log storage: bootstrap, append and conflicts, bounds, snapshot and compaction.
 import { EntryType, type Entry } from '../types';
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from './errors';
 import { MemoryStorage, initialSnapshot } from './memory-storage';

@@ -1,3 +1,4 @@
+// Proposal and snapshot envelopes: what the driver writes into entries and snapshots round-trips.
 import { unwrapProposals, unwrapSnapshot, wrapBatch, wrapProposal, wrapSnapshot } from './envelope';
 
 const id = (n: number) => Buffer.alloc(16, n);

@@ -1,3 +1,4 @@
+// The simulation's safety checker catches each of Raft's safety properties (Figure 3) when broken.
 import { EntryType, type Entry } from '../types';
 import { SafetyChecker } from './checker';
 import { SafetyViolation } from './errors';

@@ -1,3 +1,4 @@
+// The linearizability checker on small hand-made histories, linearizable and not.
 import { checkKey, type HistoryOp } from './linearizability';
 
 let n = 0;

@@ -1,3 +1,4 @@
+// Small file-system helpers for the WAL and the snapshot store: directory fsync, fixed-width hex names.
 import { promises as fsp } from 'node:fs';
 
 /** fsync a directory so a create, rename or unlink inside it survives a crash. */

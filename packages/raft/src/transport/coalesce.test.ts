@@ -1,3 +1,4 @@
+// Merging one Ready's messages: contiguous Appends join, only the best AppendResp is kept, order holds.
 import { EntryType, MessageType, type Entry, type Message } from '../types';
 import { coalesce } from './coalesce';
 

@@ -1,3 +1,4 @@
+// The Raft service definition (proto/raft.proto) loaded for grpc-js, shared by the transport and its callers.
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
