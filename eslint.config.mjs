@@ -33,7 +33,7 @@ export default tseslint.config(
       'bench/**/*.ts',
       'test/**/*.ts',
       '**/*.test.ts',
-      'packages/manager/src/raft/sim/cli.ts',
+      'packages/raft/src/sim/cli.ts',
     ],
     rules: { 'no-console': 'off' },
   },

@@ -14,7 +14,7 @@ const path = require('node:path');
 const { freePort } = require('../lib/common');
 
 const ROOT = path.resolve(__dirname, '../..');
-const KV_SERVER = path.join(ROOT, 'packages/manager/dist/raft/node/kv-server.js');
+const KV_SERVER = path.join(ROOT, 'packages/raft/dist/example/kv-server.js');
 const FAILOVER_ROUNDS = Number(process.env.BENCH_FAILOVER_ROUNDS || 3);
 const LAT_COUNT = Number(process.env.BENCH_LAT_COUNT || 2000);
 const TP_MS = Number(process.env.BENCH_TP_MS || 3000);

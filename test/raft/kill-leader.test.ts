@@ -41,14 +41,22 @@ class Writers {
     this.loops = Array.from({ length: n }, (_, w) => this.loop(w));
   }
 
+  /** The i-th live member, round robin (the test kills one of three at a time). */
+  private aliveAt(i: number): string {
+    const ids = [...this.alive];
+    const id = ids[i % ids.length];
+    if (id === undefined) throw new Error('no member is alive');
+    return id;
+  }
+
   private async loop(w: number): Promise<void> {
-    let target = IDS[w % IDS.length];
+    let target = this.aliveAt(w);
     for (let i = 0; this.running;) {
       if (this.paused) {
         await sleep(10);
         continue;
       }
-      if (!this.alive.has(target)) target = [...this.alive][w % this.alive.size];
+      if (!this.alive.has(target)) target = this.aliveAt(w);
       const key = `w${w}-${i}`;
       try {
         const r = await cluster.request(target, 'PUT', `/kv/${key}`, `value-${w}-${i}`);
@@ -63,7 +71,7 @@ class Writers {
         else await sleep(20);
       } catch {
         // Connection refused or timed out: this member is down or slow; try another.
-        target = [...this.alive][(IDS.indexOf(target) + 1) % this.alive.size];
+        target = this.aliveAt(IDS.indexOf(target) + 1);
         await sleep(20);
       }
       // A write whose outcome is unknown is retried under a new key: only acknowledged ones count.

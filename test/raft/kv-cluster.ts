@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export const KV_SERVER = path.resolve(__dirname, '../../packages/manager/dist/raft/node/kv-server.js');
+export const KV_SERVER = path.resolve(__dirname, '../../packages/raft/dist/example/kv-server.js');
 
 export function assertBuilt(): void {
   if (!existsSync(KV_SERVER)) {

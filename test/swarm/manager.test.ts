@@ -17,7 +17,7 @@ import {
   type Node,
   type Task,
 } from '@flotilla/manager';
-import { raftService, type RaftServiceClient } from '../../packages/manager/src/raft/transport/proto';
+import { raftService, type RaftServiceClient } from '@flotilla/raft';
 import { Agent, type Executor } from '@flotilla/worker';
 
 jest.setTimeout(60_000);

@@ -7,21 +7,3 @@ export * from './ca';
 export * from './controlapi';
 export * from './dispatcher';
 export * from './swarm';
-export {
-  RaftNode,
-  type RaftNodeOptions,
-  type RaftNodeStatus,
-  type MemberStatus,
-  type RequestOptions,
-  type StateMachine,
-  RaftNodeError,
-  NotLeaderError,
-  ProposalTimeoutError,
-  LeadershipLostError,
-  NodeStoppedError,
-  RaftAbortedError,
-  DurableStorage,
-  GrpcTransport,
-  WalCorruptError,
-  SnapshotCorruptError,
-} from './raft';

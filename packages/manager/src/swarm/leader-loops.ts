@@ -3,7 +3,7 @@
 import type { Logger } from '@flotilla/engine-core';
 import type { Dispatcher } from '../dispatcher/dispatcher';
 import { Orchestrator } from '../orchestrator/orchestrator';
-import type { RaftNodeStatus } from '../raft';
+import type { RaftNodeStatus } from '@flotilla/raft';
 import { SchedulerLoop } from '../scheduler/loop';
 import type { Store } from '../store/store';
 

@@ -2,7 +2,7 @@
 // and taking its services off the node's listener when the manager stops.
 import * as grpc from '@grpc/grpc-js';
 import { swarmServices } from '../dispatcher/proto';
-import { raftService } from '../raft/transport/proto';
+import { raftService } from '@flotilla/raft';
 import { serverCredentials, type NodeTls } from './credentials';
 
 /** Binds a server for the manager alone on `listenAddr`. */

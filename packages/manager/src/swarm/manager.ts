@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '@flotilla/engine-core';
 import { callerIdentity } from '../dispatcher/identity';
 import { createNodeKeyAndCsr, RootCA } from '../ca/authority';
 import { Dispatcher } from '../dispatcher/dispatcher';
-import { LeadershipLostError, RaftNode, Role } from '../raft';
+import { LeadershipLostError, RaftNode, Role } from '@flotilla/raft';
 import { newId, Store, type ApplyResult } from '../store/store';
 import type { Node } from '../store/types';
 import { ClusterApi } from '../controlapi/cluster';
@@ -208,7 +208,7 @@ export class SwarmManager {
     const st = this.raft.status();
     const snapshot = this.store.snapshot();
     await this.stop();
-    await writeSingleVoterLog(new SwarmStateFiles(this.o.dir).raftDir, st, this.state, snapshot);
+    await writeSingleVoterLog(new SwarmStateFiles(this.o.dir).raftDir, st, this.state, snapshot, this.log);
     const m = await SwarmManager.open(this.o);
     if (!m) throw new NotSwarmManagerError(); // the state files just written are gone
     await m.waitLeader();
@@ -341,7 +341,7 @@ export class SwarmManager {
       stateMachine: storeStateMachine(() => this.store),
       serverCredentials: serverCredentials(this.tls),
       channelCredentials: this.certs.managerChannel(this.state.clusterId),
-      logger: this.log,
+      log: this.log,
     });
     this.raft.on('leader', (leader) => this.onLeader(leader));
     this.onLeader(this.raft.status().leader);

@@ -1,7 +1,7 @@
 // Taking a manager out of Raft, refused like docker when it is the last manager or when the
 // remaining reachable managers would not make a quorum. A follower forwards the request to the
 // leader; the leader hands leadership over before removing itself.
-import { Role, type RaftNode } from '../raft';
+import { Role, type RaftNode } from '@flotilla/raft';
 import type { ApplyResult } from '../store/store';
 import { MembershipError, NoLeaderError } from './errors';
 import { canRemoveMember, settledQuorumCheck } from './quorum';

@@ -1,8 +1,8 @@
 // `swarm init --force-new-cluster`: a new Raft log whose only voter is this manager, starting
 // from a snapshot of everything it had applied.
 import { rm } from 'node:fs/promises';
-import { DurableStorage, type RaftNodeStatus } from '../raft';
-import { wrapSnapshot } from '../raft/node/envelope';
+import type { Logger } from 'pino';
+import { DurableStorage, wrapSnapshot, type RaftNodeStatus } from '@flotilla/raft';
 import type { NodeState } from './node-state';
 
 /** Replaces the log in `raftDir` with one snapshot at the applied index of `st` (same term). */
@@ -11,10 +11,11 @@ export async function writeSingleVoterLog(
   st: RaftNodeStatus,
   self: Pick<NodeState, 'nodeId' | 'advertiseAddr'>,
   storeSnapshot: Uint8Array,
+  log?: Logger,
 ): Promise<void> {
   const data = wrapSnapshot({ [self.nodeId]: self.advertiseAddr }, storeSnapshot);
   await rm(raftDir, { recursive: true, force: true });
-  const storage = await DurableStorage.open(raftDir);
+  const storage = await DurableStorage.open(raftDir, { log });
   try {
     await storage.saveReady({ term: st.term, vote: null, commit: st.applied }, [], {
       meta: { index: st.applied, term: st.term, conf: { voters: [self.nodeId], learners: [] } },

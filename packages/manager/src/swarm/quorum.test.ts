@@ -1,4 +1,4 @@
-import { Role } from '../raft';
+import { Role } from '@flotilla/raft';
 import { canRemoveMember, reachabilityOf, settledQuorumCheck } from './quorum';
 
 const voters = (reach: boolean[]) => reach.map((reachable, i) => ({ id: `m${i + 1}`, reachable }));

@@ -1,4 +1,4 @@
-import { Role, type RaftNodeStatus } from '../raft';
+import { Role, type RaftNodeStatus } from '@flotilla/raft';
 
 export type Reachability = 'reachable' | 'unreachable' | 'unknown';
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { NotLeaderError, ProposalTimeoutError, RaftAbortedError, Role, type RaftNode } from '../raft';
+import { NotLeaderError, ProposalTimeoutError, RaftAbortedError, Role, type RaftNode } from '@flotilla/raft';
 import type { ApplyResult } from '../store/store';
 import { NoLeaderError } from './errors';
 import { LeaderChangedError } from './errors';

@@ -6,7 +6,7 @@ import {
   Role,
   type RaftNode,
   type StateMachine,
-} from '../raft';
+} from '@flotilla/raft';
 import type { ApplyResult, Proposer, Store } from '../store/store';
 import { LeaderChangedError, NoLeaderError } from './errors';
 
