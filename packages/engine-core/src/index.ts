@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './log';
 export * from './paths';
+export { runCommand } from './util/command';
 export type * from './images/types';
 export * from './runtime';
 export * from './volumes';

@@ -10,7 +10,7 @@ import { PassThrough, Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../errors';
-import { runTool } from './exec';
+import { runTool } from '../util/command';
 import { TarWriter } from './tar-writer';
 
 export type Compression = 'gzip' | 'zstd' | 'none';

@@ -15,7 +15,7 @@ import {
   type ImageManifest,
 } from '../images/oci';
 import { familiarString, parseReference, withDefaultTag } from '../images/reference';
-import { runTool } from './exec';
+import { runTool } from '../util/command';
 import { detectCompression } from './layer-unpack';
 import type { SaveManifestEntry } from './save';
 

@@ -1,7 +1,7 @@
 // A read-only merged view of an image's layers, for COPY --from: one layer is used as it is,
 // several are stacked with a lowerdir-only (hence read-only) overlay mount.
 import { mkdir, rmdir } from 'node:fs/promises';
-import { runTool } from '../archive/exec';
+import { runTool } from '../util/command';
 
 export interface MergedView {
   dir: string;

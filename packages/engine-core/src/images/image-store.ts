@@ -2,7 +2,7 @@
 // plus unpacked layers; names live in repositories.json (and a mirrored OCI index.json).
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runTool } from '../archive/exec';
+import { runTool } from '../util/command';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors';
 import { componentLogger } from '../log';
 import { BlobStore } from './blob-store';
