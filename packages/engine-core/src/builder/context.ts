@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { digestHex } from '../images/digest';
+import { digestOf } from '../util/digest-stream';
 import { compileGlob, IgnoreMatcher, parseDockerignore } from './dockerignore';
 
 export interface ContextSource {
@@ -94,9 +96,7 @@ export class BuildContext {
     const key = `${abs}:${st.ino}:${st.size}:${st.mtimeMs}`;
     const hit = BuildContext.hashCache.get(key);
     if (hit) return hit;
-    const h = createHash('sha256');
-    for await (const c of createReadStream(abs) as AsyncIterable<Buffer>) h.update(c);
-    const d = h.digest('hex');
+    const d = digestHex((await digestOf(createReadStream(abs))).digest);
     BuildContext.hashCache.set(key, d);
     return d;
   }
