@@ -1,4 +1,4 @@
-// Adapts the image store, builder, archive and registry modules to the API's ImageBackend.
+// Adapts the image store, builder, image transfer (import) and registry modules to the API's ImageBackend.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { x as untar } from 'tar';
 import type { BuildRequest, ImageBackend, ProgressSink, RegistryAuth } from '../api/backend';
-import { importRootfs } from '../archive/import';
+import { importRootfs } from '../transfer/import';
 import { Builder } from '../builder/builder';
 import { InvalidArgumentError } from '../errors';
 import type { ImageStore } from '../images/image-store';

@@ -1,8 +1,8 @@
-// Wires pull/push/login (registry/) and docker save/load (archive/) into the image backend.
+// Wires pull/push/login (registry/) and docker save/load (transfer/) into the image backend.
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { loadImages } from '../archive/load';
-import { saveImages } from '../archive/save';
+import { loadImages } from '../transfer/load';
+import { saveImages } from '../transfer/save';
 import type { ImageStore } from '../images/image-store';
 import type { DataPaths } from '../paths';
 import { RegistryClient } from '../registry/client';

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importRootfs } from '../archive/import';
+import { importRootfs } from '../transfer/import';
 import { ConflictError, NotFoundError } from '../errors';
 import { makeBusyboxRootfsTar } from '../testing/busybox-rootfs';
 import { ImageStore } from './image-store';

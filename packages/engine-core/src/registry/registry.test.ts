@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createSign, randomBytes, X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importRootfs } from '../archive/import';
+import { importRootfs } from '../transfer/import';
 import { Builder } from '../builder/builder';
 import { NotFoundError } from '../errors';
 import { sha256 } from '../images/digest';

@@ -16,7 +16,7 @@ import {
 } from '../images/oci';
 import { familiarString, parseReference, withDefaultTag } from '../images/reference';
 import { runTool } from '../util/command';
-import { detectCompression } from './layer-unpack';
+import { detectCompression } from '../archive/layer-unpack';
 import type { SaveManifestEntry } from './save';
 
 export interface LoadResult {

@@ -18,7 +18,7 @@ import { makeBusyboxRootfsTar } from '../testing/busybox-rootfs';
 import { importRootfs } from './import';
 import { loadImages } from './load';
 import { saveImages } from './save';
-import { TarWriter, type TarEntry } from './tar-writer';
+import { TarWriter, type TarEntry } from '../archive/tar-writer';
 
 type Item = TarEntry & { data?: Buffer };
 
