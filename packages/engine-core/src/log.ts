@@ -9,6 +9,9 @@ export const rootLogger: Logger = pino(
   pino.destination(2),
 ); // stderr: stdout belongs to the CLI's output
 
+/** The default of components whose owner passes no logger: they log nothing. */
+export const silentLogger: Logger = pino({ level: 'silent' });
+
 export function componentLogger(component: string, fields: Record<string, unknown> = {}): Logger {
   return rootLogger.child({ component, ...fields });
 }

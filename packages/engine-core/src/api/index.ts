@@ -1,4 +1,4 @@
-export { createApiServer, buildRouters } from './server';
+export { createApiServer, buildRouters, type ApiServerOptions } from './server';
 export { Router, type RouteContext, type Handler } from './router';
 export { readJson, sendJson, sendNoContent, sendError, qBool, qInt, qFilters } from './http';
 export { frame as stdcopyFrame, StdcopyDecoder } from './stdcopy';

@@ -11,17 +11,16 @@ import type { LayerMeta } from '../images/layer-store';
 import type { ImageConfig } from '../images/oci';
 import { familiarString, parseReference, withDefaultTag } from '../images/reference';
 import type { BuildRunner, ContainerConfigSpec, ImageRecord } from '../images/types';
-import { componentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
 import { BuildCache } from './cache';
-import { applyConfigInstruction, ConfigInstructionError, normalizeAbs, shellArgs } from './config-apply';
-import { BuildContext, SourceNotFoundError } from './context';
+import { applyConfigInstruction, normalizeAbs, shellArgs } from './config-apply';
+import { BuildContext } from './context';
+import { ConfigInstructionError, SourceNotFoundError } from './errors';
 import { copySources, ensureDirs } from './copy';
 import { parseDockerfile, type Instruction } from './parser';
 import { mergedView } from './stage-view';
 import { RootfsView } from './rootfs-view';
 import { expandWord, expandWords, splitWords, type Lookup } from './shell-lex';
-
-const log = componentLogger('builder');
 
 export interface BuildOptions {
   /** The build context directory (the API route unpacks the client's context tar into one). */
@@ -62,6 +61,7 @@ export interface BuilderDeps {
   store: ImageStore;
   runner?: BuildRunner;
   pull?: ImagePuller;
+  log?: Logger;
 }
 
 interface Stage {
@@ -85,8 +85,10 @@ const SCRATCH_CONFIG = (): ImageConfig => ({
 
 export class Builder {
   private readonly cache: BuildCache;
+  private readonly log: Logger;
   constructor(private readonly deps: BuilderDeps) {
     this.cache = new BuildCache(deps.store.root);
+    this.log = deps.log ?? silentLogger;
   }
 
   async build(opts: BuildOptions): Promise<BuildResult> {
@@ -209,7 +211,7 @@ export class Builder {
     });
     progress(`Successfully built ${shortId(image.id)}\n`);
     for (const t of tags) progress(`Successfully tagged ${t}\n`);
-    log.info({ id: image.id, tags, cached, total }, 'build finished');
+    this.log.info({ id: image.id, tags, cached, total }, 'build finished');
     return {
       id: image.id,
       image: await this.deps.store.record(image.id),

@@ -1,10 +1,9 @@
 // Metadata instructions (ENV, LABEL, CMD, ...) applied to an image config. Pure; shared by the
 // builder and by `import --change`.
 import type { ContainerConfigSpec } from '../images/types';
+import { ConfigInstructionError } from './errors';
 import type { Instruction } from './parser';
 import { expandWords, parseKeyValues, type Lookup } from './shell-lex';
-
-export class ConfigInstructionError extends Error {}
 
 function parseDuration(s: string | undefined, flag: string): number | undefined {
   if (s === undefined) return undefined;

@@ -6,6 +6,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { digestHex } from '../images/digest';
 import { digestOf } from '../util/digest-stream';
+import { SourceNotFoundError } from './errors';
 import { compileGlob, IgnoreMatcher, parseDockerignore } from './dockerignore';
 
 export interface ContextSource {
@@ -14,8 +15,6 @@ export interface ContextSource {
   abs: string;
   st: Stats;
 }
-
-export class SourceNotFoundError extends Error {}
 
 const GLOB_CHARS = /[*?[\]]/;
 

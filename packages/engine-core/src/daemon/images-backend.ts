@@ -11,6 +11,7 @@ import { Builder } from '../builder/builder';
 import { InvalidArgumentError } from '../errors';
 import type { ImageStore } from '../images/image-store';
 import type { BuildRunner } from '../images/types';
+import type { Logger } from '../log';
 import type { DataPaths } from '../paths';
 
 /** The parts that land separately (registry client, docker save/load): optional until wired. */
@@ -37,10 +38,12 @@ export function imageBackend(
   paths: DataPaths,
   runner: BuildRunner | undefined,
   extras: ImageExtras,
+  opts: { builderLog?: Logger } = {},
 ): ImageBackend {
   const builder = new Builder({
     store,
     runner,
+    log: opts.builderLog,
     pull: extras.pull
       ? async (ref, opts) => {
           await extras.pull!(

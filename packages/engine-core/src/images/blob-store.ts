@@ -5,20 +5,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { InvalidArgumentError, NotFoundError } from '../errors';
+import { NotFoundError } from '../errors';
 import { DigestStream, digestOf } from '../util/digest-stream';
 import { digestHex, sha256 } from './digest';
+import { DigestMismatchError } from './errors';
 import { writeFileAtomic } from './fs-util';
-
-export class DigestMismatchError extends InvalidArgumentError {
-  constructor(
-    readonly expected: string,
-    readonly actual: string,
-    what = 'blob',
-  ) {
-    super(`${what} digest mismatch: expected ${expected}, got ${actual}; the source is corrupt or was tampered with`);
-  }
-}
 
 export class BlobStore {
   readonly dir: string;

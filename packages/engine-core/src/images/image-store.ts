@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool } from '../util/command';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors';
-import { componentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
 import { BlobStore } from './blob-store';
 import { sha256, shortId } from './digest';
 import type { ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary } from './docker-shapes';
@@ -21,8 +21,6 @@ import {
   type ImageReference,
 } from './reference';
 import type { ImageProvider, ImageRecord } from './types';
-
-const log = componentLogger('images');
 
 interface StoredImage {
   id: string;
@@ -50,6 +48,11 @@ export interface AddImageOptions {
   parent?: string;
 }
 
+export interface ImageStoreOptions {
+  /** The store's logger; its layer store logs to a child with component "layers". */
+  log?: Logger;
+}
+
 export class ImageStore implements ImageProvider {
   readonly blobs: BlobStore;
   readonly layers: LayerStore;
@@ -57,15 +60,20 @@ export class ImageStore implements ImageProvider {
   private readonly configs = new Map<string, ImageConfig>();
   private readonly lock = new Mutex();
   private usage: ImageUsageChecker = () => [];
+  private readonly log: Logger;
 
-  private constructor(readonly root: string) {
+  private constructor(
+    readonly root: string,
+    opts: ImageStoreOptions,
+  ) {
+    this.log = opts.log ?? silentLogger;
     this.blobs = new BlobStore(root);
-    this.layers = new LayerStore(root, this.blobs);
+    this.layers = new LayerStore(root, this.blobs, { log: this.log.child({ component: 'layers' }) });
   }
 
   /** Open (creating if needed) the store rooted at `root` (DataPaths.images). */
-  static async open(root: string): Promise<ImageStore> {
-    const s = new ImageStore(root);
+  static async open(root: string, opts: ImageStoreOptions = {}): Promise<ImageStore> {
+    const s = new ImageStore(root, opts);
     await mkdir(root, { recursive: true });
     await s.blobs.init();
     await s.layers.init();
@@ -477,7 +485,7 @@ export class ImageStore implements ImageProvider {
     for (const d of config.rootfs?.diff_ids ?? []) {
       if (!keep.has(d)) {
         await this.layers.remove(d);
-        log.debug({ diffId: d }, 'layer removed');
+        this.log.debug({ diffId: d }, 'layer removed');
       }
     }
     // the config blob itself stays: the build cache may point at it, and it is a few hundred bytes

@@ -7,15 +7,13 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { writeLayerTar } from '../archive/layer-diff';
 import { unpackLayer } from '../archive/layer-unpack';
-import { componentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
 import { DigestStream } from '../util/digest-stream';
 import type { BlobStore } from './blob-store';
-import { DigestMismatchError } from './blob-store';
+import { DigestMismatchError } from './errors';
 import { digestHex } from './digest';
 import { KeyedMutex, writeFileAtomic } from './fs-util';
 import { MEDIA, type Descriptor } from './oci';
-
-const log = componentLogger('layers');
 
 export interface LayerMeta {
   diffId: string;
@@ -30,11 +28,14 @@ export class LayerStore {
   private readonly locks = new KeyedMutex();
   /** meta.json contents, cached: every container start resolves its image's layers. */
   private readonly metas = new Map<string, LayerMeta>();
+  private readonly log: Logger;
   constructor(
     root: string,
     private readonly blobs: BlobStore,
+    opts: { log?: Logger } = {},
   ) {
     this.dir = join(root, 'layers');
+    this.log = opts.log ?? silentLogger;
   }
 
   async init(): Promise<void> {
@@ -100,7 +101,7 @@ export class LayerStore {
         }
         await writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify(meta));
         await rename(tmp, join(this.dir, digestHex(diffId)));
-        log.debug({ diffId, size, ms: Date.now() - t0 }, 'layer unpacked');
+        this.log.debug({ diffId, size, ms: Date.now() - t0 }, 'layer unpacked');
         return meta;
       } finally {
         await rm(tmp, { recursive: true, force: true });

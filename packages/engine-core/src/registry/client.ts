@@ -15,14 +15,12 @@ import {
   type ImageReference,
 } from '../images/reference';
 import type { ImageRecord } from '../images/types';
-import { componentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
 import type { AuthConfig } from './auth';
 import type { CredentialStore } from './credentials';
 import { RegistryError } from './errors';
 import type { ProgressFn } from './progress';
-import { RegistrySession, type FetchFn } from './session';
-
-const log = componentLogger('registry');
+import { RegistrySession, type FetchFn, type SessionOptions } from './session';
 
 const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.dockerManifestList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
 
@@ -33,6 +31,7 @@ export interface RegistryClientOptions {
   /** Extra host[:port]s to reach over plain http (loopback ones always are). */
   insecureRegistries?: string[];
   fetch?: FetchFn;
+  log?: Logger;
 }
 
 export interface PullOptions {
@@ -49,11 +48,18 @@ export interface PushResult {
 }
 
 export class RegistryClient {
-  constructor(private readonly opts: RegistryClientOptions) {}
+  private readonly log: Logger;
+  constructor(private readonly opts: RegistryClientOptions) {
+    this.log = opts.log ?? silentLogger;
+  }
+
+  private sessionOptions(): SessionOptions {
+    return { fetch: this.opts.fetch, insecure: this.opts.insecureRegistries, log: this.log };
+  }
 
   private async session(ref: ImageReference, actions: string[], auth?: AuthConfig): Promise<RegistrySession> {
     const creds = auth ?? (await this.opts.credentials?.get(ref.domain));
-    return new RegistrySession(ref.domain, ref.path, creds, actions, this.opts.fetch, this.opts.insecureRegistries);
+    return new RegistrySession(ref.domain, ref.path, creds, actions, this.sessionOptions());
   }
 
   /**
@@ -66,7 +72,7 @@ export class RegistryClient {
     opts: { signal?: AbortSignal; store?: boolean } = {},
   ): Promise<{ Status: string; IdentityToken: string }> {
     const domain = normalizeServer(server);
-    const s = new RegistrySession(domain, '', auth, [], this.opts.fetch, this.opts.insecureRegistries);
+    const s = new RegistrySession(domain, '', auth, [], this.sessionOptions());
     await s.request('/v2/', { signal: opts.signal });
     if (opts.store !== false) await this.opts.credentials?.set(domain, auth);
     return { Status: 'Login Succeeded', IdentityToken: '' };
@@ -183,7 +189,7 @@ export class RegistryClient {
           ? `Status: Image is up to date for ${familiarString(ref)}`
           : `Status: Downloaded newer image for ${familiarString(ref)}`,
     });
-    log.info({ ref: familiarString(ref), id: img.id }, 'pulled');
+    this.log.info({ ref: familiarString(ref), id: img.id }, 'pulled');
     return img;
   }
 
@@ -271,7 +277,7 @@ export class RegistryClient {
       throw new RegistryError(`registry stored the manifest as ${said}, expected ${digest}`, 502, 'DIGEST_INVALID');
     await store.addRepoDigest(id, `${repositoryName(ref)}@${digest}`);
     progress({ status: `${ref.tag}: digest: ${digest} size: ${bytes.length}` });
-    log.info({ ref: familiarString(ref), digest }, 'pushed');
+    this.log.info({ ref: familiarString(ref), digest }, 'pushed');
     return { tag: ref.tag, digest, size: bytes.length };
   }
 
