@@ -9,7 +9,8 @@ export interface MergedView {
 }
 
 export async function mergedView(layerDirs: string[], mountpoint: string): Promise<MergedView> {
-  if (layerDirs.length === 1) return { dir: layerDirs[0], release: async () => undefined };
+  const [only, ...more] = layerDirs;
+  if (only !== undefined && more.length === 0) return { dir: only, release: async () => undefined };
   await mkdir(mountpoint, { recursive: true });
   if (layerDirs.length === 0) return { dir: mountpoint, release: () => rmdir(mountpoint) };
   const lower = [...layerDirs].reverse().join(':');

@@ -5,7 +5,7 @@ import { Readable, Transform } from 'node:stream';
 import { InvalidArgumentError, NotFoundError } from '../errors';
 import { sha256, shortId } from '../images/digest';
 import type { ImageStore } from '../images/image-store';
-import { MEDIA, isIndexMediaType, type ImageIndex, type ImageManifest } from '../images/oci';
+import { MEDIA, isIndexMediaType, pairLayers, type ImageIndex, type ImageManifest } from '../images/oci';
 import {
   familiarRepository,
   familiarString,
@@ -121,7 +121,8 @@ export class RegistryClient {
     }
     const config = await store.config(m.config.digest);
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== m.layers.length)
+    const layers = pairLayers(m.layers, diffIds);
+    if (!layers)
       throw new RegistryError(
         `invalid image: the manifest lists ${m.layers.length} layers but the config ${diffIds.length}`,
         502,
@@ -129,18 +130,17 @@ export class RegistryClient {
     const previous = ref.tag ? store.lookup(familiarString(ref)) : undefined;
 
     // queue all layers first (docker prints them all, then completes them), then fetch in order
-    const todo: number[] = [];
-    for (let i = 0; i < m.layers.length; i++) {
-      const id = shortId(m.layers[i].digest);
-      if (await store.layers.has(diffIds[i])) progress({ status: 'Already exists', id });
+    const todo: typeof layers = [];
+    for (const l of layers) {
+      const id = shortId(l.layer.digest);
+      if (await store.layers.has(l.diffId)) progress({ status: 'Already exists', id });
       else {
         progress({ status: 'Pulling fs layer', id });
-        todo.push(i);
+        todo.push(l);
       }
     }
     // three layers at a time, like docker; each is verified and unpacked as soon as it is in
-    const fetchLayer = async (i: number): Promise<void> => {
-      const layer = m.layers[i];
+    const fetchLayer = async ({ layer, diffId }: (typeof layers)[number]): Promise<void> => {
       const id = shortId(layer.digest);
       if (layer.mediaType === MEDIA.dockerForeignLayer)
         throw new RegistryError(`foreign layer ${layer.digest} (${layer.urls?.[0] ?? 'no URL'}) is not supported`, 502);
@@ -167,13 +167,13 @@ export class RegistryClient {
         progress({ status: 'Download complete', id });
       }
       progress({ status: 'Extracting', id });
-      await store.layers.ensureFromBlob(layer, diffIds[i], opts.signal);
+      await store.layers.ensureFromBlob(layer, diffId, opts.signal);
       progress({ status: 'Pull complete', id });
     };
     const queue = [...todo];
     await Promise.all(
       Array.from({ length: Math.min(3, queue.length) }, async () => {
-        for (let i = queue.shift(); i !== undefined; i = queue.shift()) await fetchLayer(i);
+        for (let l = queue.shift(); l !== undefined; l = queue.shift()) await fetchLayer(l);
       }),
     );
     const configBytes = await store.blobs.get(m.config.digest);
