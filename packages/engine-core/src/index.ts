@@ -1,3 +1,4 @@
+// The engine core's public surface: everything other packages may import.
 export * from './errors';
 export * from './log';
 export * from './paths';

@@ -1,3 +1,4 @@
+// Structured logging (pino): the root logger of a daemon process, and the silent default of components.
 import pino, { type Logger } from 'pino';
 
 /** The root logger; components take children with a `component` field. Level from FLOTILLA_LOG_LEVEL. */

@@ -1,3 +1,4 @@
+// sha256 digests as the image store writes them ("sha256:<hex>"), and docker's short IDs.
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../errors';
 
