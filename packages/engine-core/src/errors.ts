@@ -48,6 +48,17 @@ export class MissingDependencyError extends EngineError {
   }
 }
 
+/** A host command exited non-zero: `command` as shown to the user, its stderr and exit code. */
+export class CommandError extends EngineError {
+  constructor(
+    readonly command: string,
+    readonly stderr: string,
+    readonly code: number | null,
+  ) {
+    super(`${command} failed (exit ${code}): ${stderr.trim() || 'no error output'}`);
+  }
+}
+
 /** A Dockerfile error: names the file and line. */
 export class BuildError extends EngineError {
   constructor(

@@ -1,3 +1,4 @@
+// Structured logging (pino): the root logger of a daemon process, and the silent default of components.
 import pino, { type Logger } from 'pino';
 
 /** The root logger; components take children with a `component` field. Level from FLOTILLA_LOG_LEVEL. */
@@ -8,6 +9,9 @@ export const rootLogger: Logger = pino(
   },
   pino.destination(2),
 ); // stderr: stdout belongs to the CLI's output
+
+/** The default of components whose owner passes no logger: they log nothing. */
+export const silentLogger: Logger = pino({ level: 'silent' });
 
 export function componentLogger(component: string, fields: Record<string, unknown> = {}): Logger {
   return rootLogger.child({ component, ...fields });

@@ -1,3 +1,4 @@
+// The paths of one daemon's state (data root, runtime dir) and its instance name.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 

@@ -50,7 +50,7 @@ let server: Server;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flotilla-api-'));
   sock = join(dir, 'api.sock');
-  server = createApiServer(engine, rootLogger.child({ component: 'api-test' }));
+  server = createApiServer(engine, { log: rootLogger.child({ component: 'api-test' }) });
   await new Promise<void>((r) => server.listen(sock, r));
 });
 

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { EngineBackend } from './backend';
-import type { Logger } from '../log';
+import { silentLogger, type Logger } from '../log';
 import { isEngineError } from '../errors';
 import { HijackRouter, readUpgradeBody, runHijacked } from './hijack';
 import { sendError } from './http';
@@ -46,8 +46,15 @@ function clientAbort(req: IncomingMessage, res: ServerResponse | null, socket: D
   return ac;
 }
 
-export function createApiServer(engine: EngineBackend, log: Logger, extend?: (router: Router) => void): Server {
-  const { router, hijack } = buildRouters(engine, extend);
+export interface ApiServerOptions {
+  log?: Logger;
+  /** Adds routes ahead of the engine's own (swarm mode). */
+  extend?: (router: Router) => void;
+}
+
+export function createApiServer(engine: EngineBackend, opts: ApiServerOptions = {}): Server {
+  const log = opts.log ?? silentLogger;
+  const { router, hijack } = buildRouters(engine, opts.extend);
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://flotilla');

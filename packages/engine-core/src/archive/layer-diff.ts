@@ -5,7 +5,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { runTool } from './exec';
+import { runTool } from '../util/command';
 import { readTarHeaders } from './tar-reader';
 import { TarWriter } from './tar-writer';
 

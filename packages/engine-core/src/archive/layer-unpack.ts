@@ -2,15 +2,15 @@
 // OCI whiteouts become overlay whiteouts (`.wh.x` -> char device 0/0 `x`, `.wh..wh..opq` ->
 // trusted.overlay.opaque=y). Node has neither mknod nor setxattr, so both are applied in one pass
 // of GNU tar over a small generated tar.
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../errors';
-import { runTool } from './exec';
+import { runTool } from '../util/command';
+import { DigestStream, digestOf } from '../util/digest-stream';
 import { TarWriter } from './tar-writer';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -39,13 +39,8 @@ export async function openUncompressed(path: string): Promise<NodeJS.ReadableStr
 
 /** sha256 digest and size of the uncompressed tar of a blob: its diff ID. */
 export async function diffIdOf(path: string): Promise<{ diffId: string; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const c of (await openUncompressed(path)) as AsyncIterable<Buffer>) {
-    h.update(c);
-    size += c.length;
-  }
-  return { diffId: `sha256:${h.digest('hex')}`, size };
+  const { digest, size } = await digestOf(await openUncompressed(path));
+  return { diffId: digest, size };
 }
 
 const TAR_FLAGS = [
@@ -66,15 +61,7 @@ export async function unpackLayer(
   dest: string,
   opts: { whiteouts?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ diffId: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const tee = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
+  const tee = new DigestStream();
   const src = await openUncompressed(blobPath);
   src.on('error', (e) => tee.destroy(e as Error));
   src.pipe(tee);
@@ -92,7 +79,7 @@ export async function unpackLayer(
       .filter((n) => n.includes('.wh.'));
     await applyWhiteouts(dest, names);
   }
-  return { diffId: `sha256:${hash.digest('hex')}`, size };
+  return { diffId: tee.digest(), size: tee.size };
 }
 
 async function applyWhiteouts(dest: string, names: string[]): Promise<void> {

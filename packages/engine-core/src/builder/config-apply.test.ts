@@ -1,5 +1,6 @@
 import type { ContainerConfigSpec } from '../images/types';
-import { applyConfigInstruction, ConfigInstructionError } from './config-apply';
+import { applyConfigInstruction } from './config-apply';
+import { ConfigInstructionError } from './errors';
 import { parseDockerfile } from './parser';
 
 function apply(lines: string, env: Record<string, string> = {}): ContainerConfigSpec {

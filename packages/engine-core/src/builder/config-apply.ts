@@ -1,10 +1,9 @@
 // Metadata instructions (ENV, LABEL, CMD, ...) applied to an image config. Pure; shared by the
 // builder and by `import --change`.
 import type { ContainerConfigSpec } from '../images/types';
+import { ConfigInstructionError } from './errors';
 import type { Instruction } from './parser';
 import { expandWords, parseKeyValues, type Lookup } from './shell-lex';
-
-export class ConfigInstructionError extends Error {}
 
 function parseDuration(s: string | undefined, flag: string): number | undefined {
   if (s === undefined) return undefined;
@@ -12,9 +11,11 @@ function parseDuration(s: string | undefined, flag: string): number | undefined 
   const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   let total = 0;
   let matched = '';
-  for (const m of s.matchAll(re)) {
-    total += parseFloat(m[1]) * unit[m[2]];
-    matched += m[0];
+  for (const [whole, num, u] of s.matchAll(re)) {
+    const scale = unit[u ?? ''];
+    if (num === undefined || scale === undefined) break; // cannot happen with this pattern: reported as invalid
+    total += parseFloat(num) * scale;
+    matched += whole;
   }
   if (matched !== s) throw new ConfigInstructionError(`invalid duration for --${flag}: ${s}`);
   return Math.round(total);
@@ -100,24 +101,24 @@ export function applyConfigInstruction(
       }
       const m = /^CMD\s+([\s\S]*)$/i.exec(rest);
       if (!m) throw new ConfigInstructionError('HEALTHCHECK must be NONE or CMD <command>');
+      const command = m[1] ?? '';
       let json: string[] | undefined;
       try {
-        const v: unknown = JSON.parse(m[1]);
+        const v: unknown = JSON.parse(command);
         if (Array.isArray(v)) json = v as string[];
       } catch {
         json = undefined;
       }
       const f = inst.flags;
-      config.Healthcheck = {
-        Test: json ? ['CMD', ...json] : ['CMD-SHELL', m[1]],
+      const hc: NonNullable<ContainerConfigSpec['Healthcheck']> = {
+        Test: json ? ['CMD', ...json] : ['CMD-SHELL', command],
         Interval: parseDuration(f.interval, 'interval'),
         Timeout: parseDuration(f.timeout, 'timeout'),
         StartPeriod: parseDuration(f['start-period'], 'start-period'),
         Retries: f.retries !== undefined ? Number(f.retries) : undefined,
       };
-      for (const k of Object.keys(config.Healthcheck) as (keyof typeof config.Healthcheck)[]) {
-        if (config.Healthcheck[k] === undefined) delete config.Healthcheck[k];
-      }
+      for (const k of Object.keys(hc) as (keyof typeof hc)[]) if (hc[k] === undefined) delete hc[k];
+      config.Healthcheck = hc;
       return true;
     }
     default:

@@ -4,6 +4,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { digestHex } from '../images/digest';
+import { digestOf } from '../util/digest-stream';
+import { SourceNotFoundError } from './errors';
 import { compileGlob, IgnoreMatcher, parseDockerignore } from './dockerignore';
 
 export interface ContextSource {
@@ -12,8 +15,6 @@ export interface ContextSource {
   abs: string;
   st: Stats;
 }
-
-export class SourceNotFoundError extends Error {}
 
 const GLOB_CHARS = /[*?[\]]/;
 
@@ -94,9 +95,7 @@ export class BuildContext {
     const key = `${abs}:${st.ino}:${st.size}:${st.mtimeMs}`;
     const hit = BuildContext.hashCache.get(key);
     if (hit) return hit;
-    const h = createHash('sha256');
-    for await (const c of createReadStream(abs) as AsyncIterable<Buffer>) h.update(c);
-    const d = h.digest('hex');
+    const d = digestHex((await digestOf(createReadStream(abs))).digest);
     BuildContext.hashCache.set(key, d);
     return d;
   }

@@ -1,7 +1,7 @@
 // COPY/ADD into a staging directory that becomes the step's layer.
 import { chmod, copyFile, lchown, lutimes, mkdir, open, readlink, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runTool } from '../archive/exec';
+import { runTool } from '../util/command';
 import type { BuildContext, ContextSource } from './context';
 import type { RootfsView } from './rootfs-view';
 

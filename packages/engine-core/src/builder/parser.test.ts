@@ -13,21 +13,21 @@ describe('parseDockerfile', () => {
       ['ENV', 5],
       ['CMD', 6],
     ]);
-    expect(df.instructions[2].json).toEqual(['/bin/sh', '-c', 'echo hi']);
-    expect(df.instructions[1].json).toBeUndefined();
+    expect(df.instructions[2]?.json).toEqual(['/bin/sh', '-c', 'echo hi']);
+    expect(df.instructions[1]?.json).toBeUndefined();
   });
 
   it('joins line continuations and drops comment lines inside them', () => {
     const df = parseDockerfile('FROM scratch\nRUN echo a && \\\n# inside\n    echo b \\\n  && echo c\nUSER 1000\n');
-    expect(df.instructions[1].rest).toBe('echo a &&     echo b   && echo c');
-    expect(df.instructions[1].line).toBe(2);
-    expect(df.instructions[2].line).toBe(6);
+    expect(df.instructions[1]?.rest).toBe('echo a &&     echo b   && echo c');
+    expect(df.instructions[1]?.line).toBe(2);
+    expect(df.instructions[2]?.line).toBe(6);
   });
 
   it('honours the escape parser directive (backtick) and ignores directives after a comment', () => {
     const df = parseDockerfile('# escape=`\nFROM scratch\nRUN dir c:\\ `\n  && echo x\n');
     expect(df.escape).toBe('`');
-    expect(df.instructions[1].rest).toBe('dir c:\\   && echo x');
+    expect(df.instructions[1]?.rest).toBe('dir c:\\   && echo x');
     const late = parseDockerfile('# hello\n# escape=`\nFROM scratch\n');
     expect(late.escape).toBe('\\');
   });
@@ -35,13 +35,13 @@ describe('parseDockerfile', () => {
   it('ignores a UTF-8 byte order mark and CRLF line ends', () => {
     const df = parseDockerfile('\uFEFFFROM scratch\r\nCMD ["a"]\r\n');
     expect(df.instructions.map((i) => i.cmd)).toEqual(['FROM', 'CMD']);
-    expect(df.instructions[1].json).toEqual(['a']);
+    expect(df.instructions[1]?.json).toEqual(['a']);
   });
 
   it('takes flags before the arguments', () => {
     const df = parseDockerfile('FROM scratch\nCOPY --chown=1:2 a b /dst/\n');
-    expect(df.instructions[1].flags).toEqual({ chown: '1:2' });
-    expect(df.instructions[1].rest).toBe('a b /dst/');
+    expect(df.instructions[1]?.flags).toEqual({ chown: '1:2' });
+    expect(df.instructions[1]?.rest).toBe('a b /dst/');
   });
 
   it('names the file and line of an unknown instruction', () => {

@@ -66,21 +66,22 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
   const directives: Record<string, string> = {};
   let i = 0;
   // Parser directives: only at the very top, before any comment, blank line or instruction.
-  for (; i < lines.length; i++) {
-    const m = /^\s*#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$/.exec(lines[i]);
-    if (!m) break;
-    const key = m[1].toLowerCase();
+  for (const line of lines) {
+    const [, name, value] = /^\s*#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$/.exec(line) ?? [];
+    if (name === undefined || value === undefined) break;
+    const key = name.toLowerCase();
     if (key !== 'escape' && key !== 'syntax' && key !== 'check') break;
     if (key in directives) throw new BuildError(`only one ${key} parser directive can be used`, file, i + 1);
-    directives[key] = m[2];
+    directives[key] = value;
+    i++;
   }
   const escape = directives.escape ?? '\\';
   if (escape !== '\\' && escape !== '`')
     throw new BuildError(`invalid escape token '${escape}' does not match ` + '` or \\', file, 1);
 
   const instructions: Instruction[] = [];
-  while (i < lines.length) {
-    const raw = lines[i];
+  let raw: string | undefined;
+  while ((raw = lines[i]) !== undefined) {
     const startLine = i + 1;
     i++;
     if (/^\s*(#.*)?$/.test(raw)) continue;
@@ -89,8 +90,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     while (text.endsWith(escape)) {
       text = text.slice(0, -1);
       let joined = false;
-      while (i < lines.length) {
-        const next = lines[i];
+      let next: string | undefined;
+      while ((next = lines[i]) !== undefined) {
         i++;
         if (/^\s*#/.test(next)) continue;
         if (/^\s*$/.test(next)) continue;
@@ -100,21 +101,21 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
       }
       if (!joined) break;
     }
-    const m = /^(\S+)\s*([\s\S]*)$/.exec(text);
-    if (!m) continue;
-    const word = m[1].toUpperCase();
+    const [, name, args] = /^(\S+)\s*([\s\S]*)$/.exec(text) ?? [];
+    if (name === undefined || args === undefined) continue;
+    const word = name.toUpperCase();
     if (!(INSTRUCTIONS as readonly string[]).includes(word)) {
-      throw new BuildError(`unknown instruction: ${m[1].toUpperCase()}`, file, startLine);
+      throw new BuildError(`unknown instruction: ${word}`, file, startLine);
     }
     const cmd = word as InstructionName;
-    let rest = m[2];
+    let rest = args;
     const flags: Record<string, string> = {};
     if (FLAG_INSTRUCTIONS.has(cmd)) {
       for (;;) {
-        const f = /^--([a-zA-Z][a-zA-Z0-9-]*)(?:=(\S*))?\s*/.exec(rest);
-        if (!f) break;
-        flags[f[1]] = f[2] ?? 'true';
-        rest = rest.slice(f[0].length);
+        const [whole, flag, value] = /^--([a-zA-Z][a-zA-Z0-9-]*)(?:=(\S*))?\s*/.exec(rest) ?? [];
+        if (whole === undefined || flag === undefined) break;
+        flags[flag] = value ?? 'true';
+        rest = rest.slice(whole.length);
       }
     }
     const inst: Instruction = { cmd, flags, rest: rest.trim(), original: text, line: startLine };

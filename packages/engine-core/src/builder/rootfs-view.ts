@@ -10,8 +10,8 @@ export class RootfsView {
   constructor(private readonly layerDirs: string[]) {}
 
   async stat(path: string): Promise<{ st: Stats; abs: string } | undefined> {
-    for (let i = this.layerDirs.length - 1; i >= 0; i--) {
-      const abs = join(this.layerDirs[i], path);
+    for (const dir of [...this.layerDirs].reverse()) {
+      const abs = join(dir, path);
       try {
         const st = await lstat(abs);
         if (st.isCharacterDevice() && st.rdev === 0) return undefined;
@@ -31,7 +31,7 @@ export class RootfsView {
 
   /** Resolve "user[:group]" (names or numbers) against /etc/passwd and /etc/group. */
   async resolveUser(spec: string): Promise<{ uid: number; gid: number }> {
-    const [u, g] = spec.split(':');
+    const [u = '', g] = spec.split(':'); // split always yields at least one item
     const lookup = async (file: string, name: string, idField: number): Promise<number> => {
       if (/^\d+$/.test(name)) return Number(name);
       const text = (await this.readFile(file)) ?? '';

@@ -13,7 +13,7 @@ export function splitWords(text: string, escape = '\\'): string[] {
   let inWord = false;
   let quote: string | undefined;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
+    const ch = text.charAt(i);
     if (quote) {
       cur += ch;
       if (ch === escape && quote === '"' && i + 1 < text.length) cur += text[++i];
@@ -45,7 +45,7 @@ export function expandWord(word: string, lookup: Lookup, escape = '\\'): string 
     if (word[i] === '{') {
       i++;
       let name = '';
-      while (i < word.length && /[A-Za-z0-9_]/.test(word[i])) name += word[i++];
+      while (i < word.length && /[A-Za-z0-9_]/.test(word.charAt(i))) name += word[i++];
       if (word[i] === '}') {
         i++;
         return lookup(name) ?? '';
@@ -76,7 +76,7 @@ export function expandWord(word: string, lookup: Lookup, escape = '\\'): string 
       }
     }
     let name = '';
-    while (i < word.length && /[A-Za-z0-9_]/.test(word[i])) name += word[i++];
+    while (i < word.length && /[A-Za-z0-9_]/.test(word.charAt(i))) name += word[i++];
     if (!name) return '$';
     return lookup(name) ?? '';
   };
@@ -89,7 +89,7 @@ export function expandWord(word: string, lookup: Lookup, escape = '\\'): string 
     } else if (ch === '"') {
       i++;
       while (i < word.length && word[i] !== '"') {
-        if (word[i] === escape && i + 1 < word.length && ['"', '$', escape].includes(word[i + 1])) {
+        if (word[i] === escape && i + 1 < word.length && ['"', '$', escape].includes(word.charAt(i + 1))) {
           out += word[i + 1];
           i += 2;
         } else if (word[i] === '$') out += readVar();
@@ -117,10 +117,10 @@ export function expandWords(text: string, lookup: Lookup, escape = '\\'): string
 /** Parse `k=v k2="v 2"` (or the legacy `k v` when `legacy` allows) into pairs, expanded. */
 export function parseKeyValues(text: string, lookup: Lookup, escape = '\\', legacy = true): [string, string][] {
   const words = splitWords(text, escape);
-  if (words.length === 0) return [];
-  if (!words[0].includes('=')) {
-    if (!legacy) throw new Error(`${words[0]}: expected key=value`);
-    const key = words[0];
+  const [key] = words;
+  if (key === undefined) return [];
+  if (!key.includes('=')) {
+    if (!legacy) throw new Error(`${key}: expected key=value`);
     const rest = text.trim().slice(key.length).trim();
     return [[key, expandWord(rest, lookup, escape)]];
   }

@@ -1,7 +1,7 @@
 // A read-only merged view of an image's layers, for COPY --from: one layer is used as it is,
 // several are stacked with a lowerdir-only (hence read-only) overlay mount.
 import { mkdir, rmdir } from 'node:fs/promises';
-import { runTool } from '../archive/exec';
+import { runTool } from '../util/command';
 
 export interface MergedView {
   dir: string;
@@ -9,7 +9,8 @@ export interface MergedView {
 }
 
 export async function mergedView(layerDirs: string[], mountpoint: string): Promise<MergedView> {
-  if (layerDirs.length === 1) return { dir: layerDirs[0], release: async () => undefined };
+  const [only, ...more] = layerDirs;
+  if (only !== undefined && more.length === 0) return { dir: only, release: async () => undefined };
   await mkdir(mountpoint, { recursive: true });
   if (layerDirs.length === 0) return { dir: mountpoint, release: () => rmdir(mountpoint) };
   const lower = [...layerDirs].reverse().join(':');

@@ -79,7 +79,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
   const opened: { close(): Promise<void> }[] = [];
   try {
     await mkdir(paths.tmp, { recursive: true });
-    const images = await ImageStore.open(paths.images);
+    const images = await ImageStore.open(paths.images, { log: log.child({ component: 'images' }) });
     const volumes = new VolumeStore(paths.volumes);
     await volumes.init();
     const networks = new BridgeNetworkService({
@@ -90,7 +90,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
     const runner = new RuncBuildRunner(paths, { log: log.child({ component: 'build-runner' }) });
     const containers: ContainerEngine = await createContainerEngine({ paths, images, volumes, networks, log });
     opened.push(containers);
-    const extras = registryExtras(images, paths);
+    const extras = registryExtras(images, paths, { log: log.child({ component: 'registry' }) });
     const exts: DaemonExtension[] = [];
     for (const start of opts.extensions ?? []) {
       const ext = await start({
@@ -113,13 +113,14 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
         swarmInfo,
       ),
       containers: containers.backend,
-      images: imageBackend(images, paths, runner, extras),
+      images: imageBackend(images, paths, runner, extras, { builderLog: log.child({ component: 'builder' }) }),
       networks,
       volumes: volumeBackend(volumes),
     };
-    const server = createApiServer(engine, log.child({ component: 'api' }), (router) =>
-      exts.forEach((e) => e.routes?.(router)),
-    );
+    const server = createApiServer(engine, {
+      log: log.child({ component: 'api' }),
+      extend: (router) => exts.forEach((e) => e.routes?.(router)),
+    });
     await listen(server, address);
     log.info({ host, dataRoot, instance: paths.instance }, 'API listening');
 

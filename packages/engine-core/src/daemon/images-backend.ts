@@ -1,4 +1,4 @@
-// Adapts the image store, builder, archive and registry modules to the API's ImageBackend.
+// Adapts the image store, builder, image transfer (import) and registry modules to the API's ImageBackend.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,11 +6,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { x as untar } from 'tar';
 import type { BuildRequest, ImageBackend, ProgressSink, RegistryAuth } from '../api/backend';
-import { importRootfs } from '../archive/import';
+import { importRootfs } from '../transfer/import';
 import { Builder } from '../builder/builder';
 import { InvalidArgumentError } from '../errors';
 import type { ImageStore } from '../images/image-store';
 import type { BuildRunner } from '../images/types';
+import type { Logger } from '../log';
 import type { DataPaths } from '../paths';
 
 /** The parts that land separately (registry client, docker save/load): optional until wired. */
@@ -37,10 +38,12 @@ export function imageBackend(
   paths: DataPaths,
   runner: BuildRunner | undefined,
   extras: ImageExtras,
+  opts: { builderLog?: Logger } = {},
 ): ImageBackend {
   const builder = new Builder({
     store,
     runner,
+    log: opts.builderLog,
     pull: extras.pull
       ? async (ref, opts) => {
           await extras.pull!(

@@ -1,3 +1,4 @@
+// The daemon's public surface: start it, run it until a signal, purge its state; its host address and version.
 export {
   startDaemon,
   DEFAULT_DATA_ROOT,

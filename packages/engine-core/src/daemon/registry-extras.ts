@@ -1,9 +1,10 @@
-// Wires pull/push/login (registry/) and docker save/load (archive/) into the image backend.
+// Wires pull/push/login (registry/) and docker save/load (transfer/) into the image backend.
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { loadImages } from '../archive/load';
-import { saveImages } from '../archive/save';
+import { loadImages } from '../transfer/load';
+import { saveImages } from '../transfer/save';
 import type { ImageStore } from '../images/image-store';
+import type { Logger } from '../log';
 import type { DataPaths } from '../paths';
 import { RegistryClient } from '../registry/client';
 import { CredentialStore } from '../registry/credentials';
@@ -12,12 +13,13 @@ import type { ImageExtras } from './images-backend';
 export function registryExtras(
   store: ImageStore,
   paths: DataPaths,
-  opts: { insecureRegistries?: string[] } = {},
+  opts: { insecureRegistries?: string[]; log?: Logger } = {},
 ): ImageExtras & { client: RegistryClient } {
   const client = new RegistryClient({
     store,
     credentials: new CredentialStore(join(paths.root, 'credentials.json')),
     insecureRegistries: opts.insecureRegistries,
+    log: opts.log,
   });
   return {
     client,

@@ -5,6 +5,8 @@ import { type DaemonHandle, type DaemonOptions, startDaemon } from './daemon';
 
 /** Start the daemon and resolve once a signal has closed it. `onReady` sees the handle. */
 export async function runDaemonUntilSignal(opts: DaemonOptions, onReady?: (d: DaemonHandle) => void): Promise<void> {
+  // The process's root logger when the caller brings none (`flotilla daemon`): the daemon hands
+  // children of it to every component.
   const log = opts.log ?? componentLogger('daemon');
   const onUncaught = (err: unknown) => log.error({ err }, 'uncaught exception (daemon keeps running)');
   const onRejection = (err: unknown) => log.error({ err }, 'unhandled rejection (daemon keeps running)');

@@ -1,24 +1,15 @@
 // Content-addressed blobs in OCI image layout: <root>/blobs/sha256/<hex>. Every write is verified
 // against its digest and lands by rename, so a reader never sees a partial blob.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
-import { InvalidArgumentError, NotFoundError } from '../errors';
+import { NotFoundError } from '../errors';
+import { DigestStream, digestOf } from '../util/digest-stream';
 import { digestHex, sha256 } from './digest';
+import { DigestMismatchError } from './errors';
 import { writeFileAtomic } from './fs-util';
-
-export class DigestMismatchError extends InvalidArgumentError {
-  constructor(
-    readonly expected: string,
-    readonly actual: string,
-    what = 'blob',
-  ) {
-    super(`${what} digest mismatch: expected ${expected}, got ${actual}; the source is corrupt or was tampered with`);
-  }
-}
 
 export class BlobStore {
   readonly dir: string;
@@ -75,21 +66,13 @@ export class BlobStore {
     opts: { expected?: string; signal?: AbortSignal } = {},
   ): Promise<{ digest: string; size: number }> {
     const tmp = join(this.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
-    const h = createHash('sha256');
-    let size = 0;
-    const hasher = new Transform({
-      transform(c: Buffer, _e, cb) {
-        h.update(c);
-        size += c.length;
-        cb(null, c);
-      },
-    });
+    const hasher = new DigestStream();
     try {
       await pipeline(src, hasher, createWriteStream(tmp), { signal: opts.signal });
-      const digest = `sha256:${h.digest('hex')}`;
+      const digest = hasher.digest();
       if (opts.expected && opts.expected !== digest) throw new DigestMismatchError(opts.expected, digest);
       await rename(tmp, this.path(digest));
-      return { digest, size };
+      return { digest, size: hasher.size };
     } finally {
       await rm(tmp, { force: true });
     }
@@ -101,13 +84,7 @@ export class BlobStore {
     opts: { expected?: string; move?: boolean } = {},
   ): Promise<{ digest: string; size: number }> {
     if (!opts.move) return this.putStream(createReadStream(path), { expected: opts.expected });
-    const h = createHash('sha256');
-    let size = 0;
-    for await (const c of createReadStream(path) as AsyncIterable<Buffer>) {
-      h.update(c);
-      size += c.length;
-    }
-    const digest = `sha256:${h.digest('hex')}`;
+    const { digest, size } = await digestOf(createReadStream(path));
     if (opts.expected && opts.expected !== digest) {
       await rm(path, { force: true });
       throw new DigestMismatchError(opts.expected, digest);

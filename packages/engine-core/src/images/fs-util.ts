@@ -1,3 +1,4 @@
+// Small filesystem helpers of the image store: atomic writes and in-process locks.
 import { randomBytes } from 'node:crypto';
 import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -10,11 +10,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importRootfs } from '../archive/import';
+import { importRootfs } from '../transfer/import';
 import { ConflictError, NotFoundError } from '../errors';
 import { makeBusyboxRootfsTar } from '../testing/busybox-rootfs';
 import { ImageStore } from './image-store';
 import { normalizeReference, familiarString, parseReference } from './reference';
+import { item } from '../testing/item';
 
 describe('reference normalisation', () => {
   it('normalises like docker and displays the familiar form', () => {
@@ -51,8 +52,8 @@ describe('ImageStore', () => {
     expect((await store.resolve('docker.io/library/busybox:latest')).id).toBe(img.id);
     expect((await store.resolve(img.id.slice(7, 19))).id).toBe(img.id);
     const dirs = await store.layerDirs(img);
-    expect(lstatSync(join(dirs[0], 'bin/busybox')).isFile()).toBe(true);
-    expect(lstatSync(join(dirs[0], 'bin/sh')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(item(dirs, 0), 'bin/busybox')).isFile()).toBe(true);
+    expect(lstatSync(join(item(dirs, 0), 'bin/sh')).isSymbolicLink()).toBe(true);
     await expect(store.resolve('nope')).rejects.toThrow(NotFoundError);
 
     // reopened from disk after a crash: same answer, and half-done work is cleaned up
@@ -60,11 +61,11 @@ describe('ImageStore', () => {
     mkdirSync(join(root, 'store1', 'layers', '.unpack-dead', 'diff'), { recursive: true });
     const again = await ImageStore.open(join(root, 'store1'));
     expect(readdirSync(join(root, 'store1', 'tmp'))).toEqual([]);
-    expect(readdirSync(join(root, 'store1', 'layers'))).toEqual([img.diffIds[0].slice(7)]);
+    expect(readdirSync(join(root, 'store1', 'layers'))).toEqual([item(img.diffIds, 0).slice(7)]);
     const summaries = await again.summaries();
     expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatchObject({ Id: img.id, RepoTags: ['busybox:latest'] });
-    expect(summaries[0].Size).toBeGreaterThan(500_000);
+    expect(summaries[0]?.Size).toBeGreaterThan(500_000);
     const inspect = await again.inspect('busybox');
     expect(inspect.RootFS.Layers).toEqual(img.diffIds);
     expect(inspect.Config.Cmd).toEqual(['/bin/sh']);
@@ -77,7 +78,7 @@ describe('ImageStore', () => {
     const index = JSON.parse(readFileSync(join(root, 'store1', 'index.json'), 'utf8')) as {
       manifests: { annotations?: Record<string, string> }[];
     };
-    expect(index.manifests[0].annotations?.['io.containerd.image.name']).toBe('docker.io/library/busybox:latest');
+    expect(index.manifests[0]?.annotations?.['io.containerd.image.name']).toBe('docker.io/library/busybox:latest');
   });
 
   it('tags, untags and removes with docker conflict rules, then collects the layers', async () => {
@@ -93,7 +94,7 @@ describe('ImageStore', () => {
     await expect(store.remove(img.id)).rejects.toThrow(ConflictError);
     await expect(store.remove(img.id)).rejects.toThrow(`image is being used by running container ${'c'.repeat(12)}`);
     store.setUsageChecker(() => []);
-    const layerDir = (await store.layerDirs(img))[0];
+    const layerDir = item(await store.layerDirs(img), 0);
     expect(await store.remove('one:1')).toEqual([{ Untagged: 'one:1' }, { Deleted: img.id }]);
     expect(existsSync(layerDir)).toBe(false);
     await expect(store.resolve(img.id)).rejects.toThrow(NotFoundError);
@@ -105,7 +106,7 @@ describe('ImageStore', () => {
     const pruned = await store.prune();
     expect(pruned.ImagesDeleted).toEqual([{ Deleted: dangling.id }]);
     expect((await store.resolve('kept')).id).toBe(kept.id);
-    expect(existsSync(join((await store.layerDirs(kept))[0], 'bin/busybox'))).toBe(true); // the shared layer survives
+    expect(existsSync(join(item(await store.layerDirs(kept), 0), 'bin/busybox'))).toBe(true); // the shared layer survives
   });
 
   it('rejects a blob whose content does not match its digest', async () => {

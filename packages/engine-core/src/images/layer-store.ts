@@ -1,21 +1,19 @@
 // Unpacked layers, one directory per diff ID (<root>/layers/<hex>/diff), unpacked once and shared
 // by every image that stacks them. meta.json remembers the blobs (compressed or not) of the layer.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { writeLayerTar } from '../archive/layer-diff';
 import { unpackLayer } from '../archive/layer-unpack';
-import { componentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
+import { DigestStream } from '../util/digest-stream';
 import type { BlobStore } from './blob-store';
-import { DigestMismatchError } from './blob-store';
+import { DigestMismatchError } from './errors';
 import { digestHex } from './digest';
 import { KeyedMutex, writeFileAtomic } from './fs-util';
 import { MEDIA, type Descriptor } from './oci';
-
-const log = componentLogger('layers');
 
 export interface LayerMeta {
   diffId: string;
@@ -30,11 +28,14 @@ export class LayerStore {
   private readonly locks = new KeyedMutex();
   /** meta.json contents, cached: every container start resolves its image's layers. */
   private readonly metas = new Map<string, LayerMeta>();
+  private readonly log: Logger;
   constructor(
     root: string,
     private readonly blobs: BlobStore,
+    opts: { log?: Logger } = {},
   ) {
     this.dir = join(root, 'layers');
+    this.log = opts.log ?? silentLogger;
   }
 
   async init(): Promise<void> {
@@ -100,7 +101,7 @@ export class LayerStore {
         }
         await writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify(meta));
         await rename(tmp, join(this.dir, digestHex(diffId)));
-        log.debug({ diffId, size, ms: Date.now() - t0 }, 'layer unpacked');
+        this.log.debug({ diffId, size, ms: Date.now() - t0 }, 'layer unpacked');
         return meta;
       } finally {
         await rm(tmp, { recursive: true, force: true });
@@ -116,20 +117,13 @@ export class LayerStore {
   async createFromDir(dir: string, opts: { overlayUpper?: boolean } = {}): Promise<LayerMeta> {
     const tmpTar = this.blobs.tempPath('layer');
     // hash on the way to disk, so the tar is written once and never read back
-    const hash = createHash('sha256');
-    let size = 0;
-    const hasher = new Transform({
-      transform(c: Buffer, _e, cb) {
-        hash.update(c);
-        size += c.length;
-        cb(null, c);
-      },
-    });
+    const hasher = new DigestStream();
     const file = createWriteStream(tmpTar, { highWaterMark: 1 << 20 });
     const written = pipeline(hasher, file);
     try {
       await Promise.all([writeLayerTar(dir, hasher, opts), written]);
-      const digest = `sha256:${hash.digest('hex')}`;
+      const digest = hasher.digest();
+      const size = hasher.size;
       await rename(tmpTar, this.blobs.path(digest));
       return await this.locks.run(digest, async () => {
         const blob: Descriptor = { mediaType: MEDIA.ociLayer, digest, size };

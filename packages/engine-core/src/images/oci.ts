@@ -63,3 +63,21 @@ export interface ImageConfig {
 export function isIndexMediaType(mt: string | undefined): boolean {
   return mt === MEDIA.ociIndex || mt === MEDIA.dockerManifestList;
 }
+
+/**
+ * Pair each layer of a manifest (or archive) with the diff ID the config lists at its position;
+ * undefined when the two lists differ in length (a corrupt or mismatched image).
+ */
+export function pairLayers<T>(
+  layers: readonly T[],
+  diffIds: readonly string[],
+): { layer: T; diffId: string }[] | undefined {
+  if (layers.length !== diffIds.length) return undefined;
+  const pairs: { layer: T; diffId: string }[] = [];
+  for (const [i, layer] of layers.entries()) {
+    const diffId = diffIds[i];
+    if (diffId === undefined) return undefined;
+    pairs.push({ layer, diffId });
+  }
+  return pairs;
+}

@@ -1,7 +1,7 @@
 // What the host already uses, so that a new subnet never shadows a route or address of the host
 // (or of another daemon's bridge on the same host).
 import { type Cidr, isIpv4, parseCidr } from './ipv4';
-import { run } from './exec';
+import { runCommand as run } from '../util/command';
 
 interface JsonRoute {
   dst?: string;

@@ -15,7 +15,6 @@ export {
 } from './ipam';
 export { macFromIp, networkNames, type NetworkNames } from './names';
 export { parseCidr, formatCidr, parseIp, formatIp, contains as cidrContains, type Cidr } from './ipv4';
-export { run as runCommand, CommandError } from './exec';
 export { type EmbeddedDnsOptions } from './dns/embedded-dns';
 export { DnsBindError } from './dns/server';
 export {

@@ -1,6 +1,6 @@
 // Outbound NAT and forwarding rules, kept in two chains named after the daemon instance so that
 // cleanup removes exactly this daemon's rules. Rules are written with iptables-restore: one spawn.
-import { run } from './exec';
+import { runCommand as run } from '../util/command';
 
 export type IptablesFlavor = 'nft' | 'legacy';
 

@@ -2,7 +2,8 @@
 // remove): bridges, links, namespace files. Sandboxes themselves are made by netns-helper.ts.
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CommandError, run } from './exec';
+import { CommandError } from '../errors';
+import { runCommand as run } from '../util/command';
 
 interface JsonLink {
   ifname: string;

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConflictError } from '../errors';
 import { dataPaths, type DataPaths } from '../paths';
-import { run } from './exec';
+import { runCommand as run } from '../util/command';
 import { type Cidr, overlaps, parseCidr, parseIp } from './ipv4';
 import { BridgeNetworkService } from './service';
 

@@ -24,8 +24,8 @@ export function parseChallenge(header: string): Challenge {
   const scheme = (sp < 0 ? header : header.slice(0, sp)).trim().toLowerCase();
   const params: Record<string, string> = {};
   const re = /([a-zA-Z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
-  for (const m of (sp < 0 ? '' : header.slice(sp + 1)).matchAll(re))
-    params[m[1].toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  for (const [, key, quoted, bare] of (sp < 0 ? '' : header.slice(sp + 1)).matchAll(re))
+    if (key !== undefined) params[key.toLowerCase()] = (quoted ?? bare ?? '').replace(/\\(.)/g, '$1');
   return { scheme, params };
 }
 

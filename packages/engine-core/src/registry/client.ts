@@ -5,7 +5,7 @@ import { Readable, Transform } from 'node:stream';
 import { InvalidArgumentError, NotFoundError } from '../errors';
 import { sha256, shortId } from '../images/digest';
 import type { ImageStore } from '../images/image-store';
-import { MEDIA, isIndexMediaType, type ImageIndex, type ImageManifest } from '../images/oci';
+import { MEDIA, isIndexMediaType, pairLayers, type ImageIndex, type ImageManifest } from '../images/oci';
 import {
   familiarRepository,
   familiarString,
@@ -15,14 +15,12 @@ import {
   type ImageReference,
 } from '../images/reference';
 import type { ImageRecord } from '../images/types';
-import { componentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
 import type { AuthConfig } from './auth';
 import type { CredentialStore } from './credentials';
 import { RegistryError } from './errors';
 import type { ProgressFn } from './progress';
-import { RegistrySession, type FetchFn } from './session';
-
-const log = componentLogger('registry');
+import { RegistrySession, type FetchFn, type SessionOptions } from './session';
 
 const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.dockerManifestList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
 
@@ -33,6 +31,7 @@ export interface RegistryClientOptions {
   /** Extra host[:port]s to reach over plain http (loopback ones always are). */
   insecureRegistries?: string[];
   fetch?: FetchFn;
+  log?: Logger;
 }
 
 export interface PullOptions {
@@ -49,11 +48,18 @@ export interface PushResult {
 }
 
 export class RegistryClient {
-  constructor(private readonly opts: RegistryClientOptions) {}
+  private readonly log: Logger;
+  constructor(private readonly opts: RegistryClientOptions) {
+    this.log = opts.log ?? silentLogger;
+  }
+
+  private sessionOptions(): SessionOptions {
+    return { fetch: this.opts.fetch, insecure: this.opts.insecureRegistries, log: this.log };
+  }
 
   private async session(ref: ImageReference, actions: string[], auth?: AuthConfig): Promise<RegistrySession> {
     const creds = auth ?? (await this.opts.credentials?.get(ref.domain));
-    return new RegistrySession(ref.domain, ref.path, creds, actions, this.opts.fetch, this.opts.insecureRegistries);
+    return new RegistrySession(ref.domain, ref.path, creds, actions, this.sessionOptions());
   }
 
   /**
@@ -66,7 +72,7 @@ export class RegistryClient {
     opts: { signal?: AbortSignal; store?: boolean } = {},
   ): Promise<{ Status: string; IdentityToken: string }> {
     const domain = normalizeServer(server);
-    const s = new RegistrySession(domain, '', auth, [], this.opts.fetch, this.opts.insecureRegistries);
+    const s = new RegistrySession(domain, '', auth, [], this.sessionOptions());
     await s.request('/v2/', { signal: opts.signal });
     if (opts.store !== false) await this.opts.credentials?.set(domain, auth);
     return { Status: 'Login Succeeded', IdentityToken: '' };
@@ -115,7 +121,8 @@ export class RegistryClient {
     }
     const config = await store.config(m.config.digest);
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== m.layers.length)
+    const layers = pairLayers(m.layers, diffIds);
+    if (!layers)
       throw new RegistryError(
         `invalid image: the manifest lists ${m.layers.length} layers but the config ${diffIds.length}`,
         502,
@@ -123,18 +130,17 @@ export class RegistryClient {
     const previous = ref.tag ? store.lookup(familiarString(ref)) : undefined;
 
     // queue all layers first (docker prints them all, then completes them), then fetch in order
-    const todo: number[] = [];
-    for (let i = 0; i < m.layers.length; i++) {
-      const id = shortId(m.layers[i].digest);
-      if (await store.layers.has(diffIds[i])) progress({ status: 'Already exists', id });
+    const todo: typeof layers = [];
+    for (const l of layers) {
+      const id = shortId(l.layer.digest);
+      if (await store.layers.has(l.diffId)) progress({ status: 'Already exists', id });
       else {
         progress({ status: 'Pulling fs layer', id });
-        todo.push(i);
+        todo.push(l);
       }
     }
     // three layers at a time, like docker; each is verified and unpacked as soon as it is in
-    const fetchLayer = async (i: number): Promise<void> => {
-      const layer = m.layers[i];
+    const fetchLayer = async ({ layer, diffId }: (typeof layers)[number]): Promise<void> => {
       const id = shortId(layer.digest);
       if (layer.mediaType === MEDIA.dockerForeignLayer)
         throw new RegistryError(`foreign layer ${layer.digest} (${layer.urls?.[0] ?? 'no URL'}) is not supported`, 502);
@@ -161,13 +167,13 @@ export class RegistryClient {
         progress({ status: 'Download complete', id });
       }
       progress({ status: 'Extracting', id });
-      await store.layers.ensureFromBlob(layer, diffIds[i], opts.signal);
+      await store.layers.ensureFromBlob(layer, diffId, opts.signal);
       progress({ status: 'Pull complete', id });
     };
     const queue = [...todo];
     await Promise.all(
       Array.from({ length: Math.min(3, queue.length) }, async () => {
-        for (let i = queue.shift(); i !== undefined; i = queue.shift()) await fetchLayer(i);
+        for (let l = queue.shift(); l !== undefined; l = queue.shift()) await fetchLayer(l);
       }),
     );
     const configBytes = await store.blobs.get(m.config.digest);
@@ -183,7 +189,7 @@ export class RegistryClient {
           ? `Status: Image is up to date for ${familiarString(ref)}`
           : `Status: Downloaded newer image for ${familiarString(ref)}`,
     });
-    log.info({ ref: familiarString(ref), id: img.id }, 'pulled');
+    this.log.info({ ref: familiarString(ref), id: img.id }, 'pulled');
     return img;
   }
 
@@ -271,7 +277,7 @@ export class RegistryClient {
       throw new RegistryError(`registry stored the manifest as ${said}, expected ${digest}`, 502, 'DIGEST_INVALID');
     await store.addRepoDigest(id, `${repositoryName(ref)}@${digest}`);
     progress({ status: `${ref.tag}: digest: ${digest} size: ${bytes.length}` });
-    log.info({ ref: familiarString(ref), digest }, 'pushed');
+    this.log.info({ ref: familiarString(ref), digest }, 'pushed');
     return { tag: ref.tag, digest, size: bytes.length };
   }
 

@@ -1,3 +1,4 @@
+// The registry client's named errors.
 import { EngineError } from '../errors';
 
 /** A registry said no, or could not be reached. `status` is what the local API answers with. */

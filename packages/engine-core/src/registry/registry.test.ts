@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createSign, randomBytes, X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importRootfs } from '../archive/import';
+import { importRootfs } from '../transfer/import';
 import { Builder } from '../builder/builder';
 import { NotFoundError } from '../errors';
 import { sha256 } from '../images/digest';
@@ -17,6 +17,7 @@ import { RegistryClient } from './client';
 import { CredentialStore } from './credentials';
 import { RegistryError } from './errors';
 import { formatProgress, type ProgressEvent } from './progress';
+import { item } from '../testing/item';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -129,8 +130,8 @@ describe('registry client against docker-registry', () => {
     expect(ptext.match(/: Pull complete\n/g)).toHaveLength(2);
     expect(ptext).toContain(`Digest: ${pushed.digest}\nStatus: Downloaded newer image for ${name}\n`);
     const dirs = await store.layerDirs(img);
-    expect(readFileSync(join(dirs[1], 'hello.txt'), 'utf8')).toBe('hello registry\n');
-    expect(readFileSync(join(dirs[0], 'bin/busybox')).equals(readFileSync('/usr/bin/busybox'))).toBe(true);
+    expect(readFileSync(join(item(dirs, 1), 'hello.txt'), 'utf8')).toBe('hello registry\n');
+    expect(readFileSync(join(item(dirs, 0), 'bin/busybox')).equals(readFileSync('/usr/bin/busybox'))).toBe(true);
     // by digest, and up to date the second time
     expect((await client.pull(`${reg.host}/team/hello@${pushed.digest}`)).id).toBe(built.id);
     const second: ProgressEvent[] = [];
@@ -231,7 +232,7 @@ describe('registry client against docker-registry', () => {
     const file = JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')) as {
       auths: Record<string, { auth: string }>;
     };
-    expect(Buffer.from(file.auths[reg.host].auth, 'base64').toString()).toBe('alice:s3cret');
+    expect(Buffer.from(file.auths[reg.host]?.auth ?? '', 'base64').toString()).toBe('alice:s3cret');
 
     await client.push(name);
     const fresh = await ImageStore.open(join(root, 'store3'));
@@ -282,7 +283,7 @@ describe('registry client against docker-registry', () => {
       const access = [];
       const scope = u.searchParams.get('scope');
       if (scope) {
-        const [type, name, actions] = scope.split(':');
+        const [type, name, actions = ''] = scope.split(':');
         access.push({
           type,
           name,

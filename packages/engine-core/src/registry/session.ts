@@ -1,10 +1,8 @@
 // HTTP to one repository of one registry, with auth handled on the way: a 401 challenge is
 // answered with a bearer token (token server, Docker Hub style) or basic credentials, then retried.
-import { componentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
 import { basicHeader, parseChallenge, type AuthConfig } from './auth';
 import { RegistryError } from './errors';
-
-const log = componentLogger('registry');
 
 export type FetchFn = typeof fetch;
 
@@ -31,19 +29,29 @@ export interface RequestInitLite {
   accept?: number[];
 }
 
+export interface SessionOptions {
+  fetch?: FetchFn;
+  /** Extra host[:port]s to reach over plain http (loopback ones always are). */
+  insecure?: string[];
+  log?: Logger;
+}
+
 export class RegistrySession {
   private authorization?: string;
   readonly baseUrl: string;
+  private readonly fetchFn: FetchFn;
+  private readonly log: Logger;
 
   constructor(
     readonly domain: string,
     readonly repo: string,
     private readonly auth: AuthConfig | undefined,
     private readonly actions: string[],
-    private readonly fetchFn: FetchFn = fetch,
-    insecure: string[] = [],
+    opts: SessionOptions = {},
   ) {
-    this.baseUrl = registryBaseUrl(domain, insecure);
+    this.fetchFn = opts.fetch ?? fetch;
+    this.log = opts.log ?? silentLogger;
+    this.baseUrl = registryBaseUrl(domain, opts.insecure ?? []);
     if (auth?.registrytoken) this.authorization = `Bearer ${auth.registrytoken}`;
   }
 
@@ -146,7 +154,7 @@ export class RegistrySession {
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryError(`token server of ${this.domain} returned no token`, 502);
     this.authorization = `Bearer ${token}`;
-    log.debug({ domain: this.domain, repo: this.repo }, 'bearer token obtained');
+    this.log.debug({ domain: this.domain, repo: this.repo }, 'bearer token obtained');
   }
 
   /** Turn a registry error response into a RegistryError with docker's wording. */

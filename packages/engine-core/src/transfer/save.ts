@@ -6,8 +6,8 @@ import { NotFoundError } from '../errors';
 import { digestHex } from '../images/digest';
 import type { ImageStore } from '../images/image-store';
 import { familiarRepository, parseReference, withDefaultTag } from '../images/reference';
-import { openUncompressed } from './layer-unpack';
-import { TarWriter } from './tar-writer';
+import { openUncompressed } from '../archive/layer-unpack';
+import { TarWriter } from '../archive/tar-writer';
 
 export interface SaveManifestEntry {
   Config: string;

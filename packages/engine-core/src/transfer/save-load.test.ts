@@ -18,7 +18,8 @@ import { makeBusyboxRootfsTar } from '../testing/busybox-rootfs';
 import { importRootfs } from './import';
 import { loadImages } from './load';
 import { saveImages } from './save';
-import { TarWriter, type TarEntry } from './tar-writer';
+import { TarWriter, type TarEntry } from '../archive/tar-writer';
+import { item } from '../testing/item';
 
 type Item = TarEntry & { data?: Buffer };
 
@@ -144,8 +145,8 @@ describe('save and load', () => {
       dir('blobs/sha256'),
       blob(config),
       blob(manifest),
-      blob(layers[0]),
-      blob(layers[1]),
+      blob(item(layers, 0)),
+      blob(item(layers, 1)),
       file('oci-layout', '{"imageLayoutVersion":"1.0.0"}'),
       file('index.json', JSON.stringify(index)),
     ]);
@@ -153,7 +154,7 @@ describe('save and load', () => {
     const res = await loadImages(store, Readable.from([archive]));
     expect(res.messages).toEqual(['Loaded image: oci:latest']);
     const dirs = await store.layerDirs(await store.resolve('oci'));
-    const wh = lstatSync(join(dirs[1], 'etc/a.txt'));
+    const wh = lstatSync(join(item(dirs, 1), 'etc/a.txt'));
     expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
   });
 
@@ -187,7 +188,7 @@ describe('save and load', () => {
       Layers: string[];
     }[];
     expect(saved.map((s) => s.RepoTags)).toEqual([['bb:base'], ['two:latest']]);
-    expect(saved[1].Layers).toHaveLength(2);
+    expect(saved[1]?.Layers).toHaveLength(2);
 
     const dst = await ImageStore.open(join(root, 'dst'));
     const res = await loadImages(dst, createReadStream(out));
@@ -196,7 +197,7 @@ describe('save and load', () => {
     expect(back.id).toBe(base.id);
     expect(back.diffIds).toEqual(base.diffIds);
     const dirs = await dst.layerDirs(back);
-    expect(readFileSync(join(dirs[0], 'bin/busybox')).equals(readFileSync('/usr/bin/busybox'))).toBe(true);
+    expect(readFileSync(join(item(dirs, 0), 'bin/busybox')).equals(readFileSync('/usr/bin/busybox'))).toBe(true);
     expect((await dst.resolve('two')).id).toBe(`sha256:${hex(config)}`);
   });
 

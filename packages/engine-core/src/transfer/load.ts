@@ -9,14 +9,15 @@ import type { ImageStore } from '../images/image-store';
 import {
   MEDIA,
   isIndexMediaType,
+  pairLayers,
   type Descriptor,
   type ImageConfig,
   type ImageIndex,
   type ImageManifest,
 } from '../images/oci';
 import { familiarString, parseReference, withDefaultTag } from '../images/reference';
-import { runTool } from './exec';
-import { detectCompression } from './layer-unpack';
+import { runTool } from '../util/command';
+import { detectCompression } from '../archive/layer-unpack';
 import type { SaveManifestEntry } from './save';
 
 export interface LoadResult {
@@ -115,19 +116,20 @@ export async function loadImages(
       const configBytes = await readFile(await contained(dir, c.config));
       const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
       const diffIds = config.rootfs?.diff_ids ?? [];
-      if (diffIds.length !== c.layers.length) {
+      const layers = pairLayers(c.layers, diffIds);
+      if (!layers) {
         throw new InvalidArgumentError(
           `invalid archive: the config lists ${diffIds.length} layers but the manifest ${c.layers.length}`,
         );
       }
-      for (let i = 0; i < c.layers.length; i++) {
-        if (await store.layers.has(diffIds[i])) continue;
+      for (const { layer, diffId } of layers) {
+        if (await store.layers.has(diffId)) continue;
         // the extracted archive is thrown away afterwards: move, do not copy
-        const blob = await store.blobs.putFile(await contained(dir, c.layers[i]), { move: true });
+        const blob = await store.blobs.putFile(await contained(dir, layer), { move: true });
         const gz = (await detectCompression(store.blobs.path(blob.digest))) === 'gzip';
         await store.layers.ensureFromBlob(
           { mediaType: gz ? MEDIA.ociLayerGzip : MEDIA.ociLayer, digest: blob.digest, size: blob.size },
-          diffIds[i],
+          diffId,
           opts.signal,
         );
       }

@@ -7,7 +7,7 @@ import type { ImageStore } from '../images/image-store';
 import { MEDIA, type ImageConfig } from '../images/oci';
 import { parseReference } from '../images/reference';
 import type { ContainerConfigSpec, ImageRecord } from '../images/types';
-import { detectCompression } from './layer-unpack';
+import { detectCompression } from '../archive/layer-unpack';
 
 const ALLOWED_CHANGES = new Set([
   'CMD',
