@@ -18,6 +18,3 @@ export function componentLogger(component: string, fields: Record<string, unknow
 }
 
 export type { Logger };
-
-/** For components given no logger: they log nothing. */
-export const silentLogger: Logger = pino({ level: 'silent' });
