@@ -1,4 +1,5 @@
 // flotilla service create | ls | ps | inspect | scale | update | rollback | rm
+import type { PortConfig } from '@flotilla/manager';
 import { parseDuration } from '../../compose/units';
 import { UsageError, bool, list, parseArgs, str, type FlagSpec } from '../args';
 import { DaemonError } from '../client';
@@ -10,7 +11,7 @@ import { renderTable } from '../table';
 import { renderTemplate } from '../template';
 import { ago, ramInBytes } from '../units';
 import { waitConverged } from './converge';
-import { cap, portsColumn, type ApiNode, type ApiService, type ApiTask } from './swarm-shapes';
+import { cap, portText, portsColumn, type ApiNode, type ApiService, type ApiTask } from './swarm-shapes';
 
 const SPEC_FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string' },
@@ -78,26 +79,23 @@ function int(v: string, flag: string): number {
 }
 
 /** -p 4000:80, -p 4000:80/udp, -p published=4000,target=80,mode=host */
-function parsePublish(v: string): {
-  Protocol: string;
-  TargetPort: number;
-  PublishedPort?: number;
-  PublishMode: string;
-} {
+function parsePublish(v: string): PortConfig {
   if (v.includes('=')) {
     const o = Object.fromEntries(v.split(',').map((kv) => kv.split('=', 2) as [string, string]));
     if (!o.target) throw new UsageError(`invalid argument "${v}" for "-p, --publish" flag: missing target port`);
+    // protocol= and mode= go to the daemon as written, unchecked as before (docker's CLI rejects
+    // other values; the manager's spec validator is the place for that check).
     return {
-      Protocol: o.protocol ?? 'tcp',
+      Protocol: (o.protocol ?? 'tcp') as PortConfig['Protocol'],
       TargetPort: Number(o.target),
       ...(o.published ? { PublishedPort: Number(o.published) } : {}),
-      PublishMode: o.mode ?? 'ingress',
+      PublishMode: (o.mode ?? 'ingress') as PortConfig['PublishMode'],
     };
   }
   const m = /^(?:(\d+):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(v);
   if (!m) throw new UsageError(`invalid argument "${v}" for "-p, --publish" flag: use PUBLISHED:TARGET[/PROTOCOL]`);
   return {
-    Protocol: m[3] ?? 'tcp',
+    Protocol: (m[3] as PortConfig['Protocol'] | undefined) ?? 'tcp', // the pattern allows tcp, udp and sctp only
     TargetPort: Number(m[2]),
     ...(m[1] ? { PublishedPort: Number(m[1]) } : {}),
     PublishMode: 'ingress',
@@ -299,9 +297,7 @@ export async function listTasks(ctx: Ctx, argv: string[], services: ApiService[]
           DesiredState: cap(t.DesiredState),
           CurrentState: `${cap(t.Status.State)} ${ago(Date.parse(t.Status.Timestamp))}`,
           Error: t.Status.Err ? `"${t.Status.Err}"` : '',
-          Ports: (t.Status.PortStatus?.Ports ?? [])
-            .map((x) => `*:${x.PublishedPort}->${x.TargetPort}/${x.Protocol}`)
-            .join(', '),
+          Ports: (t.Status.PortStatus?.Ports ?? []).map(portText).join(', '),
         });
       });
     }
