@@ -5,7 +5,7 @@ import { DaemonError } from '../client';
 import { type Ctx, ExitError, err, out } from '../io';
 import { renderTable } from '../table';
 import { waitConverged } from './converge';
-import { listServices, listTasks } from './service';
+import { listServices, listTasks } from './service-list';
 import type { ApiService } from './swarm-shapes';
 
 const NOT_MANAGER =
