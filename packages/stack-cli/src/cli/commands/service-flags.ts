@@ -3,6 +3,7 @@ import type { PortConfig } from '@flotilla/manager';
 import { parseDuration } from '../../compose/units';
 import { UsageError, list, type parseArgs, str, type FlagSpec } from '../args';
 import { HEALTH_FLAGS, healthcheckFromFlags } from '../health-flags';
+import { keyValues } from '../key-values';
 import { ramInBytes } from '../units';
 import type { ApiService } from './swarm-shapes';
 
@@ -107,12 +108,6 @@ function parseMount(v: string): Record<string, unknown> {
   };
 }
 
-function kv(items: string[]): Record<string, string> {
-  return Object.fromEntries(
-    items.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])),
-  );
-}
-
 /** A service spec as the CLI edits it: the API's shape, open to fields the CLI does not name. */
 export type Spec = ApiService['Spec'] & Record<string, unknown>;
 
@@ -139,8 +134,9 @@ export function applyFlags(p: ReturnType<typeof parseArgs>, spec: Spec, isUpdate
   if (hc)
     cs.Healthcheck = hc.Test?.[0] === 'NONE' || !isUpdate ? hc : { ...(cs.Healthcheck as object | undefined), ...hc };
   if (list(p, 'env').length) cs.Env = [...(isUpdate ? ((cs.Env as string[]) ?? []) : []), ...list(p, 'env')];
-  if (list(p, 'container-label').length) cs.Labels = { ...(cs.Labels as object), ...kv(list(p, 'container-label')) };
-  if (list(p, 'label').length) spec.Labels = { ...spec.Labels, ...kv(list(p, 'label')) };
+  if (list(p, 'container-label').length)
+    cs.Labels = { ...(cs.Labels as object), ...keyValues(list(p, 'container-label')) };
+  if (list(p, 'label').length) spec.Labels = { ...spec.Labels, ...keyValues(list(p, 'label')) };
   set('hostname', (v) => (cs.Hostname = v));
   set('workdir', (v) => (cs.Dir = v));
   set('user', (v) => (cs.User = v));
