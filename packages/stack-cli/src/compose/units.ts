@@ -39,10 +39,10 @@ export function splitShellWords(s: string): string[] {
   let has = false;
   let q: '"' | "'" | null = null;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
+    const c = s.charAt(i);
     if (q) {
       if (c === q) q = null;
-      else if (c === '\\' && q === '"' && i + 1 < s.length && '"\\$`'.includes(s[i + 1]!)) cur += s[++i];
+      else if (c === '\\' && q === '"' && i + 1 < s.length && '"\\$`'.includes(s.charAt(i + 1))) cur += s[++i];
       else cur += c;
     } else if (c === '"' || c === "'") {
       q = c;

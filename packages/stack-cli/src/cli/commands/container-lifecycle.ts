@@ -1,5 +1,5 @@
 // Container lifecycle: start, stop, restart, kill, rm, pause, unpause, rename, attach, wait.
-import { UsageError, bool, parseArgs, str } from '../args';
+import { UsageError, bool, onePositional, parseArgs, str } from '../args';
 import { forEachArg } from '../each';
 import type { Ctx } from '../io';
 import { demux } from '../stdcopy';
@@ -12,8 +12,8 @@ export async function start(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'attach', short: 'a', type: 'bool' },
     { name: 'interactive', short: 'i', type: 'bool' },
   ]);
-  if (bool(p, 'attach') && p.positionals.length === 1) {
-    const id = p.positionals[0]!;
+  const [id, ...more] = p.positionals;
+  if (bool(p, 'attach') && id !== undefined && more.length === 0) {
     const info = await ctx.client.json<Json>('GET', `/containers/${id}/json`);
     const tty = Boolean((info.Config as Json | undefined)?.Tty);
     await ctx.client.call('POST', `/containers/${id}/start`);
@@ -100,8 +100,10 @@ export async function unpause(ctx: Ctx, argv: string[]): Promise<number> {
 
 export async function rename(ctx: Ctx, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
-  if (p.positionals.length !== 2) throw new UsageError('"rename" requires exactly 2 arguments.');
-  await ctx.client.call('POST', `/containers/${p.positionals[0]!}/rename`, { query: { name: p.positionals[1] } });
+  const [id, name, ...more] = p.positionals;
+  if (id === undefined || name === undefined || more.length)
+    throw new UsageError('"rename" requires exactly 2 arguments.');
+  await ctx.client.call('POST', `/containers/${id}/rename`, { query: { name } });
   return 0;
 }
 
@@ -112,8 +114,7 @@ export async function attach(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'sig-proxy', type: 'bool' },
     { name: 'detach-keys', type: 'string' },
   ]);
-  if (p.positionals.length !== 1) throw new UsageError('"attach" requires exactly 1 argument.');
-  const id = p.positionals[0]!;
+  const id = onePositional(p, '"attach" requires exactly 1 argument.');
   const info = await ctx.client.json<Json>('GET', `/containers/${id}/json`);
   const config = (info.Config ?? {}) as Json;
   const tty = Boolean(config.Tty);

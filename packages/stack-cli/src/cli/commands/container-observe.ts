@@ -1,5 +1,5 @@
 // Looking at a container: logs, port, stats, top.
-import { UsageError, bool, parseArgs, str } from '../args';
+import { UsageError, bool, onePositional, parseArgs, str } from '../args';
 import { type Ctx, ExitError, out } from '../io';
 import { demux } from '../stdcopy';
 import { renderTable } from '../table';
@@ -18,8 +18,7 @@ export async function logs(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'until', type: 'string' },
     { name: 'details', type: 'bool' },
   ]);
-  if (p.positionals.length !== 1) throw new UsageError('"logs" requires exactly 1 argument.');
-  const id = p.positionals[0]!;
+  const id = onePositional(p, '"logs" requires exactly 1 argument.');
   const info = await ctx.client.json<Json>('GET', `/containers/${id}/json`);
   const tty = Boolean((info.Config as Json | undefined)?.Tty);
   const res = await ctx.client.raw('GET', `/containers/${id}/logs`, {

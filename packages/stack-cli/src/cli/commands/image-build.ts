@@ -1,7 +1,7 @@
 // build: the context sent as a tar to /build, the daemon's build output shown as it comes.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError, bool, list, parseArgs, str } from '../args';
+import { bool, list, onePositional, parseArgs, str } from '../args';
 import { DaemonError } from '../client';
 import { contextFiles, contextTar, dockerfileInContext } from '../context';
 import { type Ctx, ExitError, out } from '../io';
@@ -24,10 +24,10 @@ export async function build(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'network', type: 'string' },
     { name: 'progress', type: 'string' },
   ]);
-  if (p.positionals.length !== 1) throw new UsageError('"build" requires exactly 1 argument.');
-  const dir = resolve(ctx.io.cwd, p.positionals[0]!);
+  const path = onePositional(p, '"build" requires exactly 1 argument.');
+  const dir = resolve(ctx.io.cwd, path);
   if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new ExitError(`unable to prepare context: path "${p.positionals[0]!}" not found`, 1);
+    throw new ExitError(`unable to prepare context: path "${path}" not found`, 1);
   let dockerfile: string;
   try {
     dockerfile = dockerfileInContext(dir, ctx.io.cwd, str(p, 'file'));

@@ -1,5 +1,5 @@
 // images and history: docker's image tables and their --format fields.
-import { UsageError, bool, list, parseArgs, str } from '../args';
+import { UsageError, bool, list, onePositional, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 import { renderTable } from '../table';
 import { renderTableFormat, renderTemplate } from '../template';
@@ -117,8 +117,8 @@ export async function history(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'format', type: 'string' },
     { name: 'human', short: 'H', type: 'bool' },
   ]);
-  if (p.positionals.length !== 1) throw new UsageError('"history" requires exactly 1 argument.');
-  const h = await ctx.client.json<Json[]>('GET', `/images/${p.positionals[0]!}/history`);
+  const ref = onePositional(p, '"history" requires exactly 1 argument.');
+  const h = await ctx.client.json<Json[]>('GET', `/images/${ref}/history`);
   const format = str(p, 'format');
   if (format && format !== 'table') {
     for (const r of h) out(ctx, renderTemplate(format, r));

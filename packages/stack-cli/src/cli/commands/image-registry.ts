@@ -1,5 +1,5 @@
 // Images and registries: pull, push, login, logout.
-import { UsageError, bool, parseArgs, str } from '../args';
+import { UsageError, bool, onePositional, parseArgs, str } from '../args';
 import { authHeaderFor, normalizeServer, removeAuth, saveAuth } from '../auth';
 import { DaemonError } from '../client';
 import { type Ctx, ExitError, err, out } from '../io';
@@ -11,8 +11,7 @@ export async function pull(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'all-tags', short: 'a', type: 'bool' },
     { name: 'platform', type: 'string' },
   ]);
-  if (p.positionals.length !== 1) throw new UsageError('"pull" requires exactly 1 argument.');
-  const ref = p.positionals[0]!;
+  const ref = onePositional(p, '"pull" requires exactly 1 argument.');
   try {
     await pullImage(ctx, ref, { quiet: bool(p, 'quiet'), auth: authHeaderFor(ctx.io.env, ref) });
   } catch (e) {
@@ -27,8 +26,7 @@ export async function push(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'quiet', short: 'q', type: 'bool' },
     { name: 'all-tags', short: 'a', type: 'bool' },
   ]);
-  if (p.positionals.length !== 1) throw new UsageError('"push" requires exactly 1 argument.');
-  const ref = p.positionals[0]!;
+  const ref = onePositional(p, '"push" requires exactly 1 argument.');
   const full = withDefaultTag(ref);
   const colon = full.lastIndexOf(':');
   const name = full.includes('@') ? full.slice(0, full.indexOf('@')) : full.slice(0, colon);

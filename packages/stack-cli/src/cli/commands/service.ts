@@ -1,5 +1,5 @@
 // flotilla service create | ls | ps | inspect | scale | update | rollback | rm
-import { UsageError, bool, list, parseArgs, str } from '../args';
+import { UsageError, bool, list, onePositional, parseArgs, str } from '../args';
 import { DaemonError } from '../client';
 import { type Ctx, ExitError, out, err } from '../io';
 import { parseTime } from '../time-flag';
@@ -124,8 +124,8 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'env-rm', type: 'list' },
         { name: 'rollback', type: 'bool' },
       ]);
-      if (p.positionals.length !== 1) throw new UsageError('"flotilla service update" requires exactly 1 argument.');
-      const s = await getService(ctx, p.positionals[0]!);
+      const ref = onePositional(p, '"flotilla service update" requires exactly 1 argument.');
+      const s = await getService(ctx, ref);
       const spec = JSON.parse(JSON.stringify(s.Spec)) as Spec;
       applyFlags(p, spec, true);
       const image = str(p, 'image');
@@ -143,7 +143,7 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
         rollback: bool(p, 'rollback'),
         quiet: bool(p, 'quiet'),
       });
-      out(ctx, p.positionals[0]!);
+      out(ctx, ref);
       return 0;
     }
     case 'rollback': {
@@ -151,14 +151,14 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'detach', short: 'd', type: 'bool' },
         { name: 'quiet', short: 'q', type: 'bool' },
       ]);
-      if (p.positionals.length !== 1) throw new UsageError('"flotilla service rollback" requires exactly 1 argument.');
-      const s = await getService(ctx, p.positionals[0]!);
+      const ref = onePositional(p, '"flotilla service rollback" requires exactly 1 argument.');
+      const s = await getService(ctx, ref);
       await updateService(ctx, s, s.Spec as Spec, {
         rollback: true,
         detach: bool(p, 'detach'),
         quiet: bool(p, 'quiet'),
       });
-      out(ctx, p.positionals[0]!);
+      out(ctx, ref);
       return 0;
     }
     case 'logs': {
@@ -171,8 +171,7 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'no-task-ids', type: 'bool' },
         { name: 'no-trunc', type: 'bool' },
       ]);
-      if (p.positionals.length !== 1) throw new UsageError('"flotilla service logs" requires exactly 1 argument.');
-      const s = await getService(ctx, p.positionals[0]!);
+      const s = await getService(ctx, onePositional(p, '"flotilla service logs" requires exactly 1 argument.'));
       const query = {
         stdout: true,
         stderr: true,
