@@ -62,6 +62,7 @@ export function loadStack(opts: LoadOptions): LoadedStack {
     value: mergeComposeFiles(files as Record<string, unknown>[]),
     positions: new Map(),
   });
+  // sources[0]! below: one source per file, and there is at least one file (checked on entry).
   if (!merged.services || Object.keys(merged.services).length === 0) {
     throw new ComposeError(
       'no services defined: add at least one service under services:',
