@@ -14,7 +14,7 @@ const { promisify } = require('node:util');
 
 const ROOT = join(__dirname, '../..');
 const engine = require(join(ROOT, 'packages/engine-core/dist/index.js'));
-const { median } = require('../lib/common');
+const { median, runMain } = require('../lib/common');
 const DURATION_MS = Number(process.env.DURATION_MS ?? 2000);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
@@ -130,11 +130,4 @@ async function main() {
   }
 }
 
-main().then(
-  // The netns helper's pipes outlive teardown for a moment; like the other benches, exit now.
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

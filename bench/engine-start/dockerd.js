@@ -3,7 +3,16 @@
 // so the default-bridge figure costs what docker's does without touching docker0 or host NAT.
 'use strict';
 const { execFile, execFileSync, spawn } = require('node:child_process');
-const { existsSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, writeFileSync } = require('node:fs');
+const {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} = require('node:fs');
 const http = require('node:http');
 const { tmpdir } = require('node:os');
 const { delimiter, join } = require('node:path');
@@ -49,6 +58,7 @@ async function startPrivateDockerd({ timeoutMs = 30_000 } = {}) {
     '--pidfile', join(dir, 'dockerd.pid'), '-H', `unix://${socket}`,
     `--bridge=${bridge}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false', '--userland-proxy=false',
   ], { stdio: ['ignore', log, log] });
+  closeSync(log); // the child has its own copy
   const env = {
     PATH: process.env.PATH,
     HOME: dir,

@@ -86,6 +86,7 @@ async function main() {
   const runcRoot = join(dir, 'runc-state');
   let daemon;
   let docker = null;
+  const agent = new http.Agent({ keepAlive: true });
   try {
     daemon = await engine.startDaemon({ dataRoot, host });
     const { tar } = makeBusyboxRootfsTar(dir);
@@ -101,7 +102,6 @@ async function main() {
     spec.process.args = ['true'];
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
     let k = 0;
-    const agent = new http.Agent({ keepAlive: true });
     const variants = {
       runc: () => run('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${process.pid}-${k++}`]),
       api: async () => {
@@ -122,7 +122,6 @@ async function main() {
       variants.docker_bridge = () => docker.run(['run', '--rm', 'flotilla-bench:latest', 'true']);
     }
     const m = await measureInterleaved(variants);
-    agent.destroy();
     const runcStats = m.runc;
     const apiStats = m.api;
     const cliStats = m.cli;
@@ -151,6 +150,7 @@ async function main() {
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
+    agent.destroy(); // its keep-alive sockets to the daemon, also when a variant failed
     if (docker) await docker.stop();
     if (daemon) await daemon.close();
     await engine.purgeDaemonState(dataRoot, { removeData: true });

@@ -1,5 +1,5 @@
 // Small helpers every benchmark uses: a free loopback port, sample statistics, timing, and the
-// main() wrapper (the JSON goes to stdout; an error's stack to stderr and exit 1).
+// main() wrapper (the JSON goes to stdout; an error's stack to stderr and exit code 1).
 'use strict';
 const net = require('node:net');
 
@@ -35,13 +35,19 @@ async function timed(fn) {
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, out };
 }
 
-/** Run the bench's main(): exit 0 when it resolves, print the stack and exit 1 when it fails. */
+/**
+ * Run the bench's main(): exit code 0 when it resolves, the stack on stderr and exit code 1 when it
+ * fails. No process.exit: main closes what it opened (daemons, servers, agents, children), so node
+ * ends by itself; a bench that hangs here has left a handle open.
+ */
 function runMain(main) {
   main().then(
-    () => process.exit(0),
+    () => {
+      process.exitCode = 0;
+    },
     (e) => {
       process.stderr.write(`${e.stack || e}\n`);
-      process.exit(1);
+      process.exitCode = 1;
     },
   );
 }

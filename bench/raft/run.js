@@ -418,7 +418,8 @@ async function main() {
   }
 }
 
+// No process.exit: every path above kills its processes and destroys the agent, so node ends by itself.
 main().catch((e) => {
   log(e && e.stack ? e.stack : String(e));
-  process.exit(1);
+  process.exitCode = 1;
 });

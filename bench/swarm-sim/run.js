@@ -42,24 +42,29 @@ async function run(replicas, nodes) {
   const sched = new SchedulerLoop(store);
   orch.start();
   sched.start();
-  const api = new ServiceApi(store);
-  const t0 = process.hrtime.bigint();
-  await api.create({
-    Name: 'web',
-    TaskTemplate: { ContainerSpec: { Image: 'app' } },
-    Mode: { Replicated: { Replicas: replicas } },
-  });
-  for (;;) {
-    let assigned = 0;
-    for (const t of store.state.list('tasks')) if (t.Status.State === TaskState.ASSIGNED) assigned++;
-    if (assigned === replicas) break;
-    if (Number(process.hrtime.bigint() - t0) / 1e9 > 120)
-      throw new Error(`timed out: ${assigned}/${replicas} assigned`);
-    await new Promise((r) => setTimeout(r, 1));
+  let ms;
+  try {
+    const api = new ServiceApi(store);
+    const t0 = process.hrtime.bigint();
+    await api.create({
+      Name: 'web',
+      TaskTemplate: { ContainerSpec: { Image: 'app' } },
+      Mode: { Replicated: { Replicas: replicas } },
+    });
+    for (;;) {
+      let assigned = 0;
+      for (const t of store.state.list('tasks')) if (t.Status.State === TaskState.ASSIGNED) assigned++;
+      if (assigned === replicas) break;
+      if (Number(process.hrtime.bigint() - t0) / 1e9 > 120)
+        throw new Error(`timed out: ${assigned}/${replicas} assigned`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  } finally {
+    // Also on a timeout: their loops would keep node alive.
+    orch.stop();
+    sched.stop();
   }
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  orch.stop();
-  sched.stop();
   const perNode = new Map();
   for (const t of store.state.list('tasks')) perNode.set(t.NodeID, (perNode.get(t.NodeID) ?? 0) + 1);
   const counts = [...perNode.values()];
@@ -91,5 +96,5 @@ async function run(replicas, nodes) {
   );
 })().catch((e) => {
   console.error(e);
-  process.exit(1);
+  process.exitCode = 1;
 });

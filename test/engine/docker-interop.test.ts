@@ -37,8 +37,9 @@ function writeContext(dir: string): string {
 function layerMembers(archive: string): string[] {
   const dir = mkdtempSync(join(work, 'list-'));
   execFileSync('tar', ['-xf', archive, '-C', dir]);
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { Layers: string[] }[];
-  return manifest[0].Layers.flatMap((l) =>
+  const [image] = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { Layers: string[] }[];
+  if (!image) throw new Error(`${archive}: manifest.json lists no image`);
+  return image.Layers.flatMap((l) =>
     execFileSync('tar', ['-tf', join(dir, l)], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean),
@@ -51,12 +52,19 @@ interface Inspected {
   RootFS: { Layers: string[] };
 }
 
+/** The one object `image inspect REF` prints. */
+function inspected(json: string, who: string, ref: string): Inspected {
+  const [img] = JSON.parse(json) as Inspected[];
+  if (!img) throw new Error(`${who} image inspect ${ref} printed no image`);
+  return img;
+}
+
 async function flotillaInspect(ref: string): Promise<Inspected> {
-  return (JSON.parse(await engine.ok(['image', 'inspect', ref])) as Inspected[])[0];
+  return inspected(await engine.ok(['image', 'inspect', ref]), 'flotilla', ref);
 }
 
 async function dockerInspect(ref: string): Promise<Inspected> {
-  return (JSON.parse(await (docker as PrivateDockerd).ok(['image', 'inspect', ref])) as Inspected[])[0];
+  return inspected(await (docker as PrivateDockerd).ok(['image', 'inspect', ref]), 'docker', ref);
 }
 
 function expectConfig(img: Inspected, layers: number): void {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Copies the app's runtime dependencies (ioredis and what it needs) from the repository's
-// node_modules, which `npm ci` at the root already filled, into app/node_modules.
+// node_modules, which `npm ci` at the root already filled, into app/node_modules (ioredis is a
+// devDependency of the root package: the app and its test in test/getstartedlab use it, no package does).
 // Why: `flotilla build` runs without network, and the lab must not need the npm registry twice;
 // the versions are the ones the root package-lock.json pins. Dev dependencies are never followed.
 // Usage: node vendor-deps.mjs <app dir> <root node_modules dir>

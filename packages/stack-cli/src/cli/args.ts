@@ -65,12 +65,10 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { intersperse
     } else flags[s.name] = v;
   };
 
-  let i = 0;
-  while (i < argv.length) {
-    const a = argv[i]!;
-    i++;
+  const rest = [...argv];
+  for (let a = rest.shift(); a !== undefined; a = rest.shift()) {
     if (a === '--') {
-      positionals.push(...argv.slice(i));
+      positionals.push(...rest);
       break;
     }
     if (a.startsWith('--')) {
@@ -83,16 +81,16 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { intersperse
       } else if (eq >= 0) {
         set(s, a.slice(eq + 1));
       } else {
-        if (i >= argv.length) throw new UsageError(`flag needs an argument: --${name}`);
-        set(s, argv[i]!);
-        i++;
+        const v = rest.shift();
+        if (v === undefined) throw new UsageError(`flag needs an argument: --${name}`);
+        set(s, v);
       }
       continue;
     }
     if (a.startsWith('-') && a.length > 1) {
       // A group of short flags: bools until one takes a value (the rest of the group or the next arg).
       for (let j = 1; j < a.length; j++) {
-        const ch = a[j]!;
+        const ch = a.charAt(j);
         const s = findShort(specs, ch);
         if (!s) throw new UsageError(`unknown shorthand flag: '${ch}' in ${a}`);
         if (s.type === 'bool') {
@@ -106,9 +104,9 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { intersperse
         let v = a.slice(j + 1);
         if (v.startsWith('=')) v = v.slice(1);
         if (v === '') {
-          if (i >= argv.length) throw new UsageError(`flag needs an argument: '${ch}' in -${ch}`);
-          v = argv[i]!;
-          i++;
+          const next = rest.shift();
+          if (next === undefined) throw new UsageError(`flag needs an argument: '${ch}' in -${ch}`);
+          v = next;
         }
         set(s, v);
         break;
@@ -117,7 +115,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { intersperse
     }
     positionals.push(a);
     if (!interspersed) {
-      positionals.push(...argv.slice(i));
+      positionals.push(...rest);
       break;
     }
   }
@@ -127,3 +125,10 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { intersperse
 export const str = (p: ParsedArgs, name: string): string | undefined => p.flags[name] as string | undefined;
 export const bool = (p: ParsedArgs, name: string): boolean => p.flags[name] === true;
 export const list = (p: ParsedArgs, name: string): string[] => (p.flags[name] as string[] | undefined) ?? [];
+
+/** The one positional argument of a command that takes exactly one; a UsageError with `message` otherwise. */
+export function onePositional(p: Pick<ParsedArgs, 'positionals'>, message: string): string {
+  const [only, ...more] = p.positionals;
+  if (only === undefined || more.length > 0) throw new UsageError(message);
+  return only;
+}

@@ -7,7 +7,7 @@ export function renderTable(header: string[], rows: string[][]): string {
   return all
     .map((r) =>
       r
-        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
         .join('')
         .replace(/\s+$/, ''),
     )

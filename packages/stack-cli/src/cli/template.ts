@@ -62,7 +62,7 @@ export function renderTableFormat(
     .map(
       (row) =>
         `${row
-          .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!)))
+          .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
           .join('')
           .replace(/\s+$/, '')}\n`,
     )

@@ -38,7 +38,7 @@ export function ramInBytes(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtTpPbB]?)[bB]?$/.exec(s.trim());
   if (!m) throw new Error(`invalid size: '${s}'`);
   const unit = (m[2] || 'b').toLowerCase();
-  return Math.floor(Number(m[1]) * BINARY[unit]!);
+  return Math.floor(Number(m[1]) * BINARY[unit]!); // the pattern admits only BINARY's units
 }
 
 /** "5 seconds ago" for a timestamp in ms. */

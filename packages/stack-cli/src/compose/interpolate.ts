@@ -10,7 +10,7 @@ export function interpolate(input: string, env: Env): string {
   let out = '';
   let i = 0;
   while (i < input.length) {
-    const c = input[i]!;
+    const c = input.charAt(i);
     if (c !== '$') {
       out += c;
       i++;
@@ -27,7 +27,7 @@ export function interpolate(input: string, env: Env): string {
       i = end + 1;
     } else if (next !== undefined && /[A-Za-z_]/.test(next)) {
       let j = i + 1;
-      while (j < input.length && /[A-Za-z0-9_]/.test(input[j]!)) j++;
+      while (j < input.length && /[A-Za-z0-9_]/.test(input.charAt(j))) j++;
       out += env[input.slice(i + 1, j)] ?? '';
       i = j;
     } else {

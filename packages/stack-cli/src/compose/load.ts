@@ -28,7 +28,8 @@ const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** Reads, interpolates, validates, merges and converts compose files into a stack spec. */
 export function loadStack(opts: LoadOptions): LoadedStack {
-  if (!opts.files.length) throw new ComposeError('Please specify a Compose file (with --compose-file).', '');
+  const [firstFile] = opts.files;
+  if (firstFile === undefined) throw new ComposeError('Please specify a Compose file (with --compose-file).', '');
   if (!STACK_NAME.test(opts.namespace)) {
     throw new ComposeError(
       `invalid stack name "${opts.namespace}": use letters, digits, "_", "." and "-", starting with a letter or digit`,
@@ -37,24 +38,22 @@ export function loadStack(opts: LoadOptions): LoadedStack {
   }
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const cwd = opts.cwd ?? process.cwd();
-  const paths = opts.files.map((f) => resolve(cwd, f));
-  const workingDir = dirname(paths[0]!);
+  const workingDir = dirname(resolve(cwd, firstFile));
   const env: Env = { ...readDotenv(workingDir, read), ...(opts.env ?? process.env) };
 
-  const sources: ComposeSource[] = paths.map((path, i) => {
+  const sources: ComposeSource[] = opts.files.map((file) => {
+    const path = resolve(cwd, file);
     let text: string;
     try {
       text = read(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new ComposeError(
-        code === 'ENOENT'
-          ? `open ${opts.files[i]}: no such file or directory`
-          : `cannot read ${opts.files[i]}: ${(e as Error).message}`,
+        code === 'ENOENT' ? `open ${file}: no such file or directory` : `cannot read ${file}: ${(e as Error).message}`,
         '',
       );
     }
-    return parseComposeSource(opts.files[i]!, text, env);
+    return parseComposeSource(file, text, env);
   });
   const files = sources.map(validateSource);
   const warnings = [...new Set(files.flatMap(unsupportedWarnings))];
@@ -63,6 +62,7 @@ export function loadStack(opts: LoadOptions): LoadedStack {
     value: mergeComposeFiles(files as Record<string, unknown>[]),
     positions: new Map(),
   });
+  // sources[0]! below: one source per file, and there is at least one file (checked on entry).
   if (!merged.services || Object.keys(merged.services).length === 0) {
     throw new ComposeError(
       'no services defined: add at least one service under services:',

@@ -18,7 +18,7 @@ export function parseDuration(v: string | number): number {
   let total = 0;
   let consumed = 0;
   for (let m = re.exec(s); m; m = re.exec(s)) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!; // the pattern admits only these units
     consumed = re.lastIndex;
   }
   if (consumed !== s.length || s.length === 0) throw new Error(`invalid duration: '${v}' (use e.g. 10s, 1m30s, 500ms)`);
@@ -39,10 +39,10 @@ export function splitShellWords(s: string): string[] {
   let has = false;
   let q: '"' | "'" | null = null;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
+    const c = s.charAt(i);
     if (q) {
       if (c === q) q = null;
-      else if (c === '\\' && q === '"' && i + 1 < s.length && '"\\$`'.includes(s[i + 1]!)) cur += s[++i];
+      else if (c === '\\' && q === '"' && i + 1 < s.length && '"\\$`'.includes(s.charAt(i + 1))) cur += s[++i];
       else cur += c;
     } else if (c === '"' || c === "'") {
       q = c;

@@ -31,7 +31,7 @@ export function validateSource(src: ComposeSource): ComposeFile {
 
 /** For a union, report the branch that got furthest into the value. */
 function mostSpecific(issues: Issue[]): Issue {
-  let best = issues[0]!;
+  let best = issues[0]!; // a failed parse has at least one issue, and `deeper` below is non-empty
   for (const i of issues) if (i.path.length > best.path.length) best = i;
   if (best.code === 'invalid_union' && best.errors.length) {
     const inner = best.errors.flat().map((e) => ({ ...e, path: [...best.path, ...e.path] }) as Issue);

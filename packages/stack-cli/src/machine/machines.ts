@@ -148,9 +148,11 @@ export function runInMachine(
     throw new Error(`machine "${name}" is not running: start it with "flotilla machine start ${name}"`);
   ensureCliWrapper(storage);
   const { argv, env: e } = sshArgs(storage, m, cmd, env);
+  const [bin, ...args] = argv;
+  if (bin === undefined) throw new Error(`machine "${name}": no command to run`);
   return new Promise((res, rej) => {
     // Output goes through the caller's streams (captured in tests); stdin only for a shell.
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const child = spawn(bin, args, {
       stdio: [cmd === undefined ? 'inherit' : 'ignore', 'pipe', 'pipe'],
       env: e,
     });

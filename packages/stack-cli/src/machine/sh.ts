@@ -12,8 +12,10 @@ export class MachineCommandError extends Error {
 }
 
 export async function sh(cmd: string[], opts: { signal?: AbortSignal } = {}): Promise<string> {
+  const [bin, ...args] = cmd;
+  if (bin === undefined) throw new MachineCommandError(cmd, 'empty command');
   try {
-    const { stdout } = await run(cmd[0]!, cmd.slice(1), { signal: opts.signal });
+    const { stdout } = await run(bin, args, { signal: opts.signal });
     return stdout;
   } catch (e) {
     throw new MachineCommandError(cmd, (e as { stderr?: string }).stderr ?? (e as Error).message);

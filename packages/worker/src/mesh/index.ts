@@ -4,8 +4,8 @@ export { BackendPool, type BackendSlot } from './pool';
 export type {
   Backend,
   BackendStats,
+  MeshPort,
   MeshStats,
-  PublishedPort,
   ServicePortStats,
   Strategy,
   TunnelCredentials,

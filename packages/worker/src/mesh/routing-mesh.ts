@@ -13,8 +13,8 @@ import { poolKey } from './protocol';
 import type {
   Backend,
   BackendStats,
+  MeshPort,
   MeshStats,
-  PublishedPort,
   ServicePortStats,
   Strategy,
   TunnelCredentials,
@@ -39,7 +39,7 @@ export interface RoutingMeshOptions {
 }
 
 interface Publication {
-  port: PublishedPort;
+  port: MeshPort;
   serviceId: string;
   lid: number;
   server: net.Server;
@@ -128,7 +128,7 @@ export class RoutingMesh {
    * service; connections go to the backends given by setBackends(serviceId, port.target, ...).
    * Throws PortInUseError when another service of this mesh or another process holds the port.
    */
-  async publish(port: PublishedPort, serviceId: string): Promise<void> {
+  async publish(port: MeshPort, serviceId: string): Promise<void> {
     if (this.closed) throw new Error('the routing mesh is closed');
     if (port.protocol !== 'tcp') throw new UnsupportedProtocolError(String(port.protocol));
     const pkey = publicationKey(port.hostIp, port.published);

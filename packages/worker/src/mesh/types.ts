@@ -1,5 +1,9 @@
-/** How a service's published port maps onto its tasks (docker's PortConfig, ingress mode). */
-export interface PublishedPort {
+/**
+ * One port the routing mesh listens on and the task port it balances to: a service's ingress port
+ * (every address) or one of its VIP ports (`hostIp` is the VIP). The mesh's own view of docker's
+ * PortConfig, named apart from the engine's PublishedPort (a single container's `run -p` binding).
+ */
+export interface MeshPort {
   /** The port every node listens on (4000 in the tutorial). */
   published: number;
   /** The port inside the tasks; it selects the backend set given to `setBackends`. */

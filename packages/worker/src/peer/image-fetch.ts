@@ -122,6 +122,14 @@ function checkPinnedDigest(ref: string, r: ResolvedImage, addr: string): void {
   }
 }
 
+/** One layer of a fetched image: its 1-based number, the manifest's descriptor, the peer's blob, its diff ID. */
+interface LayerEntry {
+  n: number;
+  layer: ImageManifest['layers'][number];
+  wire: WireBlob;
+  diffId: string;
+}
+
 async function transfer(ref: string, r: ResolvedImage, client: PeerClient, o: PeerFetchOptions): Promise<ImageRecord> {
   const { images } = o;
   const addedBlobs: string[] = [];
@@ -162,32 +170,40 @@ async function transfer(ref: string, r: ResolvedImage, client: PeerClient, o: Pe
       throw new PeerFetchError(
         `invalid image from peer ${client.addr}: the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length}`,
       );
-    const todo: number[] = [];
-    for (let i = 0; i < diffIds.length; i++) if (!(await images.layers.has(diffIds[i]))) todo.push(i);
-    const fetchLayer = async (i: number) => {
-      const layer = manifest.layers[i];
-      await getBlob(r.layers[i], `layer ${i + 1}/${diffIds.length}`);
+    // One entry per layer: the manifest's descriptor, the blob the peer listed, the config's diff ID.
+    const layers: LayerEntry[] = [];
+    for (const [i, layer] of manifest.layers.entries()) {
+      const wire = r.layers[i];
+      const diffId = diffIds[i];
+      // The lengths were checked equal above; this keeps the zip honest should that check move.
+      if (!wire || diffId === undefined) throw new PeerFetchError(`layer ${i + 1} from peer ${client.addr} is missing`);
+      layers.push({ n: i + 1, layer, wire, diffId });
+    }
+    const todo: LayerEntry[] = [];
+    for (const l of layers) if (!(await images.layers.has(l.diffId))) todo.push(l);
+    const fetchLayer = async ({ n, layer, wire, diffId }: LayerEntry) => {
+      await getBlob(wire, `layer ${n}/${layers.length}`);
       try {
         await images.layers.ensureFromBlob(
           { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
-          diffIds[i],
+          diffId,
           o.signal,
         );
       } catch (e) {
         throw new PeerFetchError(
-          `layer ${i + 1}/${diffIds.length} from peer ${client.addr} does not unpack to ${diffIds[i]}: ${(e as Error).message}`,
+          `layer ${n}/${layers.length} from peer ${client.addr} does not unpack to ${diffId}: ${(e as Error).message}`,
           { cause: e },
         );
       }
-      addedLayers.push(diffIds[i]);
+      addedLayers.push(diffId);
     };
     // Three layers at a time, like pull. Every worker stops at the first failure and all are
     // waited for, so the cleanup below never races a download still landing.
     let failed: unknown;
     await Promise.all(
       Array.from({ length: Math.min(LAYER_CONCURRENCY, todo.length) }, async () => {
-        for (let i = todo.shift(); i !== undefined && failed === undefined; i = todo.shift()) {
-          await fetchLayer(i).catch((e: unknown) => {
+        for (let l = todo.shift(); l !== undefined && failed === undefined; l = todo.shift()) {
+          await fetchLayer(l).catch((e: unknown) => {
             failed ??= e;
           });
         }

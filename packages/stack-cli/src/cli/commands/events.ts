@@ -2,7 +2,7 @@
 import { UsageError, list, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 import { renderTemplate } from '../template';
-import { parseTime } from './containers';
+import { parseTime } from '../time-flag';
 
 type Json = Record<string, unknown>;
 

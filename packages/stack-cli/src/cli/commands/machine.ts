@@ -1,6 +1,6 @@
 // flotilla machine create | ls | ip | inspect | env | ssh | stop | start | rm | status | url
 import * as M from '../../machine';
-import { UsageError, bool, parseArgs, str } from '../args';
+import { UsageError, bool, onePositional, parseArgs, str } from '../args';
 import { type Ctx, ExitError, out } from '../io';
 import { renderTable } from '../table';
 import { isJsonFormat, renderTemplate } from '../template';
@@ -8,9 +8,7 @@ import { isJsonFormat, renderTemplate } from '../template';
 const SUBS = 'create, ls, ip, inspect, env, ssh, stop, start, restart, rm, status, url';
 
 function oneName(p: { positionals: string[] }, sub: string): string {
-  if (p.positionals.length !== 1)
-    throw new UsageError(`"flotilla machine ${sub}" requires exactly 1 argument: the machine's name.`);
-  return p.positionals[0]!;
+  return onePositional(p, `"flotilla machine ${sub}" requires exactly 1 argument: the machine's name.`);
 }
 
 /** The machine errors are the user's to fix (docker-machine exits 1 on them). */

@@ -1,5 +1,5 @@
 // flotilla node ls | inspect | update | promote | demote | rm | ps
-import { UsageError, bool, list, parseArgs, str } from '../args';
+import { UsageError, bool, list, onePositional, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 import { renderTable } from '../table';
 import { renderTemplate } from '../template';
@@ -70,8 +70,7 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'label-rm', type: 'list' },
         { name: 'role', type: 'string' },
       ]);
-      if (p.positionals.length !== 1) throw new UsageError('"flotilla node update" requires exactly 1 argument.');
-      const ref = p.positionals[0]!;
+      const ref = onePositional(p, '"flotilla node update" requires exactly 1 argument.');
       const av = str(p, 'availability');
       if (av && !['active', 'pause', 'drain'].includes(av))
         throw new UsageError(`invalid availability "${av}": use active, pause or drain`);

@@ -1,11 +1,11 @@
 // flotilla stack deploy | ls | ps | services | rm
 import { ComposeError, loadStack, NAMESPACE_LABEL } from '../../compose';
-import { UsageError, bool, list, parseArgs, str } from '../args';
+import { UsageError, bool, list, onePositional, parseArgs, str } from '../args';
 import { DaemonError } from '../client';
 import { type Ctx, ExitError, err, out } from '../io';
 import { renderTable } from '../table';
 import { waitConverged } from './converge';
-import { listServices, listTasks } from './service';
+import { listServices, listTasks } from './service-list';
 import type { ApiService } from './swarm-shapes';
 
 const NOT_MANAGER =
@@ -47,11 +47,10 @@ async function deploy(ctx: Ctx, argv: string[]): Promise<number> {
     { name: 'with-registry-auth', type: 'bool' },
     { name: 'resolve-image', type: 'string' },
   ]);
-  if (p.positionals.length !== 1)
-    throw new UsageError(
-      '"flotilla stack deploy" requires exactly 1 argument.\nUsage:  flotilla stack deploy [OPTIONS] STACK',
-    );
-  const name = p.positionals[0]!;
+  const name = onePositional(
+    p,
+    '"flotilla stack deploy" requires exactly 1 argument.\nUsage:  flotilla stack deploy [OPTIONS] STACK',
+  );
   await requireManager(ctx);
   let loaded;
   try {

@@ -1,4 +1,6 @@
 // The JSON the swarm API returns, as the CLI reads it.
+import type { EndpointSpec, PortConfig } from '@flotilla/manager';
+
 export interface ApiTask {
   ID: string;
   ServiceID: string;
@@ -11,7 +13,7 @@ export interface ApiTask {
     State: string;
     Message: string;
     Err?: string;
-    PortStatus?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort: number }[] };
+    PortStatus?: { Ports?: PortConfig[] };
   };
   DesiredState: string;
 }
@@ -29,13 +31,10 @@ export interface ApiService {
       [k: string]: unknown;
     };
     Mode: { Replicated?: { Replicas: number }; Global?: object };
-    EndpointSpec?: {
-      Mode?: string;
-      Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[];
-    };
+    EndpointSpec?: EndpointSpec;
     [k: string]: unknown;
   };
-  Endpoint?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[] };
+  Endpoint?: { Ports?: PortConfig[] };
   ServiceStatus?: { RunningTasks: number; DesiredTasks: number };
   UpdateStatus?: { State: string; Message?: string };
 }
@@ -51,11 +50,16 @@ export interface ApiNode {
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export { cap };
 
-/** "*:4000->80/tcp" like docker's service ls. */
+/** "*:4000->80/tcp", as docker's service ls and service ps show a port. */
+export function portText(p: PortConfig): string {
+  return `*:${p.PublishedPort}->${p.TargetPort}/${p.Protocol}`;
+}
+
+/** The PORTS column of service ls: the published ports. */
 export function portsColumn(s: ApiService): string {
   const ports = s.Endpoint?.Ports ?? s.Spec.EndpointSpec?.Ports ?? [];
   return ports
     .filter((p) => p.PublishedPort)
-    .map((p) => `*:${p.PublishedPort}->${p.TargetPort}/${p.Protocol}`)
+    .map(portText)
     .join(', ');
 }
