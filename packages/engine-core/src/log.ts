@@ -13,8 +13,4 @@ export const rootLogger: Logger = pino(
 /** The default of components whose owner passes no logger: they log nothing. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-export function componentLogger(component: string, fields: Record<string, unknown> = {}): Logger {
-  return rootLogger.child({ component, ...fields });
-}
-
 export type { Logger };

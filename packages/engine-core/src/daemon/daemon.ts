@@ -10,7 +10,7 @@ import type { Router } from '../api/router';
 import type { ContainerManager } from '../runtime/container-manager';
 import type { RegistryClient } from '../registry/client';
 import { ImageStore } from '../images/image-store';
-import { componentLogger, type Logger } from '../log';
+import { rootLogger, type Logger } from '../log';
 import type { EmbeddedDnsOptions } from '../network/dns/embedded-dns';
 import { BridgeNetworkService } from '../network/service';
 import { type DataPaths, dataPaths } from '../paths';
@@ -33,6 +33,7 @@ export interface DaemonContext {
   containers: ContainerManager;
   networks: BridgeNetworkService;
   registry: RegistryClient;
+  /** The process logger without a component: an extension names its own with a child. */
   log: Logger;
 }
 
@@ -51,6 +52,7 @@ export interface DaemonOptions {
   host?: string;
   /** Base of runtime state on tmpfs (runc root); default /run/flotilla. */
   runDir?: string;
+  /** The process's logger, without a component: the daemon gives each component a child of it. */
   log?: Logger;
   /** The embedded DNS of user-defined networks: upstream nameservers (tests), resolv.conf path. */
   dns?: EmbeddedDnsOptions;
@@ -68,7 +70,8 @@ export interface DaemonHandle {
 export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandle> {
   const dataRoot = opts.dataRoot ?? DEFAULT_DATA_ROOT;
   const host = opts.host ?? DEFAULT_HOST;
-  const log = opts.log ?? componentLogger('daemon');
+  const base = opts.log ?? rootLogger;
+  const log = base.child({ component: 'daemon' });
   const address = parseHost(host);
   const paths = dataPaths(dataRoot, opts.runDir);
   const pidFile = join(dataRoot, 'flotilla.pid');
@@ -79,18 +82,18 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
   const opened: { close(): Promise<void> }[] = [];
   try {
     await mkdir(paths.tmp, { recursive: true });
-    const images = await ImageStore.open(paths.images, { log: log.child({ component: 'images' }) });
+    const images = await ImageStore.open(paths.images, { log: base.child({ component: 'images' }) });
     const volumes = new VolumeStore(paths.volumes);
     await volumes.init();
     const networks = new BridgeNetworkService({
       paths,
       dns: opts.dns,
-      log: log.child({ component: 'network', instance: paths.instance }),
+      log: base.child({ component: 'network', instance: paths.instance }),
     });
-    const runner = new RuncBuildRunner(paths, { log: log.child({ component: 'build-runner' }) });
-    const containers: ContainerEngine = await createContainerEngine({ paths, images, volumes, networks, log });
+    const runner = new RuncBuildRunner(paths, { log: base.child({ component: 'build-runner' }) });
+    const containers: ContainerEngine = await createContainerEngine({ paths, images, volumes, networks, log: base });
     opened.push(containers);
-    const extras = registryExtras(images, paths, { log: log.child({ component: 'registry' }) });
+    const extras = registryExtras(images, paths, { log: base.child({ component: 'registry' }) });
     const exts: DaemonExtension[] = [];
     for (const start of opts.extensions ?? []) {
       const ext = await start({
@@ -99,7 +102,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
         containers: containers.manager,
         networks,
         registry: extras.client,
-        log,
+        log: base,
       });
       exts.push(ext);
       opened.push(ext);
@@ -113,12 +116,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
         swarmInfo,
       ),
       containers: containers.backend,
-      images: imageBackend(images, paths, runner, extras, { builderLog: log.child({ component: 'builder' }) }),
+      images: imageBackend(images, paths, runner, extras, { builderLog: base.child({ component: 'builder' }) }),
       networks,
       volumes: volumeBackend(volumes),
     };
     const server = createApiServer(engine, {
-      log: log.child({ component: 'api' }),
+      log: base.child({ component: 'api' }),
       extend: (router) => exts.forEach((e) => e.routes?.(router)),
     });
     await listen(server, address);

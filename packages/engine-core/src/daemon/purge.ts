@@ -3,18 +3,22 @@
 import { rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BridgeNetworkService } from '../network/service';
+import { rootLogger, type Logger } from '../log';
 import { dataPaths } from '../paths';
 import { cleanupDaemonCgroups } from '../runtime/cgroups';
 import { killLeftoverProcesses } from '../runtime/leftover-processes';
 
 export async function purgeDaemonState(
   dataRoot: string,
-  opts: { runDir?: string; removeData?: boolean } = {},
+  opts: { runDir?: string; removeData?: boolean; log?: Logger } = {},
 ): Promise<void> {
   const paths = dataPaths(dataRoot, opts.runDir);
   // Containers still running (their daemon was killed) hold veths, mounts and cgroups: end them first.
   await killLeftoverProcesses(paths);
-  const net = new BridgeNetworkService({ paths });
+  const net = new BridgeNetworkService({
+    paths,
+    log: (opts.log ?? rootLogger).child({ component: 'network', instance: paths.instance }),
+  });
   await net.init({ liveContainerIds: [], startDns: false });
   await net.teardown();
   await cleanupDaemonCgroups(paths).catch(() => undefined);

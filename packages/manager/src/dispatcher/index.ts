@@ -4,4 +4,4 @@ export { Liveness } from './liveness';
 export { callerIdentity } from './identity';
 export { PermissionDeniedError } from './errors';
 export { belongsToNode } from './assignments';
-export { meshView, type MeshService, type MeshServiceNetwork } from './mesh-view';
+export { meshView, type MeshService, type MeshServiceNetwork, type MeshServicePort } from './mesh-view';

@@ -1,5 +1,7 @@
+// The mesh view: what every node needs of the cluster for its routing mesh and service discovery.
 import type { StoreState } from '../store/state';
 import { TaskState, type Service } from '../store/types';
+import type { PortConfig } from '../types';
 
 /** A service on one swarm network: its names there and its VIP (vip mode). */
 export interface MeshServiceNetwork {
@@ -13,6 +15,13 @@ export interface MeshServiceNetwork {
   vip?: string;
 }
 
+/** An ingress port of a service as every node's mesh needs it: docker's PortConfig, published. */
+export interface MeshServicePort {
+  published: number;
+  target: number;
+  protocol: PortConfig['Protocol'];
+}
+
 /**
  * What every node needs for its routing mesh and service discovery: each service's ingress ports,
  * its names and VIPs per network, and the running tasks behind it.
@@ -22,7 +31,7 @@ export interface MeshService {
   /** The full name (`getstartedlab_redis`). */
   name: string;
   endpointMode: 'vip' | 'dnsrr';
-  ports: { published: number; target: number; protocol: 'tcp' | 'udp' | 'sctp' }[];
+  ports: MeshServicePort[];
   networks: MeshServiceNetwork[];
   /**
    * TCP ports a node's mesh serves on each of the service's VIPs: the target ports of its

@@ -1,7 +1,7 @@
 // The replicated state machine's objects, in Docker Engine API shapes (what `service inspect`,
 // `node inspect` and `service ps` show). Version.Index is the Raft index of the last change and is
 // what optimistic concurrency checks (`service update` with a stale version is refused).
-import type { EndpointSpec, ServiceSpec, TaskSpec } from '../types';
+import type { EndpointSpec, PortConfig, ServiceSpec, TaskSpec } from '../types';
 
 export interface Meta {
   ID: string;
@@ -39,7 +39,8 @@ export interface TaskStatus {
   Message: string;
   Err?: string;
   ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
-  PortStatus?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort: number; PublishMode: 'host' }[] };
+  /** Host-mode ports the task's node bound (ingress ports are the service's, not the task's). */
+  PortStatus?: { Ports?: (PortConfig & { PublishedPort: number; PublishMode: 'host' })[] };
   /** flotilla: the addresses the task's container answers on (what the routing mesh dials). */
   Addresses?: string[];
   /**

@@ -1,10 +1,10 @@
 // The boundary between the agent and whatever runs its tasks (the engine executor, or a test double).
-import type { Node, Task } from '@flotilla/manager';
+import type { Node, Task, TaskStatus } from '@flotilla/manager';
 
 /** Where a running task is reached: its container address, and `mode: host` ports as the node bound them. */
 export interface TaskEndpoint {
   address: string;
-  hostPorts?: { Protocol: string; TargetPort: number; PublishedPort: number; PublishMode: 'host' }[];
+  hostPorts?: NonNullable<NonNullable<TaskStatus['PortStatus']>['Ports']>;
   /** TCP ports the container exposes (its image's EXPOSE): the service's VIPs serve them too. */
   exposedPorts?: number[];
 }

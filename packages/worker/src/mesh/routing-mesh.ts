@@ -3,7 +3,7 @@
 // processes run more accept loops on the same listening sockets, so accepts and connects use
 // every core. Backend changes reach every loop before setBackends resolves.
 import type net from 'node:net';
-import { componentLogger, type Logger } from '@flotilla/engine-core';
+import { silentLogger, type Logger } from '@flotilla/engine-core';
 import { AcceptLoop, type DataPath } from './accept-loop';
 import { PortInUseError, UnsupportedProtocolError } from './errors';
 import { bindPublishedPort } from './listen';
@@ -30,7 +30,7 @@ export interface RoutingMeshOptions {
   acceptLoops?: number;
   /** Node flags for the children (tests running the TypeScript sources pass a register hook). */
   execArgv?: string[];
-  logger?: Logger;
+  log?: Logger;
   /**
    * 'handles' (default): proxy on libuv handles directly when this Node allows it, which roughly
    * halves the CPU a connection costs; 'sockets': plain net.Socket streams.
@@ -75,7 +75,7 @@ export class RoutingMesh {
   private tunnelCredentials: TunnelCredentials | undefined;
 
   constructor(opts: RoutingMeshOptions = {}) {
-    this.log = opts.logger ?? componentLogger('mesh');
+    this.log = opts.log ?? silentLogger;
     this.strategy = opts.strategy ?? 'round-robin';
     this.execArgv = opts.execArgv ?? [];
     this.dataPath = opts.dataPath ?? 'handles';

@@ -3,7 +3,7 @@
 // mesh view (the resolver): the listener must never become an open proxy into the node's networks.
 import net from 'node:net';
 import tls from 'node:tls';
-import { componentLogger, type Logger } from '@flotilla/engine-core';
+import { silentLogger, type Logger } from '@flotilla/engine-core';
 import { MeshListenError, PortInUseError } from './errors';
 import { MUX_PREFACE } from './mux-frame';
 import { MuxSession } from './mux-session';
@@ -16,7 +16,7 @@ export type TunnelResolver = (taskId: string, port: number) => string | undefine
 
 export interface TunnelServerOptions {
   resolve: TunnelResolver;
-  logger?: Logger;
+  log?: Logger;
   /** A peer that has not sent its header by then is dropped. */
   headerTimeoutMs?: number;
   /** A task that neither accepts nor refuses by then counts as refused. */
@@ -40,7 +40,7 @@ export class TunnelServer {
   private readonly log: Logger;
 
   constructor(private readonly o: TunnelServerOptions) {
-    this.log = o.logger ?? componentLogger('mesh-tunnel');
+    this.log = o.log ?? silentLogger;
   }
 
   /** The bound port while listening. */

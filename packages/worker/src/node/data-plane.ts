@@ -29,7 +29,7 @@ export class NodeDataPlane {
 
   constructor(private readonly o: DataPlaneOptions) {
     const { log } = o;
-    this.mesh = new RoutingMesh({ logger: log.child({ component: 'mesh' }), acceptLoops: o.meshAcceptLoops });
+    this.mesh = new RoutingMesh({ log: log.child({ component: 'mesh' }), acceptLoops: o.meshAcceptLoops });
     this.vipAddresses = new VipAddresses(o.networks, log.child({ component: 'vip' }));
     this.meshCtl = new MeshController(this.mesh, o.nodeId, log, this.vipAddresses);
     this.meshTunnel = new MeshTunnel(this.mesh, (task, port) => this.meshCtl.localTarget(task, port), {

@@ -23,7 +23,7 @@ export class MeshTunnel {
     resolve: TunnelResolver,
     private readonly o: MeshTunnelOptions,
   ) {
-    this.server = new TunnelServer({ resolve, logger: o.log });
+    this.server = new TunnelServer({ resolve, log: o.log });
   }
 
   /**
