@@ -22,6 +22,7 @@ import { Agent } from '../agent/agent';
 import type { EngineExecutor } from '../executor/engine-executor';
 import { registerPeerServices } from '../peer';
 import { serviceLogLines, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
+import { agentManagers } from './agent-managers';
 import { NodeDataPlane } from './data-plane';
 import type { SwarmNodeDeps } from './deps';
 import { ClusterListenError, SwarmStateError } from './errors';
@@ -283,7 +284,10 @@ export class SwarmNode {
     this.certs?.update(renewed.tls);
     agent.setCredentials(
       this.certs ? this.certs.channel() : channelCredentials(renewed.tls),
-      role === 'manager' ? [localAddr(next.advertiseAddr)] : managers,
+      agentManagers(
+        { ...next, managers },
+        this.manager?.managers().map((m) => m.addr),
+      ),
     );
     this.renewal.schedule();
   }
@@ -298,7 +302,10 @@ export class SwarmNode {
   }
 
   private startAgent(tls: NodeTls): void {
-    const managers = this.state!.role === 'manager' ? [localAddr(this.state!.advertiseAddr)] : this.state!.managers;
+    const managers = agentManagers(
+      this.state!,
+      this.manager?.managers().map((m) => m.addr),
+    );
     // The session's certificate is replaced in place when it is renewed (no session drop).
     this.certs = new NodeCertificates(tls);
     const roles = new RoleReconciler({
