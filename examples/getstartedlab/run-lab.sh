@@ -86,6 +86,10 @@ cleanup() {
     kill -KILL "$daemon_pid" 2>/dev/null
     wait "$daemon_pid" 2>/dev/null
     rm -f "$state/daemon.pid"
+    # A stopped daemon keeps its bridges for its next start; the lab's next start is minutes or
+    # days away, so its kernel objects go now (the data, with the image cache, stays).
+    node -e 'require(process.argv[1]).purgeDaemonState(process.argv[2]).catch((e) => { console.error(e.message); process.exit(1); })' \
+      "$repo/packages/engine-core" "$state/data" || note "could not remove the lab daemon's bridges and rules"
   fi
   if [ $rc != 0 ] && [ -f "$state/daemon.log" ]; then
     printf '\n# last lines of the daemon log (%s):\n' "$state/daemon.log" >&2
