@@ -7,6 +7,7 @@ import { dataPaths, type DataPaths } from '../paths';
 import { makeBusyboxRootfs } from '../testing/busybox-rootfs';
 import { VolumeStore } from '../volumes/volume-store';
 import { busyboxImages } from './__fixtures__/busybox-images';
+import { busyboxManager } from './__fixtures__/busybox-manager';
 import { cleanupDaemonCgroups, controllerDir, leakedCgroups } from './cgroups';
 import { ContainerManager } from './container-manager';
 import type { ContainerCreateRequest, LogEntry, OutputChunk } from './container-types';
@@ -21,17 +22,8 @@ let paths: DataPaths;
 let volumes: VolumeStore;
 let m: ContainerManager;
 
-async function newManager(p: DataPaths): Promise<{ m: ContainerManager; volumes: VolumeStore }> {
-  const v = new VolumeStore(p.volumes);
-  await v.init();
-  const mgr = new ContainerManager({
-    paths: p,
-    images: busyboxImages(rootfs, { Volumes: undefined }),
-    volumes: v,
-    resolvConfPath: join(base, 'resolv.conf'),
-  });
-  await mgr.init();
-  return { m: mgr, volumes: v };
+function newManager(p: DataPaths): ReturnType<typeof busyboxManager> {
+  return busyboxManager(p, rootfs, base);
 }
 
 function req(cmd: string[], extra: Partial<ContainerCreateRequest> = {}): ContainerCreateRequest {

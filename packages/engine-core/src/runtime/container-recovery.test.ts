@@ -6,10 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataPaths, type DataPaths } from '../paths';
 import { makeBusyboxRootfs } from '../testing/busybox-rootfs';
-import { VolumeStore } from '../volumes/volume-store';
-import { busyboxImages } from './__fixtures__/busybox-images';
+import { busyboxManager } from './__fixtures__/busybox-manager';
 import { cleanupDaemonCgroups, leakedCgroups } from './cgroups';
-import { ContainerManager } from './container-manager';
 import type { ContainerCreateRequest } from './container-types';
 import { runc } from './runc';
 
@@ -19,17 +17,8 @@ jest.setTimeout(30_000);
 let base: string;
 let rootfs: string;
 
-async function newManager(p: DataPaths): Promise<{ m: ContainerManager; volumes: VolumeStore }> {
-  const v = new VolumeStore(p.volumes);
-  await v.init();
-  const mgr = new ContainerManager({
-    paths: p,
-    images: busyboxImages(rootfs, { Volumes: undefined }),
-    volumes: v,
-    resolvConfPath: join(base, 'resolv.conf'),
-  });
-  await mgr.init();
-  return { m: mgr, volumes: v };
+function newManager(p: DataPaths): ReturnType<typeof busyboxManager> {
+  return busyboxManager(p, rootfs, base);
 }
 
 function req(cmd: string[]): ContainerCreateRequest {
