@@ -124,6 +124,8 @@ class Direction {
   /** EOF read and the shutdown of `to` sent. */
   ended = false;
   shutDown = false;
+  /** A shutdown of `to` is in flight: `to` cannot be reset until it completes (see closeHandle). */
+  shutting = false;
   buf: Buffer | undefined;
   req: Handle = null;
 
@@ -184,6 +186,7 @@ class Direction {
       req.oncomplete = onShutdownDone;
       req.dir = this;
       if (this.to.shutdown(req)) this.pair.fail();
+      else this.shutting = true;
       return;
     }
     this.pair.fail(); // ECONNRESET and friends
@@ -198,6 +201,7 @@ class Direction {
   }
 
   shutdownDone(status: number): void {
+    this.shutting = false;
     if (status < 0) {
       this.pair.fail();
       return;
@@ -218,6 +222,11 @@ class Direction {
 
 function noop(): void {}
 
+/**
+ * Never pass reset for a handle with a shutdown in flight: libuv refuses to reset it (EINVAL),
+ * yet Node marks the handle closing all the same, so the close() after it does nothing. The
+ * socket then stays open for good, and at exit Node waits for that handle in a busy loop.
+ */
 function closeHandle(h: Handle, reset: boolean): void {
   h.onread = noop;
   // No close callback: it would cost a call into JS per socket for nothing.
@@ -333,8 +342,9 @@ class Pair {
     this.closed = true;
     connecting.delete(this);
     if (this.slot) this.slot.active--;
-    closeHandle(this.client, reset);
-    if (this.upstream) closeHandle(this.upstream, reset);
+    // A side we are shutting down is closed without the reset (its FIN may be out already).
+    closeHandle(this.client, reset && !this.down?.shutting);
+    if (this.upstream) closeHandle(this.upstream, reset && !this.up?.shutting);
     this.up?.release();
     this.down?.release();
   }

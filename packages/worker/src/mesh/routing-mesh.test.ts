@@ -2,6 +2,7 @@
 // their own id, clients are plain sockets.
 import net from 'node:net';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PortInUseError } from './errors';
 import { rawAvailable } from './raw-splice';
 import { RoutingMesh } from './routing-mesh';
@@ -255,6 +256,61 @@ describe.each(['handles', 'sockets'] as const)('RoutingMesh (in-process accept l
     }
     await until(async () => hose.sockets.size === 0 && (await mesh.stats()).services[0]!.backends[0]!.active === 0);
     expect((await mesh.stats()).services[0]!.backends[0]!.total).toBe(3);
+  });
+
+  it('a client FIN and a backend reset arriving together close both sides (no socket left open)', async () => {
+    // The client and the backend live in a worker thread; this thread's loop (the mesh) sleeps
+    // while the client half-closes and then the backend resets, so that the mesh reads both in
+    // one turn: it starts passing the FIN on to the backend and then must close that side
+    // while the shutdown is still in flight. A handle left open there is a socket that stays
+    // open for good, and a process that spins at exit instead of ending.
+    const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = sockets();
+    const worker = new Worker(
+      `const net = require('node:net');
+      const { parentPort } = require('node:worker_threads');
+      let upstream;
+      const backend = net.createServer({ allowHalfOpen: true }, (s) => {
+        upstream = s;
+        s.on('error', () => {});
+        s.on('data', () => s.write('hi'));
+      });
+      backend.listen(0, '127.0.0.1', () => parentPort.postMessage(backend.address().port));
+      parentPort.once('message', (meshPort) => {
+        const client = net.connect({ port: meshPort, host: '127.0.0.1', allowHalfOpen: true });
+        client.on('error', () => {});
+        client.once('data', () => parentPort.postMessage('connected'));
+        client.write('?');
+        parentPort.once('message', () => {
+          client.end();
+          setTimeout(() => {
+            upstream.resetAndDestroy();
+            setTimeout(() => parentPort.postMessage('done'), 50);
+          }, 50);
+        });
+      });`,
+      { eval: true },
+    );
+    const next = () => new Promise<unknown>((resolve) => worker.once('message', resolve));
+    try {
+      const backendPort = (await next()) as number;
+      const mesh = new RoutingMesh({ dataPath });
+      meshes.push(mesh);
+      const port = await closedPort();
+      await mesh.publish({ published: port, target: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, 'web');
+      await mesh.setBackends('web', 80, [{ taskId: 'task1', address: '127.0.0.1', port: backendPort }]);
+      const connected = next();
+      worker.postMessage(port);
+      await connected;
+      const done = next();
+      worker.postMessage('go');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // the mesh sleeps
+      await done;
+      await until(async () => (await mesh.stats()).services[0]!.backends[0]!.active === 0);
+      await until(async () => sockets() <= before);
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('a published port that another process holds is refused with a clear error', async () => {
