@@ -21,6 +21,7 @@ import { MembershipError, NoLeaderError, NotSwarmManagerError } from './errors';
 import { LeaderLoops } from './leader-loops';
 import { bindManagerServer, removeManagerServices } from './listener';
 import { callLeader, registerMembership } from './membership-service';
+import { leaderWithin } from './leader-wait';
 import { writeSingleVoterLog } from './new-cluster';
 import { SwarmStateFiles, type NodeState } from './node-state';
 import type { InitOptions, JoinManagerOptions, SwarmManagerOptions } from './options';
@@ -260,7 +261,9 @@ export class SwarmManager {
   /** Linearizable read barrier before serving a read (the store is then up to date). */
   async barrier(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      if (this.raft.status().leader === null) throw new NoLeaderError();
+      // An election under way (a leader lost, a slow heartbeat on a busy host) ends within one
+      // randomized election timeout: a read waits that long for it rather than failing at once.
+      if (!(await leaderWithin(this.raft, 2 * ELECTION_TICKS * TICK_MS))) throw new NoLeaderError();
       try {
         await this.raft.read({ timeoutMs: 5000 });
         return;
