@@ -38,6 +38,60 @@ export interface ContainerSpec {
   Healthcheck?: HealthConfig;
   Hosts?: string[];
   Init?: boolean | null;
+  Secrets?: SecretReference[];
+  Configs?: ConfigReference[];
+}
+
+/** Where a secret or config appears in the container: a file (docker's UID/GID are strings). */
+export interface ReferenceFile {
+  Name: string;
+  UID: string;
+  GID: string;
+  Mode: number;
+}
+
+/**
+ * A task's use of a secret (docker's SecretReference). DataVersion is flotilla's: the data version
+ * of the secret the task gets. The control API pins it (to the secret's current version) when a
+ * client leaves it out, so a task never changes data without a roll, and a rollback restores it.
+ */
+export interface SecretReference {
+  File?: ReferenceFile;
+  SecretID: string;
+  SecretName: string;
+  DataVersion?: number;
+}
+
+/** A task's use of a config (docker's ConfigReference); `Runtime` (no file) is accepted and kept. */
+export interface ConfigReference {
+  File?: ReferenceFile;
+  Runtime?: Record<string, unknown>;
+  ConfigID: string;
+  ConfigName: string;
+  DataVersion?: number;
+}
+
+/** docker's Driver shape (secret drivers, `Templating: {Name: "golang"}`). */
+export interface Driver {
+  Name: string;
+  Options?: Record<string, string>;
+}
+
+/** docker's SecretSpec. Data is base64 (as on the API); it is never returned for a secret. */
+export interface SecretSpec {
+  Name: string;
+  Labels?: Record<string, string>;
+  Data?: string;
+  Driver?: Driver;
+  Templating?: Driver;
+}
+
+/** docker's ConfigSpec (Data base64; returned by inspect, like docker). */
+export interface ConfigSpec {
+  Name: string;
+  Labels?: Record<string, string>;
+  Data?: string;
+  Templating?: Driver;
 }
 
 export interface ResourceSet {
