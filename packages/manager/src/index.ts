@@ -7,3 +7,4 @@ export * from './ca';
 export * from './controlapi';
 export * from './dispatcher';
 export * from './swarm';
+export * from './templates';
