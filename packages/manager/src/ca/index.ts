@@ -20,5 +20,13 @@ export {
   type RotationRequest,
 } from './rotation';
 export { applyRotationRequest, userRoot } from './rotate';
-export { issuerInfoOfRoot, issuerSubjectOf, pemToDer, sameIssuer, splitPems, type IssuerInfo, type TLSInfo } from './tls-info';
+export {
+  issuerInfoOfRoot,
+  issuerSubjectOf,
+  pemToDer,
+  sameIssuer,
+  splitPems,
+  type IssuerInfo,
+  type TLSInfo,
+} from './tls-info';
 export { InvalidCaConfigError } from './errors';

@@ -20,17 +20,20 @@ export async function userRoot(certPem: string, keyPem: string, current: CaState
   } catch {
     throw new InvalidCaConfigError('could not parse the desired CA certificate');
   }
-  if (!cert.ca) throw new InvalidCaConfigError('the desired CA certificate is not a CA certificate (basicConstraints CA:TRUE)');
+  if (!cert.ca)
+    throw new InvalidCaConfigError('the desired CA certificate is not a CA certificate (basicConstraints CA:TRUE)');
   if (Date.parse(cert.validTo) < Date.now() + YEAR) throw new InvalidCaConfigError('CA certificate expires too soon');
   let pkcs8: string;
   try {
     const key = createPrivateKey(keyPem);
     if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
       throw new InvalidCaConfigError('the CA key must be an ECDSA P-256 key (openssl ecparam -name prime256v1)');
-    const spki = (k: Parameters<typeof createPublicKey>[0]) => createPublicKey(k).export({ type: 'spki', format: 'der' });
+    const spki = (k: Parameters<typeof createPublicKey>[0]) =>
+      createPublicKey(k).export({ type: 'spki', format: 'der' });
     if (!spki(key).equals(spki(cert.publicKey.export({ type: 'spki', format: 'pem' }))))
       throw new InvalidCaConfigError('the CA key does not match the CA certificate');
-    if (spki(key).equals(spki(current.caKeyPem))) throw new InvalidCaConfigError('Cannot update to a cert with an identical key');
+    if (spki(key).equals(spki(current.caKeyPem)))
+      throw new InvalidCaConfigError('Cannot update to a cert with an identical key');
     pkcs8 = key.export({ type: 'pkcs8', format: 'pem' }).toString();
   } catch (e) {
     if (e instanceof InvalidCaConfigError) throw e;
@@ -54,7 +57,9 @@ export async function applyRotationRequest(s: CaState, req: RotationRequest, for
     case 'generate':
     case 'given': {
       const next =
-        req.kind === 'generate' ? await RootCA.create({ name: rotatedRootName() }) : await userRoot(req.certPem, req.keyPem, s);
+        req.kind === 'generate'
+          ? await RootCA.create({ name: rotatedRootName() })
+          : await userRoot(req.certPem, req.keyPem, s);
       // Always the current root signs: a rotation replacing another starts over from the same old root.
       const old = await RootCA.load(s.caCertPem, s.caKeyPem);
       return {

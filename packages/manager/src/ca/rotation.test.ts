@@ -73,9 +73,9 @@ describe('cross-signed root rotation', () => {
   test('a certificate from the new root chains to the old root through the cross-signed certificate', async () => {
     const { old, s, next } = await rotating();
     const chain = (await leaf(s, 'n1')).cert;
-    const [leafCert, cross] = chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.map(
-      (p) => new X509Certificate(p),
-    );
+    const [leafCert, cross] = chain
+      .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!
+      .map((p) => new X509Certificate(p));
     const oldCert = new X509Certificate(old.certPem);
     const newCert = new X509Certificate(next.certPem);
     expect(cross!.subject).toBe(newCert.subject);
@@ -138,7 +138,12 @@ describe('rotation reconciler (pure)', () => {
       reissue: ['b', 'c'],
       finish: false,
     });
-    expect(reconcileRotation(s, [{ id: 'a', tlsInfo: onNew }, { id: 'b', tlsInfo: onNew }])).toEqual({
+    expect(
+      reconcileRotation(s, [
+        { id: 'a', tlsInfo: onNew },
+        { id: 'b', tlsInfo: onNew },
+      ]),
+    ).toEqual({
       reissue: [],
       finish: true,
     });

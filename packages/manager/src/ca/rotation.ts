@@ -104,10 +104,7 @@ export interface CaConfigInput {
 }
 
 export type RotationRequest =
-  | { kind: 'none' }
-  | { kind: 'abort' }
-  | { kind: 'generate' }
-  | { kind: 'given'; certPem: string; keyPem: string };
+  { kind: 'none' } | { kind: 'abort' } | { kind: 'generate' } | { kind: 'given'; certPem: string; keyPem: string };
 
 const norm = (pem: string) => splitPems(pem).join('\n').trim();
 
@@ -133,7 +130,8 @@ export function requestedRotation(s: CaState, c: CaConfigInput | undefined): Rot
   }
   const certs = splitPems(cert);
   if (certs.length === 0) throw new InvalidCaConfigError('could not parse the desired CA certificate');
-  if (certs.length > 1) throw new InvalidCaConfigError('the desired CA certificate cannot contain multiple certificates');
+  if (certs.length > 1)
+    throw new InvalidCaConfigError('the desired CA certificate cannot contain multiple certificates');
   if (norm(cert) === norm(s.caCertPem)) return s.rotation ? { kind: 'abort' } : { kind: 'none' };
   if (s.rotation && norm(cert) === norm(s.rotation.caCertPem)) return { kind: 'none' };
   if (!key)

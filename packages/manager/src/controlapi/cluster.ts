@@ -166,7 +166,9 @@ export class ClusterApi {
       const c = tx.get('clusters', CLUSTER_OBJECT_ID);
       if (!c) throw new ClusterNotFoundError();
       if (request.kind !== 'none' && JSON.stringify(caStateOf(c.Data)) !== JSON.stringify(before))
-        throw new InvalidCaConfigError('the swarm CA changed while this update was prepared: inspect the swarm again and retry');
+        throw new InvalidCaConfigError(
+          'the swarm CA changed while this update was prepared: inspect the swarm again and retry',
+        );
       // The store stamps UpdatedAt with the transaction's time.
       tx.update(
         'clusters',

@@ -15,7 +15,8 @@ export async function markNode(
     // A session that opens again (leader change, renewed certificate) changes nothing: no write,
     // so that clients holding the node's version are not refused for nothing.
     // The TLSInfo a node reported to the CA is not part of what its session sends: keep it.
-    const desc = description && n.Description.TLSInfo ? { ...description, TLSInfo: n.Description.TLSInfo } : description;
+    const desc =
+      description && n.Description.TLSInfo ? { ...description, TLSInfo: n.Description.TLSInfo } : description;
     if (n.Status.State === state && (!desc || JSON.stringify(desc) === JSON.stringify(n.Description))) return;
     tx.update('nodes', {
       ...n,
