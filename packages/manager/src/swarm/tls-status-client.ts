@@ -1,7 +1,7 @@
 // A node's side of the CA's NodeTLSStatus call: one connection per manager, made with the node's
 // current certificate (a new one after every change), so that the CA reads from the handshake
 // which root issued the certificate the node uses now.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { swarmServices } from '../dispatcher/proto';
 import { channelCredentials, channelOptions, type NodeTls } from './credentials';
 
