@@ -60,10 +60,17 @@ async function expectAllOn(root: string, members: Machine[]): Promise<void> {
     expect(leaf.issuer).toBe(rootCert.subject);
     expect(leaf.verify(rootCert.publicKey)).toBe(true);
   }
+  // Each node reports what it uses (a node that just joined does within a few seconds).
   const s = await swarm();
-  const nodes = await c.api<NodeJson[]>(c.manager, 'GET', '/nodes');
+  const nodes = await waitFor(
+    'every node to report the new root in its TLSInfo',
+    async () => {
+      const list = await c.api<NodeJson[]>(c.manager, 'GET', '/nodes');
+      return list.every((n) => JSON.stringify(n.Description.TLSInfo) === JSON.stringify(s.TLSInfo)) && list;
+    },
+    10_000,
+  );
   expect(nodes).toHaveLength(members.length);
-  for (const n of nodes) expect(n.Description.TLSInfo).toEqual(s.TLSInfo);
 }
 
 const dockerEnv = (m: Machine) => ({ ...process.env, DOCKER_HOST: `unix://${m.socket}` });
@@ -139,6 +146,34 @@ test('docker swarm ca --rotate (the unmodified docker CLI) converges the same wa
   await rotateWith('docker', () =>
     run('docker', ['swarm', 'ca', '--rotate'], { env: dockerEnv(c.manager), timeoutMs: 120_000 }),
   );
+});
+
+test('the manager killed mid-rotation: after its restart it resumes the rotation from the store and completes it', async () => {
+  const before = await swarm();
+  const r = await c.fl(c.manager, ['swarm', 'ca', '--rotate', '-d']);
+  expect(r).toMatchObject({ code: 0, out: '' });
+  const rotating = await swarm();
+  expect(rotating.RootRotationInProgress).toBe(true);
+  // Still the old root while rotating: the join tokens keep their digest until it is done.
+  expect(rotating.JoinTokens.Worker).toBe(before.JoinTokens.Worker);
+  await c.killDaemon(c.manager);
+  await c.startDaemon(c.manager);
+  const done = await c.withLogs(
+    members(),
+    waitFor(
+      'the rotation to complete after the restart',
+      async () => {
+        const s = await swarm();
+        return !s.RootRotationInProgress && s;
+      },
+      60_000,
+      200,
+    ),
+  );
+  expect(done.TLSInfo.TrustRoot).not.toBe(before.TLSInfo.TrustRoot);
+  expect(done.JoinTokens.Worker).not.toBe(before.JoinTokens.Worker);
+  await expectAllOn(done.TLSInfo.TrustRoot, members());
+  await waitFor('3 replicas running', async () => (await c.running(SERVICE)).length === 3, 60_000);
 });
 
 test('a node joins with the new token; the old token is refused', async () => {
