@@ -28,9 +28,14 @@ function parse(pemOrDer: string | Uint8Array): x509.X509Certificate {
   return new x509.X509Certificate(typeof pemOrDer === 'string' ? pemToDer(pemOrDer) : pemOrDer);
 }
 
-/** What a root signs as: its subject and public key (what docker compares node by node). */
+/** What a root signs as: its subject and public key (what docker compares node by node); empty if unreadable. */
 export function issuerInfoOfRoot(rootPem: string): IssuerInfo {
-  const cert = parse(rootPem);
+  let cert: x509.X509Certificate;
+  try {
+    cert = parse(rootPem);
+  } catch {
+    return { CertIssuerSubject: '', CertIssuerPublicKey: '' };
+  }
   return {
     CertIssuerSubject: b64(cert.subjectName.toArrayBuffer()),
     CertIssuerPublicKey: b64(cert.publicKey.rawData),
