@@ -42,20 +42,21 @@ export class RootCA {
     private readonly key: Key,
   ) {}
 
-  static async create(opts: { years?: number } = {}): Promise<RootCA> {
+  /**
+   * A new self-signed root. `name` defaults to CN=swarm-ca; a rotation's new root gets a name of
+   * its own, so that a chain builder that trusts both roots never mistakes one for the other.
+   */
+  static async create(opts: { years?: number; name?: string } = {}): Promise<RootCA> {
     const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
     const now = Date.now();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
-      name: 'CN=swarm-ca',
+      name: opts.name ?? 'CN=swarm-ca',
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + (opts.years ?? 20) * 365 * DAY),
       keys: keys as never,
       signingAlgorithm: ALG,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 1, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      ],
+      extensions: [...caExtensions(), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never)],
     });
     return new RootCA(cert.toString('pem'), await toPkcs8Pem(keys.privateKey), cert, keys.privateKey);
   }
@@ -68,8 +69,46 @@ export class RootCA {
     return new Uint8Array(this.cert.rawData);
   }
 
+  /** The subject as DER (docker's TLSInfo.CertIssuerSubject of the certificates this root signs). */
+  get subjectDer(): Uint8Array {
+    return new Uint8Array(this.cert.subjectName.toArrayBuffer());
+  }
+
+  /** The public key as SubjectPublicKeyInfo DER (docker's TLSInfo.CertIssuerPublicKey). */
+  get publicKeyDer(): Uint8Array {
+    return new Uint8Array(this.cert.publicKey.rawData);
+  }
+
+  /**
+   * Cross-signs `next` (a root rotation's new root) with this root's key: a CA certificate with
+   * the new root's subject and public key, issued by this root. A node that trusts only this
+   * root accepts a certificate signed by the new key when it comes with this intermediate.
+   */
+  async crossSign(next: RootCA): Promise<string> {
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: serial(),
+      subject: next.cert.subjectName,
+      issuer: this.cert.subjectName,
+      notBefore: next.cert.notBefore,
+      notAfter: new Date(Math.min(next.cert.notAfter.getTime(), this.cert.notAfter.getTime())),
+      publicKey: next.cert.publicKey,
+      signingKey: this.key as never,
+      signingAlgorithm: ALG,
+      extensions: [
+        ...caExtensions(),
+        await x509.SubjectKeyIdentifierExtension.create(next.cert.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(this.cert.publicKey),
+      ],
+    });
+    return cert.toString('pem');
+  }
+
   /** Signs a node's CSR; the identity comes from the CA's decision, never from the CSR's subject. */
-  async issue(csrPem: string, id: NodeIdentity, opts: { days?: number; validityMs?: number } = {}): Promise<string> {
+  async issue(
+    csrPem: string,
+    id: NodeIdentity,
+    opts: { days?: number; validityMs?: number; intermediatePem?: string } = {},
+  ): Promise<string> {
     let csr: x509.Pkcs10CertificateRequest;
     try {
       csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -81,7 +120,7 @@ export class RootCA {
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject: `CN=${id.nodeId}, OU=${id.role}, O=${id.clusterId}`,
-      issuer: this.cert.subject,
+      issuer: this.cert.subjectName,
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + (opts.validityMs ?? (opts.days ?? 90) * DAY)),
       publicKey: csr.publicKey,
@@ -91,6 +130,7 @@ export class RootCA {
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+        await x509.AuthorityKeyIdentifierExtension.create(this.cert.publicKey),
         // Nodes dial each other by address; identity is checked from CN/OU/O, so the SAN is fixed.
         new x509.SubjectAlternativeNameExtension([
           { type: 'dns', value: 'swarm-node' },
@@ -98,8 +138,17 @@ export class RootCA {
         ]),
       ],
     });
-    return cert.toString('pem');
+    // During a root rotation the chain carries the cross-signed new root: nodes that trust only
+    // the old root still accept it.
+    return opts.intermediatePem ? `${cert.toString('pem')}\n${opts.intermediatePem.trim()}\n` : cert.toString('pem');
   }
+}
+
+function caExtensions(): x509.Extension[] {
+  return [
+    new x509.BasicConstraintsExtension(true, 1, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+  ];
 }
 
 /** A fresh node key and a CSR for it (the private key never leaves the node). */

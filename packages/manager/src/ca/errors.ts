@@ -14,3 +14,10 @@ export class CertificateRequestError extends ManagerError {
     super(message);
   }
 }
+
+/** A `swarm update` whose CA settings cannot be carried out (docker's texts): 400 at the API edge. */
+export class InvalidCaConfigError extends ManagerError {
+  constructor(message: string) {
+    super(message, 400);
+  }
+}

@@ -3,6 +3,9 @@
 import { formatCidr, parseCidr } from '@flotilla/engine-core';
 import { z } from 'zod';
 import { MIN_NODE_CERT_EXPIRY_MS } from '../ca/renewal';
+import { applyRotationRequest } from '../ca/rotate';
+import { caStateData, caStateOf, requestedRotation, swarmTlsInfo, type CaState } from '../ca/rotation';
+import { InvalidCaConfigError } from '../ca/errors';
 import { formatJoinToken, newSecret } from '../ca/tokens';
 import { DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE } from '../orchestrator/networks';
 import type { Store } from '../store/store';
@@ -17,7 +20,17 @@ import { ClusterNotFoundError, InvalidSpecError } from './errors';
 const clusterSpecBody = z
   .object({
     Orchestration: z.object({ TaskHistoryRetentionLimit: z.number().int().optional() }).passthrough().nullish(),
-    CAConfig: z.object({ NodeCertExpiry: z.number().int().optional() }).passthrough().nullish(),
+    CAConfig: z
+      .object({
+        NodeCertExpiry: z.number().int().optional(),
+        // Root rotation (`swarm ca --rotate`): ca/rotation.ts decides what they ask for.
+        ForceRotate: z.number().int().nonnegative().optional(),
+        SigningCACert: z.string().optional(),
+        SigningCAKey: z.string().optional(),
+        ExternalCAs: z.array(z.unknown()).nullish(),
+      })
+      .passthrough()
+      .nullish(),
   })
   .passthrough();
 
@@ -38,8 +51,29 @@ export function updatedClusterSpec(cluster: ClusterObject, body: unknown): Clust
       ...cluster.Spec.Orchestration,
       ...(limit !== undefined ? { TaskHistoryRetentionLimit: limit } : {}),
     },
-    ...(expiry !== undefined ? { CAConfig: { ...cluster.Spec.CAConfig, NodeCertExpiry: expiry } } : {}),
+    ...caConfigSpec(cluster, parsed.data.CAConfig ?? undefined),
   };
+}
+
+/**
+ * The CAConfig kept in the spec: the expiry, ForceRotate and the desired root certificate as
+ * given; never the signing key (it lives with the rotation, out of every API answer).
+ */
+function caConfigSpec(
+  cluster: ClusterObject,
+  ca: { NodeCertExpiry?: number; ForceRotate?: number; SigningCACert?: string } | undefined,
+): Partial<ClusterObject['Spec']> {
+  if (!ca) return {};
+  const { NodeCertExpiry, ForceRotate, SigningCACert } = ca;
+  const next = {
+    ...cluster.Spec.CAConfig,
+    ...(NodeCertExpiry !== undefined ? { NodeCertExpiry } : {}),
+    ...(ForceRotate !== undefined ? { ForceRotate } : {}),
+    ...(SigningCACert !== undefined ? { SigningCACert } : {}),
+  };
+  delete next.SigningCAKey;
+  if (!next.SigningCACert) delete next.SigningCACert;
+  return Object.keys(next).length ? { CAConfig: next } : {};
 }
 
 /** `swarm init --default-addr-pool CIDR... --default-addr-pool-mask-length N`, checked before anything is made. */
@@ -71,6 +105,11 @@ export function checkAddrPool(
 
 export type JoinRole = 'worker' | 'manager';
 
+/** Docker's Swarm.TLSInfo and RootRotationInProgress of a CA state. */
+export function caInfo(s: CaState): Pick<SwarmObject, 'TLSInfo' | 'RootRotationInProgress'> {
+  return { TLSInfo: swarmTlsInfo(s), RootRotationInProgress: !!s.rotation };
+}
+
 /** Docker's Swarm object (`GET /swarm`, `swarm inspect`). */
 export interface SwarmObject {
   ID: string;
@@ -81,6 +120,7 @@ export interface SwarmObject {
   DefaultAddrPool: string[];
   SubnetSize: number;
   JoinTokens: { Worker: string; Manager: string };
+  TLSInfo: { TrustRoot: string; CertIssuerSubject: string; CertIssuerPublicKey: string };
   RootRotationInProgress: boolean;
 }
 
@@ -107,17 +147,38 @@ export class ClusterApi {
       DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL,
       SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE,
       JoinTokens: { Worker: this.joinToken('worker'), Manager: this.joinToken('manager') },
-      RootRotationInProgress: false,
+      ...caInfo(caStateOf(c.Data)),
     };
   }
 
-  /** `swarm update`: `version` is the Version.Index the caller read; `body` a Docker ClusterSpec. */
+  /**
+   * `swarm update`: `version` is the Version.Index the caller read; `body` a Docker ClusterSpec.
+   * A new CAConfig.ForceRotate or signing certificate starts a root rotation: the new root is
+   * made (and cross-signed) before the transaction, which then records it with the new spec.
+   */
   async update(version: number, body: unknown): Promise<void> {
+    const before = caStateOf(this.cluster().Data);
+    const caBody = (body as { CAConfig?: Parameters<typeof requestedRotation>[1] } | null)?.CAConfig ?? undefined;
+    updatedClusterSpec(this.cluster(), body); // bad input is refused before any key is made
+    const request = requestedRotation(before, caBody);
+    const after = await applyRotationRequest(before, request, caBody?.ForceRotate);
     await this.store.update((tx) => {
       const c = tx.get('clusters', CLUSTER_OBJECT_ID);
       if (!c) throw new ClusterNotFoundError();
+      if (request.kind !== 'none' && JSON.stringify(caStateOf(c.Data)) !== JSON.stringify(before))
+        throw new InvalidCaConfigError(
+          'the swarm CA changed while this update was prepared: inspect the swarm again and retry',
+        );
       // The store stamps UpdatedAt with the transaction's time.
-      tx.update('clusters', { ...c, Spec: updatedClusterSpec(c, body) }, version);
+      tx.update(
+        'clusters',
+        {
+          ...c,
+          Spec: updatedClusterSpec(c, body),
+          ...(request.kind === 'none' ? {} : { Data: { ...c.Data, ...caStateData(after) }, ...caInfo(after) }),
+        },
+        version,
+      );
     });
   }
 

@@ -14,11 +14,13 @@ export async function markNode(
     if (!n) return;
     // A session that opens again (leader change, renewed certificate) changes nothing: no write,
     // so that clients holding the node's version are not refused for nothing.
-    if (n.Status.State === state && (!description || JSON.stringify(description) === JSON.stringify(n.Description)))
-      return;
+    // The TLSInfo a node reported to the CA is not part of what its session sends: keep it.
+    const desc =
+      description && n.Description.TLSInfo ? { ...description, TLSInfo: n.Description.TLSInfo } : description;
+    if (n.Status.State === state && (!desc || JSON.stringify(desc) === JSON.stringify(n.Description))) return;
     tx.update('nodes', {
       ...n,
-      ...(description ? { Description: description } : {}),
+      ...(desc ? { Description: desc } : {}),
       Status: { ...n.Status, State: state, Message: state === 'down' ? 'heartbeat failure' : '' },
     });
   });

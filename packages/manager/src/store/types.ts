@@ -114,6 +114,8 @@ export interface Node extends Meta {
     Platform: { Architecture: string; OS: string };
     Resources: { NanoCPUs: number; MemoryBytes: number };
     Engine: { EngineVersion: string; Labels?: Record<string, string> };
+    /** docker's TLSInfo: the roots the node trusts and the issuer of its certificate (it reports them to the CA). */
+    TLSInfo?: { TrustRoot: string; CertIssuerSubject: string; CertIssuerPublicKey: string };
   };
   Status: { State: NodeStateName; Message?: string; Addr: string };
   ManagerStatus?: { Leader?: boolean; Reachability: 'unknown' | 'unreachable' | 'reachable'; Addr: string };

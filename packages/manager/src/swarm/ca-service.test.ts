@@ -9,6 +9,10 @@ import { makeNode } from '../testing/fixtures';
 import { CaService } from './ca-service';
 import { serverCredentials, type NodeTls } from './credentials';
 import { renewNodeCertificate } from './join';
+import { TlsStatusClient } from './tls-status-client';
+import { applyRotationRequest } from '../ca/rotate';
+import { caStateData, caStateOf, trustBundle } from '../ca/rotation';
+import { issuerInfoOfRoot } from '../ca/tls-info';
 
 const AT = '2026-01-01T00:00:00Z';
 const CLUSTER = 'cluster1';
@@ -77,5 +81,43 @@ describe('CaService renewal', () => {
       tls: await tlsFor(s.ca, 'n3', 'swarm-manager'),
     });
     expect(renewed.role).toBe('manager');
+  });
+});
+
+describe('CaService during a root rotation', () => {
+  let server: grpc.Server | null = null;
+  afterEach(() => server?.forceShutdown());
+
+  it('a node on the old root is told to renew, gets a cross-signed chain and both roots, and reports the move', async () => {
+    const s = await serve(async () => undefined);
+    server = s.server;
+    const old = caStateOf(s.store.state.get('clusters', CLUSTER_OBJECT_ID)!.Data);
+    const rotating = await applyRotationRequest(old, { kind: 'generate' }, 1);
+    await s.store.update((tx) => {
+      const c = tx.get('clusters', CLUSTER_OBJECT_ID)!;
+      tx.update('clusters', { ...c, Data: { ...c.Data, ...caStateData(rotating) } });
+    });
+    const status = new TlsStatusClient();
+    try {
+      const tls = await tlsFor(s.ca, 'n3', 'swarm-manager');
+      const first = await status.ask([s.addr], tls);
+      expect(first).toEqual({ trustRootPem: trustBundle(rotating), renew: true });
+      // what the node reported: the old root issued its certificate
+      expect(s.store.state.get('nodes', 'n3')!.Description.TLSInfo).toEqual({
+        TrustRoot: tls.caCertPem,
+        ...issuerInfoOfRoot(old.caCertPem),
+      });
+      const renewed = await renewNodeCertificate({ managerAddrs: [s.addr], tls });
+      expect(renewed.tls.caCertPem).toBe(trustBundle(rotating));
+      expect(renewed.tls.certPem.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+      const second = await status.ask([s.addr], renewed.tls);
+      expect(second.renew).toBe(false);
+      expect(s.store.state.get('nodes', 'n3')!.Description.TLSInfo).toEqual({
+        TrustRoot: trustBundle(rotating),
+        ...issuerInfoOfRoot(rotating.rotation!.caCertPem),
+      });
+    } finally {
+      status.close();
+    }
   });
 });

@@ -3,6 +3,9 @@ import { RootCA, type NodeRoleOU } from '../ca/authority';
 import { DEFAULT_NODE_CERT_EXPIRY_MS } from '../ca/renewal';
 import { InvalidJoinTokenError } from '../ca/errors';
 import { caDigest, parseJoinToken, secretMatches } from '../ca/tokens';
+import { caStateOf, signer, trustBundle, type CaState } from '../ca/rotation';
+import { pemToDer } from '../ca/tls-info';
+import { nodeTlsStatus } from './node-tls-status';
 import { callerIdentity } from '../dispatcher/identity';
 import { swarmServices } from '../dispatcher/proto';
 import { newId, type Store } from '../store/store';
@@ -38,9 +41,13 @@ export class CaService {
         );
       };
     server.addService(swarmServices().CA.service, {
+      // The current root (the old one while rotating): its digest is the join tokens'.
       GetRootCACertificate: wrap(async () => ({
         certPem: clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID)).caCertPem,
       })),
+      NodeTLSStatus: wrap((call: grpc.ServerUnaryCall<{ trustRootPem: string }, unknown>) =>
+        nodeTlsStatus(this.store, this.clusterId, call),
+      ),
       IssueNodeCertificate: wrap(
         (
           call: grpc.ServerUnaryCall<
@@ -59,9 +66,21 @@ export class CaService {
     return ns ? ns / 1e6 : DEFAULT_NODE_CERT_EXPIRY_MS;
   }
 
-  private async ca(): Promise<{ ca: RootCA; secrets: ReturnType<typeof clusterSecrets> }> {
-    const secrets = clusterSecrets(this.store.state.get('clusters', CLUSTER_OBJECT_ID));
-    return { ca: await RootCA.load(secrets.caCertPem, secrets.caKeyPem), secrets };
+  /**
+   * Who signs now (the new root while rotating, its chain with the cross-signed certificate),
+   * what nodes must trust, and the join secrets.
+   */
+  private async ca(): Promise<{
+    ca: RootCA;
+    state: CaState;
+    intermediatePem?: string;
+    secrets: ReturnType<typeof clusterSecrets>;
+  }> {
+    const cluster = this.store.state.get('clusters', CLUSTER_OBJECT_ID);
+    const secrets = clusterSecrets(cluster);
+    const state = caStateOf(cluster?.Data);
+    const sign = signer(state);
+    return { ca: await RootCA.load(sign.certPem, sign.keyPem), state, intermediatePem: sign.intermediatePem, secrets };
   }
 
   private async issue(req: {
@@ -71,11 +90,11 @@ export class CaService {
     advertiseAddr: string;
     descriptionJson: Buffer;
   }) {
-    const { ca, secrets } = await this.ca();
+    const { ca, state, intermediatePem, secrets } = await this.ca();
     let role: NodeRoleOU;
     try {
       const t = parseJoinToken(req.token);
-      if (t.caDigest !== caDigest(ca.certDer))
+      if (t.caDigest !== caDigest(pemToDer(state.caCertPem)))
         throw new InvalidJoinTokenError('it belongs to another swarm (its CA digest does not match this one)');
       if (secretMatches(t.secret, secrets.managerSecret)) role = 'swarm-manager';
       else if (secretMatches(t.secret, secrets.workerSecret)) role = 'swarm-worker';
@@ -111,10 +130,10 @@ export class CaService {
     const certPem = await ca.issue(
       req.csrPem,
       { nodeId, role, clusterId: this.clusterId },
-      { validityMs: this.validityMs() },
+      { validityMs: this.validityMs(), intermediatePem },
     );
     await this.store.update((tx) => tx.create('nodes', node));
-    return { nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
+    return { nodeId, certPem, role, clusterId: this.clusterId, caCertPem: trustBundle(state) };
   }
 
   private async renew(call: grpc.ServerUnaryCall<{ csrPem: string }, unknown>) {
@@ -124,14 +143,14 @@ export class CaService {
     await this.o.barrier?.().catch(() => undefined);
     const node = this.store.state.get('nodes', id.nodeId);
     if (!node) throw fail(grpc.status.PERMISSION_DENIED, `node ${id.nodeId} was removed from the swarm`);
-    const { ca } = await this.ca();
+    const { ca, state, intermediatePem } = await this.ca();
     // The role comes from the store (a promotion or demotion takes effect at renewal).
     const role: NodeRoleOU = node.Spec.Role === 'manager' ? 'swarm-manager' : 'swarm-worker';
     const certPem = await ca.issue(
       call.request.csrPem,
       { nodeId: id.nodeId, role, clusterId: this.clusterId },
-      { validityMs: this.validityMs() },
+      { validityMs: this.validityMs(), intermediatePem },
     );
-    return { nodeId: id.nodeId, certPem, role, clusterId: this.clusterId, caCertPem: ca.certPem };
+    return { nodeId: id.nodeId, certPem, role, clusterId: this.clusterId, caCertPem: trustBundle(state) };
   }
 }

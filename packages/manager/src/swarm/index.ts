@@ -10,6 +10,7 @@ export {
   type NodeTls,
 } from './credentials';
 export { CaService } from './ca-service';
+export { TlsStatusClient, type TlsStatusAnswer } from './tls-status-client';
 export { requestNodeCertificate, renewNodeCertificate, type JoinResult } from './join';
 export { NoLeaderError, MembershipError, NotSwarmManagerError, LeaderChangedError } from './errors';
 export { LEADER_ADDR_KEY, leaderAddrOf, notLeaderStatus } from './redirect';

@@ -3,6 +3,7 @@
 import type { Logger } from '@flotilla/engine-core';
 import type { Dispatcher } from '../dispatcher/dispatcher';
 import { Orchestrator } from '../orchestrator/orchestrator';
+import { RotationLoop } from '../ca/rotation-loop';
 import type { RaftNodeStatus } from '@flotilla/raft';
 import { SchedulerLoop } from '../scheduler/loop';
 import type { Store } from '../store/store';
@@ -10,6 +11,7 @@ import type { Store } from '../store/store';
 export class LeaderLoops {
   private orchestrator: Orchestrator | null = null;
   private scheduler: SchedulerLoop | null = null;
+  private rotation: RotationLoop | null = null;
   private sampler: NodeJS.Timeout | null = null;
   private readonly lastActive = new Map<string, number>();
   /** When this manager last became the leader (ms since the epoch). */
@@ -31,8 +33,10 @@ export class LeaderLoops {
     if (lead && !this.orchestrator) {
       this.orchestrator = new Orchestrator(this.store, { log: this.o.log.child({ component: 'orchestrator' }) });
       this.scheduler = new SchedulerLoop(this.store, { log: this.o.log.child({ component: 'scheduler' }) });
+      this.rotation = new RotationLoop(this.store, { log: this.o.log.child({ component: 'ca' }) });
       this.orchestrator.start();
       this.scheduler.start();
+      this.rotation.start();
       this.dispatcher.start();
       this.lastActive.clear();
       this.leaderSince = Date.now();
@@ -46,6 +50,8 @@ export class LeaderLoops {
   stop(): void {
     this.orchestrator?.stop();
     this.scheduler?.stop();
+    this.rotation?.stop();
+    this.rotation = null;
     this.dispatcher.stop();
     this.orchestrator = null;
     this.scheduler = null;

@@ -29,6 +29,7 @@ import { ClusterListenError, SwarmStateError } from './errors';
 import { assertCanListen, leaveRefusal, localAddr, swarmInfo } from './membership';
 import { NodeServer, type NodeServiceRegistration } from './node-server';
 import { RenewalTimer } from './renewal-timer';
+import { caManagerAddrs, TlsWatch } from './tls-watch';
 import { alreadyInSwarm, initSettings, joinSettings, type InitRequest, type JoinRequest } from './requests';
 import { RoleReconciler } from './role-reconciler';
 import { nodeClusterAddr, serviceLogTasks } from './service-log-tasks';
@@ -52,6 +53,7 @@ export class SwarmNode {
   /** The agent's and peers' view of `tls`, renewed in place. */
   private certs: NodeCertificates | null = null;
   private readonly renewal: RenewalTimer;
+  private readonly tlsWatch: TlsWatch;
   /** Follows the role the session announces (promote / demote), per agent. */
   private roles: RoleReconciler | null = null;
 
@@ -69,6 +71,13 @@ export class SwarmNode {
       () => this.tls?.certPem ?? null,
       d.log.child({ component: 'certificates' }),
     );
+    this.tlsWatch = new TlsWatch({
+      tls: () => this.tls,
+      managers: () => caManagerAddrs(this.state, this.agent?.knownManagers()),
+      trust: (caCertPem) => this.applyTls({ ...this.tls!, caCertPem }),
+      renew: () => this.renewCertificate().then(() => this.renewal.schedule()),
+      log: d.log.child({ component: 'certificates' }),
+    });
     // Every node serves its images and task logs to the other nodes of its swarm.
     this.registerNodeService((server) =>
       registerPeerServices(server, {
@@ -230,6 +239,7 @@ export class SwarmNode {
         .catch((e: Error) => this.d.log.warn({ err: e }, 'could not leave Raft before leaving the swarm'));
     }
     this.renewal.stop();
+    this.tlsWatch.stop();
     await this.roles?.stop();
     this.roles = null;
     await this.agent?.stop({ shutdownTasks: true });
@@ -326,29 +336,30 @@ export class SwarmNode {
     });
     this.agent.start();
     this.renewal.schedule();
+    this.tlsWatch.start();
   }
 
-  /**
-   * A new certificate for a new key, same identity and role, from any manager's CA; every
-   * listener and channel of this node presents it from its next handshake (no session drops).
-   */
+  /** A new certificate for a new key, same identity and role; new handshakes present it (no session drops). */
   async renewCertificate(): Promise<void> {
     const state = this.state;
     const agent = this.agent;
     if (!state || !this.tls || !agent) return;
-    const managers = [
-      ...new Set([...(state.role === 'manager' ? [localAddr(state.advertiseAddr)] : []), ...agent.knownManagers()]),
-    ];
-    const renewed = await renewNodeCertificate({ managerAddrs: managers, tls: this.tls });
+    const managerAddrs = caManagerAddrs(state, agent.knownManagers());
+    const renewed = await renewNodeCertificate({ managerAddrs, tls: this.tls });
     // A role change comes with the session (changeRole), not with a renewal.
     if (renewed.role !== state.role || this.state !== state) return;
-    await this.files.save(state, renewed.tls);
-    this.tls = renewed.tls;
-    this.certs?.update(renewed.tls);
-    this.server.updateTls(renewed.tls);
-    this.manager?.updateTls(renewed.tls);
-    void this.dataPlane.meshTunnel.start(renewed.tls, state.clusterId);
+    await this.applyTls(renewed.tls);
     this.d.log.info({ expires: identityOf(renewed.tls.certPem).notAfter.toISOString() }, 'node certificate renewed');
+  }
+
+  /** New credentials (a renewal, new trusted roots): saved, and used by every new handshake. */
+  private async applyTls(tls: NodeTls): Promise<void> {
+    await this.files.save(this.state!, tls);
+    this.tls = tls;
+    this.certs?.update(tls);
+    this.server.updateTls(tls);
+    this.manager?.updateTls(tls);
+    void this.dataPlane.meshTunnel.start(tls, this.state!.clusterId);
   }
 
   /**
@@ -379,6 +390,7 @@ export class SwarmNode {
 
   async close(): Promise<void> {
     this.renewal.stop();
+    this.tlsWatch.stop();
     await this.roles?.stop();
     await this.agent?.stop();
     await this.dataPlane.close();

@@ -2,6 +2,7 @@
 import { parseDuration } from '../../compose/units';
 import { UsageError, bool, list, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
+import { swarmCa } from './swarm-ca';
 
 function joinInstructions(role: 'worker' | 'manager', token: string, addr: string): string {
   return `To add a ${role} to this swarm, run the following command:\n\n    flotilla swarm join --token ${token} ${addr}\n\n`;
@@ -15,6 +16,8 @@ async function managerAddr(ctx: Ctx): Promise<string> {
 export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
+    case 'ca':
+      return swarmCa(ctx, rest);
     case 'init': {
       const p = parseArgs(rest, [
         { name: 'advertise-addr', type: 'string' },
