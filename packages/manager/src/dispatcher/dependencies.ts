@@ -34,9 +34,7 @@ export const assignedDependencySchema = z.object({
   Name: z.string().default(''),
   DataVersion: z.number().int().nonnegative(),
   Data: z.string().default(''),
-  Templating: z
-    .object({ Name: z.string(), Options: z.record(z.string(), z.string()).optional() })
-    .optional(),
+  Templating: z.object({ Name: z.string(), Options: z.record(z.string(), z.string()).optional() }).optional(),
 });
 
 export const dependencyKey = (r: DependencyRef): string => `${r.kind}/${r.id}/${r.version}`;
