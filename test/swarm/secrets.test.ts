@@ -5,7 +5,7 @@
 // versions live side by side, and the tmpfs goes with the task.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -107,9 +107,17 @@ const running = (store: Store, serviceId: string) =>
     );
 
 test('secrets and configs reach the task read-only from its tmpfs, and go with it', async () => {
+  // What a crashed run left: a task's tmpfs, still mounted. The agent clears it when it starts.
+  const secretsDir = join(dirname(paths.runcRoot), 'secrets');
+  const leftover = join(secretsDir, 'crashedtask1');
+  mkdirSync(leftover, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'flotilla-secrets', leftover]);
+  expect(mountsUnder(secretsDir)).toEqual([leftover]);
   const port = await freePort();
   await node.init({ ListenAddr: `127.0.0.1:${port}`, AdvertiseAddr: `127.0.0.1:${port}` });
   const mgr = node.requireManager();
+  expect(mountsUnder(secretsDir)).toEqual([]);
+  expect(existsSync(leftover)).toBe(false);
   const value = `hunter2-${randomBytes(8).toString('hex')}`;
   const conf = `listen=${randomBytes(8).toString('hex')}`;
   await mgr.store.update((tx) => {
@@ -183,7 +191,6 @@ test('secrets and configs reach the task read-only from its tmpfs, and go with i
   // On the host: one tmpfs for the task, named from the daemon's instance and the task ID, 0700.
   const tmpfs = join(dirname(paths.runcRoot), 'secrets', task.ID);
   expect(dirname(paths.runcRoot)).toBe(join(base, 'run', paths.instance));
-  const secretsDir = join(dirname(paths.runcRoot), 'secrets');
   expect(mountsUnder(secretsDir)).toEqual([tmpfs]);
   expect(statSync(tmpfs).mode & 0o777).toBe(0o700);
   // The worker holds exactly what the task uses; nothing reached the disk. The Raft log keeps
