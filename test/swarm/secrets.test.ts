@@ -273,6 +273,12 @@ test('secrets and configs reach the task read-only from its tmpfs, and go with i
     "app's tmpfs directory removed",
   );
 
+  // A running container keeps its files when the host side of its tmpfs goes (its binds are
+  // private to it): a daemon stop unmounts every tmpfs before the engine stops the containers.
+  const tmpfs2 = join(secretsDir, running(mgr.store, v2.ID)[0]!.ID);
+  execFileSync('umount', [tmpfs2]);
+  expect((await exec(cid2, ['cat', '/run/secrets/db_pw'])).out).toBe(`${value}-v2`);
+
   // Leaving the swarm removes every task, its tmpfs and everything the worker held.
   await node.leave(true);
   expect(mountsUnder(secretsDir)).toEqual([]);

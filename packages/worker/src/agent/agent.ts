@@ -41,6 +41,8 @@ interface Change {
   dependencyJson: Buffer;
 }
 
+const MAX_ASSIGNMENTS_BYTES = 512 * 2 ** 20;
+
 const actionOf = (c: Change): 'UPDATE' | 'REMOVE' => (c.action === 'REMOVE' ? 'REMOVE' : 'UPDATE');
 
 /** The Dispatcher calls the agent makes (grpc-js builds the client from proto/swarm.proto). */
@@ -156,11 +158,12 @@ export class Agent {
     const addr = this.redirect ?? this.managers[this.attempt % this.managers.length]!;
     this.redirect = null;
     const { Dispatcher } = swarmServices();
-    const client = new Dispatcher(
-      addr,
-      this.credentials,
-      this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {},
-    ) as unknown as Client;
+    const client = new Dispatcher(addr, this.credentials, {
+      // A COMPLETE assignment set carries the data of every secret and config (up to 500 KB and
+      // 1000 KB each) of the node's tasks: far past grpc's 4 MB default.
+      'grpc.max_receive_message_length': MAX_ASSIGNMENTS_BYTES,
+      ...(this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {}),
+    }) as unknown as Client;
     this.client = client;
     this.connectedTo = addr;
     let description: unknown;
