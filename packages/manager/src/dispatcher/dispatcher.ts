@@ -15,6 +15,7 @@ import { swarmServices } from './proto';
 import { notLeaderStatus } from '../swarm/redirect';
 import { nodeDescriptionSchema } from './node-description';
 import { markNode } from './node-marks';
+import { NodeAssignments } from './node-assignments';
 import { StatusReports } from './status-reports';
 
 export interface DispatcherOptions {
@@ -36,6 +37,8 @@ interface Session {
   assignmentStreams: Set<grpc.ServerWritableStream<unknown, unknown>>;
   pending: ChangeEvent<'tasks'>[];
   flushScheduled: boolean;
+  /** The node's tasks and the secrets and configs they need, as its stream has them. */
+  held: NodeAssignments;
 }
 
 const grpcError = (code: grpc.status, message: string) => Object.assign(new Error(message), { code });
@@ -171,6 +174,7 @@ export class Dispatcher {
       assignmentStreams: new Set(),
       pending: [],
       flushScheduled: false,
+      held: new NodeAssignments(nodeId, this.store),
     };
     this.sessions.set(nodeId, session);
     this.noteTunnelPort(nodeId, call.request.meshTunnelPort);
@@ -257,11 +261,7 @@ export class Dispatcher {
     call.on('close', () => this.closed(session, call));
     const tasks = this.store.state.list('tasks').filter((t) => belongsToNode(t, session.nodeId));
     this.meshJson = JSON.stringify(meshView(this.store.state, this.tunnelPorts));
-    call.write({
-      type: 'COMPLETE',
-      changes: tasks.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })),
-      meshJson: Buffer.from(this.meshJson),
-    });
+    call.write({ type: 'COMPLETE', changes: session.held.complete(tasks), meshJson: Buffer.from(this.meshJson) });
   }
 
   /** A node's tunnel port changes every other node's way to its tasks. */
@@ -308,13 +308,7 @@ export class Dispatcher {
     const delta = foldChanges(s.pending, s.nodeId);
     s.pending = [];
     if (!delta.update.length && !delta.remove.length) return;
-    const msg = {
-      type: 'INCREMENTAL',
-      changes: [
-        ...delta.update.map((t) => ({ action: 'UPDATE', taskJson: Buffer.from(JSON.stringify(t)) })),
-        ...delta.remove.map((id) => ({ action: 'REMOVE', taskJson: Buffer.from(JSON.stringify({ ID: id })) })),
-      ],
-    };
+    const msg = { type: 'INCREMENTAL', changes: s.held.incremental(delta) };
     for (const st of s.assignmentStreams) st.write(msg);
   }
 

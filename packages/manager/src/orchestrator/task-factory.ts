@@ -16,6 +16,6 @@ export function newTask(service: Service, at: string, where: { slot?: number; no
     Status: { Timestamp: at, State: TaskState.PENDING, Message: 'pending task scheduling' },
     DesiredState: TaskState.RUNNING,
     Endpoint: { Spec: { Mode: service.Spec.EndpointSpec?.Mode ?? 'vip', Ports: service.Endpoint?.Ports ?? [] } },
-    ServiceAnnotations: { Name: service.Spec.Name },
+    ServiceAnnotations: { Name: service.Spec.Name, ...(service.Spec.Labels ? { Labels: service.Spec.Labels } : {}) },
   };
 }

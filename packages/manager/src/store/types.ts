@@ -63,8 +63,11 @@ export interface Task extends Meta {
   Labels?: Record<string, string>;
   /** The service's endpoint when the task was made: host-mode ports bind on the task's node. */
   Endpoint?: { Spec: EndpointSpec };
-  /** swarmkit's copy of the service name (container names and DNS aliases need it on the worker). */
-  ServiceAnnotations?: { Name: string };
+  /**
+   * swarmkit's copy of the service's name and labels (container names, DNS aliases and secret
+   * templates' {{.Service.Labels}} need them on the worker).
+   */
+  ServiceAnnotations?: { Name: string; Labels?: Record<string, string> };
   /** The swarm networks of the task with the subnet the manager allocated to each (Docker's shape). */
   NetworksAttachments?: NetworkAttachment[];
 }

@@ -8,6 +8,7 @@ import {
   type TaskStatus,
 } from '@flotilla/manager';
 import type { Logger } from 'pino';
+import { DependencyStore } from './dependencies';
 import type { Executor } from './executor';
 import { TaskRunner } from './task-runner';
 
@@ -32,6 +33,18 @@ export interface AgentOptions {
   meshTunnelPort?: () => Promise<number> | number;
 }
 
+/** An AssignmentChange as grpc-js decodes it (enums as names; kind TASK when an older manager sends none). */
+interface Change {
+  action: string;
+  kind?: string;
+  taskJson: Buffer;
+  dependencyJson: Buffer;
+}
+
+const MAX_ASSIGNMENTS_BYTES = 512 * 2 ** 20;
+
+const actionOf = (c: Change): 'UPDATE' | 'REMOVE' => (c.action === 'REMOVE' ? 'REMOVE' : 'UPDATE');
+
 /** The Dispatcher calls the agent makes (grpc-js builds the client from proto/swarm.proto). */
 type Client = grpc.Client & {
   Session(req: { descriptionJson: Buffer; meshTunnelPort: number }): grpc.ClientReadableStream<unknown>;
@@ -53,6 +66,8 @@ type Client = grpc.Client & {
  */
 export class Agent {
   private readonly runners = new Map<string, TaskRunner>();
+  /** Secrets and configs of this node's tasks, as the manager sent them (memory only). */
+  readonly dependencies = new DependencyStore();
   private managers: string[];
   private client: Client | null = null;
   private sessionId: string | null = null;
@@ -88,13 +103,18 @@ export class Agent {
   }
 
   start(): void {
-    void this.connect();
+    // What a previous run left (a crashed daemon's secret mounts) goes before any task comes.
+    void Promise.resolve(this.o.executor.init?.())
+      .catch((e: Error) => this.o.log?.warn({ err: e.message }, 'could not clean up after the previous run'))
+      .then(() => this.connect());
   }
 
   async stop(opts: { shutdownTasks?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.teardown();
     if (opts.shutdownTasks) await Promise.all([...this.runners.values()].map((r) => r.remove()));
+    this.dependencies.clear();
+    await this.o.executor.close?.().catch((e: Error) => this.o.log?.warn({ err: e.message }, 'executor close failed'));
   }
 
   /** Tasks this agent is running now (for tests and `node ps`-like views). */
@@ -138,11 +158,12 @@ export class Agent {
     const addr = this.redirect ?? this.managers[this.attempt % this.managers.length]!;
     this.redirect = null;
     const { Dispatcher } = swarmServices();
-    const client = new Dispatcher(
-      addr,
-      this.credentials,
-      this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {},
-    ) as unknown as Client;
+    const client = new Dispatcher(addr, this.credentials, {
+      // A COMPLETE assignment set carries the data of every secret and config (up to 500 KB and
+      // 1000 KB each) of the node's tasks: far past grpc's 4 MB default.
+      'grpc.max_receive_message_length': MAX_ASSIGNMENTS_BYTES,
+      ...(this.o.serverName ? { 'grpc.ssl_target_name_override': this.o.serverName } : {}),
+    }) as unknown as Client;
     this.client = client;
     this.connectedTo = addr;
     let description: unknown;
@@ -196,7 +217,7 @@ export class Agent {
   }
 
   private watchAssignments(client: Client, sessionId: string): void {
-    type Msg = { type: string; changes: { action: string; taskJson: Buffer }[]; meshJson?: Buffer };
+    type Msg = { type: string; changes: Change[]; meshJson?: Buffer };
     const stream = client.Assignments({ sessionId }) as grpc.ClientReadableStream<Msg>;
     this.streams.push(stream);
     stream.on('data', (m: Msg) => {
@@ -212,9 +233,18 @@ export class Agent {
     stream.on('error', (e: Error) => this.client === client && this.reconnect(e.message));
   }
 
-  private apply(complete: boolean, changes: { action: string; taskJson: Buffer }[]): void {
+  private apply(complete: boolean, changes: Change[]): void {
     const seen = new Set<string>();
+    const held = new Set<string>();
     for (const c of changes) {
+      if (c.kind === 'SECRET' || c.kind === 'CONFIG') {
+        try {
+          held.add(this.dependencies.apply(c.kind === 'SECRET' ? 'secret' : 'config', actionOf(c), c.dependencyJson));
+        } catch (e) {
+          this.o.log?.warn({ err: (e as Error).message }, 'ignoring a dependency change');
+        }
+        continue;
+      }
       let task: Task;
       try {
         task = JSON.parse(Buffer.from(c.taskJson).toString('utf8')) as Task;
@@ -231,13 +261,15 @@ export class Agent {
       let r = this.runners.get(task.ID);
       if (!r) {
         // A task the manager believes has stopped and that we never ran: nothing to do but keep it known.
-        r = new TaskRunner(task, this.o.executor.controller(task), (id, s) => this.queue(id, s), this.o.log);
+        const ctl = this.o.executor.controller(task, this.dependencies);
+        r = new TaskRunner(task, ctl, (id, s) => this.queue(id, s), this.o.log);
         this.runners.set(task.ID, r);
       }
       r.update(task);
     }
     if (complete) {
-      // The full set: anything else we run is no longer ours.
+      // The full set: anything else we hold or run is no longer ours.
+      this.dependencies.retain(held);
       for (const [id, r] of this.runners) {
         if (seen.has(id)) continue;
         this.runners.delete(id);

@@ -1,5 +1,6 @@
 // The boundary between the agent and whatever runs its tasks (the engine executor, or a test double).
 import type { Node, Task, TaskStatus } from '@flotilla/manager';
+import type { DependencyGetter } from './dependencies';
 
 /** Where a running task is reached: its container address, and `mode: host` ports as the node bound them. */
 export interface TaskEndpoint {
@@ -40,7 +41,12 @@ export interface TaskController {
 
 export interface Executor {
   describe(): Promise<Node['Description']>;
-  controller(task: Task): TaskController;
+  /** `deps`: the secrets and configs the manager sent with the task (swarmkit's DependencyGetter). */
+  controller(task: Task, deps?: DependencyGetter): TaskController;
+  /** Before the first task: clean up what a previous run of this daemon left (e.g. secret mounts). */
+  init?(): Promise<void>;
+  /** When the agent stops (daemon stop, swarm leave): release what the tasks held on the host. */
+  close?(): Promise<void>;
   /** Containers of tasks this node ran before a restart (adopted or cleaned up by the agent). */
   existingTaskIds?(): Promise<string[]>;
 }

@@ -21,7 +21,13 @@ export function taskContainerName(task: Task, serviceName: string): string {
  */
 export function containerRequest(
   task: Task,
-  opts: { serviceName: string; network: string | null; aliases: string[] },
+  opts: {
+    serviceName: string;
+    network: string | null;
+    aliases: string[];
+    /** The task's secret and config files (in its tmpfs), each bound read-only at its target. */
+    files?: { source: string; target: string }[];
+  },
 ): ContainerCreateRequest {
   const c = task.Spec.ContainerSpec;
   const limits = task.Spec.Resources?.Limits;
@@ -32,6 +38,7 @@ export function containerRequest(
     ...(m.ReadOnly ? { ReadOnly: true } : {}),
     ...(m.TmpfsOptions ? { TmpfsOptions: m.TmpfsOptions } : {}),
   }));
+  for (const f of opts.files ?? []) mounts.push({ Type: 'bind', Source: f.source, Target: f.target, ReadOnly: true });
   const req: ContainerCreateRequest = {
     Image: c.Image,
     Env: c.Env ?? [],

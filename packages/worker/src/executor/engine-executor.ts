@@ -9,6 +9,9 @@ import {
   type TaskController,
   type TaskEndpoint,
 } from '../agent/executor';
+import type { DependencyGetter } from '../agent/dependencies';
+import { hasTaskFiles, taskFiles } from '../secrets/placement';
+import { TaskFileMounts, type FileMount } from '../secrets/task-mounts';
 import { containerRequest, taskContainerName, TASK_LABELS } from './container-spec';
 import { healthOutcome, UNHEALTHY_ERROR } from './health-gate';
 import { ensureImage } from './image-source';
@@ -28,12 +31,28 @@ export interface EngineExecutorOptions {
   network: (task: Task) => Promise<{ name: string; aliases: string[] } | null>;
   engineVersion: string;
   hostname?: string;
+  /**
+   * Where task tmpfs for secrets and configs go (one per task below it), on the daemon's run
+   * directory and named from its instance. Without it, a task with secrets or configs is rejected.
+   */
+  secretsDir?: string;
   log?: Logger;
+}
+
+/** What a task's controller gets from its executor beside the options. */
+interface ControllerEnv {
+  o: EngineExecutorOptions;
+  mounts: TaskFileMounts | null;
+  describe: () => Promise<Node['Description']>;
 }
 
 /** Runs swarm tasks as engine-core containers on this node. */
 export class EngineExecutor implements Executor {
-  constructor(private readonly o: EngineExecutorOptions) {}
+  private readonly mounts: TaskFileMounts | null;
+
+  constructor(private readonly o: EngineExecutorOptions) {
+    this.mounts = o.secretsDir ? new TaskFileMounts({ dir: o.secretsDir, log: o.log }) : null;
+  }
 
   async describe(): Promise<Node['Description']> {
     return {
@@ -44,8 +63,17 @@ export class EngineExecutor implements Executor {
     };
   }
 
-  controller(task: Task): TaskController {
-    return new EngineController(task, this.o);
+  controller(task: Task, deps?: DependencyGetter): TaskController {
+    return new EngineController(task, { o: this.o, mounts: this.mounts, describe: () => this.describe() }, deps);
+  }
+
+  /** A crashed run's secret mounts: its containers are gone or adopted (they keep their own binds). */
+  async init(): Promise<void> {
+    await this.mounts?.unmountAll();
+  }
+
+  async close(): Promise<void> {
+    await this.mounts?.unmountAll();
   }
 
   /** Containers this daemon holds for swarm tasks (after a restart: adopt or clean up). */
@@ -59,11 +87,42 @@ export class EngineExecutor implements Executor {
 
 class EngineController implements TaskController {
   private containerId: string | null = null;
+  private readonly o: EngineExecutorOptions;
 
   constructor(
     private readonly task: Task,
-    private readonly o: EngineExecutorOptions,
-  ) {}
+    private readonly env: ControllerEnv,
+    private readonly deps?: DependencyGetter,
+  ) {
+    this.o = env.o;
+  }
+
+  /** The task's secrets and configs written to its tmpfs: the binds its container gets. */
+  private async files(): Promise<FileMount[]> {
+    if (!hasTaskFiles(this.task)) return [];
+    if (!this.env.mounts || !this.deps)
+      throw new TaskRejectedError('this node cannot mount secrets or configs: its executor has no secrets directory');
+    const serviceName = this.o.serviceName(this.task);
+    const desc = await this.env.describe();
+    const files = taskFiles(this.task, this.deps, {
+      serviceName,
+      taskName: taskContainerName(this.task, serviceName),
+      node: { hostname: desc.Hostname, platform: desc.Platform },
+    });
+    try {
+      return await this.env.mounts.mount(this.task.ID, files);
+    } catch (e) {
+      throw new TaskRejectedError(`cannot mount the task's secrets and configs: ${(e as Error).message}`);
+    }
+  }
+
+  /** The tmpfs goes when the container stops for good or is removed (swarm never restarts one). */
+  private async releaseFiles(): Promise<void> {
+    if (!this.env.mounts) return;
+    await this.env.mounts
+      .unmount(this.task.ID)
+      .catch((e: Error) => this.o.log?.warn({ task: this.task.ID, err: e.message }, 'cannot unmount secrets'));
+  }
 
   private existing(): string | null {
     const hit = this.o.containers.list({ all: true, filters: { label: [`${TASK_LABELS.taskId}=${this.task.ID}`] } })[0];
@@ -72,7 +131,8 @@ class EngineController implements TaskController {
 
   async prepare(signal: AbortSignal): Promise<void> {
     this.containerId = this.existing();
-    if (this.containerId) return;
+    // Created before an agent restart: its secrets' tmpfs went with the previous run.
+    if (this.containerId) return void (await this.files().catch(() => undefined));
     const image = this.task.Spec.ContainerSpec.Image;
     const registry = this.o.registry;
     await ensureImage(
@@ -85,10 +145,12 @@ class EngineController implements TaskController {
       signal,
     );
     const net = await this.o.network(this.task);
+    const files = await this.files();
     const req = containerRequest(this.task, {
       serviceName: this.o.serviceName(this.task),
       network: net?.name ?? null,
       aliases: net?.aliases ?? [],
+      files,
     });
     try {
       const { Id } = await this.o.containers.create(req, {
@@ -97,6 +159,7 @@ class EngineController implements TaskController {
       });
       this.containerId = Id;
     } catch (e) {
+      await this.releaseFiles();
       throw new TaskRejectedError((e as Error).message);
     }
   }
@@ -114,6 +177,14 @@ class EngineController implements TaskController {
   }
 
   async wait(): Promise<ExitStatus> {
+    try {
+      return await this.waitExit();
+    } finally {
+      await this.releaseFiles();
+    }
+  }
+
+  private async waitExit(): Promise<ExitStatus> {
     const id = this.need();
     const watch = new AbortController();
     const health = healthOutcome(this.o.containers, id, 'unhealthy', { signal: watch.signal });
@@ -144,10 +215,11 @@ class EngineController implements TaskController {
 
   async remove(): Promise<void> {
     const id = this.containerId ?? this.existing();
-    if (!id) return;
-    await this.o.containers.remove(id, { force: true }).catch((e: Error) => {
-      if (!(e instanceof NotFoundError)) throw e;
-    });
+    if (id)
+      await this.o.containers.remove(id, { force: true }).catch((e: Error) => {
+        if (!(e instanceof NotFoundError)) throw e;
+      });
+    await this.releaseFiles();
   }
 
   async adopt(): Promise<{ containerId: string; running: boolean; exitCode: number } | null> {

@@ -7,6 +7,7 @@ import {
   type NodeTls,
   type SwarmManager,
 } from '@flotilla/manager';
+import { dirname, join } from 'node:path';
 import { EngineExecutor } from '../executor/engine-executor';
 import { peerAddresses, peerImageFetcher } from '../peer';
 import type { SwarmNodeDeps } from './deps';
@@ -62,6 +63,8 @@ export function taskExecutor(
     network: (t) => o.taskNetworks.forTask(t),
     engineVersion: d.engineVersion,
     hostname: d.hostname,
+    // <run dir>/<instance>/secrets: tmpfs per task, beside the daemon's runc state.
+    secretsDir: join(dirname(d.paths.runcRoot), 'secrets'),
     log: d.log,
   });
 }
