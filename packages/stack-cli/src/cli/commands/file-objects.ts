@@ -58,12 +58,10 @@ async function create(ctx: Ctx, kind: ObjectKind, argv: string[]): Promise<numbe
     { name: 'template-driver', type: 'string' },
     ...(kind === 'secret' ? [{ name: 'driver', short: 'd', type: 'string' as const }] : []),
   ]);
-  const usage = `Usage:  flotilla ${kind} create [OPTIONS] ${kind.toUpperCase()} ${kind === 'secret' ? '[file|-]' : 'file|-'}`;
   const n = p.positionals.length;
   if (kind === 'secret' && (n < 1 || n > 2))
-    throw new UsageError(`"flotilla secret create" requires at least 1 and at most 2 arguments.\n${usage}`);
-  if (kind === 'config' && n !== 2)
-    throw new UsageError(`"flotilla config create" requires exactly 2 arguments.\n${usage}`);
+    throw new UsageError(`"flotilla secret create" requires at least 1 and at most 2 arguments.`);
+  if (kind === 'config' && n !== 2) throw new UsageError(`"flotilla config create" requires exactly 2 arguments.`);
   const [name, file] = p.positionals as [string, string | undefined];
   if (str(p, 'driver') !== undefined)
     throw new ExitError(
@@ -118,10 +116,7 @@ async function inspect(ctx: Ctx, kind: ObjectKind, argv: string[]): Promise<numb
     { name: 'format', short: 'f', type: 'string' },
     { name: 'pretty', type: 'bool' },
   ]);
-  if (!p.positionals.length)
-    throw new UsageError(
-      `"flotilla ${kind} inspect" requires at least 1 argument.\nUsage:  flotilla ${kind} inspect [OPTIONS] ${kind.toUpperCase()} [${kind.toUpperCase()}...]`,
-    );
+  if (!p.positionals.length) throw new UsageError(`"flotilla ${kind} inspect" requires at least 1 argument.`);
   const format = bool(p, 'pretty') ? 'pretty' : str(p, 'format');
   if (format?.startsWith('pretty') && format !== 'pretty')
     throw new ExitError('cannot supply extra formatting options to the pretty template', 1);
@@ -137,7 +132,7 @@ async function rm(ctx: Ctx, kind: ObjectKind, argv: string[]): Promise<number> {
     ctx,
     p.positionals,
     (name) => ctx.client.call('DELETE', `/${kind}s/${encodeURIComponent(name)}`),
-    `"flotilla ${kind} rm" requires at least 1 argument.\nUsage:  flotilla ${kind} rm ${kind.toUpperCase()} [${kind.toUpperCase()}...]`,
+    `"flotilla ${kind} rm" requires at least 1 argument.`,
   );
 }
 
@@ -184,10 +179,7 @@ export function describeUpdate(
 
 async function update(ctx: Ctx, kind: ObjectKind, argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
-  if (p.positionals.length !== 2)
-    throw new UsageError(
-      `"flotilla ${kind} update" requires exactly 2 arguments.\nUsage:  flotilla ${kind} update ${kind.toUpperCase()} file|-`,
-    );
+  if (p.positionals.length !== 2) throw new UsageError(`"flotilla ${kind} update" requires exactly 2 arguments.`);
   const [ref, file] = p.positionals as [string, string];
   const data = await readObjectData(ctx, kind, file);
   const cur = await getObject(ctx, kind, ref);
