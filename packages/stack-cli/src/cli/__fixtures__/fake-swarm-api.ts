@@ -95,6 +95,8 @@ export async function startFakeSwarmApi(): Promise<FakeSwarmApi> {
       }
       if (req.method === 'POST' && ref === 'create') {
         const spec = body as Obj['Spec'];
+        // Like the daemon, a service comes back with ForceUpdate: 0.
+        if (table === 'services') spec.TaskTemplate = { ForceUpdate: 0, ...(spec.TaskTemplate as object) };
         if (list.some((o) => o.Spec.Name === spec.Name))
           return send(409, { message: `rpc error: code = AlreadyExists desc = ${kind} ${spec.Name} already exists` });
         const now = new Date().toISOString();

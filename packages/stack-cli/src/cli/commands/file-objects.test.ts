@@ -102,7 +102,7 @@ test('ls, ls -q, ls --filter, inspect (JSON, --format, --pretty)', async () => {
   );
   const pretty = await cli(['secret', 'inspect', '--pretty', 'db_pw']);
   expect(pretty.stdout).toMatch(
-    /^ID:              \S+\nName:              db_pw\nLabels:\n - env=prod\n - tier\nDriver:            \n/,
+    /^ID: {14}\S+\nName: {14}db_pw\nLabels:\n - env=prod\n - tier\nDriver: {12}\n/,
   );
   const missing = await cli(['secret', 'inspect', 'db_pw', 'nope']);
   expect(missing.code).toBe(1);
