@@ -101,9 +101,7 @@ test('ls, ls -q, ls --filter, inspect (JSON, --format, --pretty)', async () => {
     'db_pw\nfrom_stdin\n',
   );
   const pretty = await cli(['secret', 'inspect', '--pretty', 'db_pw']);
-  expect(pretty.stdout).toMatch(
-    /^ID: {14}\S+\nName: {14}db_pw\nLabels:\n - env=prod\n - tier\nDriver: {12}\n/,
-  );
+  expect(pretty.stdout).toMatch(/^ID: {14}\S+\nName: {14}db_pw\nLabels:\n - env=prod\n - tier\nDriver: {12}\n/);
   const missing = await cli(['secret', 'inspect', 'db_pw', 'nope']);
   expect(missing.code).toBe(1);
   expect(missing.stderr).toBe('Error: No such secret: nope\n');
