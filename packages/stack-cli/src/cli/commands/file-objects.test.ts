@@ -168,4 +168,9 @@ test('help and unknown subcommands', async () => {
   const r = await cli(['secret']);
   expect(r.stderr).toContain('update      Replace a secret');
   expect((await cli(['config', 'frob'])).stderr).toContain("flotilla config: 'frob' is not a flotilla command.");
+  const help = await cli(['secret', 'create', '--help']);
+  expect(help).toMatchObject({ code: 0, stderr: '' });
+  expect(help.stdout).toMatch(
+    /^\nUsage: {2}flotilla secret create \[OPTIONS\] SECRET \[file\|-\]\n[\s\S]*--template-driver/,
+  );
 });

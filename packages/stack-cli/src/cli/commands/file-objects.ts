@@ -206,10 +206,29 @@ function usage(kind: ObjectKind): string {
   return `Usage:  flotilla ${kind} COMMAND\n\nManage Swarm ${kind}s\n\nCommands:\n  create      Create a ${K} from a file or STDIN as content\n  inspect     Display detailed information on one or more ${K}s\n  ls          List ${K}s\n  rm          Remove one or more ${K}s\n  update      Replace a ${K}'s data in place; the services using it roll onto it (flotilla)`;
 }
 
+/** `flotilla secret create --help`: the usage line and options of one subcommand. */
+export function subcommandHelp(kind: ObjectKind, sub: string): string {
+  const K = kind.toUpperCase();
+  const fmt = '      --format string   Format output using a custom template (json: one JSON object per line)\n';
+  const help: Record<string, string> = {
+    create: `create [OPTIONS] ${K} ${kind === 'secret' ? '[file|-]' : 'file|-'}\n\nCreate a ${kind} from a file or STDIN as content\n\nOptions:\n  -l, --label list               ${kind === 'secret' ? 'Secret' : 'Config'} labels\n      --template-driver string   Template driver (golang)\n`,
+    ls: `ls [OPTIONS]\n\nList ${kind}s\n\nOptions:\n  -f, --filter filter   Filter output based on conditions provided\n${fmt}  -q, --quiet           Only display IDs\n`,
+    inspect: `inspect [OPTIONS] ${K} [${K}...]\n\nDisplay detailed information on one or more ${kind}s\n\nOptions:\n  -f, --format string   Format output using a custom template\n      --pretty          Print the information in a human friendly format\n`,
+    rm: `rm ${K} [${K}...]\n\nRemove one or more ${kind}s\n`,
+    update: `update ${K} file|-\n\nReplace the ${kind}'s data in place (a flotilla extension): the ${kind} gets a new data version and\nevery service that uses it rolls onto it through its update_config.\n`,
+  };
+  const text = help[sub === 'list' ? 'ls' : sub === 'remove' ? 'rm' : sub] ?? '';
+  return `\nUsage:  flotilla ${kind} ${text}`;
+}
+
 async function run(ctx: Ctx, kind: ObjectKind, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const cmd = sub ? COMMANDS[sub] : undefined;
   if (!cmd) throw new UsageError(sub ? `flotilla ${kind}: '${sub}' is not a flotilla command.` : usage(kind));
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(ctx, subcommandHelp(kind, sub!));
+    return 0;
+  }
   return cmd(ctx, kind, rest);
 }
 
