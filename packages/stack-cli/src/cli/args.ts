@@ -25,7 +25,11 @@ export class UsageError extends Error {
 
   /** docker: flag errors exit 125, a wrong number of arguments exits 1. */
   get exitCode(): number {
-    return /" requires (at least|exactly|at most) \d+ arguments?\.$/.test(this.message) ? 1 : 125;
+    return /" (requires (at least \d+ and at most|at least|exactly|at most) \d+ arguments?|accepts no arguments)\.$/.test(
+      this.message,
+    )
+      ? 1
+      : 125;
   }
 }
 

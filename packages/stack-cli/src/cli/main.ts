@@ -17,6 +17,7 @@ import type * as ServiceMod from './commands/service';
 import type * as NodeMod from './commands/node';
 import type * as StackMod from './commands/stack';
 import type * as MachineMod from './commands/machine';
+import type * as FileObjectsMod from './commands/file-objects';
 
 // Command modules load on first use: `flotilla run` is timed against bare runc, and every
 // module a process does not need costs start-up time.
@@ -30,6 +31,7 @@ const serviceMod = async () => require('./commands/service') as typeof ServiceMo
 const nodeMod = async () => require('./commands/node') as typeof NodeMod;
 const stackMod = async () => require('./commands/stack') as typeof StackMod;
 const machineMod = async () => require('./commands/machine') as typeof MachineMod;
+const fileObjectsMod = async () => require('./commands/file-objects') as typeof FileObjectsMod;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const lazy =
@@ -136,6 +138,8 @@ const TOP: Record<string, Command> = {
   node: lazy(nodeMod, (m) => m.node),
   stack: lazy(stackMod, (m) => m.stack),
   machine: lazy(machineMod, (m) => m.machine),
+  secret: lazy(fileObjectsMod, (m) => m.secret),
+  config: lazy(fileObjectsMod, (m) => m.config),
   daemon: async (ctx, argv) => {
     // Only the daemon loads the engine's modules; client commands stay fast to start.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -153,11 +157,13 @@ Options:
   -v, --version          Print version information and quit
 
 Management Commands:
+  config      Manage Swarm configs
   container   Manage containers
   image       Manage images
   machine     Manage local machines (network namespaces with their own daemon)
   network     Manage networks
   node        Manage swarm nodes
+  secret      Manage Swarm secrets
   service     Manage services
   stack       Manage stacks
   swarm       Manage swarm

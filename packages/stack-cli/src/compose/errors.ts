@@ -27,3 +27,14 @@ export class InterpolationError extends Error {
     this.name = 'InterpolationError';
   }
 }
+
+/** A problem found while converting a validated file, with the key path it belongs to. */
+export class ConvertError extends Error {
+  constructor(
+    readonly keyPath: (string | number)[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConvertError';
+  }
+}

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDotenv } from './dotenv';
-import { ComposeError } from './errors';
 import type { Env } from './interpolate';
 import { mergeComposeFiles } from './merge';
-import { ConvertError, convertStack, type StackSpec } from './normalize';
+import { ComposeError, ConvertError } from './errors';
+import { convertStack, type StackSpec } from './normalize';
 import { positionOf, parseComposeSource, type ComposeSource } from './source';
 import { unsupportedWarnings, validateSource } from './validate';
 
@@ -17,6 +17,8 @@ export interface LoadOptions {
   env?: Env;
   cwd?: string;
   readFile?: (path: string) => string;
+  /** Secret and config files (binary); defaults to readFile's text when readFile is given. */
+  readBytes?: (path: string) => Buffer;
 }
 
 export interface LoadedStack {
@@ -76,6 +78,7 @@ export function loadStack(opts: LoadOptions): LoadedStack {
       workingDir,
       env,
       readFile: read,
+      readBytes: opts.readBytes ?? (opts.readFile ? (p) => Buffer.from(read(p)) : (p) => readFileSync(p)),
       parseEnvFile: parseDotenv,
     });
     return { spec, warnings };

@@ -1,6 +1,7 @@
 // Merging several compose files (`stack deploy -c base.yml -c override.yml`), like docker's loader:
 // mappings merge key by key, later files win; list-or-map keys (environment, labels) merge by
-// variable name; ports and volumes merge by their target; other lists are replaced.
+// variable name; ports and volumes merge by their target, a service's secrets and configs by their
+// source; other lists are replaced.
 
 type Obj = Record<string, unknown>;
 
@@ -49,6 +50,8 @@ function mergeValue(key: string, base: unknown, over: unknown, path: string[]): 
   if (key === 'ports' && Array.isArray(base) && Array.isArray(over)) return mergeKeyed(base, over, portKey);
   if (key === 'volumes' && path[0] === 'services' && Array.isArray(base) && Array.isArray(over))
     return mergeKeyed(base, over, volumeKey);
+  if ((key === 'secrets' || key === 'configs') && path[0] === 'services' && Array.isArray(base) && Array.isArray(over))
+    return mergeKeyed(base, over, (r) => String(isObj(r) ? r.source : r));
   if (isObj(base) && isObj(over)) return mergeObjects(base, over, path);
   return over;
 }

@@ -1,6 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ContainerSpec, Mount, NetworkCreateSpec, PortConfig, ServiceSpec, UpdateConfig } from '@flotilla/manager';
 import type { ComposeDeploy, ComposeFile, ComposeService } from './schema';
+import { ConvertError } from './errors';
+import { attachFileObjects, type StackFileObjects } from './file-objects';
 import { listOrMapToMap } from './merge';
 import { parseBytes, parseCpus, parseDuration, splitShellWords } from './units';
 
@@ -15,18 +17,12 @@ export interface StackSpec {
   externalNetworks: string[];
   /** Named volumes declared by the stack, with their full names. */
   volumes: { name: string; driver: string; labels: Record<string, string> }[];
+  /** Secrets and configs the stack creates (or updates in place) and the external ones it uses. */
+  secrets: StackFileObjects<'secret'>;
+  configs: StackFileObjects<'config'>;
 }
 
-/** A problem found while converting, with the key path it belongs to. */
-export class ConvertError extends Error {
-  constructor(
-    readonly keyPath: (string | number)[],
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConvertError';
-  }
-}
+export { ConvertError };
 
 export interface ConvertContext {
   namespace: string;
@@ -34,6 +30,8 @@ export interface ConvertContext {
   workingDir: string;
   env: Record<string, string | undefined>;
   readFile: (path: string) => string;
+  /** Secret and config files, read as bytes. */
+  readBytes: (path: string) => Buffer;
   parseEnvFile: (text: string) => Record<string, string>;
 }
 
@@ -95,7 +93,8 @@ export function convertStack(file: ComposeFile, ctx: ConvertContext): StackSpec 
   }
 
   const specs = services.map(([name, svc]) => convertService(name, svc ?? {}, ctx, netNames, volNames));
-  return { namespace: ns, services: specs, networks, externalNetworks, volumes };
+  const { secrets, configs } = attachFileObjects(file, specs, { ...ctx, namespaceLabel: NAMESPACE_LABEL });
+  return { namespace: ns, services: specs, networks, externalNetworks, volumes, secrets, configs };
 }
 
 function convertService(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseBytes, parseCpus, parseDuration } from './units';
+import { parseBytes, parseCpus, parseDuration, parseFileMode } from './units';
 
 // The compose keys a swarm stack understands (compose file 3.x and the compose spec), validated
 // at the edge. Values stay close to the file; normalize.ts turns them into service specs.
@@ -152,6 +152,41 @@ export const UNSUPPORTED_SERVICE_KEYS = [
   'isolation',
 ] as const;
 
+/**
+ * A file's mode: a number (YAML 1.1 octal `0440` reads as octal, as in docker's go-yaml) or a
+ * string in Go's base-0 syntax ("0440", "0o440", "288").
+ */
+export const fileMode = z.union([num, str]).superRefine((v, ctx) => {
+  if (parseFileMode(v) === undefined)
+    ctx.addIssue({ code: 'custom', message: `invalid mode ${JSON.stringify(v)}: use an octal file mode like 0440` });
+});
+
+/** A service's use of a secret or config: `- name` or `{source, target, uid, gid, mode}`. */
+const fileReference = z.union([
+  str,
+  z.strictObject({
+    source: str,
+    target: str.optional(),
+    uid: strOrNum.optional(),
+    gid: strOrNum.optional(),
+    mode: fileMode.optional(),
+  }),
+]);
+
+/** Top-level `secrets:` / `configs:` entries (compose 3.x and the compose spec). */
+export const fileObjectSchema = z
+  .strictObject({
+    file: str.optional(),
+    environment: str.optional(),
+    external: z.union([boolish, z.strictObject({ name: str.optional() })]).optional(),
+    name: str.optional(),
+    labels: listOrMap.optional(),
+    template_driver: str.optional(),
+    driver: str.optional(),
+    driver_opts: z.record(str, strOrNum).optional(),
+  })
+  .nullable();
+
 export const serviceSchema = z.strictObject({
   image: str.optional(),
   command: listOrString.nullable().optional(),
@@ -176,8 +211,8 @@ export const serviceSchema = z.strictObject({
     .optional(),
   extra_hosts: listOrMap.optional(),
   init: boolish.optional(),
-  configs: z.array(z.unknown()).optional(),
-  secrets: z.array(z.unknown()).optional(),
+  configs: z.array(fileReference).optional(),
+  secrets: z.array(fileReference).optional(),
   // Accepted so they can be reported as unsupported rather than unknown.
   ...Object.fromEntries(UNSUPPORTED_SERVICE_KEYS.map((k) => [k, z.unknown().optional()])),
 });
@@ -218,10 +253,12 @@ export const composeSchema = z.strictObject({
   services: z.record(str.regex(serviceName, 'invalid service name'), serviceSchema.nullable()).optional(),
   networks: z.record(str, networkSchema).optional(),
   volumes: z.record(str, volumeSchema).optional(),
-  secrets: z.record(str, z.unknown()).optional(),
-  configs: z.record(str, z.unknown()).optional(),
+  secrets: z.record(str, fileObjectSchema).optional(),
+  configs: z.record(str, fileObjectSchema).optional(),
 });
 
 export type ComposeFile = z.infer<typeof composeSchema>;
 export type ComposeService = z.infer<typeof serviceSchema>;
 export type ComposeDeploy = z.infer<typeof deploySchema>;
+export type ComposeFileObject = NonNullable<z.infer<typeof fileObjectSchema>>;
+export type ComposeFileReference = z.infer<typeof fileReference>;

@@ -44,7 +44,7 @@ export function parseComposeSource(file: string, text: string, env: Env): Compos
     }
     if (isSeq(n)) return n.items.map((item, i) => walk(item, [...path, String(i)]));
     if (isScalar(n)) {
-      if (typeof n.value !== 'string') return n.value;
+      if (typeof n.value !== 'string') return yaml11Octal(n) ?? n.value;
       try {
         return interpolate(n.value, env);
       } catch (e) {
@@ -57,6 +57,17 @@ export function parseComposeSource(file: string, text: string, env: Env): Compos
   };
   const value = walk(doc.contents, []);
   return { file, value, positions, valuePositions };
+}
+
+/**
+ * `mode: 0440` is octal in YAML 1.1, which docker's go-yaml reads (288), but decimal 440 in YAML
+ * 1.2: a plain integer with a leading zero is read as docker reads it.
+ */
+function yaml11Octal(n: Node & { source?: string; type?: string }): number | undefined {
+  if (typeof (n as { value?: unknown }).value !== 'number' || n.type !== 'PLAIN' || n.source === undefined)
+    return undefined;
+  const m = /^([-+]?)0([0-7]+)$/.exec(n.source);
+  return m ? (m[1] === '-' ? -1 : 1) * parseInt(m[2]!, 8) : undefined;
 }
 
 /** The closest known position for a key path: the node itself or its nearest ancestor. */

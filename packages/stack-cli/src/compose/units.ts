@@ -62,3 +62,22 @@ export function splitShellWords(s: string): string[] {
   if (has || cur) out.push(cur);
   return out;
 }
+
+/**
+ * A file mode as docker reads it: a number as is, a string in Go's base-0 syntax (strconv.ParseUint
+ * with base 0: "0440" and "0o440" octal, "0x1ff" hex, "288" decimal). Undefined when it is not
+ * a mode (negative, not an integer, or above 0o7777).
+ */
+export function parseFileMode(v: string | number): number | undefined {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else {
+    const s = v.trim();
+    if (/^0[oO]?[0-7]+$/.test(s)) n = parseInt(s.replace(/^0[oO]?/, '') || '0', 8);
+    else if (/^0[xX][0-9a-fA-F]+$/.test(s)) n = parseInt(s.slice(2), 16);
+    else if (/^0[bB][01]+$/.test(s)) n = parseInt(s.slice(2), 2);
+    else if (/^(0|[1-9]\d*)$/.test(s)) n = Number(s);
+    else return undefined;
+  }
+  return Number.isInteger(n) && n >= 0 && n <= 0o7777 ? n : undefined;
+}

@@ -8,6 +8,7 @@ import { renderTemplate } from '../template';
 import { waitConverged } from './converge';
 import { SPEC_FLAGS, type Spec, applyFlags } from './service-flags';
 import { listServices, listTasks } from './service-list';
+import { REF_CREATE_FLAGS, REF_UPDATE_FLAGS, applyRefFlags } from './service-refs';
 import type { ApiService } from './swarm-shapes';
 
 async function getService(ctx: Ctx, ref: string): Promise<ApiService> {
@@ -36,7 +37,7 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'create': {
-      const p = parseArgs(rest, SPEC_FLAGS, { interspersed: false });
+      const p = parseArgs(rest, [...SPEC_FLAGS, ...REF_CREATE_FLAGS], { interspersed: false });
       const [image, ...args] = p.positionals;
       if (!image)
         throw new UsageError(
@@ -48,6 +49,7 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
         Mode: { Replicated: { Replicas: 1 } },
       };
       applyFlags(p, spec, false);
+      await applyRefFlags(ctx, p, spec.TaskTemplate.ContainerSpec, false);
       if (!spec.Name)
         spec.Name = `${image.replace(/[:@/].*$/, '').replace(/[^a-zA-Z0-9_.-]/g, '')}_${Math.random().toString(36).slice(2, 8)}`;
       const r = await ctx.client.json<{ ID: string }>('POST', '/services/create', { body: spec });
@@ -118,6 +120,7 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
     case 'update': {
       const p = parseArgs(rest, [
         ...SPEC_FLAGS,
+        ...REF_UPDATE_FLAGS,
         { name: 'image', type: 'string' },
         { name: 'force', type: 'bool' },
         { name: 'args', type: 'string' },
@@ -128,6 +131,7 @@ export async function service(ctx: Ctx, argv: string[]): Promise<number> {
       const s = await getService(ctx, ref);
       const spec = JSON.parse(JSON.stringify(s.Spec)) as Spec;
       applyFlags(p, spec, true);
+      await applyRefFlags(ctx, p, spec.TaskTemplate.ContainerSpec, true);
       const image = str(p, 'image');
       if (image) spec.TaskTemplate.ContainerSpec.Image = image;
       const args = str(p, 'args');

@@ -6,6 +6,7 @@ import { type Ctx, ExitError, err, out } from '../io';
 import { renderTable } from '../table';
 import { waitConverged } from './converge';
 import { listServices, listTasks } from './service-list';
+import { deployObjects, fillReferenceIds, removeObjects, stackObjects, withoutDataVersions } from './stack-objects';
 import type { ApiService } from './swarm-shapes';
 
 const NOT_MANAGER =
@@ -60,9 +61,16 @@ async function deploy(ctx: Ctx, argv: string[]): Promise<number> {
     throw e;
   }
   for (const w of loaded.warnings) err(ctx, w);
-  const existing = await stackServices(ctx, name);
+  const before = await stackServices(ctx, name);
   // Stack networks are made on each node when a task first needs them (a local bridge per network).
-  for (const n of loaded.spec.networks) if (!existing.length) out(ctx, `Creating network ${n.Name}`);
+  for (const n of loaded.spec.networks) if (!before.length) out(ctx, `Creating network ${n.Name}`);
+  // Secrets and configs before the services, like docker; a changed file is updated in place.
+  const secretIds = await deployObjects(ctx, 'secret', loaded.spec.secrets);
+  const configIds = await deployObjects(ctx, 'config', loaded.spec.configs);
+  fillReferenceIds(loaded.spec.services, secretIds, configIds);
+  // Read again: an in-place data change may have rolled (and so changed) services of the stack.
+  const touched = loaded.spec.secrets.create.length + loaded.spec.configs.create.length > 0;
+  const existing = touched ? await stackServices(ctx, name) : before;
   const ids: string[] = [];
   for (const spec of loaded.spec.services) {
     const cur = existing.find((s) => s.Spec.Name === spec.Name);
@@ -77,7 +85,7 @@ async function deploy(ctx: Ctx, argv: string[]): Promise<number> {
       TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: cur.Spec.TaskTemplate.ForceUpdate ?? 0 },
     };
     const curComparable = {
-      ...cur.Spec,
+      ...withoutDataVersions(cur.Spec),
       EndpointSpec: cur.Spec.EndpointSpec?.Ports?.length
         ? cur.Spec.EndpointSpec
         : { ...cur.Spec.EndpointSpec, Ports: undefined },
@@ -96,6 +104,16 @@ async function deploy(ctx: Ctx, argv: string[]): Promise<number> {
   }
   if (!bool(p, 'detach')) return (await waitConverged(ctx, ids, { quiet: bool(p, 'quiet') })) ? 0 : 1;
   return 0;
+}
+
+/** The stack's secrets or configs; none from a daemon without the endpoint (404). */
+async function stackObjectsOrNone(ctx: Ctx, kind: 'secret' | 'config', name: string) {
+  try {
+    return await stackObjects(ctx, kind, name);
+  } catch (e) {
+    if (e instanceof DaemonError && e.status === 404) return [];
+    throw e;
+  }
 }
 
 export async function stack(ctx: Ctx, argv: string[]): Promise<number> {
@@ -160,7 +178,14 @@ export async function stack(ctx: Ctx, argv: string[]): Promise<number> {
       let code = 0;
       for (const name of p.positionals) {
         const svc = await stackServices(ctx, name);
-        if (!svc.length) {
+        const secrets = await stackObjectsOrNone(ctx, 'secret', name);
+        const configs = await stackObjectsOrNone(ctx, 'config', name);
+        const nets = await ctx.client.json<{ Id: string; Name: string; Labels?: Record<string, string> }[]>(
+          'GET',
+          '/networks',
+        );
+        const mine = nets.filter((n) => n.Labels?.[NAMESPACE_LABEL] === name);
+        if (svc.length + secrets.length + configs.length + mine.length === 0) {
           err(ctx, `Nothing found in stack: ${name}`);
           code = 1;
           continue;
@@ -169,12 +194,10 @@ export async function stack(ctx: Ctx, argv: string[]): Promise<number> {
           out(ctx, `Removing service ${s.Spec.Name}`);
           await ctx.client.call('DELETE', `/services/${s.ID}`);
         }
+        // docker's order: services, secrets, configs, networks.
+        if (!(await removeObjects(ctx, 'secret', secrets))) code = 1;
+        if (!(await removeObjects(ctx, 'config', configs))) code = 1;
         // The stack's networks go once their containers are gone (docker removes them right away).
-        const nets = await ctx.client.json<{ Id: string; Name: string; Labels?: Record<string, string> }[]>(
-          'GET',
-          '/networks',
-        );
-        const mine = nets.filter((n) => n.Labels?.[NAMESPACE_LABEL] === name);
         const deadline = Date.now() + 30_000;
         for (const n of mine) {
           out(ctx, `Removing network ${n.Name}`);
