@@ -80,7 +80,8 @@ export class DataObjectApi<V> {
     const name = checkDataName(spec.Name);
     this.checkKind(spec);
     checkTemplating(spec.Templating);
-    checkData(this.kind, decodeData(spec.Data ?? ''), spec.Templating);
+    const bytes = decodeData(spec.Data ?? '');
+    checkData(this.kind, bytes, spec.Templating);
     const id = newId();
     const at = new Date(this.now()).toISOString();
     await this.store.update((tx) => {
@@ -93,7 +94,7 @@ export class DataObjectApi<V> {
         Spec: {
           Name: name,
           ...(spec.Labels ? { Labels: spec.Labels } : {}),
-          Data: spec.Data!.replace(/[\r\n]/g, ''),
+          Data: bytes.toString('base64'),
           ...(spec.Templating ? { Templating: stripNull(spec.Templating) } : {}),
         },
         DataVersion: 1,
@@ -187,8 +188,8 @@ export class DataObjectApi<V> {
   }
 }
 
-/** A Driver as stored: Options only when sent (Go clients send null). */
+/** A Driver as stored: Options only when some are given (Go clients send null or {}). */
 function stripNull(d: DataSpecBody['Templating']): { Name: string; Options?: Record<string, string> } | undefined {
   if (!d) return undefined;
-  return d.Options ? { Name: d.Name, Options: d.Options } : { Name: d.Name };
+  return d.Options && Object.keys(d.Options).length ? { Name: d.Name, Options: d.Options } : { Name: d.Name };
 }

@@ -248,6 +248,21 @@ describe('secret API: update (labels as docker, data as flotilla)', () => {
     expect(store.state.get('secrets', ID)!.PastData).toBeUndefined();
   });
 
+  test('a service update that moves PreviousSpec off an old version frees it', async () => {
+    const { secrets, services, store } = setup();
+    const { ID } = await secrets.create({ Name: 'pw', Data: b64('v1') });
+    await services.create(usingSecret('web', ID));
+    await secrets.update('pw', secrets.inspect('pw').Version.Index, { Name: 'pw', Data: b64('v2') });
+    expect(store.state.get('secrets', ID)!.PastData).toEqual({ '1': b64('v1') }); // web's PreviousSpec
+    const web = services.inspect('web');
+    const image = { ...web.Spec.TaskTemplate.ContainerSpec, Image: 'app:2' };
+    await services.update('web', web.Version.Index, {
+      ...web.Spec,
+      TaskTemplate: { ...web.Spec.TaskTemplate, ContainerSpec: image },
+    });
+    expect(store.state.get('secrets', ID)!.PastData).toBeUndefined();
+  });
+
   test('an update body is checked like a create body', async () => {
     const { secrets } = setup();
     await secrets.create({ Name: 'pw', Data: b64('x') });
