@@ -7,6 +7,7 @@ import type { ServiceSpec } from '../types';
 import { ServiceNotFoundError, InvalidSpecError } from './errors';
 import { labelsMatch, matchFilters, type ListFilters } from './filters';
 import { resolvePorts } from './ports';
+import { prunePastVersions, resolveDataRefs } from './data-refs';
 import { normalizeServiceSpec, parseServiceSpec, validateServiceSpec } from './validate';
 
 /** What a store read needs to find objects: a transaction or the state itself. */
@@ -88,13 +89,14 @@ export class ServiceApi {
         throw new InvalidSpecError(`service ${normalized.Name} already exists`);
       const ports = resolvePorts(tx, normalized, id);
       const at = new Date(this.now()).toISOString();
+      const spec = resolveDataRefs(tx, normalized);
       tx.create('services', {
         ID: id,
         Version: { Index: 0 },
         CreatedAt: at,
         UpdatedAt: at,
-        Spec: normalized,
-        Endpoint: { Spec: normalized.EndpointSpec, Ports: ports },
+        Spec: spec,
+        Endpoint: { Spec: spec.EndpointSpec, Ports: ports },
       });
     });
     return { ID: id };
@@ -120,6 +122,8 @@ export class ServiceApi {
         next = current.PreviousSpec;
       }
       validateServiceSpec(next);
+      // Every secret and config must exist; each reference gets (or keeps) its pinned data version.
+      next = resolveDataRefs(tx, next, current.Spec);
       if (next.Name !== current.Spec.Name)
         throw new InvalidSpecError(`changing the name of service ${current.Spec.Name} is not supported`);
       const ports = resolvePorts(tx, next, current.ID);
@@ -144,6 +148,8 @@ export class ServiceApi {
         };
       if (!updated.PreviousSpec) delete updated.PreviousSpec;
       tx.update('services', updated, version);
+      const services = tx.list('services').map((s) => (s.ID === updated.ID ? updated : s));
+      prunePastVersions(tx, [current.Spec, current.PreviousSpec], services, tx.list('tasks'));
     });
     return { Warnings: null };
   }
@@ -152,9 +158,14 @@ export class ServiceApi {
     await this.store.update((tx) => {
       const s = findService(tx, ref);
       tx.delete('services', s.ID);
-      for (const t of tx.list('tasks'))
-        if (t.ServiceID === s.ID && t.DesiredState < TaskState.REMOVE)
-          tx.update('tasks', { ...t, DesiredState: TaskState.REMOVE });
+      const tasks = tx.list('tasks').map((t) => {
+        if (t.ServiceID !== s.ID || t.DesiredState >= TaskState.REMOVE) return t;
+        const removed = { ...t, DesiredState: TaskState.REMOVE };
+        tx.update('tasks', removed);
+        return removed;
+      });
+      const services = tx.list('services').filter((x) => x.ID !== s.ID);
+      prunePastVersions(tx, [s.Spec, s.PreviousSpec], services, tasks);
     });
   }
 

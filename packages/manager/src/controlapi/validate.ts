@@ -1,7 +1,7 @@
 // The control API's input checks: request bodies (zod, refusals name the field path) and the rules
 // dockerd applies to a service spec before it touches the store. The one place a spec is validated.
 import { z } from 'zod';
-import type { ServiceSpec } from '../types';
+import type { ConfigReference, ContainerSpec, ReferenceFile, SecretReference, ServiceSpec } from '../types';
 import { parseConstraint } from '../scheduler/constraints';
 import { InvalidSpecError } from './errors';
 
@@ -17,6 +17,29 @@ export function parseBody<T>(schema: z.ZodType<T>, input: unknown): T {
 /** A field docker's API defines that is kept as sent here; the rules below check what the manager acts on. */
 const kept = <T>() => z.custom<T>().optional();
 
+/** A secret's or config's file in the container (docker's UID/GID are strings, Mode a number). */
+const referenceFile = z.object({
+  Name: z.string().optional(),
+  UID: z.string().optional(),
+  GID: z.string().optional(),
+  Mode: z.number().int().min(0).max(0o7777).optional(),
+});
+/** flotilla's pinned data version: left out, the control API pins it. */
+const dataVersion = z.number().int().min(1).optional();
+const secretReference = z.object({
+  File: referenceFile.nullish(),
+  SecretID: z.string().optional(),
+  SecretName: z.string().optional(),
+  DataVersion: dataVersion,
+});
+const configReference = z.object({
+  File: referenceFile.nullish(),
+  Runtime: z.object({}).passthrough().nullish(),
+  ConfigID: z.string().optional(),
+  ConfigName: z.string().optional(),
+  DataVersion: dataVersion,
+});
+
 /** The shape of a ServiceSpec body: what must be there (name, image, a well-formed mode); the rest as sent. */
 const serviceSpecBody = z
   .object({
@@ -24,7 +47,13 @@ const serviceSpecBody = z
     Labels: kept<ServiceSpec['Labels']>(),
     TaskTemplate: z
       .object({
-        ContainerSpec: z.object({ Image: z.string() }).passthrough(),
+        ContainerSpec: z
+          .object({
+            Image: z.string(),
+            Secrets: z.array(secretReference).nullish(),
+            Configs: z.array(configReference).nullish(),
+          })
+          .passthrough(),
         Resources: kept<ServiceSpec['TaskTemplate']['Resources']>(),
         RestartPolicy: kept<ServiceSpec['TaskTemplate']['RestartPolicy']>(),
         Placement: kept<ServiceSpec['TaskTemplate']['Placement']>(),
@@ -51,12 +80,41 @@ export function parseServiceSpec(input: unknown): ServiceSpecBody {
   return parseBody(serviceSpecBody, input);
 }
 
+type FileBody = z.infer<typeof referenceFile> | null | undefined;
+
+/** A reference's file with the CLI's defaults (uid and gid 0, mode 0444) where the body left them out. */
+function normalizeFile(f: FileBody): ReferenceFile | undefined {
+  if (!f) return undefined;
+  return { Name: f.Name ?? '', UID: f.UID ?? '0', GID: f.GID ?? '0', Mode: f.Mode ?? 0o444 };
+}
+
+/** A ContainerSpec's secret and config references as stored: null lists dropped, files filled in. */
+function normalizeReferences(c: ServiceSpecBody['TaskTemplate']['ContainerSpec']): ContainerSpec {
+  const { Secrets, Configs, ...rest } = c;
+  const out = rest as ContainerSpec;
+  if (Secrets)
+    out.Secrets = Secrets.map(({ File, ...r }) => {
+      const file = normalizeFile(File);
+      return { ...(r as SecretReference), ...(file ? { File: file } : {}) };
+    });
+  if (Configs)
+    out.Configs = Configs.map(({ File, Runtime, ...r }) => {
+      const file = normalizeFile(File);
+      return { ...(r as ConfigReference), ...(file ? { File: file } : {}), ...(Runtime ? { Runtime } : {}) };
+    });
+  return out;
+}
+
 /** Fills docker's defaults so stored specs compare equal whatever the client left out. */
 export function normalizeServiceSpec(spec: ServiceSpecBody): ServiceSpec {
   return {
     ...spec,
     Mode: spec.Mode ?? { Replicated: { Replicas: 1 } },
-    TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: spec.TaskTemplate?.ForceUpdate ?? 0 },
+    TaskTemplate: {
+      ...spec.TaskTemplate,
+      ContainerSpec: normalizeReferences(spec.TaskTemplate.ContainerSpec),
+      ForceUpdate: spec.TaskTemplate?.ForceUpdate ?? 0,
+    },
     EndpointSpec: {
       Mode: spec.EndpointSpec?.Mode ?? 'vip',
       ...(spec.EndpointSpec?.Ports?.length ? { Ports: spec.EndpointSpec.Ports } : {}),
@@ -128,6 +186,8 @@ export function validateServiceSpec(spec: ServiceSpec): void {
       seen.add(key);
     }
   }
+  validateSecretReferences(spec.TaskTemplate.ContainerSpec.Secrets ?? []);
+  validateConfigReferences(spec.TaskTemplate.ContainerSpec.Configs ?? []);
   const res = spec.TaskTemplate.Resources;
   for (const [kind, set] of Object.entries(res ?? {})) {
     if (set?.NanoCPUs !== undefined && set.NanoCPUs < 0)
@@ -135,5 +195,38 @@ export function validateServiceSpec(spec: ServiceSpec): void {
     if (set?.MemoryBytes !== undefined && set.MemoryBytes !== 0 && set.MemoryBytes < 6 * 1024 * 1024) {
       throw new InvalidSpecError(`invalid ${kind} memory: the minimum is 6MB`);
     }
+  }
+}
+
+/** swarmkit's rules: ID and name given, a file target with a name, no two secrets at one target. */
+function validateSecretReferences(refs: SecretReference[]): void {
+  const targets = new Map<string, string>();
+  for (const r of refs) {
+    if (!r.SecretID || !r.SecretName) throw new InvalidSpecError('malformed secret reference');
+    if (!r.File) throw new InvalidSpecError('malformed secret reference, no target provided');
+    if (!r.File.Name) throw new InvalidSpecError('malformed file secret reference, invalid target file name provided');
+    const prev = targets.get(r.File.Name);
+    if (prev !== undefined)
+      throw new InvalidSpecError(
+        `secret references '${prev}' and '${r.SecretName}' have a conflicting target: '${r.File.Name}'`,
+      );
+    targets.set(r.File.Name, r.SecretName);
+  }
+}
+
+/** The same for configs, whose target may also be Runtime (no file: a credential spec's config). */
+function validateConfigReferences(refs: ConfigReference[]): void {
+  const targets = new Map<string, string>();
+  for (const r of refs) {
+    if (!r.ConfigID || !r.ConfigName) throw new InvalidSpecError('malformed config reference');
+    if (!r.File && !r.Runtime) throw new InvalidSpecError('malformed config reference, no target provided');
+    if (!r.File) continue;
+    if (!r.File.Name) throw new InvalidSpecError('malformed file config reference, invalid target file name provided');
+    const prev = targets.get(r.File.Name);
+    if (prev !== undefined)
+      throw new InvalidSpecError(
+        `config references '${prev}' and '${r.ConfigName}' have a conflicting target: '${r.File.Name}'`,
+      );
+    targets.set(r.File.Name, r.ConfigName);
   }
 }

@@ -9,10 +9,7 @@ import { Dispatcher } from '../dispatcher/dispatcher';
 import { LeadershipLostError, RaftNode, Role } from '@flotilla/raft';
 import { newId, Store, type ApplyResult } from '../store/store';
 import type { Node } from '../store/types';
-import { ClusterApi } from '../controlapi/cluster';
-import { NodeApi } from '../controlapi/nodes';
-import { ServiceApi } from '../controlapi/services';
-import { TaskApi } from '../controlapi/tasks';
+import { ClusterApi, ConfigApi, NodeApi, SecretApi, ServiceApi, TaskApi } from '../controlapi';
 import { CaService } from './ca-service';
 import { demoteOtherManagers, writeBootstrapObjects } from './bootstrap';
 import { CLUSTER_OBJECT_ID } from './cluster';
@@ -47,6 +44,8 @@ export class SwarmManager {
   readonly services: ServiceApi;
   readonly nodes: NodeApi;
   readonly tasks: TaskApi;
+  readonly secrets: SecretApi;
+  readonly configs: ConfigApi;
   readonly cluster: ClusterApi;
   private raft!: RaftNode<ApplyResult>;
   private server: grpc.Server | null = null;
@@ -81,6 +80,8 @@ export class SwarmManager {
     this.store = new Store(new RaftProposer(() => this.raft));
     this.services = new ServiceApi(this.store);
     this.tasks = new TaskApi(this.store);
+    this.secrets = new SecretApi(this.store);
+    this.configs = new ConfigApi(this.store);
     this.cluster = new ClusterApi(this.store, state.clusterId);
     this.nodes = new NodeApi(this.store, {
       selfId: state.nodeId,

@@ -6,6 +6,7 @@ import {
   readJson,
   sendError,
   sendJson,
+  sendNoContent,
   qBool,
   qFilters,
   type Router,
@@ -47,6 +48,14 @@ function requiredVersion(query: URLSearchParams, what: 'swarm' | 'service'): num
     throw new InvalidArgumentError(
       `the version query parameter is required: inspect the ${what} and pass its Version.Index`,
     );
+  return version;
+}
+
+/** `?version=N` of a secret or config update: docker's text when it is missing or not a number. */
+function dataVersionQuery(query: URLSearchParams, kind: 'secret' | 'config'): number {
+  const raw = query.get('version') ?? '';
+  const version = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(version)) throw new InvalidArgumentError(`invalid ${kind} version`);
   return version;
 }
 
@@ -149,6 +158,33 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
     await node.requireManager().services.remove(params.id ?? '');
     return null;
   });
+
+  // Secrets and configs: the same five routes each. A secret's data never leaves the control API.
+  for (const [path, kind] of [
+    ['/secrets', 'secret'],
+    ['/configs', 'config'],
+  ] as const) {
+    const api = (m: ReturnType<SwarmNode['requireManager']>) => (kind === 'secret' ? m.secrets : m.configs);
+    route('GET', path, async ({ query }) => api(await reader()).list(qFilters(query)));
+    route(
+      'POST',
+      `${path}/create`,
+      async ({ req }) => api(node.requireManager()).create(await readJson(req, anyBody)),
+      201,
+    );
+    route('GET', `${path}/{id}`, async ({ params }) => api(await reader()).inspect(params.id ?? ''));
+    route('DELETE', `${path}/{id}`, async ({ res, params }) => {
+      await api(node.requireManager()).remove(params.id ?? '');
+      sendNoContent(res);
+    });
+    // docker answers an update with an empty 200; flotilla's data change rolls the services using it.
+    route('POST', `${path}/{id}/update`, async ({ req, res, params, query }) => {
+      const version = dataVersionQuery(query, kind);
+      const spec = await readJson(req, anyBody);
+      await api(node.requireManager()).update(params.id ?? '', version, spec);
+      sendNoContent(res, 200);
+    });
+  }
 
   route('GET', '/tasks', async ({ query }) => (await reader()).tasks.list(qFilters(query)).map(taskToApi));
   route('GET', '/tasks/{id}', async ({ params }) => taskToApi((await reader()).tasks.inspect(params.id ?? '')));
