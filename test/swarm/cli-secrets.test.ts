@@ -170,18 +170,27 @@ describe('secrets and configs through the CLI', () => {
       'Secret db_pw is unchanged: the data is the same as data version 2\n',
     );
 
-    // --secret-rm / --config-rm: the files are gone from the new task.
+    // --secret-rm / --config-rm, as docker's: every reference to that source goes (both targets).
     await e.ok(['service', 'update', '--secret-rm', 'db_pw', '--config-rm', 'app.conf', 'vault']);
     const after = await eventually(
       async () => {
         const [id, ...more] = await containersOf('vault');
         if (!id || more.length) return false;
-        const r = await e.cli(['exec', id, 'ls', '/run/secrets']);
-        return r.code === 0 && r.stdout.trim() === 'copy' && id;
+        const gone = await Promise.all(
+          ['/run/secrets/db_pw', '/run/secrets/copy'].map(
+            async (f) => (await e.cli(['exec', id, 'cat', f])).code !== 0,
+          ),
+        );
+        return gone.every(Boolean) && id;
       },
       60_000,
-      'only the copy left in /run/secrets',
+      'a task without the secret files',
     );
+    const spec = JSON.parse(await e.ok(['service', 'inspect', 'vault'])) as [
+      { Spec: { TaskTemplate: { ContainerSpec: { Secrets?: unknown[]; Configs?: unknown[] } } } },
+    ];
+    expect(spec[0].Spec.TaskTemplate.ContainerSpec.Secrets ?? []).toEqual([]);
+    expect(spec[0].Spec.TaskTemplate.ContainerSpec.Configs ?? []).toEqual([]);
     expect((await e.cli(['exec', after, 'cat', '/etc/app.conf'])).code).not.toBe(0);
 
     expect(await e.ok(['service', 'rm', 'vault'])).toBe('vault\n');

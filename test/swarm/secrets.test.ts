@@ -202,18 +202,29 @@ test('secrets and configs reach the task read-only from its tmpfs, and go with i
   expect(grepTree(paths.root, conf)).toEqual([]);
   expect(grepTree(paths.root, b64(value)).every((f) => f.startsWith(join(paths.root, 'swarm', 'raft')))).toBe(true);
 
-  // A service whose secret does not exist: its task is rejected with docker's text; app runs on.
-  const ghost = await mgr.services.create({
-    ...spec,
-    Name: 'ghost',
-    TaskTemplate: {
-      ContainerSpec: {
-        Image: 'busybox:latest',
-        Args: ['sleep', '600'],
-        Secrets: [{ SecretID: 'nope', SecretName: 'gone', File: file('gone', 0o444), DataVersion: 1 }],
+  // A service whose secret is gone (the control API refuses to create one: it is written to the
+  // store directly, as a secret deleted under a stored spec would leave it): its task is rejected
+  // with docker's text; app runs on.
+  const ghost = { ID: 'ghostsvc' };
+  await mgr.store.update((tx) =>
+    tx.create('services', {
+      ID: ghost.ID,
+      Version: { Index: 0 },
+      CreatedAt: new Date().toISOString(),
+      UpdatedAt: new Date().toISOString(),
+      Spec: {
+        ...spec,
+        Name: 'ghost',
+        TaskTemplate: {
+          ContainerSpec: {
+            Image: 'busybox:latest',
+            Args: ['sleep', '600'],
+            Secrets: [{ SecretID: 'nope', SecretName: 'gone', File: file('gone', 0o444), DataVersion: 1 }],
+          },
+        },
       },
-    },
-  });
+    }),
+  );
   const rejected = await until(
     () => mgr.store.state.list('tasks').find((t) => t.ServiceID === ghost.ID && t.Status.State === TaskState.REJECTED),
     (t) => !!t,

@@ -1,5 +1,5 @@
 import { localStore } from '../testing/fixtures';
-import type { ConfigReference, SecretReference, ServiceSpec } from '../types';
+import type { ConfigReference, ReferenceFile, SecretReference, ServiceSpec } from '../types';
 import { ConfigApi } from './configs';
 import { SecretApi } from './secrets';
 import { ServiceApi } from './services';
@@ -92,7 +92,7 @@ describe("service specs' secret and config references", () => {
     await configs.update('conf', configs.inspect('conf').Version.Index, { Name: 'conf', Data: b64('c2') });
     await services.create(
       spec(
-        [{ SecretID: s.ID, SecretName: 'pw', File: { Name: 'pw' } }],
+        [{ SecretID: s.ID, SecretName: 'pw', File: { Name: 'pw' } as ReferenceFile }],
         [
           { ConfigID: c.ID, ConfigName: 'conf', File: file('/conf') },
           { ConfigID: c.ID, ConfigName: 'conf', Runtime: {} },
