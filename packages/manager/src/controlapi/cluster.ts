@@ -8,6 +8,7 @@ import { DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE } from '../orchestra
 import type { Store } from '../store/store';
 import { CLUSTER_OBJECT_ID, type ClusterObject } from '../store/tables';
 import { clusterSecrets } from '../swarm/cluster';
+import { newUnlockKey } from '../swarm/unlock-key';
 import { ClusterNotFoundError, InvalidSpecError } from './errors';
 
 /**
@@ -18,6 +19,7 @@ const clusterSpecBody = z
   .object({
     Orchestration: z.object({ TaskHistoryRetentionLimit: z.number().int().optional() }).passthrough().nullish(),
     CAConfig: z.object({ NodeCertExpiry: z.number().int().optional() }).passthrough().nullish(),
+    EncryptionConfig: z.object({ AutoLockManagers: z.boolean().optional() }).passthrough().nullish(),
   })
   .passthrough();
 
@@ -29,6 +31,7 @@ export function updatedClusterSpec(cluster: ClusterObject, body: unknown): Clust
     throw new InvalidSpecError(`invalid swarm spec: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   const limit = parsed.data.Orchestration?.TaskHistoryRetentionLimit;
+  const autoLock = parsed.data.EncryptionConfig?.AutoLockManagers;
   const expiry = parsed.data.CAConfig?.NodeCertExpiry;
   if (expiry !== undefined && expiry / 1e6 < MIN_NODE_CERT_EXPIRY_MS)
     throw new InvalidSpecError('minimum certificate expiry time is 1h0m0s');
@@ -39,7 +42,30 @@ export function updatedClusterSpec(cluster: ClusterObject, body: unknown): Clust
       ...(limit !== undefined ? { TaskHistoryRetentionLimit: limit } : {}),
     },
     ...(expiry !== undefined ? { CAConfig: { ...cluster.Spec.CAConfig, NodeCertExpiry: expiry } } : {}),
+    ...(autoLock !== undefined ? { EncryptionConfig: { AutoLockManagers: autoLock } } : {}),
   };
+}
+
+/**
+ * Pure but for the new key's randomness: the cluster's unlock key after an update to `spec`. Like
+ * swarmkit: autolock on makes one if there is none (or `rotate`), autolock off drops it. The key
+ * lives in the Raft store (encrypted at rest with every manager's data key); the key it replaces
+ * stays as `previousUnlockKey` for the record (a manager down during a rotation still has its keys
+ * wrapped with it, and is unlocked with it until it catches up and re-wraps them).
+ */
+export function unlockKeyData(
+  data: Record<string, unknown> | undefined,
+  spec: ClusterObject['Spec'],
+  rotate: boolean,
+): Record<string, unknown> {
+  const { unlockKey, previousUnlockKey, ...rest } = data ?? {};
+  const current = typeof unlockKey === 'string' ? unlockKey : undefined;
+  if (!spec.EncryptionConfig?.AutoLockManagers)
+    return current
+      ? { ...rest, previousUnlockKey: current }
+      : { ...rest, ...(previousUnlockKey ? { previousUnlockKey } : {}) };
+  if (current && !rotate) return { ...rest, unlockKey: current, ...(previousUnlockKey ? { previousUnlockKey } : {}) };
+  return { ...rest, unlockKey: newUnlockKey(), ...(current ? { previousUnlockKey: current } : {}) };
 }
 
 /** `swarm init --default-addr-pool CIDR... --default-addr-pool-mask-length N`, checked before anything is made. */
@@ -88,6 +114,8 @@ export class ClusterApi {
   constructor(
     private readonly store: Store,
     private readonly clusterId: string,
+    /** Resolves once this manager's keys on disk follow the autolock setting just applied. */
+    private readonly keysSettled: () => Promise<void> = async () => undefined,
   ) {}
 
   private cluster(): ClusterObject {
@@ -103,7 +131,7 @@ export class ClusterApi {
       Version: c.Version,
       CreatedAt: c.CreatedAt,
       UpdatedAt: c.UpdatedAt,
-      Spec: c.Spec,
+      Spec: { ...c.Spec, EncryptionConfig: { AutoLockManagers: !!c.Spec.EncryptionConfig?.AutoLockManagers } },
       DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL,
       SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE,
       JoinTokens: { Worker: this.joinToken('worker'), Manager: this.joinToken('manager') },
@@ -111,14 +139,27 @@ export class ClusterApi {
     };
   }
 
-  /** `swarm update`: `version` is the Version.Index the caller read; `body` a Docker ClusterSpec. */
-  async update(version: number, body: unknown): Promise<void> {
+  /**
+   * `swarm update`: `version` is the Version.Index the caller read; `body` a Docker ClusterSpec.
+   * `rotateManagerUnlockKey`: a new unlock key (with autolock on).
+   */
+  async update(version: number, body: unknown, opts: { rotateManagerUnlockKey?: boolean } = {}): Promise<void> {
     await this.store.update((tx) => {
       const c = tx.get('clusters', CLUSTER_OBJECT_ID);
       if (!c) throw new ClusterNotFoundError();
+      const Spec = updatedClusterSpec(c, body);
+      const Data = unlockKeyData(c.Data, Spec, opts.rotateManagerUnlockKey ?? false);
       // The store stamps UpdatedAt with the transaction's time.
-      tx.update('clusters', { ...c, Spec: updatedClusterSpec(c, body) }, version);
+      tx.update('clusters', { ...c, Spec, Data }, version);
     });
+    await this.keysSettled();
+  }
+
+  /** `GET /swarm/unlockkey`: the key to unlock a manager after a restart ('' while autolock is off). */
+  unlockKey(): string {
+    const c = this.cluster();
+    const key = c.Data?.unlockKey;
+    return c.Spec.EncryptionConfig?.AutoLockManagers && typeof key === 'string' ? key : '';
   }
 
   /** `SWMTKN-1-<CA digest>-<secret>`: the role is the secret's. */

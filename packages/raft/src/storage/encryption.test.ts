@@ -129,7 +129,7 @@ describe('encrypted WAL and snapshots', () => {
     const buf = await fsp.readFile(path.join(dir, file));
     // Swap in a copy of the last record before it (both intact, CRCs valid): replay must refuse.
     const recs: Buffer[] = [];
-    for (let off = 0; off < buf.length; ) {
+    for (let off = 0; off < buf.length;) {
       const n = 12 + buf.readUInt32LE(off);
       recs.push(buf.subarray(off, off + n));
       off += n;

@@ -135,7 +135,11 @@ export function decodeRecord(
   try {
     plain = cipher.open(p.subarray(1), aad(off));
   } catch {
-    return { kind: 'unreadable', reason: 'the record does not decrypt with this data key (wrong key, or altered)', next };
+    return {
+      kind: 'unreadable',
+      reason: 'the record does not decrypt with this data key (wrong key, or altered)',
+      next,
+    };
   }
   const record = parsePayload(plain);
   return record ? { kind: 'record', record, next, sealed: true } : { kind: 'bad-checksum', next };

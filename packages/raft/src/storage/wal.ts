@@ -270,7 +270,7 @@ async function readSegment(dir: string, seg: Segment, cipher: RecordCipher | und
   const full = path.join(dir, seg.file);
   const buf = await fsp.readFile(full);
   const recs: WalRecord[] = [];
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     const r = decodeRecord(buf, off, cipher, (o) => recordAad(seg.seq, o));
     if (r.kind !== 'record') throw new WalCorruptError(full, off, `cannot re-read it to seal it (${r.kind})`);
     recs.push(r.record);
