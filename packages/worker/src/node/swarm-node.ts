@@ -31,6 +31,7 @@ import { NodeServer, type NodeServiceRegistration } from './node-server';
 import { RenewalTimer } from './renewal-timer';
 import { alreadyInSwarm, initSettings, joinSettings, type InitRequest, type JoinRequest } from './requests';
 import { RoleReconciler } from './role-reconciler';
+import { SwarmLock } from './swarm-lock';
 import { nodeClusterAddr, serviceLogTasks } from './service-log-tasks';
 import { imagePeers, taskExecutor } from './task-executor';
 
@@ -47,6 +48,7 @@ export class SwarmNode {
   state: NodeState | null = null;
   private readonly dataPlane: NodeDataPlane;
   private readonly files: SwarmStateFiles;
+  private readonly lock: SwarmLock;
   private readonly server = new NodeServer();
   private tls: NodeTls | null = null;
   /** The agent's and peers' view of `tls`, renewed in place. */
@@ -57,6 +59,7 @@ export class SwarmNode {
 
   constructor(private readonly d: SwarmNodeDeps) {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
+    this.lock = new SwarmLock(this.files);
     this.dataPlane = new NodeDataPlane({
       networks: d.networks,
       log: d.log,
@@ -118,6 +121,7 @@ export class SwarmNode {
     // VIPs a previous run left on the bridges (killed before it could remove them): the first
     // view from the managers puts back those still wanted.
     await this.dataPlane.clearVips('could not remove old service VIPs from the bridges');
+    if ((this.state = await this.lock.lockedState())) return;
     const saved = await this.files.load();
     if (!saved) return;
     this.state = saved.state;
@@ -136,7 +140,13 @@ export class SwarmNode {
     return this.state !== null;
   }
 
+  async unlock(key: string): Promise<void> {
+    await this.lock.unlock(this.state !== null, key);
+    await this.open();
+  }
+
   requireManager(): SwarmManager {
+    this.lock.check();
     if (!this.manager) throw new NotSwarmManagerError({ worker: this.state !== null });
     return this.manager;
   }
@@ -154,6 +164,7 @@ export class SwarmNode {
       this.manager = await SwarmManager.init({
         ...this.managerOptions(),
         ...addrPool,
+        autoLockManagers: req.AutoLockManagers,
         listenAddr,
         advertiseAddr,
         description: await executor.describe(),
@@ -221,6 +232,7 @@ export class SwarmNode {
 
   async leave(force: boolean): Promise<void> {
     if (!this.state) throw new SwarmStateError('This node is not part of a swarm', 503);
+    this.lock.leaving(force);
     const m = this.manager;
     if (m && !force) throw new SwarmStateError(leaveRefusal(m), 503);
     if (m && m.raftStatus().members.filter((x) => x.voter).length > 1) {
@@ -374,7 +386,7 @@ export class SwarmNode {
 
   /** The Swarm section of GET /info. */
   info(): Record<string, unknown> {
-    return swarmInfo(this.state, this.manager, this.agent?.knownManagers());
+    return swarmInfo(this.state, this.manager, this.agent?.knownManagers(), this.lock.locked);
   }
 
   async close(): Promise<void> {
