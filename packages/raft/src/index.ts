@@ -19,6 +19,7 @@ export { Wal, type WalOptions, type WalReplay, DEFAULT_SEGMENT_BYTES } from './s
 export { SnapshotStore } from './storage/snapshot-store';
 export { WalCorruptError, SnapshotCorruptError, StorageClosedError, WalDecryptError } from './storage/errors';
 export { type RecordCipher, checkRecordCipher } from './storage/cipher';
+export { AesGcmCipher } from './storage/aes-gcm-cipher';
 export { GrpcTransport, type GrpcTransportOptions, type TransportHandler } from './transport/grpc-transport';
 export { InvalidRaftMessageError, TransportClosedError } from './transport/errors';
 export { RAFT_PROTO, raftService, type RaftServiceClient } from './transport/proto';

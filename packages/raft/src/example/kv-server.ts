@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import { LeadershipLostError, NodeStoppedError, NotLeaderError, ProposalTimeoutError } from '../node/errors';
 import { encodeKv, KvStateMachine, type KvResult } from '../node/kv-state-machine';
 import { RaftNode } from '../node/raft-node';
-import { AesGcmTestCipher } from '../storage/test-cipher';
+import { AesGcmCipher } from '../storage/aes-gcm-cipher';
 
 /** The command line: node's own parser, inferred option types. */
 function parseArguments(args: string[] = process.argv.slice(2)) {
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     keepEntries: Number(values['keep-entries']),
     tickMs: values['tick-ms'] ? Number(values['tick-ms']) : undefined,
     electionTicks: values['election-ticks'] ? Number(values['election-ticks']) : undefined,
-    cipher: values.encrypt ? new AesGcmTestCipher() : undefined,
+    cipher: values.encrypt ? new AesGcmCipher() : undefined,
     log,
   });
 

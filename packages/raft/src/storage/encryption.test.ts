@@ -8,7 +8,7 @@ import { EntryType, type Entry } from '../types';
 import { checkRecordCipher } from './cipher';
 import { DurableStorage } from './durable-storage';
 import { WalCorruptError, WalDecryptError } from './errors';
-import { AesGcmTestCipher } from './test-cipher';
+import { AesGcmCipher } from './aes-gcm-cipher';
 import { Wal } from './wal';
 
 const MARKER = 'MARKER-secret-value-4242';
@@ -45,11 +45,11 @@ async function walFile(): Promise<string> {
 
 describe('RecordCipher contract', () => {
   it('the test AEAD passes it: round trip, fresh nonce per seal, tamper, place and key refused', () => {
-    expect(checkRecordCipher(new AesGcmTestCipher(), new AesGcmTestCipher())).toEqual([]);
+    expect(checkRecordCipher(new AesGcmCipher(), new AesGcmCipher())).toEqual([]);
   });
 
   it('catches a cipher that reuses nonces and one that ignores the associated data', () => {
-    const real = new AesGcmTestCipher();
+    const real = new AesGcmCipher();
     const fixed = { seal: (p: Buffer) => Buffer.concat([Buffer.from('box'), p]), open: (b: Buffer) => b.subarray(3) };
     const bad = checkRecordCipher(fixed, real);
     expect(bad.join('\n')).toMatch(/nonce reused/);
@@ -60,7 +60,7 @@ describe('RecordCipher contract', () => {
 
 describe('encrypted WAL and snapshots', () => {
   it('round trip: entries, hard state and snapshot come back; no file holds the plaintext', async () => {
-    const cipher = new AesGcmTestCipher();
+    const cipher = new AesGcmCipher();
     const s = await DurableStorage.open(dir, { bootstrap: ['a'], cipher });
     await s.saveReady({ term: 2, vote: 'a', commit: 3 }, [ent(2, 2), ent(3, 2), ent(4, 2)]);
     await s.createSnapshot(3, { voters: ['a'], learners: [] }, new Uint8Array(Buffer.from(`${MARKER}-state`)));
@@ -75,7 +75,7 @@ describe('encrypted WAL and snapshots', () => {
   });
 
   it('a torn sealed tail is still repaired at every byte offset (the CRC covers the box)', async () => {
-    const cipher = new AesGcmTestCipher();
+    const cipher = new AesGcmCipher();
     const { wal } = await Wal.open(dir, { cipher });
     await wal.save({ term: 3, vote: null, commit: 1 }, [ent(1, 3), ent(2, 3)]);
     await wal.close();
@@ -94,17 +94,17 @@ describe('encrypted WAL and snapshots', () => {
   });
 
   it('refuses a WAL sealed with another key, or opened with none, saying what is wrong', async () => {
-    const s = await DurableStorage.open(dir, { bootstrap: ['a'], cipher: new AesGcmTestCipher() });
+    const s = await DurableStorage.open(dir, { bootstrap: ['a'], cipher: new AesGcmCipher() });
     await s.saveReady({ term: 2, vote: 'a', commit: 1 }, [ent(2, 2)]);
     await s.close();
-    await expect(DurableStorage.open(dir, { cipher: new AesGcmTestCipher() })).rejects.toThrow(
+    await expect(DurableStorage.open(dir, { cipher: new AesGcmCipher() })).rejects.toThrow(
       /does not decrypt with this data key/,
     );
     await expect(DurableStorage.open(dir)).rejects.toThrow(WalDecryptError);
   });
 
   it('a bit flipped inside a sealed record (CRC fixed up) is refused, not replayed', async () => {
-    const cipher = new AesGcmTestCipher();
+    const cipher = new AesGcmCipher();
     const { wal } = await Wal.open(path.join(dir, 'wal'), { cipher });
     await wal.save({ term: 1, vote: null, commit: 0 }, [ent(1, 1), ent(2, 1)]);
     await wal.close();
@@ -120,7 +120,7 @@ describe('encrypted WAL and snapshots', () => {
   });
 
   it('a record moved to another offset does not open there (the place is the associated data)', async () => {
-    const cipher = new AesGcmTestCipher();
+    const cipher = new AesGcmCipher();
     const { wal } = await Wal.open(dir, { cipher });
     await wal.save(undefined, [ent(1, 1, 'aaaa')]);
     await wal.save(undefined, [ent(2, 1, 'bbbb')]);
@@ -148,7 +148,7 @@ describe('migration of a plaintext data directory', () => {
     await s.close();
     expect((await filesHolding(dir, MARKER)).length).toBeGreaterThan(1);
 
-    const cipher = new AesGcmTestCipher();
+    const cipher = new AesGcmCipher();
     const r = await DurableStorage.open(dir, { cipher, segmentBytes: 300 });
     expect(r.walSegments().length).toBeGreaterThan(1);
     expect(await filesHolding(dir, MARKER)).toEqual([]);
@@ -172,7 +172,7 @@ describe('migration of a plaintext data directory', () => {
     await wal.close();
     const file = (await fsp.readdir(dir)).find((n) => n.endsWith('.wal'))!;
     await fsp.writeFile(path.join(dir, `${file}.seal.tmp`), Buffer.from(`half written ${MARKER}`));
-    const cipher = new AesGcmTestCipher();
+    const cipher = new AesGcmCipher();
     const { wal: w, replay } = await Wal.open(dir, { cipher });
     await w.close();
     expect(replay.entries).toEqual([ent(1, 1)]);
@@ -188,6 +188,6 @@ describe('migration of a plaintext data directory', () => {
     const buf = await fsp.readFile(first);
     buf[buf.length - 3] = buf[buf.length - 3]! ^ 0xff;
     await fsp.writeFile(first, buf);
-    await expect(Wal.open(dir, { cipher: new AesGcmTestCipher() })).rejects.toThrow(WalCorruptError);
+    await expect(Wal.open(dir, { cipher: new AesGcmCipher() })).rejects.toThrow(WalCorruptError);
   });
 });
