@@ -49,23 +49,19 @@ export function updatedClusterSpec(cluster: ClusterObject, body: unknown): Clust
 /**
  * Pure but for the new key's randomness: the cluster's unlock key after an update to `spec`. Like
  * swarmkit: autolock on makes one if there is none (or `rotate`), autolock off drops it. The key
- * lives in the Raft store (encrypted at rest with every manager's data key); the key it replaces
- * stays as `previousUnlockKey` for the record (a manager down during a rotation still has its keys
- * wrapped with it, and is unlocked with it until it catches up and re-wraps them).
+ * lives in the Raft store (encrypted at rest with every manager's data key). A manager that was
+ * down during a rotation keeps its keys wrapped with the old key, so the old key unlocks it until
+ * it catches up and re-wraps them (AutolockFollower): no copy of the old key is needed for that.
  */
 export function unlockKeyData(
   data: Record<string, unknown> | undefined,
   spec: ClusterObject['Spec'],
   rotate: boolean,
 ): Record<string, unknown> {
-  const { unlockKey, previousUnlockKey, ...rest } = data ?? {};
-  const current = typeof unlockKey === 'string' ? unlockKey : undefined;
-  if (!spec.EncryptionConfig?.AutoLockManagers)
-    return current
-      ? { ...rest, previousUnlockKey: current }
-      : { ...rest, ...(previousUnlockKey ? { previousUnlockKey } : {}) };
-  if (current && !rotate) return { ...rest, unlockKey: current, ...(previousUnlockKey ? { previousUnlockKey } : {}) };
-  return { ...rest, unlockKey: newUnlockKey(), ...(current ? { previousUnlockKey: current } : {}) };
+  const { unlockKey, ...rest } = data ?? {};
+  if (!spec.EncryptionConfig?.AutoLockManagers) return rest;
+  if (typeof unlockKey === 'string' && !rotate) return { ...rest, unlockKey };
+  return { ...rest, unlockKey: newUnlockKey() };
 }
 
 /** `swarm init --default-addr-pool CIDR... --default-addr-pool-mask-length N`, checked before anything is made. */
