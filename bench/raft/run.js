@@ -6,8 +6,8 @@
 //   throughput_per_s 64 concurrent in-process proposers, 64-byte values, committed and applied per second
 //   http_*           the same through the kv-server HTTP API, to compare with etcd's HTTP gateway
 //   encryption       commit p50 and throughput with the WAL and snapshots encrypted at rest (AES-256-GCM,
-//                    a fresh nonce per record) against the same load unencrypted, on fresh clusters
-//                    alternated off/on (BENCH_CRYPT_ROUNDS rounds, medians), and the cost in percent
+//                    a fresh nonce per record) against the same load unencrypted: two clusters side by
+//                    side, alternating blocks (BENCH_CRYPT_BLOCKS), medians of the paired costs in percent
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -21,7 +21,7 @@ const KV_SERVER = path.join(ROOT, 'packages/raft/dist/example/kv-server.js');
 const FAILOVER_ROUNDS = Number(process.env.BENCH_FAILOVER_ROUNDS || 3);
 const LAT_COUNT = Number(process.env.BENCH_LAT_COUNT || 2000);
 const TP_MS = Number(process.env.BENCH_TP_MS || 3000);
-const CRYPT_ROUNDS = Number(process.env.BENCH_CRYPT_ROUNDS || 3);
+const CRYPT_BLOCKS = Number(process.env.BENCH_CRYPT_BLOCKS || 10);
 const CLIENTS = 64;
 const VALUE = 'x'.repeat(64);
 
@@ -237,8 +237,8 @@ async function benchFlotilla(root) {
   }
 }
 
-/** In-process commit latency and throughput on a fresh cluster, encrypted at rest or not. */
-async function benchCommit(root, encrypt) {
+/** A 3-member cluster, encrypted at rest or not, ready to take `/bench` calls on its leader. */
+async function startKvCluster(root, encrypt) {
   const ids = ['a', 'b', 'c'];
   const c = new KvProcs(root, encrypt ? ['--encrypt'] : []);
   try {
@@ -247,11 +247,10 @@ async function benchCommit(root, encrypt) {
     const leader = await until('flotilla leader', () => c.leader(ids));
     const bench = async (q) => (await request(c.http(leader), 'POST', `/bench?${q}`, null, 120000)).json;
     await bench('mode=latency&count=300');
-    const lat = await bench(`mode=latency&count=${LAT_COUNT}&size=64`);
-    const tp = await bench(`mode=throughput&concurrency=${CLIENTS}&durationMs=${TP_MS}&size=64`);
-    return { commit_p50_ms: lat.p50_ms, throughput_per_s: tp.per_s };
-  } finally {
+    return { c, bench };
+  } catch (e) {
     await c.destroy();
+    throw e;
   }
 }
 
@@ -275,33 +274,53 @@ function cipherCost() {
   };
 }
 
-/** Encryption off vs on, alternated on fresh clusters so drift of a shared host hits both alike. */
+/**
+ * Encryption off vs on: both clusters run side by side and are measured in short alternating
+ * blocks (latency: LAT_COUNT/10 commits; throughput: TP_MS/3), so the drift of a shared host
+ * hits both alike; the cost is the median of the per-block paired differences.
+ */
 async function benchEncryption(root) {
-  const runs = { off: [], on: [] };
-  for (let r = 0; r < CRYPT_ROUNDS; r++) {
-    for (const mode of r % 2 === 0 ? ['off', 'on'] : ['on', 'off']) {
-      const m = await benchCommit(path.join(root, `crypt-${r}-${mode}`), mode === 'on');
-      runs[mode].push(m);
-      log(`flotilla encryption ${mode} round ${r + 1}: ${JSON.stringify(m)}`);
+  const off = await startKvCluster(path.join(root, 'crypt-off'), false);
+  let on;
+  try {
+    on = await startKvCluster(path.join(root, 'crypt-on'), true);
+    const blocks = CRYPT_BLOCKS;
+    const latCount = Math.max(100, Math.round(LAT_COUNT / 10));
+    const tpMs = Math.max(500, Math.round(TP_MS / 3));
+    const rows = [];
+    for (let i = 0; i < blocks; i++) {
+      const row = {};
+      for (const [mode, k] of i % 2 === 0
+        ? [
+            ['off', off],
+            ['on', on],
+          ]
+        : [
+            ['on', on],
+            ['off', off],
+          ]) {
+        const lat = await k.bench(`mode=latency&count=${latCount}&size=64`);
+        const tp = await k.bench(`mode=throughput&concurrency=${CLIENTS}&durationMs=${tpMs}&size=64`);
+        row[mode] = { p50: lat.p50_ms, tp: tp.per_s };
+      }
+      rows.push(row);
+      log(`flotilla encryption block ${i + 1}: ${JSON.stringify(row)}`);
     }
+    const med = (f) => median(rows.map(f));
+    return {
+      off: { commit_p50_ms: round(med((r) => r.off.p50)), throughput_per_s: Math.round(med((r) => r.off.tp)) },
+      on: { commit_p50_ms: round(med((r) => r.on.p50)), throughput_per_s: Math.round(med((r) => r.on.tp)) },
+      // Cost as a share of the unencrypted figure of the same block: slower commits, fewer per second.
+      commit_p50_cost_pct: round(med((r) => ((r.on.p50 - r.off.p50) / r.off.p50) * 100)),
+      throughput_cost_pct: round(med((r) => ((r.off.tp - r.on.tp) / r.off.tp) * 100)),
+      blocks,
+      ...cipherCost(),
+      cipher: 'AES-256-GCM, random 96-bit nonce per record, segment+offset as associated data',
+    };
+  } finally {
+    await off.c.destroy();
+    if (on) await on.c.destroy();
   }
-  const summary = (xs) => ({
-    commit_p50_ms: round(median(xs.map((x) => x.commit_p50_ms))),
-    throughput_per_s: Math.round(median(xs.map((x) => x.throughput_per_s))),
-  });
-  const off = summary(runs.off);
-  const on = summary(runs.on);
-  const pct = (a, b) => Math.round(((a - b) / b) * 1000) / 10;
-  return {
-    off,
-    on,
-    commit_p50_cost_pct: pct(on.commit_p50_ms, off.commit_p50_ms),
-    // Cost as a share of the unencrypted figure: slower commits, fewer commits per second.
-    throughput_cost_pct: -pct(on.throughput_per_s, off.throughput_per_s),
-    rounds: CRYPT_ROUNDS,
-    ...cipherCost(),
-    cipher: 'AES-256-GCM, random 96-bit nonce per record, segment+offset as associated data',
-  };
 }
 
 // ---- etcd -----------------------------------------------------------------------------------
