@@ -17,7 +17,9 @@ export {
 export { DurableStorage, type DurableStorageOptions } from './storage/durable-storage';
 export { Wal, type WalOptions, type WalReplay, DEFAULT_SEGMENT_BYTES } from './storage/wal';
 export { SnapshotStore } from './storage/snapshot-store';
-export { WalCorruptError, SnapshotCorruptError, StorageClosedError } from './storage/errors';
+export { WalCorruptError, SnapshotCorruptError, StorageClosedError, WalDecryptError } from './storage/errors';
+export { type RecordCipher, checkRecordCipher } from './storage/cipher';
+export { AesGcmCipher } from './storage/aes-gcm-cipher';
 export { GrpcTransport, type GrpcTransportOptions, type TransportHandler } from './transport/grpc-transport';
 export { InvalidRaftMessageError, TransportClosedError } from './transport/errors';
 export { RAFT_PROTO, raftService, type RaftServiceClient } from './transport/proto';

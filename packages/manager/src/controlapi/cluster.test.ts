@@ -82,7 +82,8 @@ describe('cluster API', () => {
     const { api } = await setup();
     const s = api.inspect();
     expect(s).toMatchObject({ ID: 'swarm-id', DefaultAddrPool: ['198.19.128.0/17'], SubnetSize: 24 });
-    expect(s.Spec).toEqual(cluster.Spec);
+    // docker shows EncryptionConfig always (AutoLockManagers false when never set)
+    expect(s.Spec).toEqual({ ...cluster.Spec, EncryptionConfig: { AutoLockManagers: false } });
     expect(parseJoinToken(s.JoinTokens.Worker).secret).toBe('w'.repeat(25));
     expect(parseJoinToken(s.JoinTokens.Manager).secret).toBe('m'.repeat(25));
     expect(parseJoinToken(s.JoinTokens.Worker).caDigest).toBe(parseJoinToken(s.JoinTokens.Manager).caDigest);

@@ -11,6 +11,7 @@ import { DEFAULT_SWARM_ADDR_POOL, DEFAULT_SWARM_SUBNET_SIZE } from '../orchestra
 import type { Store } from '../store/store';
 import { CLUSTER_OBJECT_ID, type ClusterObject } from '../store/tables';
 import { clusterSecrets } from '../swarm/cluster';
+import { newUnlockKey } from '../swarm/unlock-key';
 import { ClusterNotFoundError, InvalidSpecError } from './errors';
 
 /**
@@ -31,6 +32,7 @@ const clusterSpecBody = z
       })
       .passthrough()
       .nullish(),
+    EncryptionConfig: z.object({ AutoLockManagers: z.boolean().optional() }).passthrough().nullish(),
   })
   .passthrough();
 
@@ -42,6 +44,7 @@ export function updatedClusterSpec(cluster: ClusterObject, body: unknown): Clust
     throw new InvalidSpecError(`invalid swarm spec: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   const limit = parsed.data.Orchestration?.TaskHistoryRetentionLimit;
+  const autoLock = parsed.data.EncryptionConfig?.AutoLockManagers;
   const expiry = parsed.data.CAConfig?.NodeCertExpiry;
   if (expiry !== undefined && expiry / 1e6 < MIN_NODE_CERT_EXPIRY_MS)
     throw new InvalidSpecError('minimum certificate expiry time is 1h0m0s');
@@ -52,6 +55,7 @@ export function updatedClusterSpec(cluster: ClusterObject, body: unknown): Clust
       ...(limit !== undefined ? { TaskHistoryRetentionLimit: limit } : {}),
     },
     ...caConfigSpec(cluster, parsed.data.CAConfig ?? undefined),
+    ...(autoLock !== undefined ? { EncryptionConfig: { AutoLockManagers: autoLock } } : {}),
   };
 }
 
@@ -74,6 +78,24 @@ function caConfigSpec(
   delete next.SigningCAKey;
   if (!next.SigningCACert) delete next.SigningCACert;
   return Object.keys(next).length ? { CAConfig: next } : {};
+}
+
+/**
+ * Pure but for the new key's randomness: the cluster's unlock key after an update to `spec`. Like
+ * swarmkit: autolock on makes one if there is none (or `rotate`), autolock off drops it. The key
+ * lives in the Raft store (encrypted at rest with every manager's data key). A manager that was
+ * down during a rotation keeps its keys wrapped with the old key, so the old key unlocks it until
+ * it catches up and re-wraps them (AutolockFollower): no copy of the old key is needed for that.
+ */
+export function unlockKeyData(
+  data: Record<string, unknown> | undefined,
+  spec: ClusterObject['Spec'],
+  rotate: boolean,
+): Record<string, unknown> {
+  const { unlockKey, ...rest } = data ?? {};
+  if (!spec.EncryptionConfig?.AutoLockManagers) return rest;
+  if (typeof unlockKey === 'string' && !rotate) return { ...rest, unlockKey };
+  return { ...rest, unlockKey: newUnlockKey() };
 }
 
 /** `swarm init --default-addr-pool CIDR... --default-addr-pool-mask-length N`, checked before anything is made. */
@@ -128,6 +150,8 @@ export class ClusterApi {
   constructor(
     private readonly store: Store,
     private readonly clusterId: string,
+    /** Resolves once this manager's keys on disk follow the autolock setting just applied. */
+    private readonly keysSettled: () => Promise<void> = async () => undefined,
   ) {}
 
   private cluster(): ClusterObject {
@@ -143,7 +167,7 @@ export class ClusterApi {
       Version: c.Version,
       CreatedAt: c.CreatedAt,
       UpdatedAt: c.UpdatedAt,
-      Spec: c.Spec,
+      Spec: { ...c.Spec, EncryptionConfig: { AutoLockManagers: !!c.Spec.EncryptionConfig?.AutoLockManagers } },
       DefaultAddrPool: c.DefaultAddrPool ?? DEFAULT_SWARM_ADDR_POOL,
       SubnetSize: c.SubnetSize ?? DEFAULT_SWARM_SUBNET_SIZE,
       JoinTokens: { Worker: this.joinToken('worker'), Manager: this.joinToken('manager') },
@@ -155,8 +179,9 @@ export class ClusterApi {
    * `swarm update`: `version` is the Version.Index the caller read; `body` a Docker ClusterSpec.
    * A new CAConfig.ForceRotate or signing certificate starts a root rotation: the new root is
    * made (and cross-signed) before the transaction, which then records it with the new spec.
+   * `rotateManagerUnlockKey`: a new unlock key (with autolock on).
    */
-  async update(version: number, body: unknown): Promise<void> {
+  async update(version: number, body: unknown, opts: { rotateManagerUnlockKey?: boolean } = {}): Promise<void> {
     const before = caStateOf(this.cluster().Data);
     const caBody = (body as { CAConfig?: Parameters<typeof requestedRotation>[1] } | null)?.CAConfig ?? undefined;
     updatedClusterSpec(this.cluster(), body); // bad input is refused before any key is made
@@ -170,16 +195,19 @@ export class ClusterApi {
           'the swarm CA changed while this update was prepared: inspect the swarm again and retry',
         );
       // The store stamps UpdatedAt with the transaction's time.
-      tx.update(
-        'clusters',
-        {
-          ...c,
-          Spec: updatedClusterSpec(c, body),
-          ...(request.kind === 'none' ? {} : { Data: { ...c.Data, ...caStateData(after) }, ...caInfo(after) }),
-        },
-        version,
-      );
+      const Spec = updatedClusterSpec(c, body);
+      const data = request.kind === 'none' ? c.Data : { ...c.Data, ...caStateData(after) };
+      const Data = unlockKeyData(data, Spec, opts.rotateManagerUnlockKey ?? false);
+      tx.update('clusters', { ...c, Spec, Data, ...(request.kind === 'none' ? {} : caInfo(after)) }, version);
     });
+    await this.keysSettled();
+  }
+
+  /** `GET /swarm/unlockkey`: the key to unlock a manager after a restart ('' while autolock is off). */
+  unlockKey(): string {
+    const c = this.cluster();
+    const key = c.Data?.unlockKey;
+    return c.Spec.EncryptionConfig?.AutoLockManagers && typeof key === 'string' ? key : '';
   }
 
   /** `SWMTKN-1-<CA digest>-<secret>`: the role is the secret's. */

@@ -1,6 +1,7 @@
 // The objects `swarm init` writes in its first transaction: the cluster (CA, join secrets,
 // settings) and this node, the first manager. Pure: a transaction goes in.
 import { newSecret } from '../ca/tokens';
+import { newUnlockKey } from './unlock-key';
 import type { TxBuilder } from '../store/store';
 import { CLUSTER_OBJECT_ID } from '../store/tables';
 import type { Node } from '../store/types';
@@ -14,6 +15,8 @@ export interface BootstrapInput {
   heartbeatPeriodMs?: number;
   DefaultAddrPool?: string[];
   SubnetSize?: number;
+  /** `swarm init --autolock`: the managers' keys are wrapped with an unlock key from the start. */
+  autoLockManagers?: boolean;
   /** ISO time of creation. */
   at: string;
 }
@@ -28,6 +31,7 @@ export function writeBootstrapObjects(tx: TxBuilder, o: BootstrapInput): void {
       Name: 'default',
       Orchestration: { TaskHistoryRetentionLimit: 5 },
       Dispatcher: { HeartbeatPeriod: (o.heartbeatPeriodMs ?? 1000) * 1e6 },
+      EncryptionConfig: { AutoLockManagers: !!o.autoLockManagers },
     },
     ...(o.DefaultAddrPool ? { DefaultAddrPool: o.DefaultAddrPool, SubnetSize: o.SubnetSize } : {}),
     Data: {
@@ -36,6 +40,7 @@ export function writeBootstrapObjects(tx: TxBuilder, o: BootstrapInput): void {
       caKeyPem: o.ca.keyPem,
       workerSecret: newSecret(),
       managerSecret: newSecret(),
+      ...(o.autoLockManagers ? { unlockKey: newUnlockKey() } : {}),
     },
   });
   tx.create('nodes', {

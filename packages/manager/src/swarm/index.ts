@@ -15,3 +15,6 @@ export { requestNodeCertificate, renewNodeCertificate, type JoinResult } from '.
 export { NoLeaderError, MembershipError, NotSwarmManagerError, LeaderChangedError } from './errors';
 export { LEADER_ADDR_KEY, leaderAddrOf, notLeaderStatus } from './redirect';
 export { canRemoveMember, reachabilityOf, type Reachability } from './quorum';
+export { SwarmLockedError, InvalidUnlockKeyError, NotLockedError } from './lock-errors';
+export { DataKeyCipher, newDataKey } from './data-key';
+export { newUnlockKey, parseUnlockKey } from './unlock-key';

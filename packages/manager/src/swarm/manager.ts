@@ -3,7 +3,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { rm } from 'node:fs/promises';
 import { silentLogger, type Logger } from '@flotilla/engine-core';
-import { callerIdentity } from '../dispatcher/identity';
 import { createNodeKeyAndCsr, RootCA } from '../ca/authority';
 import { Dispatcher } from '../dispatcher/dispatcher';
 import { LeadershipLostError, RaftNode, Role } from '@flotilla/raft';
@@ -11,6 +10,9 @@ import { newId, Store, type ApplyResult } from '../store/store';
 import type { Node } from '../store/types';
 import { ClusterApi, ConfigApi, NodeApi, SecretApi, ServiceApi, TaskApi } from '../controlapi';
 import { CaService } from './ca-service';
+import { managersOnly } from './raft-authorize';
+import { followAutolock, type AutolockFollower } from './autolock';
+import { dataKeyCipher } from './data-key';
 import { demoteOtherManagers, writeBootstrapObjects } from './bootstrap';
 import { CLUSTER_OBJECT_ID } from './cluster';
 import { serverCredentials, channelCredentials, NodeCertificates, type NodeTls } from './credentials';
@@ -34,9 +36,8 @@ const ELECTION_TICKS = 16;
 const ACTIVE_WINDOW_MS = 1500;
 
 /**
- * A manager node: the Raft log of cluster state, the store over it, and the leader's loops
- * (orchestrator, scheduler, dispatcher) plus the CA, served over gRPC with mutual TLS. Every
- * manager answers the API: reads from its replica, writes through Raft (forwarded to the leader).
+ * A manager node: the Raft log of cluster state, the store over it, the leader's loops and the CA,
+ * over gRPC with mutual TLS. Every manager answers the API: reads from its replica, writes through Raft.
  */
 export class SwarmManager {
   readonly store: Store;
@@ -53,6 +54,7 @@ export class SwarmManager {
   private readonly dispatcher: Dispatcher;
   private readonly loops: LeaderLoops;
   private readonly peers: RaftPeersFile;
+  private readonly autolock: AutolockFollower;
   private readonly log: Logger;
   private peerSaver: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -82,7 +84,8 @@ export class SwarmManager {
     this.tasks = new TaskApi(this.store);
     this.secrets = new SecretApi(this.store);
     this.configs = new ConfigApi(this.store);
-    this.cluster = new ClusterApi(this.store, state.clusterId);
+    this.autolock = followAutolock(this.store, new SwarmStateFiles(o.dir).keys, this.log);
+    this.cluster = new ClusterApi(this.store, state.clusterId, () => this.autolock.settled());
     this.nodes = new NodeApi(this.store, {
       selfId: state.nodeId,
       isRaftMember: (id) => this.raft.status().members.some((x) => x.id === id),
@@ -126,6 +129,7 @@ export class SwarmManager {
     try {
       // Bind first: a port in use must fail `swarm init` before anything is written.
       await m.serve();
+      files.keys.forget();
       await files.save(state, tls);
       await m.startRaft(true);
       await m.waitLeader();
@@ -144,9 +148,11 @@ export class SwarmManager {
         heartbeatPeriodMs: o.heartbeatPeriodMs,
         DefaultAddrPool: o.DefaultAddrPool,
         SubnetSize: o.SubnetSize,
+        autoLockManagers: o.autoLockManagers,
         at: new Date().toISOString(),
       }),
     );
+    await m.autolock.settled();
     return m;
   }
 
@@ -161,6 +167,7 @@ export class SwarmManager {
     try {
       await rm(files.raftDir, { recursive: true, force: true });
       await m.serve();
+      files.keys.forget();
       await files.save(o.state, o.tls);
       const timeoutMs = o.timeoutMs ?? 60_000;
       const { members } = await callLeader<{ members: { nodeId: string; addr: string }[] }>(
@@ -210,7 +217,8 @@ export class SwarmManager {
     const st = this.raft.status();
     const snapshot = this.store.snapshot();
     await this.stop();
-    await writeSingleVoterLog(new SwarmStateFiles(this.o.dir).raftDir, st, this.state, snapshot, this.log);
+    const files = new SwarmStateFiles(this.o.dir);
+    await writeSingleVoterLog(files.raftDir, st, this.state, snapshot, await dataKeyCipher(files.keys), this.log);
     const m = await SwarmManager.open(this.o);
     if (!m) throw new NotSwarmManagerError(); // the state files just written are gone
     await m.waitLeader();
@@ -329,15 +337,7 @@ export class SwarmManager {
       server: this.server!,
       advertise: this.state.advertiseAddr,
       // Only managers take part in Raft: a worker's certificate is refused here.
-      authorize: (call) => {
-        const id = callerIdentity(call, this.state.clusterId);
-        if (id.role !== 'swarm-manager') throw new Error('only managers may send Raft messages');
-        // A manager demoted meanwhile (or left behind by --force-new-cluster) still holds a manager
-        // certificate: the store says it is no longer one. (A node this replica does not know yet may
-        // be the leader feeding a joining manager its first entries.)
-        const n = this.store.state.get('nodes', id.nodeId);
-        if (n && n.Spec.Role !== 'manager') throw new Error(`node ${id.nodeId} is no longer a manager of this swarm`);
-      },
+      authorize: managersOnly(() => this.store, this.state.clusterId),
       peers,
       bootstrap,
       tickMs: TICK_MS,
@@ -345,6 +345,7 @@ export class SwarmManager {
       stateMachine: storeStateMachine(() => this.store),
       serverCredentials: serverCredentials(this.tls),
       channelCredentials: this.certs.managerChannel(this.state.clusterId),
+      cipher: await dataKeyCipher(new SwarmStateFiles(this.o.dir).keys),
       log: this.log,
     });
     this.raft.on('leader', (leader) => this.onLeader(leader));

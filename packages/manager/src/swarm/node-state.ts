@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeTls } from './credentials';
+import { NodeKeyFiles } from './lock-state';
 
 /** What a node keeps of its swarm membership on disk (under <data-root>/swarm). */
 export interface NodeState {
@@ -21,13 +22,30 @@ export class SwarmStateFiles {
     return join(this.dir, 'raft');
   }
 
+  /** The node's TLS key and Raft data key, plain or wrapped with the unlock key (autolock). */
+  get keys(): NodeKeyFiles {
+    return new NodeKeyFiles(join(this.dir, 'certs'));
+  }
+
+  /** The membership alone (readable while the node is locked). */
+  async loadState(): Promise<NodeState | null> {
+    try {
+      return JSON.parse(await readFile(join(this.dir, 'state.json'), 'utf8')) as NodeState;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  /** Throws SwarmLockedError when the node's keys are wrapped (autolock) and not unlocked yet. */
   async load(): Promise<{ state: NodeState; tls: NodeTls } | null> {
     try {
       const state = JSON.parse(await readFile(join(this.dir, 'state.json'), 'utf8')) as NodeState;
-      const [caCertPem, keyPem, certPem] = await Promise.all(
-        ['ca.crt', 'node.key', 'node.crt'].map((f) => readFile(join(this.dir, 'certs', f), 'utf8')),
+      const [caCertPem, certPem] = await Promise.all(
+        ['ca.crt', 'node.crt'].map((f) => readFile(join(this.dir, 'certs', f), 'utf8')),
       );
-      return { state, tls: { caCertPem: caCertPem!, keyPem: keyPem!, certPem: certPem! } };
+      const keyPem = await this.keys.nodeKey();
+      return { state, tls: { caCertPem: caCertPem!, keyPem, certPem: certPem! } };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
@@ -37,7 +55,7 @@ export class SwarmStateFiles {
   async save(state: NodeState, tls: NodeTls): Promise<void> {
     await mkdir(join(this.dir, 'certs'), { recursive: true, mode: 0o700 });
     await atomicWrite(join(this.dir, 'certs', 'ca.crt'), tls.caCertPem);
-    await atomicWrite(join(this.dir, 'certs', 'node.key'), tls.keyPem, 0o600);
+    await this.keys.saveNodeKey(tls.keyPem, state.role);
     await atomicWrite(join(this.dir, 'certs', 'node.crt'), tls.certPem);
     await atomicWrite(join(this.dir, 'state.json'), JSON.stringify(state, null, 2));
   }

@@ -22,6 +22,8 @@ export interface InitOptions extends SwarmManagerOptions {
   /** Where swarm networks get their subnets (checked by the caller: checkAddrPool). */
   DefaultAddrPool?: string[];
   SubnetSize?: number;
+  /** `swarm init --autolock`. */
+  autoLockManagers?: boolean;
   listenAddr: string;
   advertiseAddr: string;
   description: Node['Description'];

@@ -2,6 +2,7 @@
 import { type ChannelCredentials, type Server, type ServerCredentials } from '@grpc/grpc-js';
 import { type RaftStatus } from '../core/raw-node';
 import { type Logger } from '../log';
+import { type RecordCipher } from '../storage/cipher';
 import { type GrpcTransportOptions } from '../transport/grpc-transport';
 import { type NodeId, type Role } from '../types';
 import { type StateMachine } from './state-machine';
@@ -40,6 +41,8 @@ export interface RaftNodeOptions<R = unknown> {
   serverCredentials?: ServerCredentials;
   channelCredentials?: ChannelCredentials;
   segmentBytes?: number;
+  /** Encryption at rest of the WAL and snapshot files (see DurableStorageOptions.cipher). */
+  cipher?: RecordCipher;
   random?: () => number;
   log?: Logger;
 }

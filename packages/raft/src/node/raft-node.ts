@@ -97,6 +97,7 @@ export class RaftNode<R = unknown> extends EventEmitter<RaftNodeEvents> {
     const storage = await DurableStorage.open(opts.dataDir, {
       bootstrap: opts.bootstrap ? voters : undefined,
       segmentBytes: opts.segmentBytes,
+      cipher: opts.cipher,
       log,
     });
     if (opts.server && !opts.advertise)

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { silentLogger, type Logger } from '../log';
 import { initialSnapshot, MemoryStorage } from '../core/memory-storage';
 import { type ConfState, type Entry, type HardState, type LogStorage, type NodeId, type Snapshot } from '../types';
+import type { RecordCipher } from './cipher';
 import { WalCorruptError } from './errors';
 import { SnapshotStore } from './snapshot-store';
 import { Wal } from './wal';
@@ -13,6 +14,8 @@ export interface DurableStorageOptions {
   bootstrap?: NodeId[];
   segmentBytes?: number;
   log?: Logger;
+  /** Encryption at rest: WAL records and snapshot files are sealed with it; plaintext ones are migrated on open. */
+  cipher?: RecordCipher;
 }
 
 export class DurableStorage implements LogStorage {
@@ -27,8 +30,8 @@ export class DurableStorage implements LogStorage {
   static async open(dir: string, opts: DurableStorageOptions = {}): Promise<DurableStorage> {
     const log = opts.log ?? silentLogger;
     const walDir = path.join(dir, 'wal');
-    const { wal, replay } = await Wal.open(walDir, { segmentBytes: opts.segmentBytes, log });
-    const snaps = new SnapshotStore(path.join(dir, 'snap'));
+    const { wal, replay } = await Wal.open(walDir, { segmentBytes: opts.segmentBytes, log, cipher: opts.cipher });
+    const snaps = new SnapshotStore(path.join(dir, 'snap'), opts.cipher);
     const mem = new MemoryStorage();
     const s = new DurableStorage(wal, snaps, mem, log);
     try {
@@ -39,7 +42,12 @@ export class DurableStorage implements LogStorage {
       }
       let base = 0;
       if (replay.snapshot) {
-        mem.applySnapshot(await snaps.load(replay.snapshot));
+        const { sealed, ...snap } = await snaps.load(replay.snapshot);
+        // Written before encryption at rest: replaced whole by a sealed copy (temp file, fsync, rename).
+        if (opts.cipher && !sealed) await snaps.save(snap);
+        // Older snapshot files the WAL no longer names may be plaintext: drop them.
+        if (opts.cipher) await snaps.prune(replay.snapshot);
+        mem.applySnapshot(snap);
         base = replay.snapshot.index;
       }
       const live = replay.entries.filter((e) => e.index > base);

@@ -37,3 +37,19 @@ export class StorageClosedError extends Error {
     this.name = 'StorageClosedError';
   }
 }
+
+/** A WAL or snapshot record is intact but cannot be decrypted: no data key, or another node's key. */
+export class WalDecryptError extends Error {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(
+      `raft data ${file} cannot be read at byte offset ${offset}: ${reason}. The Raft data is encrypted at ` +
+        "rest with this manager's data key (kept beside its TLS key); start the manager with the data root it " +
+        'was written with, or move its raft directory aside and re-join it to the cluster.',
+    );
+    this.name = 'WalDecryptError';
+  }
+}

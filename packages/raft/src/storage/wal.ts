@@ -5,8 +5,9 @@ import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../log';
 import { type Entry, type HardState } from '../types';
-import { decodeRecord, encodeRecord, RecordType, type WalRecord } from './record';
-import { StorageClosedError, WalCorruptError } from './errors';
+import type { RecordCipher } from './cipher';
+import { decodeRecord, encodeRecord, recordAad, RecordType, type WalRecord } from './record';
+import { StorageClosedError, WalCorruptError, WalDecryptError } from './errors';
 import { fsyncDir, hex16 } from './fsutil';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -14,6 +15,11 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export interface WalOptions {
   segmentBytes?: number;
   log?: Logger;
+  /**
+   * Seals every record written (encryption at rest). Segments holding plaintext records (written
+   * before encryption was turned on) are rewritten sealed when the WAL opens.
+   */
+  cipher?: RecordCipher;
 }
 
 export interface SnapshotMarker {
@@ -52,28 +58,41 @@ export class Wal {
     private lastTerm: number,
     private hardState: HardState,
     private snapshot: SnapshotMarker | null,
+    private readonly cipher: RecordCipher | undefined,
   ) {}
 
   static async open(dir: string, opts: WalOptions = {}): Promise<{ wal: Wal; replay: WalReplay }> {
     const log = opts.log ?? silentLogger;
     const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     await fsp.mkdir(dir, { recursive: true });
-    const segments = (await fsp.readdir(dir)).sort().flatMap((file) => parseSegmentName(file) ?? []);
+    const names = (await fsp.readdir(dir)).sort();
+    // A sealing cut short by a crash: the plaintext segment is still there and is sealed again below.
+    for (const n of names) if (n.endsWith('.seal.tmp')) await fsp.rm(path.join(dir, n), { force: true });
+    const segments = names.flatMap((file) => parseSegmentName(file) ?? []);
 
     const st = new ReplayState();
+    const plain: Segment[] = [];
     for (const [i, seg] of segments.entries()) {
-      await replaySegment(dir, seg.file, i === 0, i === segments.length - 1, st, log);
+      const r = await replaySegment(dir, seg, i === 0, i === segments.length - 1, st, log, opts.cipher);
+      if (r.plaintext) plain.push(seg);
     }
+    // Written before encryption at rest: seal them now, each replaced whole (write, fsync, rename).
+    if (opts.cipher) for (const seg of plain) await sealSegment(dir, seg, opts.cipher, log);
 
     let fh: fsp.FileHandle;
     let size: number;
     const last = segments.at(-1);
     if (!last) {
       const seg = { seq: 0, start: 1, file: segmentName(0, 1) };
-      fh = await createSegment(dir, seg.file, [
-        { type: RecordType.Segment, index: 0, term: 0 },
-        { type: RecordType.HardState, hardState: st.hardState },
-      ]);
+      fh = await createSegment(
+        dir,
+        seg,
+        [
+          { type: RecordType.Segment, index: 0, term: 0 },
+          { type: RecordType.HardState, hardState: st.hardState },
+        ],
+        opts.cipher,
+      );
       size = (await fh.stat()).size;
       segments.push(seg);
     } else {
@@ -83,7 +102,19 @@ export class Wal {
     const entries = st.entries;
     const lastIndex = st.offset + entries.length - 1;
     const lastTerm = entries.at(-1)?.term ?? st.baseTerm;
-    const wal = new Wal(dir, segmentBytes, log, segments, fh, size, lastIndex, lastTerm, st.hardState, st.snapshot);
+    const wal = new Wal(
+      dir,
+      segmentBytes,
+      log,
+      segments,
+      fh,
+      size,
+      lastIndex,
+      lastTerm,
+      st.hardState,
+      st.snapshot,
+      opts.cipher,
+    );
     return { wal, replay: { hardState: st.hardState, snapshot: st.snapshot, firstIndex: st.offset, entries } };
   }
 
@@ -158,7 +189,7 @@ export class Wal {
   private async write(recs: WalRecord[], sync = true, inline = false): Promise<void> {
     this.assertOpen();
     if (this.size >= this.segmentBytes) await this.cut();
-    const buf = Buffer.concat(recs.map(encodeRecord));
+    const buf = encodeAll(recs, this.segments.at(-1)!.seq, this.size, this.cipher);
     // The write only copies into the page cache: do it synchronously. The fdatasync goes to the
     // thread pool so the event loop keeps sending and receiving while the disk works.
     let off = 0;
@@ -177,7 +208,7 @@ export class Wal {
     if (this.snapshot)
       header.push({ type: RecordType.Snapshot, index: this.snapshot.index, term: this.snapshot.term, reset: false });
     header.push({ type: RecordType.HardState, hardState: this.hardState });
-    const fh = await createSegment(this.dir, seg.file, header);
+    const fh = await createSegment(this.dir, seg, header, this.cipher);
     await this.fh.close();
     this.fh = fh;
     this.size = (await fh.stat()).size;
@@ -195,9 +226,27 @@ function segmentName(seq: number, start: number): string {
   return `${hex16(seq)}-${hex16(start)}.wal`;
 }
 
-async function createSegment(dir: string, file: string, header: WalRecord[]): Promise<fsp.FileHandle> {
-  const fh = await fsp.open(path.join(dir, file), 'wx+');
-  await fh.write(Buffer.concat(header.map(encodeRecord)), 0);
+/** Frames `recs` written at byte `at` of segment `seq`, each sealed with its place when a cipher is given. */
+function encodeAll(recs: WalRecord[], seq: number, at: number, cipher: RecordCipher | undefined): Buffer {
+  if (!cipher) return Buffer.concat(recs.map((r) => encodeRecord(r)));
+  const out: Buffer[] = [];
+  let off = at;
+  for (const r of recs) {
+    const b = encodeRecord(r, { cipher, aad: recordAad(seq, off) });
+    out.push(b);
+    off += b.length;
+  }
+  return Buffer.concat(out);
+}
+
+async function createSegment(
+  dir: string,
+  seg: { seq: number; file: string },
+  header: WalRecord[],
+  cipher: RecordCipher | undefined,
+): Promise<fsp.FileHandle> {
+  const fh = await fsp.open(path.join(dir, seg.file), 'wx+');
+  await fh.write(encodeAll(header, seg.seq, 0, cipher), 0);
   await fh.sync();
   await fsyncDir(dir);
   return fh;
@@ -216,24 +265,59 @@ class ReplayState {
   }
 }
 
+/** Reads every record of a segment (sealed or not) as it stands; the file must hold no torn tail. */
+async function readSegment(dir: string, seg: Segment, cipher: RecordCipher | undefined): Promise<WalRecord[]> {
+  const full = path.join(dir, seg.file);
+  const buf = await fsp.readFile(full);
+  const recs: WalRecord[] = [];
+  for (let off = 0; off < buf.length;) {
+    const r = decodeRecord(buf, off, cipher, (o) => recordAad(seg.seq, o));
+    if (r.kind !== 'record') throw new WalCorruptError(full, off, `cannot re-read it to seal it (${r.kind})`);
+    recs.push(r.record);
+    off = r.next;
+  }
+  return recs;
+}
+
+/** Replaces a segment by the same records sealed: a temp file, fsynced, renamed over it, the directory fsynced. */
+async function sealSegment(dir: string, seg: Segment, cipher: RecordCipher, log: Logger): Promise<void> {
+  const recs = await readSegment(dir, seg, cipher);
+  const tmp = path.join(dir, `${seg.file}.seal.tmp`);
+  const fh = await fsp.open(tmp, 'w');
+  try {
+    await fh.write(encodeAll(recs, seg.seq, 0, cipher), 0);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, path.join(dir, seg.file));
+  await fsyncDir(dir);
+  log.info({ segment: seg.file, records: recs.length }, 'sealed a plaintext WAL segment (encryption at rest)');
+}
+
 async function replaySegment(
   dir: string,
-  file: string,
+  seg: Segment,
   first: boolean,
   last: boolean,
   st: ReplayState,
   log: Logger,
-): Promise<void> {
+  cipher: RecordCipher | undefined,
+): Promise<{ plaintext: boolean }> {
+  const file = seg.file;
   const full = path.join(dir, file);
   const buf = await fsp.readFile(full);
   let off = 0;
+  let plaintext = false;
   while (off < buf.length) {
-    const r = decodeRecord(buf, off);
+    const r = decodeRecord(buf, off, cipher, (o) => recordAad(seg.seq, o));
     if (r.kind === 'record') {
       applyRecord(r.record, first && off === 0, st, file, off);
+      if (!r.sealed) plaintext = true;
       off = r.next;
       continue;
     }
+    if (r.kind === 'unreadable') throw new WalDecryptError(full, off, r.reason);
     // A crash mid-write leaves a prefix of the last write: too short for a record, or a final
     // record whose bytes were not all written (zero-filled or garbage up to EOF).
     const torn =
@@ -261,8 +345,9 @@ async function replaySegment(
     } finally {
       await fh.close();
     }
-    return;
+    return { plaintext };
   }
+  return { plaintext };
 }
 
 function applyRecord(rec: WalRecord, segmentHead: boolean, st: ReplayState, file: string, off: number): void {

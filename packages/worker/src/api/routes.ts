@@ -21,11 +21,13 @@ const initBody = z
     ListenAddr: z.string().optional(),
     AdvertiseAddr: z.string().optional(),
     ForceNewCluster: z.boolean().optional(),
+    AutoLockManagers: z.boolean().optional(),
     DataPathAddr: z.string().optional(),
     DefaultAddrPool: z.array(z.string()).nullish(),
     SubnetSize: z.number().int().nullish(),
   })
   .passthrough();
+const unlockBody = z.object({ UnlockKey: z.string() }).passthrough();
 const joinBody = z
   .object({
     ListenAddr: z.string().optional(),
@@ -93,9 +95,17 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
   route('POST', '/swarm/update', async ({ req, query }) => {
     const m = node.requireManager();
     const body = await readJson(req, anyBody);
-    await m.cluster.update(requiredVersion(query, 'swarm'), body);
+    await m.cluster.update(requiredVersion(query, 'swarm'), body, {
+      rotateManagerUnlockKey: qBool(query, 'rotateManagerUnlockKey'),
+    });
     if (qBool(query, 'rotateWorkerToken')) await m.cluster.rotateJoinToken('worker');
     if (qBool(query, 'rotateManagerToken')) await m.cluster.rotateJoinToken('manager');
+    return null;
+  });
+
+  route('GET', '/swarm/unlockkey', async () => ({ UnlockKey: (await reader()).cluster.unlockKey() }));
+  route('POST', '/swarm/unlock', async ({ req }) => {
+    await node.unlock((await readJson(req, unlockBody)).UnlockKey);
     return null;
   });
 

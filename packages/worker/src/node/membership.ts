@@ -25,7 +25,9 @@ export function swarmInfo(
   state: NodeState | null,
   m: SwarmManager | null,
   knownManagers: string[] | undefined,
+  locked = false,
 ): Record<string, unknown> {
+  if (state && locked) return lockedInfo(state);
   if (!state)
     return {
       NodeID: '',
@@ -47,6 +49,18 @@ export function swarmInfo(
     Error: '',
     RemoteManagers: remote,
     ...(m ? { Nodes: nodes.length, Managers: m.managers().length, Cluster: clusterInfo(m, state.clusterId) } : {}),
+  };
+}
+
+/** The Swarm section of GET /info on a manager restarted with autolock on, before `swarm unlock`. */
+export function lockedInfo(state: NodeState): Record<string, unknown> {
+  return {
+    NodeID: state.nodeId,
+    NodeAddr: state.advertiseAddr.split(':')[0],
+    LocalNodeState: 'locked',
+    ControlAvailable: false,
+    Error: '',
+    RemoteManagers: null,
   };
 }
 

@@ -11,6 +11,7 @@ export interface InitRequest {
   ListenAddr?: string;
   AdvertiseAddr?: string;
   ForceNewCluster?: boolean;
+  AutoLockManagers?: boolean;
   DefaultAddrPool?: string[] | null;
   SubnetSize?: number | null;
 }

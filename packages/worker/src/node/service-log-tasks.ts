@@ -1,7 +1,14 @@
 // `service logs`: which tasks' logs to read, where, and with which prefix (docker's
 // `web.1.<task>@<node>    | `). The reading and merging are the peer package's.
-import type { SwarmManager } from '@flotilla/manager';
-import { taskLogPrefix, type LogTask, type ServiceLogsOptions } from '../peer/service-logs';
+import type { ContainerManager } from '@flotilla/engine-core';
+import { channelCredentials, type NodeTls, type SwarmManager } from '@flotilla/manager';
+import {
+  serviceLogLines,
+  taskLogPrefix,
+  type LogTask,
+  type ServiceLogLine,
+  type ServiceLogsOptions,
+} from '../peer/service-logs';
 import { DEFAULT_CLUSTER_PORT } from './requests';
 
 /** Every task of the service that has a container, through the manager's control API. */
@@ -27,4 +34,27 @@ export function serviceLogTasks(m: SwarmManager, ref: string, opts: ServiceLogsO
 export function nodeClusterAddr(m: SwarmManager, nodeId: string): string | undefined {
   const addr = m.store.state.get('nodes', nodeId)?.Status.Addr;
   return addr ? `${addr}:${DEFAULT_CLUSTER_PORT}` : undefined;
+}
+
+/** `service logs` options; `nodeAddr` finds a node's Peer service (default: its address on the cluster port). */
+export type ServiceLogsRequest = ServiceLogsOptions & { nodeAddr?: (nodeId: string) => string | undefined };
+
+/**
+ * `service logs`: the log lines of every task of the service, read on the node each ran on (see
+ * peer/service-logs), prefixed like docker's `web.1.<task>@<node>    | `, merged as they come
+ * (follow keeps going). `tls` is this node's certificate, for the other nodes' TaskLogs.
+ */
+export async function* serviceLogs(
+  m: SwarmManager,
+  ref: string,
+  opts: ServiceLogsRequest,
+  tls: NodeTls | null,
+  containers: ContainerManager,
+): AsyncGenerator<ServiceLogLine> {
+  yield* serviceLogLines(serviceLogTasks(m, ref, opts), opts, {
+    localNodeId: m.nodeId,
+    local: (id, o) => containers.logs(id, o),
+    nodeAddr: opts.nodeAddr ?? ((id) => nodeClusterAddr(m, id)),
+    credentials: tls ? channelCredentials(tls) : undefined,
+  });
 }

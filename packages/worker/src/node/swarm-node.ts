@@ -21,7 +21,7 @@ import {
 import { Agent } from '../agent/agent';
 import type { EngineExecutor } from '../executor/engine-executor';
 import { registerPeerServices } from '../peer';
-import { serviceLogLines, type ServiceLogLine, type ServiceLogsOptions } from '../peer/service-logs';
+import type { ServiceLogLine } from '../peer/service-logs';
 import { agentManagers } from './agent-managers';
 import { NodeDataPlane } from './data-plane';
 import type { SwarmNodeDeps } from './deps';
@@ -32,7 +32,8 @@ import { RenewalTimer } from './renewal-timer';
 import { caManagerAddrs, TlsWatch } from './tls-watch';
 import { alreadyInSwarm, initSettings, joinSettings, type InitRequest, type JoinRequest } from './requests';
 import { RoleReconciler } from './role-reconciler';
-import { nodeClusterAddr, serviceLogTasks } from './service-log-tasks';
+import { SwarmLock } from './swarm-lock';
+import { serviceLogs, type ServiceLogsRequest } from './service-log-tasks';
 import { imagePeers, taskExecutor } from './task-executor';
 
 export type { SwarmNodeDeps };
@@ -48,6 +49,7 @@ export class SwarmNode {
   state: NodeState | null = null;
   private readonly dataPlane: NodeDataPlane;
   private readonly files: SwarmStateFiles;
+  private readonly lock: SwarmLock;
   private readonly server = new NodeServer();
   private tls: NodeTls | null = null;
   /** The agent's and peers' view of `tls`, renewed in place. */
@@ -59,6 +61,7 @@ export class SwarmNode {
 
   constructor(private readonly d: SwarmNodeDeps) {
     this.files = new SwarmStateFiles(join(d.paths.root, 'swarm'));
+    this.lock = new SwarmLock(this.files);
     this.dataPlane = new NodeDataPlane({
       networks: d.networks,
       log: d.log,
@@ -127,6 +130,7 @@ export class SwarmNode {
     // VIPs a previous run left on the bridges (killed before it could remove them): the first
     // view from the managers puts back those still wanted.
     await this.dataPlane.clearVips('could not remove old service VIPs from the bridges');
+    if ((this.state = await this.lock.lockedState())) return;
     const saved = await this.files.load();
     if (!saved) return;
     this.state = saved.state;
@@ -145,7 +149,13 @@ export class SwarmNode {
     return this.state !== null;
   }
 
+  async unlock(key: string): Promise<void> {
+    await this.lock.unlock(this.state !== null, key);
+    await this.open();
+  }
+
   requireManager(): SwarmManager {
+    this.lock.check();
     if (!this.manager) throw new NotSwarmManagerError({ worker: this.state !== null });
     return this.manager;
   }
@@ -163,6 +173,7 @@ export class SwarmNode {
       this.manager = await SwarmManager.init({
         ...this.managerOptions(),
         ...addrPool,
+        autoLockManagers: req.AutoLockManagers,
         listenAddr,
         advertiseAddr,
         description: await executor.describe(),
@@ -230,6 +241,7 @@ export class SwarmNode {
 
   async leave(force: boolean): Promise<void> {
     if (!this.state) throw new SwarmStateError('This node is not part of a swarm', 503);
+    this.lock.leaving(force);
     const m = this.manager;
     if (m && !force) throw new SwarmStateError(leaveRefusal(m), 503);
     if (m && m.raftStatus().members.filter((x) => x.voter).length > 1) {
@@ -362,30 +374,14 @@ export class SwarmNode {
     void this.dataPlane.meshTunnel.start(tls, this.state!.clusterId);
   }
 
-  /**
-   * `service logs`: the log lines of every task of the service, read on the node each ran on
-   * (see peer/service-logs), prefixed like docker's `web.1.<task>@<node>    | `, merged as they
-   * come (follow keeps going). `nodeAddr` finds a node's Peer service (default: its address on
-   * the cluster port).
-   */
-  async *serviceLogs(
-    ref: string,
-    opts: ServiceLogsOptions & { nodeAddr?: (nodeId: string) => string | undefined },
-  ): AsyncGenerator<ServiceLogLine> {
-    const m = this.requireManager();
-    // this node's certificate (as saved by init/join), for calls to the other nodes' TaskLogs
-    const tls = this.tls;
-    yield* serviceLogLines(serviceLogTasks(m, ref, opts), opts, {
-      localNodeId: m.nodeId,
-      local: (id, o) => this.d.containers.logs(id, o),
-      nodeAddr: opts.nodeAddr ?? ((id) => nodeClusterAddr(m, id)),
-      credentials: tls ? channelCredentials(tls) : undefined,
-    });
+  /** `service logs` (see service-log-tasks.ts): read through this node's certificate. */
+  serviceLogs(ref: string, opts: ServiceLogsRequest): AsyncGenerator<ServiceLogLine> {
+    return serviceLogs(this.requireManager(), ref, opts, this.tls, this.d.containers);
   }
 
   /** The Swarm section of GET /info. */
   info(): Record<string, unknown> {
-    return swarmInfo(this.state, this.manager, this.agent?.knownManagers());
+    return swarmInfo(this.state, this.manager, this.agent?.knownManagers(), this.lock.locked);
   }
 
   async close(): Promise<void> {

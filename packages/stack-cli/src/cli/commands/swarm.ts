@@ -1,8 +1,9 @@
-// flotilla swarm init | join | join-token | leave | update
+// flotilla swarm init | join | join-token | leave | update | unlock | unlock-key
 import { parseDuration } from '../../compose/units';
 import { UsageError, bool, list, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 import { swarmCa } from './swarm-ca';
+import { printUnlockKey, swarmUnlock, swarmUnlockKey } from './swarm-unlock';
 
 function joinInstructions(role: 'worker' | 'manager', token: string, addr: string): string {
   return `To add a ${role} to this swarm, run the following command:\n\n    flotilla swarm join --token ${token} ${addr}\n\n`;
@@ -25,6 +26,7 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         { name: 'default-addr-pool', type: 'list' },
         { name: 'default-addr-pool-mask-length', type: 'string' },
         { name: 'force-new-cluster', type: 'bool' },
+        { name: 'autolock', type: 'bool' },
       ]);
       const mask = str(p, 'default-addr-pool-mask-length');
       if (mask !== undefined && !/^\d+$/.test(mask))
@@ -37,6 +39,7 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
           ListenAddr: str(p, 'listen-addr') ?? '0.0.0.0:2377',
           AdvertiseAddr: str(p, 'advertise-addr') ?? '',
           ForceNewCluster: bool(p, 'force-new-cluster'),
+          AutoLockManagers: bool(p, 'autolock'),
           ...(pools.length ? { DefaultAddrPool: pools } : {}),
           ...(mask !== undefined ? { SubnetSize: Number(mask) } : {}),
         },
@@ -48,6 +51,10 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         ctx,
         "To add a manager to this swarm, run 'flotilla swarm join-token manager' and follow the instructions.\n",
       );
+      if (bool(p, 'autolock')) {
+        out(ctx, '');
+        await printUnlockKey(ctx);
+      }
       return 0;
     }
     case 'join': {
@@ -107,10 +114,15 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
       const p = parseArgs(rest, [
         { name: 'task-history-limit', type: 'string' },
         { name: 'cert-expiry', type: 'string' },
+        { name: 'autolock', type: 'bool' },
       ]);
       const s = await ctx.client.json<{
         Version: { Index: number };
-        Spec: { Orchestration?: Record<string, unknown>; CAConfig?: Record<string, unknown> };
+        Spec: {
+          Orchestration?: Record<string, unknown>;
+          CAConfig?: Record<string, unknown>;
+          EncryptionConfig?: { AutoLockManagers?: boolean };
+        };
       }>('GET', '/swarm');
       const spec = { ...s.Spec };
       const limit = str(p, 'task-history-limit');
@@ -131,15 +143,23 @@ export async function swarm(ctx: Ctx, argv: string[]): Promise<number> {
         }
         spec.CAConfig = { ...spec.CAConfig, NodeCertExpiry: ns };
       }
+      const wasLocked = !!s.Spec.EncryptionConfig?.AutoLockManagers;
+      const autolock = p.flags.autolock === undefined ? wasLocked : bool(p, 'autolock');
+      spec.EncryptionConfig = { ...spec.EncryptionConfig, AutoLockManagers: autolock };
       await ctx.client.call('POST', '/swarm/update', { query: { version: s.Version.Index }, body: spec });
       out(ctx, 'Swarm updated.');
+      if (autolock && !wasLocked) await printUnlockKey(ctx);
       return 0;
     }
+    case 'unlock':
+      return swarmUnlock(ctx, rest);
+    case 'unlock-key':
+      return swarmUnlockKey(ctx, rest);
     default:
       throw new UsageError(
         sub
           ? `flotilla swarm: '${sub}' is not a flotilla command.`
-          : 'Usage:  flotilla swarm COMMAND\n\nCommands:\n  init        Initialize a swarm\n  join        Join a swarm as a node\n  join-token  Manage join tokens\n  leave       Leave the swarm\n  update      Update the swarm',
+          : 'Usage:  flotilla swarm COMMAND\n\nCommands:\n  ca          Display and rotate the root CA\n  init        Initialize a swarm\n  join        Join a swarm as a node\n  join-token  Manage join tokens\n  leave       Leave the swarm\n  unlock      Unlock swarm\n  unlock-key  Manage the unlock key\n  update      Update the swarm',
       );
   }
 }
