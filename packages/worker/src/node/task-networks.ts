@@ -53,6 +53,7 @@ export class TaskNetworks {
       if (Object.keys((await this.networks.inspect(existing.Id)).Containers).length) return;
       await this.networks.remove(existing.Id);
     }
+    if (ipam) await this.removeStale(name, ipam.Subnet);
     const ns = task.Spec.ContainerSpec.Labels?.['com.docker.stack.namespace'];
     await this.networks.create({
       name,
@@ -65,5 +66,19 @@ export class TaskNetworks {
       labels: { 'com.docker.swarm.network': 'true', ...(ns ? { 'com.docker.stack.namespace': ns } : {}) },
     });
     this.onCreated?.(name);
+  }
+
+  /**
+   * The bridges of swarm networks removed since (a stack rm): the manager may give their subnet
+   * to a new network, which this node could then not make ("Pool overlaps"). One that holds the
+   * subnet and no container goes; one still in use stays (its tasks are on their way out).
+   */
+  private async removeStale(name: string, subnet: string): Promise<void> {
+    for (const n of await this.networks.list()) {
+      if (n.Name === name || n.Labels?.['com.docker.swarm.network'] !== 'true') continue;
+      if (!n.IPAM.Config.some((c) => c.Subnet === subnet)) continue;
+      if (Object.keys((await this.networks.inspect(n.Id)).Containers).length) continue;
+      await this.networks.remove(n.Id);
+    }
   }
 }
