@@ -46,22 +46,28 @@ describe('rolling update', () => {
     ]);
   });
 
-  test('the next batch waits for the monitor window and the delay', () => {
-    const svc = service({ Parallelism: 2, Monitor: 1e9, Delay: 2e9 });
-    const tasks = [
-      newTask(1, TaskState.RUNNING, T0 + 1000),
-      newTask(2, TaskState.RUNNING, T0 + 1000),
-      oldTask(3),
-      oldTask(4),
-    ];
-    expect(planUpdate(svc, tasks, T0 + 1500)).toMatchObject({ actions: [], wakeAt: T0 + 2000 });
+  test('the next batch waits until the batch runs and the delay has passed, not for the monitor window', () => {
+    const svc = service({ Parallelism: 2, Monitor: 5e9, Delay: 2e9 });
+    const batch = [oldTask(3), oldTask(4)];
+    const starting = [newTask(1, TaskState.RUNNING, T0 + 1000), newTask(2, TaskState.STARTING, T0 + 900)];
+    expect(planUpdate(svc, [...starting, ...batch], T0 + 1500)).toMatchObject({ actions: [], wakeAt: null });
+    const tasks = [newTask(1, TaskState.RUNNING, T0 + 1000), newTask(2, TaskState.RUNNING, T0 + 1000), ...batch];
     expect(planUpdate(svc, tasks, T0 + 2500)).toMatchObject({ actions: [], wakeAt: T0 + 3000 });
+    // 3 s: the delay has passed, the 5 s monitor window has not: docker goes on, and so do we.
     expect(planUpdate(svc, tasks, T0 + 3000).actions).toEqual([
       { kind: 'shutdown', taskId: 'old3', remove: false },
       { kind: 'create', slot: 3 },
       { kind: 'shutdown', taskId: 'old4', remove: false },
       { kind: 'create', slot: 4 },
     ]);
+  });
+
+  test('every slot new: completed only once the newest task has run for the monitor window', () => {
+    const svc = service({ Monitor: 5e9 }, 2);
+    const tasks = [newTask(1, TaskState.RUNNING, T0 + 1000), newTask(2, TaskState.RUNNING, T0 + 2000)];
+    expect(planUpdate(svc, tasks, T0 + 3000)).toMatchObject({ actions: [], wakeAt: T0 + 7000 });
+    expect(planUpdate(svc, tasks, T0 + 3000).status).toBeUndefined();
+    expect(planUpdate(svc, tasks, T0 + 7000).status).toMatchObject({ State: 'completed' });
   });
 
   test('start-first: the new task starts beside the old one, which stops once the new one runs', () => {

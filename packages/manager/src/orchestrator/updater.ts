@@ -34,8 +34,9 @@ export function effectiveUpdateConfig(service: Service, rollingBack: boolean): R
 /**
  * One step of a rolling update of a replicated service (pure). Called whenever tasks change or the
  * returned wakeAt passes. Batches of `Parallelism` slots are replaced; the next batch starts when
- * the previous one has run for `Monitor` and `Delay` has passed; failures of new tasks beyond
- * `MaxFailureRatio` trigger `FailureAction`.
+ * the previous one runs and `Delay` has passed (as swarmkit's updater: `Monitor` does not hold
+ * the next batch back); failures of new tasks beyond `MaxFailureRatio` trigger `FailureAction`,
+ * and the update completes once every slot is new and the newest has run for `Monitor`.
  */
 export function planUpdate(service: Service, tasks: Task[], now: number): UpdatePlan {
   const st = service.UpdateStatus;
@@ -54,7 +55,10 @@ export function planUpdate(service: Service, tasks: Task[], now: number): Update
   }
 
   const actions: Action[] = [];
-  let inFlight = 0;
+  /** New tasks not running yet: the next batch waits for them. */
+  let starting = 0;
+  /** New tasks running for less than Monitor: the update is not complete while there are any. */
+  let monitoring = 0;
   let lastRunning = 0;
   const oldSlots: { slot: number; old: Task }[] = [];
   let failures = 0;
@@ -73,8 +77,11 @@ export function planUpdate(service: Service, tasks: Task[], now: number): Update
     if (newLive) {
       const runningSince =
         newLive.Status.State === TaskState.RUNNING ? Date.parse(newLive.Status.Timestamp) || now : null;
-      if (runningSince === null || now - runningSince < ms(cfg.Monitor)) inFlight++;
-      if (runningSince !== null) lastRunning = Math.max(lastRunning, runningSince);
+      if (runningSince === null) starting++;
+      else {
+        if (now - runningSince < ms(cfg.Monitor)) monitoring++;
+        lastRunning = Math.max(lastRunning, runningSince);
+      }
       // start-first: the old task goes once its replacement runs.
       if (runningSince !== null)
         for (const o of oldLive) actions.push({ kind: 'shutdown', taskId: o.ID, remove: false });
@@ -106,7 +113,7 @@ export function planUpdate(service: Service, tasks: Task[], now: number): Update
     };
   }
 
-  if (oldSlots.length === 0 && inFlight === 0) {
+  if (oldSlots.length === 0 && starting === 0 && monitoring === 0) {
     return {
       actions,
       status: {
@@ -118,10 +125,10 @@ export function planUpdate(service: Service, tasks: Task[], now: number): Update
       wakeAt: null,
     };
   }
-  if (inFlight > 0) {
-    // Wake when the newest batch's monitor window ends.
-    return { actions, wakeAt: lastRunning ? lastRunning + ms(cfg.Monitor) : null };
-  }
+  // The batch in flight: its tasks' state changes wake the next step.
+  if (starting > 0) return { actions, wakeAt: null };
+  // Every slot is new: wake when the newest task's monitor window ends.
+  if (oldSlots.length === 0) return { actions, wakeAt: lastRunning + ms(cfg.Monitor) };
   const nextAt = lastRunning ? lastRunning + ms(cfg.Delay) : 0;
   if (now < nextAt) return { actions, wakeAt: nextAt };
   const batch = cfg.Parallelism === 0 ? oldSlots : oldSlots.slice(0, cfg.Parallelism);
