@@ -157,11 +157,89 @@ describe('a stack with secrets and configs on three machines', () => {
 
   it('finishes a secret update whose manager is killed -9 in the middle', async () => {
     writeFileSync(join(dir, 'v3'), V3);
+    // A delay between the two slots, so that the kill lands in the middle of the roll.
+    await c.ok(c.manager, ['service', 'update', '-d', '--update-delay', '4s', SERVICE]);
     await c.ok(c.manager, ['secret', 'update', `${STACK}_db_password`, join(dir, 'v3')]);
+    await waitFor('the first slot on the new value', async () => {
+      const running = await c.running(SERVICE);
+      const seen = await Promise.all(running.map((t) => cat(t, '/run/secrets/db_password')));
+      return seen.includes(V3) && seen.includes(V2);
+    });
+    const [svc] = await c.api<{ UpdateStatus?: { State: string } }[]>(
+      c.manager,
+      'GET',
+      `/services?filters=${encodeURIComponent(JSON.stringify({ name: [SERVICE] }))}`,
+    );
+    expect(svc?.UpdateStatus?.State).toBe('updating');
     await c.killDaemon(c.manager);
     await c.startDaemon(c.manager);
     await waitValue(V3, 90_000);
     expect(filesHolding(c.manager.dataRoot, V3)).toEqual([]);
+  });
+
+  it('a roll onto a value the tasks refuse rolls back to the old value', async () => {
+    // Tasks that exit unless their secret says "good": failure_action rollback brings them back.
+    writeFileSync(join(dir, 'good'), 'good');
+    writeFileSync(join(dir, 'bad'), 'bad');
+    const gate = "busybox grep -q good /run/secrets/gate || exit 1; trap 'exit 0' TERM; sleep 100000 & wait";
+    await c.ok(c.manager, ['secret', 'create', 'gate', join(dir, 'good')]);
+    await c.ok(c.manager, [
+      'service',
+      'create',
+      '-d',
+      '--name',
+      'gated',
+      '--replicas',
+      '2',
+      '--secret',
+      'gate',
+      '--update-failure-action',
+      'rollback',
+      '--restart-delay',
+      '1s',
+      IMAGE,
+      'sh',
+      '-c',
+      gate,
+    ]);
+    const before = await waitFor('gated to run', async () => {
+      const r = await c.running('gated');
+      return r.length === 2 ? r : false;
+    });
+    await c.ok(c.manager, ['secret', 'update', 'gate', join(dir, 'bad')]);
+    const service = await waitFor(
+      'the roll to fail and roll back',
+      async () => {
+        const [s] = await c.api<{ UpdateStatus?: { State: string } }[]>(
+          c.manager,
+          'GET',
+          `/services?filters=${encodeURIComponent(JSON.stringify({ name: ['gated'] }))}`,
+        );
+        return s?.UpdateStatus?.State === 'rollback_completed' ? s : false;
+      },
+      90_000,
+      200,
+    );
+    expect(service).toBeTruthy();
+    const after = await waitFor('two tasks on the old value', async () => {
+      const r = await c.running('gated');
+      return r.length === 2 ? r : false;
+    });
+    const pin = (t: ApiTask) =>
+      (t as ApiTask & { Spec: { ContainerSpec: { Secrets?: { DataVersion?: number }[] } } }).Spec.ContainerSpec
+        .Secrets?.[0]?.DataVersion;
+    for (const t of after) {
+      expect(await cat(t, '/run/secrets/gate')).toBe('good');
+      expect(pin(t)).toBe(pin(before[0]!));
+    }
+    const [secret] = JSON.parse(await c.ok(c.manager, ['secret', 'inspect', 'gate'])) as [{ DataVersion: number }];
+    expect(secret.DataVersion).toBe(2); // the new data is kept; the service is pinned to version 1
+    await c.ok(c.manager, ['service', 'rm', 'gated']);
+    await waitFor('gated to go', async () => (await c.tasks('gated')).every((t) => t.DesiredState !== 'running'));
+    await waitFor(
+      'the gate secret to be free',
+      async () => (await c.fl(c.manager, ['secret', 'rm', 'gate'])).code === 0,
+    );
   });
 
   it('stack rm removes the stack secrets and config, not the external secret', async () => {
