@@ -3,29 +3,16 @@
 // restarted is locked until unlocked; a key rotated while one manager was down: that manager still
 // opens with the old key (its keys were wrapped with it), catches up, re-wraps, and from then on
 // the new key opens it, as on the managers that saw the rotation.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, BIN, Cluster, run, waitFor, type Machine } from './cluster';
+import { filesHolding } from '../host-traces';
 
 jest.setTimeout(180_000);
 
 const MARKER = `autolock-marker-${process.pid}-91d2`;
 const LOCKED = 'Swarm is encrypted and needs to be unlocked before it can be used.';
 let c: Cluster;
-
-function filesHolding(root: string, text: string): string[] {
-  const hits: string[] = [];
-  for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const full = join(e.parentPath, e.name);
-    try {
-      if (readFileSync(full).includes(text)) hits.push(full);
-    } catch {
-      /* gone meanwhile, or not readable */
-    }
-  }
-  return hits;
-}
 
 const keyIn = (out: string) => /\n {4}(SWMKEY-1-[A-Za-z0-9+/]{43})\n/.exec(out)?.[1];
 const plainKey = (m: Machine) => existsSync(join(m.dataRoot, 'swarm', 'certs', 'node.key'));

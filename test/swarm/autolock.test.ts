@@ -4,9 +4,10 @@
 // "locked"), refuses a wrong key, unlocks with the right one and serves again; after `swarm
 // unlock-key --rotate` only the new key unlocks it; `swarm update --autolock=false` unwraps.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestEngine, eventually, freePort } from '../engine/harness';
+import { filesHolding } from '../host-traces';
 
 jest.setTimeout(120_000);
 
@@ -14,21 +15,6 @@ const BIN = join(__dirname, '../../packages/stack-cli/bin/flotilla');
 const DIST = join(__dirname, '../../packages/stack-cli/dist/cli/main.js');
 const MARKER = `flotilla-secret-marker-${process.pid}-7c1e`;
 const LOCKED = 'Swarm is encrypted and needs to be unlocked before it can be used.';
-
-/** Files under `root` whose bytes contain `text` (the whole data root, recursively). */
-function filesHolding(root: string, text: string): string[] {
-  const hits: string[] = [];
-  for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const full = join(e.parentPath, e.name);
-    try {
-      if (readFileSync(full).includes(text)) hits.push(full);
-    } catch {
-      /* a socket or a file removed meanwhile */
-    }
-  }
-  return hits;
-}
 
 describe('encryption at rest and autolock (single manager, daemon restarts)', () => {
   const e = new TestEngine('autolock');

@@ -3,79 +3,23 @@
 // image from its manager over the node-level gRPC server), and `service logs` on the manager
 // shows the worker's lines, prefixed with the worker's hostname. Then certificate renewal: with
 // very short-lived node certificates, a worker renews its own before each runs out and keeps working.
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  BridgeNetworkService,
-  cleanupDaemonCgroups,
-  ContainerManager,
-  dataPaths,
-  ImageStore,
-  importRootfs,
-  rootLogger,
-  VolumeStore,
-  type DataPaths,
-} from '@flotilla/engine-core';
 import { CLUSTER_OBJECT_ID, identityOf, TaskState } from '@flotilla/manager';
-import { SwarmNode } from '@flotilla/worker';
-import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
 import { makeImage } from './peer-fixture';
+import { startNode, stopNode, type TestNode } from './node-fixture';
 import { freePort } from '../engine/harness';
 import { until } from './until';
 
 jest.setTimeout(120_000);
 
-interface TestNode {
-  base: string;
-  paths: DataPaths;
-  images: ImageStore;
-  containers: ContainerManager;
-  networks: BridgeNetworkService;
-  node: SwarmNode;
-}
-
-async function startNode(name: string): Promise<TestNode> {
-  const base = mkdtempSync(join(tmpdir(), `flotilla-peer-swarm-${name}-`));
-  const paths = dataPaths(join(base, 'data'), join(base, 'run'));
-  const images = await ImageStore.open(paths.images);
-  await importRootfs(images, createReadStream(makeBusyboxRootfsTar(base).tar), { tag: 'busybox:latest' });
-  const networks = new BridgeNetworkService({ paths, sandboxPool: 0 });
-  await networks.init({ liveContainerIds: [] });
-  const volumes = new VolumeStore(paths.volumes);
-  await volumes.init();
-  const containers = new ContainerManager({ paths, images, volumes, network: networks });
-  await containers.init();
-  const node = new SwarmNode({
-    paths,
-    containers,
-    images,
-    networks,
-    engineVersion: 'test',
-    log: rootLogger,
-    heartbeatPeriodMs: 500,
-    hostname: name,
-  });
-  return { base, paths, images, containers, networks, node };
-}
-
-async function stopNode(n: TestNode | undefined): Promise<void> {
-  if (!n) return;
-  await n.node.close();
-  for (const c of n.containers.list({ all: true })) await n.containers.remove(c.Id, { force: true });
-  await n.containers.shutdown();
-  await n.networks.teardown();
-  await n.networks.close();
-  await cleanupDaemonCgroups(n.paths);
-  rmSync(n.base, { recursive: true, force: true });
-}
-
 let a: TestNode;
 let b: TestNode;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startNode('node-a'), startNode('node-b')]);
+  const node = (name: string) => startNode({ prefix: `peer-swarm-${name}`, hostname: name, heartbeatPeriodMs: 500 });
+  [a, b] = await Promise.all([node('node-a'), node('node-b')]);
 });
 
 afterAll(async () => {

@@ -2,94 +2,24 @@
 // a secret only with a task that uses it. A secret used only on the worker never reaches the
 // manager's worker agent and vice versa (sampled all along, not just at the end), neither node's
 // disk holds a value, and a node drops a secret and its tmpfs when its last task using it goes.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  BridgeNetworkService,
-  cleanupDaemonCgroups,
-  ContainerManager,
-  dataPaths,
-  ImageStore,
-  importRootfs,
-  rootLogger,
-  VolumeStore,
-  type DataPaths,
-} from '@flotilla/engine-core';
 import { TaskState, type ServiceSpec } from '@flotilla/manager';
-import { SwarmNode } from '@flotilla/worker';
-import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
 import { freePort } from '../engine/harness';
 import { until } from './until';
+import { startNode, stopNode, type TestNode } from './node-fixture';
+import { filesHolding, mountsUnder } from '../host-traces';
 
 jest.setTimeout(120_000);
 
-interface TestNode {
-  base: string;
-  paths: DataPaths;
-  containers: ContainerManager;
-  networks: BridgeNetworkService;
-  node: SwarmNode;
-}
-
-async function startNode(name: string): Promise<TestNode> {
-  const base = mkdtempSync(join(tmpdir(), `flotilla-secrets-${name}-`));
-  const paths = dataPaths(join(base, 'data'), join(base, 'run'));
-  const images = await ImageStore.open(paths.images);
-  await importRootfs(images, createReadStream(makeBusyboxRootfsTar(base).tar), { tag: 'busybox:latest' });
-  const networks = new BridgeNetworkService({ paths, sandboxPool: 0 });
-  await networks.init({ liveContainerIds: [] });
-  const volumes = new VolumeStore(paths.volumes);
-  await volumes.init();
-  const containers = new ContainerManager({ paths, images, volumes, network: networks });
-  await containers.init();
-  const node = new SwarmNode({
-    paths,
-    containers,
-    images,
-    networks,
-    engineVersion: 'test',
-    log: rootLogger,
-    heartbeatPeriodMs: 500,
-    hostname: name,
-  });
-  return { base, paths, containers, networks, node };
-}
-
-async function stopNode(n: TestNode | undefined): Promise<void> {
-  if (!n) return;
-  await n.node.close();
-  for (const c of n.containers.list({ all: true })) await n.containers.remove(c.Id, { force: true });
-  await n.containers.shutdown();
-  await n.networks.teardown();
-  await n.networks.close();
-  await cleanupDaemonCgroups(n.paths);
-  rmSync(n.base, { recursive: true, force: true });
-}
-
 const secretsDir = (n: TestNode) => join(dirname(n.paths.runcRoot), 'secrets');
-const mountsUnder = (dir: string) =>
-  readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((p) => p.startsWith(`${dir}/`));
-
-function grepTree(dir: string, needle: string): string[] {
-  try {
-    return execFileSync('grep', ['-r', '-l', '-F', '--', needle, dir], { encoding: 'utf8' }).trim().split('\n');
-  } catch (e) {
-    if ((e as { status?: number }).status === 1) return [];
-    throw e;
-  }
-}
 
 let a: TestNode;
 let b: TestNode;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startNode('mgr'), startNode('wrk')]);
+  const node = (name: string) => startNode({ prefix: `secrets-${name}`, hostname: name, heartbeatPeriodMs: 500 });
+  [a, b] = await Promise.all([node('mgr'), node('wrk')]);
 });
 
 afterAll(async () => {
@@ -171,9 +101,9 @@ test('each node gets only the secrets of its own tasks, and drops them with its 
     expect(mountsUnder(secretsDir(a))).toHaveLength(1);
     // The worker has no Raft log: neither value, in any form, is anywhere under its data root.
     for (const v of [onWorker, onManager, Buffer.from(onWorker).toString('base64')])
-      expect(grepTree(b.paths.root, v)).toEqual([]);
-    expect(grepTree(a.paths.root, onWorker)).toEqual([]);
-    expect(grepTree(a.paths.root, onManager)).toEqual([]);
+      expect(filesHolding(b.paths.root, v)).toEqual([]);
+    expect(filesHolding(a.paths.root, onWorker)).toEqual([]);
+    expect(filesHolding(a.paths.root, onManager)).toEqual([]);
 
     // Scaled to 0: the worker drops the secret and both tmpfs.
     const svc = mgr.services.inspect('w');

@@ -5,83 +5,33 @@
 // versions live side by side, and the tmpfs goes with the task.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  BridgeNetworkService,
-  cleanupDaemonCgroups,
-  ContainerManager,
-  dataPaths,
-  ImageStore,
-  importRootfs,
-  rootLogger,
-  VolumeStore,
-  type DataPaths,
-} from '@flotilla/engine-core';
 import { TaskState, type ServiceSpec, type SecretObject, type Store } from '@flotilla/manager';
-import { SwarmNode } from '@flotilla/worker';
-import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
 import { freePort } from '../engine/harness';
 import { until } from './until';
+import { startNode, stopNode, type TestNode } from './node-fixture';
+import { filesHolding, mountsUnder } from '../host-traces';
 
 jest.setTimeout(120_000);
 
-let base: string;
-let paths: DataPaths;
-let networks: BridgeNetworkService;
-let containers: ContainerManager;
-let node: SwarmNode;
+let n: TestNode;
 
 beforeAll(async () => {
-  base = mkdtempSync(join(tmpdir(), 'flotilla-secrets-'));
-  paths = dataPaths(join(base, 'data'), join(base, 'run'));
-  const images = await ImageStore.open(paths.images);
-  await importRootfs(images, createReadStream(makeBusyboxRootfsTar(base).tar), { tag: 'busybox:latest' });
-  networks = new BridgeNetworkService({ paths, sandboxPool: 0 });
-  await networks.init({ liveContainerIds: [] });
-  const volumes = new VolumeStore(paths.volumes);
-  await volumes.init();
-  containers = new ContainerManager({ paths, images, volumes, network: networks });
-  await containers.init();
-  node = new SwarmNode({ paths, containers, images, networks, engineVersion: 'test', log: rootLogger });
+  n = await startNode({ prefix: 'secrets' });
 });
 
 afterAll(async () => {
-  await node?.close();
-  for (const c of containers.list({ all: true })) await containers.remove(c.Id, { force: true });
-  await containers.shutdown();
-  await networks.teardown();
-  await networks.close();
-  await cleanupDaemonCgroups(paths);
-  // Nothing of ours may stay mounted: a leftover would make this rm fail (EBUSY).
-  expect(mountsUnder(base)).toEqual([]);
-  rmSync(base, { recursive: true, force: true });
+  // Nothing of ours may stay mounted: a leftover would make the rm of the temp dir fail (EBUSY).
+  await stopNode(n, { beforeRemove: ({ base }) => expect(mountsUnder(base)).toEqual([]) });
 });
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const file = (Name: string, Mode: number, UID = '0', GID = '0') => ({ Name, UID, GID, Mode });
 
-function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((p) => p.startsWith(`${dir}/`));
-}
-
-/** Files under `dir` whose bytes contain `needle` (grep -r -l; none: []). */
-function grepTree(dir: string, needle: string): string[] {
-  try {
-    return execFileSync('grep', ['-r', '-l', '-F', '--', needle, dir], { encoding: 'utf8' }).trim().split('\n');
-  } catch (e) {
-    if ((e as { status?: number }).status === 1) return [];
-    throw e;
-  }
-}
-
 async function exec(id: string, cmd: string[]): Promise<{ code: number; out: string }> {
-  const { Id } = containers.execCreate(id, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const started = await containers.execStart(Id);
+  const { Id } = n.containers.execCreate(id, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const started = await n.containers.execStart(Id);
   let out = '';
   for await (const chunk of started.output) out += Buffer.from(chunk.data).toString('utf8');
   return { code: await started.exitCode, out };
@@ -107,6 +57,7 @@ const running = (store: Store, serviceId: string) =>
     );
 
 test('secrets and configs reach the task read-only from its tmpfs, and go with it', async () => {
+  const { base, paths, node } = n;
   // What a crashed run left: a task's tmpfs, still mounted. The agent clears it when it starts.
   const secretsDir = join(dirname(paths.runcRoot), 'secrets');
   const leftover = join(secretsDir, 'crashedtask1');
@@ -197,10 +148,10 @@ test('secrets and configs reach the task read-only from its tmpfs, and go with i
   // the stored (base64) data until encryption at rest; the plain and the expanded values
   // appear nowhere, and the base64 form nowhere outside the Raft log.
   expect(node.agent!.dependencies.keys()).toEqual(['config/cfg1/1', 'secret/sec1/1', 'secret/sec2/1']);
-  expect(grepTree(paths.root, value)).toEqual([]);
-  expect(grepTree(paths.root, expanded)).toEqual([]);
-  expect(grepTree(paths.root, conf)).toEqual([]);
-  expect(grepTree(paths.root, b64(value)).every((f) => f.startsWith(join(paths.root, 'swarm', 'raft')))).toBe(true);
+  expect(filesHolding(paths.root, value)).toEqual([]);
+  expect(filesHolding(paths.root, expanded)).toEqual([]);
+  expect(filesHolding(paths.root, conf)).toEqual([]);
+  expect(filesHolding(paths.root, b64(value)).every((f) => f.startsWith(join(paths.root, 'swarm', 'raft')))).toBe(true);
 
   // A service whose secret is gone (the control API refuses to create one: it is written to the
   // store directly, as a secret deleted under a stored spec would leave it): its task is rejected
@@ -294,5 +245,5 @@ test('secrets and configs reach the task read-only from its tmpfs, and go with i
   await node.leave(true);
   expect(mountsUnder(secretsDir)).toEqual([]);
   expect(existsSync(secretsDir)).toBe(false);
-  expect(grepTree(base, value)).toEqual([]);
+  expect(filesHolding(base, value)).toEqual([]);
 });

@@ -1,68 +1,26 @@
 // Single-node swarm end to end below the HTTP API: swarm init, a replicated service of real runc
 // containers on a stack network, the routing mesh spreading connections over the replicas,
 // scaling without touching the survivors, and leave --force cleaning up.
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { get } from './http-get';
-import {
-  BridgeNetworkService,
-  cleanupDaemonCgroups,
-  ContainerManager,
-  dataPaths,
-  ImageStore,
-  importRootfs,
-  rootLogger,
-  VolumeStore,
-  type DataPaths,
-} from '@flotilla/engine-core';
 import { TaskState, type ServiceSpec } from '@flotilla/manager';
-import { SwarmNode } from '@flotilla/worker';
-import { makeBusyboxRootfsTar } from '../../packages/engine-core/src/testing/busybox-rootfs';
 import { freePort } from '../engine/harness';
 import { until } from './until';
+import { startNode, stopNode, type TestNode } from './node-fixture';
 
 jest.setTimeout(120_000);
 
-let base: string;
-let paths: DataPaths;
-let networks: BridgeNetworkService;
-let containers: ContainerManager;
-let node: SwarmNode;
+let n: TestNode;
 
 beforeAll(async () => {
-  base = mkdtempSync(join(tmpdir(), 'flotilla-swarm-node-'));
-  paths = dataPaths(join(base, 'data'), join(base, 'run'));
-  const images = await ImageStore.open(paths.images);
-  await importRootfs(images, createReadStream(makeBusyboxRootfsTar(base).tar), { tag: 'web:latest' });
-  networks = new BridgeNetworkService({ paths, sandboxPool: 0 });
-  await networks.init({ liveContainerIds: [] });
-  const volumes = new VolumeStore(paths.volumes);
-  await volumes.init();
-  containers = new ContainerManager({ paths, images, volumes, network: networks });
-  await containers.init();
-  node = new SwarmNode({
-    paths,
-    containers,
-    images,
-    networks,
-    engineVersion: 'test',
-    log: rootLogger,
-    heartbeatPeriodMs: 500,
-  });
+  n = await startNode({ prefix: 'swarm-node', imageTag: 'web:latest', heartbeatPeriodMs: 500 });
 });
 
 afterAll(async () => {
-  await node?.close();
-  for (const c of containers.list({ all: true })) await containers.remove(c.Id, { force: true });
-  await containers.shutdown();
-  await networks.teardown();
-  await networks.close();
-  await cleanupDaemonCgroups(paths);
-  rmSync(base, { recursive: true, force: true });
+  await stopNode(n);
 });
 
 test('swarm init, deploy 3 replicas behind the mesh, scale to 1 in place, leave --force', async () => {
+  const { node, networks, containers } = n;
   const clusterPort = await freePort();
   await node.init({ ListenAddr: `127.0.0.1:${clusterPort}`, AdvertiseAddr: `127.0.0.1:${clusterPort}` });
   const mgr = node.requireManager();
