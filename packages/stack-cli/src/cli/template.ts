@@ -1,70 +1,62 @@
-// The part of Go templates scripts use with `--format`: `json`, `{{json .}}`, `{{.Field.Sub}}`,
-// `{{json .Field}}`, and literal text around them (`{{.ID}}\t{{.Names}}`).
+// `--format` templates as docker's CLI runs them: Go's text/template with docker's functions
+// (json, join, split, title, lower, upper, pad, truncate) and the `table` prefix.
+import type { Node } from './gotemplate/ast';
+import { execute } from './gotemplate/exec';
+import { FUNCS, HEADER_FUNCS } from './gotemplate/funcs';
+import { parse } from './gotemplate/parser';
+import { tabwrite } from './gotemplate/tabwriter';
 
-function lookup(obj: unknown, path: string): unknown {
-  if (path === '.' || path === '') return obj;
-  let cur: unknown = obj;
-  for (const key of path.replace(/^\./, '').split('.')) {
-    if (cur === null || cur === undefined || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
+export { TemplateError, TemplateExecError, TemplateParseError } from './gotemplate/errors';
+
+const FUNC_NAMES = new Set(Object.keys(FUNCS));
+const cache = new Map<string, Node[]>();
+
+/** docker's `\t` and `\n` escapes in a --format string. */
+function unescape(format: string): string {
+  return format.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
 }
 
-function show(v: unknown): string {
-  if (v === undefined || v === null) return '<no value>';
-  if (typeof v === 'object') {
-    if (Array.isArray(v)) return `[${v.map(show).join(' ')}]`;
-    return `map[${Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${k}:${show(x)}`)
-      .join(' ')}]`;
+/** Parse a template once (throws TemplateParseError, exit 1, on a malformed one). */
+export function parseTemplate(text: string): Node[] {
+  let nodes = cache.get(text);
+  if (!nodes) {
+    nodes = parse(text, FUNC_NAMES);
+    if (cache.size > 100) cache.clear();
+    cache.set(text, nodes);
   }
-  return String(v);
+  return nodes;
 }
 
 export function isJsonFormat(format: string | undefined): boolean {
   return format !== undefined && (format === 'json' || /^\s*\{\{\s*json\s+\.\s*\}\}\s*$/.test(format));
 }
 
+/** Render `obj` through a --format template (`json` is one JSON object). */
 export function renderTemplate(format: string, obj: unknown): string {
   if (isJsonFormat(format)) return JSON.stringify(obj);
-  return format
-    .replace(/\\t/g, '\t')
-    .replace(/\\n/g, '\n')
-    .replace(/\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}/g, (_m, json: string | undefined, path: string) => {
-      const v = lookup(obj, path);
-      return json ? JSON.stringify(v ?? null) : show(v);
-    });
+  const text = unescape(format);
+  return execute(text, parseTemplate(text), obj, { funcs: FUNCS });
 }
 
 /**
- * `--format "table {{.ID}}\t{{.Names}}"`: docker's header names for the fields, the rows rendered
- * through the template, aligned like the default tables. Returns undefined for other formats.
+ * `--format "table {{.ID}}\t{{.Names}}"`: a header row (docker's header names for the fields,
+ * functions such as upper leave it alone), then each row through the template, aligned like
+ * docker's tabwriter. Returns undefined for a format without the `table` prefix.
  */
 export function renderTableFormat(
   format: string,
   rows: unknown[],
   headers: Record<string, string>,
 ): string | undefined {
-  const m = /^table\s*(.*)$/s.exec(format);
+  const m = /^table(\s.*)?$/s.exec(format);
   if (!m) return undefined;
-  const body = m[1]!.replace(/\\t/g, '\t');
+  const body = unescape(m[1] ?? '').replace(/^ +| +$/g, '');
   if (body.trim() === '') return undefined;
-  const header = body.replace(
-    /\{\{\s*(?:json\s+)?\.([\w.]+)\s*\}\}/g,
-    (_x, field: string) => headers[field] ?? field.toUpperCase(),
-  );
-  const lines = [header, ...rows.map((r) => renderTemplate(body, r))];
-  const cells = lines.map((l) => l.split('\t'));
-  const widths: number[] = [];
-  for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length + 3, 10)));
-  return cells
-    .map(
-      (row) =>
-        `${row
-          .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-          .join('')
-          .replace(/\s+$/, '')}\n`,
-    )
-    .join('');
+  const nodes = parseTemplate(body);
+  const header = execute(body, nodes, headers, {
+    funcs: HEADER_FUNCS,
+    header: (path) => headers[path.join('.')] ?? headers[path[0] ?? ''] ?? (path[path.length - 1] ?? '').toUpperCase(),
+  });
+  const text = [header, ...rows.map((r) => execute(body, nodes, r, { funcs: FUNCS }))].map((l) => `${l}\n`).join('');
+  return tabwrite(text);
 }
