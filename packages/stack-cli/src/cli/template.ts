@@ -60,3 +60,15 @@ export function renderTableFormat(
   const text = [header, ...rows.map((r) => execute(body, nodes, r, { funcs: FUNCS }))].map((l) => `${l}\n`).join('');
   return tabwrite(text);
 }
+
+/**
+ * A list command's `--format` output, as docker's formatter writes it: `json` (one object a line),
+ * `table {{...}}` (header row and aligned columns), or a template run once per row, each row
+ * followed by a newline.
+ */
+export function renderRows(format: string, rows: unknown[], headers: Record<string, string>): string {
+  if (isJsonFormat(format)) return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+  const table = renderTableFormat(format, rows, headers);
+  if (table !== undefined) return table;
+  return rows.map((r) => `${renderTemplate(format, r)}\n`).join('');
+}

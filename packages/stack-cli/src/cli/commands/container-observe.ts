@@ -3,7 +3,20 @@ import { UsageError, bool, onePositional, parseArgs, str } from '../args';
 import { type Ctx, ExitError, out } from '../io';
 import { demux } from '../stdcopy';
 import { renderTable } from '../table';
-import { renderTemplate } from '../template';
+import { renderRows } from '../template';
+
+/** docker's column headers for the stats --format fields. */
+const STATS_HEADERS = {
+  Container: 'CONTAINER',
+  ID: 'CONTAINER ID',
+  Name: 'NAME',
+  CPUPerc: 'CPU %',
+  MemUsage: 'MEM USAGE / LIMIT',
+  MemPerc: 'MEM %',
+  NetIO: 'NET I/O',
+  BlockIO: 'BLOCK I/O',
+  PIDs: 'PIDS',
+};
 import { parseTime } from '../time-flag';
 import { humanSize } from '../units';
 
@@ -115,7 +128,7 @@ export async function stats(ctx: Ctx, argv: string[]): Promise<number> {
   }
   const format = str(p, 'format');
   if (format && format !== 'table') {
-    for (const r of rows) out(ctx, renderTemplate(format, r));
+    ctx.io.stdout.write(renderRows(format, rows, STATS_HEADERS));
     return 0;
   }
   ctx.io.stdout.write(

@@ -3,7 +3,19 @@ import { UsageError, bool, list, parseArgs, str } from '../args';
 import { forEachArg } from '../each';
 import { type Ctx, out } from '../io';
 import { renderTable } from '../table';
-import { renderTemplate } from '../template';
+import { renderRows } from '../template';
+
+/** docker's column headers for the network ls --format fields. */
+const NETWORK_HEADERS = {
+  ID: 'NETWORK ID',
+  Name: 'NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  IPv6: 'IPV6',
+  Internal: 'INTERNAL',
+  Labels: 'LABELS',
+  CreatedAt: 'CREATED AT',
+};
 import { keyValues } from '../key-values';
 import { inspectEach } from './object-inspect';
 
@@ -67,7 +79,7 @@ export async function network(ctx: Ctx, argv: string[]): Promise<number> {
       }));
       const format = str(p, 'format');
       if (format && format !== 'table') {
-        for (const r of rows) out(ctx, renderTemplate(format, r));
+        ctx.io.stdout.write(renderRows(format, rows, NETWORK_HEADERS));
         return 0;
       }
       ctx.io.stdout.write(

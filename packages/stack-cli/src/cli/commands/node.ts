@@ -2,7 +2,17 @@
 import { UsageError, bool, list, onePositional, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 import { renderTable } from '../table';
-import { renderTemplate } from '../template';
+import { renderRows, renderTemplate } from '../template';
+
+/** docker's column headers for the node ls --format fields. */
+const NODE_HEADERS = {
+  ID: 'ID',
+  Hostname: 'HOSTNAME',
+  Status: 'STATUS',
+  Availability: 'AVAILABILITY',
+  ManagerStatus: 'MANAGER STATUS',
+  EngineVersion: 'ENGINE VERSION',
+};
 import { cap, type ApiNode } from './swarm-shapes';
 
 async function self(ctx: Ctx): Promise<string> {
@@ -35,8 +45,7 @@ export async function node(ctx: Ctx, argv: string[]): Promise<number> {
         EngineVersion: n.Description.Engine.EngineVersion,
       }));
       const format = str(p, 'format');
-      if (format === 'json') for (const r of rows) out(ctx, JSON.stringify(r));
-      else if (format && format !== 'table') for (const r of rows) out(ctx, renderTemplate(format, r));
+      if (format && format !== 'table') ctx.io.stdout.write(renderRows(format, rows, NODE_HEADERS));
       else
         ctx.io.stdout.write(
           renderTable(

@@ -2,7 +2,20 @@
 import { bool, list, parseArgs, str } from '../args';
 import { type Ctx, out } from '../io';
 import { renderTable } from '../table';
-import { renderTemplate } from '../template';
+import { renderRows } from '../template';
+
+/** docker's column headers for the service ls and service ps --format fields. */
+const SERVICE_HEADERS = { ID: 'ID', Name: 'NAME', Mode: 'MODE', Replicas: 'REPLICAS', Image: 'IMAGE', Ports: 'PORTS' };
+const TASK_HEADERS = {
+  ID: 'ID',
+  Name: 'NAME',
+  Image: 'IMAGE',
+  Node: 'NODE',
+  DesiredState: 'DESIRED STATE',
+  CurrentState: 'CURRENT STATE',
+  Error: 'ERROR',
+  Ports: 'PORTS',
+};
 import { ago } from '../units';
 import { cap, portText, portsColumn, type ApiNode, type ApiService, type ApiTask } from './swarm-shapes';
 
@@ -40,8 +53,7 @@ export async function listServices(ctx: Ctx, argv: string[], filters?: Record<st
     Ports: portsColumn(s),
   }));
   const format = str(p, 'format');
-  if (format === 'json') for (const r of rows) out(ctx, JSON.stringify(r));
-  else if (format && format !== 'table') for (const r of rows) out(ctx, renderTemplate(format, r));
+  if (format && format !== 'table') ctx.io.stdout.write(renderRows(format, rows, SERVICE_HEADERS));
   else
     ctx.io.stdout.write(
       renderTable(
@@ -98,8 +110,7 @@ export async function listTasks(ctx: Ctx, argv: string[], services: ApiService[]
     return 0;
   }
   const format = str(p, 'format');
-  if (format === 'json') for (const r of rows) out(ctx, JSON.stringify(r));
-  else if (format && format !== 'table') for (const r of rows) out(ctx, renderTemplate(format, r));
+  if (format && format !== 'table') ctx.io.stdout.write(renderRows(format, rows, TASK_HEADERS));
   else
     ctx.io.stdout.write(
       renderTable(

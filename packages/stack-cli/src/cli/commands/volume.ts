@@ -3,7 +3,18 @@ import { UsageError, bool, list, parseArgs, str } from '../args';
 import { forEachArg } from '../each';
 import { type Ctx, out } from '../io';
 import { renderTable } from '../table';
-import { renderTemplate } from '../template';
+import { renderRows } from '../template';
+
+/** docker's column headers for the volume ls --format fields. */
+const VOLUME_HEADERS = {
+  Driver: 'DRIVER',
+  Name: 'VOLUME NAME',
+  Mountpoint: 'MOUNTPOINT',
+  Scope: 'SCOPE',
+  Labels: 'LABELS',
+  Links: 'LINKS',
+  Size: 'SIZE',
+};
 import { prune } from './prune';
 import { keyValues } from '../key-values';
 import { inspectEach } from './object-inspect';
@@ -46,19 +57,16 @@ export async function volume(ctx: Ctx, argv: string[]): Promise<number> {
       }
       const format = str(p, 'format');
       if (format && format !== 'table') {
-        for (const v of vols)
-          out(
-            ctx,
-            renderTemplate(format, {
-              Driver: v.Driver,
-              Labels: '',
-              Links: 'N/A',
-              Mountpoint: v.Mountpoint,
-              Name: v.Name,
-              Scope: v.Scope ?? 'local',
-              Size: 'N/A',
-            }),
-          );
+        const rows = vols.map((v) => ({
+          Driver: v.Driver,
+          Labels: '',
+          Links: 'N/A',
+          Mountpoint: v.Mountpoint,
+          Name: v.Name,
+          Scope: v.Scope ?? 'local',
+          Size: 'N/A',
+        }));
+        ctx.io.stdout.write(renderRows(format, rows, VOLUME_HEADERS));
         return 0;
       }
       ctx.io.stdout.write(

@@ -98,13 +98,14 @@ export function execute(text: string, nodes: Node[], data: unknown, opts: ExecOp
         ran = true;
         if (!one(k, k)) break;
       }
-    } else if (v !== undefined && v !== null)
-      fail(n.pos, pipeShort(n.pipe), `range can't iterate over ${printValue(v)}`);
+    } else if (v !== undefined && v !== null) {
+      // Go reports at the node it evaluated last: the last command's first word.
+      const at = n.pipe.cmds[n.pipe.cmds.length - 1]!.args[0]!;
+      fail(at.pos, argString(at), `range can't iterate over ${printValue(v)}`);
+    }
     vars.length = mark;
     if (!ran && n.elseList) walkList(n.elseList, dot);
   };
-
-  const pipeShort = (p: Pipe): string => commandString(p.cmds[0]!);
 
   const setVar = (name: string, value: unknown, assign: boolean): void => {
     if (assign) {
