@@ -73,6 +73,6 @@ describe('config API', () => {
     const v = configs.inspect('t').Version.Index;
     await expect(
       configs.update('t', v, { Name: 't', Data: b64('{{ nope }}'), Templating: { Name: 'golang' } }),
-    ).rejects.toThrow('template: unsupported action {{nope}} at offset 0');
+    ).rejects.toThrow('template: :1: function "nope" not defined');
   });
 });

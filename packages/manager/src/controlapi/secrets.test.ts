@@ -116,7 +116,7 @@ describe('secret API: create, list, inspect, remove', () => {
     const parse = await refused(
       secrets.create({ Name: 't', Data: b64('x {{.Service.Name'), Templating: { Name: 'golang' } }),
     );
-    expect(parse).toEqual({ message: 'template: unclosed action at offset 2', status: 400 });
+    expect(parse).toEqual({ message: 'template: :1: unclosed action', status: 400 });
     await secrets.create({ Name: 't', Data: b64('{{.Service.Name}}'), Templating: { Name: 'golang' } });
     expect(secrets.inspect('t').Spec.Templating).toEqual({ Name: 'golang' });
   });

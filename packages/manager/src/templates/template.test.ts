@@ -27,9 +27,20 @@ describe('secret and config templates', () => {
   it('an unknown env variable expands to nothing', () => {
     expect(expandTemplate('[{{env "NOPE"}}]', ctx)).toBe('[]');
   });
-  it('refuses a template that does not parse, naming the action', () => {
-    expect(() => checkTemplate('{{.Service.Name')).toThrow(/unclosed action at offset 0/);
-    expect(() => checkTemplate('{{range .X}}')).toThrow(/unsupported action \{\{range \.X\}\}/);
+  it("refuses a template that does not parse, with Go's error text", () => {
+    expect(() => checkTemplate('{{.Service.Name')).toThrow('template: :1: unclosed action');
+    expect(() => checkTemplate('{{if .Task.Slot}}x')).toThrow(/template: :1: unexpected EOF/);
+  });
+  it('takes the rest of Go templates: if, range, pipelines, docker functions', () => {
+    expect(expandTemplate('{{if eq .Task.Slot "3"}}third{{else}}other{{end}}', ctx)).toBe('third');
+    expect(expandTemplate('{{range $k, $v := .Service.Labels}}{{$k}}={{$v}};{{end}}', ctx)).toBe('a=1;b=2;');
+    expect(expandTemplate('{{.Service.Name | upper}}-{{printf "%s#%s" .Task.Name .Task.Slot}}', ctx)).toBe(
+      'WEB-web.3.task1#3',
+    );
+  });
+  it('refuses at create a field tasks do not have', () => {
+    expect(() => checkTemplate('x {{.Service.Nmae}}')).toThrow(/\.Service\.Nmae, which tasks do not have/);
+    expect(() => checkTemplate('{{if .Nope}}{{end}}')).toThrow(/\.Nope/);
   });
   it('refuses a field tasks do not have and a secret the task does not use', () => {
     expect(() => expandTemplate('{{.Service.Nope}}', ctx)).toThrow(/\.Service\.Nope/);

@@ -1,8 +1,17 @@
-// Secret and config templates (`--template-driver golang`): the part of Go's text/template that
-// docker's swarm templates use. An action is a field path (`{{.Service.Name}}`) or one of the
-// functions env, secret, config with one quoted argument (`{{env "VAR"}}`). Parsing is separate so
-// that the control API refuses a template that does not parse when the object is created.
+// Secret and config templates (`--template-driver golang`): Go's text/template (./go, the engine
+// the CLI's --format runs on) over a task's context, with docker's swarm functions env, secret and
+// config. The control API parses a template at create; the worker expands it for each task.
+import { unknownField } from './fields';
 import { TemplateError } from './errors';
+import {
+  executeGoTemplate,
+  FuncError,
+  GO_TEMPLATE_FUNCS,
+  GoTemplateError,
+  parseGoTemplate,
+  type Func,
+  type GoTemplateNode,
+} from './go';
 
 export interface TemplateContext {
   Service: { ID: string; Name: string; Labels: Record<string, string> };
@@ -16,47 +25,22 @@ export interface TemplateContext {
   config(target: string): string | undefined;
 }
 
-type Part = { text: string } | { path: string[] } | { fn: 'env' | 'secret' | 'config'; arg: string };
+const NAMES = new Set([...Object.keys(GO_TEMPLATE_FUNCS), 'env', 'secret', 'config']);
 
-const FIELD = /^\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)$/;
-const CALL = /^(env|secret|config)\s+"((?:[^"\\]|\\.)*)"$/;
-
-/** Parses a template; throws TemplateError naming the action and where it is. */
-export function parseTemplate(text: string): Part[] {
-  const parts: Part[] = [];
-  let at = 0;
-  while (at < text.length) {
-    const open = text.indexOf('{{', at);
-    if (open < 0) {
-      parts.push({ text: text.slice(at) });
-      break;
-    }
-    if (open > at) parts.push({ text: text.slice(at, open) });
-    const close = text.indexOf('}}', open + 2);
-    if (close < 0) throw new TemplateError(`unclosed action at offset ${open}`);
-    // {{- and -}} trim the whitespace beside the action, as in Go.
-    let inner = text.slice(open + 2, close);
-    if (inner.startsWith('- ')) {
-      inner = inner.slice(2);
-      const last = parts[parts.length - 1];
-      if (last && 'text' in last) last.text = last.text.trimEnd();
-    }
-    let trimAfter = false;
-    if (inner.endsWith(' -')) {
-      inner = inner.slice(0, -2);
-      trimAfter = true;
-    }
-    inner = inner.trim();
-    const field = FIELD.exec(inner);
-    const call = CALL.exec(inner);
-    if (field) parts.push({ path: field[1]!.split('.') });
-    else if (call)
-      parts.push({ fn: call[1] as 'env' | 'secret' | 'config', arg: JSON.parse(`"${call[2]!}"`) as string });
-    else throw new TemplateError(`unsupported action {{${inner}}} at offset ${open}`);
-    at = close + 2;
-    if (trimAfter) while (at < text.length && /\s/.test(text[at]!)) at++;
+/** Parses a template and checks the fields it names; throws TemplateError (400) saying what is wrong. */
+export function parseTemplate(text: string): GoTemplateNode[] {
+  let nodes: GoTemplateNode[];
+  try {
+    nodes = parseGoTemplate(text, NAMES);
+  } catch (e) {
+    throw e instanceof GoTemplateError ? new TemplateError(e.detail) : e;
   }
-  return parts;
+  const unknown = unknownField(nodes);
+  if (unknown)
+    throw new TemplateError(
+      `template refers to ${unknown}, which tasks do not have: use .Service.ID/Name/Labels, .Node.ID/Hostname/Platform or .Task.ID/Name/Slot`,
+    );
+  return nodes;
 }
 
 /** Throws TemplateError if `text` does not parse (the control API's check at create). */
@@ -64,39 +48,29 @@ export function checkTemplate(text: string): void {
   parseTemplate(text);
 }
 
-/** Go's fmt of a value as text/template prints it: maps as map[k:v ...] with sorted keys. */
-function show(v: unknown): string {
-  if (v === undefined || v === null) return '<no value>';
-  if (typeof v === 'object')
-    return `map[${Object.keys(v as object)
-      .sort()
-      .map((k) => `${k}:${show((v as Record<string, unknown>)[k])}`)
-      .join(' ')}]`;
-  return String(v);
-}
-
-/** Expands a template for one task; a missing secret or config is an error, as in docker. */
+/** Expands a template for one task; a secret or config the task does not have is an error, as in docker. */
 export function expandTemplate(text: string, ctx: TemplateContext): string {
-  let out = '';
-  for (const p of parseTemplate(text)) {
-    if ('text' in p) out += p.text;
-    else if ('path' in p) {
-      let cur: unknown = ctx;
-      for (const key of p.path) {
-        if (cur === null || typeof cur !== 'object' || !(key in cur))
-          throw new TemplateError(`template refers to .${p.path.join('.')}, which tasks do not have`);
-        cur = (cur as Record<string, unknown>)[key];
-      }
-      out += show(cur);
-    } else if (p.fn === 'env') out += ctx.env(p.arg) ?? '';
-    else {
-      const value = ctx[p.fn](p.arg);
+  const lookup = (kind: 'secret' | 'config'): Func => ({
+    args: 1,
+    fn: (name) => {
+      const value = ctx[kind](String(name));
       if (value === undefined)
-        throw new TemplateError(
-          `template refers to ${p.fn} "${p.arg}", which the task does not have: add it to the service's ${p.fn}s`,
+        throw new FuncError(
+          `template refers to ${kind} "${String(name)}", which the task does not have: add it to the service's ${kind}s`,
         );
-      out += value;
-    }
+      return value;
+    },
+  });
+  const funcs = {
+    ...GO_TEMPLATE_FUNCS,
+    env: { args: 1, fn: (name: unknown) => ctx.env(String(name)) ?? '' },
+    secret: lookup('secret'),
+    config: lookup('config'),
+  };
+  const data = { Service: ctx.Service, Node: ctx.Node, Task: ctx.Task };
+  try {
+    return executeGoTemplate(text, parseTemplate(text), data, { funcs });
+  } catch (e) {
+    throw e instanceof GoTemplateError ? new TemplateError(e.detail) : e;
   }
-  return out;
 }

@@ -1,12 +1,13 @@
 // `--format` templates as docker's CLI runs them: Go's text/template with docker's functions
 // (json, join, split, title, lower, upper, pad, truncate) and the `table` prefix.
-import type { Node } from './gotemplate/ast';
-import { execute } from './gotemplate/exec';
-import { FUNCS, HEADER_FUNCS } from './gotemplate/funcs';
-import { parse } from './gotemplate/parser';
-import { tabwrite } from './gotemplate/tabwriter';
-
-export { TemplateError, TemplateExecError, TemplateParseError } from './gotemplate/errors';
+import {
+  executeGoTemplate as execute,
+  GO_TEMPLATE_FUNCS as FUNCS,
+  GO_TEMPLATE_HEADER_FUNCS as HEADER_FUNCS,
+  parseGoTemplate as parse,
+  tabwrite,
+  type GoTemplateNode as Node,
+} from '@flotilla/manager';
 
 const FUNC_NAMES = new Set(Object.keys(FUNCS));
 const cache = new Map<string, Node[]>();

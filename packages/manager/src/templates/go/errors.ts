@@ -1,16 +1,15 @@
-// Template errors, worded like Go's text/template and prefixed like docker's formatter (exit 1).
-import { ExitError } from '../io';
+// Template errors, worded like Go's text/template and prefixed like docker's formatter.
 
-/** A malformed or failing `--format` template: `template parsing error: template: :1: ...`. */
-export class TemplateError extends ExitError {
+/** A malformed or failing template: `template parsing error: template: :1: ...`. */
+export class GoTemplateError extends Error {
   constructor(readonly detail: string) {
-    super(`template parsing error: ${detail}`, 1);
-    this.name = 'TemplateError';
+    super(`template parsing error: ${detail}`);
+    this.name = 'GoTemplateError';
   }
 }
 
 /** Go's parse error: `template: :LINE: message`. */
-export class TemplateParseError extends TemplateError {
+export class TemplateParseError extends GoTemplateError {
   constructor(
     readonly line: number,
     readonly reason: string,
@@ -21,7 +20,7 @@ export class TemplateParseError extends TemplateError {
 }
 
 /** Go's execution error: `template: :LINE:COL: executing "" at <node>: message`. */
-export class TemplateExecError extends TemplateError {
+export class TemplateExecError extends GoTemplateError {
   constructor(
     readonly line: number,
     readonly col: number,

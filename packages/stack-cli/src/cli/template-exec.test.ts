@@ -1,5 +1,5 @@
 // Each --format construct docker users type, rendered as Go's text/template and docker's functions do.
-import { renderTemplate } from '../template';
+import { renderTemplate } from './template';
 
 const data = {
   ID: 'abc123',

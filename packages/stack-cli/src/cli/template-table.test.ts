@@ -1,6 +1,6 @@
 // `--format "table ..."`: docker's header row, the rows through the template, tabwriter alignment.
-import { renderRows, renderTableFormat } from '../template';
-import { tabwrite } from './tabwriter';
+import { renderRows, renderTableFormat } from './template';
+import { tabwrite } from '@flotilla/manager';
 
 const HEADERS = { ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Status: 'STATUS' };
 const rows = [
