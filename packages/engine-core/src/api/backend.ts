@@ -105,6 +105,8 @@ export interface ContainerBackend {
   ): Promise<ProcessStreams>;
   top(idOrName: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   stats(idOrName: string): Promise<Record<string, unknown>>;
+  /** docker export: a tar of the container's filesystem. */
+  export?(idOrName: string): Promise<Readable>;
   rename?(idOrName: string, newName: string): Promise<void>;
   pause?(idOrName: string): Promise<void>;
   unpause?(idOrName: string): Promise<void>;

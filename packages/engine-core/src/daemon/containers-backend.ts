@@ -135,6 +135,7 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
     async stats(ref) {
       return (await manager.stats(ref)) as unknown as Record<string, unknown>;
     },
+    export: (ref) => manager.export(ref),
     async execCreate(ref, body) {
       return manager.execCreate(ref, body);
     },

@@ -1,4 +1,5 @@
 // /containers/... and /exec/... : translate HTTP to the container backend.
+import { pipeline } from 'node:stream/promises';
 import type { ContainerBackend, ContainerCreateBody, ExecCreateBody } from '../backend';
 import type { Router } from '../router';
 import type { HijackRouter } from '../hijack';
@@ -152,6 +153,13 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
       await new Promise((r) => setTimeout(r, 1000));
     }
     res.end();
+  });
+
+  r.add('GET', '/containers/{id}/export', async ({ res, params }) => {
+    if (!c.export) throw new InvalidArgumentError('export is not supported');
+    const tar = await c.export(params.id!);
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await pipeline(tar, res).catch(() => res.destroy());
   });
 
   // Attach without hijacking: output only (the hijacked form in hijack.ts also carries stdin).
