@@ -178,3 +178,43 @@ test("docker export -o: the merged filesystem, with the container's own changes 
   expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toMatch(/export-[0-9a-f]{12}/);
   await engine.api('DELETE', `/v1.41/containers/${id}?force=1`);
 });
+
+test('docker commit (with --change) then docker run of the new image shows the committed file', async () => {
+  const id = await runDetached(['sh', '-c', 'echo committed > /hello; rm /bin/vi; sleep 60']);
+  await new Promise((r) => setTimeout(r, 500));
+  const out = await docker([
+    'commit',
+    '-c',
+    'ENV COMMITTED=yes',
+    '-c',
+    'CMD ["sh", "-c", "cat /hello; echo $COMMITTED; test -e /bin/vi || echo vi-gone"]',
+    '-m',
+    'a message',
+    '-a',
+    'someone',
+    id,
+    'committed:v1',
+  ]);
+  expect(out.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
+  // The container runs on, unpaused.
+  const st = (await json<{ State: { Running: boolean; Paused: boolean } }>('GET', `/v1.41/containers/${id}/json`)).body
+    .State;
+  expect(st).toEqual(expect.objectContaining({ Running: true, Paused: false }));
+  const run = await docker(['run', '--rm', 'committed:v1']);
+  expect(run.stdout).toBe('committed\nyes\nvi-gone\n');
+  const img = (
+    await json<{ Comment: string; Author: string; RootFS: { Layers: string[] } }>(
+      'GET',
+      '/v1.41/images/committed:v1/json',
+    )
+  ).body;
+  const base = (await json<{ RootFS: { Layers: string[] } }>('GET', '/v1.41/images/busybox/json')).body;
+  expect(img.Comment).toBe('a message');
+  expect(img.Author).toBe('someone');
+  expect(img.RootFS.Layers).toHaveLength(base.RootFS.Layers.length + 1);
+  await expect(docker(['commit', '-c', 'RUN true', id, 'bad:v1'])).rejects.toMatchObject({
+    stderr: expect.stringContaining('RUN is not a valid change command'),
+  });
+  await engine.api('DELETE', `/v1.41/containers/${id}?force=1`);
+  await engine.api('DELETE', '/v1.41/images/committed:v1');
+});
