@@ -105,6 +105,20 @@ export interface ContainerBackend {
   ): Promise<ProcessStreams>;
   top(idOrName: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   stats(idOrName: string): Promise<Record<string, unknown>>;
+  /** docker export: a tar of the container's filesystem. */
+  export?(idOrName: string): Promise<Readable>;
+  /** docker commit: a new image from the container's changes; `pause` pauses it meanwhile. */
+  commit?(
+    idOrName: string,
+    opts: {
+      tag?: string;
+      comment?: string;
+      author?: string;
+      changes: string[];
+      pause: boolean;
+      config?: Record<string, unknown> | null;
+    },
+  ): Promise<{ Id: string }>;
   rename?(idOrName: string, newName: string): Promise<void>;
   pause?(idOrName: string): Promise<void>;
   unpause?(idOrName: string): Promise<void>;

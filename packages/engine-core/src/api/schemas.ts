@@ -135,3 +135,15 @@ export const volumeCreateSchema = z.looseObject({
   DriverOpts: strMap.nullable().optional(),
   Labels: strMap.nullable().optional(),
 });
+
+/** POST /commit body: an optional container config whose fields replace the container's. */
+export const commitConfigSchema = z
+  .looseObject({
+    Env: nullableStrArr,
+    Cmd: strArr.nullable().optional(),
+    Entrypoint: strArr.nullable().optional(),
+    WorkingDir: z.string().optional(),
+    User: z.string().optional(),
+    Labels: strMap.nullable().optional(),
+  })
+  .nullable();

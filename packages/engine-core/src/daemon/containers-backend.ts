@@ -6,6 +6,7 @@ import type { ImageStore } from '../images/image-store';
 import type { Logger } from '../log';
 import type { BridgeNetworkService } from '../network/service';
 import type { DataPaths } from '../paths';
+import { commitContainer } from '../runtime/container-commit';
 import { ContainerManager } from '../runtime/container-manager';
 import type { ContainerCreateRequest, WaitCondition } from '../runtime/container-types';
 import { formatLogEntry } from '../runtime/log-file';
@@ -134,6 +135,23 @@ export async function createContainerEngine(deps: ContainerEngineDeps): Promise<
     },
     async stats(ref) {
       return (await manager.stats(ref)) as unknown as Record<string, unknown>;
+    },
+    export: (ref) => manager.export(ref),
+    async commit(ref, { pause, ...opts }) {
+      const c = manager.inspect(ref);
+      const src = {
+        id: c.Id,
+        imageId: c.Image,
+        upperDir: c.GraphDriver.Data.UpperDir ?? '',
+        config: c.Config as unknown as Record<string, unknown>,
+      };
+      const paused = pause && c.State.Running && !c.State.Paused;
+      if (paused) await manager.pause(ref);
+      try {
+        return { Id: await commitContainer(images, src, opts) };
+      } finally {
+        if (paused) await manager.unpause(ref).catch(() => undefined);
+      }
     },
     async execCreate(ref, body) {
       return manager.execCreate(ref, body);

@@ -89,9 +89,9 @@ export class RegistryClient {
     const progress = opts.onProgress ?? (() => undefined);
     const s = await this.session(ref, ['pull'], opts.auth);
     const wanted = ref.digest ?? ref.tag!;
-    progress({ status: `Pulling from ${ref.path}`, id: ref.digest ? undefined : ref.tag });
-
     const top = await this.fetchManifest(s, wanted, ref.digest, opts.signal);
+    // After the manifest, like dockerd: a pull that cannot resolve it has streamed nothing yet.
+    progress({ status: `Pulling from ${ref.path}`, id: ref.digest ? undefined : ref.tag });
     let { manifest, bytes } = top;
     if (isIndexMediaType(manifest.mediaType) || 'manifests' in manifest) {
       const index = manifest as unknown as ImageIndex;

@@ -17,9 +17,11 @@ import { ContainerFactory } from './container-create';
 import { type Entry, withLock } from './container-entry';
 import { containerEvent, type ContainerEvent } from './container-events';
 import { ContainerExecs } from './container-exec';
+import { exportRootfs } from './container-export';
 import { filterContainers, type ListOptions } from './container-filter';
 import { ContainerHealth } from './container-health';
 import { ContainerLifecycle, signalProcess } from './container-lifecycle';
+import { settleWithin } from './settle';
 import { attachOutput, containerLogs } from './container-logs';
 import { ContainerNetworking } from './container-network';
 import { ContainerRecovery } from './container-recovery';
@@ -46,6 +48,8 @@ import { parseSignal } from './signals';
 import type { ContainerStats } from './stats';
 import { containerTop, type TopResult } from './top';
 
+/** How long a SIGKILL waits for the exit to be recorded before the kill call returns anyway. */
+const KILL_WAIT_MS = 10_000;
 export type { ContainerEvent } from './container-events';
 
 export interface ContainerManagerOptions {
@@ -223,8 +227,18 @@ export class ContainerManager {
     const sig = parseSignal(opts.signal, 'SIGKILL');
     if (!e.proc) throw new ConflictError(`Cannot kill container: ${ref}: Container ${e.rec.id} is not running`);
     if (!this.lifecycle.shuttingDown) e.rec.manuallyStopped = true;
+    const done = e.runDone;
     signalProcess(e.proc.pid, sig);
     this.emit(e, 'kill', { signal: String(sig) });
+    // Like dockerd: a SIGKILL returns once the exit is recorded (an inspect right after shows
+    // Running false); any other signal returns at once, the process may well ignore it.
+    if (sig === 'SIGKILL' && done) await settleWithin(done, KILL_WAIT_MS);
+  }
+
+  /** GET /containers/{id}/export: a tar of the container's filesystem (running or not). */
+  async export(ref: string): Promise<Readable> {
+    const e = this.table.find(ref);
+    return exportRootfs(e.rec.layerDirs, join(e.dir, 'upper'), e.dir);
   }
 
   /** POST /containers/{id}/restart. */

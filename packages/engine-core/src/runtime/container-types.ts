@@ -46,6 +46,8 @@ export interface HostConfig {
   CapDrop?: string[] | null;
   Privileged?: boolean;
   ReadonlyRootfs?: boolean;
+  /** --log-driver/--log-opt: only json-file is implemented; unset means json-file. */
+  LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
 }
 
 /** Body of POST /containers/create (Config fields at top level, like Docker). */

@@ -155,7 +155,9 @@ export function inspectView(rec: ContainerRecord, dir: string, execIds: string[]
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: execIds.length ? execIds : null,
-    HostConfig: { ...rec.hostConfig },
+    // Only the json-file driver exists; docker always reports the driver in use (docker-py's
+    // containers.run reads HostConfig.LogConfig.Type).
+    HostConfig: { ...rec.hostConfig, LogConfig: logConfigOf(rec) },
     GraphDriver: {
       Name: 'overlay2',
       Data: {
@@ -198,4 +200,10 @@ export function summaryView(rec: ContainerRecord, now: number): ContainerSummary
     NetworkSettings: { Networks: endpointSettings(rec) },
     Mounts: rec.mounts.filter((m) => m.Type !== 'tmpfs'),
   };
+}
+
+/** The container's log driver as docker reports it: the requested one, json-file when none was named. */
+export function logConfigOf(rec: ContainerRecord): { Type: string; Config: Record<string, string> } {
+  const asked = rec.hostConfig.LogConfig;
+  return { Type: asked?.Type || 'json-file', Config: { ...(asked?.Config ?? {}) } };
 }

@@ -1,10 +1,11 @@
 // /containers/... and /exec/... : translate HTTP to the container backend.
+import { pipeline } from 'node:stream/promises';
 import type { ContainerBackend, ContainerCreateBody, ExecCreateBody } from '../backend';
 import type { Router } from '../router';
 import type { HijackRouter } from '../hijack';
 import { InvalidArgumentError } from '../../errors';
 import { qBool, qFilters, qInt, readJson, sendJson, sendNoContent } from '../http';
-import { containerCreateSchema, execCreateSchema, execStartSchema } from '../schemas';
+import { commitConfigSchema, containerCreateSchema, execCreateSchema, execStartSchema } from '../schemas';
 import { pipeOutput } from '../streams';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -152,6 +153,33 @@ export function containerRoutes(r: Router, h: HijackRouter, c: ContainerBackend)
       await new Promise((r) => setTimeout(r, 1000));
     }
     res.end();
+  });
+
+  r.add('GET', '/containers/{id}/export', async ({ res, params }) => {
+    if (!c.export) throw new InvalidArgumentError('export is not supported');
+    const tar = await c.export(params.id!);
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await pipeline(tar, res).catch(() => res.destroy());
+  });
+
+  // docker commit: the body is the container config to use (optional; docker's CLI sends none).
+  r.add('POST', '/commit', async ({ req, res, query }) => {
+    const container = query.get('container');
+    if (!container) throw new InvalidArgumentError('container is required');
+    if (!c.commit) throw new InvalidArgumentError('commit is not supported');
+    const repo = query.get('repo') || '';
+    const tag = query.get('tag') || '';
+    if (!repo && tag) throw new InvalidArgumentError('tag given without a repository');
+    const body = (await readJson(req, commitConfigSchema, null)) as Record<string, unknown> | null;
+    const result = await c.commit(container, {
+      tag: repo ? `${repo}:${tag || 'latest'}` : undefined,
+      comment: query.get('comment') || undefined,
+      author: query.get('author') || undefined,
+      changes: query.getAll('changes').filter((x) => x.trim()),
+      pause: qBool(query, 'pause', true),
+      config: body,
+    });
+    sendJson(res, 201, result);
   });
 
   // Attach without hijacking: output only (the hijacked form in hijack.ts also carries stdin).

@@ -12,15 +12,29 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Run a streamed operation: progress lines, and a final error line if it fails. */
-async function streamed(res: ServerResponse, op: (progress: ProgressSink) => Promise<void>): Promise<void> {
-  const progress = jsonLines(res);
+/**
+ * Run a streamed operation: progress lines, and a final error line if it fails. With `lazy` the
+ * headers wait for the first line, so a failure before any output is a plain error status, as
+ * dockerd answers a pull whose manifest cannot be resolved.
+ */
+async function streamed(
+  res: ServerResponse,
+  op: (progress: ProgressSink) => Promise<void>,
+  opts: { lazy?: boolean } = {},
+): Promise<void> {
+  let sink: ProgressSink | null = opts.lazy ? null : jsonLines(res);
+  const progress: ProgressSink = (msg) => {
+    sink ??= jsonLines(res);
+    sink(msg);
+  };
   try {
     await op(progress);
   } catch (e) {
+    if (!sink) throw e;
     const message = errorMessage(e);
     progress({ errorDetail: { message, code: isEngineError(e) ? e.status : 500 }, error: message });
   }
+  if (!sink) jsonLines(res);
   res.end();
 }
 
@@ -58,7 +72,7 @@ export function imageRoutes(r: Router, images: ImageBackend): void {
     const tag = query.get('tag');
     const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
     const auth = registryAuth(req) as RegistryAuth | undefined;
-    await streamed(res, (progress) => images.pull(ref, auth, progress, { signal }));
+    await streamed(res, (progress) => images.pull(ref, auth, progress, { signal }), { lazy: true });
   });
 
   r.add('GET', '/images/get', async ({ res, query, signal }) => {
