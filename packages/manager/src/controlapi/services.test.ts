@@ -118,8 +118,15 @@ describe('service API: bodies as sent', () => {
     expect(await refused({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 1 } } })).toMatch(
       /^invalid request body: TaskTemplate\.ContainerSpec\.Image: /,
     );
+    expect(await refused({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'a' } }, Mode: { Replicated: 3 } })).toBe(
+      'invalid request body: Mode: Invalid input',
+    );
     expect(
-      await refused({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'a' } }, Mode: { Replicated: {} } }),
+      await refused({
+        Name: 'x',
+        TaskTemplate: { ContainerSpec: { Image: 'a' } },
+        Mode: { Replicated: { Replicas: 'x' } },
+      }),
     ).toBe('invalid request body: Mode: Invalid input');
     expect(store.state.list('services')).toEqual([]);
   });
@@ -131,6 +138,22 @@ describe('service API: bodies as sent', () => {
     expect(s.Spec.Mode).toEqual({ Replicated: { Replicas: 1 } });
     expect(s.Spec.TaskTemplate.ContainerSpec).toEqual({ Image: 'a', Custom: 1 });
     expect((s.Spec as unknown as Record<string, unknown>).Other).toBe('kept');
+  });
+});
+
+describe('service modes as clients send them', () => {
+  test.each([
+    ['the docker CLI without --replicas', { Replicated: {} }, { Replicated: { Replicas: 1 } }],
+    ['Replicas null', { Replicated: { Replicas: null } }, { Replicated: { Replicas: 1 } }],
+    ['docker-py ServiceMode("replicated")', { replicated: {} }, { Replicated: { Replicas: 1 } }],
+    ['docker-py ServiceMode("replicated", 3)', { replicated: { Replicas: 3 } }, { Replicated: { Replicas: 3 } }],
+    ['any case, like Go', { REPLICATED: { replicas: 2 } }, { Replicated: { Replicas: 2 } }],
+    ['docker-py ServiceMode("global")', { global: {} }, { Global: {} }],
+    ['Mode null', null, { Replicated: { Replicas: 1 } }],
+  ])('%s', async (_what, mode, stored) => {
+    const { api } = setup();
+    await api.create({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'a' } }, Mode: mode });
+    expect(api.inspect('x').Spec.Mode).toEqual(stored);
   });
 });
 
@@ -149,6 +172,11 @@ describe('service ls', () => {
     const names = (f?: Record<string, string[]>) => api.list(f).map((s) => s.Spec.Name);
     expect(names().sort()).toEqual(['agent', 'lab_web']);
     expect(names({ name: ['lab_web'] })).toEqual(['lab_web']);
+    // docker matches names and IDs by prefix (swarmkit's NamePrefixes, IDPrefixes).
+    expect(names({ name: ['lab'] })).toEqual(['lab_web']);
+    expect(names({ name: ['lab_web2'] })).toEqual([]);
+    expect(names({ name: ['ag', 'lab_'] }).sort()).toEqual(['agent', 'lab_web']);
+    expect(names({ id: [web.slice(0, 5)] })).toEqual(['lab_web']);
     expect(names({ id: [web] })).toEqual(['lab_web']);
     expect(names({ mode: ['global'] })).toEqual(['agent']);
     expect(names({ label: ['tier=front'] })).toEqual(['lab_web']);

@@ -54,17 +54,20 @@ export function serviceStatus(s: Service, tasks: Task[], nodes: Node[]): Service
   };
 }
 
-/** `service ls` filters: name, id, mode, label. */
+/** `service ls` filters: name and id (by prefix, like docker), mode, label. */
 function serviceMatches(s: Service, f: ListFilters | undefined): boolean {
   return (
-    matchFilters(f, (k) =>
-      k === 'name'
-        ? [s.Spec.Name]
-        : k === 'id'
-          ? [s.ID]
-          : k === 'mode'
-            ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global']
-            : null,
+    matchFilters(
+      f,
+      (k) =>
+        k === 'name'
+          ? [s.Spec.Name]
+          : k === 'id'
+            ? [s.ID]
+            : k === 'mode'
+              ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global']
+              : null,
+      ['name', 'id'],
     ) &&
     (!f?.label || labelsMatch(s.Spec.Labels, f.label))
   );

@@ -46,6 +46,8 @@ describe('task inspect and ls', () => {
     expect(ids({ node: ['n2'] })).toEqual(['t3']);
     expect(ids({ id: ['t2'] })).toEqual(['t2']);
     expect(ids({ name: ['db.1'] })).toEqual(['t3']);
+    expect(ids({ name: ['db.'] })).toEqual(['t3']);
+    expect(ids({ name: ['db.2'] })).toEqual([]);
     expect(ids({ 'desired-state': ['running'] })).toEqual(['t1', 't3']);
     expect(ids({ 'desired-state': ['shutdown', 'running'] })).toEqual(['t1', 't2', 't3']);
     expect(ids({ 'desired-state': ['nonsense'] })).toEqual([]);

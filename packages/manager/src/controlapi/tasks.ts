@@ -16,7 +16,7 @@ export class TaskApi {
 
   /**
    * `service ps` / `node ps`: filters service (name, ID or ID prefix), node (ID or hostname),
-   * id, name (`<service>.<slot or node>`) and desired-state.
+   * id and name (`<service>.<slot or node>`) by prefix like docker, and desired-state.
    */
   list(filters?: ListFilters): Task[] {
     const st = this.store.state;
@@ -33,20 +33,24 @@ export class TaskApi {
     return st.list('tasks').filter((t) => {
       const svcName = services.find((s) => s.ID === t.ServiceID)?.Spec.Name ?? '';
       return (
-        matchFilters(f, (k) => {
-          switch (k) {
-            case 'service':
-              return [t.ServiceID];
-            case 'node':
-              return [t.NodeID ?? '', st.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
-            case 'id':
-              return [t.ID];
-            case 'name':
-              return [`${svcName}.${t.Slot ?? t.NodeID}`];
-            default:
-              return null;
-          }
-        }) &&
+        matchFilters(
+          f,
+          (k) => {
+            switch (k) {
+              case 'service':
+                return [t.ServiceID];
+              case 'node':
+                return [t.NodeID ?? '', st.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
+              case 'id':
+                return [t.ID];
+              case 'name':
+                return [`${svcName}.${t.Slot ?? t.NodeID}`];
+              default:
+                return null;
+            }
+          },
+          ['name', 'id'],
+        ) &&
         (!desired || desired.includes(t.DesiredState))
       );
     });
