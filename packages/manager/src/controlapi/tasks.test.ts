@@ -29,6 +29,20 @@ describe('task inspect and ls', () => {
     expect(() => api.inspect('t')).toThrow('task t not found');
   });
 
+  test("inspect takes a prefix of one task's ID, as docker's service logs <task> sends it", async () => {
+    const { api } = await setup();
+    expect(api.inspect('t3').ID).toBe('t3');
+    const store = localStore();
+    await store.update((tx) => {
+      tx.create('tasks', makeTask('abcdef123456zzz', 'svc', { slot: 1 }));
+      tx.create('tasks', makeTask('abxyz', 'svc', { slot: 2 }));
+    });
+    const two = new TaskApi(store);
+    expect(two.inspect('abcdef123456').ID).toBe('abcdef123456zzz');
+    expect(() => two.inspect('ab')).toThrow(TaskNotFoundError);
+    expect(() => two.inspect('')).toThrow(TaskNotFoundError);
+  });
+
   test('service filter by name, ID or ID prefix', async () => {
     const { api, web } = await setup();
     const ids = (f?: Record<string, string[]>) => api.list(f).map((t) => t.ID);

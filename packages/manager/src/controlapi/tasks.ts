@@ -8,10 +8,14 @@ import { findService } from './services';
 export class TaskApi {
   constructor(private readonly store: Store) {}
 
+  /** By full ID or, like dockerd, a prefix of exactly one task's ID (`service ps` shows 12 characters). */
   inspect(id: string): Task {
     const t = this.store.state.get('tasks', id);
-    if (!t) throw new TaskNotFoundError(id);
-    return t;
+    if (t) return t;
+    const byPrefix = id ? this.store.state.list('tasks').filter((x) => x.ID.startsWith(id)) : [];
+    const [only] = byPrefix;
+    if (only && byPrefix.length === 1) return only;
+    throw new TaskNotFoundError(id);
   }
 
   /**

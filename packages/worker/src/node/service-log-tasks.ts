@@ -11,11 +11,12 @@ import {
 } from '../peer/service-logs';
 import { DEFAULT_CLUSTER_PORT } from './requests';
 
-/** Every task of the service that has a container, through the manager's control API. */
-export function serviceLogTasks(m: SwarmManager, ref: string, opts: ServiceLogsOptions): LogTask[] {
+/** Every task of the service (or only `task`) that has a container, through the manager's control API. */
+export function serviceLogTasks(m: SwarmManager, ref: string, opts: ServiceLogsOptions & { task?: string }): LogTask[] {
   const svc = m.services.inspect(ref);
   const host = (id?: string) => m.store.state.get('nodes', id ?? '')?.Description.Hostname ?? id ?? '';
   return m.tasks.list({ service: [svc.ID] }).flatMap((t) => {
+    if (opts.task !== undefined && t.ID !== opts.task) return [];
     const containerId = t.Status.ContainerStatus?.ContainerID;
     if (!containerId) return [];
     return [
@@ -36,8 +37,14 @@ export function nodeClusterAddr(m: SwarmManager, nodeId: string): string | undef
   return addr ? `${addr}:${DEFAULT_CLUSTER_PORT}` : undefined;
 }
 
-/** `service logs` options; `nodeAddr` finds a node's Peer service (default: its address on the cluster port). */
-export type ServiceLogsRequest = ServiceLogsOptions & { nodeAddr?: (nodeId: string) => string | undefined };
+/**
+ * `service logs` options; `nodeAddr` finds a node's Peer service (default: its address on the
+ * cluster port); `task` limits them to one task's (`GET /tasks/{id}/logs`).
+ */
+export type ServiceLogsRequest = ServiceLogsOptions & {
+  nodeAddr?: (nodeId: string) => string | undefined;
+  task?: string;
+};
 
 /**
  * `service logs`: the log lines of every task of the service, read on the node each ran on (see
