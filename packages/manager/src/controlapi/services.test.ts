@@ -1,6 +1,8 @@
 import { TaskState } from '../store/types';
 import { VersionConflictError } from '../store/errors';
 import { localStore, makeNode, makeTask } from '../testing/fixtures';
+import { LocalProposer, Store, TxBuilder } from '../store/store';
+import { encodeTx } from '../store/ops';
 import type { ServiceSpec } from '../types';
 import { InvalidSpecError } from './errors';
 import { ServiceApi } from './services';
@@ -98,6 +100,32 @@ describe('service API', () => {
     const { api, store } = setup();
     const { ID } = await api.create(web(1));
     await store.update((tx) => tx.create('tasks', makeTask('t1', ID, { slot: 1, state: TaskState.RUNNING })));
+    await api.remove('lab_web');
+    expect(store.state.get('services', ID)).toBeUndefined();
+    expect(store.state.get('tasks', 't1')!.DesiredState).toBe(TaskState.REMOVE);
+  });
+});
+
+describe('service rm while the dispatcher writes', () => {
+  test('a task changed between the read and the commit does not fail the removal', async () => {
+    const p = new LocalProposer();
+    const store = new Store(p);
+    p.store = store;
+    const api = new ServiceApi(store);
+    const { ID } = await api.create(web3());
+    await store.update((tx) => tx.create('tasks', makeTask('t1', ID, { slot: 1, state: TaskState.RUNNING })));
+    // The next proposal is preceded by a status report that bumps t1's version, twice.
+    let reports = 2;
+    const propose = p.propose.bind(p);
+    p.propose = async (data) => {
+      if (reports-- > 0) {
+        const t = store.state.get('tasks', 't1')!;
+        const report = new TxBuilder(store.state);
+        report.update('tasks', { ...t });
+        await propose(encodeTx({ ops: report.ops, at: new Date().toISOString() }));
+      }
+      return propose(data);
+    };
     await api.remove('lab_web');
     expect(store.state.get('services', ID)).toBeUndefined();
     expect(store.state.get('tasks', 't1')!.DesiredState).toBe(TaskState.REMOVE);

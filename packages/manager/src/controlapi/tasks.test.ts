@@ -8,7 +8,11 @@ async function setup() {
   const store = localStore();
   const services = new ServiceApi(store);
   const { ID: web } = await services.create({ Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'a' } } });
-  const { ID: db } = await services.create({ Name: 'db', TaskTemplate: { ContainerSpec: { Image: 'b' } } });
+  const { ID: db } = await services.create({
+    Name: 'db',
+    Labels: { 'com.docker.stack.namespace': 'lab' },
+    TaskTemplate: { ContainerSpec: { Image: 'b' } },
+  });
   await store.update((tx) => {
     tx.create('nodes', makeNode('n1', { hostname: 'vm1' }));
     tx.create('tasks', makeTask('t1', web, { slot: 1, node: 'n1', state: TaskState.RUNNING }));
@@ -62,6 +66,9 @@ describe('task inspect and ls', () => {
     expect(ids({ name: ['db.1'] })).toEqual(['t3']);
     expect(ids({ name: ['db.'] })).toEqual(['t3']);
     expect(ids({ name: ['db.2'] })).toEqual([]);
+    expect(ids({ label: ['com.docker.stack.namespace=lab'] })).toEqual(['t3']);
+    expect(ids({ label: ['com.docker.stack.namespace'] })).toEqual(['t3']);
+    expect(ids({ label: ['com.docker.stack.namespace=other'] })).toEqual([]);
     expect(ids({ 'desired-state': ['running'] })).toEqual(['t1', 't3']);
     expect(ids({ 'desired-state': ['shutdown', 'running'] })).toEqual(['t1', 't2', 't3']);
     expect(ids({ 'desired-state': ['nonsense'] })).toEqual([]);

@@ -2,7 +2,7 @@
 import type { Store } from '../store/store';
 import type { Task } from '../store/types';
 import { TaskNotFoundError } from './errors';
-import { matchFilters, parseDesiredState, type ListFilters } from './filters';
+import { labelsMatch, matchFilters, parseDesiredState, type ListFilters } from './filters';
 import { findService } from './services';
 
 export class TaskApi {
@@ -20,7 +20,8 @@ export class TaskApi {
 
   /**
    * `service ps` / `node ps`: filters service (name, ID or ID prefix), node (ID or hostname),
-   * id and name (`<service>.<slot or node>`) by prefix like docker, and desired-state.
+   * id and name (`<service>.<slot or node>`) by prefix like docker, desired-state and label
+   * (the service's labels).
    */
   list(filters?: ListFilters): Task[] {
     const st = this.store.state;
@@ -35,7 +36,10 @@ export class TaskApi {
     const f = { ...filters, ...(serviceIds ? { service: serviceIds } : {}) };
     const desired = filters?.['desired-state']?.map(parseDesiredState);
     return st.list('tasks').filter((t) => {
-      const svcName = services.find((s) => s.ID === t.ServiceID)?.Spec.Name ?? '';
+      const svc = services.find((s) => s.ID === t.ServiceID);
+      const svcName = svc?.Spec.Name ?? '';
+      // swarmkit: a task's labels are its service's (`stack ps` filters on the stack's namespace label).
+      const labels = t.ServiceAnnotations?.Labels ?? svc?.Spec.Labels;
       return (
         matchFilters(
           f,
@@ -55,7 +59,8 @@ export class TaskApi {
           },
           ['name', 'id'],
         ) &&
-        (!desired || desired.includes(t.DesiredState))
+        (!desired || desired.includes(t.DesiredState)) &&
+        (!filters?.label || labelsMatch(labels, filters.label))
       );
     });
   }
