@@ -18,7 +18,7 @@ import type { SwarmNode } from '../node/swarm-node';
 import type { ServiceLogsRequest } from '../node/service-log-tasks';
 import type { ServiceLogLine } from '../peer/service-logs';
 import { distributionInspect } from './distribution';
-import { taskToApi } from './shapes';
+import { taskToApi, timestampFirst } from './shapes';
 
 const initBody = z
   .object({
@@ -72,16 +72,24 @@ function logOptions(query: URLSearchParams, signal: AbortSignal): ServiceLogsReq
   const since = sinceText ? Number(sinceText) : undefined;
   if (since !== undefined && !Number.isFinite(since))
     throw new InvalidArgumentError(`invalid value for since: ${sinceText} (use unix seconds)`);
-  return {
+  const common = {
     follow: qBool(query, 'follow'),
     tail: tail && tail !== 'all' ? Number(tail) : undefined,
     timestamps: qBool(query, 'timestamps'),
     since,
-    raw: qBool(query, 'raw'),
-    noTaskIds: qBool(query, 'noTaskIds'),
-    noTrunc: qBool(query, 'noTrunc'),
     signal,
   };
+  // flotilla's CLI asks for its prefix (raw, noTaskIds, noTrunc); docker's API has lines as
+  // written, with docker's details before them when asked (the docker CLI then writes the prefix).
+  if (['raw', 'noTaskIds', 'noTrunc'].some((k) => query.has(k)))
+    return {
+      ...common,
+      raw: qBool(query, 'raw'),
+      noTaskIds: qBool(query, 'noTaskIds'),
+      noTrunc: qBool(query, 'noTrunc'),
+    };
+  const details = qBool(query, 'details');
+  return { ...common, raw: !details, details };
 }
 
 /** Sends log lines as docker's multiplexed raw stream (stdout/stderr chosen by the query). */
@@ -102,7 +110,8 @@ async function streamLogs(
         (e.stream === 'stderr' && !qBool(query, 'stderr', true))
       )
         continue;
-      res.write(muxFrame(e.stream, Buffer.from(e.line)));
+      const line = qBool(query, 'details') && qBool(query, 'timestamps') ? timestampFirst(e.line) : e.line;
+      res.write(muxFrame(e.stream, Buffer.from(line)));
     }
     if (first) res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
     res.end();
