@@ -59,7 +59,13 @@ describe('swarm init --default-addr-pool', () => {
     );
     expect(() => checkAddrPool(['10.20.0.0/16'], 8)).toThrow(/use a mask length between 16 and 30/);
     expect(() => checkAddrPool(['10.20.0.0/16'], 31)).toThrow(/between 16 and 30/);
-    expect(() => checkAddrPool([], 24)).toThrow(/needs --default-addr-pool/);
+    expect(() => checkAddrPool([], 8)).toThrow(/invalid subnet size 8 for pool 198.19.128.0\/17/);
+  });
+
+  test('a mask length without pools applies to the default pool, as the docker CLI sends it', () => {
+    expect(checkAddrPool([], 24)).toEqual({});
+    expect(checkAddrPool(undefined, 0)).toEqual({});
+    expect(checkAddrPool([], 26)).toEqual({ DefaultAddrPool: ['198.19.128.0/17'], SubnetSize: 26 });
   });
 });
 

@@ -103,12 +103,13 @@ export function checkAddrPool(
   pools: string[] | undefined,
   subnetSize: number | undefined,
 ): { DefaultAddrPool?: string[]; SubnetSize?: number } {
+  // docker's CLI always sends SubnetSize (24 unless given) with an empty pool: like dockerd, the
+  // mask length then applies to the default pool.
   if (!pools?.length) {
-    if (subnetSize !== undefined && subnetSize !== 0)
-      throw new InvalidSpecError('--default-addr-pool-mask-length needs --default-addr-pool');
-    return {};
+    if (!subnetSize || subnetSize === DEFAULT_SWARM_SUBNET_SIZE) return {};
+    return checkAddrPool(DEFAULT_SWARM_ADDR_POOL, subnetSize);
   }
-  const size = subnetSize || 24;
+  const size = subnetSize || DEFAULT_SWARM_SUBNET_SIZE;
   const normalized = pools.map((p) => {
     let cidr;
     try {

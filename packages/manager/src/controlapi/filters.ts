@@ -4,14 +4,23 @@ import { TaskState } from '../store/types';
 /** The parsed `filters` query: each key with the values any of which may match. */
 export type ListFilters = Record<string, string[]>;
 
-/** Every given key must match one of its values; `get` answers null for a key it does not filter on. */
-export function matchFilters(filters: ListFilters | undefined, get: (key: string) => string[] | null): boolean {
+/**
+ * Every given key must match one of its values; `get` answers null for a key it does not filter on.
+ * Keys in `prefixKeys` match when a value starts the object's (swarmkit's NamePrefixes and
+ * IDPrefixes: `service ls --filter name=web` lists web and web2), the others match exactly.
+ */
+export function matchFilters(
+  filters: ListFilters | undefined,
+  get: (key: string) => string[] | null,
+  prefixKeys: readonly string[] = [],
+): boolean {
   if (!filters) return true;
   for (const [k, values] of Object.entries(filters)) {
     if (!values.length) continue;
     const have = get(k);
     if (have === null) continue;
-    if (!values.some((v) => have.includes(v))) return false;
+    const byPrefix = prefixKeys.includes(k);
+    if (!values.some((v) => (byPrefix ? have.some((h) => h.startsWith(v)) : have.includes(v)))) return false;
   }
   return true;
 }

@@ -1,6 +1,8 @@
 import { TaskState } from '../store/types';
 import { VersionConflictError } from '../store/errors';
 import { localStore, makeNode, makeTask } from '../testing/fixtures';
+import { LocalProposer, Store, TxBuilder } from '../store/store';
+import { encodeTx } from '../store/ops';
 import type { ServiceSpec } from '../types';
 import { InvalidSpecError } from './errors';
 import { ServiceApi } from './services';
@@ -104,6 +106,32 @@ describe('service API', () => {
   });
 });
 
+describe('service rm while the dispatcher writes', () => {
+  test('a task changed between the read and the commit does not fail the removal', async () => {
+    const p = new LocalProposer();
+    const store = new Store(p);
+    p.store = store;
+    const api = new ServiceApi(store);
+    const { ID } = await api.create(web3());
+    await store.update((tx) => tx.create('tasks', makeTask('t1', ID, { slot: 1, state: TaskState.RUNNING })));
+    // The next proposal is preceded by a status report that bumps t1's version, twice.
+    let reports = 2;
+    const propose = p.propose.bind(p);
+    p.propose = async (data) => {
+      if (reports-- > 0) {
+        const t = store.state.get('tasks', 't1')!;
+        const report = new TxBuilder(store.state);
+        report.update('tasks', { ...t });
+        await propose(encodeTx({ ops: report.ops, at: new Date().toISOString() }));
+      }
+      return propose(data);
+    };
+    await api.remove('lab_web');
+    expect(store.state.get('services', ID)).toBeUndefined();
+    expect(store.state.get('tasks', 't1')!.DesiredState).toBe(TaskState.REMOVE);
+  });
+});
+
 describe('service API: bodies as sent', () => {
   test('the body is checked before the store, each refusal naming the field (400)', async () => {
     const { api, store } = setup();
@@ -118,8 +146,15 @@ describe('service API: bodies as sent', () => {
     expect(await refused({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 1 } } })).toMatch(
       /^invalid request body: TaskTemplate\.ContainerSpec\.Image: /,
     );
+    expect(await refused({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'a' } }, Mode: { Replicated: 3 } })).toBe(
+      'invalid request body: Mode: Invalid input',
+    );
     expect(
-      await refused({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'a' } }, Mode: { Replicated: {} } }),
+      await refused({
+        Name: 'x',
+        TaskTemplate: { ContainerSpec: { Image: 'a' } },
+        Mode: { Replicated: { Replicas: 'x' } },
+      }),
     ).toBe('invalid request body: Mode: Invalid input');
     expect(store.state.list('services')).toEqual([]);
   });
@@ -131,6 +166,22 @@ describe('service API: bodies as sent', () => {
     expect(s.Spec.Mode).toEqual({ Replicated: { Replicas: 1 } });
     expect(s.Spec.TaskTemplate.ContainerSpec).toEqual({ Image: 'a', Custom: 1 });
     expect((s.Spec as unknown as Record<string, unknown>).Other).toBe('kept');
+  });
+});
+
+describe('service modes as clients send them', () => {
+  test.each([
+    ['the docker CLI without --replicas', { Replicated: {} }, { Replicated: { Replicas: 1 } }],
+    ['Replicas null', { Replicated: { Replicas: null } }, { Replicated: { Replicas: 1 } }],
+    ['docker-py ServiceMode("replicated")', { replicated: {} }, { Replicated: { Replicas: 1 } }],
+    ['docker-py ServiceMode("replicated", 3)', { replicated: { Replicas: 3 } }, { Replicated: { Replicas: 3 } }],
+    ['any case, like Go', { REPLICATED: { replicas: 2 } }, { Replicated: { Replicas: 2 } }],
+    ['docker-py ServiceMode("global")', { global: {} }, { Global: {} }],
+    ['Mode null', null, { Replicated: { Replicas: 1 } }],
+  ])('%s', async (_what, mode, stored) => {
+    const { api } = setup();
+    await api.create({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'a' } }, Mode: mode });
+    expect(api.inspect('x').Spec.Mode).toEqual(stored);
   });
 });
 
@@ -149,6 +200,11 @@ describe('service ls', () => {
     const names = (f?: Record<string, string[]>) => api.list(f).map((s) => s.Spec.Name);
     expect(names().sort()).toEqual(['agent', 'lab_web']);
     expect(names({ name: ['lab_web'] })).toEqual(['lab_web']);
+    // docker matches names and IDs by prefix (swarmkit's NamePrefixes, IDPrefixes).
+    expect(names({ name: ['lab'] })).toEqual(['lab_web']);
+    expect(names({ name: ['lab_web2'] })).toEqual([]);
+    expect(names({ name: ['ag', 'lab_'] }).sort()).toEqual(['agent', 'lab_web']);
+    expect(names({ id: [web.slice(0, 5)] })).toEqual(['lab_web']);
     expect(names({ id: [web] })).toEqual(['lab_web']);
     expect(names({ mode: ['global'] })).toEqual(['agent']);
     expect(names({ label: ['tier=front'] })).toEqual(['lab_web']);

@@ -1,5 +1,6 @@
 // Services in the control API: create, update (rolling or not), remove, inspect, list.
 import { specChangeNeedsUpdate } from '../orchestrator/reconcile';
+import { VersionConflictError } from '../store/errors';
 import type { StoreState } from '../store/state';
 import { newId, type Store, type TxBuilder } from '../store/store';
 import { TaskState, type Node, type Service, type Task } from '../store/types';
@@ -54,21 +55,27 @@ export function serviceStatus(s: Service, tasks: Task[], nodes: Node[]): Service
   };
 }
 
-/** `service ls` filters: name, id, mode, label. */
+/** `service ls` filters: name and id (by prefix, like docker), mode, label. */
 function serviceMatches(s: Service, f: ListFilters | undefined): boolean {
   return (
-    matchFilters(f, (k) =>
-      k === 'name'
-        ? [s.Spec.Name]
-        : k === 'id'
-          ? [s.ID]
-          : k === 'mode'
-            ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global']
-            : null,
+    matchFilters(
+      f,
+      (k) =>
+        k === 'name'
+          ? [s.Spec.Name]
+          : k === 'id'
+            ? [s.ID]
+            : k === 'mode'
+              ? ['Replicated' in s.Spec.Mode ? 'replicated' : 'global']
+              : null,
+      ['name', 'id'],
     ) &&
     (!f?.label || labelsMatch(s.Spec.Labels, f.label))
   );
 }
+
+/** How many times `service rm` is built again when a task changed under it. */
+const REMOVE_ATTEMPTS = 5;
 
 const reader = (s: StoreState): Reader => ({ get: (t, id) => s.get(t, id), list: (t) => s.list(t) });
 
@@ -154,7 +161,22 @@ export class ServiceApi {
     return { Warnings: null };
   }
 
+  /**
+   * `service rm`: the service goes, its tasks are marked for removal. The client gave no version,
+   * so a task the dispatcher or orchestrator changed in between (a status report) is no conflict of
+   * the client's: the removal is built again from the new state, a few times at most.
+   */
   async remove(ref: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.removeOnce(ref);
+      } catch (e) {
+        if (!(e instanceof VersionConflictError) || e.table !== 'tasks' || attempt >= REMOVE_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  private async removeOnce(ref: string): Promise<void> {
     await this.store.update((tx) => {
       const s = findService(tx, ref);
       tx.delete('services', s.ID);

@@ -2,21 +2,26 @@
 import type { Store } from '../store/store';
 import type { Task } from '../store/types';
 import { TaskNotFoundError } from './errors';
-import { matchFilters, parseDesiredState, type ListFilters } from './filters';
+import { labelsMatch, matchFilters, parseDesiredState, type ListFilters } from './filters';
 import { findService } from './services';
 
 export class TaskApi {
   constructor(private readonly store: Store) {}
 
+  /** By full ID or, like dockerd, a prefix of exactly one task's ID (`service ps` shows 12 characters). */
   inspect(id: string): Task {
     const t = this.store.state.get('tasks', id);
-    if (!t) throw new TaskNotFoundError(id);
-    return t;
+    if (t) return t;
+    const byPrefix = id ? this.store.state.list('tasks').filter((x) => x.ID.startsWith(id)) : [];
+    const [only] = byPrefix;
+    if (only && byPrefix.length === 1) return only;
+    throw new TaskNotFoundError(id);
   }
 
   /**
    * `service ps` / `node ps`: filters service (name, ID or ID prefix), node (ID or hostname),
-   * id, name (`<service>.<slot or node>`) and desired-state.
+   * id and name (`<service>.<slot or node>`) by prefix like docker, desired-state and label
+   * (the service's labels).
    */
   list(filters?: ListFilters): Task[] {
     const st = this.store.state;
@@ -31,23 +36,31 @@ export class TaskApi {
     const f = { ...filters, ...(serviceIds ? { service: serviceIds } : {}) };
     const desired = filters?.['desired-state']?.map(parseDesiredState);
     return st.list('tasks').filter((t) => {
-      const svcName = services.find((s) => s.ID === t.ServiceID)?.Spec.Name ?? '';
+      const svc = services.find((s) => s.ID === t.ServiceID);
+      const svcName = svc?.Spec.Name ?? '';
+      // swarmkit: a task's labels are its service's (`stack ps` filters on the stack's namespace label).
+      const labels = t.ServiceAnnotations?.Labels ?? svc?.Spec.Labels;
       return (
-        matchFilters(f, (k) => {
-          switch (k) {
-            case 'service':
-              return [t.ServiceID];
-            case 'node':
-              return [t.NodeID ?? '', st.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
-            case 'id':
-              return [t.ID];
-            case 'name':
-              return [`${svcName}.${t.Slot ?? t.NodeID}`];
-            default:
-              return null;
-          }
-        }) &&
-        (!desired || desired.includes(t.DesiredState))
+        matchFilters(
+          f,
+          (k) => {
+            switch (k) {
+              case 'service':
+                return [t.ServiceID];
+              case 'node':
+                return [t.NodeID ?? '', st.get('nodes', t.NodeID ?? '')?.Description.Hostname ?? ''];
+              case 'id':
+                return [t.ID];
+              case 'name':
+                return [`${svcName}.${t.Slot ?? t.NodeID}`];
+              default:
+                return null;
+            }
+          },
+          ['name', 'id'],
+        ) &&
+        (!desired || desired.includes(t.DesiredState)) &&
+        (!filters?.label || labelsMatch(labels, filters.label))
       );
     });
   }

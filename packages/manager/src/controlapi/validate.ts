@@ -40,6 +40,33 @@ const configReference = z.object({
   DataVersion: dataVersion,
 });
 
+/** The value of `key` in `o`, its name matched regardless of case like Go's JSON decoding (exact name first). */
+function fieldOf(o: Record<string, unknown>, key: string): unknown {
+  if (key in o) return o[key];
+  const k = Object.keys(o).find((n) => n.toLowerCase() === key.toLowerCase());
+  return k === undefined ? undefined : o[k];
+}
+
+/**
+ * A ServiceMode as dockerd reads it: field names in any case (the Docker SDK for Python sends
+ * `{"replicated": {}}`), and a replicated mode without Replicas (the docker CLI without
+ * `--replicas` sends `{"Replicated": {}}`) means 1 replica. Anything else is left for the schema.
+ */
+function canonicalMode(mode: unknown): unknown {
+  if (mode === null) return undefined;
+  if (typeof mode !== 'object' || Array.isArray(mode)) return mode;
+  const m = mode as Record<string, unknown>;
+  const replicated = fieldOf(m, 'Replicated');
+  const global = fieldOf(m, 'Global');
+  if (replicated !== undefined && replicated !== null && global === undefined) {
+    if (typeof replicated !== 'object' || Array.isArray(replicated)) return { Replicated: replicated };
+    const replicas = fieldOf(replicated as Record<string, unknown>, 'Replicas');
+    return { Replicated: { Replicas: replicas ?? 1 } };
+  }
+  if (global !== undefined && global !== null && replicated === undefined) return { Global: global };
+  return mode;
+}
+
 /** The shape of a ServiceSpec body: what must be there (name, image, a well-formed mode); the rest as sent. */
 const serviceSpecBody = z
   .object({
@@ -61,12 +88,15 @@ const serviceSpecBody = z
         ForceUpdate: kept<number>(),
       })
       .passthrough(),
-    Mode: z
-      .union([
-        z.object({ Replicated: z.object({ Replicas: z.number() }) }),
-        z.object({ Global: z.object({}).passthrough() }),
-      ])
-      .optional(),
+    Mode: z.preprocess(
+      canonicalMode,
+      z
+        .union([
+          z.object({ Replicated: z.object({ Replicas: z.number() }) }),
+          z.object({ Global: z.object({}).passthrough() }),
+        ])
+        .optional(),
+    ),
     UpdateConfig: kept<ServiceSpec['UpdateConfig']>(),
     RollbackConfig: kept<ServiceSpec['RollbackConfig']>(),
     EndpointSpec: kept<ServiceSpec['EndpointSpec']>(),

@@ -13,8 +13,12 @@ import {
   type RouteContext,
 } from '@flotilla/engine-core';
 import { z } from 'zod';
+import type { ServerResponse } from 'node:http';
 import type { SwarmNode } from '../node/swarm-node';
-import { taskToApi } from './shapes';
+import type { ServiceLogsRequest } from '../node/service-log-tasks';
+import type { ServiceLogLine } from '../peer/service-logs';
+import { distributionInspect } from './distribution';
+import { taskToApi, timestampFirst } from './shapes';
 
 const initBody = z
   .object({
@@ -59,6 +63,61 @@ function dataVersionQuery(query: URLSearchParams, kind: 'secret' | 'config'): nu
   const version = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(version)) throw new InvalidArgumentError(`invalid ${kind} version`);
   return version;
+}
+
+/** The query of `GET /services/{id}/logs` and `/tasks/{id}/logs` as the node's log options. */
+function logOptions(query: URLSearchParams, signal: AbortSignal): ServiceLogsRequest {
+  const tail = query.get('tail');
+  const sinceText = query.get('since');
+  const since = sinceText ? Number(sinceText) : undefined;
+  if (since !== undefined && !Number.isFinite(since))
+    throw new InvalidArgumentError(`invalid value for since: ${sinceText} (use unix seconds)`);
+  const common = {
+    follow: qBool(query, 'follow'),
+    tail: tail && tail !== 'all' ? Number(tail) : undefined,
+    timestamps: qBool(query, 'timestamps'),
+    since,
+    signal,
+  };
+  // flotilla's CLI asks for its prefix (raw, noTaskIds, noTrunc); docker's API has lines as
+  // written, with docker's details before them when asked (the docker CLI then writes the prefix).
+  if (['raw', 'noTaskIds', 'noTrunc'].some((k) => query.has(k)))
+    return {
+      ...common,
+      raw: qBool(query, 'raw'),
+      noTaskIds: qBool(query, 'noTaskIds'),
+      noTrunc: qBool(query, 'noTrunc'),
+    };
+  const details = qBool(query, 'details');
+  return { ...common, raw: !details, details };
+}
+
+/** Sends log lines as docker's multiplexed raw stream (stdout/stderr chosen by the query). */
+async function streamLogs(
+  res: ServerResponse,
+  query: URLSearchParams,
+  open: () => AsyncIterable<ServiceLogLine> | Promise<AsyncIterable<ServiceLogLine>>,
+): Promise<void> {
+  let first = true;
+  try {
+    for await (const e of await open()) {
+      if (first) {
+        res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
+        first = false;
+      }
+      if (
+        (e.stream === 'stdout' && !qBool(query, 'stdout', true)) ||
+        (e.stream === 'stderr' && !qBool(query, 'stderr', true))
+      )
+        continue;
+      const line = qBool(query, 'details') && qBool(query, 'timestamps') ? timestampFirst(e.line) : e.line;
+      res.write(muxFrame(e.stream, Buffer.from(line)));
+    }
+    if (first) res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
+    res.end();
+  } catch (e) {
+    sendError(res, statusOf(e), (e as Error).message);
+  }
 }
 
 /** Docker Engine API v1.41 swarm routes, answered by this node's SwarmNode. */
@@ -129,41 +188,16 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
       .requireManager()
       .services.update(params.id ?? '', version, spec, { rollback: query.get('rollback') === 'previous' });
   });
-  router.add('GET', '/services/{id}/logs', async ({ res, params, query, signal }) => {
-    let first = true;
-    try {
-      const tail = query.get('tail');
-      const sinceText = query.get('since');
-      const since = sinceText ? Number(sinceText) : undefined;
-      if (since !== undefined && !Number.isFinite(since))
-        throw new InvalidArgumentError(`invalid value for since: ${sinceText} (use unix seconds)`);
-      for await (const e of node.serviceLogs(params.id ?? '', {
-        follow: qBool(query, 'follow'),
-        tail: tail && tail !== 'all' ? Number(tail) : undefined,
-        timestamps: qBool(query, 'timestamps'),
-        since,
-        raw: qBool(query, 'raw'),
-        noTaskIds: qBool(query, 'noTaskIds'),
-        noTrunc: qBool(query, 'noTrunc'),
-        signal,
-      })) {
-        if (first) {
-          res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
-          first = false;
-        }
-        if (
-          (e.stream === 'stdout' && !qBool(query, 'stdout', true)) ||
-          (e.stream === 'stderr' && !qBool(query, 'stderr', true))
-        )
-          continue;
-        res.write(muxFrame(e.stream, Buffer.from(e.line)));
-      }
-      if (first) res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
-      res.end();
-    } catch (e) {
-      sendError(res, statusOf(e), (e as Error).message);
-    }
-  });
+  // `service logs SERVICE` and `service logs TASK`: one stream format, the second limited to the task.
+  router.add('GET', '/services/{id}/logs', async ({ res, params, query, signal }) =>
+    streamLogs(res, query, () => node.serviceLogs(params.id ?? '', logOptions(query, signal))),
+  );
+  router.add('GET', '/tasks/{id}/logs', async ({ res, params, query, signal }) =>
+    streamLogs(res, query, async () => {
+      const task = (await reader()).tasks.inspect(params.id ?? '');
+      return node.serviceLogs(task.ServiceID, { ...logOptions(query, signal), task: task.ID });
+    }),
+  );
   route('DELETE', '/services/{id}', async ({ params }) => {
     await node.requireManager().services.remove(params.id ?? '');
     return null;
@@ -195,6 +229,8 @@ export function swarmRoutes(router: Router, node: SwarmNode): void {
       sendNoContent(res, 200);
     });
   }
+
+  route('GET', '/distribution/{name*}/json', async ({ params }) => distributionInspect(params.name ?? ''));
 
   route('GET', '/tasks', async ({ query }) => (await reader()).tasks.list(qFilters(query)).map(taskToApi));
   route('GET', '/tasks/{id}', async ({ params }) => taskToApi((await reader()).tasks.inspect(params.id ?? '')));
