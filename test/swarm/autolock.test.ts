@@ -3,43 +3,23 @@
 // --autolock` prints the unlock key; a restarted manager is locked (docker's 503 text, /info
 // "locked"), refuses a wrong key, unlocks with the right one and serves again; after `swarm
 // unlock-key --rotate` only the new key unlocks it; `swarm update --autolock=false` unwraps.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DaemonProcess } from '../engine/daemon-process';
 import { TestEngine, eventually, freePort } from '../engine/harness';
 import { filesHolding } from '../host-traces';
 
 jest.setTimeout(120_000);
 
-const BIN = join(__dirname, '../../packages/stack-cli/bin/flotilla');
-const DIST = join(__dirname, '../../packages/stack-cli/dist/cli/main.js');
 const MARKER = `flotilla-secret-marker-${process.pid}-7c1e`;
 const LOCKED = 'Swarm is encrypted and needs to be unlocked before it can be used.';
 
 describe('encryption at rest and autolock (single manager, daemon restarts)', () => {
   const e = new TestEngine('autolock');
-  let daemon: ChildProcess | null = null;
-  let log = '';
+  const daemon = new DaemonProcess(e);
 
-  async function startDaemon() {
-    daemon = spawn(
-      process.execPath,
-      [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host, '--mesh-tunnel-port', '0'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    daemon.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    await eventually(async () => (await e.cli(['version'])).code === 0, 20_000, `the daemon to answer (log: ${log})`);
-  }
-
-  function stopDaemon(signal: NodeJS.Signals) {
-    const d = daemon;
-    daemon = null;
-    return new Promise<void>((r) => {
-      if (!d || d.exitCode !== null) return r();
-      d.once('exit', () => r());
-      d.kill(signal);
-    });
-  }
+  const startDaemon = () => daemon.start();
+  const stopDaemon = (signal: NodeJS.Signals) => daemon.stop(signal);
 
   async function restart() {
     await stopDaemon('SIGKILL');
@@ -49,7 +29,6 @@ describe('encryption at rest and autolock (single manager, daemon restarts)', ()
   const localState = async () => (await e.ok(['info', '--format', '{{.Swarm.LocalNodeState}}'])).trim();
 
   beforeAll(async () => {
-    if (!existsSync(DIST)) throw new Error('packages/stack-cli/dist is missing: run `npm run build` before the tests');
     await startDaemon();
   });
 

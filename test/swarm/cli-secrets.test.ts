@@ -4,15 +4,13 @@
 // service onto the new value; stack deploy of a stack with a file secret, an external secret and
 // a config; a redeploy after the secret file changed; stack rm removing what the stack made.
 // Needs the server side of issue 10 (the /secrets and /configs API, delivery to tasks).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DaemonProcess } from '../engine/daemon-process';
 import { TestEngine, eventually, freePort } from '../engine/harness';
 
 jest.setTimeout(180_000);
 
-const BIN = join(__dirname, '../../packages/stack-cli/bin/flotilla');
-const DIST = join(__dirname, '../../packages/stack-cli/dist/cli/main.js');
 const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait'];
 
 const stackFile = `version: "3.8"
@@ -44,18 +42,10 @@ configs:
 
 describe('secrets and configs through the CLI', () => {
   const e = new TestEngine('secrets');
-  let daemon: ChildProcess | null = null;
+  const daemon = new DaemonProcess(e);
 
   beforeAll(async () => {
-    if (!existsSync(DIST)) throw new Error('packages/stack-cli/dist is missing: run `npm run build` before the tests');
-    daemon = spawn(
-      process.execPath,
-      [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host, '--mesh-tunnel-port', '0'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let log = '';
-    daemon.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    await eventually(async () => (await e.cli(['version'])).code === 0, 20_000, `the daemon to answer (log: ${log})`);
+    await daemon.start();
     const port = await freePort();
     await e.ok(['swarm', 'init', '--advertise-addr', `127.0.0.1:${port}`, '--listen-addr', `127.0.0.1:${port}`]);
     await e.importBusybox('web:1');
@@ -63,13 +53,7 @@ describe('secrets and configs through the CLI', () => {
 
   afterAll(async () => {
     await e.cli(['swarm', 'leave', '--force']).catch(() => undefined);
-    const d = daemon;
-    daemon = null;
-    if (d && d.exitCode === null)
-      await new Promise<void>((r) => {
-        d.once('exit', () => r());
-        d.kill('SIGTERM');
-      });
+    await daemon.stop();
     await e.cleanup();
   });
 

@@ -4,27 +4,13 @@
 // (docker's digest warning), the name filter by prefix, service logs of a service and of one task,
 // service update/scale/rollback/rm, node ls/inspect/update, stack deploy/ls/services/ps/rm,
 // secret and config create/ls/rm, swarm join-token/update/leave.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DaemonProcess, dockerClients } from '../engine/daemon-process';
 import { TestEngine, eventually, freePort } from '../engine/harness';
 
 jest.setTimeout(240_000);
-
-const BIN = join(__dirname, '../../packages/stack-cli/bin/flotilla');
-const DIST = join(__dirname, '../../packages/stack-cli/dist/cli/main.js');
-const DEBIAN_DOCKER = '/usr/bin/docker';
-
-/** The docker clients to check: the one on PATH and Debian's, once each (they must both be installed). */
-function dockerClients(): string[] {
-  const onPath = (process.env.PATH ?? '')
-    .split(':')
-    .map((d) => join(d, 'docker'))
-    .find((p) => existsSync(p));
-  if (!onPath) throw new Error('no docker CLI on PATH: install the docker client (docker-ce-cli)');
-  if (!existsSync(DEBIAN_DOCKER)) throw new Error(`${DEBIAN_DOCKER} is missing: apt-get install docker.io`);
-  return [...new Set([realpathSync(onPath), realpathSync(DEBIAN_DOCKER)])];
-}
 
 /** docker's warning when /distribution/{name}/json fails (printed by the CLI, which then goes on). */
 const digestWarning = (image: string) =>
@@ -39,8 +25,7 @@ services:
 
 describe('the docker CLI on a flotilla swarm', () => {
   const e = new TestEngine('docker-cli-swarm');
-  let daemon: ChildProcess | null = null;
-  let log = '';
+  const daemon = new DaemonProcess(e);
 
   /** `docker <args>` against the daemon under test. */
   function docker(
@@ -59,19 +44,12 @@ describe('the docker CLI on a flotilla swarm', () => {
   async function ok(client: string, args: string[]): Promise<{ out: string; err: string }> {
     const r = await docker(client, args);
     if (r.code !== 0)
-      throw new Error(`${client} ${args.join(' ')} exited ${r.code}: ${r.err}${r.out}\ndaemon log: ${log}`);
+      throw new Error(`${client} ${args.join(' ')} exited ${r.code}: ${r.err}${r.out}\ndaemon log: ${daemon.log}`);
     return r;
   }
 
   beforeAll(async () => {
-    if (!existsSync(DIST)) throw new Error('packages/stack-cli/dist is missing: run `npm run build` before the tests');
-    daemon = spawn(
-      process.execPath,
-      [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host, '--mesh-tunnel-port', '0'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    daemon.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    await eventually(async () => (await e.cli(['version'])).code === 0, 20_000, `the daemon to answer (log: ${log})`);
+    await daemon.start();
     await e.importBusybox('web:1');
   });
 
@@ -82,13 +60,7 @@ describe('the docker CLI on a flotilla swarm', () => {
 
   afterAll(async () => {
     await e.cli(['swarm', 'leave', '--force']).catch(() => undefined);
-    const d = daemon;
-    daemon = null;
-    if (d && d.exitCode === null)
-      await new Promise<void>((r) => {
-        d.once('exit', () => r());
-        d.kill('SIGTERM');
-      });
+    await daemon.stop();
     await e.cleanup();
   });
 

@@ -2,35 +2,17 @@
 // shapes, a secret's data never returned, docker's refusals, flotilla's in-place data update that
 // re-pins the services using it) and the unmodified docker CLI, the one on PATH (28.x here) and
 // Debian's docker.io 20.10 client, running `secret create/ls/inspect/rm` and `config ...` against it.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
-import { TestEngine, eventually, freePort } from '../engine/harness';
+import { execFile } from 'node:child_process';
+import { DaemonProcess, dockerClients } from '../engine/daemon-process';
+import { TestEngine, freePort } from '../engine/harness';
 
 jest.setTimeout(120_000);
 
-const BIN = join(__dirname, '../../packages/stack-cli/bin/flotilla');
-const DIST = join(__dirname, '../../packages/stack-cli/dist/cli/main.js');
-/** Debian's docker.io client (20.10); the docker on PATH is the current one (28.x on this machine). */
-const DEBIAN_DOCKER = '/usr/bin/docker';
-
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-/** The docker clients to check: the one on PATH and Debian's, once each (they must both be installed). */
-function dockerClients(): string[] {
-  const onPath = (process.env.PATH ?? '')
-    .split(':')
-    .map((d) => join(d, 'docker'))
-    .find((p) => existsSync(p));
-  if (!onPath) throw new Error('no docker CLI on PATH: install the docker client (docker-ce-cli)');
-  if (!existsSync(DEBIAN_DOCKER)) throw new Error(`${DEBIAN_DOCKER} is missing: apt-get install docker.io`);
-  return [...new Set([realpathSync(onPath), realpathSync(DEBIAN_DOCKER)])];
-}
 
 describe('secrets and configs on a single-node swarm', () => {
   const e = new TestEngine('secrets');
-  let daemon: ChildProcess | null = null;
-  let log = '';
+  const daemon = new DaemonProcess(e);
 
   /** `docker <args>` against the daemon under test, stdin from `input`. */
   function docker(client: string, args: string[], input = ''): Promise<{ code: number; out: string; err: string }> {
@@ -45,7 +27,8 @@ describe('secrets and configs on a single-node swarm', () => {
 
   async function ok(client: string, args: string[], input = ''): Promise<string> {
     const r = await docker(client, args, input);
-    if (r.code !== 0) throw new Error(`${client} ${args.join(' ')} exited ${r.code}: ${r.err}\ndaemon log: ${log}`);
+    if (r.code !== 0)
+      throw new Error(`${client} ${args.join(' ')} exited ${r.code}: ${r.err}\ndaemon log: ${daemon.log}`);
     return r.out;
   }
 
@@ -55,16 +38,7 @@ describe('secrets and configs on a single-node swarm', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(DIST)) throw new Error('packages/stack-cli/dist is missing: run `npm run build` before the tests');
-    daemon = spawn(
-      process.execPath,
-      [BIN, 'daemon', '--data-root', e.dataRoot, '-H', e.host, '--mesh-tunnel-port', '0'],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    daemon.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    await eventually(async () => (await e.cli(['version'])).code === 0, 20_000, `the daemon to answer (log: ${log})`);
+    await daemon.start();
     const port = await freePort();
     const addr = `127.0.0.1:${port}`;
     await e.ok(['swarm', 'init', '--advertise-addr', addr, '--listen-addr', addr]);
@@ -72,13 +46,7 @@ describe('secrets and configs on a single-node swarm', () => {
 
   afterAll(async () => {
     await e.cli(['swarm', 'leave', '--force']).catch(() => undefined);
-    const d = daemon;
-    daemon = null;
-    if (d && d.exitCode === null)
-      await new Promise<void>((r) => {
-        d.once('exit', () => r());
-        d.kill('SIGTERM');
-      });
+    await daemon.stop();
     await e.cleanup();
   });
 
