@@ -53,6 +53,8 @@ export interface NetworkInitOptions {
 export type NetworkInspect = Awaited<ReturnType<NetworkService['inspect']>>;
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** How long removing a swarm network waits for the endpoints of stopping tasks to leave. */
+const SWARM_ENDPOINTS_WAIT_MS = 15_000;
 
 export class BridgeNetworkService implements NetworkService {
   readonly names: NetworkNames;
@@ -270,7 +272,8 @@ export class BridgeNetworkService implements NetworkService {
     return { ...structuredClone(n.record), Containers };
   }
 
-  remove(idOrName: string): Promise<void> {
+  async remove(idOrName: string): Promise<void> {
+    await this.awaitSwarmEndpoints(idOrName);
     return this.exclusive(async () => {
       this.ready();
       const n = this.networks.find(idOrName);
@@ -285,6 +288,27 @@ export class BridgeNetworkService implements NetworkService {
       await this.iptables?.sync(this.networks.natNetworks());
       this.log.info({ network: Name }, 'network removed');
     });
+  }
+
+  /**
+   * A swarm network's bridge on this node loses its endpoints as the tasks of removed services
+   * stop. Docker removes such a network at once (`docker stack rm` removes the services, then the
+   * networks, without waiting), so a remove waits for the endpoints to leave, a while, before it
+   * refuses as for any network in use.
+   */
+  private async awaitSwarmEndpoints(idOrName: string): Promise<void> {
+    const deadline = Date.now() + SWARM_ENDPOINTS_WAIT_MS;
+    for (;;) {
+      let n: NetState;
+      try {
+        n = this.networks.find(idOrName);
+      } catch {
+        return; // not found or ambiguous: remove() says so
+      }
+      if (n.record.Labels['com.docker.swarm.network'] !== 'true' || n.members.size === 0) return;
+      if (Date.now() >= deadline) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   // ---- sandboxes (see sandboxes.ts) ------------------------------------------------------------
