@@ -96,6 +96,30 @@ describe('task logs from other nodes', () => {
     expect(got.find((l) => l.line.endsWith(' b-err\n'))?.stream).toBe('stderr');
   });
 
+  test('follow waits for tasks that get a container later and follows them, as docker does', async () => {
+    const stop = new AbortController();
+    let revealed = false;
+    const got: string[] = [];
+    const t0 = Date.now();
+    setTimeout(() => (revealed = true), 700);
+    // No task has a container yet: without the task source the stream would end at once.
+    for await (const l of serviceLogLines(
+      [],
+      { follow: true, signal: stop.signal },
+      {
+        ...sources,
+        tasks: () => (revealed ? [taskA] : []),
+      },
+    )) {
+      got.push(l.line);
+      if (l.line.includes('a-line 5')) stop.abort();
+    }
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
+    expect(got.filter((l) => l.startsWith(taskA.prefix)).map((l) => l.slice(taskA.prefix.length))).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `a-line ${i}\n`),
+    );
+  });
+
   test('without follow the stream ends; tail applies per task; an unreachable node is a warning on stderr', async () => {
     const taskC: LogTask = {
       taskId: 'c'.repeat(25),

@@ -79,5 +79,6 @@ export async function* serviceLogs(
     local: (id, o) => containers.logs(id, o),
     nodeAddr: opts.nodeAddr ?? ((id) => nodeClusterAddr(m, id)),
     credentials: tls ? channelCredentials(tls) : undefined,
+    tasks: () => serviceLogTasks(m, ref, opts),
   });
 }

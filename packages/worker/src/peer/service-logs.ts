@@ -25,7 +25,15 @@ export interface ServiceLogsSources {
   nodeAddr: (nodeId: string) => string | undefined;
   /** This node's certificate for calls to other nodes; without one remote tasks are skipped. */
   credentials?: grpc.ChannelCredentials;
+  /**
+   * With follow: the service's tasks now, asked every TASKS_POLL_MS, so that tasks that get a
+   * container later (a scale up, an update, a service whose tasks were still pending) are followed
+   * too, and the stream waits for them, as docker's `service logs -f` does.
+   */
+  tasks?: () => LogTask[];
 }
+
+const TASKS_POLL_MS = 500;
 
 export interface ServiceLogsOptions {
   follow?: boolean;
@@ -105,7 +113,7 @@ export async function* serviceLogLines(
     );
   };
 
-  let open = tasks.length;
+  let open = 0;
   const pump = async (t: LogTask) => {
     try {
       const source = await entries(t);
@@ -126,9 +134,27 @@ export async function* serviceLogLines(
       wake?.();
     }
   };
-  for (const t of tasks) void pump(t);
+  const started = new Set<string>();
+  const start = (t: LogTask) => {
+    if (started.has(t.taskId)) return;
+    started.add(t.taskId);
+    open++;
+    void pump(t);
+  };
+  for (const t of tasks) start(t);
+  const following = !!opts.follow && !!src.tasks;
+  const poll = following
+    ? setInterval(() => {
+        try {
+          for (const t of src.tasks!()) start(t);
+        } catch {
+          // the service is gone or no leader answers now: keep following what is open
+        }
+      }, TASKS_POLL_MS)
+    : null;
+  stop.signal.addEventListener('abort', () => wake?.(), { once: true });
   try {
-    while (open > 0 || queue.length) {
+    while ((following && !stop.signal.aborted) || open > 0 || queue.length) {
       if (queue.length) {
         yield queue.shift()!;
         continue;
@@ -137,6 +163,7 @@ export async function* serviceLogLines(
       wake = null;
     }
   } finally {
+    if (poll) clearInterval(poll);
     stop.abort();
     opts.signal?.removeEventListener('abort', onAbort);
     for (const c of clients.values()) c.close();
