@@ -57,13 +57,28 @@ const rolled = (tasks, isNew) => {
   return r.length === REPLICAS && r.every(isNew) ? r : null;
 };
 
-const updateFlags = [
+/** The same service on both engines: REPLICAS sleepers with secret pw and the same update config. */
+const serviceCreate = (extra = []) => [
+  'service',
+  'create',
+  '--detach',
+  ...extra,
+  '--name',
+  'web',
+  '--replicas',
+  String(REPLICAS),
+  '--secret',
+  'pw',
   '--update-parallelism',
   String(PARALLELISM),
   '--update-delay',
   '0s',
   '--update-order',
   'stop-first',
+  IMAGE,
+  'sh',
+  '-c',
+  SCRIPT,
 ];
 
 async function flotilla(dir) {
@@ -75,22 +90,7 @@ async function flotilla(dir) {
     await c.loadImage(IMAGE);
     const m = c.manager;
     await c.ok(m, ['secret', 'create', 'pw', join(dir, 'old')]);
-    await c.ok(m, [
-      'service',
-      'create',
-      '--detach',
-      '--name',
-      'web',
-      '--replicas',
-      String(REPLICAS),
-      '--secret',
-      'pw',
-      ...updateFlags,
-      IMAGE,
-      'sh',
-      '-c',
-      SCRIPT,
-    ]);
+    await c.ok(m, serviceCreate());
     const deployed = await until(async () => rolled(await c.tasks('web'), () => true), TIMEOUT_MS);
     if (!deployed) throw new Error(`service create: not all ${REPLICAS} running within ${TIMEOUT_MS} ms`);
     const before = deployed[0].Spec.ContainerSpec.Secrets[0].DataVersion;
@@ -143,23 +143,7 @@ async function docker(dir) {
     );
     if (!ready) throw new Error('the docker nodes did not all become Ready');
     await must(mgr, ['secret', 'create', 'pw', join(dir, 'old')]);
-    await must(mgr, [
-      'service',
-      'create',
-      '--detach',
-      '--no-resolve-image',
-      '--name',
-      'web',
-      '--replicas',
-      String(REPLICAS),
-      '--secret',
-      'pw',
-      ...updateFlags,
-      IMAGE,
-      'sh',
-      '-c',
-      SCRIPT,
-    ]);
+    await must(mgr, serviceCreate(['--no-resolve-image']));
     const q = `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: ['web'] }))}`;
     const deployed = await until(async () => rolled(await mgr.api('GET', q), () => true), TIMEOUT_MS);
     if (!deployed) throw new Error(`service create: not all ${REPLICAS} running within ${TIMEOUT_MS} ms`);

@@ -53,13 +53,16 @@ export class AutolockFollower {
 /** The follower of `store`'s cluster object for the keys under `dir` (<data-root>/swarm). */
 export function followAutolock(
   store: {
-    on(e: 'change', f: () => void): unknown;
+    on(e: 'change', f: (events: { table: string }[]) => void): unknown;
     state: { get(t: 'clusters', id: string): ClusterObject | undefined };
   },
   keys: NodeKeyFiles,
   log: Logger,
 ): AutolockFollower {
   const f = new AutolockFollower(keys, () => store.state.get('clusters', CLUSTER_OBJECT_ID), log);
-  store.on('change', () => f.check());
+  // Only the cluster object carries the setting; an empty batch is a restore from a snapshot.
+  store.on('change', (events) => {
+    if (events.length === 0 || events.some((e) => e.table === 'clusters')) f.check();
+  });
   return f;
 }
