@@ -305,8 +305,11 @@ describe('managers on machines', () => {
       20_000,
     );
 
-    // Demote m3: 2 managers + 3 workers; its tasks keep running.
-    const keep = (await expectSettled(m1)).filter((t) => t.NodeID === m3.nodeId).map((t) => t.ID);
+    // Demote m3: 2 managers + 3 workers; its tasks keep running. m3's restart replaces the tasks
+    // its killed daemon ran (containers do not outlive the daemon): wait for them to settle first.
+    const keep = (await waitSettled(m1, '7 replicas after m3 came back'))
+      .filter((t) => t.NodeID === m3.nodeId)
+      .map((t) => t.ID);
     const lead = (await leader(m1))!;
     await c.ok(lead === m3 ? m1 : lead, ['node', 'demote', m3.name]);
     m3.role = 'worker';
